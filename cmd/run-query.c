@@ -1,0 +1,304 @@
+/*
+ * run-query: find and count jobs, tasks and runs by state, user, queue,
+ * label, name, ID and time window.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "error.h"
+#include "parse.h"
+#include "store.h"
+
+#define MAX_LIST 64
+
+enum opt { O_SINCE = 256, O_UNTIL, O_DEPENDENCY_OF, O_DEPENDENT_OF,
+	O_SUMMARY };
+
+static const struct option longopts[] = {
+    {"state", required_argument, NULL, 's'},
+    {"user", required_argument, NULL, 'u'},
+    {"queue", required_argument, NULL, 'Q'},
+    {"label", required_argument, NULL, 'l'},
+    {"name", required_argument, NULL, 'n'},
+    {"id", required_argument, NULL, 'i'},
+    {"job", required_argument, NULL, 'j'},
+    {"since", required_argument, NULL, O_SINCE},
+    {"until", required_argument, NULL, O_UNTIL},
+    {"time", required_argument, NULL, 't'},
+    {"dependency-of", required_argument, NULL, O_DEPENDENCY_OF},
+    {"dependent-of", required_argument, NULL, O_DEPENDENT_OF},
+    {"limit", required_argument, NULL, 'L'},
+    {"sort", required_argument, NULL, 'o'},
+    {"reverse", no_argument, NULL, 'r'},
+    {"count", no_argument, NULL, 'c'},
+    {"summary", no_argument, NULL, O_SUMMARY},
+    {"quiet", no_argument, NULL, 'q'},
+    CLI_LONG,
+    {NULL, 0, NULL, 0}};
+
+static const struct emit_col job_cols[] = {
+    {"id", "ID", 8, EMIT_SHORTID}, {"state", "STATE", 9, 0},
+    {"owner", "OWNER", 8, 0}, {"queue", "QUEUE", 10, 0},
+    {"priority", "PRIO", 4, EMIT_RIGHT}, {"created", "CREATED", 19, EMIT_TIME},
+    {"name", "NAME", 0, 0}, {NULL, NULL, 0, 0}};
+static const struct emit_col task_cols[] = {
+    {"id", "TASK", 8, EMIT_SHORTID}, {"job", "JOB", 8, EMIT_SHORTID},
+    {"attempt", "TRY", 3, EMIT_RIGHT}, {"state", "STATE", 9, 0},
+    {"host", "HOST", 12, 0}, {"started", "STARTED", 19, EMIT_TIME},
+    {"exit_code", "EXIT", 4, EMIT_RIGHT}, {"name", "NAME", 0, 0},
+    {NULL, NULL, 0, 0}};
+static const struct emit_col run_cols[] = {
+    {"id", "RUN", 8, EMIT_SHORTID}, {"kind", "KIND", 14, 0},
+    {"state", "STATE", 7, 0}, {"owner", "OWNER", 8, 0},
+    {"host", "HOST", 12, 0}, {"pid", "PID", 7, EMIT_RIGHT},
+    {"started", "STARTED", 19, EMIT_TIME}, {"tasks", "TASKS", 0, 0},
+    {NULL, NULL, 0, 0}};
+static const struct emit_col queue_cols[] = {
+    {"queue", "QUEUE", 12, 0}, {"jobs", "JOBS", 7, EMIT_RIGHT},
+    {"waiting", "WAIT", 6, EMIT_RIGHT}, {"queued", "QUEUED", 6, EMIT_RIGHT},
+    {"held", "HELD", 6, EMIT_RIGHT}, {"running", "RUN", 6, EMIT_RIGHT},
+    {"succeeded", "OK", 7, EMIT_RIGHT}, {"failed", "FAILED", 6, EMIT_RIGHT},
+    {"cancelled", "CANCEL", 0, 0}, {NULL, NULL, 0, 0}};
+
+static const struct {
+	const char *name;
+	enum store_noun noun;
+	const struct emit_col *cols;
+	const char *const states[9];
+} nouns[] = {
+    {"jobs", STORE_JOBS, job_cols, {"waiting", "queued", "held", "running",
+	"succeeded", "failed", "cancelled", NULL}},
+    {"tasks", STORE_TASKS, task_cols, {"running", "succeeded", "failed",
+	"timed_out", "cancelled", "lost", NULL}},
+    {"runs", STORE_RUNS, run_cols, {"running", "ended", "lost", NULL}},
+    {"queues", STORE_QUEUES, queue_cols, {"waiting", "queued", "held",
+	"running", "succeeded", "failed", "cancelled", NULL}},
+};
+
+struct query {
+	struct cli cli;
+	struct store_query q;
+	const char *states[MAX_LIST + 1], *labels[MAX_LIST + 1];
+	char ids[3][ID_LEN + 1];
+	const char *refs[3]; /* --job, --dependency-of, --dependent-of */
+	int count, summary, quiet, ns, nl, which;
+	struct emit *out;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: run-query [options] [jobs|tasks|runs|queues]\n"
+	    "  -s, --state S[,S...]   -u, --user USER       -Q, --queue Q\n"
+	    "  -l, --label K[=V]      -n, --name GLOB       -i, --id PREFIX\n"
+	    "  -j, --job ID           --since TIME          --until TIME\n"
+	    "  -t, --time created|started|ended|keepalive|updated\n"
+	    "  --dependency-of ID     --dependent-of ID     -L, --limit N\n"
+	    "  -o, --sort FIELD       -r, --reverse         -c, --count\n"
+	    "  --summary              -q, --quiet (IDs only)\n"
+	    "  -f, --format json|ndjson|table|text          -d, --db PATH\n"
+	    "  -h, --help             -V, --version\n");
+}
+
+static void
+add_states(struct query *qq, char *arg)
+{
+	char *tok, *save = NULL;
+
+	for (tok = strtok_r(arg, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (qq->ns == MAX_LIST)
+			errx(EX_USAGE, "too many states");
+		qq->states[qq->ns++] = tok;
+	}
+}
+
+static int64_t
+time_arg(const char *opt, const char *arg)
+{
+	int64_t ms;
+
+	if (parse_time(arg, parse_now_ms(), -1, &ms) == -1)
+		errx(EX_USAGE, "%s: %s", opt, error_msg());
+	return ms;
+}
+
+static void
+parse_options(struct query *qq, int argc, char **argv)
+{
+	struct store_query *q = &qq->q;
+	int c, r;
+
+	q->since = INT64_MIN;
+	q->until = INT64_MAX;
+	while ((c = getopt_long(argc, argv, "s:u:Q:l:n:i:j:t:L:o:rcq"
+	    CLI_SHORT, longopts, NULL)) != -1) {
+		if ((r = cli_option(&qq->cli, c, optarg)) == -1)
+			errx(EX_USAGE, "%s", error_msg());
+		if (r == 1)
+			continue;
+		switch (c) {
+		case 's': add_states(qq, optarg); break;
+		case 'u': q->user = optarg; break;
+		case 'Q': q->queue = optarg; break;
+		case 'l':
+			if (qq->nl == MAX_LIST)
+				errx(EX_USAGE, "too many labels");
+			qq->labels[qq->nl++] = optarg;
+			break;
+		case 'n': q->name = optarg; break;
+		case 'i':
+			if (id_prefix(optarg, qq->ids[0]) == -1 &&
+			    strlen(optarg) >= ID_MIN_PREFIX)
+				errx(EX_USAGE, "--id: '%s' is not an ID prefix",
+				    optarg);
+			q->id = strlen(optarg) >= ID_MIN_PREFIX ? qq->ids[0] :
+			    optarg;
+			break;
+		case 'j': qq->refs[0] = optarg; break;
+		case O_SINCE: q->since = time_arg("--since", optarg); break;
+		case O_UNTIL: q->until = time_arg("--until", optarg); break;
+		case 't': q->time = optarg; break;
+		case O_DEPENDENCY_OF: qq->refs[1] = optarg; break;
+		case O_DEPENDENT_OF: qq->refs[2] = optarg; break;
+		case 'L':
+			if (parse_int(optarg, 1, INT64_MAX, &q->limit) == -1)
+				errx(EX_USAGE, "--limit: %s", error_msg());
+			break;
+		case 'o': q->sort = optarg; break;
+		case 'r': q->reverse = 1; break;
+		case 'c': qq->count = 1; break;
+		case O_SUMMARY: qq->summary = 1; break;
+		case 'q': qq->quiet = 1; break;
+		default:
+			usage(stderr);
+			exit(EX_USAGE);
+		}
+	}
+}
+
+/* The noun operand, and states that belong to it. */
+static void
+check_query(struct query *qq, int argc, char **argv)
+{
+	const char *noun = optind < argc ? argv[optind++] : "jobs";
+	size_t i, n = sizeof(nouns) / sizeof(nouns[0]);
+	int j, k;
+
+	if (optind < argc)
+		errx(EX_USAGE, "unexpected argument '%s'", argv[optind]);
+	for (i = 0; i < n && strcmp(nouns[i].name, noun) != 0; i++)
+		;
+	if (i == n)
+		errx(EX_USAGE, "unknown kind '%s' (jobs, tasks, runs or "
+		    "queues)", noun);
+	qq->which = (int)i;
+	qq->q.noun = nouns[i].noun;
+	for (j = 0; j < qq->ns; j++) {
+		for (k = 0; nouns[i].states[k] != NULL; k++)
+			if (strcmp(nouns[i].states[k], qq->states[j]) == 0)
+				break;
+		if (nouns[i].states[k] == NULL)
+			errx(EX_USAGE, "unknown state '%s' for %s",
+			    qq->states[j], noun);
+	}
+	qq->q.states = qq->ns ? qq->states : NULL;
+	qq->q.labels = qq->nl ? qq->labels : NULL;
+	if (qq->count && qq->summary)
+		errx(EX_USAGE, "give --count or --summary, not both");
+	if (store_query_check(&qq->q) == -1)
+		errx(EX_USAGE, "%s", error_msg());
+}
+
+/* Resolve --job, --dependency-of and --dependent-of to full IDs. */
+static void
+resolve_refs(struct query *qq, struct store *st)
+{
+	const char **dst[3] = {&qq->q.job, &qq->q.dependency_of,
+	    &qq->q.dependent_of};
+
+	for (int i = 0; i < 3; i++) {
+		if (qq->refs[i] == NULL)
+			continue;
+		if (store_job_resolve(st, qq->refs[i], qq->ids[i]) == -1)
+			errx(error_status(), "%s", error_msg());
+		*dst[i] = qq->ids[i];
+	}
+}
+
+static int
+print_row(json_t *row, void *arg)
+{
+	struct query *qq = arg;
+	json_t *id = json_object_get(row, qq->q.noun == STORE_QUEUES ?
+	    "queue" : "id");
+
+	if (qq->quiet) {
+		printf("%s\n", json_string_value(id));
+		return 0;
+	}
+	return emit_row(qq->out, row);
+}
+
+static int
+run(struct query *qq, struct store *st)
+{
+	json_t *v;
+	int64_t n;
+
+	if (qq->count) {
+		if (store_count(st, &qq->q, &n) == -1)
+			return -1;
+		printf("%lld\n", (long long)n);
+		return 0;
+	}
+	if (qq->summary) {
+		if ((v = store_summary(st, &qq->q)) == NULL)
+			return -1;
+		if (qq->cli.format == EMIT_AUTO || qq->cli.format == EMIT_TABLE)
+			qq->cli.format = EMIT_AUTO;
+		qq->out = emit_open(stdout, qq->cli.format, EMIT_TEXT, NULL);
+		if (qq->out == NULL || emit_row(qq->out, v) == -1) {
+			json_decref(v);
+			return -1;
+		}
+		json_decref(v);
+		return emit_close(qq->out);
+	}
+	qq->out = emit_open(stdout, qq->cli.format, EMIT_TABLE,
+	    nouns[qq->which].cols);
+	if (qq->out == NULL || store_query(st, &qq->q, print_row, qq) == -1)
+		return -1;
+	return emit_close(qq->out);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct query qq = {0};
+	struct store *st;
+
+	parse_options(&qq, argc, argv);
+	if (qq.cli.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (qq.cli.version) {
+		printf("run-query (jobkit) %s\n", JOBKIT_VERSION);
+		return 0;
+	}
+	check_query(&qq, argc, argv);
+	if ((st = cli_store(&qq.cli)) == NULL)
+		errx(error_status(), "%s", error_msg());
+	resolve_refs(&qq, st);
+	if (run(&qq, st) == -1)
+		errx(error_status(), "%s", error_msg());
+	store_close(st);
+	return 0;
+}

@@ -1,0 +1,84 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "error.h"
+
+int
+cli_option(struct cli *c, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'd':
+		c->db = arg;
+		return 1;
+	case 'f':
+		return emit_format_parse(arg, &c->format) == -1 ? -1 : 1;
+	case 'h':
+		c->help = 1;
+		return 1;
+	case 'V':
+		c->version = 1;
+		return 1;
+	}
+	return 0;
+}
+
+struct store *
+cli_store(const struct cli *c)
+{
+	struct store *st;
+	char *where;
+
+	if ((where = store_locate(c->db)) == NULL)
+		return NULL;
+	st = store_open(where);
+	free(where);
+	return st;
+}
+
+int
+cli_read_ids(FILE *fp, int (*fn)(const char *id, void *arg), void *arg)
+{
+	char *line = NULL, *p, *e;
+	size_t cap = 0, lineno = 0;
+	ssize_t n;
+	json_t *o = NULL;
+	json_error_t jerr;
+	int r = 0;
+
+	while (r == 0 && (n = getline(&line, &cap, fp)) != -1) {
+		lineno++;
+		if ((size_t)n > (1u << 20)) {
+			r = error_set(EX_DATAERR, "stdin: line %zu: longer "
+			    "than 1 MiB", lineno);
+			break;
+		}
+		for (p = line; *p == ' ' || *p == '\t'; p++)
+			;
+		for (e = line + n; e > p && strchr(" \t\r\n", e[-1]); e--)
+			;
+		*e = '\0';
+		if (*p == '\0')
+			continue;
+		if (*p != '{') {
+			r = fn(p, arg);
+			continue;
+		}
+		o = json_loadb(p, (size_t)(e - p), 0, &jerr);
+		if (o == NULL)
+			r = error_set(EX_DATAERR, "stdin: line %zu: invalid "
+			    "JSON: %s", lineno, jerr.text);
+		else if (!json_is_string(json_object_get(o, "id")))
+			r = error_set(EX_DATAERR, "stdin: line %zu: object "
+			    "has no \"id\"", lineno);
+		else
+			r = fn(json_string_value(json_object_get(o, "id")),
+			    arg);
+		json_decref(o);
+	}
+	if (r == 0 && ferror(fp))
+		r = error_set(EX_IOERR, "cannot read stdin");
+	free(line);
+	return r;
+}

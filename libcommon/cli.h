@@ -1,0 +1,45 @@
+/*
+ * cli: what every tool's command line shares -- --db, --format, --help,
+ * --version -- and opening the store the way the options and the
+ * environment say.  Tools print; this module only parses and opens.
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "emit.h"
+#include "store.h"
+
+#define CLI_SHORT "d:f:hV"
+#define CLI_LONG                                                          \
+	{"db", required_argument, NULL, 'd'},                             \
+	    {"format", required_argument, NULL, 'f'},                     \
+	    {"help", no_argument, NULL, 'h'},                             \
+	    {"version", no_argument, NULL, 'V'}
+
+struct cli {
+	const char *db;
+	enum emit_format format;
+	int help, version;
+};
+
+/*
+ * Take a common option.  Returns 1 when opt was one (and was valid), 0 when
+ * it is the tool's own, -1 with an EX_USAGE error when its argument is bad.
+ */
+int cli_option(struct cli *c, int opt, const char *arg);
+
+/* Locate and open the database.  NULL with an error set on failure. */
+struct store *cli_store(const struct cli *c);
+
+#endif
+
+/*
+ * Read job references from fp, one a line: a bare ID (or prefix), or a
+ * JSON object with an "id" member (any tool's NDJSON output).  Calls fn
+ * for each; fn returns 0 to go on or -1 to stop.  Blank lines are
+ * skipped.  Returns 0, or -1 with an error (EX_DATAERR naming the line).
+ */
+int cli_read_ids(FILE *fp, int (*fn)(const char *id, void *arg), void *arg);

@@ -1,0 +1,57 @@
+/*
+ * emit: write objects in the format the user asked for.
+ *
+ *   json    one indented JSON array of all objects
+ *   ndjson  one compact object a line (the default when not a terminal)
+ *   table   columns with a header (the default on a terminal for lists)
+ *   text    "key: value" blocks (the default on a terminal for one thing)
+ *
+ * Keys keep the order the objects were built in, so output is stable.
+ */
+#ifndef EMIT_H
+#define EMIT_H
+
+#include <stdio.h>
+#include <jansson.h>
+
+enum emit_format { EMIT_AUTO, EMIT_JSON, EMIT_NDJSON, EMIT_TABLE, EMIT_TEXT };
+
+/* Column flags for tables. */
+#define EMIT_SHORTID 0x1 /* show the first ID_SHORT characters */
+#define EMIT_TIME 0x2    /* an RFC 3339 value, shown in local time */
+#define EMIT_RIGHT 0x4   /* align right (numbers) */
+
+struct emit_col {
+	const char *key;   /* member of the object */
+	const char *title; /* header */
+	int width;         /* 0 for the last column: no padding */
+	int flags;
+};
+
+struct emit;
+
+/*
+ * Parse "json", "ndjson", "table" or "text".  Returns 0, or -1 with an
+ * EX_USAGE error.
+ */
+int emit_format_parse(const char *s, enum emit_format *f);
+
+/*
+ * Start output to fp.  An EMIT_AUTO format becomes tty_default when fp is a
+ * terminal and EMIT_NDJSON otherwise.  cols (ending with a NULL key) are
+ * used by tables; without them tables fall back to text.  Returns NULL
+ * with an error set when out of memory.
+ */
+struct emit *emit_open(FILE *fp, enum emit_format f,
+    enum emit_format tty_default, const struct emit_col *cols);
+
+/* The format in effect after EMIT_AUTO was resolved. */
+enum emit_format emit_format(const struct emit *e);
+
+/* Write one object (borrowed).  Returns 0, or -1 (EX_IOERR) on error. */
+int emit_row(struct emit *e, json_t *obj);
+
+/* Finish (closing a JSON array), flush and free.  Returns 0 or -1. */
+int emit_close(struct emit *e);
+
+#endif

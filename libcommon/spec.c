@@ -1,0 +1,788 @@
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "id.h"
+#include "parse.h"
+#include "spec.h"
+
+#define SPEC_MAX_ARGS 65536
+#define SPEC_MAX_ENTRIES 4096
+#define SPEC_MAX_STRING 65536
+#define SPEC_MAX_NAME 256
+#define SPEC_PRIORITY_MAX 1000
+#define SPEC_MAX_RETRIES 1000
+
+/* A JSON path being checked, like "$.inputs[2].url". */
+struct path {
+	char buf[512];
+	size_t len;
+};
+
+static size_t
+path_push(struct path *p, const char *key, long idx)
+{
+	size_t old = p->len;
+	int n;
+
+	if (key != NULL)
+		n = snprintf(p->buf + p->len, sizeof(p->buf) - p->len, ".%s",
+		    key);
+	else
+		n = snprintf(p->buf + p->len, sizeof(p->buf) - p->len, "[%ld]",
+		    idx);
+	if (n > 0 && p->len + (size_t)n < sizeof(p->buf))
+		p->len += (size_t)n;
+	return old;
+}
+
+static void
+path_pop(struct path *p, size_t old)
+{
+	p->len = old;
+	p->buf[old] = '\0';
+}
+
+static int
+bad(struct path *p, const char *fmt, const char *arg)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	return error_set(EX_DATAERR, "%s: %s", p->buf, msg);
+}
+
+static const char *
+type_name(json_t *v)
+{
+	static const char *names[] = {"an object", "an array", "a string",
+	    "an integer", "a number", "true", "false", "null"};
+	return names[json_typeof(v)];
+}
+
+static int
+want(struct path *p, json_t *v, int ok, const char *what)
+{
+	char msg[128];
+
+	if (ok)
+		return 0;
+	snprintf(msg, sizeof(msg), "expected %s, got %s", what, type_name(v));
+	return error_set(EX_DATAERR, "%s: %s", p->buf, msg);
+}
+
+/* A string of 1..max bytes without control characters. */
+static int
+check_string(struct path *p, json_t *v, size_t max, json_t **out)
+{
+	const char *s;
+	size_t n;
+
+	if (want(p, v, json_is_string(v), "a string") == -1)
+		return -1;
+	s = json_string_value(v);
+	n = json_string_length(v);
+	if (n == 0)
+		return bad(p, "must not be empty%s", "");
+	if (n > max)
+		return bad(p, "longer than %s bytes", max == SPEC_MAX_NAME ?
+		    "256" : "65536");
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 && s[i] != '\t')
+			return bad(p, "contains a control character%s", "");
+	*out = json_incref(v);
+	return 0;
+}
+
+static int
+check_name(struct path *p, json_t *v, json_t **out)
+{
+	return check_string(p, v, SPEC_MAX_NAME, out);
+}
+
+static int
+check_text(struct path *p, json_t *v, json_t **out)
+{
+	return check_string(p, v, SPEC_MAX_STRING, out);
+}
+
+/* Queue names and label keys: letters, digits and . _ - / */
+static int
+check_word(struct path *p, json_t *v, json_t **out)
+{
+	const char *s;
+
+	if (check_string(p, v, 63, out) == -1)
+		return -1;
+	for (s = json_string_value(v); *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._-/", *s)) {
+			json_decref(*out);
+			return bad(p, "'%s' may hold only letters, digits and "
+			    ". _ - /", json_string_value(v));
+		}
+	return 0;
+}
+
+static int
+check_bool(struct path *p, json_t *v, json_t **out)
+{
+	if (want(p, v, json_is_boolean(v), "true or false") == -1)
+		return -1;
+	*out = json_incref(v);
+	return 0;
+}
+
+static int
+check_range(struct path *p, json_t *v, int64_t min, int64_t max,
+    json_t **out)
+{
+	char msg[96];
+
+	if (want(p, v, json_is_integer(v), "an integer") == -1)
+		return -1;
+	if (json_integer_value(v) < min || json_integer_value(v) > max) {
+		snprintf(msg, sizeof(msg), "must be from %lld to %lld",
+		    (long long)min, (long long)max);
+		return bad(p, "%s", msg);
+	}
+	*out = json_incref(v);
+	return 0;
+}
+
+static int
+check_priority(struct path *p, json_t *v, json_t **out)
+{
+	return check_range(p, v, -SPEC_PRIORITY_MAX, SPEC_PRIORITY_MAX, out);
+}
+
+static int
+check_retries(struct path *p, json_t *v, json_t **out)
+{
+	return check_range(p, v, 0, SPEC_MAX_RETRIES, out);
+}
+
+static int
+check_gpu(struct path *p, json_t *v, json_t **out)
+{
+	return check_range(p, v, 0, 1024, out);
+}
+
+/* A number in base units, or a string in the unit's notation. */
+static json_t *
+number_json(double v)
+{
+	return v == floor(v) && fabs(v) < 9e15 ? json_integer((json_int_t)v) :
+	    json_real(v);
+}
+
+static int
+check_duration(struct path *p, json_t *v, json_t **out)
+{
+	int64_t ms;
+
+	if (json_is_number(v)) {
+		if (json_number_value(v) < 0 || json_number_value(v) > 3.2e9)
+			return bad(p, "must be from 0 to 100 years%s", "");
+		*out = number_json(round(json_number_value(v) * 1000) / 1000);
+		return 0;
+	}
+	if (want(p, v, json_is_string(v), "a duration") == -1)
+		return -1;
+	if (parse_duration(json_string_value(v), &ms) == -1)
+		return error_wrap("%s", p->buf);
+	*out = number_json(ms / 1000.0);
+	return 0;
+}
+
+static int
+check_size(struct path *p, json_t *v, json_t **out)
+{
+	uint64_t n;
+
+	if (json_is_integer(v)) {
+		if (json_integer_value(v) < 0)
+			return bad(p, "must not be negative%s", "");
+		*out = json_incref(v);
+		return 0;
+	}
+	if (want(p, v, json_is_string(v), "a size") == -1)
+		return -1;
+	if (parse_size(json_string_value(v), &n) == -1)
+		return error_wrap("%s", p->buf);
+	if (n > (uint64_t)INT64_MAX)
+		return bad(p, "is too large%s", "");
+	*out = json_integer((json_int_t)n);
+	return 0;
+}
+
+static int
+check_cpu(struct path *p, json_t *v, json_t **out)
+{
+	int64_t mc;
+
+	if (json_is_number(v)) {
+		double c = json_number_value(v);
+		if (c < 0 || c > 1e6)
+			return bad(p, "must be from 0 to 1000000 cores%s", "");
+		if (c * 1000 != floor(c * 1000))
+			return bad(p, "is finer than a millicore%s", "");
+		*out = number_json(c);
+		return 0;
+	}
+	if (want(p, v, json_is_string(v), "a CPU amount") == -1)
+		return -1;
+	if (parse_cpu(json_string_value(v), &mc) == -1)
+		return error_wrap("%s", p->buf);
+	*out = number_json(mc / 1000.0);
+	return 0;
+}
+
+static int
+check_time(struct path *p, json_t *v, json_t **out)
+{
+	static int64_t now;
+	char buf[32];
+	int64_t ms;
+
+	if (now == 0)
+		now = parse_now_ms();
+	if (want(p, v, json_is_string(v), "a time") == -1)
+		return -1;
+	if (parse_time(json_string_value(v), now, 1, &ms) == -1)
+		return error_wrap("%s", p->buf);
+	*out = json_string(parse_fmt_time(ms, buf));
+	return 0;
+}
+
+static int
+check_id(struct path *p, json_t *v, json_t **out)
+{
+	char id[ID_LEN + 1];
+
+	if (want(p, v, json_is_string(v), "a job ID") == -1)
+		return -1;
+	if (id_prefix(json_string_value(v), id) == -1)
+		return error_set(EX_DATAERR, "%s: '%s' is not a job ID",
+		    p->buf, json_string_value(v));
+	*out = json_string(id);
+	return 0;
+}
+
+static int
+check_exit_status(struct path *p, json_t *v, json_t **out)
+{
+	return check_range(p, v, 0, 255, out);
+}
+
+static int
+check_hash(struct path *p, json_t *v, json_t **out)
+{
+	const char *s;
+	char lower[72];
+	size_t i;
+
+	if (want(p, v, json_is_string(v), "a hash") == -1)
+		return -1;
+	s = json_string_value(v);
+	if (strncmp(s, "sha256:", 7) != 0 || strlen(s) != 7 + 64)
+		return bad(p, "'%s' is not sha256:<64 hex digits>", s);
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= 7 && !isxdigit((unsigned char)s[i]))
+			return bad(p, "'%s' is not sha256:<64 hex digits>", s);
+		lower[i] = (char)tolower((unsigned char)s[i]);
+	}
+	lower[i] = '\0';
+	*out = json_string(lower);
+	return 0;
+}
+
+static int
+check_relpath(struct path *p, json_t *v, json_t **out)
+{
+	const char *s;
+
+	if (check_text(p, v, out) == -1)
+		return -1;
+	s = json_string_value(v);
+	if (*s == '/' || strcmp(s, "..") == 0 || strncmp(s, "../", 3) == 0 ||
+	    strstr(s, "/../") != NULL || (strlen(s) >= 3 &&
+	    strcmp(s + strlen(s) - 3, "/..") == 0)) {
+		json_decref(*out);
+		return bad(p, "'%s' must stay inside the work directory", s);
+	}
+	return 0;
+}
+
+static int
+check_url(struct path *p, json_t *v, json_t **out)
+{
+	static const char *schemes[] = {"http://", "https://", "s3://",
+	    "ftp://", "ftps://", "file://", NULL};
+	const char *s;
+
+	if (check_text(p, v, out) == -1)
+		return -1;
+	s = json_string_value(v);
+	for (int i = 0; schemes[i] != NULL; i++)
+		if (strncmp(s, schemes[i], strlen(schemes[i])) == 0 &&
+		    s[strlen(schemes[i])] != '\0')
+			return 0;
+	json_decref(*out);
+	return bad(p, "'%s' is not an http, https, s3, ftp, ftps or file URL",
+	    s);
+}
+
+/* A field of an object: its name, how to check it. */
+struct field {
+	const char *name;
+	int (*check)(struct path *, json_t *, json_t **);
+};
+
+static int check_object(struct path *p, json_t *v, const struct field *f,
+    json_t **out);
+
+#define OBJECT_CHECKER(fn, table)                                        \
+	static int fn(struct path *p, json_t *v, json_t **out)          \
+	{                                                                \
+		return check_object(p, v, table, out);                   \
+	}
+
+/* Arrays and maps of one checker. */
+static int
+check_array_of(struct path *p, json_t *v, size_t max,
+    int (*each)(struct path *, json_t *, json_t **), json_t **out)
+{
+	json_t *arr, *e, *n;
+	size_t i, old;
+
+	if (want(p, v, json_is_array(v), "an array") == -1)
+		return -1;
+	if (json_array_size(v) > max)
+		return bad(p, "has too many entries%s", "");
+	if ((arr = json_array()) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	json_array_foreach(v, i, e) {
+		old = path_push(p, NULL, (long)i);
+		if (each(p, e, &n) == -1) {
+			json_decref(arr);
+			return -1;
+		}
+		path_pop(p, old);
+		json_array_append_new(arr, n);
+	}
+	*out = arr;
+	return 0;
+}
+
+static int
+check_map(struct path *p, json_t *v, int (*key_ok)(const char *),
+    const char *key_rule, size_t max_value, json_t **out)
+{
+	json_t *obj, *e;
+	const char *k;
+	size_t old;
+
+	if (want(p, v, json_is_object(v), "an object") == -1)
+		return -1;
+	if (json_object_size(v) > SPEC_MAX_ENTRIES)
+		return bad(p, "has too many entries%s", "");
+	if ((obj = json_object()) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	json_object_foreach(v, k, e) {
+		old = path_push(p, k, 0);
+		if (!key_ok(k)) {
+			json_decref(obj);
+			return bad(p, key_rule, k);
+		}
+		if (want(p, e, json_is_string(e), "a string") == -1 ||
+		    (json_string_length(e) > max_value &&
+		    bad(p, "value longer than %s bytes", max_value == 256 ?
+		    "256" : "65536") == -1)) {
+			json_decref(obj);
+			return -1;
+		}
+		path_pop(p, old);
+		json_object_set(obj, k, e);
+	}
+	*out = obj;
+	return 0;
+}
+
+static int
+env_key_ok(const char *k)
+{
+	if (!isalpha((unsigned char)*k) && *k != '_')
+		return 0;
+	for (; *k != '\0'; k++)
+		if (!isalnum((unsigned char)*k) && *k != '_')
+			return 0;
+	return 1;
+}
+
+static int
+label_key_ok(const char *k)
+{
+	size_t n = strlen(k);
+
+	if (n == 0 || n > 63 || !isalnum((unsigned char)*k))
+		return 0;
+	for (; *k != '\0'; k++)
+		if (!isalnum((unsigned char)*k) && !strchr("._-/", *k))
+			return 0;
+	return 1;
+}
+
+static int
+check_env(struct path *p, json_t *v, json_t **out)
+{
+	return check_map(p, v, env_key_ok, "'%s' is not a valid variable "
+	    "name", SPEC_MAX_STRING, out);
+}
+
+static int
+check_labels(struct path *p, json_t *v, json_t **out)
+{
+	return check_map(p, v, label_key_ok, "label key '%s' may hold only "
+	    "letters, digits and . _ - / (63 at most)", 256, out);
+}
+
+/* An argument: any string without NUL, empty ones too. */
+static int
+check_argument(struct path *p, json_t *v, json_t **out)
+{
+	if (want(p, v, json_is_string(v), "a string") == -1)
+		return -1;
+	if (json_string_length(v) > (1u << 20))
+		return bad(p, "longer than %s", "1 MiB");
+	*out = json_incref(v);
+	return 0;
+}
+
+static int
+check_command(struct path *p, json_t *v, json_t **out)
+{
+	if (check_array_of(p, v, SPEC_MAX_ARGS, check_argument, out) == -1)
+		return -1;
+	if (json_array_size(*out) == 0) {
+		json_decref(*out);
+		return bad(p, "must name a program%s", "");
+	}
+	return 0;
+}
+
+static int
+check_ids(struct path *p, json_t *v, json_t **out)
+{
+	return check_array_of(p, v, 1000, check_id, out);
+}
+
+static int
+check_exit_statuses(struct path *p, json_t *v, json_t **out)
+{
+	return check_array_of(p, v, 256, check_exit_status, out);
+}
+
+static const struct field resource_fields[] = {
+    {"cpu", check_cpu},
+    {"memory", check_size},
+    {"disk", check_size},
+    {"gpu", check_gpu},
+    {NULL, NULL}};
+OBJECT_CHECKER(check_resources, resource_fields)
+
+static const struct field output_fields[] = {
+    {"max_file", check_size},
+    {"max_return", check_size},
+    {NULL, NULL}};
+OBJECT_CHECKER(check_output, output_fields)
+
+static int
+check_netrc(struct path *p, json_t *v, json_t **out)
+{
+	return json_is_boolean(v) ? check_bool(p, v, out) :
+	    check_text(p, v, out);
+}
+
+static const struct field credential_fields[] = {
+    {"env", check_text},
+    {"file", check_text},
+    {"netrc", check_netrc},
+    {"aws_profile", check_text},
+    {"username", check_text},
+    {"password", check_text},
+    {"token", check_text},
+    {"access_key_id", check_text},
+    {"secret_access_key", check_text},
+    {"session_token", check_text},
+    {"region", check_text},
+    {NULL, NULL}};
+OBJECT_CHECKER(check_credentials, credential_fields)
+
+static const struct field artifact_fields[] = {
+    {"name", check_name},
+    {"url", check_url},
+    {"hash", check_hash},
+    {"unpack", check_bool},
+    {"path", check_relpath},
+    {"mutable", check_bool},
+    {"credentials", check_credentials},
+    {NULL, NULL}};
+
+static int
+check_artifact(struct path *p, json_t *v, json_t **out)
+{
+	if (check_object(p, v, artifact_fields, out) == -1)
+		return -1;
+	if (json_object_get(*out, "url") == NULL) {
+		json_decref(*out);
+		return bad(p, "an artifact needs a url%s", "");
+	}
+	return 0;
+}
+
+static int
+check_artifacts(struct path *p, json_t *v, json_t **out)
+{
+	return check_array_of(p, v, 1000, check_artifact, out);
+}
+
+static const struct field spec_fields[] = {
+    {"name", check_name},
+    {"command", check_command},
+    {"shell", check_text},
+    {"env", check_env},
+    {"workdir", check_text},
+    {"timeout", check_duration},
+    {"grace", check_duration},
+    {"retries", check_retries},
+    {"retry_on", check_exit_statuses},
+    {"priority", check_priority},
+    {"queue", check_word},
+    {"labels", check_labels},
+    {"resources", check_resources},
+    {"output", check_output},
+    {"after", check_ids},
+    {"after_any", check_ids},
+    {"hold", check_bool},
+    {"at", check_time},
+    {"key", check_name},
+    {"inputs", check_artifacts},
+    {"outputs", check_artifacts},
+    {NULL, NULL}};
+
+static int
+check_object(struct path *p, json_t *v, const struct field *fields,
+    json_t **out)
+{
+	const struct field *f;
+	json_t *obj, *e, *n;
+	const char *k;
+	size_t old;
+
+	if (want(p, v, json_is_object(v), "an object") == -1)
+		return -1;
+	if ((obj = json_object()) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	/* Normalized output keeps the order of the field table. */
+	for (f = fields; f->name != NULL; f++) {
+		if ((e = json_object_get(v, f->name)) == NULL)
+			continue;
+		old = path_push(p, f->name, 0);
+		if (f->check(p, e, &n) == -1)
+			goto fail;
+		path_pop(p, old);
+		if (n == NULL || json_object_set_new(obj, f->name, n) == -1) {
+			error_set(EX_OSERR, "out of memory");
+			goto fail;
+		}
+	}
+	json_object_foreach(v, k, e) {
+		for (f = fields; f->name != NULL; f++)
+			if (strcmp(f->name, k) == 0)
+				break;
+		if (f->name == NULL) {
+			path_push(p, k, 0);
+			bad(p, "unknown field%s", "");
+			goto fail;
+		}
+	}
+	*out = obj;
+	return 0;
+fail:
+	json_decref(obj);
+	return -1;
+}
+
+json_t *
+spec_normalize(json_t *spec, int64_t now_ms)
+{
+	struct path p = {"$", 1};
+	json_t *out;
+
+	(void)now_ms;
+	if (check_object(&p, spec, spec_fields, &out) == -1)
+		return NULL;
+	if (json_object_get(out, "command") != NULL &&
+	    json_object_get(out, "shell") != NULL) {
+		json_decref(out);
+		error_set(EX_DATAERR, "$: give command or shell, not both");
+		return NULL;
+	}
+	if (json_object_get(out, "command") == NULL &&
+	    json_object_get(out, "shell") == NULL) {
+		json_decref(out);
+		error_set(EX_DATAERR, "$: a job needs a command or a shell");
+		return NULL;
+	}
+	return out;
+}
+
+/* The default name: the program's base name, or the shell's first word. */
+static const char *
+spec_default_name(json_t *spec, char *buf, size_t len)
+{
+	json_t *cmd = json_object_get(spec, "command");
+	const char *s, *slash;
+	size_t n;
+
+	if (cmd != NULL) {
+		s = json_string_value(json_array_get(cmd, 0));
+		slash = strrchr(s, '/');
+		s = slash && slash[1] ? slash + 1 : s;
+		n = strlen(s);
+	} else {
+		s = json_string_value(json_object_get(spec, "shell"));
+		s += strspn(s, " \t");
+		n = strcspn(s, " \t;|&<>()");
+	}
+	if (n == 0)
+		s = "job", n = 3;
+	snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), s);
+	return buf;
+}
+
+int
+spec_to_job(json_t *spec, struct job_new *jn)
+{
+	static char name[SPEC_MAX_NAME + 1];
+	json_t *v;
+	int64_t ms;
+
+	memset(jn, 0, sizeof(*jn));
+	jn->spec = spec;
+	if ((v = json_object_get(spec, "name")) != NULL)
+		jn->name = json_string_value(v);
+	else {
+		jn->name = spec_default_name(spec, name, sizeof(name));
+		json_object_set_new(spec, "name", json_string(jn->name));
+	}
+	v = json_object_get(spec, "queue");
+	jn->queue = v ? json_string_value(v) : SPEC_DEFAULT_QUEUE;
+	jn->priority = json_integer_value(json_object_get(spec, "priority"));
+	jn->hold = json_is_true(json_object_get(spec, "hold"));
+	if ((v = json_object_get(spec, "at")) != NULL &&
+	    parse_time(json_string_value(v), 0, 1, &ms) == 0)
+		jn->not_before = ms;
+	if ((v = json_object_get(spec, "key")) != NULL)
+		jn->key = json_string_value(v);
+	jn->labels = json_object_get(spec, "labels");
+	jn->after = json_object_get(spec, "after");
+	jn->after_any = json_object_get(spec, "after_any");
+	jn->max_attempts = 1 +
+	    json_integer_value(json_object_get(spec, "retries"));
+	return 0;
+}
+
+int
+spec_merge(json_t *spec, json_t *override)
+{
+	const char *k;
+	json_t *v, *cur;
+
+	json_object_foreach(override, k, v) {
+		cur = json_object_get(spec, k);
+		if (json_is_object(v) && json_is_object(cur)) {
+			if (json_object_update(cur, v) == -1)
+				return -1;
+		} else if (json_is_array(v) && json_is_array(cur) &&
+		    (strcmp(k, "after") == 0 || strcmp(k, "after_any") == 0)) {
+			if (json_array_extend(cur, v) == -1)
+				return -1;
+		} else if (json_object_set(spec, k, v) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+secret_name(const char *k)
+{
+	static const char *words[] = {"SECRET", "TOKEN", "PASSWORD", "PASSWD",
+	    "PASS", "KEY", "CREDENTIAL", "AUTH", NULL};
+	char up[256];
+	size_t i;
+
+	for (i = 0; k[i] != '\0' && i < sizeof(up) - 1; i++)
+		up[i] = (char)toupper((unsigned char)k[i]);
+	up[i] = '\0';
+	for (i = 0; words[i] != NULL; i++)
+		if (strstr(up, words[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+/* "scheme://user:pass@host" -> "scheme://user:***@host" */
+static void
+redact_url(json_t *v)
+{
+	const char *s = json_string_value(v), *at, *colon, *start;
+	char *buf;
+
+	if (s == NULL || (start = strstr(s, "://")) == NULL)
+		return;
+	start += 3;
+	at = strchr(start, '@');
+	if (at == NULL || strcspn(start, "/") < (size_t)(at - start))
+		return;
+	colon = memchr(start, ':', (size_t)(at - start));
+	if (colon == NULL)
+		return;
+	if (asprintf(&buf, "%.*s***%s", (int)(colon + 1 - s), s, at) == -1)
+		return;
+	json_string_set(v, buf);
+	free(buf);
+}
+
+static void
+redact_artifacts(json_t *arr)
+{
+	static const char *inline_secrets[] = {"password", "token",
+	    "secret_access_key", "session_token", NULL};
+	json_t *a, *c;
+	size_t i;
+
+	json_array_foreach(arr, i, a) {
+		redact_url(json_object_get(a, "url"));
+		c = json_object_get(a, "credentials");
+		for (int j = 0; c != NULL && inline_secrets[j] != NULL; j++)
+			if (json_object_get(c, inline_secrets[j]) != NULL)
+				json_object_set_new(c, inline_secrets[j],
+				    json_string("***"));
+	}
+}
+
+void
+spec_redact(json_t *spec)
+{
+	json_t *env = json_object_get(spec, "env"), *v;
+	const char *k;
+
+	json_object_foreach(env, k, v)
+		if (secret_name(k))
+			json_string_set(v, "***");
+	redact_artifacts(json_object_get(spec, "inputs"));
+	redact_artifacts(json_object_get(spec, "outputs"));
+}

@@ -1,0 +1,44 @@
+/*
+ * spec: the job spec, as documented in jobkit-spec(5).  A spec is checked
+ * field by field -- unknown fields, wrong types and impossible values are
+ * refused with the JSON path of the offender ("$.resources.cpu") -- and
+ * normalized: durations become seconds, sizes bytes, CPU cores, times
+ * RFC 3339, so every stored spec reads the same way.
+ */
+#ifndef SPEC_H
+#define SPEC_H
+
+#include <jansson.h>
+
+#include "store.h"
+
+#define SPEC_DEFAULT_QUEUE "default"
+
+/*
+ * Check spec and return a new normalized copy, or NULL with an EX_DATAERR
+ * error "$.path: what is wrong".  now_ms anchors relative times.
+ */
+json_t *spec_normalize(json_t *spec, int64_t now_ms);
+
+/*
+ * Fill jn from a normalized spec.  Strings in jn point into spec, which
+ * must outlive it.  Returns 0, or -1 (EX_DATAERR) when the spec names no
+ * command.
+ */
+int spec_to_job(json_t *spec, struct job_new *jn);
+
+/*
+ * Merge override (fields given as options) into spec, in place: objects
+ * (env, labels, resources, output) key by key, after lists appended,
+ * anything else replaced.  Returns 0 or -1 (out of memory).
+ */
+int spec_merge(json_t *spec, json_t *override);
+
+/*
+ * Replace secrets in a (normalized) spec with "***", in place: inline
+ * credentials, passwords in URLs, and env values whose name says secret,
+ * token, password or key.
+ */
+void spec_redact(json_t *spec);
+
+#endif

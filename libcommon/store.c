@@ -1,0 +1,1739 @@
+/*
+ * The sqlite backend of the store.  Statements are prepared once per
+ * handle and reused; dynamic queries are put together from constant
+ * fragments with every value bound, never formatted into the SQL.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "error.h"
+#include "parse.h"
+#include "store.h"
+
+#define STORE_BUSY_MS 60000
+#define SCHEMA_VERSION 1
+
+enum stmt {
+	S_JOB_BY_KEY,
+	S_JOB_INSERT,
+	S_JOB_LABEL,
+	S_JOB_DEP,
+	S_JOB_SET_STATE,
+	S_JOB_HEAD,
+	S_JOB_BRIEF,
+	S_JOB_RESOLVE,
+	S_DEP_STATES,
+	S_DEPENDENTS_WAITING,
+	S_EVENT,
+	S_COUNT
+};
+
+static const char *stmt_sql[S_COUNT] = {
+	[S_JOB_BY_KEY] = "SELECT rid FROM jobs WHERE uid = ?1 AND idem_key = ?2",
+	[S_JOB_INSERT] =
+	    "INSERT INTO jobs (id, name, owner, uid, state, queue, priority,"
+	    " created, updated, not_before, max_attempts, idem_key, labels,"
+	    " reason, spec) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9,"
+	    " ?10, ?11, ?12, ?13, ?14)",
+	[S_JOB_LABEL] =
+	    "INSERT INTO job_labels (key, value, job) VALUES (?1, ?2, ?3)",
+	[S_JOB_DEP] = "INSERT OR IGNORE INTO job_deps (job, dep, kind)"
+	    " VALUES (?1, ?2, ?3)",
+	[S_JOB_SET_STATE] =
+	    "UPDATE jobs SET state = ?2, updated = ?3, reason = ?4,"
+	    " ended = CASE WHEN ?2 IN ('succeeded', 'failed', 'cancelled')"
+	    " THEN ?3 END WHERE rid = ?1",
+	[S_JOB_HEAD] =
+	    "SELECT rid, state, uid, owner, priority, queue, attempts,"
+	    " json_extract(spec, '$.retries') FROM jobs WHERE id = ?1",
+	[S_JOB_BRIEF] = "SELECT id, name, state, queue, priority, created"
+	    " FROM jobs WHERE rid = ?1",
+	[S_JOB_RESOLVE] = "SELECT id FROM jobs WHERE id >= ?1 AND id < ?2"
+	    " ORDER BY id LIMIT 10",
+	[S_DEP_STATES] =
+	    "SELECT d.dep, d.kind, j.state FROM job_deps d"
+	    " LEFT JOIN jobs j ON j.id = d.dep WHERE d.job = ?1",
+	[S_DEPENDENTS_WAITING] =
+	    "SELECT j.rid, j.id FROM job_deps d JOIN jobs j ON j.rid = d.job"
+	    " WHERE d.dep = ?1 AND j.state = 'waiting'",
+	[S_EVENT] = "INSERT INTO events (job, task, time, type, state, message)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+};
+
+static const char *schema_v1[] = {
+	"CREATE TABLE jobs ("
+	" rid INTEGER PRIMARY KEY,"
+	" id TEXT NOT NULL UNIQUE,"
+	" name TEXT NOT NULL,"
+	" owner TEXT NOT NULL,"
+	" uid INTEGER NOT NULL,"
+	" state TEXT NOT NULL,"
+	" queue TEXT NOT NULL,"
+	" priority INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL,"
+	" not_before INTEGER,"
+	" started INTEGER,"
+	" ended INTEGER,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" max_attempts INTEGER NOT NULL DEFAULT 1,"
+	" cancel_requested INTEGER NOT NULL DEFAULT 0,"
+	" idem_key TEXT,"
+	" labels TEXT,"
+	" reason TEXT,"
+	" spec TEXT NOT NULL)",
+	"CREATE UNIQUE INDEX jobs_key ON jobs (uid, idem_key)"
+	" WHERE idem_key IS NOT NULL",
+	"CREATE INDEX jobs_state ON jobs (state, created)",
+	"CREATE INDEX jobs_owner ON jobs (owner, created)",
+	"CREATE INDEX jobs_ready ON jobs (queue, priority DESC, created)"
+	" WHERE state = 'queued'",
+	"CREATE TABLE job_labels ("
+	" key TEXT NOT NULL, value TEXT NOT NULL, job INTEGER NOT NULL,"
+	" PRIMARY KEY (key, value, job)) WITHOUT ROWID",
+	"CREATE TABLE job_deps ("
+	" job INTEGER NOT NULL, dep TEXT NOT NULL, kind TEXT NOT NULL,"
+	" PRIMARY KEY (job, dep)) WITHOUT ROWID",
+	"CREATE INDEX job_deps_dep ON job_deps (dep)",
+	"CREATE TABLE events ("
+	" eid INTEGER PRIMARY KEY,"
+	" job INTEGER NOT NULL,"
+	" task TEXT,"
+	" time INTEGER NOT NULL,"
+	" type TEXT NOT NULL,"
+	" state TEXT,"
+	" message TEXT)",
+	"CREATE INDEX events_job ON events (job, eid)",
+	"CREATE TABLE runs ("
+	" rid INTEGER PRIMARY KEY,"
+	" id TEXT NOT NULL UNIQUE,"
+	" kind TEXT NOT NULL,"
+	" owner TEXT NOT NULL,"
+	" uid INTEGER NOT NULL,"
+	" host TEXT NOT NULL,"
+	" pid INTEGER NOT NULL,"
+	" lease INTEGER NOT NULL,"
+	" started INTEGER NOT NULL,"
+	" keepalive INTEGER NOT NULL,"
+	" ended INTEGER,"
+	" labels TEXT,"
+	" capacity TEXT)",
+	"CREATE INDEX runs_started ON runs (started)",
+	"CREATE TABLE tasks ("
+	" rid INTEGER PRIMARY KEY,"
+	" id TEXT NOT NULL UNIQUE,"
+	" job INTEGER NOT NULL,"
+	" attempt INTEGER NOT NULL,"
+	" run INTEGER,"
+	" host TEXT,"
+	" pid INTEGER,"
+	" state TEXT NOT NULL,"
+	" lease INTEGER NOT NULL,"
+	" started INTEGER NOT NULL,"
+	" keepalive INTEGER NOT NULL,"
+	" ended INTEGER,"
+	" exit_code INTEGER,"
+	" signal INTEGER,"
+	" error TEXT,"
+	" stdout TEXT,"
+	" stderr TEXT,"
+	" stdout_truncated INTEGER,"
+	" stderr_truncated INTEGER,"
+	" usage TEXT,"
+	" enforcement TEXT,"
+	" results TEXT,"
+	" UNIQUE (job, attempt))",
+	"CREATE INDEX tasks_state ON tasks (state, started)",
+	"CREATE INDEX tasks_run ON tasks (run)",
+	NULL,
+};
+
+/* Each entry brings the schema from version i to i + 1. */
+static const char **migrations[] = {schema_v1};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmts[S_COUNT];
+	int depth;     /* open store_begin() calls */
+	int failed;    /* a nested write failed: commit must roll back */
+	uid_t uid;
+	char owner[64];
+};
+
+/* Turn the last sqlite error into ours. */
+static int
+store_fail(struct store *st, const char *what)
+{
+	int rc = sqlite3_extended_errcode(st->db);
+	int status = EX_SOFTWARE;
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return error_set(EX_TEMPFAIL,
+		    "%s: database '%s' is busy (gave up after %d s)", what,
+		    st->path, STORE_BUSY_MS / 1000);
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		return error_set(EX_DATAERR, "'%s' is not a jobkit database",
+		    st->path);
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		status = EX_NOPERM;
+		break;
+	case SQLITE_CANTOPEN:
+		status = EX_CANTCREAT;
+		break;
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+		status = EX_IOERR;
+		break;
+	}
+	return error_set(status, "%s: %s: %s", what, st->path,
+	    sqlite3_errmsg(st->db));
+}
+
+static sqlite3_stmt *
+store_stmt(struct store *st, enum stmt s)
+{
+	if (st->stmts[s] == NULL &&
+	    sqlite3_prepare_v3(st->db, stmt_sql[s], -1,
+		SQLITE_PREPARE_PERSISTENT, &st->stmts[s], NULL) != SQLITE_OK) {
+		store_fail(st, "cannot prepare statement");
+		return NULL;
+	}
+	return st->stmts[s];
+}
+
+/* Run a prepared statement that returns no rows, then reset it. */
+static int
+store_done(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE) {
+		/* step's error is in the handle; reset may have replaced it */
+		return store_fail(st, what);
+	}
+	return 0;
+}
+
+static void
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+static int
+store_exec(struct store *st, const char *sql, const char *what)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(st, what);
+	return 0;
+}
+
+char *
+store_locate(const char *path)
+{
+	const char *env = getenv("JOBKIT_DB"), *base;
+	struct passwd *pw;
+	char *out;
+
+	if (path != NULL && *path != '\0')
+		out = strdup(path);
+	else if (env != NULL && *env != '\0')
+		out = strdup(env);
+	else {
+		base = getenv("XDG_DATA_HOME");
+		if (base != NULL && *base == '/') {
+			if (asprintf(&out, "%s/jobkit/jobkit.db", base) == -1)
+				out = NULL;
+		} else {
+			base = getenv("HOME");
+			if ((base == NULL || *base == '\0') &&
+			    (pw = getpwuid(getuid())) != NULL)
+				base = pw->pw_dir;
+			if (base == NULL) {
+				error_set(EX_CONFIG, "cannot find a home "
+				    "folder for the database: set JOBKIT_DB");
+				return NULL;
+			}
+			if (asprintf(&out, "%s/.local/share/jobkit/jobkit.db",
+			    base) == -1)
+				out = NULL;
+		}
+	}
+	if (out == NULL)
+		error_set(EX_OSERR, "out of memory");
+	return out;
+}
+
+static int
+errno_status(int e)
+{
+	return e == EACCES || e == EPERM ? EX_NOPERM :
+	    e == ENOENT || e == ENOTDIR || e == EROFS ? EX_CANTCREAT :
+	    EX_IOERR;
+}
+
+/* mkdir -p the folder of path; folders it makes are 0700. */
+static int
+store_mkdirs(const char *path)
+{
+	char *dir = strdup(path), *p;
+	int r = 0;
+
+	if (dir == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	if ((p = strrchr(dir, '/')) == NULL || p == dir) {
+		free(dir);
+		return 0;
+	}
+	*p = '\0';
+	for (p = dir + 1; r == 0; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+			r = error_set(errno == EACCES || errno == EROFS ||
+			    errno == ENOTDIR || errno == ENOENT ? EX_CANTCREAT :
+			    EX_IOERR, "cannot create folder '%s': %s", dir,
+			    strerror(errno));
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	free(dir);
+	return r;
+}
+
+static int
+store_create_file(const char *path)
+{
+	struct stat sb;
+	int fd;
+
+	if (stat(path, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode))
+			return error_set(EX_CANTCREAT,
+			    "cannot open database '%s': is a folder", path);
+		if (access(path, R_OK | W_OK) == -1)
+			return error_set(EX_NOPERM,
+			    "cannot open database '%s': %s", path,
+			    strerror(errno));
+		return 0;
+	}
+	if (store_mkdirs(path) == -1)
+		return -1;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1 && errno != EEXIST)
+		return error_set(errno == EACCES || errno == EROFS ||
+		    errno == ENOENT || errno == ENOTDIR ? EX_CANTCREAT :
+		    errno_status(errno), "cannot create database '%s': %s",
+		    path, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	return 0;
+}
+
+static int
+store_user_version(struct store *st, int64_t *v)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
+	    NULL) != SQLITE_OK)
+		return store_fail(st, "cannot read database");
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return store_fail(st, "cannot read database");
+	return 0;
+}
+
+static int
+store_migrate(struct store *st)
+{
+	int64_t v, tables = 0;
+	sqlite3_stmt *s;
+	char sql[64];
+	const char **m;
+
+	if (store_user_version(st, &v) == -1)
+		return -1;
+	if (v == SCHEMA_VERSION)
+		return 0;
+	if (v > SCHEMA_VERSION)
+		return error_set(EX_UNAVAILABLE, "database '%s' has schema "
+		    "version %lld, newer than this jobkit's %d", st->path,
+		    (long long)v, SCHEMA_VERSION);
+	if (store_begin(st) == -1)
+		return -1;
+	if (store_user_version(st, &v) == -1)
+		goto fail;
+	if (v == 0) {
+		if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM "
+		    "sqlite_master", -1, &s, NULL) != SQLITE_OK) {
+			store_fail(st, "cannot read database");
+			goto fail;
+		}
+		if (sqlite3_step(s) == SQLITE_ROW)
+			tables = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		if (tables > 0) {
+			error_set(EX_DATAERR, "'%s' is not a jobkit database",
+			    st->path);
+			goto fail;
+		}
+	}
+	for (; v < SCHEMA_VERSION; v++)
+		for (m = migrations[v]; *m != NULL; m++)
+			if (store_exec(st, *m, "cannot migrate database") == -1)
+				goto fail;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
+	if (store_exec(st, sql, "cannot migrate database") == -1)
+		goto fail;
+	return store_commit(st);
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+/* Switch to WAL once; a new database can be busy while another switches. */
+static int
+store_wal(struct store *st)
+{
+	sqlite3_stmt *s;
+	int rc, tries;
+	char mode[16] = "";
+
+	for (tries = 0; tries < STORE_BUSY_MS / 10; tries++) {
+		if (sqlite3_prepare_v2(st->db, mode[0] ? "PRAGMA journal_mode "
+		    "= WAL" : "PRAGMA journal_mode", -1, &s, NULL) != SQLITE_OK)
+			return store_fail(st, "cannot open database");
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			snprintf(mode, sizeof(mode), "%s",
+			    (const char *)sqlite3_column_text(s, 0));
+		sqlite3_finalize(s);
+		if (rc == SQLITE_ROW && strcmp(mode, "wal") == 0)
+			return 0;
+		if (rc != SQLITE_ROW && (rc & 0xff) != SQLITE_BUSY)
+			return store_fail(st, "cannot open database");
+		if (rc != SQLITE_ROW)
+			usleep(10000);
+		if (mode[0] == '\0')
+			snprintf(mode, sizeof(mode), "?");
+	}
+	return store_fail(st, "cannot switch database to WAL");
+}
+
+struct store *
+store_open(const char *location)
+{
+	struct store *st;
+	struct passwd *pw;
+	const char *colon = strstr(location, "://");
+
+	if (colon != NULL) {
+		if (strncmp(location, "postgresql://", 13) == 0 ||
+		    strncmp(location, "postgres://", 11) == 0)
+			error_set(EX_UNAVAILABLE, "cannot open database '%s': "
+			    "this jobkit was built without PostgreSQL",
+			    location);
+		else
+			error_set(EX_USAGE, "cannot open database '%s': "
+			    "unknown kind of database", location);
+		return NULL;
+	}
+	if (store_create_file(location) == -1)
+		return NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->path = strdup(location)) == NULL) {
+		free(st);
+		error_set(EX_OSERR, "out of memory");
+		return NULL;
+	}
+	st->uid = getuid();
+	if ((pw = getpwuid(st->uid)) != NULL)
+		snprintf(st->owner, sizeof(st->owner), "%s", pw->pw_name);
+	else
+		snprintf(st->owner, sizeof(st->owner), "%u",
+		    (unsigned)st->uid);
+	if (sqlite3_open_v2(location, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		store_fail(st, "cannot open database");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	if (store_exec(st, "PRAGMA synchronous = FULL",
+	    "cannot open database") == -1 || store_wal(st) == -1 ||
+	    store_migrate(st) == -1)
+		goto fail;
+	return st;
+fail:
+	store_close(st);
+	return NULL;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(st->stmts[i]);
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+int
+store_begin(struct store *st)
+{
+	if (st->depth++ > 0)
+		return 0;
+	st->failed = 0;
+	if (store_exec(st, "BEGIN IMMEDIATE", "cannot write") == -1) {
+		st->depth = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_commit(struct store *st)
+{
+	if (st->depth == 0 || --st->depth > 0)
+		return 0;
+	if (st->failed) {
+		store_exec(st, "ROLLBACK", "cannot roll back");
+		return error_set(EX_SOFTWARE, "transaction rolled back");
+	}
+	if (store_exec(st, "COMMIT", "cannot commit") == -1) {
+		store_exec(st, "ROLLBACK", "cannot roll back");
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (st->depth == 0)
+		return;
+	if (--st->depth > 0) {
+		st->failed = 1;
+		return;
+	}
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Column names whose integers are times, and whose text is JSON. */
+static int
+col_is(const char *name, const char *const *set)
+{
+	for (; *set != NULL; set++)
+		if (strcmp(name, *set) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *const time_cols[] = {"created", "updated", "not_before",
+    "started", "ended", "keepalive", "time", NULL};
+static const char *const json_cols[] = {"labels", "spec", "usage",
+    "capacity", NULL};
+static const char *const bool_cols[] = {"cancel_requested",
+    "stdout_truncated", "stderr_truncated", NULL};
+
+/* The current row of s as a new object; NULL columns are left out. */
+static json_t *
+row_json(sqlite3_stmt *s)
+{
+	json_t *o = json_object(), *v;
+	int i, n = sqlite3_column_count(s);
+	char buf[32];
+
+	if (o == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		const char *name = sqlite3_column_name(s, i);
+		const char *text;
+
+		switch (sqlite3_column_type(s, i)) {
+		case SQLITE_NULL:
+			continue;
+		case SQLITE_INTEGER:
+			if (col_is(name, time_cols))
+				v = json_string(parse_fmt_time(
+				    sqlite3_column_int64(s, i), buf));
+			else if (col_is(name, bool_cols))
+				v = json_boolean(sqlite3_column_int64(s, i));
+			else
+				v = json_integer(sqlite3_column_int64(s, i));
+			break;
+		case SQLITE_FLOAT:
+			v = json_real(sqlite3_column_double(s, i));
+			break;
+		default:
+			text = (const char *)sqlite3_column_text(s, i);
+			if (col_is(name, json_cols))
+				v = json_loads(text, 0, NULL);
+			else
+				v = json_string(text);
+		}
+		if (v == NULL || json_object_set_new(o, name, v) == -1) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+static int
+is_terminal(const char *state)
+{
+	return strcmp(state, STATE_SUCCEEDED) == 0 ||
+	    strcmp(state, STATE_FAILED) == 0 ||
+	    strcmp(state, STATE_CANCELLED) == 0;
+}
+
+static int
+store_event(struct store *st, int64_t job, const char *task, int64_t now,
+    const char *type, const char *state, const char *msg)
+{
+	sqlite3_stmt *s = store_stmt(st, S_EVENT);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, job);
+	bind_text(s, 2, task);
+	sqlite3_bind_int64(s, 3, now);
+	bind_text(s, 4, type);
+	bind_text(s, 5, state);
+	bind_text(s, 6, msg);
+	return store_done(st, s, "cannot record event");
+}
+
+static int
+store_set_state(struct store *st, int64_t rid, const char *state,
+    int64_t now, const char *reason)
+{
+	sqlite3_stmt *s = store_stmt(st, S_JOB_SET_STATE);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, rid);
+	bind_text(s, 2, state);
+	sqlite3_bind_int64(s, 3, now);
+	bind_text(s, 4, reason);
+	return store_done(st, s, "cannot change job");
+}
+
+/*
+ * Where a job's dependencies leave it: "queued" when all are done (the
+ * --after ones succeeded), "cancelled" when an --after one ended otherwise
+ * (reason names it), "waiting" while any is still to finish.  A
+ * dependency deleted since counts as done.
+ */
+static int
+deps_verdict(struct store *st, int64_t rid, const char **state, char *reason,
+    size_t len)
+{
+	sqlite3_stmt *s = store_stmt(st, S_DEP_STATES);
+	int rc, waiting = 0;
+
+	if (s == NULL)
+		return -1;
+	*state = STATE_QUEUED;
+	sqlite3_bind_int64(s, 1, rid);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *dep = (const char *)sqlite3_column_text(s, 0);
+		const char *kind = (const char *)sqlite3_column_text(s, 1);
+		const char *ds = (const char *)sqlite3_column_text(s, 2);
+
+		if (ds == NULL)
+			continue;
+		if (!is_terminal(ds))
+			waiting = 1;
+		else if (strcmp(kind, "success") == 0 &&
+		    strcmp(ds, STATE_SUCCEEDED) != 0) {
+			*state = STATE_CANCELLED;
+			snprintf(reason, len, "dependency %s %s", dep, ds);
+			break;
+		}
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, "cannot read dependencies");
+	if (strcmp(*state, STATE_QUEUED) == 0 && waiting)
+		*state = STATE_WAITING;
+	if (strcmp(*state, STATE_QUEUED) == 0)
+		snprintf(reason, len, "dependencies done");
+	return 0;
+}
+
+/*
+ * A job ended: move the jobs waiting on it, and on those in turn, to
+ * queued or cancelled.  todo holds IDs of ended jobs still to look at.
+ */
+struct idlist {
+	char (*id)[ID_LEN + 1];
+	int64_t *rid;
+	size_t n, cap;
+};
+
+static int
+idlist_push(struct idlist *l, const char *id, int64_t rid)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		void *a = realloc(l->id, cap * sizeof(*l->id));
+		void *b = a ? realloc(l->rid, cap * sizeof(*l->rid)) : NULL;
+
+		if (a != NULL)
+			l->id = a;
+		if (b == NULL)
+			return error_set(EX_OSERR, "out of memory");
+		l->rid = b;
+		l->cap = cap;
+	}
+	snprintf(l->id[l->n], ID_LEN + 1, "%s", id);
+	l->rid[l->n++] = rid;
+	return 0;
+}
+
+static void
+idlist_free(struct idlist *l)
+{
+	free(l->id);
+	free(l->rid);
+}
+
+static int
+store_dependents(struct store *st, const char *id, struct idlist *out)
+{
+	sqlite3_stmt *s = store_stmt(st, S_DEPENDENTS_WAITING);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (idlist_push(out, (const char *)sqlite3_column_text(s, 1),
+		    sqlite3_column_int64(s, 0)) == -1)
+			break;
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return rc == SQLITE_ROW ? -1 : store_fail(st,
+		    "cannot read dependents");
+	return 0;
+}
+
+static int
+store_settle(struct store *st, const char *id, int64_t now)
+{
+	struct idlist todo = {0}, deps = {0};
+	char cur[ID_LEN + 1], reason[128];
+	const char *state;
+	size_t i;
+	int r = -1;
+
+	if (idlist_push(&todo, id, 0) == -1)
+		return -1;
+	while (todo.n > 0) {
+		memcpy(cur, todo.id[--todo.n], sizeof(cur));
+		deps.n = 0;
+		if (store_dependents(st, cur, &deps) == -1)
+			goto out;
+		for (i = 0; i < deps.n; i++) {
+			if (deps_verdict(st, deps.rid[i], &state, reason,
+			    sizeof(reason)) == -1)
+				goto out;
+			if (strcmp(state, STATE_WAITING) == 0)
+				continue;
+			if (store_set_state(st, deps.rid[i], state, now,
+			    reason) == -1 || store_event(st, deps.rid[i], NULL,
+			    now, state, state, reason) == -1)
+				goto out;
+			if (strcmp(state, STATE_CANCELLED) == 0 &&
+			    idlist_push(&todo, deps.id[i], deps.rid[i]) == -1)
+				goto out;
+		}
+	}
+	r = 0;
+out:
+	idlist_free(&todo);
+	idlist_free(&deps);
+	return r;
+}
+
+static json_t *
+store_brief(struct store *st, int64_t rid)
+{
+	sqlite3_stmt *s = store_stmt(st, S_JOB_BRIEF);
+	json_t *o = NULL;
+
+	if (s == NULL)
+		return NULL;
+	sqlite3_bind_int64(s, 1, rid);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		o = row_json(s);
+	else
+		store_fail(st, "cannot read job");
+	sqlite3_reset(s);
+	if (o == NULL)
+		error_set(EX_OSERR, "out of memory");
+	return o;
+}
+
+int
+store_job_resolve(struct store *st, const char *prefix, char *id)
+{
+	char lo[ID_LEN + 1], hi[ID_LEN + 2], list[400];
+	sqlite3_stmt *s;
+	int rc, n = 0;
+	size_t len = 0;
+
+	if (id_prefix(prefix, lo) == -1)
+		return -1;
+	snprintf(hi, sizeof(hi), "%s~", lo);
+	if ((s = store_stmt(st, S_JOB_RESOLVE)) == NULL)
+		return -1;
+	bind_text(s, 1, lo);
+	bind_text(s, 2, hi);
+	list[0] = '\0';
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *m = (const char *)sqlite3_column_text(s, 0);
+		if (n++ == 0)
+			snprintf(id, ID_LEN + 1, "%s", m);
+		if (len < sizeof(list))
+			len += snprintf(list + len, sizeof(list) - len, "%s%s",
+			    n > 1 ? ", " : "", m);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "cannot look up job");
+	if (n == 0)
+		return error_set(EX_NOINPUT, "no such job '%s'", prefix);
+	if (n > 1)
+		return error_set(EX_USAGE, "job ID '%s' is ambiguous: %s%s",
+		    prefix, list, n == 10 ? ", ..." : "");
+	return 0;
+}
+
+/* Resolve each prefix of arr in place to a full ID. */
+static int
+resolve_array(struct store *st, json_t *arr)
+{
+	char id[ID_LEN + 1];
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v) {
+		if (store_job_resolve(st, json_string_value(v), id) == -1)
+			return error_wrap("dependency");
+		if (json_string_set(v, id) == -1)
+			return error_set(EX_OSERR, "out of memory");
+	}
+	return 0;
+}
+
+static int
+store_add_deps(struct store *st, int64_t rid, json_t *arr, const char *kind)
+{
+	sqlite3_stmt *s;
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v) {
+		if ((s = store_stmt(st, S_JOB_DEP)) == NULL)
+			return -1;
+		sqlite3_bind_int64(s, 1, rid);
+		bind_text(s, 2, json_string_value(v));
+		bind_text(s, 3, kind);
+		if (store_done(st, s, "cannot add dependency") == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+store_add_labels(struct store *st, int64_t rid, json_t *labels)
+{
+	sqlite3_stmt *s;
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(labels, k, v) {
+		if ((s = store_stmt(st, S_JOB_LABEL)) == NULL)
+			return -1;
+		bind_text(s, 1, k);
+		bind_text(s, 2, json_string_value(v));
+		sqlite3_bind_int64(s, 3, rid);
+		if (store_done(st, s, "cannot add label") == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* The job the caller made with this key, or 0. */
+static int
+store_by_key(struct store *st, const char *key, int64_t *rid)
+{
+	sqlite3_stmt *s = store_stmt(st, S_JOB_BY_KEY);
+	int rc;
+
+	*rid = 0;
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, st->uid);
+	bind_text(s, 2, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*rid = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, "cannot look up key");
+	return 0;
+}
+
+static int
+store_insert_job(struct store *st, const struct job_new *jn, const char *id,
+    const char *state, int64_t now, int64_t *rid)
+{
+	sqlite3_stmt *s = store_stmt(st, S_JOB_INSERT);
+	char *spec = NULL, *labels = NULL;
+	int r = -1;
+
+	if (s == NULL)
+		return -1;
+	if ((spec = json_dumps(jn->spec, JSON_COMPACT)) == NULL ||
+	    (jn->labels != NULL && json_object_size(jn->labels) > 0 &&
+	    (labels = json_dumps(jn->labels, JSON_COMPACT)) == NULL)) {
+		error_set(EX_OSERR, "out of memory");
+		goto out;
+	}
+	bind_text(s, 1, id);
+	bind_text(s, 2, jn->name);
+	bind_text(s, 3, st->owner);
+	sqlite3_bind_int64(s, 4, st->uid);
+	bind_text(s, 5, state);
+	bind_text(s, 6, jn->queue);
+	sqlite3_bind_int64(s, 7, jn->priority);
+	sqlite3_bind_int64(s, 8, now);
+	if (jn->not_before > 0)
+		sqlite3_bind_int64(s, 9, jn->not_before);
+	sqlite3_bind_int64(s, 10, jn->max_attempts);
+	bind_text(s, 11, jn->key);
+	bind_text(s, 12, labels);
+	bind_text(s, 13, "submitted");
+	bind_text(s, 14, spec);
+	if (store_done(st, s, "cannot add job") == 0) {
+		*rid = sqlite3_last_insert_rowid(st->db);
+		r = 0;
+	}
+out:
+	free(spec);
+	free(labels);
+	return r;
+}
+
+int
+store_job_add(struct store *st, const struct job_new *jn, json_t **out,
+    int *existed)
+{
+	char id[ID_LEN + 1], reason[128] = "submitted";
+	const char *state = jn->hold ? STATE_HELD : STATE_QUEUED;
+	int64_t rid, now = parse_now_ms();
+	int deps;
+
+	*existed = 0;
+	if (store_begin(st) == -1)
+		return -1;
+	if (jn->key != NULL) {
+		if (store_by_key(st, jn->key, &rid) == -1)
+			goto fail;
+		if (rid != 0) {
+			*existed = 1;
+			goto done;
+		}
+	}
+	deps = json_array_size(jn->after) + json_array_size(jn->after_any) > 0;
+	if ((deps && (resolve_array(st, jn->after) == -1 ||
+	    resolve_array(st, jn->after_any) == -1)) || id_new(now, id) == -1 ||
+	    store_insert_job(st, jn, id, state, now, &rid) == -1 ||
+	    store_add_labels(st, rid, jn->labels) == -1)
+		goto fail;
+	if (deps) {
+		if (store_add_deps(st, rid, jn->after, "success") == -1 ||
+		    store_add_deps(st, rid, jn->after_any, "any") == -1)
+			goto fail;
+		if (!jn->hold) {
+			if (deps_verdict(st, rid, &state, reason,
+			    sizeof(reason)) == -1 || (strcmp(state, STATE_QUEUED) != 0 &&
+			    store_set_state(st, rid, state, now, reason) == -1))
+				goto fail;
+			if (strcmp(state, STATE_QUEUED) == 0)
+				snprintf(reason, sizeof(reason), "submitted");
+		}
+	}
+	if (store_event(st, rid, NULL, now, "submitted", state, reason) == -1)
+		goto fail;
+done:
+	if ((*out = store_brief(st, rid)) == NULL)
+		goto fail;
+	if (store_commit(st) == 0)
+		return 0;
+	json_decref(*out);
+	*out = NULL;
+	return -1;
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+/* The parts of a job that lifecycle changes look at. */
+struct job_head {
+	int64_t rid, uid, priority, attempts, retries;
+	char state[16], owner[64], queue[128];
+};
+
+static int
+store_head(struct store *st, const char *id, struct job_head *h)
+{
+	sqlite3_stmt *s = store_stmt(st, S_JOB_HEAD);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		h->rid = sqlite3_column_int64(s, 0);
+		snprintf(h->state, sizeof(h->state), "%s",
+		    (const char *)sqlite3_column_text(s, 1));
+		h->uid = sqlite3_column_int64(s, 2);
+		snprintf(h->owner, sizeof(h->owner), "%s",
+		    (const char *)sqlite3_column_text(s, 3));
+		h->priority = sqlite3_column_int64(s, 4);
+		snprintf(h->queue, sizeof(h->queue), "%s",
+		    (const char *)sqlite3_column_text(s, 5));
+		h->attempts = sqlite3_column_int64(s, 6);
+		h->retries = sqlite3_column_int64(s, 7);
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		return error_set(EX_NOINPUT, "no such job '%s'", id);
+	if (rc != SQLITE_ROW)
+		return store_fail(st, "cannot read job");
+	return 0;
+}
+
+/* Run one constant statement with ?1 = rid and ?2..?4 as given. */
+static int
+store_run(struct store *st, const char *sql, int64_t rid, int64_t a,
+    const char *b, int64_t c)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return store_fail(st, "cannot prepare statement");
+	sqlite3_bind_int64(s, 1, rid);
+	sqlite3_bind_int64(s, 2, a);
+	bind_text(s, 3, b);
+	sqlite3_bind_int64(s, 4, c);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		store_fail(st, "cannot change job");
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int
+act_refuse(const char *id, const char *state, const char *what)
+{
+	return error_set(EX_DATAERR, "cannot %s job '%s': it is %s", what, id,
+	    state);
+}
+
+/* Held, or released into whatever its dependencies say. */
+static int
+act_release(struct store *st, const char *id, struct job_head *h,
+    int64_t now)
+{
+	char reason[128];
+	const char *state;
+
+	if (strcmp(h->state, STATE_HELD) != 0)
+		return 0;
+	if (deps_verdict(st, h->rid, &state, reason, sizeof(reason)) == -1 ||
+	    store_set_state(st, h->rid, state, now, "released") == -1 ||
+	    store_event(st, h->rid, NULL, now, "released", state,
+	    strcmp(state, STATE_CANCELLED) == 0 ? reason : "released") == -1)
+		return -1;
+	return strcmp(state, STATE_CANCELLED) == 0 ? store_settle(st, id, now) : 0;
+}
+
+static int
+act_cancel(struct store *st, const char *id, struct job_head *h, int64_t now)
+{
+	if (strcmp(h->state, STATE_RUNNING) == 0)
+		return store_run(st, "UPDATE jobs SET cancel_requested = 1,"
+		    " updated = ?2 WHERE rid = ?1", h->rid, now, NULL, 0) ||
+		    store_event(st, h->rid, NULL, now, "cancel-requested",
+		    STATE_RUNNING, "cancel requested by user");
+	if (is_terminal(h->state))
+		return act_refuse(id, h->state, "cancel");
+	return store_set_state(st, h->rid, STATE_CANCELLED, now,
+	    "cancelled by user") || store_event(st, h->rid, NULL, now,
+	    "cancelled", STATE_CANCELLED, "cancelled by user") ||
+	    store_settle(st, id, now);
+}
+
+static int
+act_retry(struct store *st, const char *id, struct job_head *h, int64_t now)
+{
+	char reason[128];
+	const char *state;
+
+	if (!is_terminal(h->state))
+		return act_refuse(id, h->state, "retry");
+	if (deps_verdict(st, h->rid, &state, reason, sizeof(reason)) == -1)
+		return -1;
+	if (strcmp(state, STATE_CANCELLED) == 0)
+		return error_set(EX_DATAERR, "cannot retry job '%s': %s", id,
+		    reason);
+	return store_run(st, "UPDATE jobs SET state = ?3, updated = ?2,"
+	    " ended = NULL, cancel_requested = 0, reason = 'retried',"
+	    " max_attempts = attempts + 1 + ?4 WHERE rid = ?1", h->rid, now,
+	    state, h->retries) || store_event(st, h->rid, NULL, now,
+	    "retried", state, "retried by user");
+}
+
+static int
+act_delete(struct store *st, const char *id, struct job_head *h)
+{
+	static const char *const sql[] = {
+	    "DELETE FROM events WHERE job = ?1",
+	    "DELETE FROM tasks WHERE job = ?1",
+	    "DELETE FROM job_labels WHERE job = ?1",
+	    "DELETE FROM job_deps WHERE job = ?1",
+	    "DELETE FROM jobs WHERE rid = ?1", NULL};
+
+	if (!is_terminal(h->state))
+		return act_refuse(id, h->state, "delete");
+	for (const char *const *q = sql; *q != NULL; q++)
+		if (store_run(st, *q, h->rid, 0, NULL, 0) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+act_update(struct store *st, const char *id, struct job_head *h,
+    const struct job_change *chg, int64_t now)
+{
+	char msg[300];
+
+	if (strcmp(h->state, STATE_RUNNING) == 0 || is_terminal(h->state))
+		return act_refuse(id, h->state, "change");
+	if (chg->has_priority && chg->priority != h->priority) {
+		snprintf(msg, sizeof(msg), "priority %lld -> %lld",
+		    (long long)h->priority, (long long)chg->priority);
+		if (store_run(st, "UPDATE jobs SET priority = ?2, updated = ?4"
+		    " WHERE rid = ?1", h->rid, chg->priority, NULL, now) ||
+		    store_event(st, h->rid, NULL, now, "priority", h->state,
+		    msg))
+			return -1;
+	}
+	if (chg->queue != NULL && strcmp(chg->queue, h->queue) != 0) {
+		snprintf(msg, sizeof(msg), "queue %s -> %s", h->queue,
+		    chg->queue);
+		if (store_run(st, "UPDATE jobs SET queue = ?3, updated = ?2"
+		    " WHERE rid = ?1", h->rid, now, chg->queue, 0) ||
+		    store_event(st, h->rid, NULL, now, "queue", h->state, msg))
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_job_act(struct store *st, const char *id, enum store_action act,
+    const struct job_change *chg, json_t **out)
+{
+	struct job_head h;
+	int64_t now = parse_now_ms();
+	int r;
+
+	*out = NULL;
+	if (store_begin(st) == -1)
+		return -1;
+	if (store_head(st, id, &h) == -1)
+		goto fail;
+	if (st->uid != 0 && (uid_t)h.uid != st->uid) {
+		error_set(EX_NOPERM, "job '%s' belongs to '%s'", id, h.owner);
+		goto fail;
+	}
+	switch (act) {
+	case STORE_CANCEL:
+		r = act_cancel(st, id, &h, now);
+		break;
+	case STORE_HOLD:
+		if (strcmp(h.state, STATE_QUEUED) != 0 &&
+		    strcmp(h.state, STATE_WAITING) != 0) {
+			r = strcmp(h.state, STATE_HELD) == 0 ? 0 :
+			    act_refuse(id, h.state, "hold");
+			break;
+		}
+		r = store_set_state(st, h.rid, STATE_HELD, now, "held") ||
+		    store_event(st, h.rid, NULL, now, "held", STATE_HELD,
+		    "held by user");
+		break;
+	case STORE_RELEASE:
+		r = strcmp(h.state, STATE_RUNNING) == 0 || is_terminal(h.state)
+		    ? act_refuse(id, h.state, "release") :
+		    act_release(st, id, &h, now);
+		break;
+	case STORE_RETRY:
+		r = act_retry(st, id, &h, now);
+		break;
+	case STORE_DELETE:
+		r = act_delete(st, id, &h);
+		break;
+	default:
+		r = act_update(st, id, &h, chg, now);
+	}
+	if (r != 0)
+		goto fail;
+	if (act == STORE_DELETE)
+		*out = json_pack("{s:s, s:s}", "id", id, "state", "deleted");
+	else
+		*out = store_brief(st, h.rid);
+	if (*out == NULL || store_commit(st) == -1) {
+		json_decref(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+/* Rows of a one-parameter query (?1 = rid or text) as an array. */
+static json_t *
+store_rows(struct store *st, const char *sql, int64_t rid, const char *text)
+{
+	json_t *arr = json_array(), *o;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (arr == NULL)
+		goto oom;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		json_decref(arr);
+		store_fail(st, "cannot prepare statement");
+		return NULL;
+	}
+	if (text != NULL)
+		bind_text(s, 1, text);
+	else
+		sqlite3_bind_int64(s, 1, rid);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if ((o = row_json(s)) == NULL || json_array_append_new(arr,
+		    o) == -1)
+			break;
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return arr;
+	json_decref(arr);
+	if (rc == SQLITE_ROW)
+		goto oom;
+	store_fail(st, "cannot read");
+	return NULL;
+oom:
+	error_set(EX_OSERR, "out of memory");
+	return NULL;
+}
+
+json_t *
+store_job_describe(struct store *st, const char *id)
+{
+	json_t *job = NULL, *rows, *part;
+	int64_t rid;
+
+	if ((rows = store_rows(st, "SELECT rid, id, name, state, owner, queue,"
+	    " priority, attempts, max_attempts, cancel_requested,"
+	    " idem_key AS key, created, updated, not_before, started, ended,"
+	    " reason, labels, spec FROM jobs WHERE id = ?1", 0, id)) == NULL)
+		return NULL;
+	if (json_array_size(rows) == 0) {
+		json_decref(rows);
+		error_set(EX_NOINPUT, "no such job '%s'", id);
+		return NULL;
+	}
+	job = json_incref(json_array_get(rows, 0));
+	json_decref(rows);
+	rid = json_integer_value(json_object_get(job, "rid"));
+	json_object_del(job, "rid");
+	static const struct {
+		const char *key, *sql;
+		int by_id;
+	} parts[] = {
+	    {"dependencies", "SELECT d.dep AS id, d.kind, j.state FROM job_deps"
+		" d LEFT JOIN jobs j ON j.id = d.dep WHERE d.job = ?1"
+		" ORDER BY d.dep", 0},
+	    {"dependents", "SELECT j.id, d.kind, j.state FROM job_deps d"
+		" JOIN jobs j ON j.rid = d.job WHERE d.dep = ?1 ORDER BY j.id",
+		1},
+	    {"tasks", "SELECT t.id, t.attempt, t.state, r.id AS run, t.host,"
+		" t.pid, t.started, t.keepalive, t.ended, t.exit_code,"
+		" t.signal, t.error, t.stdout, t.stderr, t.stdout_truncated,"
+		" t.stderr_truncated, t.usage, t.enforcement, t.results"
+		" FROM tasks t LEFT JOIN runs r ON r.rid = t.run"
+		" WHERE t.job = ?1 ORDER BY t.attempt", 0},
+	    {"events", "SELECT time, type, state, task, message FROM events"
+		" WHERE job = ?1 ORDER BY eid", 0},
+	};
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		part = store_rows(st, parts[i].sql, rid,
+		    parts[i].by_id ? id : NULL);
+		if (part == NULL || json_object_set_new(job, parts[i].key,
+		    part) == -1) {
+			json_decref(job);
+			return NULL;
+		}
+	}
+	return job;
+}
+
+/*
+ * Queries are assembled from the constant fragments below; every value a
+ * user gave is bound, never written into the SQL text.
+ */
+#define QB_MAX_BINDS 64
+
+struct qb {
+	char sql[4096];
+	size_t len;
+	int where;
+	int nb;
+	struct {
+		int is_text;
+		const char *text;
+		int64_t num;
+	} b[QB_MAX_BINDS];
+	char owned[QB_MAX_BINDS][ID_LEN + 2];
+};
+
+static void
+qb_add(struct qb *q, const char *frag)
+{
+	size_t n = strlen(frag);
+
+	if (q->len + n < sizeof(q->sql)) {
+		memcpy(q->sql + q->len, frag, n + 1);
+		q->len += n;
+	}
+}
+
+static void
+qb_cond(struct qb *q, const char *frag)
+{
+	qb_add(q, q->where++ ? " AND " : " WHERE ");
+	qb_add(q, frag);
+}
+
+static void
+qb_text(struct qb *q, const char *v)
+{
+	if (q->nb < QB_MAX_BINDS) {
+		q->b[q->nb].is_text = 1;
+		q->b[q->nb++].text = v;
+	}
+}
+
+static void
+qb_num(struct qb *q, int64_t v)
+{
+	if (q->nb < QB_MAX_BINDS) {
+		q->b[q->nb].is_text = 0;
+		q->b[q->nb++].num = v;
+	}
+}
+
+/* The table alias, time columns and sort columns of each noun. */
+struct noun_def {
+	const char *select, *group_select, *alias_id, *owner, *queue,
+	    *name, *labels, *state;
+	const char *const *times;  /* name, column pairs */
+	const char *const *sorts;  /* name, column pairs */
+};
+
+static const char *const job_times[] = {"created", "j.created", "started",
+    "j.started", "ended", "j.ended", "updated", "j.updated", NULL};
+static const char *const job_sorts[] = {"created", "j.created", "started",
+    "j.started", "ended", "j.ended", "updated", "j.updated", "priority",
+    "j.priority", "name", "j.name", "state", "j.state", "queue", "j.queue",
+    "id", "j.id", "owner", "j.owner", NULL};
+static const char *const task_times[] = {"created", "t.started", "started",
+    "t.started", "ended", "t.ended", "keepalive", "t.keepalive", NULL};
+static const char *const task_sorts[] = {"created", "t.started", "started",
+    "t.started", "ended", "t.ended", "keepalive", "t.keepalive", "attempt",
+    "t.attempt", "state", "t.state", "id", "t.id", "job", "j.id", NULL};
+static const char *const run_times[] = {"created", "r.started", "started",
+    "r.started", "ended", "r.ended", "keepalive", "r.keepalive", NULL};
+static const char *const run_sorts[] = {"created", "r.started", "started",
+    "r.started", "ended", "r.ended", "keepalive", "r.keepalive", "id",
+    "r.id", "host", "r.host", NULL};
+static const char *const queue_sorts[] = {"created", "j.queue", "queue",
+    "j.queue", NULL};
+
+#define RUN_STATE "CASE WHEN r.ended IS NOT NULL THEN 'ended' WHEN" \
+	" r.keepalive + r.lease < ?1 THEN 'lost' ELSE 'running' END"
+
+static const struct noun_def nouns[] = {
+    [STORE_JOBS] = {"SELECT j.id, j.name, j.state, j.owner, j.queue,"
+	" j.priority, j.attempts, j.created, j.started, j.ended, j.labels"
+	" FROM jobs j", "j.state, j.queue FROM jobs j", "j.id", "j.owner",
+	"j.queue", "j.name", "j.rid", "j.state", job_times, job_sorts},
+    [STORE_TASKS] = {"SELECT t.id, j.id AS job, j.name, t.attempt,"
+	" t.state, j.queue, t.host, t.pid, t.started, t.keepalive, t.ended,"
+	" t.exit_code, t.signal, t.error FROM tasks t JOIN jobs j"
+	" ON j.rid = t.job", "t.state, j.queue FROM tasks t JOIN jobs j"
+	" ON j.rid = t.job", "t.id", "j.owner", "j.queue", "j.name", "j.rid",
+	"t.state", task_times, task_sorts},
+    [STORE_RUNS] = {"SELECT r.id, r.kind, r.owner, r.host, r.pid, "
+	RUN_STATE " AS state, r.started, r.keepalive, r.ended, r.lease,"
+	" r.capacity, r.labels, (SELECT count(*) FROM tasks t"
+	" WHERE t.run = r.rid) AS tasks FROM runs r", RUN_STATE
+	" AS state, NULL FROM runs r", "r.id", "r.owner", NULL, NULL, NULL,
+	RUN_STATE, run_times, run_sorts},
+    [STORE_QUEUES] = {"SELECT j.queue, count(*) AS jobs,"
+	" sum(j.state = 'waiting') AS waiting,"
+	" sum(j.state = 'queued') AS queued, sum(j.state = 'held') AS held,"
+	" sum(j.state = 'running') AS running,"
+	" sum(j.state = 'succeeded') AS succeeded,"
+	" sum(j.state = 'failed') AS failed,"
+	" sum(j.state = 'cancelled') AS cancelled FROM jobs j",
+	"j.state, j.queue FROM jobs j", "j.id", "j.owner", "j.queue",
+	"j.name", "j.rid", "j.state", job_times, queue_sorts},
+};
+
+static const char *
+pair_lookup(const char *const *pairs, const char *name)
+{
+	for (; pairs[0] != NULL; pairs += 2)
+		if (strcmp(pairs[0], name) == 0)
+			return pairs[1];
+	return NULL;
+}
+
+static int
+pair_error(const char *what, const char *name, const char *const *pairs)
+{
+	char list[256];
+	size_t n = 0;
+
+	for (; pairs[0] != NULL; pairs += 2)
+		n += snprintf(list + n, n < sizeof(list) ? sizeof(list) - n : 0,
+		    "%s%s", n ? ", " : "", pairs[0]);
+	return error_set(EX_USAGE, "unknown %s '%s' (one of: %s)", what, name,
+	    list);
+}
+
+int
+store_query_check(const struct store_query *q)
+{
+	const struct noun_def *d = &nouns[q->noun];
+
+	if (q->time != NULL && pair_lookup(d->times, q->time) == NULL)
+		return pair_error("time field", q->time, d->times);
+	if (q->sort != NULL && pair_lookup(d->sorts, q->sort) == NULL)
+		return pair_error("sort field", q->sort, d->sorts);
+	if (q->noun == STORE_RUNS && (q->queue || q->labels || q->name ||
+	    q->dependency_of || q->dependent_of || q->job))
+		return error_set(EX_USAGE, "runs have no queue, label, name, "
+		    "job or dependency to filter on");
+	return 0;
+}
+
+/* The WHERE clause shared by queries, counts and summaries. */
+static void
+qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
+{
+	const struct noun_def *d = &nouns[sq->noun];
+	const char *col;
+	size_t i;
+
+	if (sq->noun == STORE_RUNS)
+		qb_num(q, now); /* ?1 in RUN_STATE */
+	if (sq->states != NULL && sq->states[0] != NULL) {
+		qb_cond(q, d->state);
+		qb_add(q, " IN (");
+		for (i = 0; sq->states[i] != NULL; i++) {
+			qb_add(q, i ? ", ?" : "?");
+			qb_text(q, sq->states[i]);
+		}
+		qb_add(q, ")");
+	}
+	if (sq->user != NULL) {
+		qb_cond(q, d->owner);
+		qb_add(q, " = ?");
+		qb_text(q, sq->user);
+	}
+	if (sq->queue != NULL) {
+		qb_cond(q, d->queue);
+		qb_add(q, " = ?");
+		qb_text(q, sq->queue);
+	}
+	for (i = 0; sq->labels != NULL && sq->labels[i] != NULL; i++) {
+		const char *eq = strchr(sq->labels[i], '=');
+		size_t k = eq ? (size_t)(eq - sq->labels[i]) : strlen(
+		    sq->labels[i]);
+
+		if (k >= sizeof(q->owned[0]) || q->nb >= QB_MAX_BINDS - 2)
+			continue;
+		memcpy(q->owned[q->nb], sq->labels[i], k);
+		q->owned[q->nb][k] = '\0';
+		qb_cond(q, d->labels);
+		qb_add(q, eq ? " IN (SELECT job FROM job_labels WHERE key = ?"
+		    " AND value = ?)" : " IN (SELECT job FROM job_labels"
+		    " WHERE key = ?)");
+		qb_text(q, q->owned[q->nb]);
+		if (eq)
+			qb_text(q, eq + 1);
+	}
+	if (sq->name != NULL) {
+		qb_cond(q, d->name);
+		qb_add(q, " GLOB ?");
+		qb_text(q, sq->name);
+	}
+	if (sq->id != NULL && q->nb < QB_MAX_BINDS - 2) {
+		qb_cond(q, d->alias_id);
+		qb_add(q, " >= ? AND ");
+		qb_add(q, d->alias_id);
+		qb_add(q, " < ?");
+		qb_text(q, sq->id);
+		snprintf(q->owned[q->nb], sizeof(q->owned[0]), "%s~", sq->id);
+		qb_text(q, q->owned[q->nb]);
+	}
+	if (sq->job != NULL) {
+		qb_cond(q, "j.id = ?");
+		qb_text(q, sq->job);
+	}
+	col = pair_lookup(d->times, sq->time ? sq->time : "created");
+	if (sq->since != INT64_MIN) {
+		qb_cond(q, col);
+		qb_add(q, " >= ?");
+		qb_num(q, sq->since);
+	}
+	if (sq->until != INT64_MAX) {
+		qb_cond(q, col);
+		qb_add(q, " < ?");
+		qb_num(q, sq->until);
+	}
+	if (sq->dependency_of != NULL) {
+		qb_cond(q, "j.id IN (SELECT dep FROM job_deps WHERE job ="
+		    " (SELECT rid FROM jobs WHERE id = ?))");
+		qb_text(q, sq->dependency_of);
+	}
+	if (sq->dependent_of != NULL) {
+		qb_cond(q, "j.rid IN (SELECT job FROM job_deps WHERE dep = ?)");
+		qb_text(q, sq->dependent_of);
+	}
+}
+
+static int
+qb_prepare(struct store *st, struct qb *q, sqlite3_stmt **s)
+{
+	if (q->len + 1 >= sizeof(q->sql) || q->nb >= QB_MAX_BINDS)
+		return error_set(EX_USAGE, "too many filters");
+	if (sqlite3_prepare_v2(st->db, q->sql, -1, s, NULL) != SQLITE_OK)
+		return store_fail(st, "cannot prepare query");
+	for (int i = 0; i < q->nb; i++) {
+		if (q->b[i].is_text)
+			bind_text(*s, i + 1, q->b[i].text);
+		else
+			sqlite3_bind_int64(*s, i + 1, q->b[i].num);
+	}
+	return 0;
+}
+
+static void
+qb_select(struct qb *q, const struct store_query *sq)
+{
+	const struct noun_def *d = &nouns[sq->noun];
+	const char *col;
+
+	qb_add(q, d->select);
+	qb_filters(q, sq, parse_now_ms());
+	if (sq->noun == STORE_QUEUES)
+		qb_add(q, " GROUP BY j.queue");
+	col = pair_lookup(d->sorts, sq->sort ? sq->sort : "created");
+	qb_add(q, " ORDER BY ");
+	qb_add(q, col);
+	qb_add(q, sq->reverse ? " DESC" : "");
+	if (sq->noun != STORE_QUEUES) {
+		qb_add(q, ", ");
+		qb_add(q, d->alias_id);
+		qb_add(q, sq->reverse ? " DESC" : "");
+	}
+	if (sq->limit > 0) {
+		qb_add(q, " LIMIT ?");
+		qb_num(q, sq->limit);
+	}
+}
+
+int
+store_query(struct store *st, const struct store_query *q,
+    int (*fn)(json_t *row, void *arg), void *arg)
+{
+	struct qb *b;
+	sqlite3_stmt *s = NULL;
+	json_t *row;
+	int rc, r = -1;
+
+	if (store_query_check(q) == -1)
+		return -1;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	qb_select(b, q);
+	if (qb_prepare(st, b, &s) == -1)
+		goto out;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((row = row_json(s)) == NULL) {
+			error_set(EX_OSERR, "out of memory");
+			goto out;
+		}
+		int stop = fn(row, arg);
+		json_decref(row);
+		if (stop != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "cannot query");
+		goto out;
+	}
+	r = 0;
+out:
+	sqlite3_finalize(s);
+	free(b);
+	return r;
+}
+
+int
+store_count(struct store *st, const struct store_query *q, int64_t *n)
+{
+	struct qb *b;
+	sqlite3_stmt *s = NULL;
+	int r = -1;
+
+	if (store_query_check(q) == -1)
+		return -1;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	qb_add(b, "SELECT count(*) FROM (");
+	qb_select(b, q);
+	qb_add(b, ")");
+	if (qb_prepare(st, b, &s) == -1)
+		goto out;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		store_fail(st, "cannot count");
+		goto out;
+	}
+	*n = sqlite3_column_int64(s, 0);
+	r = 0;
+out:
+	sqlite3_finalize(s);
+	free(b);
+	return r;
+}
+
+static int
+summary_add(json_t *obj, const char *key, int64_t n)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return json_object_set_new(obj, key, json_integer(n +
+	    (v ? json_integer_value(v) : 0)));
+}
+
+json_t *
+store_summary(struct store *st, const struct store_query *q)
+{
+	struct qb *b;
+	sqlite3_stmt *s = NULL;
+	json_t *out = NULL, *states, *queues, *qo;
+	int64_t total = 0;
+	int rc;
+
+	if (store_query_check(q) == -1)
+		return NULL;
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		error_set(EX_OSERR, "out of memory");
+		return NULL;
+	}
+	qb_add(b, "SELECT count(*), ");
+	qb_add(b, nouns[q->noun].group_select);
+	qb_filters(b, q, parse_now_ms());
+	qb_add(b, " GROUP BY 2, 3 ORDER BY 3, 2");
+	out = json_pack("{s:i, s:{}, s:{}}", "total", 0, "states", "queues");
+	if (out == NULL || qb_prepare(st, b, &s) == -1)
+		goto fail;
+	states = json_object_get(out, "states");
+	queues = json_object_get(out, "queues");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t n = sqlite3_column_int64(s, 0);
+		const char *state = (const char *)sqlite3_column_text(s, 1);
+		const char *queue = (const char *)sqlite3_column_text(s, 2);
+
+		total += n;
+		summary_add(states, state, n);
+		if (queue == NULL)
+			continue;
+		if ((qo = json_object_get(queues, queue)) == NULL) {
+			qo = json_object();
+			json_object_set_new(queues, queue, qo);
+		}
+		summary_add(qo, state, n);
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "cannot summarize");
+		goto fail;
+	}
+	json_object_set_new(out, "total", json_integer(total));
+	if (q->noun == STORE_RUNS)
+		json_object_del(out, "queues");
+	sqlite3_finalize(s);
+	free(b);
+	return out;
+fail:
+	sqlite3_finalize(s);
+	free(b);
+	json_decref(out);
+	return NULL;
+}

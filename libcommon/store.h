@@ -1,0 +1,167 @@
+/*
+ * store: the task database.  Everything the tools keep -- jobs, their
+ * labels, dependencies and events, tasks and runs -- is reached through
+ * this API and nothing else, so another backend (PostgreSQL) can stand
+ * behind it without a tool changing.  The sqlite backend runs in WAL mode
+ * with synchronous=FULL, takes every write with BEGIN IMMEDIATE, waits on a
+ * busy database, and migrates its versioned schema forward in one
+ * transaction.
+ *
+ * Rows come out as jansson objects with stable key order: full IDs, times
+ * in RFC 3339 UTC, absent values omitted.  Every function returns 0 (or a
+ * documented value) on success and -1 with an error set; on failure no
+ * write is left half done.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+#include "id.h"
+
+struct store;
+
+/* Job and task states, as stored and shown. */
+#define STATE_WAITING "waiting"
+#define STATE_QUEUED "queued"
+#define STATE_HELD "held"
+#define STATE_RUNNING "running"
+#define STATE_SUCCEEDED "succeeded"
+#define STATE_FAILED "failed"
+#define STATE_CANCELLED "cancelled"
+
+/*
+ * Where the database is: path (a --db option; NULL if none), else
+ * $JOBKIT_DB, else $XDG_DATA_HOME/jobkit/jobkit.db (~/.local/share/...).
+ * Returns a malloc'd string, or NULL with an error set.
+ */
+char *store_locate(const char *path);
+
+/*
+ * Open (creating it, mode 0600 in a 0700 folder, when missing) the database
+ * at location (a path, or a URL whose scheme names a backend).  The caller
+ * is the process's real user.  Errors: EX_CANTCREAT when it cannot be made,
+ * EX_NOPERM when it may not be read, EX_DATAERR when the file is not a
+ * jobkit database, EX_UNAVAILABLE for an unknown backend or a newer schema.
+ */
+struct store *store_open(const char *location);
+
+void store_close(struct store *st);
+
+/*
+ * Transactions.  Writes inside begin/commit are one all-or-nothing unit;
+ * a write outside one is its own transaction.  Begin waits for the write
+ * lock (EX_TEMPFAIL after the busy timeout).  Rollback never fails.
+ */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* A job to create, filled by spec_to_job(); all strings borrowed. */
+struct job_new {
+	json_t *spec;         /* normalized spec; "after" IDs are rewritten */
+	const char *name;
+	const char *queue;
+	int64_t priority;
+	int hold;
+	int64_t not_before;   /* ms since the epoch, 0 for none */
+	const char *key;      /* idempotency key or NULL */
+	json_t *labels;       /* object of strings, may be NULL */
+	json_t *after;        /* arrays of ID prefixes, may be NULL */
+	json_t *after_any;
+	int64_t max_attempts; /* retries + 1 */
+};
+
+/*
+ * Create a job.  Dependencies must exist (EX_NOINPUT otherwise) and are
+ * resolved to full IDs.  The initial state is held, waiting (on
+ * dependencies), cancelled (a dependency already failed) or queued.  With
+ * a key that the caller already used, nothing is created and the existing
+ * job is returned.  *out receives a new object {id, name, state, ...};
+ * *existed is set to 1 when it was an existing job.
+ */
+int store_job_add(struct store *st, const struct job_new *jn, json_t **out,
+    int *existed);
+
+/*
+ * Resolve an ID or a unique prefix of at least ID_MIN_PREFIX characters into
+ * id[ID_LEN + 1].  EX_NOINPUT when no job matches, EX_USAGE (listing the
+ * candidates) when several do.
+ */
+int store_job_resolve(struct store *st, const char *prefix, char *id);
+
+/*
+ * Everything about one job, by full ID: its columns, spec, dependencies,
+ * dependents, events and tasks.  A new object, or NULL (EX_NOINPUT).
+ */
+json_t *store_job_describe(struct store *st, const char *id);
+
+enum store_action {
+	STORE_CANCEL,
+	STORE_HOLD,
+	STORE_RELEASE,
+	STORE_RETRY,
+	STORE_DELETE,
+	STORE_UPDATE
+};
+
+/* What STORE_UPDATE changes: set has_* for the fields to change. */
+struct job_change {
+	int has_priority;
+	int64_t priority;
+	const char *queue; /* NULL: unchanged */
+};
+
+/*
+ * Change one job (full ID) on behalf of the caller, who must own it or be
+ * root (EX_NOPERM).  A change the job's state does not allow fails with
+ * EX_DATAERR naming the state.  Each change appends an event; a job that
+ * ends releases or cancels the jobs waiting on it.  *out gets the job's
+ * {id, name, state} afterwards (for STORE_DELETE, state "deleted").
+ */
+int store_job_act(struct store *st, const char *id, enum store_action act,
+    const struct job_change *chg, json_t **out);
+
+/* Which rows run-query wants. */
+enum store_noun { STORE_JOBS, STORE_TASKS, STORE_RUNS, STORE_QUEUES };
+
+struct store_query {
+	enum store_noun noun;
+	const char **states;  /* NULL-terminated, or NULL for any */
+	const char *user;
+	const char *queue;
+	const char **labels;  /* "k=v", NULL-terminated */
+	const char *name;     /* glob */
+	const char *id;       /* ID prefix */
+	const char *job;      /* tasks of this job (full ID) */
+	const char *time;     /* created, started, ended, keepalive */
+	int64_t since, until; /* ms; INT64_MIN / INT64_MAX when open */
+	const char *dependency_of; /* full job IDs */
+	const char *dependent_of;
+	const char *sort;     /* column name, NULL for creation order */
+	int reverse;
+	int64_t limit;        /* 0: no limit */
+};
+
+/* The fields run-query accepts for sort and time, per noun. */
+int store_query_check(const struct store_query *q);
+
+/*
+ * Call fn for each matching row (a borrowed object, valid during the
+ * call); fn returns 0 to go on, -1 to stop with its error.
+ */
+int store_query(struct store *st, const struct store_query *q,
+    int (*fn)(json_t *row, void *arg), void *arg);
+
+/* Count matching rows into *n. */
+int store_count(struct store *st, const struct store_query *q, int64_t *n);
+
+/*
+ * Counts of matching rows per state and per queue:
+ * {"total": N, "states": {...}, "queues": {"q": {"state": n, ...}}}.
+ */
+json_t *store_summary(struct store *st, const struct store_query *q);
+
+#endif
