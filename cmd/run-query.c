@@ -153,14 +153,7 @@ parse_options(struct query *qq, int argc, char **argv)
 			qq->labels[qq->nl++] = optarg;
 			break;
 		case 'n': q->name = optarg; break;
-		case 'i':
-			if (id_prefix(optarg, qq->ids[0]) == -1 &&
-			    strlen(optarg) >= ID_MIN_PREFIX)
-				errx(EX_USAGE, "--id: '%s' is not an ID prefix",
-				    optarg);
-			q->id = strlen(optarg) >= ID_MIN_PREFIX ? qq->ids[0] :
-			    optarg;
-			break;
+		case 'i': q->id = optarg; break;
 		case 'j': qq->refs[0] = optarg; break;
 		case O_SINCE: q->since = time_arg("--since", optarg); break;
 		case O_UNTIL: q->until = time_arg("--until", optarg); break;

@@ -1,105 +1,78 @@
 #include <string.h>
-#include <sys/random.h>
 
 #include "error.h"
 #include "id.h"
 
-static const char id_alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
-
-/* Random part of the last ID, 80 bits in 10 bytes, big-endian. */
-static unsigned char id_last_rand[10];
-static int64_t id_last_ms = -1;
-
-static int
-id_fill_random(unsigned char *p, size_t n)
-{
-	ssize_t r;
-
-	while (n > 0) {
-		r = getrandom(p, n, 0);
-		if (r < 0)
-			return error_set(EX_OSERR, "cannot read random bytes");
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
+static const char id_digits[] = "0123456789abcdefghjkmnpqrstvwxyz";
+static const char id_classes[] = "abcdefghjk"; /* 3 .. 12 digits */
 
 int
-id_new(int64_t now_ms, char *buf)
+id_format(int64_t n, char *buf)
 {
-	unsigned char *r = id_last_rand;
-	uint64_t t;
-	int i, bit;
+	int digits = 3, i;
 
-	if (now_ms <= id_last_ms) {
-		/* Same millisecond: count up so IDs keep their order. */
-		now_ms = id_last_ms;
-		for (i = 9; i >= 0 && ++r[i] == 0; i--)
-			;
-		if (i < 0)
-			now_ms = ++id_last_ms;
-	} else if (id_fill_random(r, sizeof(id_last_rand)) == -1)
-		return -1;
-	id_last_ms = now_ms;
-	t = (uint64_t)now_ms;
-	for (i = 9; i >= 0; i--, t >>= 5)
-		buf[i] = id_alphabet[t & 31];
-	for (i = 0; i < 16; i++) {
-		unsigned v = 0;
-		for (bit = 0; bit < 5; bit++) {
-			int pos = i * 5 + bit;
-			v = v << 1 | ((r[pos / 8] >> (7 - pos % 8)) & 1);
-		}
-		buf[10 + i] = id_alphabet[v];
-	}
-	buf[ID_LEN] = '\0';
+	if (n < 1 || n >= (int64_t)1 << 60)
+		return error_set(EX_SOFTWARE, "ID number %lld out of range",
+		    (long long)n);
+	while (digits < 12 && n >= (int64_t)1 << (5 * digits))
+		digits++;
+	buf[0] = id_classes[digits - 3];
+	for (i = digits; i > 0; i--, n >>= 5)
+		buf[i] = id_digits[n & 31];
+	buf[digits + 1] = '\0';
 	return 0;
 }
 
+/* A character's digit value, with Crockford's readings; -1 if none. */
 static int
-id_char(int c)
+id_digit(int c)
 {
+	const char *p;
+
 	if (c >= 'A' && c <= 'Z')
 		c += 'a' - 'A';
 	if (c == 'i' || c == 'l')
 		c = '1';
 	else if (c == 'o')
 		c = '0';
-	return c != '\0' && strchr(id_alphabet, c) != NULL ? c : -1;
+	if (c == '\0' || (p = strchr(id_digits, c)) == NULL)
+		return -1;
+	return (int)(p - id_digits);
 }
 
 int
-id_prefix(const char *s, char *out)
+id_range(const char *prefix, int64_t *lo, int64_t *hi)
 {
-	size_t i, n = strlen(s);
-	int c;
+	size_t n = strlen(prefix), i;
+	const char *cls;
+	int digits, d, c = (unsigned char)prefix[0];
+	int64_t v = 0;
 
 	if (n < ID_MIN_PREFIX)
-		return error_set(EX_USAGE,
-		    "job ID '%s' is too short (give at least %d characters)",
-		    s, ID_MIN_PREFIX);
-	if (n > ID_LEN)
-		return error_set(EX_NOINPUT, "no such job '%s'", s);
-	for (i = 0; i < n; i++) {
-		if ((c = id_char((unsigned char)s[i])) == -1)
-			return error_set(EX_NOINPUT, "no such job '%s'", s);
-		out[i] = (char)c;
+		return error_set(EX_USAGE, "ID '%s' is too short (give at "
+		    "least %d characters)", prefix, ID_MIN_PREFIX);
+	if (c >= 'A' && c <= 'Z')
+		c += 'a' - 'A';
+	if ((cls = strchr(id_classes, c)) == NULL)
+		goto none;
+	digits = (int)(cls - id_classes) + 3;
+	if (n - 1 > (size_t)digits)
+		goto none;
+	for (i = 1; i < n; i++) {
+		if ((d = id_digit((unsigned char)prefix[i])) == -1)
+			goto none;
+		v = v << 5 | d;
 	}
-	out[n] = '\0';
+	*lo = v << (5 * (digits - (int)(n - 1)));
+	*hi = (v + 1) << (5 * (digits - (int)(n - 1)));
+	/* IDs of this class hold numbers of exactly this many digits. */
+	if (digits > 3 && *lo < (int64_t)1 << (5 * (digits - 1)))
+		*lo = (int64_t)1 << (5 * (digits - 1));
+	if (*lo < 1)
+		*lo = 1;
+	if (*lo >= *hi)
+		goto none;
 	return 0;
-}
-
-int64_t
-id_time(const char *id)
-{
-	int64_t t = 0;
-	int i, c;
-
-	for (i = 0; i < 10; i++) {
-		if ((c = id_char((unsigned char)id[i])) == -1)
-			return -1;
-		t = t << 5 | (strchr(id_alphabet, c) - id_alphabet);
-	}
-	return t;
+none:
+	return error_set(EX_NOINPUT, "no such job '%s'", prefix);
 }

@@ -260,14 +260,14 @@ check_time(struct path *p, json_t *v, json_t **out)
 static int
 check_id(struct path *p, json_t *v, json_t **out)
 {
-	char id[ID_LEN + 1];
+	int64_t lo, hi;
 
 	if (want(p, v, json_is_string(v), "a job ID") == -1)
 		return -1;
-	if (id_prefix(json_string_value(v), id) == -1)
+	if (id_range(json_string_value(v), &lo, &hi) == -1)
 		return error_set(EX_DATAERR, "%s: '%s' is not a job ID",
 		    p->buf, json_string_value(v));
-	*out = json_string(id);
+	*out = json_incref(v);
 	return 0;
 }
 

@@ -41,9 +41,9 @@ enum stmt {
 static const char *stmt_sql[S_COUNT] = {
 	[S_JOB_BY_KEY] = "SELECT rid FROM jobs WHERE uid = ?1 AND idem_key = ?2",
 	[S_JOB_INSERT] =
-	    "INSERT INTO jobs (id, name, owner, uid, state, queue, priority,"
+	    "INSERT INTO jobs (name, owner, uid, state, queue, priority,"
 	    " created, updated, not_before, max_attempts, idem_key, labels,"
-	    " reason, spec) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9,"
+	    " reason, spec) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9,"
 	    " ?10, ?11, ?12, ?13, ?14)",
 	[S_JOB_LABEL] =
 	    "INSERT INTO job_labels (key, value, job) VALUES (?1, ?2, ?3)",
@@ -55,16 +55,17 @@ static const char *stmt_sql[S_COUNT] = {
 	    " THEN ?3 END WHERE rid = ?1",
 	[S_JOB_HEAD] =
 	    "SELECT rid, state, uid, owner, priority, queue, attempts,"
-	    " json_extract(spec, '$.retries') FROM jobs WHERE id = ?1",
-	[S_JOB_BRIEF] = "SELECT id, name, state, queue, priority, created"
+	    " json_extract(spec, '$.retries') FROM jobs WHERE rid = ?1",
+	[S_JOB_BRIEF] = "SELECT jk_id(rid) AS id, name, state, queue,"
+	    " priority, created"
 	    " FROM jobs WHERE rid = ?1",
-	[S_JOB_RESOLVE] = "SELECT id FROM jobs WHERE id >= ?1 AND id < ?2"
-	    " ORDER BY id LIMIT 10",
+	[S_JOB_RESOLVE] = "SELECT jk_id(rid) FROM jobs WHERE rid >= ?1"
+	    " AND rid < ?2 ORDER BY rid LIMIT 10",
 	[S_DEP_STATES] =
-	    "SELECT d.dep, d.kind, j.state FROM job_deps d"
-	    " LEFT JOIN jobs j ON j.id = d.dep WHERE d.job = ?1",
+	    "SELECT jk_id(d.dep), d.kind, j.state FROM job_deps d"
+	    " LEFT JOIN jobs j ON j.rid = d.dep WHERE d.job = ?1",
 	[S_DEPENDENTS_WAITING] =
-	    "SELECT j.rid, j.id FROM job_deps d JOIN jobs j ON j.rid = d.job"
+	    "SELECT j.rid FROM job_deps d JOIN jobs j ON j.rid = d.job"
 	    " WHERE d.dep = ?1 AND j.state = 'waiting'",
 	[S_EVENT] = "INSERT INTO events (job, task, time, type, state, message)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -72,8 +73,7 @@ static const char *stmt_sql[S_COUNT] = {
 
 static const char *schema_v1[] = {
 	"CREATE TABLE jobs ("
-	" rid INTEGER PRIMARY KEY,"
-	" id TEXT NOT NULL UNIQUE,"
+	" rid INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" name TEXT NOT NULL,"
 	" owner TEXT NOT NULL,"
 	" uid INTEGER NOT NULL,"
@@ -102,21 +102,20 @@ static const char *schema_v1[] = {
 	" key TEXT NOT NULL, value TEXT NOT NULL, job INTEGER NOT NULL,"
 	" PRIMARY KEY (key, value, job)) WITHOUT ROWID",
 	"CREATE TABLE job_deps ("
-	" job INTEGER NOT NULL, dep TEXT NOT NULL, kind TEXT NOT NULL,"
+	" job INTEGER NOT NULL, dep INTEGER NOT NULL, kind TEXT NOT NULL,"
 	" PRIMARY KEY (job, dep)) WITHOUT ROWID",
 	"CREATE INDEX job_deps_dep ON job_deps (dep)",
 	"CREATE TABLE events ("
 	" eid INTEGER PRIMARY KEY,"
 	" job INTEGER NOT NULL,"
-	" task TEXT,"
+	" task INTEGER,"
 	" time INTEGER NOT NULL,"
 	" type TEXT NOT NULL,"
 	" state TEXT,"
 	" message TEXT)",
 	"CREATE INDEX events_job ON events (job, eid)",
 	"CREATE TABLE runs ("
-	" rid INTEGER PRIMARY KEY,"
-	" id TEXT NOT NULL UNIQUE,"
+	" rid INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" kind TEXT NOT NULL,"
 	" owner TEXT NOT NULL,"
 	" uid INTEGER NOT NULL,"
@@ -130,8 +129,7 @@ static const char *schema_v1[] = {
 	" capacity TEXT)",
 	"CREATE INDEX runs_started ON runs (started)",
 	"CREATE TABLE tasks ("
-	" rid INTEGER PRIMARY KEY,"
-	" id TEXT NOT NULL UNIQUE,"
+	" rid INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" job INTEGER NOT NULL,"
 	" attempt INTEGER NOT NULL,"
 	" run INTEGER,"
@@ -449,6 +447,20 @@ store_wal(struct store *st)
 	return store_fail(st, "cannot switch database to WAL");
 }
 
+/* jk_id(n): the ID of sequence number n, for rows we print. */
+static void
+sql_jk_id(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	char id[ID_LEN + 1];
+
+	if (sqlite3_value_type(argv[0]) != SQLITE_INTEGER ||
+	    id_format(sqlite3_value_int64(argv[0]), id) == -1) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	sqlite3_result_text(ctx, id, -1, SQLITE_TRANSIENT);
+}
+
 struct store *
 store_open(const char *location)
 {
@@ -487,6 +499,8 @@ store_open(const char *location)
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	sqlite3_create_function_v2(st->db, "jk_id", 1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, NULL, sql_jk_id, NULL, NULL, NULL);
 	if (store_exec(st, "PRAGMA synchronous = FULL",
 	    "cannot open database") == -1 || store_wal(st) == -1 ||
 	    store_migrate(st) == -1)
@@ -620,7 +634,7 @@ is_terminal(const char *state)
 }
 
 static int
-store_event(struct store *st, int64_t job, const char *task, int64_t now,
+store_event(struct store *st, int64_t job, int64_t attempt, int64_t now,
     const char *type, const char *state, const char *msg)
 {
 	sqlite3_stmt *s = store_stmt(st, S_EVENT);
@@ -628,7 +642,8 @@ store_event(struct store *st, int64_t job, const char *task, int64_t now,
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, job);
-	bind_text(s, 2, task);
+	if (attempt > 0)
+		sqlite3_bind_int64(s, 2, attempt);
 	sqlite3_bind_int64(s, 3, now);
 	bind_text(s, 4, type);
 	bind_text(s, 5, state);
@@ -696,53 +711,40 @@ deps_verdict(struct store *st, int64_t rid, const char **state, char *reason,
 
 /*
  * A job ended: move the jobs waiting on it, and on those in turn, to
- * queued or cancelled.  todo holds IDs of ended jobs still to look at.
+ * queued or cancelled.
  */
-struct idlist {
-	char (*id)[ID_LEN + 1];
-	int64_t *rid;
+struct ridlist {
+	int64_t *v;
 	size_t n, cap;
 };
 
 static int
-idlist_push(struct idlist *l, const char *id, int64_t rid)
+ridlist_push(struct ridlist *l, int64_t rid)
 {
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
-		void *a = realloc(l->id, cap * sizeof(*l->id));
-		void *b = a ? realloc(l->rid, cap * sizeof(*l->rid)) : NULL;
+		int64_t *v = realloc(l->v, cap * sizeof(*v));
 
-		if (a != NULL)
-			l->id = a;
-		if (b == NULL)
+		if (v == NULL)
 			return error_set(EX_OSERR, "out of memory");
-		l->rid = b;
+		l->v = v;
 		l->cap = cap;
 	}
-	snprintf(l->id[l->n], ID_LEN + 1, "%s", id);
-	l->rid[l->n++] = rid;
+	l->v[l->n++] = rid;
 	return 0;
 }
 
-static void
-idlist_free(struct idlist *l)
-{
-	free(l->id);
-	free(l->rid);
-}
-
 static int
-store_dependents(struct store *st, const char *id, struct idlist *out)
+store_dependents(struct store *st, int64_t rid, struct ridlist *out)
 {
 	sqlite3_stmt *s = store_stmt(st, S_DEPENDENTS_WAITING);
 	int rc;
 
 	if (s == NULL)
 		return -1;
-	bind_text(s, 1, id);
+	sqlite3_bind_int64(s, 1, rid);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (idlist_push(out, (const char *)sqlite3_column_text(s, 1),
-		    sqlite3_column_int64(s, 0)) == -1)
+		if (ridlist_push(out, sqlite3_column_int64(s, 0)) == -1)
 			break;
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
@@ -752,40 +754,39 @@ store_dependents(struct store *st, const char *id, struct idlist *out)
 }
 
 static int
-store_settle(struct store *st, const char *id, int64_t now)
+store_settle(struct store *st, int64_t rid, int64_t now)
 {
-	struct idlist todo = {0}, deps = {0};
-	char cur[ID_LEN + 1], reason[128];
+	struct ridlist todo = {0}, deps = {0};
+	char reason[128];
 	const char *state;
 	size_t i;
 	int r = -1;
 
-	if (idlist_push(&todo, id, 0) == -1)
+	if (ridlist_push(&todo, rid) == -1)
 		return -1;
 	while (todo.n > 0) {
-		memcpy(cur, todo.id[--todo.n], sizeof(cur));
 		deps.n = 0;
-		if (store_dependents(st, cur, &deps) == -1)
+		if (store_dependents(st, todo.v[--todo.n], &deps) == -1)
 			goto out;
 		for (i = 0; i < deps.n; i++) {
-			if (deps_verdict(st, deps.rid[i], &state, reason,
+			if (deps_verdict(st, deps.v[i], &state, reason,
 			    sizeof(reason)) == -1)
 				goto out;
 			if (strcmp(state, STATE_WAITING) == 0)
 				continue;
-			if (store_set_state(st, deps.rid[i], state, now,
-			    reason) == -1 || store_event(st, deps.rid[i], NULL,
+			if (store_set_state(st, deps.v[i], state, now,
+			    reason) == -1 || store_event(st, deps.v[i], 0,
 			    now, state, state, reason) == -1)
 				goto out;
 			if (strcmp(state, STATE_CANCELLED) == 0 &&
-			    idlist_push(&todo, deps.id[i], deps.rid[i]) == -1)
+			    ridlist_push(&todo, deps.v[i]) == -1)
 				goto out;
 		}
 	}
 	r = 0;
 out:
-	idlist_free(&todo);
-	idlist_free(&deps);
+	free(todo.v);
+	free(deps.v);
 	return r;
 }
 
@@ -808,21 +809,34 @@ store_brief(struct store *st, int64_t rid)
 	return o;
 }
 
+/* The sequence number of a full ID. */
+static int
+rid_of(const char *id, int64_t *rid)
+{
+	int64_t hi;
+
+	if (id_range(id, rid, &hi) == -1)
+		return -1;
+	if (hi - *rid != 1)
+		return error_set(EX_NOINPUT, "no such job '%s'", id);
+	return 0;
+}
+
 int
 store_job_resolve(struct store *st, const char *prefix, char *id)
 {
-	char lo[ID_LEN + 1], hi[ID_LEN + 2], list[400];
+	char list[400];
 	sqlite3_stmt *s;
+	int64_t lo, hi;
 	int rc, n = 0;
 	size_t len = 0;
 
-	if (id_prefix(prefix, lo) == -1)
+	if (id_range(prefix, &lo, &hi) == -1)
 		return -1;
-	snprintf(hi, sizeof(hi), "%s~", lo);
 	if ((s = store_stmt(st, S_JOB_RESOLVE)) == NULL)
 		return -1;
-	bind_text(s, 1, lo);
-	bind_text(s, 2, hi);
+	sqlite3_bind_int64(s, 1, lo);
+	sqlite3_bind_int64(s, 2, hi);
 	list[0] = '\0';
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *m = (const char *)sqlite3_column_text(s, 0);
@@ -867,11 +881,14 @@ store_add_deps(struct store *st, int64_t rid, json_t *arr, const char *kind)
 	json_t *v;
 	size_t i;
 
+	int64_t dep;
+
 	json_array_foreach(arr, i, v) {
-		if ((s = store_stmt(st, S_JOB_DEP)) == NULL)
+		if (rid_of(json_string_value(v), &dep) == -1 ||
+		    (s = store_stmt(st, S_JOB_DEP)) == NULL)
 			return -1;
 		sqlite3_bind_int64(s, 1, rid);
-		bind_text(s, 2, json_string_value(v));
+		sqlite3_bind_int64(s, 2, dep);
 		bind_text(s, 3, kind);
 		if (store_done(st, s, "cannot add dependency") == -1)
 			return -1;
@@ -920,7 +937,7 @@ store_by_key(struct store *st, const char *key, int64_t *rid)
 }
 
 static int
-store_insert_job(struct store *st, const struct job_new *jn, const char *id,
+store_insert_job(struct store *st, const struct job_new *jn,
     const char *state, int64_t now, int64_t *rid)
 {
 	sqlite3_stmt *s = store_stmt(st, S_JOB_INSERT);
@@ -935,7 +952,6 @@ store_insert_job(struct store *st, const struct job_new *jn, const char *id,
 		error_set(EX_OSERR, "out of memory");
 		goto out;
 	}
-	bind_text(s, 1, id);
 	bind_text(s, 2, jn->name);
 	bind_text(s, 3, st->owner);
 	sqlite3_bind_int64(s, 4, st->uid);
@@ -964,7 +980,7 @@ int
 store_job_add(struct store *st, const struct job_new *jn, json_t **out,
     int *existed)
 {
-	char id[ID_LEN + 1], reason[128] = "submitted";
+	char reason[128] = "submitted";
 	const char *state = jn->hold ? STATE_HELD : STATE_QUEUED;
 	int64_t rid, now = parse_now_ms();
 	int deps;
@@ -982,8 +998,8 @@ store_job_add(struct store *st, const struct job_new *jn, json_t **out,
 	}
 	deps = json_array_size(jn->after) + json_array_size(jn->after_any) > 0;
 	if ((deps && (resolve_array(st, jn->after) == -1 ||
-	    resolve_array(st, jn->after_any) == -1)) || id_new(now, id) == -1 ||
-	    store_insert_job(st, jn, id, state, now, &rid) == -1 ||
+	    resolve_array(st, jn->after_any) == -1)) ||
+	    store_insert_job(st, jn, state, now, &rid) == -1 ||
 	    store_add_labels(st, rid, jn->labels) == -1)
 		goto fail;
 	if (deps) {
@@ -999,7 +1015,7 @@ store_job_add(struct store *st, const struct job_new *jn, json_t **out,
 				snprintf(reason, sizeof(reason), "submitted");
 		}
 	}
-	if (store_event(st, rid, NULL, now, "submitted", state, reason) == -1)
+	if (store_event(st, rid, 0, now, "submitted", state, reason) == -1)
 		goto fail;
 done:
 	if ((*out = store_brief(st, rid)) == NULL)
@@ -1023,12 +1039,13 @@ struct job_head {
 static int
 store_head(struct store *st, const char *id, struct job_head *h)
 {
-	sqlite3_stmt *s = store_stmt(st, S_JOB_HEAD);
+	sqlite3_stmt *s;
+	int64_t rid;
 	int rc;
 
-	if (s == NULL)
+	if (rid_of(id, &rid) == -1 || (s = store_stmt(st, S_JOB_HEAD)) == NULL)
 		return -1;
-	bind_text(s, 1, id);
+	sqlite3_bind_int64(s, 1, rid);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		h->rid = sqlite3_column_int64(s, 0);
@@ -1092,10 +1109,10 @@ act_release(struct store *st, const char *id, struct job_head *h,
 		return 0;
 	if (deps_verdict(st, h->rid, &state, reason, sizeof(reason)) == -1 ||
 	    store_set_state(st, h->rid, state, now, "released") == -1 ||
-	    store_event(st, h->rid, NULL, now, "released", state,
+	    store_event(st, h->rid, 0, now, "released", state,
 	    strcmp(state, STATE_CANCELLED) == 0 ? reason : "released") == -1)
 		return -1;
-	return strcmp(state, STATE_CANCELLED) == 0 ? store_settle(st, id, now) : 0;
+	return strcmp(state, STATE_CANCELLED) == 0 ? store_settle(st, h->rid, now) : 0;
 }
 
 static int
@@ -1104,14 +1121,14 @@ act_cancel(struct store *st, const char *id, struct job_head *h, int64_t now)
 	if (strcmp(h->state, STATE_RUNNING) == 0)
 		return store_run(st, "UPDATE jobs SET cancel_requested = 1,"
 		    " updated = ?2 WHERE rid = ?1", h->rid, now, NULL, 0) ||
-		    store_event(st, h->rid, NULL, now, "cancel-requested",
+		    store_event(st, h->rid, 0, now, "cancel-requested",
 		    STATE_RUNNING, "cancel requested by user");
 	if (is_terminal(h->state))
 		return act_refuse(id, h->state, "cancel");
 	return store_set_state(st, h->rid, STATE_CANCELLED, now,
-	    "cancelled by user") || store_event(st, h->rid, NULL, now,
+	    "cancelled by user") || store_event(st, h->rid, 0, now,
 	    "cancelled", STATE_CANCELLED, "cancelled by user") ||
-	    store_settle(st, id, now);
+	    store_settle(st, h->rid, now);
 }
 
 static int
@@ -1130,7 +1147,7 @@ act_retry(struct store *st, const char *id, struct job_head *h, int64_t now)
 	return store_run(st, "UPDATE jobs SET state = ?3, updated = ?2,"
 	    " ended = NULL, cancel_requested = 0, reason = 'retried',"
 	    " max_attempts = attempts + 1 + ?4 WHERE rid = ?1", h->rid, now,
-	    state, h->retries) || store_event(st, h->rid, NULL, now,
+	    state, h->retries) || store_event(st, h->rid, 0, now,
 	    "retried", state, "retried by user");
 }
 
@@ -1165,7 +1182,7 @@ act_update(struct store *st, const char *id, struct job_head *h,
 		    (long long)h->priority, (long long)chg->priority);
 		if (store_run(st, "UPDATE jobs SET priority = ?2, updated = ?4"
 		    " WHERE rid = ?1", h->rid, chg->priority, NULL, now) ||
-		    store_event(st, h->rid, NULL, now, "priority", h->state,
+		    store_event(st, h->rid, 0, now, "priority", h->state,
 		    msg))
 			return -1;
 	}
@@ -1174,7 +1191,7 @@ act_update(struct store *st, const char *id, struct job_head *h,
 		    chg->queue);
 		if (store_run(st, "UPDATE jobs SET queue = ?3, updated = ?2"
 		    " WHERE rid = ?1", h->rid, now, chg->queue, 0) ||
-		    store_event(st, h->rid, NULL, now, "queue", h->state, msg))
+		    store_event(st, h->rid, 0, now, "queue", h->state, msg))
 			return -1;
 	}
 	return 0;
@@ -1209,7 +1226,7 @@ store_job_act(struct store *st, const char *id, enum store_action act,
 			break;
 		}
 		r = store_set_state(st, h.rid, STATE_HELD, now, "held") ||
-		    store_event(st, h.rid, NULL, now, "held", STATE_HELD,
+		    store_event(st, h.rid, 0, now, "held", STATE_HELD,
 		    "held by user");
 		break;
 	case STORE_RELEASE:
@@ -1285,10 +1302,14 @@ store_job_describe(struct store *st, const char *id)
 	json_t *job = NULL, *rows, *part;
 	int64_t rid;
 
-	if ((rows = store_rows(st, "SELECT rid, id, name, state, owner, queue,"
+	if (rid_of(id, &rid) == -1)
+		return NULL;
+	if ((rows = store_rows(st, "SELECT jk_id(rid) AS id, name, state,"
+	    " owner, queue,"
 	    " priority, attempts, max_attempts, cancel_requested,"
 	    " idem_key AS key, created, updated, not_before, started, ended,"
-	    " reason, labels, spec FROM jobs WHERE id = ?1", 0, id)) == NULL)
+	    " reason, labels, spec FROM jobs WHERE rid = ?1", rid, NULL)) ==
+	    NULL)
 		return NULL;
 	if (json_array_size(rows) == 0) {
 		json_decref(rows);
@@ -1297,30 +1318,28 @@ store_job_describe(struct store *st, const char *id)
 	}
 	job = json_incref(json_array_get(rows, 0));
 	json_decref(rows);
-	rid = json_integer_value(json_object_get(job, "rid"));
-	json_object_del(job, "rid");
 	static const struct {
 		const char *key, *sql;
-		int by_id;
 	} parts[] = {
-	    {"dependencies", "SELECT d.dep AS id, d.kind, j.state FROM job_deps"
-		" d LEFT JOIN jobs j ON j.id = d.dep WHERE d.job = ?1"
-		" ORDER BY d.dep", 0},
-	    {"dependents", "SELECT j.id, d.kind, j.state FROM job_deps d"
-		" JOIN jobs j ON j.rid = d.job WHERE d.dep = ?1 ORDER BY j.id",
-		1},
-	    {"tasks", "SELECT t.id, t.attempt, t.state, r.id AS run, t.host,"
+	    {"dependencies", "SELECT jk_id(d.dep) AS id, d.kind, j.state"
+		" FROM job_deps d LEFT JOIN jobs j ON j.rid = d.dep"
+		" WHERE d.job = ?1 ORDER BY d.dep"},
+	    {"dependents", "SELECT jk_id(j.rid) AS id, d.kind, j.state"
+		" FROM job_deps d JOIN jobs j ON j.rid = d.job WHERE d.dep = ?1"
+		" ORDER BY j.rid"},
+	    {"tasks", "SELECT jk_id(t.job) || '.' || t.attempt AS id,"
+		" t.attempt, t.state, jk_id(r.rid) AS run, t.host,"
 		" t.pid, t.started, t.keepalive, t.ended, t.exit_code,"
 		" t.signal, t.error, t.stdout, t.stderr, t.stdout_truncated,"
 		" t.stderr_truncated, t.usage, t.enforcement, t.results"
 		" FROM tasks t LEFT JOIN runs r ON r.rid = t.run"
-		" WHERE t.job = ?1 ORDER BY t.attempt", 0},
-	    {"events", "SELECT time, type, state, task, message FROM events"
-		" WHERE job = ?1 ORDER BY eid", 0},
+		" WHERE t.job = ?1 ORDER BY t.attempt"},
+	    {"events", "SELECT time, type, state, CASE WHEN task IS NOT NULL"
+		" THEN jk_id(job) || '.' || task END AS task, message"
+		" FROM events WHERE job = ?1 ORDER BY eid"},
 	};
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		part = store_rows(st, parts[i].sql, rid,
-		    parts[i].by_id ? id : NULL);
+		part = store_rows(st, parts[i].sql, rid, NULL);
 		if (part == NULL || json_object_set_new(job, parts[i].key,
 		    part) == -1) {
 			json_decref(job);
@@ -1398,17 +1417,17 @@ static const char *const job_times[] = {"created", "j.created", "started",
 static const char *const job_sorts[] = {"created", "j.created", "started",
     "j.started", "ended", "j.ended", "updated", "j.updated", "priority",
     "j.priority", "name", "j.name", "state", "j.state", "queue", "j.queue",
-    "id", "j.id", "owner", "j.owner", NULL};
+    "id", "j.rid", "owner", "j.owner", NULL};
 static const char *const task_times[] = {"created", "t.started", "started",
     "t.started", "ended", "t.ended", "keepalive", "t.keepalive", NULL};
 static const char *const task_sorts[] = {"created", "t.started", "started",
     "t.started", "ended", "t.ended", "keepalive", "t.keepalive", "attempt",
-    "t.attempt", "state", "t.state", "id", "t.id", "job", "j.id", NULL};
+    "t.attempt", "state", "t.state", "id", "t.job", "job", "t.job", NULL};
 static const char *const run_times[] = {"created", "r.started", "started",
     "r.started", "ended", "r.ended", "keepalive", "r.keepalive", NULL};
 static const char *const run_sorts[] = {"created", "r.started", "started",
     "r.started", "ended", "r.ended", "keepalive", "r.keepalive", "id",
-    "r.id", "host", "r.host", NULL};
+    "r.rid", "host", "r.host", NULL};
 static const char *const queue_sorts[] = {"created", "j.queue", "queue",
     "j.queue", NULL};
 
@@ -1416,21 +1435,22 @@ static const char *const queue_sorts[] = {"created", "j.queue", "queue",
 	" r.keepalive + r.lease < ?1 THEN 'lost' ELSE 'running' END"
 
 static const struct noun_def nouns[] = {
-    [STORE_JOBS] = {"SELECT j.id, j.name, j.state, j.owner, j.queue,"
+    [STORE_JOBS] = {"SELECT jk_id(j.rid) AS id, j.name, j.state, j.owner, j.queue,"
 	" j.priority, j.attempts, j.created, j.started, j.ended, j.labels"
-	" FROM jobs j", "j.state, j.queue FROM jobs j", "j.id", "j.owner",
+	" FROM jobs j", "j.state, j.queue FROM jobs j", "j.rid", "j.owner",
 	"j.queue", "j.name", "j.rid", "j.state", job_times, job_sorts},
-    [STORE_TASKS] = {"SELECT t.id, j.id AS job, j.name, t.attempt,"
+    [STORE_TASKS] = {"SELECT jk_id(t.job) || '.' || t.attempt AS id,"
+	" jk_id(t.job) AS job, j.name, t.attempt,"
 	" t.state, j.queue, t.host, t.pid, t.started, t.keepalive, t.ended,"
 	" t.exit_code, t.signal, t.error FROM tasks t JOIN jobs j"
 	" ON j.rid = t.job", "t.state, j.queue FROM tasks t JOIN jobs j"
-	" ON j.rid = t.job", "t.id", "j.owner", "j.queue", "j.name", "j.rid",
+	" ON j.rid = t.job", "t.job", "j.owner", "j.queue", "j.name", "j.rid",
 	"t.state", task_times, task_sorts},
-    [STORE_RUNS] = {"SELECT r.id, r.kind, r.owner, r.host, r.pid, "
+    [STORE_RUNS] = {"SELECT jk_id(r.rid) AS id, r.kind, r.owner, r.host, r.pid, "
 	RUN_STATE " AS state, r.started, r.keepalive, r.ended, r.lease,"
 	" r.capacity, r.labels, (SELECT count(*) FROM tasks t"
 	" WHERE t.run = r.rid) AS tasks FROM runs r", RUN_STATE
-	" AS state, NULL FROM runs r", "r.id", "r.owner", NULL, NULL, NULL,
+	" AS state, NULL FROM runs r", "r.rid", "r.owner", NULL, NULL, NULL,
 	RUN_STATE, run_times, run_sorts},
     [STORE_QUEUES] = {"SELECT j.queue, count(*) AS jobs,"
 	" sum(j.state = 'waiting') AS waiting,"
@@ -1439,7 +1459,7 @@ static const struct noun_def nouns[] = {
 	" sum(j.state = 'succeeded') AS succeeded,"
 	" sum(j.state = 'failed') AS failed,"
 	" sum(j.state = 'cancelled') AS cancelled FROM jobs j",
-	"j.state, j.queue FROM jobs j", "j.id", "j.owner", "j.queue",
+	"j.state, j.queue FROM jobs j", "j.rid", "j.owner", "j.queue",
 	"j.name", "j.rid", "j.state", job_times, queue_sorts},
 };
 
@@ -1482,11 +1502,12 @@ store_query_check(const struct store_query *q)
 }
 
 /* The WHERE clause shared by queries, counts and summaries. */
-static void
+static int
 qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 {
 	const struct noun_def *d = &nouns[sq->noun];
 	const char *col;
+	int64_t lo, hi;
 	size_t i;
 
 	if (sq->noun == STORE_RUNS)
@@ -1532,18 +1553,21 @@ qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 		qb_add(q, " GLOB ?");
 		qb_text(q, sq->name);
 	}
-	if (sq->id != NULL && q->nb < QB_MAX_BINDS - 2) {
+	if (sq->id != NULL) {
+		if (id_range(sq->id, &lo, &hi) == -1)
+			return -1;
 		qb_cond(q, d->alias_id);
 		qb_add(q, " >= ? AND ");
 		qb_add(q, d->alias_id);
 		qb_add(q, " < ?");
-		qb_text(q, sq->id);
-		snprintf(q->owned[q->nb], sizeof(q->owned[0]), "%s~", sq->id);
-		qb_text(q, q->owned[q->nb]);
+		qb_num(q, lo);
+		qb_num(q, hi);
 	}
 	if (sq->job != NULL) {
-		qb_cond(q, "j.id = ?");
-		qb_text(q, sq->job);
+		if (rid_of(sq->job, &lo) == -1)
+			return -1;
+		qb_cond(q, "j.rid = ?");
+		qb_num(q, lo);
 	}
 	col = pair_lookup(d->times, sq->time ? sq->time : "created");
 	if (sq->since != INT64_MIN) {
@@ -1557,14 +1581,18 @@ qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 		qb_num(q, sq->until);
 	}
 	if (sq->dependency_of != NULL) {
-		qb_cond(q, "j.id IN (SELECT dep FROM job_deps WHERE job ="
-		    " (SELECT rid FROM jobs WHERE id = ?))");
-		qb_text(q, sq->dependency_of);
+		if (rid_of(sq->dependency_of, &lo) == -1)
+			return -1;
+		qb_cond(q, "j.rid IN (SELECT dep FROM job_deps WHERE job = ?)");
+		qb_num(q, lo);
 	}
 	if (sq->dependent_of != NULL) {
+		if (rid_of(sq->dependent_of, &lo) == -1)
+			return -1;
 		qb_cond(q, "j.rid IN (SELECT job FROM job_deps WHERE dep = ?)");
-		qb_text(q, sq->dependent_of);
+		qb_num(q, lo);
 	}
+	return 0;
 }
 
 static int
@@ -1583,14 +1611,15 @@ qb_prepare(struct store *st, struct qb *q, sqlite3_stmt **s)
 	return 0;
 }
 
-static void
+static int
 qb_select(struct qb *q, const struct store_query *sq)
 {
 	const struct noun_def *d = &nouns[sq->noun];
 	const char *col;
 
 	qb_add(q, d->select);
-	qb_filters(q, sq, parse_now_ms());
+	if (qb_filters(q, sq, parse_now_ms()) == -1)
+		return -1;
 	if (sq->noun == STORE_QUEUES)
 		qb_add(q, " GROUP BY j.queue");
 	col = pair_lookup(d->sorts, sq->sort ? sq->sort : "created");
@@ -1606,6 +1635,7 @@ qb_select(struct qb *q, const struct store_query *sq)
 		qb_add(q, " LIMIT ?");
 		qb_num(q, sq->limit);
 	}
+	return 0;
 }
 
 int
@@ -1621,8 +1651,7 @@ store_query(struct store *st, const struct store_query *q,
 		return -1;
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return error_set(EX_OSERR, "out of memory");
-	qb_select(b, q);
-	if (qb_prepare(st, b, &s) == -1)
+	if (qb_select(b, q) == -1 || qb_prepare(st, b, &s) == -1)
 		goto out;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if ((row = row_json(s)) == NULL) {
@@ -1657,7 +1686,8 @@ store_count(struct store *st, const struct store_query *q, int64_t *n)
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return error_set(EX_OSERR, "out of memory");
 	qb_add(b, "SELECT count(*) FROM (");
-	qb_select(b, q);
+	if (qb_select(b, q) == -1)
+		goto out;
 	qb_add(b, ")");
 	if (qb_prepare(st, b, &s) == -1)
 		goto out;
@@ -1699,10 +1729,11 @@ store_summary(struct store *st, const struct store_query *q)
 	}
 	qb_add(b, "SELECT count(*), ");
 	qb_add(b, nouns[q->noun].group_select);
-	qb_filters(b, q, parse_now_ms());
-	qb_add(b, " GROUP BY 2, 3 ORDER BY 3, 2");
 	out = json_pack("{s:i, s:{}, s:{}}", "total", 0, "states", "queues");
-	if (out == NULL || qb_prepare(st, b, &s) == -1)
+	if (out == NULL || qb_filters(b, q, parse_now_ms()) == -1)
+		goto fail;
+	qb_add(b, " GROUP BY 2, 3 ORDER BY 3, 2");
+	if (qb_prepare(st, b, &s) == -1)
 		goto fail;
 	states = json_object_get(out, "states");
 	queues = json_object_get(out, "queues");

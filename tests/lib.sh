@@ -1,0 +1,113 @@
+# Shared helpers for jobkit's TAP tests (POSIX sh).  Source it first:
+#   . "$(dirname "$0")/lib.sh"
+# It puts the tools under test first in PATH ($JOBKIT_BIN, default
+# build/bin), makes a private temporary directory $T (removed on exit),
+# and points JOBKIT_DB, HOME and XDG_* inside it, so no test touches the
+# user's real files.
+#
+#   plan N                      print the TAP plan
+#   check "desc" cmd...         ok when cmd exits 0
+#   check_exit N "desc" cmd...  ok when cmd exits N; output in $T/out, $T/err
+#   check_stderr RE "desc"      ok when $T/err (of the last run) matches RE
+#   check_same "desc" got want  ok when the two strings are equal
+#   run cmd...                  run cmd, stdout to $T/out, stderr to $T/err,
+#                               status in $rc
+#   skip "why"                  an ok test marked skipped
+#   db_sum                      a digest of the database's contents
+
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+JOBKIT_BIN=${JOBKIT_BIN:-$TOP/build/bin}
+JOBKIT_UNITS=${JOBKIT_UNITS:-$TOP/build/tests}
+PATH=$JOBKIT_BIN:$PATH
+T=$(mktemp -d "${TMPDIR:-/tmp}/jobkit-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+HOME=$T/home
+XDG_DATA_HOME=$T/home/.local/share
+XDG_CACHE_HOME=$T/home/.cache
+JOBKIT_DB=$T/jobkit.db
+mkdir -p "$HOME"
+export PATH HOME XDG_DATA_HOME XDG_CACHE_HOME JOBKIT_DB JOBKIT_BIN T
+unset JOBKIT_FORMAT 2>/dev/null || true
+
+_n=0
+_failed=0
+
+plan() { echo "1..$1"; }
+
+_ok() {
+	_n=$((_n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $_n - $2"
+	else
+		echo "not ok $_n - $2"
+		_failed=$((_failed + 1))
+		if [ -s "$T/err" ]; then sed 's/^/#   stderr: /' "$T/err" | head -5; fi
+	fi
+}
+
+run() {
+	"$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	# A sanitizer report means the test failed, whatever it asserted.
+	if grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error:' \
+	    -e 'ERROR: LeakSanitizer' "$T/err" 2>/dev/null; then
+		echo "# sanitizer report from: $*"
+		sed 's/^/#   /' "$T/err" | head -30
+		_failed=$((_failed + 1))
+	fi
+	return 0
+}
+
+check() {
+	_d=$1
+	shift
+	run "$@"
+	_ok "$rc" "$_d"
+}
+
+check_exit() {
+	_want=$1
+	_d=$2
+	shift 2
+	run "$@"
+	if [ "$rc" = "$_want" ]; then _ok 0 "$_d"; else
+		echo "#   exit $rc, want $_want"
+		_ok 1 "$_d"
+	fi
+}
+
+check_stderr() {
+	if grep -Eq -- "$1" "$T/err"; then _ok 0 "$2"; else
+		echo "#   stderr does not match /$1/:"
+		sed 's/^/#   /' "$T/err" | head -5
+		_ok 1 "$2"
+	fi
+}
+
+check_same() {
+	if [ "$2" = "$3" ]; then _ok 0 "$1"; else
+		echo "#   got:  $2"
+		echo "#   want: $3"
+		_ok 1 "$1"
+	fi
+}
+
+skip() {
+	_n=$((_n + 1))
+	echo "ok $_n # skip $1"
+}
+
+# A digest of every row of every table, to prove nothing changed.
+db_sum() {
+	if [ ! -f "$JOBKIT_DB" ]; then echo none; return; fi
+	for _t in $(sqlite3 "$JOBKIT_DB" "select name from sqlite_master where type='table' order by name"); do
+		echo "$_t"
+		sqlite3 "$JOBKIT_DB" "select * from \"$_t\""
+	done | cksum
+}
+
+# Exit status for prove: non-zero when any test failed.
+done_testing() {
+	[ "$_failed" = 0 ]
+}
