@@ -380,10 +380,10 @@ add_spec(struct submit *s, json_t *raw, FILE *results)
 	    store_job_add(s->st, &jn, &job, &existed) == -1)
 		goto out;
 	if (s->quiet)
-		fprintf(results, "%s\n",
-		    json_string_value(json_object_get(job, "id")));
+		fputs(json_string_value(json_object_get(job, "id")), results);
 	else
-		json_dumpf(job, results, JSON_COMPACT), fputc('\n', results);
+		json_dumpf(job, results, JSON_COMPACT);
+	fputc('\n', results);
 	r = 0;
 out:
 	json_decref(raw);

@@ -25,17 +25,23 @@ struct path {
 static size_t
 path_push(struct path *p, const char *key, long idx)
 {
-	size_t old = p->len;
-	int n;
+	size_t old = p->len, n;
+	char num[24];
 
-	if (key != NULL)
-		n = snprintf(p->buf + p->len, sizeof(p->buf) - p->len, ".%s",
-		    key);
-	else
-		n = snprintf(p->buf + p->len, sizeof(p->buf) - p->len, "[%ld]",
-		    idx);
-	if (n > 0 && p->len + (size_t)n < sizeof(p->buf))
-		p->len += (size_t)n;
+	if (key == NULL) {
+		n = (size_t)snprintf(num, sizeof(num), "[%ld]", idx);
+		key = num;
+	} else {
+		n = strlen(key);
+		if (p->len + 1 < sizeof(p->buf))
+			p->buf[p->len++] = '.';
+	}
+	/* A path too long to show is cut, never overrun. */
+	if (p->len + n >= sizeof(p->buf))
+		n = sizeof(p->buf) - p->len - 1;
+	memcpy(p->buf + p->len, key, n);
+	p->len += n;
+	p->buf[p->len] = '\0';
 	return old;
 }
 

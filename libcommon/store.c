@@ -501,7 +501,9 @@ store_open(const char *location)
 	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
 	sqlite3_create_function_v2(st->db, "jk_id", 1, SQLITE_UTF8 |
 	    SQLITE_DETERMINISTIC, NULL, sql_jk_id, NULL, NULL, NULL);
-	if (store_exec(st, "PRAGMA synchronous = FULL",
+	/* A large cache keeps a big batch from spilling pages early. */
+	if (store_exec(st, "PRAGMA synchronous = FULL; PRAGMA cache_size ="
+	    " -65536",
 	    "cannot open database") == -1 || store_wal(st) == -1 ||
 	    store_migrate(st) == -1)
 		goto fail;
@@ -976,6 +978,24 @@ out:
 	return r;
 }
 
+/* What store_brief() would read back for a job just made. */
+static json_t *
+job_brief_new(int64_t rid, const struct job_new *jn, const char *state,
+    int64_t now)
+{
+	char id[ID_LEN + 1], t[32];
+	json_t *o;
+
+	if (id_format(rid, id) == -1)
+		return NULL;
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "id", id, "name",
+	    jn->name, "state", state, "queue", jn->queue, "priority",
+	    (json_int_t)jn->priority, "created", parse_fmt_time(now, t));
+	if (o == NULL)
+		error_set(EX_OSERR, "out of memory");
+	return o;
+}
+
 int
 store_job_add(struct store *st, const struct job_new *jn, json_t **out,
     int *existed)
@@ -1017,8 +1037,12 @@ store_job_add(struct store *st, const struct job_new *jn, json_t **out,
 	}
 	if (store_event(st, rid, 0, now, "submitted", state, reason) == -1)
 		goto fail;
+	*out = job_brief_new(rid, jn, state, now);
+	goto commit;
 done:
-	if ((*out = store_brief(st, rid)) == NULL)
+	*out = store_brief(st, rid);
+commit:
+	if (*out == NULL)
 		goto fail;
 	if (store_commit(st) == 0)
 		return 0;
