@@ -15,9 +15,7 @@
 #include "store.h"
 
 static const struct option longopts[] = {
-    {"spec", no_argument, NULL, 's'},
-    CLI_LONG,
-    {NULL, 0, NULL, 0}};
+    {"spec", no_argument, NULL, 's'}, CLI_LONG, {NULL, 0, NULL, 0}};
 
 struct describe {
 	struct cli cli;
@@ -54,8 +52,8 @@ describe_one(const char *ref, void *arg)
 		return 0;
 	}
 	spec_redact(json_object_get(job, "spec"));
-	if (emit_row(d->out, d->spec_only ? json_object_get(job, "spec") :
-	    job) == -1)
+	if (emit_row(d->out,
+		d->spec_only ? json_object_get(job, "spec") : job) == -1)
 		errx(error_status(), "%s", error_msg());
 	json_decref(job);
 	return 0;
@@ -67,8 +65,8 @@ main(int argc, char **argv)
 	struct describe d = {0};
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "s" CLI_SHORT, longopts,
-	    NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s" CLI_SHORT, longopts, NULL)) !=
+	    -1) {
 		if ((r = cli_option(&d.cli, c, optarg)) == -1)
 			errx(EX_USAGE, "%s", error_msg());
 		if (r == 1)

@@ -34,8 +34,7 @@ enum opt {
 	O_DELETE
 };
 
-static const struct option longopts[] = {
-    {"name", required_argument, NULL, 'n'},
+static const struct option longopts[] = {{"name", required_argument, NULL, 'n'},
     {"env", required_argument, NULL, 'e'},
     {"env-file", required_argument, NULL, O_ENV_FILE},
     {"workdir", required_argument, NULL, 'w'},
@@ -54,38 +53,31 @@ static const struct option longopts[] = {
     {"max-return", required_argument, NULL, O_MAX_RETURN},
     {"after", required_argument, NULL, 'a'},
     {"after-any", required_argument, NULL, O_AFTER_ANY},
-    {"hold", no_argument, NULL, 'H'},
-    {"at", required_argument, NULL, O_AT},
+    {"hold", no_argument, NULL, 'H'}, {"at", required_argument, NULL, O_AT},
     {"key", required_argument, NULL, 'k'},
-    {"shell", required_argument, NULL, 'S'},
-    {"quiet", no_argument, NULL, 'q'},
+    {"shell", required_argument, NULL, 'S'}, {"quiet", no_argument, NULL, 'q'},
     {"cancel", no_argument, NULL, 'c'},
     {"release", no_argument, NULL, O_RELEASE},
     {"retry", no_argument, NULL, O_RETRY},
-    {"delete", no_argument, NULL, O_DELETE},
-    CLI_LONG,
-    {NULL, 0, NULL, 0}};
+    {"delete", no_argument, NULL, O_DELETE}, CLI_LONG, {NULL, 0, NULL, 0}};
 
-static const struct emit_col columns[] = {
-    {"id", "ID", 8, EMIT_SHORTID},
-    {"state", "STATE", 9, 0},
-    {"queue", "QUEUE", 10, 0},
-    {"priority", "PRIO", 4, EMIT_RIGHT},
-    {"name", "NAME", 0, 0},
+static const struct emit_col columns[] = {{"id", "ID", 8, EMIT_SHORTID},
+    {"state", "STATE", 9, 0}, {"queue", "QUEUE", 10, 0},
+    {"priority", "PRIO", 4, EMIT_RIGHT}, {"name", "NAME", 0, 0},
     {NULL, NULL, 0, 0}};
 
 struct submit {
 	struct cli cli;
-	json_t *over;  /* spec fields given as options */
+	json_t *over; /* spec fields given as options */
 	int quiet;
-	int action;    /* -1: submit, else an enum store_action */
+	int action; /* -1: submit, else an enum store_action */
 	int has_update; /* --priority or --queue given */
 	struct job_change chg;
 	const char *shell;
-	char **argv;   /* the command after "--", or NULL */
+	char **argv; /* the command after "--", or NULL */
 	struct store *st;
 	struct emit *out;
-	int status;    /* first failure of a batch of actions */
+	int status; /* first failure of a batch of actions */
 };
 
 static void
@@ -182,8 +174,10 @@ read_env_file(json_t *over, const char *path)
 		if (strncmp(p, "export ", 7) == 0)
 			p += 7;
 		if (strchr(p, '=') == NULL)
-			errx(EX_DATAERR, "--env-file: %s: expected KEY=VALUE, "
-			    "got '%s'", path, p);
+			errx(EX_DATAERR,
+			    "--env-file: %s: expected KEY=VALUE, "
+			    "got '%s'",
+			    path, p);
 		over_pair(over, "env", "--env-file", p);
 	}
 	free(line);
@@ -214,9 +208,9 @@ retry_on(json_t *over, const char *arg)
 	json_t *a = json_array();
 
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save))
-		json_array_append_new(a, json_integer(int_value("--retry-on",
-		    tok, 0, 255)));
+	     tok = strtok_r(NULL, ",", &save))
+		json_array_append_new(
+		    a, json_integer(int_value("--retry-on", tok, 0, 255)));
 	free(copy);
 	over_set(over, NULL, "retry_on", a);
 }
@@ -238,10 +232,18 @@ spec_option(struct submit *s, int c, const char *arg)
 	int64_t v;
 
 	switch (c) {
-	case 'n': over_set(o, NULL, "name", json_string(arg)); break;
-	case 'e': over_pair(o, "env", "--env", arg); break;
-	case O_ENV_FILE: read_env_file(o, arg); break;
-	case 'w': over_set(o, NULL, "workdir", json_string(arg)); break;
+	case 'n':
+		over_set(o, NULL, "name", json_string(arg));
+		break;
+	case 'e':
+		over_pair(o, "env", "--env", arg);
+		break;
+	case O_ENV_FILE:
+		read_env_file(o, arg);
+		break;
+	case 'w':
+		over_set(o, NULL, "workdir", json_string(arg));
+		break;
 	case 't':
 		check_value("--timeout", parse_duration(arg, &v));
 		over_set(o, NULL, "timeout", json_string(arg));
@@ -251,35 +253,53 @@ spec_option(struct submit *s, int c, const char *arg)
 		over_set(o, NULL, "grace", json_string(arg));
 		break;
 	case 'r':
-		over_set(o, NULL, "retries", json_integer(int_value(
-		    "--retries", arg, 0, 1000)));
+		over_set(o, NULL, "retries",
+		    json_integer(int_value("--retries", arg, 0, 1000)));
 		break;
-	case O_RETRY_ON: retry_on(o, arg); break;
-	case 'l': over_pair(o, "labels", "--label", arg); break;
+	case O_RETRY_ON:
+		retry_on(o, arg);
+		break;
+	case 'l':
+		over_pair(o, "labels", "--label", arg);
+		break;
 	case O_CPU:
 		check_value("--cpu", parse_cpu(arg, &v));
 		over_set(o, "resources", "cpu", json_string(arg));
 		break;
-	case O_MEMORY: case O_DISK: case O_MAX_FILE: case O_MAX_RETURN:
-		check_value(c == O_MEMORY ? "--memory" : c == O_DISK ?
-		    "--disk" : c == O_MAX_FILE ? "--max-file" : "--max-return",
+	case O_MEMORY:
+	case O_DISK:
+	case O_MAX_FILE:
+	case O_MAX_RETURN:
+		check_value(c == O_MEMORY ? "--memory"
+			: c == O_DISK	  ? "--disk"
+			: c == O_MAX_FILE ? "--max-file"
+					  : "--max-return",
 		    parse_size(arg, &size));
-		over_set(o, c == O_MEMORY || c == O_DISK ? "resources" :
-		    "output", c == O_MEMORY ? "memory" : c == O_DISK ? "disk" :
-		    c == O_MAX_FILE ? "max_file" : "max_return",
+		over_set(o,
+		    c == O_MEMORY || c == O_DISK ? "resources" : "output",
+		    c == O_MEMORY	  ? "memory"
+			: c == O_DISK	  ? "disk"
+			: c == O_MAX_FILE ? "max_file"
+					  : "max_return",
 		    json_string(arg));
 		break;
 	case O_GPU:
-		over_set(o, "resources", "gpu", json_integer(int_value("--gpu",
-		    arg, 0, 1024)));
+		over_set(o, "resources", "gpu",
+		    json_integer(int_value("--gpu", arg, 0, 1024)));
 		break;
-	case 'a': over_append(o, "after", arg); break;
-	case O_AFTER_ANY: over_append(o, "after_any", arg); break;
+	case 'a':
+		over_append(o, "after", arg);
+		break;
+	case O_AFTER_ANY:
+		over_append(o, "after_any", arg);
+		break;
 	case O_AT:
 		check_value("--at", parse_time(arg, parse_now_ms(), 1, &v));
 		over_set(o, NULL, "at", json_string(arg));
 		break;
-	case 'k': over_set(o, NULL, "key", json_string(arg)); break;
+	case 'k':
+		over_set(o, NULL, "key", json_string(arg));
+		break;
 	default:
 		return 0;
 	}
@@ -298,8 +318,9 @@ parse_options(struct submit *s, int argc, char **argv)
 			s->argv = argv + i + 1;
 			break;
 		}
-	while ((c = getopt_long(end, argv, "n:e:w:t:r:p:Q:l:a:Hk:S:qc"
-	    CLI_SHORT, longopts, NULL)) != -1) {
+	while (
+	    (c = getopt_long(end, argv, "n:e:w:t:r:p:Q:l:a:Hk:S:qc" CLI_SHORT,
+		 longopts, NULL)) != -1) {
 		if ((r = cli_option(&s->cli, c, optarg)) == -1)
 			errx(EX_USAGE, "%s", error_msg());
 		if (r == 1 || spec_option(s, c, optarg))
@@ -307,8 +328,8 @@ parse_options(struct submit *s, int argc, char **argv)
 		switch (c) {
 		case 'p':
 			s->chg.has_priority = 1;
-			s->chg.priority = int_value("--priority", optarg,
-			    -1000, 1000);
+			s->chg.priority =
+			    int_value("--priority", optarg, -1000, 1000);
 			over_set(s->over, NULL, "priority",
 			    json_integer(s->chg.priority));
 			s->has_update = 1;
@@ -318,13 +339,27 @@ parse_options(struct submit *s, int argc, char **argv)
 			over_set(s->over, NULL, "queue", json_string(optarg));
 			s->has_update = 1;
 			break;
-		case 'H': over_set(s->over, NULL, "hold", json_true()); break;
-		case 'S': s->shell = optarg; break;
-		case 'q': s->quiet = 1; break;
-		case 'c': set_action(s, STORE_CANCEL); break;
-		case O_RELEASE: set_action(s, STORE_RELEASE); break;
-		case O_RETRY: set_action(s, STORE_RETRY); break;
-		case O_DELETE: set_action(s, STORE_DELETE); break;
+		case 'H':
+			over_set(s->over, NULL, "hold", json_true());
+			break;
+		case 'S':
+			s->shell = optarg;
+			break;
+		case 'q':
+			s->quiet = 1;
+			break;
+		case 'c':
+			set_action(s, STORE_CANCEL);
+			break;
+		case O_RELEASE:
+			set_action(s, STORE_RELEASE);
+			break;
+		case O_RETRY:
+			set_action(s, STORE_RETRY);
+			break;
+		case O_DELETE:
+			set_action(s, STORE_DELETE);
+			break;
 		default:
 			usage(stderr);
 			exit(EX_USAGE);
@@ -338,19 +373,21 @@ parse_options(struct submit *s, int argc, char **argv)
 		else if (s->has_update)
 			s->action = STORE_UPDATE;
 		else
-			errx(EX_USAGE, "'%s': put the command after '--' (job "
+			errx(EX_USAGE,
+			    "'%s': put the command after '--' (job "
 			    "IDs go with an action such as --cancel)",
 			    argv[optind]);
 	}
 	if (s->action != -1 && (s->argv != NULL || s->shell != NULL))
 		errx(EX_USAGE, "an action takes job IDs, not a command");
 	if (s->argv != NULL && s->shell != NULL)
-		errx(EX_USAGE, "give a command after '--' or --shell, not both");
+		errx(
+		    EX_USAGE, "give a command after '--' or --shell, not both");
 	if (s->argv != NULL && s->argv[0] == NULL)
 		errx(EX_USAGE, "no command after '--'");
 	if (s->action == -1 && optind < end)
-		errx(EX_USAGE, "'%s': put the command after '--'",
-		    argv[optind]);
+		errx(
+		    EX_USAGE, "'%s': put the command after '--'", argv[optind]);
 }
 
 /* Print one result row (a job's brief), honouring -q. */
@@ -434,7 +471,8 @@ submit(struct submit *s)
 	if (s->argv != NULL || s->shell != NULL) {
 		raw = json_object();
 		if (s->shell != NULL)
-			json_object_set_new(raw, "shell", json_string(s->shell));
+			json_object_set_new(
+			    raw, "shell", json_string(s->shell));
 		else {
 			json_t *a = json_array();
 			for (char **p = s->argv; *p != NULL; p++)
@@ -478,8 +516,8 @@ act_one(const char *ref, void *arg)
 	json_t *job;
 
 	if (store_job_resolve(s->st, ref, id) == -1 ||
-	    store_job_act(s->st, id, (enum store_action)s->action, &s->chg,
-	    &job) == -1) {
+	    store_job_act(
+		s->st, id, (enum store_action)s->action, &s->chg, &job) == -1) {
 		warnx("%s", error_msg());
 		if (s->status == 0)
 			s->status = error_status();
@@ -520,12 +558,13 @@ main(int argc, char **argv)
 	}
 	if (s.action == -1 && s.argv == NULL && s.shell == NULL &&
 	    isatty(STDIN_FILENO))
-		errx(EX_USAGE, "no job: give a command after '--', --shell, "
+		errx(EX_USAGE,
+		    "no job: give a command after '--', --shell, "
 		    "or specs on stdin");
 	if ((s.st = cli_store(&s.cli)) == NULL)
 		errx(error_status(), "%s", error_msg());
-	if ((s.out = emit_open(stdout, s.cli.format, EMIT_TABLE,
-	    columns)) == NULL)
+	if ((s.out = emit_open(stdout, s.cli.format, EMIT_TABLE, columns)) ==
+	    NULL)
 		errx(error_status(), "%s", error_msg());
 	if (s.action == -1)
 		submit(&s);

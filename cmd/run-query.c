@@ -16,8 +16,7 @@
 
 #define MAX_LIST 64
 
-enum opt { O_SINCE = 256, O_UNTIL, O_DEPENDENCY_OF, O_DEPENDENT_OF,
-	O_SUMMARY };
+enum opt { O_SINCE = 256, O_UNTIL, O_DEPENDENCY_OF, O_DEPENDENT_OF, O_SUMMARY };
 
 static const struct option longopts[] = {
     {"state", required_argument, NULL, 's'},
@@ -25,45 +24,39 @@ static const struct option longopts[] = {
     {"queue", required_argument, NULL, 'Q'},
     {"label", required_argument, NULL, 'l'},
     {"name", required_argument, NULL, 'n'},
-    {"id", required_argument, NULL, 'i'},
-    {"job", required_argument, NULL, 'j'},
+    {"id", required_argument, NULL, 'i'}, {"job", required_argument, NULL, 'j'},
     {"since", required_argument, NULL, O_SINCE},
     {"until", required_argument, NULL, O_UNTIL},
     {"time", required_argument, NULL, 't'},
     {"dependency-of", required_argument, NULL, O_DEPENDENCY_OF},
     {"dependent-of", required_argument, NULL, O_DEPENDENT_OF},
     {"limit", required_argument, NULL, 'L'},
-    {"sort", required_argument, NULL, 'o'},
-    {"reverse", no_argument, NULL, 'r'},
+    {"sort", required_argument, NULL, 'o'}, {"reverse", no_argument, NULL, 'r'},
     {"count", no_argument, NULL, 'c'},
     {"summary", no_argument, NULL, O_SUMMARY},
-    {"quiet", no_argument, NULL, 'q'},
-    CLI_LONG,
-    {NULL, 0, NULL, 0}};
+    {"quiet", no_argument, NULL, 'q'}, CLI_LONG, {NULL, 0, NULL, 0}};
 
-static const struct emit_col job_cols[] = {
-    {"id", "ID", 8, EMIT_SHORTID}, {"state", "STATE", 9, 0},
-    {"owner", "OWNER", 8, 0}, {"queue", "QUEUE", 10, 0},
-    {"priority", "PRIO", 4, EMIT_RIGHT}, {"created", "CREATED", 19, EMIT_TIME},
-    {"name", "NAME", 0, 0}, {NULL, NULL, 0, 0}};
-static const struct emit_col task_cols[] = {
-    {"id", "TASK", 8, EMIT_SHORTID}, {"job", "JOB", 8, EMIT_SHORTID},
-    {"attempt", "TRY", 3, EMIT_RIGHT}, {"state", "STATE", 9, 0},
-    {"host", "HOST", 12, 0}, {"started", "STARTED", 19, EMIT_TIME},
-    {"exit_code", "EXIT", 4, EMIT_RIGHT}, {"name", "NAME", 0, 0},
+static const struct emit_col job_cols[] = {{"id", "ID", 8, EMIT_SHORTID},
+    {"state", "STATE", 9, 0}, {"owner", "OWNER", 8, 0},
+    {"queue", "QUEUE", 10, 0}, {"priority", "PRIO", 4, EMIT_RIGHT},
+    {"created", "CREATED", 19, EMIT_TIME}, {"name", "NAME", 0, 0},
     {NULL, NULL, 0, 0}};
-static const struct emit_col run_cols[] = {
-    {"id", "RUN", 8, EMIT_SHORTID}, {"kind", "KIND", 14, 0},
-    {"state", "STATE", 7, 0}, {"owner", "OWNER", 8, 0},
+static const struct emit_col task_cols[] = {{"id", "TASK", 8, EMIT_SHORTID},
+    {"job", "JOB", 8, EMIT_SHORTID}, {"attempt", "TRY", 3, EMIT_RIGHT},
+    {"state", "STATE", 9, 0}, {"host", "HOST", 12, 0},
+    {"started", "STARTED", 19, EMIT_TIME}, {"exit_code", "EXIT", 4, EMIT_RIGHT},
+    {"name", "NAME", 0, 0}, {NULL, NULL, 0, 0}};
+static const struct emit_col run_cols[] = {{"id", "RUN", 8, EMIT_SHORTID},
+    {"kind", "KIND", 14, 0}, {"state", "STATE", 7, 0}, {"owner", "OWNER", 8, 0},
     {"host", "HOST", 12, 0}, {"pid", "PID", 7, EMIT_RIGHT},
     {"started", "STARTED", 19, EMIT_TIME}, {"tasks", "TASKS", 0, 0},
     {NULL, NULL, 0, 0}};
-static const struct emit_col queue_cols[] = {
-    {"queue", "QUEUE", 12, 0}, {"jobs", "JOBS", 7, EMIT_RIGHT},
-    {"waiting", "WAIT", 6, EMIT_RIGHT}, {"queued", "QUEUED", 6, EMIT_RIGHT},
-    {"held", "HELD", 6, EMIT_RIGHT}, {"running", "RUN", 6, EMIT_RIGHT},
-    {"succeeded", "OK", 7, EMIT_RIGHT}, {"failed", "FAILED", 6, EMIT_RIGHT},
-    {"cancelled", "CANCEL", 0, 0}, {NULL, NULL, 0, 0}};
+static const struct emit_col queue_cols[] = {{"queue", "QUEUE", 12, 0},
+    {"jobs", "JOBS", 7, EMIT_RIGHT}, {"waiting", "WAIT", 6, EMIT_RIGHT},
+    {"queued", "QUEUED", 6, EMIT_RIGHT}, {"held", "HELD", 6, EMIT_RIGHT},
+    {"running", "RUN", 6, EMIT_RIGHT}, {"succeeded", "OK", 7, EMIT_RIGHT},
+    {"failed", "FAILED", 6, EMIT_RIGHT}, {"cancelled", "CANCEL", 0, 0},
+    {NULL, NULL, 0, 0}};
 
 static const struct {
 	const char *name;
@@ -71,13 +64,16 @@ static const struct {
 	const struct emit_col *cols;
 	const char *const states[9];
 } nouns[] = {
-    {"jobs", STORE_JOBS, job_cols, {"waiting", "queued", "held", "running",
-	"succeeded", "failed", "cancelled", NULL}},
-    {"tasks", STORE_TASKS, task_cols, {"running", "succeeded", "failed",
-	"timed_out", "cancelled", "lost", NULL}},
+    {"jobs", STORE_JOBS, job_cols,
+	{"waiting", "queued", "held", "running", "succeeded", "failed",
+	    "cancelled", NULL}},
+    {"tasks", STORE_TASKS, task_cols,
+	{"running", "succeeded", "failed", "timed_out", "cancelled", "lost",
+	    NULL}},
     {"runs", STORE_RUNS, run_cols, {"running", "ended", "lost", NULL}},
-    {"queues", STORE_QUEUES, queue_cols, {"waiting", "queued", "held",
-	"running", "succeeded", "failed", "cancelled", NULL}},
+    {"queues", STORE_QUEUES, queue_cols,
+	{"waiting", "queued", "held", "running", "succeeded", "failed",
+	    "cancelled", NULL}},
 };
 
 struct query {
@@ -112,7 +108,7 @@ add_states(struct query *qq, char *arg)
 	char *tok, *save = NULL;
 
 	for (tok = strtok_r(arg, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
+	     tok = strtok_r(NULL, ",", &save)) {
 		if (qq->ns == MAX_LIST)
 			errx(EX_USAGE, "too many states");
 		qq->states[qq->ns++] = tok;
@@ -137,38 +133,70 @@ parse_options(struct query *qq, int argc, char **argv)
 
 	q->since = INT64_MIN;
 	q->until = INT64_MAX;
-	while ((c = getopt_long(argc, argv, "s:u:Q:l:n:i:j:t:L:o:rcq"
-	    CLI_SHORT, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:u:Q:l:n:i:j:t:L:o:rcq" CLI_SHORT,
+		    longopts, NULL)) != -1) {
 		if ((r = cli_option(&qq->cli, c, optarg)) == -1)
 			errx(EX_USAGE, "%s", error_msg());
 		if (r == 1)
 			continue;
 		switch (c) {
-		case 's': add_states(qq, optarg); break;
-		case 'u': q->user = optarg; break;
-		case 'Q': q->queue = optarg; break;
+		case 's':
+			add_states(qq, optarg);
+			break;
+		case 'u':
+			q->user = optarg;
+			break;
+		case 'Q':
+			q->queue = optarg;
+			break;
 		case 'l':
 			if (qq->nl == MAX_LIST)
 				errx(EX_USAGE, "too many labels");
 			qq->labels[qq->nl++] = optarg;
 			break;
-		case 'n': q->name = optarg; break;
-		case 'i': q->id = optarg; break;
-		case 'j': qq->refs[0] = optarg; break;
-		case O_SINCE: q->since = time_arg("--since", optarg); break;
-		case O_UNTIL: q->until = time_arg("--until", optarg); break;
-		case 't': q->time = optarg; break;
-		case O_DEPENDENCY_OF: qq->refs[1] = optarg; break;
-		case O_DEPENDENT_OF: qq->refs[2] = optarg; break;
+		case 'n':
+			q->name = optarg;
+			break;
+		case 'i':
+			q->id = optarg;
+			break;
+		case 'j':
+			qq->refs[0] = optarg;
+			break;
+		case O_SINCE:
+			q->since = time_arg("--since", optarg);
+			break;
+		case O_UNTIL:
+			q->until = time_arg("--until", optarg);
+			break;
+		case 't':
+			q->time = optarg;
+			break;
+		case O_DEPENDENCY_OF:
+			qq->refs[1] = optarg;
+			break;
+		case O_DEPENDENT_OF:
+			qq->refs[2] = optarg;
+			break;
 		case 'L':
 			if (parse_int(optarg, 1, INT64_MAX, &q->limit) == -1)
 				errx(EX_USAGE, "--limit: %s", error_msg());
 			break;
-		case 'o': q->sort = optarg; break;
-		case 'r': q->reverse = 1; break;
-		case 'c': qq->count = 1; break;
-		case O_SUMMARY: qq->summary = 1; break;
-		case 'q': qq->quiet = 1; break;
+		case 'o':
+			q->sort = optarg;
+			break;
+		case 'r':
+			q->reverse = 1;
+			break;
+		case 'c':
+			qq->count = 1;
+			break;
+		case O_SUMMARY:
+			qq->summary = 1;
+			break;
+		case 'q':
+			qq->quiet = 1;
+			break;
 		default:
 			usage(stderr);
 			exit(EX_USAGE);
@@ -189,8 +217,10 @@ check_query(struct query *qq, int argc, char **argv)
 	for (i = 0; i < n && strcmp(nouns[i].name, noun) != 0; i++)
 		;
 	if (i == n)
-		errx(EX_USAGE, "unknown kind '%s' (jobs, tasks, runs or "
-		    "queues)", noun);
+		errx(EX_USAGE,
+		    "unknown kind '%s' (jobs, tasks, runs or "
+		    "queues)",
+		    noun);
 	qq->which = (int)i;
 	qq->q.noun = nouns[i].noun;
 	for (j = 0; j < qq->ns; j++) {
@@ -213,8 +243,8 @@ check_query(struct query *qq, int argc, char **argv)
 static void
 resolve_refs(struct query *qq, struct store *st)
 {
-	const char **dst[3] = {&qq->q.job, &qq->q.dependency_of,
-	    &qq->q.dependent_of};
+	const char **dst[3] = {
+	    &qq->q.job, &qq->q.dependency_of, &qq->q.dependent_of};
 
 	for (int i = 0; i < 3; i++) {
 		if (qq->refs[i] == NULL)
@@ -229,8 +259,8 @@ static int
 print_row(json_t *row, void *arg)
 {
 	struct query *qq = arg;
-	json_t *id = json_object_get(row, qq->q.noun == STORE_QUEUES ?
-	    "queue" : "id");
+	json_t *id =
+	    json_object_get(row, qq->q.noun == STORE_QUEUES ? "queue" : "id");
 
 	if (qq->quiet) {
 		printf("%s\n", json_string_value(id));
@@ -264,8 +294,8 @@ run(struct query *qq, struct store *st)
 		json_decref(v);
 		return emit_close(qq->out);
 	}
-	qq->out = emit_open(stdout, qq->cli.format, EMIT_TABLE,
-	    nouns[qq->which].cols);
+	qq->out = emit_open(
+	    stdout, qq->cli.format, EMIT_TABLE, nouns[qq->which].cols);
 	if (qq->out == NULL || store_query(st, &qq->q, print_row, qq) == -1)
 		return -1;
 	return emit_close(qq->out);

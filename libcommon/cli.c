@@ -50,8 +50,10 @@ cli_read_ids(FILE *fp, int (*fn)(const char *id, void *arg), void *arg)
 	while (r == 0 && (n = getline(&line, &cap, fp)) != -1) {
 		lineno++;
 		if ((size_t)n > (1u << 20)) {
-			r = error_set(EX_DATAERR, "stdin: line %zu: longer "
-			    "than 1 MiB", lineno);
+			r = error_set(EX_DATAERR,
+			    "stdin: line %zu: longer "
+			    "than 1 MiB",
+			    lineno);
 			break;
 		}
 		for (p = line; *p == ' ' || *p == '\t'; p++)
@@ -67,14 +69,18 @@ cli_read_ids(FILE *fp, int (*fn)(const char *id, void *arg), void *arg)
 		}
 		o = json_loadb(p, (size_t)(e - p), 0, &jerr);
 		if (o == NULL)
-			r = error_set(EX_DATAERR, "stdin: line %zu: invalid "
-			    "JSON: %s", lineno, jerr.text);
+			r = error_set(EX_DATAERR,
+			    "stdin: line %zu: invalid "
+			    "JSON: %s",
+			    lineno, jerr.text);
 		else if (!json_is_string(json_object_get(o, "id")))
-			r = error_set(EX_DATAERR, "stdin: line %zu: object "
-			    "has no \"id\"", lineno);
+			r = error_set(EX_DATAERR,
+			    "stdin: line %zu: object "
+			    "has no \"id\"",
+			    lineno);
 		else
-			r = fn(json_string_value(json_object_get(o, "id")),
-			    arg);
+			r = fn(
+			    json_string_value(json_object_get(o, "id")), arg);
 		json_decref(o);
 	}
 	if (r == 0 && ferror(fp))

@@ -13,11 +13,13 @@
 #include "store.h"
 
 #define CLI_SHORT "d:f:hV"
-#define CLI_LONG                                                          \
-	{"db", required_argument, NULL, 'd'},                             \
-	    {"format", required_argument, NULL, 'f'},                     \
-	    {"help", no_argument, NULL, 'h'},                             \
-	    {"version", no_argument, NULL, 'V'}
+#define CLI_LONG \
+	{"db", required_argument, NULL, 'd'}, \
+	    {"format", required_argument, NULL, 'f'}, \
+	    {"help", no_argument, NULL, 'h'}, \
+	{ \
+		"version", no_argument, NULL, 'V' \
+	}
 
 struct cli {
 	const char *db;

@@ -19,16 +19,16 @@ int
 emit_format_parse(const char *s, enum emit_format *f)
 {
 	static const char *names[] = {"json", "ndjson", "table", "text"};
-	static const enum emit_format vals[] = {EMIT_JSON, EMIT_NDJSON,
-	    EMIT_TABLE, EMIT_TEXT};
+	static const enum emit_format vals[] = {
+	    EMIT_JSON, EMIT_NDJSON, EMIT_TABLE, EMIT_TEXT};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(s, names[i]) == 0) {
 			*f = vals[i];
 			return 0;
 		}
-	return error_set(EX_USAGE,
-	    "unknown format '%s' (json, ndjson, table or text)", s);
+	return error_set(
+	    EX_USAGE, "unknown format '%s' (json, ndjson, table or text)", s);
 }
 
 struct emit *
@@ -81,8 +81,8 @@ emit_scalar(json_t *v, char *buf, size_t len)
 	case JSON_STRING:
 		return json_string_value(v);
 	case JSON_INTEGER:
-		snprintf(buf, len, "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v));
+		snprintf(
+		    buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		return buf;
 	case JSON_REAL:
 		snprintf(buf, len, "%g", json_real_value(v));
@@ -119,17 +119,21 @@ emit_cell(FILE *fp, json_t *v, const struct emit_col *c)
 			s = out;
 		}
 	} else if (json_is_object(v)) {
-		json_object_foreach(v, key, m) {
+		json_object_foreach(v, key, m)
+		{
 			const char *ms = emit_scalar(m, buf, sizeof(buf));
-			n += snprintf(out + n, n < sizeof(out) ? sizeof(out) - n : 0,
-			    "%s%s=%s", n ? "," : "", key, ms ? ms : "...");
+			n += snprintf(out + n,
+			    n < sizeof(out) ? sizeof(out) - n : 0, "%s%s=%s",
+			    n ? "," : "", key, ms ? ms : "...");
 		}
 		s = n ? out : "-";
 	} else {
-		json_array_foreach(v, i, m) {
+		json_array_foreach(v, i, m)
+		{
 			const char *ms = emit_scalar(m, buf, sizeof(buf));
-			n += snprintf(out + n, n < sizeof(out) ? sizeof(out) - n : 0,
-			    "%s%s", n ? "," : "", ms ? ms : "...");
+			n += snprintf(out + n,
+			    n < sizeof(out) ? sizeof(out) - n : 0, "%s%s",
+			    n ? "," : "", ms ? ms : "...");
 		}
 		s = n ? out : "-";
 	}
@@ -151,8 +155,10 @@ emit_table_row(struct emit *e, json_t *obj)
 			if (c->width == 0)
 				fputs(c->title, e->fp);
 			else
-				fprintf(e->fp, (c->flags & EMIT_RIGHT) ?
-				    "%*s  " : "%-*s  ", c->width, c->title);
+				fprintf(e->fp,
+				    (c->flags & EMIT_RIGHT) ? "%*s  "
+							    : "%-*s  ",
+				    c->width, c->title);
 		}
 		fputc('\n', e->fp);
 	}
@@ -180,18 +186,21 @@ emit_text_value(FILE *fp, const char *key, json_t *v, int indent)
 	fprintf(fp, "%*s%s:\n", indent, "", key);
 	if (json_is_object(v)) {
 		json_object_foreach(v, k, m)
-			emit_text_value(fp, k, m, indent + 2);
+		    emit_text_value(fp, k, m, indent + 2);
 		return;
 	}
-	json_array_foreach(v, i, m) {
+	json_array_foreach(v, i, m)
+	{
 		if (json_is_object(m)) {
 			const char *k2;
 			json_t *m2;
 			int first = 1;
-			json_object_foreach(m, k2, m2) {
+			json_object_foreach(m, k2, m2)
+			{
 				if (first) {
 					snprintf(buf, sizeof(buf), "- %s", k2);
-					emit_text_value(fp, buf, m2, indent + 2);
+					emit_text_value(
+					    fp, buf, m2, indent + 2);
 					first = 0;
 				} else
 					emit_text_value(fp, k2, m2, indent + 4);
@@ -218,8 +227,7 @@ emit_row(struct emit *e, json_t *obj)
 	case EMIT_TEXT:
 		if (e->rows)
 			fputc('\n', e->fp);
-		json_object_foreach(obj, k, v)
-			emit_text_value(e->fp, k, v, 0);
+		json_object_foreach(obj, k, v) emit_text_value(e->fp, k, v, 0);
 		break;
 	default:
 		json_dumpf(obj, e->fp, JSON_COMPACT);

@@ -18,13 +18,13 @@ enum emit_format { EMIT_AUTO, EMIT_JSON, EMIT_NDJSON, EMIT_TABLE, EMIT_TEXT };
 
 /* Column flags for tables. */
 #define EMIT_SHORTID 0x1 /* show the first ID_SHORT characters */
-#define EMIT_TIME 0x2    /* an RFC 3339 value, shown in local time */
-#define EMIT_RIGHT 0x4   /* align right (numbers) */
+#define EMIT_TIME 0x2 /* an RFC 3339 value, shown in local time */
+#define EMIT_RIGHT 0x4 /* align right (numbers) */
 
 struct emit_col {
-	const char *key;   /* member of the object */
+	const char *key; /* member of the object */
 	const char *title; /* header */
-	int width;         /* 0 for the last column: no padding */
+	int width; /* 0 for the last column: no padding */
 	int flags;
 };
 

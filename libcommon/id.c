@@ -12,8 +12,8 @@ id_format(int64_t n, char *buf)
 	int digits = 3, i;
 
 	if (n < 1 || n >= (int64_t)1 << 60)
-		return error_set(EX_SOFTWARE, "ID number %lld out of range",
-		    (long long)n);
+		return error_set(
+		    EX_SOFTWARE, "ID number %lld out of range", (long long)n);
 	while (digits < 12 && n >= (int64_t)1 << (5 * digits))
 		digits++;
 	buf[0] = id_classes[digits - 3];
@@ -49,8 +49,10 @@ id_range(const char *prefix, int64_t *lo, int64_t *hi)
 	int64_t v = 0;
 
 	if (n < ID_MIN_PREFIX)
-		return error_set(EX_USAGE, "ID '%s' is too short (give at "
-		    "least %d characters)", prefix, ID_MIN_PREFIX);
+		return error_set(EX_USAGE,
+		    "ID '%s' is too short (give at "
+		    "least %d characters)",
+		    prefix, ID_MIN_PREFIX);
 	if (c >= 'A' && c <= 'Z')
 		c += 'a' - 'A';
 	if ((cls = strchr(id_classes, c)) == NULL)

@@ -10,11 +10,11 @@ struct jsonin {
 	FILE *fp;
 	const char *name;
 	char *buf;
-	size_t cap, len;  /* bytes held */
-	size_t pos;       /* next byte to scan */
-	size_t start;     /* first byte of the value being scanned */
-	size_t line;      /* line of buf[pos] */
-	size_t vline;     /* line the current value starts on */
+	size_t cap, len; /* bytes held */
+	size_t pos; /* next byte to scan */
+	size_t start; /* first byte of the value being scanned */
+	size_t line; /* line of buf[pos] */
+	size_t vline; /* line the current value starts on */
 	int depth, in_str, esc, eof;
 };
 
@@ -106,8 +106,8 @@ jsonin_scan(struct jsonin *in)
 			if (++in->depth > JSONIN_MAX_DEPTH)
 				return error_set(EX_DATAERR,
 				    "%s: line %zu: JSON nested deeper than %d "
-				    "levels", in->name, in->line,
-				    JSONIN_MAX_DEPTH);
+				    "levels",
+				    in->name, in->line, JSONIN_MAX_DEPTH);
 		} else if ((c == '}' || c == ']') && --in->depth == 0) {
 			in->pos++;
 			return 1;
@@ -128,8 +128,8 @@ jsonin_next(struct jsonin *in, json_t **out, size_t *line)
 			if (in->depth == 0)
 				return 0;
 			return error_set(EX_DATAERR,
-			    "%s: line %zu: unexpected end of input",
-			    in->name, in->vline);
+			    "%s: line %zu: unexpected end of input", in->name,
+			    in->vline);
 		}
 		if (r == -1)
 			return -1;

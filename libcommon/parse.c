@@ -113,8 +113,8 @@ parse_size(const char *s, uint64_t *bytes)
 	if (n >= 18446744073709551615.0)
 		return error_set(EX_DATAERR, "size '%s' is too large", s);
 	if (n != floor(n))
-		return error_set(EX_DATAERR,
-		    "size '%s' is not a whole number of bytes", s);
+		return error_set(
+		    EX_DATAERR, "size '%s' is not a whole number of bytes", s);
 	*bytes = (uint64_t)n;
 	return 0;
 bad:
@@ -137,15 +137,15 @@ parse_cpu(const char *s, int64_t *millicores)
 	else
 		goto bad;
 	if (n != floor(n))
-		return error_set(EX_DATAERR,
-		    "cpu '%s' is finer than a millicore", s);
+		return error_set(
+		    EX_DATAERR, "cpu '%s' is finer than a millicore", s);
 	if (n > 1e9)
 		return error_set(EX_DATAERR, "cpu '%s' is too large", s);
 	*millicores = (int64_t)n;
 	return 0;
 bad:
-	return error_set(EX_DATAERR,
-	    "invalid cpu '%s' (use e.g. 2, 0.5, 500m)", s);
+	return error_set(
+	    EX_DATAERR, "invalid cpu '%s' (use e.g. 2, 0.5, 500m)", s);
 }
 
 /* "+01:00", "-0530", "Z" after an RFC 3339 time: offset in seconds. */
@@ -231,8 +231,10 @@ parse_time(const char *s, int64_t now_ms, int dir, int64_t *ms)
 		*ms = now_ms + dir * d;
 		return 0;
 	}
-	return error_set(EX_DATAERR, "invalid time '%s' (use RFC 3339, "
-	    "a date, now, or a duration such as -2h)", s);
+	return error_set(EX_DATAERR,
+	    "invalid time '%s' (use RFC 3339, "
+	    "a date, now, or a duration such as -2h)",
+	    s);
 }
 
 /* Write v as exactly n decimal digits at p. */
@@ -282,8 +284,8 @@ parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
 		return error_set(EX_DATAERR, "invalid number '%s'", s);
 	if (errno == ERANGE || v < min || v > max)
 		return error_set(EX_DATAERR,
-		    "number '%s' is out of range %lld..%lld", s,
-		    (long long)min, (long long)max);
+		    "number '%s' is out of range %lld..%lld", s, (long long)min,
+		    (long long)max);
 	*out = v;
 	return 0;
 }

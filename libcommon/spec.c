@@ -94,8 +94,8 @@ check_string(struct path *p, json_t *v, size_t max, json_t **out)
 	if (n == 0)
 		return bad(p, "must not be empty%s", "");
 	if (n > max)
-		return bad(p, "longer than %s bytes", max == SPEC_MAX_NAME ?
-		    "256" : "65536");
+		return bad(p, "longer than %s bytes",
+		    max == SPEC_MAX_NAME ? "256" : "65536");
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 && s[i] != '\t')
 			return bad(p, "contains a control character%s", "");
@@ -126,8 +126,10 @@ check_word(struct path *p, json_t *v, json_t **out)
 	for (s = json_string_value(v); *s != '\0'; s++)
 		if (!isalnum((unsigned char)*s) && !strchr("._-/", *s)) {
 			json_decref(*out);
-			return bad(p, "'%s' may hold only letters, digits and "
-			    ". _ - /", json_string_value(v));
+			return bad(p,
+			    "'%s' may hold only letters, digits and "
+			    ". _ - /",
+			    json_string_value(v));
 		}
 	return 0;
 }
@@ -142,8 +144,7 @@ check_bool(struct path *p, json_t *v, json_t **out)
 }
 
 static int
-check_range(struct path *p, json_t *v, int64_t min, int64_t max,
-    json_t **out)
+check_range(struct path *p, json_t *v, int64_t min, int64_t max, json_t **out)
 {
 	char msg[96];
 
@@ -180,8 +181,8 @@ check_gpu(struct path *p, json_t *v, json_t **out)
 static json_t *
 number_json(double v)
 {
-	return v == floor(v) && fabs(v) < 9e15 ? json_integer((json_int_t)v) :
-	    json_real(v);
+	return v == floor(v) && fabs(v) < 9e15 ? json_integer((json_int_t)v)
+					       : json_real(v);
 }
 
 static int
@@ -271,8 +272,8 @@ check_id(struct path *p, json_t *v, json_t **out)
 	if (want(p, v, json_is_string(v), "a job ID") == -1)
 		return -1;
 	if (id_range(json_string_value(v), &lo, &hi) == -1)
-		return error_set(EX_DATAERR, "%s: '%s' is not a job ID",
-		    p->buf, json_string_value(v));
+		return error_set(EX_DATAERR, "%s: '%s' is not a job ID", p->buf,
+		    json_string_value(v));
 	*out = json_incref(v);
 	return 0;
 }
@@ -314,8 +315,8 @@ check_relpath(struct path *p, json_t *v, json_t **out)
 		return -1;
 	s = json_string_value(v);
 	if (*s == '/' || strcmp(s, "..") == 0 || strncmp(s, "../", 3) == 0 ||
-	    strstr(s, "/../") != NULL || (strlen(s) >= 3 &&
-	    strcmp(s + strlen(s) - 3, "/..") == 0)) {
+	    strstr(s, "/../") != NULL ||
+	    (strlen(s) >= 3 && strcmp(s + strlen(s) - 3, "/..") == 0)) {
 		json_decref(*out);
 		return bad(p, "'%s' must stay inside the work directory", s);
 	}
@@ -337,8 +338,8 @@ check_url(struct path *p, json_t *v, json_t **out)
 		    s[strlen(schemes[i])] != '\0')
 			return 0;
 	json_decref(*out);
-	return bad(p, "'%s' is not an http, https, s3, ftp, ftps or file URL",
-	    s);
+	return bad(
+	    p, "'%s' is not an http, https, s3, ftp, ftps or file URL", s);
 }
 
 /* A field of an object: its name, how to check it. */
@@ -347,13 +348,13 @@ struct field {
 	int (*check)(struct path *, json_t *, json_t **);
 };
 
-static int check_object(struct path *p, json_t *v, const struct field *f,
-    json_t **out);
+static int check_object(
+    struct path *p, json_t *v, const struct field *f, json_t **out);
 
-#define OBJECT_CHECKER(fn, table)                                        \
-	static int fn(struct path *p, json_t *v, json_t **out)          \
-	{                                                                \
-		return check_object(p, v, table, out);                   \
+#define OBJECT_CHECKER(fn, table) \
+	static int fn(struct path *p, json_t *v, json_t **out) \
+	{ \
+		return check_object(p, v, table, out); \
 	}
 
 /* Arrays and maps of one checker. */
@@ -370,7 +371,8 @@ check_array_of(struct path *p, json_t *v, size_t max,
 		return bad(p, "has too many entries%s", "");
 	if ((arr = json_array()) == NULL)
 		return error_set(EX_OSERR, "out of memory");
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		old = path_push(p, NULL, (long)i);
 		if (each(p, e, &n) == -1) {
 			json_decref(arr);
@@ -397,7 +399,8 @@ check_map(struct path *p, json_t *v, int (*key_ok)(const char *),
 		return bad(p, "has too many entries%s", "");
 	if ((obj = json_object()) == NULL)
 		return error_set(EX_OSERR, "out of memory");
-	json_object_foreach(v, k, e) {
+	json_object_foreach(v, k, e)
+	{
 		old = path_push(p, k, 0);
 		if (!key_ok(k)) {
 			json_decref(obj);
@@ -405,8 +408,8 @@ check_map(struct path *p, json_t *v, int (*key_ok)(const char *),
 		}
 		if (want(p, e, json_is_string(e), "a string") == -1 ||
 		    (json_string_length(e) > max_value &&
-		    bad(p, "value longer than %s bytes", max_value == 256 ?
-		    "256" : "65536") == -1)) {
+			bad(p, "value longer than %s bytes",
+			    max_value == 256 ? "256" : "65536") == -1)) {
 			json_decref(obj);
 			return -1;
 		}
@@ -444,15 +447,19 @@ label_key_ok(const char *k)
 static int
 check_env(struct path *p, json_t *v, json_t **out)
 {
-	return check_map(p, v, env_key_ok, "'%s' is not a valid variable "
-	    "name", SPEC_MAX_STRING, out);
+	return check_map(p, v, env_key_ok,
+	    "'%s' is not a valid variable "
+	    "name",
+	    SPEC_MAX_STRING, out);
 }
 
 static int
 check_labels(struct path *p, json_t *v, json_t **out)
 {
-	return check_map(p, v, label_key_ok, "label key '%s' may hold only "
-	    "letters, digits and . _ - / (63 at most)", 256, out);
+	return check_map(p, v, label_key_ok,
+	    "label key '%s' may hold only "
+	    "letters, digits and . _ - / (63 at most)",
+	    256, out);
 }
 
 /* An argument: any string without NUL, empty ones too. */
@@ -491,51 +498,33 @@ check_exit_statuses(struct path *p, json_t *v, json_t **out)
 	return check_array_of(p, v, 256, check_exit_status, out);
 }
 
-static const struct field resource_fields[] = {
-    {"cpu", check_cpu},
-    {"memory", check_size},
-    {"disk", check_size},
-    {"gpu", check_gpu},
+static const struct field resource_fields[] = {{"cpu", check_cpu},
+    {"memory", check_size}, {"disk", check_size}, {"gpu", check_gpu},
     {NULL, NULL}};
 OBJECT_CHECKER(check_resources, resource_fields)
 
 static const struct field output_fields[] = {
-    {"max_file", check_size},
-    {"max_return", check_size},
-    {NULL, NULL}};
+    {"max_file", check_size}, {"max_return", check_size}, {NULL, NULL}};
 OBJECT_CHECKER(check_output, output_fields)
 
 static int
 check_netrc(struct path *p, json_t *v, json_t **out)
 {
-	return json_is_boolean(v) ? check_bool(p, v, out) :
-	    check_text(p, v, out);
+	return json_is_boolean(v) ? check_bool(p, v, out)
+				  : check_text(p, v, out);
 }
 
-static const struct field credential_fields[] = {
-    {"env", check_text},
-    {"file", check_text},
-    {"netrc", check_netrc},
-    {"aws_profile", check_text},
-    {"username", check_text},
-    {"password", check_text},
-    {"token", check_text},
-    {"access_key_id", check_text},
-    {"secret_access_key", check_text},
-    {"session_token", check_text},
-    {"region", check_text},
-    {NULL, NULL}};
+static const struct field credential_fields[] = {{"env", check_text},
+    {"file", check_text}, {"netrc", check_netrc}, {"aws_profile", check_text},
+    {"username", check_text}, {"password", check_text}, {"token", check_text},
+    {"access_key_id", check_text}, {"secret_access_key", check_text},
+    {"session_token", check_text}, {"region", check_text}, {NULL, NULL}};
 OBJECT_CHECKER(check_credentials, credential_fields)
 
-static const struct field artifact_fields[] = {
-    {"name", check_name},
-    {"url", check_url},
-    {"hash", check_hash},
-    {"unpack", check_bool},
-    {"path", check_relpath},
-    {"mutable", check_bool},
-    {"credentials", check_credentials},
-    {NULL, NULL}};
+static const struct field artifact_fields[] = {{"name", check_name},
+    {"url", check_url}, {"hash", check_hash}, {"unpack", check_bool},
+    {"path", check_relpath}, {"mutable", check_bool},
+    {"credentials", check_credentials}, {NULL, NULL}};
 
 static int
 check_artifact(struct path *p, json_t *v, json_t **out)
@@ -555,33 +544,20 @@ check_artifacts(struct path *p, json_t *v, json_t **out)
 	return check_array_of(p, v, 1000, check_artifact, out);
 }
 
-static const struct field spec_fields[] = {
-    {"name", check_name},
-    {"command", check_command},
-    {"shell", check_text},
-    {"env", check_env},
-    {"workdir", check_text},
-    {"timeout", check_duration},
-    {"grace", check_duration},
-    {"retries", check_retries},
-    {"retry_on", check_exit_statuses},
-    {"priority", check_priority},
-    {"queue", check_word},
-    {"labels", check_labels},
-    {"resources", check_resources},
-    {"output", check_output},
-    {"after", check_ids},
-    {"after_any", check_ids},
-    {"hold", check_bool},
-    {"at", check_time},
-    {"key", check_name},
-    {"inputs", check_artifacts},
-    {"outputs", check_artifacts},
-    {NULL, NULL}};
+static const struct field spec_fields[] = {{"name", check_name},
+    {"command", check_command}, {"shell", check_text}, {"env", check_env},
+    {"workdir", check_text}, {"timeout", check_duration},
+    {"grace", check_duration}, {"retries", check_retries},
+    {"retry_on", check_exit_statuses}, {"priority", check_priority},
+    {"queue", check_word}, {"labels", check_labels},
+    {"resources", check_resources}, {"output", check_output},
+    {"after", check_ids}, {"after_any", check_ids}, {"hold", check_bool},
+    {"at", check_time}, {"key", check_name}, {"inputs", check_artifacts},
+    {"outputs", check_artifacts}, {NULL, NULL}};
 
 static int
-check_object(struct path *p, json_t *v, const struct field *fields,
-    json_t **out)
+check_object(
+    struct path *p, json_t *v, const struct field *fields, json_t **out)
 {
 	const struct field *f;
 	json_t *obj, *e, *n;
@@ -605,7 +581,8 @@ check_object(struct path *p, json_t *v, const struct field *fields,
 			goto fail;
 		}
 	}
-	json_object_foreach(v, k, e) {
+	json_object_foreach(v, k, e)
+	{
 		for (f = fields; f->name != NULL; f++)
 			if (strcmp(f->name, k) == 0)
 				break;
@@ -697,8 +674,8 @@ spec_to_job(json_t *spec, struct job_new *jn)
 	jn->labels = json_object_get(spec, "labels");
 	jn->after = json_object_get(spec, "after");
 	jn->after_any = json_object_get(spec, "after_any");
-	jn->max_attempts = 1 +
-	    json_integer_value(json_object_get(spec, "retries"));
+	jn->max_attempts =
+	    1 + json_integer_value(json_object_get(spec, "retries"));
 	return 0;
 }
 
@@ -708,7 +685,8 @@ spec_merge(json_t *spec, json_t *override)
 	const char *k;
 	json_t *v, *cur;
 
-	json_object_foreach(override, k, v) {
+	json_object_foreach(override, k, v)
+	{
 		cur = json_object_get(spec, k);
 		if (json_is_object(v) && json_is_object(cur)) {
 			if (json_object_update(cur, v) == -1)
@@ -765,18 +743,19 @@ redact_url(json_t *v)
 static void
 redact_artifacts(json_t *arr)
 {
-	static const char *inline_secrets[] = {"password", "token",
-	    "secret_access_key", "session_token", NULL};
+	static const char *inline_secrets[] = {
+	    "password", "token", "secret_access_key", "session_token", NULL};
 	json_t *a, *c;
 	size_t i;
 
-	json_array_foreach(arr, i, a) {
+	json_array_foreach(arr, i, a)
+	{
 		redact_url(json_object_get(a, "url"));
 		c = json_object_get(a, "credentials");
 		for (int j = 0; c != NULL && inline_secrets[j] != NULL; j++)
 			if (json_object_get(c, inline_secrets[j]) != NULL)
-				json_object_set_new(c, inline_secrets[j],
-				    json_string("***"));
+				json_object_set_new(
+				    c, inline_secrets[j], json_string("***"));
 	}
 }
 
@@ -786,9 +765,8 @@ spec_redact(json_t *spec)
 	json_t *env = json_object_get(spec, "env"), *v;
 	const char *k;
 
-	json_object_foreach(env, k, v)
-		if (secret_name(k))
-			json_string_set(v, "***");
+	json_object_foreach(env, k, v) if (secret_name(k))
+	    json_string_set(v, "***");
 	redact_artifacts(json_object_get(spec, "inputs"));
 	redact_artifacts(json_object_get(spec, "outputs"));
 }

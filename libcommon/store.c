@@ -39,121 +39,119 @@ enum stmt {
 };
 
 static const char *stmt_sql[S_COUNT] = {
-	[S_JOB_BY_KEY] = "SELECT rid FROM jobs WHERE uid = ?1 AND idem_key = ?2",
-	[S_JOB_INSERT] =
-	    "INSERT INTO jobs (name, owner, uid, state, queue, priority,"
-	    " created, updated, not_before, max_attempts, idem_key, labels,"
-	    " reason, spec) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9,"
-	    " ?10, ?11, ?12, ?13, ?14)",
-	[S_JOB_LABEL] =
-	    "INSERT INTO job_labels (key, value, job) VALUES (?1, ?2, ?3)",
-	[S_JOB_DEP] = "INSERT OR IGNORE INTO job_deps (job, dep, kind)"
-	    " VALUES (?1, ?2, ?3)",
-	[S_JOB_SET_STATE] =
-	    "UPDATE jobs SET state = ?2, updated = ?3, reason = ?4,"
-	    " ended = CASE WHEN ?2 IN ('succeeded', 'failed', 'cancelled')"
-	    " THEN ?3 END WHERE rid = ?1",
-	[S_JOB_HEAD] =
-	    "SELECT rid, state, uid, owner, priority, queue, attempts,"
-	    " json_extract(spec, '$.retries') FROM jobs WHERE rid = ?1",
-	[S_JOB_BRIEF] = "SELECT jk_id(rid) AS id, name, state, queue,"
-	    " priority, created"
-	    " FROM jobs WHERE rid = ?1",
-	[S_JOB_RESOLVE] = "SELECT jk_id(rid) FROM jobs WHERE rid >= ?1"
-	    " AND rid < ?2 ORDER BY rid LIMIT 10",
-	[S_DEP_STATES] =
-	    "SELECT jk_id(d.dep), d.kind, j.state FROM job_deps d"
-	    " LEFT JOIN jobs j ON j.rid = d.dep WHERE d.job = ?1",
-	[S_DEPENDENTS_WAITING] =
-	    "SELECT j.rid FROM job_deps d JOIN jobs j ON j.rid = d.job"
-	    " WHERE d.dep = ?1 AND j.state = 'waiting'",
-	[S_EVENT] = "INSERT INTO events (job, task, time, type, state, message)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_JOB_BY_KEY] = "SELECT rid FROM jobs WHERE uid = ?1 AND idem_key = ?2",
+    [S_JOB_INSERT] =
+	"INSERT INTO jobs (name, owner, uid, state, queue, priority,"
+	" created, updated, not_before, max_attempts, idem_key, labels,"
+	" reason, spec) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9,"
+	" ?10, ?11, ?12, ?13, ?14)",
+    [S_JOB_LABEL] =
+	"INSERT INTO job_labels (key, value, job) VALUES (?1, ?2, ?3)",
+    [S_JOB_DEP] = "INSERT OR IGNORE INTO job_deps (job, dep, kind)"
+		  " VALUES (?1, ?2, ?3)",
+    [S_JOB_SET_STATE] =
+	"UPDATE jobs SET state = ?2, updated = ?3, reason = ?4,"
+	" ended = CASE WHEN ?2 IN ('succeeded', 'failed', 'cancelled')"
+	" THEN ?3 END WHERE rid = ?1",
+    [S_JOB_HEAD] = "SELECT rid, state, uid, owner, priority, queue, attempts,"
+		   " json_extract(spec, '$.retries') FROM jobs WHERE rid = ?1",
+    [S_JOB_BRIEF] = "SELECT jk_id(rid) AS id, name, state, queue,"
+		    " priority, created"
+		    " FROM jobs WHERE rid = ?1",
+    [S_JOB_RESOLVE] = "SELECT jk_id(rid) FROM jobs WHERE rid >= ?1"
+		      " AND rid < ?2 ORDER BY rid LIMIT 10",
+    [S_DEP_STATES] = "SELECT jk_id(d.dep), d.kind, j.state FROM job_deps d"
+		     " LEFT JOIN jobs j ON j.rid = d.dep WHERE d.job = ?1",
+    [S_DEPENDENTS_WAITING] =
+	"SELECT j.rid FROM job_deps d JOIN jobs j ON j.rid = d.job"
+	" WHERE d.dep = ?1 AND j.state = 'waiting'",
+    [S_EVENT] = "INSERT INTO events (job, task, time, type, state, message)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
 
 static const char *schema_v1[] = {
-	"CREATE TABLE jobs ("
-	" rid INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" name TEXT NOT NULL,"
-	" owner TEXT NOT NULL,"
-	" uid INTEGER NOT NULL,"
-	" state TEXT NOT NULL,"
-	" queue TEXT NOT NULL,"
-	" priority INTEGER NOT NULL DEFAULT 0,"
-	" created INTEGER NOT NULL,"
-	" updated INTEGER NOT NULL,"
-	" not_before INTEGER,"
-	" started INTEGER,"
-	" ended INTEGER,"
-	" attempts INTEGER NOT NULL DEFAULT 0,"
-	" max_attempts INTEGER NOT NULL DEFAULT 1,"
-	" cancel_requested INTEGER NOT NULL DEFAULT 0,"
-	" idem_key TEXT,"
-	" labels TEXT,"
-	" reason TEXT,"
-	" spec TEXT NOT NULL)",
-	"CREATE UNIQUE INDEX jobs_key ON jobs (uid, idem_key)"
-	" WHERE idem_key IS NOT NULL",
-	"CREATE INDEX jobs_state ON jobs (state, created)",
-	"CREATE INDEX jobs_owner ON jobs (owner, created)",
-	"CREATE INDEX jobs_ready ON jobs (queue, priority DESC, created)"
-	" WHERE state = 'queued'",
-	"CREATE TABLE job_labels ("
-	" key TEXT NOT NULL, value TEXT NOT NULL, job INTEGER NOT NULL,"
-	" PRIMARY KEY (key, value, job)) WITHOUT ROWID",
-	"CREATE TABLE job_deps ("
-	" job INTEGER NOT NULL, dep INTEGER NOT NULL, kind TEXT NOT NULL,"
-	" PRIMARY KEY (job, dep)) WITHOUT ROWID",
-	"CREATE INDEX job_deps_dep ON job_deps (dep)",
-	"CREATE TABLE events ("
-	" eid INTEGER PRIMARY KEY,"
-	" job INTEGER NOT NULL,"
-	" task INTEGER,"
-	" time INTEGER NOT NULL,"
-	" type TEXT NOT NULL,"
-	" state TEXT,"
-	" message TEXT)",
-	"CREATE INDEX events_job ON events (job, eid)",
-	"CREATE TABLE runs ("
-	" rid INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" kind TEXT NOT NULL,"
-	" owner TEXT NOT NULL,"
-	" uid INTEGER NOT NULL,"
-	" host TEXT NOT NULL,"
-	" pid INTEGER NOT NULL,"
-	" lease INTEGER NOT NULL,"
-	" started INTEGER NOT NULL,"
-	" keepalive INTEGER NOT NULL,"
-	" ended INTEGER,"
-	" labels TEXT,"
-	" capacity TEXT)",
-	"CREATE INDEX runs_started ON runs (started)",
-	"CREATE TABLE tasks ("
-	" rid INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" job INTEGER NOT NULL,"
-	" attempt INTEGER NOT NULL,"
-	" run INTEGER,"
-	" host TEXT,"
-	" pid INTEGER,"
-	" state TEXT NOT NULL,"
-	" lease INTEGER NOT NULL,"
-	" started INTEGER NOT NULL,"
-	" keepalive INTEGER NOT NULL,"
-	" ended INTEGER,"
-	" exit_code INTEGER,"
-	" signal INTEGER,"
-	" error TEXT,"
-	" stdout TEXT,"
-	" stderr TEXT,"
-	" stdout_truncated INTEGER,"
-	" stderr_truncated INTEGER,"
-	" usage TEXT,"
-	" enforcement TEXT,"
-	" results TEXT,"
-	" UNIQUE (job, attempt))",
-	"CREATE INDEX tasks_state ON tasks (state, started)",
-	"CREATE INDEX tasks_run ON tasks (run)",
-	NULL,
+    "CREATE TABLE jobs ("
+    " rid INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " name TEXT NOT NULL,"
+    " owner TEXT NOT NULL,"
+    " uid INTEGER NOT NULL,"
+    " state TEXT NOT NULL,"
+    " queue TEXT NOT NULL,"
+    " priority INTEGER NOT NULL DEFAULT 0,"
+    " created INTEGER NOT NULL,"
+    " updated INTEGER NOT NULL,"
+    " not_before INTEGER,"
+    " started INTEGER,"
+    " ended INTEGER,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " max_attempts INTEGER NOT NULL DEFAULT 1,"
+    " cancel_requested INTEGER NOT NULL DEFAULT 0,"
+    " idem_key TEXT,"
+    " labels TEXT,"
+    " reason TEXT,"
+    " spec TEXT NOT NULL)",
+    "CREATE UNIQUE INDEX jobs_key ON jobs (uid, idem_key)"
+    " WHERE idem_key IS NOT NULL",
+    "CREATE INDEX jobs_state ON jobs (state, created)",
+    "CREATE INDEX jobs_owner ON jobs (owner, created)",
+    "CREATE INDEX jobs_ready ON jobs (queue, priority DESC, created)"
+    " WHERE state = 'queued'",
+    "CREATE TABLE job_labels ("
+    " key TEXT NOT NULL, value TEXT NOT NULL, job INTEGER NOT NULL,"
+    " PRIMARY KEY (key, value, job)) WITHOUT ROWID",
+    "CREATE TABLE job_deps ("
+    " job INTEGER NOT NULL, dep INTEGER NOT NULL, kind TEXT NOT NULL,"
+    " PRIMARY KEY (job, dep)) WITHOUT ROWID",
+    "CREATE INDEX job_deps_dep ON job_deps (dep)",
+    "CREATE TABLE events ("
+    " eid INTEGER PRIMARY KEY,"
+    " job INTEGER NOT NULL,"
+    " task INTEGER,"
+    " time INTEGER NOT NULL,"
+    " type TEXT NOT NULL,"
+    " state TEXT,"
+    " message TEXT)",
+    "CREATE INDEX events_job ON events (job, eid)",
+    "CREATE TABLE runs ("
+    " rid INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " kind TEXT NOT NULL,"
+    " owner TEXT NOT NULL,"
+    " uid INTEGER NOT NULL,"
+    " host TEXT NOT NULL,"
+    " pid INTEGER NOT NULL,"
+    " lease INTEGER NOT NULL,"
+    " started INTEGER NOT NULL,"
+    " keepalive INTEGER NOT NULL,"
+    " ended INTEGER,"
+    " labels TEXT,"
+    " capacity TEXT)",
+    "CREATE INDEX runs_started ON runs (started)",
+    "CREATE TABLE tasks ("
+    " rid INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " job INTEGER NOT NULL,"
+    " attempt INTEGER NOT NULL,"
+    " run INTEGER,"
+    " host TEXT,"
+    " pid INTEGER,"
+    " state TEXT NOT NULL,"
+    " lease INTEGER NOT NULL,"
+    " started INTEGER NOT NULL,"
+    " keepalive INTEGER NOT NULL,"
+    " ended INTEGER,"
+    " exit_code INTEGER,"
+    " signal INTEGER,"
+    " error TEXT,"
+    " stdout TEXT,"
+    " stderr TEXT,"
+    " stdout_truncated INTEGER,"
+    " stderr_truncated INTEGER,"
+    " usage TEXT,"
+    " enforcement TEXT,"
+    " results TEXT,"
+    " UNIQUE (job, attempt))",
+    "CREATE INDEX tasks_state ON tasks (state, started)",
+    "CREATE INDEX tasks_run ON tasks (run)",
+    NULL,
 };
 
 /* Each entry brings the schema from version i to i + 1. */
@@ -163,8 +161,8 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *stmts[S_COUNT];
-	int depth;     /* open store_begin() calls */
-	int failed;    /* a nested write failed: commit must roll back */
+	int depth; /* open store_begin() calls */
+	int failed; /* a nested write failed: commit must roll back */
 	uid_t uid;
 	char owner[64];
 };
@@ -184,8 +182,8 @@ store_fail(struct store *st, const char *what)
 		    st->path, STORE_BUSY_MS / 1000);
 	case SQLITE_NOTADB:
 	case SQLITE_CORRUPT:
-		return error_set(EX_DATAERR, "'%s' is not a jobkit database",
-		    st->path);
+		return error_set(
+		    EX_DATAERR, "'%s' is not a jobkit database", st->path);
 	case SQLITE_READONLY:
 	case SQLITE_PERM:
 	case SQLITE_AUTH:
@@ -199,8 +197,8 @@ store_fail(struct store *st, const char *what)
 		status = EX_IOERR;
 		break;
 	}
-	return error_set(status, "%s: %s: %s", what, st->path,
-	    sqlite3_errmsg(st->db));
+	return error_set(
+	    status, "%s: %s: %s", what, st->path, sqlite3_errmsg(st->db));
 }
 
 static sqlite3_stmt *
@@ -269,12 +267,13 @@ store_locate(const char *path)
 			    (pw = getpwuid(getuid())) != NULL)
 				base = pw->pw_dir;
 			if (base == NULL) {
-				error_set(EX_CONFIG, "cannot find a home "
+				error_set(EX_CONFIG,
+				    "cannot find a home "
 				    "folder for the database: set JOBKIT_DB");
 				return NULL;
 			}
 			if (asprintf(&out, "%s/.local/share/jobkit/jobkit.db",
-			    base) == -1)
+				base) == -1)
 				out = NULL;
 		}
 	}
@@ -286,9 +285,9 @@ store_locate(const char *path)
 static int
 errno_status(int e)
 {
-	return e == EACCES || e == EPERM ? EX_NOPERM :
-	    e == ENOENT || e == ENOTDIR || e == EROFS ? EX_CANTCREAT :
-	    EX_IOERR;
+	return e == EACCES || e == EPERM		? EX_NOPERM
+	    : e == ENOENT || e == ENOTDIR || e == EROFS ? EX_CANTCREAT
+							: EX_IOERR;
 }
 
 /* mkdir -p the folder of path; folders it makes are 0700. */
@@ -312,8 +311,10 @@ store_mkdirs(const char *path)
 		*p = '\0';
 		if (mkdir(dir, 0700) == -1 && errno != EEXIST)
 			r = error_set(errno == EACCES || errno == EROFS ||
-			    errno == ENOTDIR || errno == ENOENT ? EX_CANTCREAT :
-			    EX_IOERR, "cannot create folder '%s': %s", dir,
+				    errno == ENOTDIR || errno == ENOENT
+				? EX_CANTCREAT
+				: EX_IOERR,
+			    "cannot create folder '%s': %s", dir,
 			    strerror(errno));
 		*p = c;
 		if (c == '\0')
@@ -344,9 +345,10 @@ store_create_file(const char *path)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd == -1 && errno != EEXIST)
 		return error_set(errno == EACCES || errno == EROFS ||
-		    errno == ENOENT || errno == ENOTDIR ? EX_CANTCREAT :
-		    errno_status(errno), "cannot create database '%s': %s",
-		    path, strerror(errno));
+			    errno == ENOENT || errno == ENOTDIR
+			? EX_CANTCREAT
+			: errno_status(errno),
+		    "cannot create database '%s': %s", path, strerror(errno));
 	if (fd != -1)
 		close(fd);
 	return 0;
@@ -358,8 +360,8 @@ store_user_version(struct store *st, int64_t *v)
 	sqlite3_stmt *s;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
-	    NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) !=
+	    SQLITE_OK)
 		return store_fail(st, "cannot read database");
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
@@ -383,16 +385,19 @@ store_migrate(struct store *st)
 	if (v == SCHEMA_VERSION)
 		return 0;
 	if (v > SCHEMA_VERSION)
-		return error_set(EX_UNAVAILABLE, "database '%s' has schema "
-		    "version %lld, newer than this jobkit's %d", st->path,
-		    (long long)v, SCHEMA_VERSION);
+		return error_set(EX_UNAVAILABLE,
+		    "database '%s' has schema "
+		    "version %lld, newer than this jobkit's %d",
+		    st->path, (long long)v, SCHEMA_VERSION);
 	if (store_begin(st) == -1)
 		return -1;
 	if (store_user_version(st, &v) == -1)
 		goto fail;
 	if (v == 0) {
-		if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM "
-		    "sqlite_master", -1, &s, NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v2(st->db,
+			"SELECT count(*) FROM "
+			"sqlite_master",
+			-1, &s, NULL) != SQLITE_OK) {
 			store_fail(st, "cannot read database");
 			goto fail;
 		}
@@ -427,8 +432,11 @@ store_wal(struct store *st)
 	char mode[16] = "";
 
 	for (tries = 0; tries < STORE_BUSY_MS / 10; tries++) {
-		if (sqlite3_prepare_v2(st->db, mode[0] ? "PRAGMA journal_mode "
-		    "= WAL" : "PRAGMA journal_mode", -1, &s, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(st->db,
+			mode[0] ? "PRAGMA journal_mode "
+				  "= WAL"
+				: "PRAGMA journal_mode",
+			-1, &s, NULL) != SQLITE_OK)
 			return store_fail(st, "cannot open database");
 		rc = sqlite3_step(s);
 		if (rc == SQLITE_ROW)
@@ -471,12 +479,15 @@ store_open(const char *location)
 	if (colon != NULL) {
 		if (strncmp(location, "postgresql://", 13) == 0 ||
 		    strncmp(location, "postgres://", 11) == 0)
-			error_set(EX_UNAVAILABLE, "cannot open database '%s': "
+			error_set(EX_UNAVAILABLE,
+			    "cannot open database '%s': "
 			    "this jobkit was built without PostgreSQL",
 			    location);
 		else
-			error_set(EX_USAGE, "cannot open database '%s': "
-			    "unknown kind of database", location);
+			error_set(EX_USAGE,
+			    "cannot open database '%s': "
+			    "unknown kind of database",
+			    location);
 		return NULL;
 	}
 	if (store_create_file(location) == -1)
@@ -491,21 +502,23 @@ store_open(const char *location)
 	if ((pw = getpwuid(st->uid)) != NULL)
 		snprintf(st->owner, sizeof(st->owner), "%s", pw->pw_name);
 	else
-		snprintf(st->owner, sizeof(st->owner), "%u",
-		    (unsigned)st->uid);
-	if (sqlite3_open_v2(location, &st->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(st->owner, sizeof(st->owner), "%u", (unsigned)st->uid);
+	if (sqlite3_open_v2(location, &st->db,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+		NULL) != SQLITE_OK) {
 		store_fail(st, "cannot open database");
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
-	sqlite3_create_function_v2(st->db, "jk_id", 1, SQLITE_UTF8 |
-	    SQLITE_DETERMINISTIC, NULL, sql_jk_id, NULL, NULL, NULL);
+	sqlite3_create_function_v2(st->db, "jk_id", 1,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_jk_id, NULL, NULL,
+	    NULL);
 	/* A large cache keeps a big batch from spilling pages early. */
-	if (store_exec(st, "PRAGMA synchronous = FULL; PRAGMA cache_size ="
-	    " -65536",
-	    "cannot open database") == -1 || store_wal(st) == -1 ||
-	    store_migrate(st) == -1)
+	if (store_exec(st,
+		"PRAGMA synchronous = FULL; PRAGMA cache_size ="
+		" -65536",
+		"cannot open database") == -1 ||
+	    store_wal(st) == -1 || store_migrate(st) == -1)
 		goto fail;
 	return st;
 fail:
@@ -578,10 +591,10 @@ col_is(const char *name, const char *const *set)
 
 static const char *const time_cols[] = {"created", "updated", "not_before",
     "started", "ended", "keepalive", "time", NULL};
-static const char *const json_cols[] = {"labels", "spec", "usage",
-    "capacity", NULL};
-static const char *const bool_cols[] = {"cancel_requested",
-    "stdout_truncated", "stderr_truncated", NULL};
+static const char *const json_cols[] = {
+    "labels", "spec", "usage", "capacity", NULL};
+static const char *const bool_cols[] = {
+    "cancel_requested", "stdout_truncated", "stderr_truncated", NULL};
 
 /* The current row of s as a new object; NULL columns are left out. */
 static json_t *
@@ -654,8 +667,8 @@ store_event(struct store *st, int64_t job, int64_t attempt, int64_t now,
 }
 
 static int
-store_set_state(struct store *st, int64_t rid, const char *state,
-    int64_t now, const char *reason)
+store_set_state(struct store *st, int64_t rid, const char *state, int64_t now,
+    const char *reason)
 {
 	sqlite3_stmt *s = store_stmt(st, S_JOB_SET_STATE);
 
@@ -675,8 +688,8 @@ store_set_state(struct store *st, int64_t rid, const char *state,
  * dependency deleted since counts as done.
  */
 static int
-deps_verdict(struct store *st, int64_t rid, const char **state, char *reason,
-    size_t len)
+deps_verdict(
+    struct store *st, int64_t rid, const char **state, char *reason, size_t len)
 {
 	sqlite3_stmt *s = store_stmt(st, S_DEP_STATES);
 	int rc, waiting = 0;
@@ -750,8 +763,9 @@ store_dependents(struct store *st, int64_t rid, struct ridlist *out)
 			break;
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
-		return rc == SQLITE_ROW ? -1 : store_fail(st,
-		    "cannot read dependents");
+		return rc == SQLITE_ROW
+		    ? -1
+		    : store_fail(st, "cannot read dependents");
 	return 0;
 }
 
@@ -772,13 +786,14 @@ store_settle(struct store *st, int64_t rid, int64_t now)
 			goto out;
 		for (i = 0; i < deps.n; i++) {
 			if (deps_verdict(st, deps.v[i], &state, reason,
-			    sizeof(reason)) == -1)
+				sizeof(reason)) == -1)
 				goto out;
 			if (strcmp(state, STATE_WAITING) == 0)
 				continue;
-			if (store_set_state(st, deps.v[i], state, now,
-			    reason) == -1 || store_event(st, deps.v[i], 0,
-			    now, state, state, reason) == -1)
+			if (store_set_state(
+				st, deps.v[i], state, now, reason) == -1 ||
+			    store_event(st, deps.v[i], 0, now, state, state,
+				reason) == -1)
 				goto out;
 			if (strcmp(state, STATE_CANCELLED) == 0 &&
 			    ridlist_push(&todo, deps.v[i]) == -1)
@@ -867,7 +882,8 @@ resolve_array(struct store *st, json_t *arr)
 	json_t *v;
 	size_t i;
 
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		if (store_job_resolve(st, json_string_value(v), id) == -1)
 			return error_wrap("dependency");
 		if (json_string_set(v, id) == -1)
@@ -885,7 +901,8 @@ store_add_deps(struct store *st, int64_t rid, json_t *arr, const char *kind)
 
 	int64_t dep;
 
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		if (rid_of(json_string_value(v), &dep) == -1 ||
 		    (s = store_stmt(st, S_JOB_DEP)) == NULL)
 			return -1;
@@ -905,7 +922,8 @@ store_add_labels(struct store *st, int64_t rid, json_t *labels)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(labels, k, v) {
+	json_object_foreach(labels, k, v)
+	{
 		if ((s = store_stmt(st, S_JOB_LABEL)) == NULL)
 			return -1;
 		bind_text(s, 1, k);
@@ -939,8 +957,8 @@ store_by_key(struct store *st, const char *key, int64_t *rid)
 }
 
 static int
-store_insert_job(struct store *st, const struct job_new *jn,
-    const char *state, int64_t now, int64_t *rid)
+store_insert_job(struct store *st, const struct job_new *jn, const char *state,
+    int64_t now, int64_t *rid)
 {
 	sqlite3_stmt *s = store_stmt(st, S_JOB_INSERT);
 	char *spec = NULL, *labels = NULL;
@@ -950,7 +968,7 @@ store_insert_job(struct store *st, const struct job_new *jn,
 		return -1;
 	if ((spec = json_dumps(jn->spec, JSON_COMPACT)) == NULL ||
 	    (jn->labels != NULL && json_object_size(jn->labels) > 0 &&
-	    (labels = json_dumps(jn->labels, JSON_COMPACT)) == NULL)) {
+		(labels = json_dumps(jn->labels, JSON_COMPACT)) == NULL)) {
 		error_set(EX_OSERR, "out of memory");
 		goto out;
 	}
@@ -980,8 +998,8 @@ out:
 
 /* What store_brief() would read back for a job just made. */
 static json_t *
-job_brief_new(int64_t rid, const struct job_new *jn, const char *state,
-    int64_t now)
+job_brief_new(
+    int64_t rid, const struct job_new *jn, const char *state, int64_t now)
 {
 	char id[ID_LEN + 1], t[32];
 	json_t *o;
@@ -997,8 +1015,8 @@ job_brief_new(int64_t rid, const struct job_new *jn, const char *state,
 }
 
 int
-store_job_add(struct store *st, const struct job_new *jn, json_t **out,
-    int *existed)
+store_job_add(
+    struct store *st, const struct job_new *jn, json_t **out, int *existed)
 {
 	char reason[128] = "submitted";
 	const char *state = jn->hold ? STATE_HELD : STATE_QUEUED;
@@ -1017,8 +1035,9 @@ store_job_add(struct store *st, const struct job_new *jn, json_t **out,
 		}
 	}
 	deps = json_array_size(jn->after) + json_array_size(jn->after_any) > 0;
-	if ((deps && (resolve_array(st, jn->after) == -1 ||
-	    resolve_array(st, jn->after_any) == -1)) ||
+	if ((deps &&
+		(resolve_array(st, jn->after) == -1 ||
+		    resolve_array(st, jn->after_any) == -1)) ||
 	    store_insert_job(st, jn, state, now, &rid) == -1 ||
 	    store_add_labels(st, rid, jn->labels) == -1)
 		goto fail;
@@ -1028,8 +1047,10 @@ store_job_add(struct store *st, const struct job_new *jn, json_t **out,
 			goto fail;
 		if (!jn->hold) {
 			if (deps_verdict(st, rid, &state, reason,
-			    sizeof(reason)) == -1 || (strcmp(state, STATE_QUEUED) != 0 &&
-			    store_set_state(st, rid, state, now, reason) == -1))
+				sizeof(reason)) == -1 ||
+			    (strcmp(state, STATE_QUEUED) != 0 &&
+				store_set_state(st, rid, state, now, reason) ==
+				    -1))
 				goto fail;
 			if (strcmp(state, STATE_QUEUED) == 0)
 				snprintf(reason, sizeof(reason), "submitted");
@@ -1117,14 +1138,13 @@ store_run(struct store *st, const char *sql, int64_t rid, int64_t a,
 static int
 act_refuse(const char *id, const char *state, const char *what)
 {
-	return error_set(EX_DATAERR, "cannot %s job '%s': it is %s", what, id,
-	    state);
+	return error_set(
+	    EX_DATAERR, "cannot %s job '%s': it is %s", what, id, state);
 }
 
 /* Held, or released into whatever its dependencies say. */
 static int
-act_release(struct store *st, const char *id, struct job_head *h,
-    int64_t now)
+act_release(struct store *st, const char *id, struct job_head *h, int64_t now)
 {
 	char reason[128];
 	const char *state;
@@ -1134,24 +1154,30 @@ act_release(struct store *st, const char *id, struct job_head *h,
 	if (deps_verdict(st, h->rid, &state, reason, sizeof(reason)) == -1 ||
 	    store_set_state(st, h->rid, state, now, "released") == -1 ||
 	    store_event(st, h->rid, 0, now, "released", state,
-	    strcmp(state, STATE_CANCELLED) == 0 ? reason : "released") == -1)
+		strcmp(state, STATE_CANCELLED) == 0 ? reason : "released") ==
+		-1)
 		return -1;
-	return strcmp(state, STATE_CANCELLED) == 0 ? store_settle(st, h->rid, now) : 0;
+	return strcmp(state, STATE_CANCELLED) == 0
+	    ? store_settle(st, h->rid, now)
+	    : 0;
 }
 
 static int
 act_cancel(struct store *st, const char *id, struct job_head *h, int64_t now)
 {
 	if (strcmp(h->state, STATE_RUNNING) == 0)
-		return store_run(st, "UPDATE jobs SET cancel_requested = 1,"
-		    " updated = ?2 WHERE rid = ?1", h->rid, now, NULL, 0) ||
+		return store_run(st,
+			   "UPDATE jobs SET cancel_requested = 1,"
+			   " updated = ?2 WHERE rid = ?1",
+			   h->rid, now, NULL, 0) ||
 		    store_event(st, h->rid, 0, now, "cancel-requested",
-		    STATE_RUNNING, "cancel requested by user");
+			STATE_RUNNING, "cancel requested by user");
 	if (is_terminal(h->state))
 		return act_refuse(id, h->state, "cancel");
-	return store_set_state(st, h->rid, STATE_CANCELLED, now,
-	    "cancelled by user") || store_event(st, h->rid, 0, now,
-	    "cancelled", STATE_CANCELLED, "cancelled by user") ||
+	return store_set_state(
+		   st, h->rid, STATE_CANCELLED, now, "cancelled by user") ||
+	    store_event(st, h->rid, 0, now, "cancelled", STATE_CANCELLED,
+		"cancelled by user") ||
 	    store_settle(st, h->rid, now);
 }
 
@@ -1166,20 +1192,21 @@ act_retry(struct store *st, const char *id, struct job_head *h, int64_t now)
 	if (deps_verdict(st, h->rid, &state, reason, sizeof(reason)) == -1)
 		return -1;
 	if (strcmp(state, STATE_CANCELLED) == 0)
-		return error_set(EX_DATAERR, "cannot retry job '%s': %s", id,
-		    reason);
-	return store_run(st, "UPDATE jobs SET state = ?3, updated = ?2,"
-	    " ended = NULL, cancel_requested = 0, reason = 'retried',"
-	    " max_attempts = attempts + 1 + ?4 WHERE rid = ?1", h->rid, now,
-	    state, h->retries) || store_event(st, h->rid, 0, now,
-	    "retried", state, "retried by user");
+		return error_set(
+		    EX_DATAERR, "cannot retry job '%s': %s", id, reason);
+	return store_run(st,
+		   "UPDATE jobs SET state = ?3, updated = ?2,"
+		   " ended = NULL, cancel_requested = 0, reason = 'retried',"
+		   " max_attempts = attempts + 1 + ?4 WHERE rid = ?1",
+		   h->rid, now, state, h->retries) ||
+	    store_event(
+		st, h->rid, 0, now, "retried", state, "retried by user");
 }
 
 static int
 act_delete(struct store *st, const char *id, struct job_head *h)
 {
-	static const char *const sql[] = {
-	    "DELETE FROM events WHERE job = ?1",
+	static const char *const sql[] = {"DELETE FROM events WHERE job = ?1",
 	    "DELETE FROM tasks WHERE job = ?1",
 	    "DELETE FROM job_labels WHERE job = ?1",
 	    "DELETE FROM job_deps WHERE job = ?1",
@@ -1204,17 +1231,20 @@ act_update(struct store *st, const char *id, struct job_head *h,
 	if (chg->has_priority && chg->priority != h->priority) {
 		snprintf(msg, sizeof(msg), "priority %lld -> %lld",
 		    (long long)h->priority, (long long)chg->priority);
-		if (store_run(st, "UPDATE jobs SET priority = ?2, updated = ?4"
-		    " WHERE rid = ?1", h->rid, chg->priority, NULL, now) ||
-		    store_event(st, h->rid, 0, now, "priority", h->state,
-		    msg))
+		if (store_run(st,
+			"UPDATE jobs SET priority = ?2, updated = ?4"
+			" WHERE rid = ?1",
+			h->rid, chg->priority, NULL, now) ||
+		    store_event(st, h->rid, 0, now, "priority", h->state, msg))
 			return -1;
 	}
 	if (chg->queue != NULL && strcmp(chg->queue, h->queue) != 0) {
-		snprintf(msg, sizeof(msg), "queue %s -> %s", h->queue,
-		    chg->queue);
-		if (store_run(st, "UPDATE jobs SET queue = ?3, updated = ?2"
-		    " WHERE rid = ?1", h->rid, now, chg->queue, 0) ||
+		snprintf(
+		    msg, sizeof(msg), "queue %s -> %s", h->queue, chg->queue);
+		if (store_run(st,
+			"UPDATE jobs SET queue = ?3, updated = ?2"
+			" WHERE rid = ?1",
+			h->rid, now, chg->queue, 0) ||
 		    store_event(st, h->rid, 0, now, "queue", h->state, msg))
 			return -1;
 	}
@@ -1245,18 +1275,19 @@ store_job_act(struct store *st, const char *id, enum store_action act,
 	case STORE_HOLD:
 		if (strcmp(h.state, STATE_QUEUED) != 0 &&
 		    strcmp(h.state, STATE_WAITING) != 0) {
-			r = strcmp(h.state, STATE_HELD) == 0 ? 0 :
-			    act_refuse(id, h.state, "hold");
+			r = strcmp(h.state, STATE_HELD) == 0
+			    ? 0
+			    : act_refuse(id, h.state, "hold");
 			break;
 		}
 		r = store_set_state(st, h.rid, STATE_HELD, now, "held") ||
-		    store_event(st, h.rid, 0, now, "held", STATE_HELD,
-		    "held by user");
+		    store_event(
+			st, h.rid, 0, now, "held", STATE_HELD, "held by user");
 		break;
 	case STORE_RELEASE:
 		r = strcmp(h.state, STATE_RUNNING) == 0 || is_terminal(h.state)
-		    ? act_refuse(id, h.state, "release") :
-		    act_release(st, id, &h, now);
+		    ? act_refuse(id, h.state, "release")
+		    : act_release(st, id, &h, now);
 		break;
 	case STORE_RETRY:
 		r = act_retry(st, id, &h, now);
@@ -1304,8 +1335,8 @@ store_rows(struct store *st, const char *sql, int64_t rid, const char *text)
 	else
 		sqlite3_bind_int64(s, 1, rid);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if ((o = row_json(s)) == NULL || json_array_append_new(arr,
-		    o) == -1)
+		if ((o = row_json(s)) == NULL ||
+		    json_array_append_new(arr, o) == -1)
 			break;
 	sqlite3_finalize(s);
 	if (rc == SQLITE_DONE)
@@ -1328,12 +1359,14 @@ store_job_describe(struct store *st, const char *id)
 
 	if (rid_of(id, &rid) == -1)
 		return NULL;
-	if ((rows = store_rows(st, "SELECT jk_id(rid) AS id, name, state,"
-	    " owner, queue,"
-	    " priority, attempts, max_attempts, cancel_requested,"
-	    " idem_key AS key, created, updated, not_before, started, ended,"
-	    " reason, labels, spec FROM jobs WHERE rid = ?1", rid, NULL)) ==
-	    NULL)
+	if ((rows = store_rows(st,
+		 "SELECT jk_id(rid) AS id, name, state,"
+		 " owner, queue,"
+		 " priority, attempts, max_attempts, cancel_requested,"
+		 " idem_key AS key, created, updated, not_before, started, "
+		 "ended,"
+		 " reason, labels, spec FROM jobs WHERE rid = ?1",
+		 rid, NULL)) == NULL)
 		return NULL;
 	if (json_array_size(rows) == 0) {
 		json_decref(rows);
@@ -1345,27 +1378,31 @@ store_job_describe(struct store *st, const char *id)
 	static const struct {
 		const char *key, *sql;
 	} parts[] = {
-	    {"dependencies", "SELECT jk_id(d.dep) AS id, d.kind, j.state"
+	    {"dependencies",
+		"SELECT jk_id(d.dep) AS id, d.kind, j.state"
 		" FROM job_deps d LEFT JOIN jobs j ON j.rid = d.dep"
 		" WHERE d.job = ?1 ORDER BY d.dep"},
-	    {"dependents", "SELECT jk_id(j.rid) AS id, d.kind, j.state"
+	    {"dependents",
+		"SELECT jk_id(j.rid) AS id, d.kind, j.state"
 		" FROM job_deps d JOIN jobs j ON j.rid = d.job WHERE d.dep = ?1"
 		" ORDER BY j.rid"},
-	    {"tasks", "SELECT jk_id(t.job) || '.' || t.attempt AS id,"
+	    {"tasks",
+		"SELECT jk_id(t.job) || '.' || t.attempt AS id,"
 		" t.attempt, t.state, jk_id(r.rid) AS run, t.host,"
 		" t.pid, t.started, t.keepalive, t.ended, t.exit_code,"
 		" t.signal, t.error, t.stdout, t.stderr, t.stdout_truncated,"
 		" t.stderr_truncated, t.usage, t.enforcement, t.results"
 		" FROM tasks t LEFT JOIN runs r ON r.rid = t.run"
 		" WHERE t.job = ?1 ORDER BY t.attempt"},
-	    {"events", "SELECT time, type, state, CASE WHEN task IS NOT NULL"
+	    {"events",
+		"SELECT time, type, state, CASE WHEN task IS NOT NULL"
 		" THEN jk_id(job) || '.' || task END AS task, message"
 		" FROM events WHERE job = ?1 ORDER BY eid"},
 	};
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		part = store_rows(st, parts[i].sql, rid, NULL);
-		if (part == NULL || json_object_set_new(job, parts[i].key,
-		    part) == -1) {
+		if (part == NULL ||
+		    json_object_set_new(job, parts[i].key, part) == -1) {
 			json_decref(job);
 			return NULL;
 		}
@@ -1430,10 +1467,10 @@ qb_num(struct qb *q, int64_t v)
 
 /* The table alias, time columns and sort columns of each noun. */
 struct noun_def {
-	const char *select, *group_select, *alias_id, *owner, *queue,
-	    *name, *labels, *state;
-	const char *const *times;  /* name, column pairs */
-	const char *const *sorts;  /* name, column pairs */
+	const char *select, *group_select, *alias_id, *owner, *queue, *name,
+	    *labels, *state;
+	const char *const *times; /* name, column pairs */
+	const char *const *sorts; /* name, column pairs */
 };
 
 static const char *const job_times[] = {"created", "j.created", "started",
@@ -1450,41 +1487,49 @@ static const char *const task_sorts[] = {"created", "t.started", "started",
 static const char *const run_times[] = {"created", "r.started", "started",
     "r.started", "ended", "r.ended", "keepalive", "r.keepalive", NULL};
 static const char *const run_sorts[] = {"created", "r.started", "started",
-    "r.started", "ended", "r.ended", "keepalive", "r.keepalive", "id",
-    "r.rid", "host", "r.host", NULL};
-static const char *const queue_sorts[] = {"created", "j.queue", "queue",
-    "j.queue", NULL};
+    "r.started", "ended", "r.ended", "keepalive", "r.keepalive", "id", "r.rid",
+    "host", "r.host", NULL};
+static const char *const queue_sorts[] = {
+    "created", "j.queue", "queue", "j.queue", NULL};
 
-#define RUN_STATE "CASE WHEN r.ended IS NOT NULL THEN 'ended' WHEN" \
+#define RUN_STATE \
+	"CASE WHEN r.ended IS NOT NULL THEN 'ended' WHEN" \
 	" r.keepalive + r.lease < ?1 THEN 'lost' ELSE 'running' END"
 
 static const struct noun_def nouns[] = {
-    [STORE_JOBS] = {"SELECT jk_id(j.rid) AS id, j.name, j.state, j.owner, j.queue,"
-	" j.priority, j.attempts, j.created, j.started, j.ended, j.labels"
-	" FROM jobs j", "j.state, j.queue FROM jobs j", "j.rid", "j.owner",
-	"j.queue", "j.name", "j.rid", "j.state", job_times, job_sorts},
-    [STORE_TASKS] = {"SELECT jk_id(t.job) || '.' || t.attempt AS id,"
-	" jk_id(t.job) AS job, j.name, t.attempt,"
-	" t.state, j.queue, t.host, t.pid, t.started, t.keepalive, t.ended,"
-	" t.exit_code, t.signal, t.error FROM tasks t JOIN jobs j"
-	" ON j.rid = t.job", "t.state, j.queue FROM tasks t JOIN jobs j"
-	" ON j.rid = t.job", "t.job", "j.owner", "j.queue", "j.name", "j.rid",
-	"t.state", task_times, task_sorts},
-    [STORE_RUNS] = {"SELECT jk_id(r.rid) AS id, r.kind, r.owner, r.host, r.pid, "
-	RUN_STATE " AS state, r.started, r.keepalive, r.ended, r.lease,"
-	" r.capacity, r.labels, (SELECT count(*) FROM tasks t"
-	" WHERE t.run = r.rid) AS tasks FROM runs r", RUN_STATE
-	" AS state, NULL FROM runs r", "r.rid", "r.owner", NULL, NULL, NULL,
-	RUN_STATE, run_times, run_sorts},
-    [STORE_QUEUES] = {"SELECT j.queue, count(*) AS jobs,"
-	" sum(j.state = 'waiting') AS waiting,"
-	" sum(j.state = 'queued') AS queued, sum(j.state = 'held') AS held,"
-	" sum(j.state = 'running') AS running,"
-	" sum(j.state = 'succeeded') AS succeeded,"
-	" sum(j.state = 'failed') AS failed,"
-	" sum(j.state = 'cancelled') AS cancelled FROM jobs j",
-	"j.state, j.queue FROM jobs j", "j.rid", "j.owner", "j.queue",
-	"j.name", "j.rid", "j.state", job_times, queue_sorts},
+    [STORE_JOBS] =
+	{"SELECT jk_id(j.rid) AS id, j.name, j.state, j.owner, j.queue,"
+	 " j.priority, j.attempts, j.created, j.started, j.ended, j.labels"
+	 " FROM jobs j",
+	    "j.state, j.queue FROM jobs j", "j.rid", "j.owner", "j.queue",
+	    "j.name", "j.rid", "j.state", job_times, job_sorts},
+    [STORE_TASKS] =
+	{"SELECT jk_id(t.job) || '.' || t.attempt AS id,"
+	 " jk_id(t.job) AS job, j.name, t.attempt,"
+	 " t.state, j.queue, t.host, t.pid, t.started, t.keepalive, t.ended,"
+	 " t.exit_code, t.signal, t.error FROM tasks t JOIN jobs j"
+	 " ON j.rid = t.job",
+	    "t.state, j.queue FROM tasks t JOIN jobs j"
+	    " ON j.rid = t.job",
+	    "t.job", "j.owner", "j.queue", "j.name", "j.rid", "t.state",
+	    task_times, task_sorts},
+    [STORE_RUNS] =
+	{"SELECT jk_id(r.rid) AS id, r.kind, r.owner, r.host, r.pid, " RUN_STATE
+	 " AS state, r.started, r.keepalive, r.ended, r.lease,"
+	 " r.capacity, r.labels, (SELECT count(*) FROM tasks t"
+	 " WHERE t.run = r.rid) AS tasks FROM runs r",
+	    RUN_STATE " AS state, NULL FROM runs r", "r.rid", "r.owner", NULL,
+	    NULL, NULL, RUN_STATE, run_times, run_sorts},
+    [STORE_QUEUES] =
+	{"SELECT j.queue, count(*) AS jobs,"
+	 " sum(j.state = 'waiting') AS waiting,"
+	 " sum(j.state = 'queued') AS queued, sum(j.state = 'held') AS held,"
+	 " sum(j.state = 'running') AS running,"
+	 " sum(j.state = 'succeeded') AS succeeded,"
+	 " sum(j.state = 'failed') AS failed,"
+	 " sum(j.state = 'cancelled') AS cancelled FROM jobs j",
+	    "j.state, j.queue FROM jobs j", "j.rid", "j.owner", "j.queue",
+	    "j.name", "j.rid", "j.state", job_times, queue_sorts},
 };
 
 static const char *
@@ -1505,8 +1550,8 @@ pair_error(const char *what, const char *name, const char *const *pairs)
 	for (; pairs[0] != NULL; pairs += 2)
 		n += snprintf(list + n, n < sizeof(list) ? sizeof(list) - n : 0,
 		    "%s%s", n ? ", " : "", pairs[0]);
-	return error_set(EX_USAGE, "unknown %s '%s' (one of: %s)", what, name,
-	    list);
+	return error_set(
+	    EX_USAGE, "unknown %s '%s' (one of: %s)", what, name, list);
 }
 
 int
@@ -1518,9 +1563,11 @@ store_query_check(const struct store_query *q)
 		return pair_error("time field", q->time, d->times);
 	if (q->sort != NULL && pair_lookup(d->sorts, q->sort) == NULL)
 		return pair_error("sort field", q->sort, d->sorts);
-	if (q->noun == STORE_RUNS && (q->queue || q->labels || q->name ||
-	    q->dependency_of || q->dependent_of || q->job))
-		return error_set(EX_USAGE, "runs have no queue, label, name, "
+	if (q->noun == STORE_RUNS &&
+	    (q->queue || q->labels || q->name || q->dependency_of ||
+		q->dependent_of || q->job))
+		return error_set(EX_USAGE,
+		    "runs have no queue, label, name, "
 		    "job or dependency to filter on");
 	return 0;
 }
@@ -1557,17 +1604,19 @@ qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 	}
 	for (i = 0; sq->labels != NULL && sq->labels[i] != NULL; i++) {
 		const char *eq = strchr(sq->labels[i], '=');
-		size_t k = eq ? (size_t)(eq - sq->labels[i]) : strlen(
-		    sq->labels[i]);
+		size_t k =
+		    eq ? (size_t)(eq - sq->labels[i]) : strlen(sq->labels[i]);
 
 		if (k >= sizeof(q->owned[0]) || q->nb >= QB_MAX_BINDS - 2)
 			continue;
 		memcpy(q->owned[q->nb], sq->labels[i], k);
 		q->owned[q->nb][k] = '\0';
 		qb_cond(q, d->labels);
-		qb_add(q, eq ? " IN (SELECT job FROM job_labels WHERE key = ?"
-		    " AND value = ?)" : " IN (SELECT job FROM job_labels"
-		    " WHERE key = ?)");
+		qb_add(q,
+		    eq ? " IN (SELECT job FROM job_labels WHERE key = ?"
+			 " AND value = ?)"
+		       : " IN (SELECT job FROM job_labels"
+			 " WHERE key = ?)");
 		qb_text(q, q->owned[q->nb]);
 		if (eq)
 			qb_text(q, eq + 1);
@@ -1732,8 +1781,8 @@ summary_add(json_t *obj, const char *key, int64_t n)
 {
 	json_t *v = json_object_get(obj, key);
 
-	return json_object_set_new(obj, key, json_integer(n +
-	    (v ? json_integer_value(v) : 0)));
+	return json_object_set_new(
+	    obj, key, json_integer(n + (v ? json_integer_value(v) : 0)));
 }
 
 json_t *

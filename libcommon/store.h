@@ -61,15 +61,15 @@ void store_rollback(struct store *st);
 
 /* A job to create, filled by spec_to_job(); all strings borrowed. */
 struct job_new {
-	json_t *spec;         /* normalized spec; "after" IDs are rewritten */
+	json_t *spec; /* normalized spec; "after" IDs are rewritten */
 	const char *name;
 	const char *queue;
 	int64_t priority;
 	int hold;
-	int64_t not_before;   /* ms since the epoch, 0 for none */
-	const char *key;      /* idempotency key or NULL */
-	json_t *labels;       /* object of strings, may be NULL */
-	json_t *after;        /* arrays of ID prefixes, may be NULL */
+	int64_t not_before; /* ms since the epoch, 0 for none */
+	const char *key; /* idempotency key or NULL */
+	json_t *labels; /* object of strings, may be NULL */
+	json_t *after; /* arrays of ID prefixes, may be NULL */
 	json_t *after_any;
 	int64_t max_attempts; /* retries + 1 */
 };
@@ -82,8 +82,8 @@ struct job_new {
  * job is returned.  *out receives a new object {id, name, state, ...};
  * *existed is set to 1 when it was an existing job.
  */
-int store_job_add(struct store *st, const struct job_new *jn, json_t **out,
-    int *existed);
+int store_job_add(
+    struct store *st, const struct job_new *jn, json_t **out, int *existed);
 
 /*
  * Resolve an ID or a unique prefix of at least ID_MIN_PREFIX characters into
@@ -129,20 +129,20 @@ enum store_noun { STORE_JOBS, STORE_TASKS, STORE_RUNS, STORE_QUEUES };
 
 struct store_query {
 	enum store_noun noun;
-	const char **states;  /* NULL-terminated, or NULL for any */
+	const char **states; /* NULL-terminated, or NULL for any */
 	const char *user;
 	const char *queue;
-	const char **labels;  /* "k=v", NULL-terminated */
-	const char *name;     /* glob */
-	const char *id;       /* ID prefix */
-	const char *job;      /* tasks of this job (full ID) */
-	const char *time;     /* created, started, ended, keepalive */
+	const char **labels; /* "k=v", NULL-terminated */
+	const char *name; /* glob */
+	const char *id; /* ID prefix */
+	const char *job; /* tasks of this job (full ID) */
+	const char *time; /* created, started, ended, keepalive */
 	int64_t since, until; /* ms; INT64_MIN / INT64_MAX when open */
 	const char *dependency_of; /* full job IDs */
 	const char *dependent_of;
-	const char *sort;     /* column name, NULL for creation order */
+	const char *sort; /* column name, NULL for creation order */
 	int reverse;
-	int64_t limit;        /* 0: no limit */
+	int64_t limit; /* 0: no limit */
 };
 
 /* The fields run-query accepts for sort and time, per noun. */
