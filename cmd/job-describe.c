@@ -23,6 +23,7 @@ struct describe {
 	struct store *st;
 	struct emit *out;
 	int status;
+	int shown;
 };
 
 static void
@@ -35,6 +36,121 @@ usage(FILE *fp)
 	    "  -f, --format FMT       json, ndjson, table or text\n"
 	    "  -d, --db PATH          the task database\n"
 	    "  -h, --help             -V, --version\n");
+}
+
+static const char *
+str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "-";
+}
+
+static const char *
+when(json_t *o, const char *key, char *buf)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? emit_localtime(s, buf, 32) : "-";
+}
+
+/* The command as a shell would show it. */
+static void
+print_command(json_t *spec)
+{
+	json_t *cmd = json_object_get(spec, "command"), *a;
+	size_t i;
+
+	if (cmd == NULL) {
+		printf("  shell      %s\n", str(spec, "shell"));
+		return;
+	}
+	printf("  command   ");
+	json_array_foreach(cmd, i, a)
+	{
+		const char *s = json_string_value(a);
+		if (*s != '\0' &&
+		    strpbrk(s, " \t\n'\"\\$`*?[]{}()<>|&;#~") == NULL)
+			printf(" %s", s);
+		else {
+			printf(" '");
+			for (; *s != '\0'; s++)
+				printf(*s == '\'' ? "'\\''" : "%c", *s);
+			printf("'");
+		}
+	}
+	printf("\n");
+}
+
+/* A readable page for a terminal: the JSON formats carry everything. */
+static void
+print_text(json_t *job)
+{
+	char t[32];
+	json_t *v, *spec = json_object_get(job, "spec");
+	const char *k;
+	size_t i;
+
+	printf("job %s  %s\n", str(job, "id"), str(job, "name"));
+	printf("  state      %s (%s)\n", str(job, "state"), str(job, "reason"));
+	if (json_is_true(json_object_get(job, "cancel_requested")))
+		printf("  cancel     requested\n");
+	printf("  owner      %s\n", str(job, "owner"));
+	printf("  queue      %s, priority %lld\n", str(job, "queue"),
+	    (long long)json_integer_value(json_object_get(job, "priority")));
+	printf("  attempts   %lld of %lld\n",
+	    (long long)json_integer_value(json_object_get(job, "attempts")),
+	    (long long)json_integer_value(
+		json_object_get(job, "max_attempts")));
+	printf("  created    %s\n", when(job, "created", t));
+	if (json_object_get(job, "not_before") != NULL)
+		printf("  not before %s\n", when(job, "not_before", t));
+	if (json_object_get(job, "started") != NULL)
+		printf("  started    %s\n", when(job, "started", t));
+	if (json_object_get(job, "ended") != NULL)
+		printf("  ended      %s\n", when(job, "ended", t));
+	if (json_object_get(job, "key") != NULL)
+		printf("  key        %s\n", str(job, "key"));
+	json_object_foreach(json_object_get(job, "labels"), k, v)
+	    printf("  label      %s=%s\n", k, json_string_value(v));
+	print_command(spec);
+	char *dump = json_dumps(spec, JSON_COMPACT);
+	printf("  spec       %s\n", dump != NULL ? dump : "?");
+	free(dump);
+	if (json_array_size(v = json_object_get(job, "dependencies")) > 0) {
+		printf("dependencies\n");
+		json_array_foreach(v, i, spec) printf("  %-10s %-8s %s\n",
+		    str(spec, "id"), str(spec, "kind"), str(spec, "state"));
+	}
+	if (json_array_size(v = json_object_get(job, "dependents")) > 0) {
+		printf("dependents\n");
+		json_array_foreach(v, i, spec) printf("  %-10s %-8s %s\n",
+		    str(spec, "id"), str(spec, "kind"), str(spec, "state"));
+	}
+	if (json_array_size(v = json_object_get(job, "tasks")) > 0) {
+		printf("tasks\n");
+		json_array_foreach(v, i, spec)
+		{
+			printf("  %-12s %-10s %s  host %s", str(spec, "id"),
+			    str(spec, "state"), when(spec, "started", t),
+			    str(spec, "host"));
+			if (json_object_get(spec, "exit_code") != NULL)
+				printf("  exit %lld",
+				    (long long)json_integer_value(
+					json_object_get(spec, "exit_code")));
+			if (json_object_get(spec, "signal") != NULL)
+				printf("  signal %lld",
+				    (long long)json_integer_value(
+					json_object_get(spec, "signal")));
+			if (json_object_get(spec, "error") != NULL)
+				printf("  error: %s", str(spec, "error"));
+			printf("\n");
+		}
+	}
+	printf("events\n");
+	json_array_foreach(json_object_get(job, "events"), i, v)
+	    printf("  %s  %-16s %-10s %s\n", when(v, "time", t), str(v, "type"),
+		str(v, "state"), str(v, "message"));
 }
 
 static int
@@ -52,8 +168,12 @@ describe_one(const char *ref, void *arg)
 		return 0;
 	}
 	spec_redact(json_object_get(job, "spec"));
-	if (emit_row(d->out,
-		d->spec_only ? json_object_get(job, "spec") : job) == -1)
+	if (!d->spec_only && emit_format(d->out) == EMIT_TEXT) {
+		if (d->shown++ > 0)
+			printf("\n");
+		print_text(job);
+	} else if (emit_row(d->out,
+		       d->spec_only ? json_object_get(job, "spec") : job) == -1)
 		errx(error_status(), "%s", error_msg());
 	json_decref(job);
 	return 0;

@@ -57,8 +57,7 @@ emit_format(const struct emit *e)
 	return e->f;
 }
 
-/* An RFC 3339 UTC time as local "YYYY-MM-DD HH:MM:SS". */
-static const char *
+const char *
 emit_localtime(const char *s, char *buf, size_t len)
 {
 	int64_t ms;

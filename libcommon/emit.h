@@ -51,6 +51,12 @@ enum emit_format emit_format(const struct emit *e);
 /* Write one object (borrowed).  Returns 0, or -1 (EX_IOERR) on error. */
 int emit_row(struct emit *e, json_t *obj);
 
+/*
+ * An RFC 3339 time s as local "YYYY-MM-DD HH:MM:SS" in buf (len >= 20);
+ * returns buf, or s itself when it is not a time.
+ */
+const char *emit_localtime(const char *s, char *buf, size_t len);
+
 /* Finish (closing a JSON array), flush and free.  Returns 0 or -1. */
 int emit_close(struct emit *e);
 
