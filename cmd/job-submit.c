@@ -459,10 +459,15 @@ static void
 submit(struct submit *s)
 {
 	struct jsonin *in = NULL;
-	FILE *results = tmpfile();
+	char *mem = NULL;
+	size_t memlen = 0, line = 0;
 	json_t *raw;
-	size_t line = 0;
 	int r;
+	/* Results wait until the commit: in memory for one job, on disk
+	 * for a stream of any length. */
+	FILE *results = s->argv != NULL || s->shell != NULL
+	    ? open_memstream(&mem, &memlen)
+	    : tmpfile();
 
 	if (results == NULL)
 		err(EX_CANTCREAT, "cannot create a temporary file");
@@ -499,8 +504,18 @@ submit(struct submit *s)
 	if (store_commit(s->st) == -1)
 		goto fail;
 	jsonin_close(in);
-	flush_results(s, results);
-	fclose(results);
+	if (mem != NULL || memlen == 0) {
+		/* A memstream is write-only: read it back through fmemopen. */
+		fclose(results);
+		results = memlen ? fmemopen(mem, memlen, "r") : NULL;
+		if (memlen && results == NULL)
+			err(EX_OSERR, "cannot read back results");
+	}
+	if (results != NULL) {
+		flush_results(s, results);
+		fclose(results);
+	}
+	free(mem);
 	return;
 fail:
 	store_rollback(s->st);

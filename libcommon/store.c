@@ -510,12 +510,21 @@ store_open(const char *location)
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	/*
+	 * Keep the WAL file (truncated to nothing after each checkpoint) so
+	 * that a short-lived tool does not unlink and recreate it, and sync
+	 * the directory, on every run.
+	 */
+	int persist = 1;
+	sqlite3_file_control(
+	    st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	sqlite3_create_function_v2(st->db, "jk_id", 1,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_jk_id, NULL, NULL,
 	    NULL);
 	/* A large cache keeps a big batch from spilling pages early. */
 	if (store_exec(st,
-		"PRAGMA synchronous = FULL; PRAGMA cache_size ="
+		"PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 0;"
+		" PRAGMA cache_size ="
 		" -65536",
 		"cannot open database") == -1 ||
 	    store_wal(st) == -1 || store_migrate(st) == -1)
