@@ -504,7 +504,7 @@ submit(struct submit *s)
 	if (store_commit(s->st) == -1)
 		goto fail;
 	jsonin_close(in);
-	if (mem != NULL || memlen == 0) {
+	if (s->argv != NULL || s->shell != NULL) {
 		/* A memstream is write-only: read it back through fmemopen. */
 		fclose(results);
 		results = memlen ? fmemopen(mem, memlen, "r") : NULL;
