@@ -519,6 +519,12 @@ submit(struct submit *s)
 	return;
 fail:
 	store_rollback(s->st);
+	jsonin_close(in);
+	fclose(results);
+	free(mem);
+	store_close(s->st);
+	json_decref(s->over);
+	emit_close(s->out);
 	errx(error_status(), "%s", error_msg());
 }
 
