@@ -93,6 +93,9 @@ static const char *schema_v1[] = {
     "CREATE UNIQUE INDEX jobs_key ON jobs (uid, idem_key)"
     " WHERE idem_key IS NOT NULL",
     "CREATE INDEX jobs_state ON jobs (state, created)",
+    "CREATE INDEX jobs_created ON jobs (created)",
+    "CREATE INDEX jobs_started ON jobs (started) WHERE started IS NOT NULL",
+    "CREATE INDEX jobs_ended ON jobs (ended) WHERE ended IS NOT NULL",
     "CREATE INDEX jobs_owner ON jobs (owner, created)",
     "CREATE INDEX jobs_ready ON jobs (queue, priority DESC, created)"
     " WHERE state = 'queued'",
@@ -150,6 +153,9 @@ static const char *schema_v1[] = {
     " results TEXT,"
     " UNIQUE (job, attempt))",
     "CREATE INDEX tasks_state ON tasks (state, started)",
+    "CREATE INDEX tasks_started ON tasks (started)",
+    "CREATE INDEX tasks_ended ON tasks (ended) WHERE ended IS NOT NULL",
+    "CREATE INDEX tasks_alive ON tasks (keepalive) WHERE ended IS NULL",
     "CREATE INDEX tasks_run ON tasks (run)",
     NULL,
 };
