@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <stdarg.h>
+
 #include <sqlite3.h>
 
 #include "error.h"
@@ -167,6 +169,10 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *stmts[S_COUNT];
+	struct {
+		const char *sql; /* a string literal: cached by address */
+		sqlite3_stmt *stmt;
+	} cache[32];
 	int depth; /* open store_begin() calls */
 	int failed; /* a nested write failed: commit must roll back */
 	uid_t uid;
@@ -548,6 +554,8 @@ store_close(struct store *st)
 		return;
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmts[i]);
+	for (size_t i = 0; i < sizeof(st->cache) / sizeof(st->cache[0]); i++)
+		sqlite3_finalize(st->cache[i].stmt);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
@@ -1855,4 +1863,615 @@ fail:
 	free(b);
 	json_decref(out);
 	return NULL;
+}
+
+/*
+ * Execution.  These statements are prepared once per handle, cached by
+ * the address of their SQL text (always a string literal here), and bound
+ * from a little format: i an int64_t, t a string (NULL binds NULL), n a
+ * NULL.
+ */
+static sqlite3_stmt *
+store_prep(struct store *st, const char *sql, const char *fmt, ...)
+{
+	size_t i, n = sizeof(st->cache) / sizeof(st->cache[0]);
+	sqlite3_stmt *s = NULL;
+	va_list ap;
+	int k;
+
+	for (i = 0; i < n && st->cache[i].sql != NULL; i++)
+		if (st->cache[i].sql == sql) {
+			s = st->cache[i].stmt;
+			break;
+		}
+	if (s == NULL) {
+		if (sqlite3_prepare_v3(st->db, sql, -1,
+			SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+			store_fail(st, "cannot prepare statement");
+			return NULL;
+		}
+		if (i < n) {
+			st->cache[i].sql = sql;
+			st->cache[i].stmt = s;
+		}
+	}
+	va_start(ap, fmt);
+	for (k = 1; *fmt != '\0'; fmt++, k++) {
+		if (*fmt == 'i')
+			sqlite3_bind_int64(s, k, va_arg(ap, int64_t));
+		else if (*fmt == 't')
+			bind_text(s, k, va_arg(ap, const char *));
+		else
+			sqlite3_bind_null(s, k);
+	}
+	va_end(ap);
+	return s;
+}
+
+/* Finish with a statement from store_prep(); uncached ones are freed. */
+static void
+store_unprep(struct store *st, sqlite3_stmt *s)
+{
+	for (size_t i = 0; i < sizeof(st->cache) / sizeof(st->cache[0]); i++)
+		if (st->cache[i].stmt == s) {
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			return;
+		}
+	sqlite3_finalize(s);
+}
+
+/* Run a statement that returns no rows. */
+#define store_write(st, what, sql, ...) \
+	store_step_done((st), store_prep((st), (sql), __VA_ARGS__), (what))
+
+static int
+store_step_done(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE) {
+		store_fail(st, what);
+		store_unprep(st, s);
+		return -1;
+	}
+	store_unprep(st, s);
+	return 0;
+}
+
+/* A task ID "a00k.2": its job's row and attempt. */
+static int
+task_of(const char *task, int64_t *job, int64_t *attempt)
+{
+	char buf[ID_LEN + 1];
+	const char *dot = strchr(task, '.');
+	int64_t hi;
+
+	if (dot == NULL || (size_t)(dot - task) > ID_LEN ||
+	    parse_int(dot + 1, 1, INT32_MAX, attempt) == -1)
+		return error_set(EX_NOINPUT, "no such task '%s'", task);
+	memcpy(buf, task, (size_t)(dot - task));
+	buf[dot - task] = '\0';
+	if (id_range(buf, job, &hi) == -1 || hi - *job != 1)
+		return error_set(EX_NOINPUT, "no such task '%s'", task);
+	return 0;
+}
+
+static void
+task_name(int64_t job, int64_t attempt, char *buf, size_t len)
+{
+	char id[ID_LEN + 1];
+
+	if (id_format(job, id) == -1)
+		snprintf(id, sizeof(id), "?");
+	snprintf(buf, len, "%s.%lld", id, (long long)attempt);
+}
+
+int
+store_run_start(struct store *st, const struct run_new *rn, char *id)
+{
+	char host[256] = "", *cap = NULL, *labels = NULL;
+	int64_t now = parse_now_ms();
+	int r = -1;
+
+	gethostname(host, sizeof(host) - 1);
+	if ((rn->capacity &&
+		(cap = json_dumps(rn->capacity, JSON_COMPACT)) == NULL) ||
+	    (rn->labels &&
+		(labels = json_dumps(rn->labels, JSON_COMPACT)) == NULL)) {
+		error_set(EX_OSERR, "out of memory");
+		goto out;
+	}
+	if (store_begin(st) == -1)
+		goto out;
+	if (store_write(st, "cannot record run",
+		"INSERT INTO runs (kind, owner, uid, host, pid, lease, started,"
+		" keepalive, labels, capacity) VALUES (?, ?, ?, ?, ?, ?, ?, ?,"
+		" ?, ?)",
+		"ttititiitt", rn->kind, st->owner, (int64_t)st->uid, host,
+		(int64_t)getpid(), rn->lease_ms, now, now, labels, cap) == -1 ||
+	    id_format(sqlite3_last_insert_rowid(st->db), id) == -1) {
+		store_rollback(st);
+		goto out;
+	}
+	r = store_commit(st);
+out:
+	free(cap);
+	free(labels);
+	return r;
+}
+
+int
+store_run_keepalive(struct store *st, const char *run, json_t **cancel)
+{
+	int64_t rid, now = parse_now_ms();
+	char name[ID_LEN + 24];
+	sqlite3_stmt *s;
+	int rc;
+
+	if (rid_of(run, &rid) == -1 || store_begin(st) == -1)
+		return -1;
+	if (store_write(st, "cannot renew run",
+		"UPDATE runs SET keepalive = ? WHERE rid = ?", "ii", now,
+		rid) == -1 ||
+	    store_write(st, "cannot renew tasks",
+		"UPDATE tasks SET keepalive = ? WHERE run = ? AND ended IS "
+		"NULL",
+		"ii", now, rid) == -1)
+		goto fail;
+	if (cancel != NULL) {
+		if ((*cancel = json_array()) == NULL ||
+		    (s = store_prep(st,
+			 "SELECT t.job, t.attempt FROM tasks t JOIN jobs j ON"
+			 " j.rid = t.job WHERE t.run = ? AND t.ended IS NULL"
+			 " AND j.cancel_requested = 1",
+			 "i", rid)) == NULL)
+			goto fail;
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			task_name(sqlite3_column_int64(s, 0),
+			    sqlite3_column_int64(s, 1), name, sizeof(name));
+			json_array_append_new(*cancel, json_string(name));
+		}
+		store_unprep(st, s);
+		if (rc != SQLITE_DONE) {
+			store_fail(st, "cannot read tasks");
+			goto fail;
+		}
+	}
+	return store_commit(st);
+fail:
+	if (cancel != NULL) {
+		json_decref(*cancel);
+		*cancel = NULL;
+	}
+	store_rollback(st);
+	return -1;
+}
+
+int
+store_run_end(struct store *st, const char *run)
+{
+	int64_t rid, now = parse_now_ms();
+
+	if (rid_of(run, &rid) == -1)
+		return -1;
+	return store_write(st, "cannot end run",
+	    "UPDATE runs SET ended = ?, keepalive = ? WHERE rid = ?", "iii",
+	    now, now, rid);
+}
+
+/* Does a spec's resource request fit what is free? */
+static int
+claim_fits(const struct claim_fit *f, const char *spec_text)
+{
+	json_t *spec = json_loads(spec_text, 0, NULL), *res;
+	int ok = 1;
+
+	if (f == NULL || spec == NULL) {
+		json_decref(spec);
+		return spec != NULL;
+	}
+	res = json_object_get(spec, "resources");
+	if (f->cpu_milli >= 0 &&
+	    json_number_value(json_object_get(res, "cpu")) * 1000 >
+		(double)f->cpu_milli)
+		ok = 0;
+	if (f->memory >= 0 &&
+	    json_integer_value(json_object_get(res, "memory")) > f->memory)
+		ok = 0;
+	if (f->disk >= 0 &&
+	    json_integer_value(json_object_get(res, "disk")) > f->disk)
+		ok = 0;
+	if (f->gpu >= 0 &&
+	    json_integer_value(json_object_get(res, "gpu")) > f->gpu)
+		ok = 0;
+	json_decref(spec);
+	return ok;
+}
+
+/* Start attempt n + 1 of job rid for run: the job runs, a task is made. */
+static int
+store_start_task(struct store *st, int64_t run, int64_t rid,
+    const char *spec_text, int64_t now, json_t **task)
+{
+	char host[256] = "", name[ID_LEN + 24], id[ID_LEN + 1], msg[400];
+	int64_t attempt, lease = 60000;
+	sqlite3_stmt *s;
+	json_t *spec;
+
+	gethostname(host, sizeof(host) - 1);
+	if ((s = store_prep(st,
+		 "SELECT j.attempts + 1, r.lease FROM jobs j, runs r WHERE"
+		 " j.rid = ? AND r.rid = ?",
+		 "ii", rid, run)) == NULL)
+		return -1;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		store_unprep(st, s);
+		return error_set(EX_NOINPUT, "no such run or job");
+	}
+	attempt = sqlite3_column_int64(s, 0);
+	lease = sqlite3_column_int64(s, 1);
+	store_unprep(st, s);
+	task_name(rid, attempt, name, sizeof(name));
+	snprintf(msg, sizeof(msg), "attempt %lld started on %s",
+	    (long long)attempt, host);
+	if (store_write(st, "cannot start job",
+		"UPDATE jobs SET state = 'running', attempts = ?,"
+		" started = coalesce(started, ?), updated = ?,"
+		" reason = 'running' WHERE rid = ?",
+		"iiii", attempt, now, now, rid) == -1 ||
+	    store_write(st, "cannot record task",
+		"INSERT INTO tasks (job, attempt, run, host, state, lease,"
+		" started, keepalive) VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
+		"iiitiii", rid, attempt, run, host, lease, now, now) == -1 ||
+	    store_event(st, rid, attempt, now, "started", STATE_RUNNING, msg) ==
+		-1)
+		return -1;
+	if ((spec = json_loads(spec_text, 0, NULL)) == NULL ||
+	    id_format(rid, id) == -1 ||
+	    (*task = json_pack("{s:s, s:s, s:I, s:o}", "id", name, "job", id,
+		 "attempt", (json_int_t)attempt, "spec", spec)) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	return 0;
+}
+
+int
+store_claim(struct store *st, const char *run, const struct claim_fit *fit,
+    json_t **task)
+{
+	int64_t runrid, now = parse_now_ms(), rid = 0;
+	char *spec = NULL;
+	sqlite3_stmt *s;
+	struct qb *b;
+	int rc, i;
+
+	*task = NULL;
+	if (rid_of(run, &runrid) == -1)
+		return -1;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	qb_add(b,
+	    "SELECT rid, spec FROM jobs WHERE state = 'queued' AND"
+	    " (not_before IS NULL OR not_before <= ?)");
+	qb_num(b, now);
+	for (i = 0; fit && fit->queues && fit->queues[i] != NULL; i++) {
+		qb_add(b, i ? ", ?" : " AND queue IN (?");
+		qb_text(b, fit->queues[i]);
+	}
+	qb_add(b, i ? ")" : "");
+	qb_add(b, " ORDER BY priority DESC, created, rid LIMIT 256");
+	if (store_begin(st) == -1)
+		goto out;
+	if (qb_prepare(st, b, &s) == -1)
+		goto fail;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (claim_fits(fit, (const char *)sqlite3_column_text(s, 1))) {
+			rid = sqlite3_column_int64(s, 0);
+			spec = strdup((const char *)sqlite3_column_text(s, 1));
+			break;
+		}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_fail(st, "cannot look for work");
+		goto fail;
+	}
+	if (rid != 0 &&
+	    (spec == NULL ||
+		store_start_task(st, runrid, rid, spec, now, task) == -1))
+		goto fail;
+	if (store_commit(st) == -1)
+		goto out;
+	free(spec);
+	free(b);
+	return rid != 0;
+fail:
+	store_rollback(st);
+out:
+	json_decref(*task);
+	*task = NULL;
+	free(spec);
+	free(b);
+	return -1;
+}
+
+int
+store_claim_job(
+    struct store *st, const char *run, const char *job, json_t **task)
+{
+	int64_t runrid, rid, now = parse_now_ms();
+	struct job_head h;
+	char *spec = NULL;
+	sqlite3_stmt *s;
+
+	*task = NULL;
+	if (rid_of(run, &runrid) == -1 || store_begin(st) == -1)
+		return -1;
+	if (store_head(st, job, &h) == -1)
+		goto fail;
+	rid = h.rid;
+	if (strcmp(h.state, STATE_QUEUED) != 0) {
+		act_refuse(job, h.state, "run");
+		goto fail;
+	}
+	if ((s = store_prep(
+		 st, "SELECT spec FROM jobs WHERE rid = ?", "i", rid)) == NULL)
+		goto fail;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		spec = strdup((const char *)sqlite3_column_text(s, 0));
+	store_unprep(st, s);
+	if (spec == NULL) {
+		error_set(EX_OSERR, "out of memory");
+		goto fail;
+	}
+	if (store_start_task(st, runrid, rid, spec, now, task) == -1)
+		goto fail;
+	free(spec);
+	if (store_commit(st) == 0)
+		return 0;
+	json_decref(*task);
+	*task = NULL;
+	return -1;
+fail:
+	free(spec);
+	json_decref(*task);
+	*task = NULL;
+	store_rollback(st);
+	return -1;
+}
+
+int
+store_task_pid(struct store *st, const char *task, int64_t pid)
+{
+	int64_t job, attempt;
+
+	if (task_of(task, &job, &attempt) == -1)
+		return -1;
+	return store_write(st, "cannot record pid",
+	    "UPDATE tasks SET pid = ? WHERE job = ? AND attempt = ?", "iii",
+	    pid, job, attempt);
+}
+
+/* Whether a failed attempt's exit status is one the spec retries on. */
+static int
+retry_allowed(const char *spec_text, const struct task_result *r)
+{
+	json_t *spec = json_loads(spec_text, 0, NULL), *on, *v;
+	size_t i;
+	int ok;
+
+	on = json_object_get(spec, "retry_on");
+	ok = on == NULL || strcmp(r->state, "failed") != 0;
+	json_array_foreach(on, i, v) if (json_integer_value(v) == r->exit_code)
+	    ok = 1;
+	json_decref(spec);
+	return ok;
+}
+
+/* Decide the job of an ended task; the task row is already updated. */
+static int
+store_decide(struct store *st, int64_t rid, int64_t attempt,
+    const struct task_result *r, int64_t now)
+{
+	char msg[512], why[128];
+	int64_t attempts, max, cancel, backoff;
+	const char *state;
+	char *spec = NULL;
+	sqlite3_stmt *s;
+	int ok;
+
+	if ((s = store_prep(st,
+		 "SELECT attempts, max_attempts, cancel_requested, spec FROM"
+		 " jobs WHERE rid = ?",
+		 "i", rid)) == NULL)
+		return -1;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		store_unprep(st, s);
+		return error_set(EX_NOINPUT, "job of task is gone");
+	}
+	attempts = sqlite3_column_int64(s, 0);
+	max = sqlite3_column_int64(s, 1);
+	cancel = sqlite3_column_int64(s, 2);
+	spec = strdup((const char *)sqlite3_column_text(s, 3));
+	store_unprep(st, s);
+	if (spec == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	if (r->exit_code >= 0)
+		snprintf(why, sizeof(why), "exit status %d", r->exit_code);
+	else if (r->signal > 0)
+		snprintf(why, sizeof(why), "signal %d", r->signal);
+	else
+		snprintf(
+		    why, sizeof(why), "%s", r->error ? r->error : r->state);
+	if (strcmp(r->state, "succeeded") == 0)
+		state = STATE_SUCCEEDED;
+	else if (strcmp(r->state, "cancelled") == 0 || cancel)
+		state = STATE_CANCELLED;
+	else if (attempts < max && retry_allowed(spec, r))
+		state = STATE_QUEUED;
+	else
+		state = STATE_FAILED;
+	free(spec);
+	snprintf(msg, sizeof(msg), "attempt %lld %s (%s)", (long long)attempt,
+	    r->state, why);
+	if (strcmp(state, STATE_QUEUED) == 0) {
+		/* 1 s, 2 s, 4 s ... at most 5 minutes between attempts. */
+		backoff = attempt < 10 ? 1000LL << (attempt - 1) : 300000;
+		if (backoff > 300000)
+			backoff = 300000;
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+		    "; retry %lld of %lld in %llds", (long long)attempts,
+		    (long long)max - 1, (long long)backoff / 1000);
+		ok = store_write(st, "cannot requeue job",
+			 "UPDATE jobs SET state = 'queued', not_before = ?,"
+			 " updated = ?, reason = ? WHERE rid = ?",
+			 "iiti", now + backoff, now, msg, rid) == 0 &&
+		    store_event(st, rid, attempt, now, "retry", state, msg) ==
+			0;
+		return ok ? 0 : -1;
+	}
+	if (store_set_state(st, rid, state, now, msg) == -1 ||
+	    store_event(st, rid, attempt, now, state, state, msg) == -1)
+		return -1;
+	return store_settle(st, rid, now);
+}
+
+/* Record an ended task (in an open transaction). */
+static int
+store_end_task(struct store *st, int64_t job, int64_t attempt,
+    const struct task_result *r, int64_t now)
+{
+	char *usage = NULL;
+	int rc;
+
+	if (r->usage && (usage = json_dumps(r->usage, JSON_COMPACT)) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	rc = store_write(st, "cannot record result",
+	    "UPDATE tasks SET state = ?, ended = ?, keepalive = ?,"
+	    " exit_code = nullif(?, -1), signal = nullif(?, 0), error = ?,"
+	    " stdout = ?, stderr = ?,"
+	    " stdout_truncated = ?, stderr_truncated = ?, usage = ?,"
+	    " enforcement = ?, results = ? WHERE job = ? AND attempt = ?",
+	    "tiiiittttiitttii", r->state, now, now, (int64_t)r->exit_code,
+	    (int64_t)r->signal, r->error, r->out, r->err,
+	    (int64_t)r->out_truncated, (int64_t)r->err_truncated, usage,
+	    r->enforcement, r->results, job, attempt);
+	free(usage);
+	return rc;
+}
+
+int
+store_task_finish(struct store *st, const char *task,
+    const struct task_result *r, json_t **job)
+{
+	int64_t rid, attempt, now = parse_now_ms();
+	sqlite3_stmt *s;
+	int rc, ended;
+
+	if (job != NULL)
+		*job = NULL;
+	if (task_of(task, &rid, &attempt) == -1 || store_begin(st) == -1)
+		return -1;
+	if ((s = store_prep(st,
+		 "SELECT ended IS NOT NULL FROM tasks WHERE job = ? AND"
+		 " attempt = ?",
+		 "ii", rid, attempt)) == NULL)
+		goto fail;
+	rc = sqlite3_step(s);
+	ended = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+	store_unprep(st, s);
+	if (rc != SQLITE_ROW) {
+		error_set(EX_NOINPUT, "no such task '%s'", task);
+		goto fail;
+	}
+	if (ended) {
+		error_set(EX_DATAERR, "task '%s' had already ended", task);
+		goto fail;
+	}
+	if (store_end_task(st, rid, attempt, r, now) == -1 ||
+	    store_decide(st, rid, attempt, r, now) == -1 ||
+	    (job != NULL && (*job = store_brief(st, rid)) == NULL))
+		goto fail;
+	if (store_commit(st) == 0)
+		return 0;
+fail:
+	if (job != NULL) {
+		json_decref(*job);
+		*job = NULL;
+	}
+	store_rollback(st);
+	return -1;
+}
+
+int
+store_reap(struct store *st, int64_t *n)
+{
+	int64_t now = parse_now_ms(), job, attempt, keepalive;
+	struct task_result r = {.state = "lost", .exit_code = -1};
+	struct ridlist jobs = {0}, attempts = {0};
+	char why[128];
+	sqlite3_stmt *s;
+	size_t i;
+	int rc;
+
+	*n = 0;
+	if (store_begin(st) == -1)
+		return -1;
+	if ((s = store_prep(st,
+		 "SELECT job, attempt FROM tasks WHERE ended IS NULL AND"
+		 " keepalive < ? - lease",
+		 "i", now)) == NULL)
+		goto fail;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (ridlist_push(&jobs, sqlite3_column_int64(s, 0)) == -1 ||
+		    ridlist_push(&attempts, sqlite3_column_int64(s, 1)) == -1)
+			break;
+	store_unprep(st, s);
+	if (rc != SQLITE_DONE) {
+		if (rc != SQLITE_ROW)
+			store_fail(st, "cannot look for lost tasks");
+		goto fail;
+	}
+	for (i = 0; i < jobs.n; i++) {
+		job = jobs.v[i];
+		attempt = attempts.v[i];
+		if ((s = store_prep(st,
+			 "SELECT keepalive FROM tasks WHERE job = ? AND"
+			 " attempt = ?",
+			 "ii", job, attempt)) == NULL)
+			goto fail;
+		keepalive = sqlite3_step(s) == SQLITE_ROW
+		    ? sqlite3_column_int64(s, 0)
+		    : now;
+		store_unprep(st, s);
+		snprintf(why, sizeof(why),
+		    "lease expired: no keepalive for %llds",
+		    (long long)(now - keepalive) / 1000);
+		r.error = why;
+		if (store_end_task(st, job, attempt, &r, now) == -1 ||
+		    store_decide(st, job, attempt, &r, now) == -1)
+			goto fail;
+	}
+	*n = (int64_t)jobs.n;
+	free(jobs.v);
+	free(attempts.v);
+	return store_commit(st);
+fail:
+	free(jobs.v);
+	free(attempts.v);
+	store_rollback(st);
+	return -1;
+}
+
+int
+store_job_state(struct store *st, const char *job, char *state)
+{
+	struct job_head h;
+
+	if (store_head(st, job, &h) == -1)
+		return -1;
+	memcpy(state, h.state, sizeof(h.state));
+	return 0;
 }

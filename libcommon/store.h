@@ -164,4 +164,93 @@ int store_count(struct store *st, const struct store_query *q, int64_t *n);
  */
 json_t *store_summary(struct store *st, const struct store_query *q);
 
+/*
+ * Execution: runs, claims, task results and leases.  A run is one
+ * exec-run or task-keepalive session; it owns the tasks it starts and
+ * renews their keepalive.  A task whose keepalive is older than its lease
+ * is lost, and its job is re-queued or failed by the attempts it has left.
+ */
+
+/* A run to record; host and pid are the calling process's. */
+struct run_new {
+	const char *kind; /* "exec-run", "task-keepalive" */
+	int64_t lease_ms;
+	json_t *capacity; /* may be NULL */
+	json_t *labels; /* may be NULL */
+};
+
+/* Record a run; its ID goes into id[ID_LEN + 1]. */
+int store_run_start(struct store *st, const struct run_new *rn, char *id);
+
+/*
+ * Renew the keepalive of a run and of its unfinished tasks.  *cancel
+ * (when not NULL) receives a new array of the IDs of those tasks whose job
+ * was asked to cancel.
+ */
+int store_run_keepalive(struct store *st, const char *run, json_t **cancel);
+
+/* The run ended (it stays in the database). */
+int store_run_end(struct store *st, const char *run);
+
+/* What a worker may take: queues (NULL: any) and free resources. */
+struct claim_fit {
+	const char **queues; /* NULL-terminated or NULL */
+	int64_t cpu_milli; /* < 0: unlimited */
+	int64_t memory, disk; /* bytes; < 0: unlimited */
+	int64_t gpu; /* < 0: unlimited */
+};
+
+/*
+ * Claim the queued job with the highest priority, then the oldest, that
+ * is due and fits, for run: the job becomes running and a task (attempt
+ * n + 1) is recorded.  Returns 1 and *task = {"id" (task), "job",
+ * "attempt", "spec"} when one was claimed, 0 when none fits.
+ */
+int store_claim(struct store *st, const char *run, const struct claim_fit *fit,
+    json_t **task);
+
+/*
+ * Claim one named job (full ID) for run, whatever its queue and time.
+ * EX_DATAERR when the job is not queued (running, finished, held or
+ * waiting), EX_NOINPUT when there is no such job.
+ */
+int store_claim_job(
+    struct store *st, const char *run, const char *job, json_t **task);
+
+/* Record the pid of a task's process group leader. */
+int store_task_pid(struct store *st, const char *task, int64_t pid);
+
+/* How a task ended.  Strings may be NULL. */
+struct task_result {
+	const char *state; /* succeeded, failed, timed_out, cancelled, lost */
+	int exit_code; /* -1 when none */
+	int signal; /* 0 when none */
+	const char *error;
+	const char *out, *err; /* summaries */
+	int out_truncated, err_truncated;
+	json_t *usage; /* {"user_cpu","system_cpu","max_rss"} */
+	const char *enforcement;
+	const char *results; /* results directory */
+};
+
+/*
+ * Record a task's end and decide its job: succeeded; cancelled; or, for a
+ * failed, timed-out or lost task, queued again after a backoff while
+ * attempts remain (and the exit status is one the spec retries on), else
+ * failed.  Jobs waiting on it are settled.  *job (when not NULL) receives
+ * the job's {id, name, state, ...} afterwards.  EX_DATAERR when the task
+ * had already ended (for instance, found lost).
+ */
+int store_task_finish(struct store *st, const char *task,
+    const struct task_result *r, json_t **job);
+
+/*
+ * Mark every unfinished task whose lease expired lost, deciding its job as
+ * store_task_finish() does.  *n receives how many.
+ */
+int store_reap(struct store *st, int64_t *n);
+
+/* A job's state into state[16]; EX_NOINPUT when there is no such job. */
+int store_job_state(struct store *st, const char *job, char *state);
+
 #endif
