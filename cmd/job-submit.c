@@ -15,46 +15,12 @@
 #include "jsonin.h"
 #include "parse.h"
 #include "spec.h"
+#include "specopt.h"
 #include "store.h"
 
-enum opt {
-	O_ENV_FILE = 256,
-	O_GRACE,
-	O_RETRY_ON,
-	O_CPU,
-	O_MEMORY,
-	O_DISK,
-	O_GPU,
-	O_MAX_FILE,
-	O_MAX_RETURN,
-	O_AFTER_ANY,
-	O_AT,
-	O_RELEASE,
-	O_RETRY,
-	O_DELETE
-};
+enum opt { O_RELEASE = 256, O_RETRY, O_DELETE };
 
-static const struct option longopts[] = {{"name", required_argument, NULL, 'n'},
-    {"env", required_argument, NULL, 'e'},
-    {"env-file", required_argument, NULL, O_ENV_FILE},
-    {"workdir", required_argument, NULL, 'w'},
-    {"timeout", required_argument, NULL, 't'},
-    {"grace", required_argument, NULL, O_GRACE},
-    {"retries", required_argument, NULL, 'r'},
-    {"retry-on", required_argument, NULL, O_RETRY_ON},
-    {"priority", required_argument, NULL, 'p'},
-    {"queue", required_argument, NULL, 'Q'},
-    {"label", required_argument, NULL, 'l'},
-    {"cpu", required_argument, NULL, O_CPU},
-    {"memory", required_argument, NULL, O_MEMORY},
-    {"disk", required_argument, NULL, O_DISK},
-    {"gpu", required_argument, NULL, O_GPU},
-    {"max-file", required_argument, NULL, O_MAX_FILE},
-    {"max-return", required_argument, NULL, O_MAX_RETURN},
-    {"after", required_argument, NULL, 'a'},
-    {"after-any", required_argument, NULL, O_AFTER_ANY},
-    {"hold", no_argument, NULL, 'H'}, {"at", required_argument, NULL, O_AT},
-    {"key", required_argument, NULL, 'k'},
+static const struct option longopts[] = {SPECOPT_LONG,
     {"shell", required_argument, NULL, 'S'}, {"quiet", no_argument, NULL, 'q'},
     {"cancel", no_argument, NULL, 'c'},
     {"release", no_argument, NULL, O_RELEASE},
@@ -90,129 +56,9 @@ usage(FILE *fp)
 	    "       job-submit -c|--cancel | -H|--hold | --release | --retry |"
 	    " --delete [id ...]\n"
 	    "       job-submit -p|--priority N | -Q|--queue Q id ... | -\n"
-	    "spec options:\n"
-	    "  -n, --name NAME        -e, --env K=V|K       --env-file FILE\n"
-	    "  -w, --workdir DIR      -t, --timeout DUR     --grace DUR\n"
-	    "  -r, --retries N        --retry-on CODES      -p, --priority N\n"
-	    "  -Q, --queue NAME       -l, --label K=V       --cpu CPU\n"
-	    "  --memory SIZE          --disk SIZE           --gpu N\n"
-	    "  --max-file SIZE        --max-return SIZE     -a, --after ID\n"
-	    "  --after-any ID         -H, --hold            --at TIME\n"
-	    "  -k, --key KEY\n"
-	    "output and database:\n"
+	    "spec options:\n" SPECOPT_USAGE "output and database:\n"
 	    "  -q, --quiet            -f, --format json|ndjson|table|text\n"
 	    "  -d, --db PATH          -h, --help            -V, --version\n");
-}
-
-/* Set over[obj][key] (or over[key] when obj is NULL) to v (stolen). */
-static void
-over_set(json_t *over, const char *obj, const char *key, json_t *v)
-{
-	json_t *o = over;
-
-	if (obj != NULL) {
-		if ((o = json_object_get(over, obj)) == NULL) {
-			o = json_object();
-			json_object_set_new(over, obj, o);
-		}
-	}
-	if (json_object_set_new(o, key, v) == -1)
-		errx(EX_OSERR, "out of memory");
-}
-
-static void
-over_append(json_t *over, const char *key, const char *v)
-{
-	json_t *a = json_object_get(over, key);
-
-	if (a == NULL) {
-		a = json_array();
-		json_object_set_new(over, key, a);
-	}
-	json_array_append_new(a, json_string(v));
-}
-
-/* "K=V" into over[obj]; for env a bare "K" copies our environment. */
-static void
-over_pair(json_t *over, const char *obj, const char *opt, const char *arg)
-{
-	const char *eq = strchr(arg, '='), *val;
-	char key[256];
-
-	if (eq == NULL && strcmp(obj, "env") == 0) {
-		if ((val = getenv(arg)) == NULL)
-			errx(EX_USAGE, "%s: '%s' is not set in the environment",
-			    opt, arg);
-		eq = arg + strlen(arg);
-	} else if (eq == NULL || eq == arg)
-		errx(EX_USAGE, "%s: expected KEY=VALUE, got '%s'", opt, arg);
-	else
-		val = eq + 1;
-	if ((size_t)(eq - arg) >= sizeof(key))
-		errx(EX_USAGE, "%s: key too long in '%s'", opt, arg);
-	snprintf(key, sizeof(key), "%.*s", (int)(eq - arg), arg);
-	over_set(over, obj, key, json_string(val));
-}
-
-static void
-read_env_file(json_t *over, const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char *line = NULL, *p;
-	size_t cap = 0;
-	ssize_t n;
-
-	if (fp == NULL)
-		err(errno == ENOENT ? EX_NOINPUT : EX_NOPERM, "--env-file: %s",
-		    path);
-	while ((n = getline(&line, &cap, fp)) != -1) {
-		while (n > 0 && strchr("\r\n", line[n - 1]))
-			line[--n] = '\0';
-		p = line + strspn(line, " \t");
-		if (*p == '\0' || *p == '#')
-			continue;
-		if (strncmp(p, "export ", 7) == 0)
-			p += 7;
-		if (strchr(p, '=') == NULL)
-			errx(EX_DATAERR,
-			    "--env-file: %s: expected KEY=VALUE, "
-			    "got '%s'",
-			    path, p);
-		over_pair(over, "env", "--env-file", p);
-	}
-	free(line);
-	fclose(fp);
-}
-
-/* Check an option's value with a parser now, so errors name the option. */
-static void
-check_value(const char *opt, int r)
-{
-	if (r == -1)
-		errx(EX_USAGE, "%s: %s", opt, error_msg());
-}
-
-static json_int_t
-int_value(const char *opt, const char *arg, int64_t min, int64_t max)
-{
-	int64_t v;
-
-	check_value(opt, parse_int(arg, min, max, &v));
-	return (json_int_t)v;
-}
-
-static void
-retry_on(json_t *over, const char *arg)
-{
-	char *copy = strdup(arg), *tok, *save = NULL;
-	json_t *a = json_array();
-
-	for (tok = strtok_r(copy, ",", &save); tok != NULL;
-	     tok = strtok_r(NULL, ",", &save))
-		json_array_append_new(
-		    a, json_integer(int_value("--retry-on", tok, 0, 255)));
-	free(copy);
-	over_set(over, NULL, "retry_on", a);
 }
 
 static void
@@ -221,89 +67,6 @@ set_action(struct submit *s, int act)
 	if (s->action != -1 && s->action != act)
 		errx(EX_USAGE, "give one action at a time");
 	s->action = act;
-}
-
-/* One option of the spec; returns 0 if c is not one. */
-static int
-spec_option(struct submit *s, int c, const char *arg)
-{
-	json_t *o = s->over;
-	uint64_t size;
-	int64_t v;
-
-	switch (c) {
-	case 'n':
-		over_set(o, NULL, "name", json_string(arg));
-		break;
-	case 'e':
-		over_pair(o, "env", "--env", arg);
-		break;
-	case O_ENV_FILE:
-		read_env_file(o, arg);
-		break;
-	case 'w':
-		over_set(o, NULL, "workdir", json_string(arg));
-		break;
-	case 't':
-		check_value("--timeout", parse_duration(arg, &v));
-		over_set(o, NULL, "timeout", json_string(arg));
-		break;
-	case O_GRACE:
-		check_value("--grace", parse_duration(arg, &v));
-		over_set(o, NULL, "grace", json_string(arg));
-		break;
-	case 'r':
-		over_set(o, NULL, "retries",
-		    json_integer(int_value("--retries", arg, 0, 1000)));
-		break;
-	case O_RETRY_ON:
-		retry_on(o, arg);
-		break;
-	case 'l':
-		over_pair(o, "labels", "--label", arg);
-		break;
-	case O_CPU:
-		check_value("--cpu", parse_cpu(arg, &v));
-		over_set(o, "resources", "cpu", json_string(arg));
-		break;
-	case O_MEMORY:
-	case O_DISK:
-	case O_MAX_FILE:
-	case O_MAX_RETURN:
-		check_value(c == O_MEMORY ? "--memory"
-			: c == O_DISK	  ? "--disk"
-			: c == O_MAX_FILE ? "--max-file"
-					  : "--max-return",
-		    parse_size(arg, &size));
-		over_set(o,
-		    c == O_MEMORY || c == O_DISK ? "resources" : "output",
-		    c == O_MEMORY	  ? "memory"
-			: c == O_DISK	  ? "disk"
-			: c == O_MAX_FILE ? "max_file"
-					  : "max_return",
-		    json_string(arg));
-		break;
-	case O_GPU:
-		over_set(o, "resources", "gpu",
-		    json_integer(int_value("--gpu", arg, 0, 1024)));
-		break;
-	case 'a':
-		over_append(o, "after", arg);
-		break;
-	case O_AFTER_ANY:
-		over_append(o, "after_any", arg);
-		break;
-	case O_AT:
-		check_value("--at", parse_time(arg, parse_now_ms(), 1, &v));
-		over_set(o, NULL, "at", json_string(arg));
-		break;
-	case 'k':
-		over_set(o, NULL, "key", json_string(arg));
-		break;
-	default:
-		return 0;
-	}
-	return 1;
 }
 
 static void
@@ -318,30 +81,26 @@ parse_options(struct submit *s, int argc, char **argv)
 			s->argv = argv + i + 1;
 			break;
 		}
-	while (
-	    (c = getopt_long(end, argv, "n:e:w:t:r:p:Q:l:a:Hk:S:qc" CLI_SHORT,
-		 longopts, NULL)) != -1) {
-		if ((r = cli_option(&s->cli, c, optarg)) == -1)
-			errx(EX_USAGE, "%s", error_msg());
-		if (r == 1 || spec_option(s, c, optarg))
+	while ((c = getopt_long(end, argv, SPECOPT_SHORT "S:qc" CLI_SHORT,
+		    longopts, NULL)) != -1) {
+		if ((r = cli_option(&s->cli, c, optarg)) == 0)
+			r = specopt_apply(s->over, c, optarg);
+		if (r == -1)
+			errx(error_status(), "%s", error_msg());
+		if (c == 'p' || c == 'Q') {
+			/* Also what --priority/--queue change on given jobs. */
+			s->has_update = 1;
+			if (c == 'Q')
+				s->chg.queue = optarg;
+			else {
+				s->chg.has_priority = 1;
+				s->chg.priority = json_integer_value(
+				    json_object_get(s->over, "priority"));
+			}
+		}
+		if (r == 1)
 			continue;
 		switch (c) {
-		case 'p':
-			s->chg.has_priority = 1;
-			s->chg.priority =
-			    int_value("--priority", optarg, -1000, 1000);
-			over_set(s->over, NULL, "priority",
-			    json_integer(s->chg.priority));
-			s->has_update = 1;
-			break;
-		case 'Q':
-			s->chg.queue = optarg;
-			over_set(s->over, NULL, "queue", json_string(optarg));
-			s->has_update = 1;
-			break;
-		case 'H':
-			over_set(s->over, NULL, "hold", json_true());
-			break;
 		case 'S':
 			s->shell = optarg;
 			break;

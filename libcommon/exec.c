@@ -1,0 +1,509 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "exec.h"
+#include "parse.h"
+
+extern char **environ;
+
+/* One output stream: pipe in, file out, summary kept. */
+struct stream {
+	int fd; /* our end of the pipe, -1 at EOF */
+	int file; /* results/<task>/stdout or stderr */
+	int echo; /* our own stdout/stderr for passthrough, or -1 */
+	uint64_t written, max_file;
+	char *sum; /* first max_return bytes */
+	size_t sum_len, max_return;
+	int truncated; /* the file or the summary was cut */
+};
+
+struct exec {
+	pid_t pid;
+	int reaped;
+	int wstatus;
+	struct rusage ru;
+	struct stream out, err;
+	int64_t deadline; /* timeout; 0 for none */
+	int64_t kill_at; /* SIGKILL after SIGTERM; 0 when not sent */
+	int64_t grace;
+	const char *why; /* "timed_out" or "cancelled" once stopped */
+	char *results;
+	struct exec_result res;
+	int exec_errno; /* the child could not exec: its errno */
+	int done;
+};
+
+static int
+mkdirs(const char *path)
+{
+	char *p, *dir = strdup(path);
+	int r = 0;
+
+	if (dir == NULL)
+		return -1;
+	for (p = dir + 1; r == 0; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+			r = -1;
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	free(dir);
+	return r;
+}
+
+static int
+open_result(const char *dir, const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+}
+
+static int64_t
+spec_ms(json_t *spec, const char *key, int64_t dflt)
+{
+	json_t *v = json_object_get(spec, key);
+
+	return v ? (int64_t)(json_number_value(v) * 1000) : dflt;
+}
+
+static uint64_t
+spec_bytes(json_t *obj, const char *key, uint64_t dflt)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return v ? (uint64_t)json_integer_value(v) : dflt;
+}
+
+/* argv for the spec: its command, or sh -c for a shell string. */
+static char **
+build_argv(json_t *spec)
+{
+	json_t *cmd = json_object_get(spec, "command"), *a;
+	char **argv;
+	size_t i, n = cmd ? json_array_size(cmd) : 3;
+
+	if ((argv = calloc(n + 1, sizeof(*argv))) == NULL)
+		return NULL;
+	if (cmd == NULL) {
+		argv[0] = "/bin/sh";
+		argv[1] = "-c";
+		argv[2] =
+		    (char *)json_string_value(json_object_get(spec, "shell"));
+		return argv;
+	}
+	json_array_foreach(cmd, i, a) argv[i] = (char *)json_string_value(a);
+	return argv;
+}
+
+/* In the child: never returns. */
+static void
+child(json_t *spec, const struct exec_opts *o, char **argv, int out, int err,
+    int report, const char *workdir)
+{
+	json_t *env = json_object_get(spec, "env"), *v;
+	json_t *res = json_object_get(spec, "resources");
+	const char *k;
+	char num[32];
+	struct rlimit rl;
+	int fd, e;
+
+	setsid();
+	if ((fd = open("/dev/null", O_RDONLY)) != -1 && fd != 0) {
+		dup2(fd, 0);
+		close(fd);
+	}
+	dup2(out, 1);
+	dup2(err, 2);
+	json_object_foreach(env, k, v) setenv(k, json_string_value(v), 1);
+	setenv("JOBKIT_JOB_ID", o->job, 1);
+	setenv("JOBKIT_TASK_ID", o->task, 1);
+	snprintf(num, sizeof(num), "%lld", (long long)o->attempt);
+	setenv("JOBKIT_ATTEMPT", num, 1);
+	if (json_integer_value(json_object_get(res, "memory")) > 0) {
+		rl.rlim_cur = rl.rlim_max =
+		    (rlim_t)json_integer_value(json_object_get(res, "memory"));
+		setrlimit(RLIMIT_AS, &rl);
+	}
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (chdir(workdir) == -1) {
+		e = errno;
+		(void)!write(report, &e, sizeof(e));
+		_exit(125);
+	}
+	execvp(argv[0], argv);
+	e = errno;
+	(void)!write(report, &e, sizeof(e));
+	_exit(e == ENOENT ? 127 : 126);
+}
+
+static void
+stream_init(struct stream *s, int fd, int file, int echo, uint64_t max_file,
+    size_t max_return)
+{
+	s->fd = fd;
+	s->file = file;
+	s->echo = echo;
+	s->max_file = max_file;
+	s->max_return = max_return;
+	s->sum = malloc(max_return + 1);
+	if (s->sum != NULL)
+		s->sum[0] = '\0';
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+}
+
+/* Workdir: the spec's, or a fresh one inside the results directory. */
+static const char *
+pick_workdir(json_t *spec, const char *results, char *buf, size_t len)
+{
+	const char *w = json_string_value(json_object_get(spec, "workdir"));
+
+	if (w != NULL)
+		return w;
+	snprintf(buf, len, "%s/work", results);
+	mkdir(buf, 0700);
+	return buf;
+}
+
+struct exec *
+exec_start(json_t *spec, const struct exec_opts *o)
+{
+	json_t *out = json_object_get(spec, "output");
+	int po[2] = {-1, -1}, pe[2] = {-1, -1}, pr[2] = {-1, -1};
+	char **argv = NULL, wbuf[4096];
+	const char *workdir;
+	struct exec *x;
+	ssize_t n;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL ||
+	    (x->results = strdup(o->results)) == NULL) {
+		free(x);
+		error_set(EX_OSERR, "out of memory");
+		return NULL;
+	}
+	x->out.fd = x->err.fd = x->out.file = x->err.file = -1;
+	if (mkdirs(o->results) == -1) {
+		error_set(EX_CANTCREAT, "cannot create results folder '%s': %s",
+		    o->results, strerror(errno));
+		goto fail;
+	}
+	x->out.file = open_result(o->results, "stdout");
+	x->err.file = open_result(o->results, "stderr");
+	if (x->out.file == -1 || x->err.file == -1) {
+		error_set(EX_CANTCREAT, "cannot write results in '%s': %s",
+		    o->results, strerror(errno));
+		goto fail;
+	}
+	if (pipe2(po, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1 ||
+	    pipe2(pr, O_CLOEXEC) == -1 || (argv = build_argv(spec)) == NULL) {
+		error_set(EX_OSERR, "cannot start task: %s", strerror(errno));
+		goto fail;
+	}
+	x->grace = o->grace_ms > 0
+	    ? o->grace_ms
+	    : spec_ms(spec, "grace", EXEC_DEFAULT_GRACE_MS);
+	int64_t timeout =
+	    o->timeout_ms > 0 ? o->timeout_ms : spec_ms(spec, "timeout", 0);
+	workdir = pick_workdir(spec, o->results, wbuf, sizeof(wbuf));
+	fflush(NULL);
+	if ((x->pid = fork()) == -1) {
+		error_set(EX_OSERR, "cannot fork: %s", strerror(errno));
+		goto fail;
+	}
+	if (x->pid == 0)
+		child(spec, o, argv, po[1], pe[1], pr[1], workdir);
+	close(po[1]);
+	close(pe[1]);
+	close(pr[1]);
+	po[1] = pe[1] = pr[1] = -1;
+	/* The child's report pipe closes at exec; a write means it failed. */
+	while ((n = read(pr[0], &x->exec_errno, sizeof(x->exec_errno))) == -1 &&
+	    errno == EINTR)
+		;
+	if (n != sizeof(x->exec_errno))
+		x->exec_errno = 0;
+	close(pr[0]);
+	stream_init(&x->out, po[0], x->out.file, o->passthrough ? 1 : -1,
+	    o->max_file ? o->max_file
+			: spec_bytes(out, "max_file", EXEC_DEFAULT_MAX_FILE),
+	    o->max_return
+		? o->max_return
+		: spec_bytes(out, "max_return", EXEC_DEFAULT_MAX_RETURN));
+	stream_init(&x->err, pe[0], x->err.file, o->passthrough ? 2 : -1,
+	    x->out.max_file, x->out.max_return);
+	if (x->out.sum == NULL || x->err.sum == NULL) {
+		error_set(EX_OSERR, "out of memory");
+		exec_free(x);
+		free(argv);
+		return NULL;
+	}
+	if (timeout > 0)
+		x->deadline = parse_now_ms() + timeout;
+	free(argv);
+	return x;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (po[i] != -1)
+			close(po[i]);
+		if (pe[i] != -1)
+			close(pe[i]);
+		if (pr[i] != -1)
+			close(pr[i]);
+	}
+	free(argv);
+	exec_free(x);
+	return NULL;
+}
+
+pid_t
+exec_pid(const struct exec *x)
+{
+	return x->pid;
+}
+
+int
+exec_fds(const struct exec *x, int *fds, int max)
+{
+	int n = 0;
+
+	if (x->out.fd != -1 && n < max)
+		fds[n++] = x->out.fd;
+	if (x->err.fd != -1 && n < max)
+		fds[n++] = x->err.fd;
+	return n;
+}
+
+int64_t
+exec_deadline(const struct exec *x)
+{
+	if (x->kill_at > 0)
+		return x->kill_at;
+	return x->deadline > 0 && x->why == NULL ? x->deadline : -1;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Move what a stream has now; -1 on a write error of ours. */
+static int
+stream_pump(struct stream *s)
+{
+	char buf[65536];
+	ssize_t n;
+	size_t keep;
+
+	while (s->fd != -1) {
+		n = read(s->fd, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return 0;
+		if (n <= 0) {
+			close(s->fd);
+			s->fd = -1;
+			return 0;
+		}
+		if (s->echo != -1)
+			(void)write_all(s->echo, buf, (size_t)n);
+		keep = (size_t)n;
+		if (s->written + keep > s->max_file) {
+			keep = (size_t)(s->max_file - s->written);
+			s->truncated = 1;
+		}
+		if (keep > 0 && write_all(s->file, buf, keep) == -1)
+			return error_set(EX_IOERR, "cannot write output: %s",
+			    strerror(errno));
+		s->written += keep;
+		keep = (size_t)n;
+		if (s->sum_len + keep > s->max_return) {
+			keep = s->max_return - s->sum_len;
+			s->truncated = 1;
+		}
+		memcpy(s->sum + s->sum_len, buf, keep);
+		s->sum_len += keep;
+		s->sum[s->sum_len] = '\0';
+	}
+	return 0;
+}
+
+void
+exec_cancel(struct exec *x, const char *why)
+{
+	if (x->why != NULL || x->reaped || x->pid <= 0)
+		return;
+	x->why = why;
+	kill(-x->pid, SIGTERM);
+	x->kill_at = parse_now_ms() + x->grace;
+}
+
+static void
+finish(struct exec *x)
+{
+	struct exec_result *r = &x->res;
+	int st = x->wstatus;
+
+	r->exit_code = -1;
+	r->out = x->out.sum;
+	r->err = x->err.sum;
+	r->out_truncated = x->out.truncated;
+	r->err_truncated = x->err.truncated;
+	r->user_cpu = x->ru.ru_utime.tv_sec + x->ru.ru_utime.tv_usec / 1e6;
+	r->system_cpu = x->ru.ru_stime.tv_sec + x->ru.ru_stime.tv_usec / 1e6;
+	r->max_rss = (int64_t)x->ru.ru_maxrss * 1024;
+	r->enforcement = "rlimit";
+	if (x->exec_errno != 0) {
+		r->state = "failed";
+		r->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 127;
+		snprintf(r->error, sizeof(r->error), "cannot run: %s",
+		    strerror(x->exec_errno));
+		r->status = r->exit_code;
+	} else if (WIFSIGNALED(st)) {
+		r->signal = WTERMSIG(st);
+		r->status = 128 + r->signal;
+		r->state = "failed";
+		snprintf(r->error, sizeof(r->error), "killed by signal %d",
+		    r->signal);
+	} else {
+		r->exit_code = WEXITSTATUS(st);
+		r->status = r->exit_code;
+		r->state = r->exit_code == 0 ? "succeeded" : "failed";
+		if (r->exit_code != 0)
+			snprintf(r->error, sizeof(r->error), "exit status %d",
+			    r->exit_code);
+	}
+	if (x->why != NULL && strcmp(x->why, "timed_out") == 0) {
+		r->state = "timed_out";
+		r->status = 124;
+		snprintf(r->error, sizeof(r->error), "timed out");
+	} else if (x->why != NULL) {
+		r->state = "cancelled";
+		snprintf(r->error, sizeof(r->error), "cancelled");
+	}
+}
+
+int
+exec_step(struct exec *x, int64_t now)
+{
+	pid_t p;
+
+	if (x->done)
+		return 1;
+	if (stream_pump(&x->out) == -1 || stream_pump(&x->err) == -1)
+		return -1;
+	if (!x->reaped && x->deadline > 0 && now >= x->deadline &&
+	    x->why == NULL)
+		exec_cancel(x, "timed_out");
+	if (x->kill_at > 0 && now >= x->kill_at) {
+		kill(-x->pid, SIGKILL);
+		x->kill_at = 0;
+	}
+	if (!x->reaped) {
+		while (
+		    (p = wait4(x->pid, &x->wstatus, WNOHANG, &x->ru)) == -1 &&
+		    errno == EINTR)
+			;
+		if (p == x->pid) {
+			x->reaped = 1;
+			/* Nothing of the task outlives its leader. */
+			kill(-x->pid, SIGKILL);
+		}
+	}
+	if (!x->reaped || x->out.fd != -1 || x->err.fd != -1)
+		return 0;
+	finish(x);
+	x->done = 1;
+	return 1;
+}
+
+/* exitCode and result.json beside stdout and stderr. */
+static void
+write_result_files(struct exec *x)
+{
+	char path[4096], num[16];
+	json_t *o;
+	int fd;
+
+	if ((fd = open_result(x->results, "exitCode")) != -1) {
+		snprintf(num, sizeof(num), "%d", x->res.status);
+		(void)write_all(fd, num, strlen(num));
+		close(fd);
+	}
+	o = json_pack("{s:s, s:i, s:i, s:s, s:b, s:b, s:f, s:f, s:I}", "state",
+	    x->res.state, "exit_code", x->res.exit_code, "signal",
+	    x->res.signal, "error", x->res.error, "stdout_truncated",
+	    x->res.out_truncated, "stderr_truncated", x->res.err_truncated,
+	    "user_cpu", x->res.user_cpu, "system_cpu", x->res.system_cpu,
+	    "max_rss", (json_int_t)x->res.max_rss);
+	snprintf(path, sizeof(path), "%s/result.json", x->results);
+	if (o != NULL)
+		json_dump_file(o, path, JSON_COMPACT);
+	json_decref(o);
+}
+
+const struct exec_result *
+exec_result(struct exec *x)
+{
+	if (!x->done)
+		return NULL;
+	write_result_files(x);
+	return &x->res;
+}
+
+void
+exec_free(struct exec *x)
+{
+	if (x == NULL)
+		return;
+	if (x->pid > 0 && !x->reaped) {
+		kill(-x->pid, SIGKILL);
+		while (waitpid(x->pid, NULL, 0) == -1 && errno == EINTR)
+			;
+	}
+	if (x->out.fd != -1)
+		close(x->out.fd);
+	if (x->err.fd != -1)
+		close(x->err.fd);
+	if (x->out.file != -1)
+		close(x->out.file);
+	if (x->err.file != -1)
+		close(x->err.file);
+	free(x->out.sum);
+	free(x->err.sum);
+	free(x->results);
+	free(x);
+}

@@ -1,0 +1,91 @@
+/*
+ * exec: run one task's process.  The process gets its own session and
+ * process group, stdin from /dev/null, a work directory, the spec's
+ * environment plus JOBKIT_JOB_ID, JOBKIT_TASK_ID and JOBKIT_ATTEMPT, and
+ * rlimits for its memory and CPU.  stdout and stderr are streamed to
+ * files in the results directory up to a per-file limit, with a summary of
+ * at most the return limit kept in memory and truncation flags for both
+ * (Bacalhau's WriteJobResults and OutputLimits).  Memory stays flat
+ * whatever the job prints.  Timeout and cancel send SIGTERM to the whole
+ * group, then SIGKILL after the grace period.
+ *
+ * The module knows nothing of the store: the caller polls the descriptors
+ * exec_fds() names and calls exec_step() when one is ready or a deadline
+ * (exec_deadline()) passes.
+ */
+#ifndef EXEC_H
+#define EXEC_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+#define EXEC_DEFAULT_MAX_FILE (1ull << 30)
+#define EXEC_DEFAULT_MAX_RETURN 4096
+#define EXEC_DEFAULT_GRACE_MS 10000
+
+struct exec;
+
+struct exec_opts {
+	const char *job, *task; /* IDs, for the environment */
+	int64_t attempt;
+	const char *results; /* results directory for this task (made) */
+	int passthrough; /* also copy output to our stdout/stderr */
+	int64_t timeout_ms; /* overrides the spec when > 0 */
+	int64_t grace_ms; /* overrides the spec when > 0 */
+	uint64_t max_file; /* overrides the spec when > 0 */
+	uint64_t max_return; /* overrides the spec when > 0 */
+};
+
+/* How a task ended, filled by exec_result(). */
+struct exec_result {
+	const char *state; /* succeeded, failed, timed_out, cancelled */
+	int exit_code; /* -1 when killed by a signal or not started */
+	int signal; /* 0 when none */
+	char error[256]; /* why it did not succeed, "" when it did */
+	char *out, *err; /* summaries, owned by the struct exec */
+	int out_truncated, err_truncated;
+	double user_cpu, system_cpu; /* seconds */
+	int64_t max_rss; /* bytes */
+	const char *enforcement; /* "rlimit" or "none" */
+	int status; /* for the caller's exit: timeout(1)-like */
+};
+
+/*
+ * Start the task described by spec (a normalized job spec, borrowed).  A
+ * program that cannot be run still yields a struct exec that ends at once
+ * with status 126 or 127 and an error.  NULL with an error set when the
+ * results directory cannot be made (EX_CANTCREAT) or fork fails.
+ */
+struct exec *exec_start(json_t *spec, const struct exec_opts *o);
+
+/* The pid of the process group leader (0 if it never started). */
+pid_t exec_pid(const struct exec *x);
+
+/*
+ * Up to max descriptors to poll for input into fds; returns how many.
+ * They close as the process's output ends.
+ */
+int exec_fds(const struct exec *x, int *fds, int max);
+
+/* The next time (ms since the epoch) exec_step() must be called, or -1. */
+int64_t exec_deadline(const struct exec *x);
+
+/*
+ * Move output and check deadlines and the process: call when a descriptor
+ * is ready, a deadline passed, or SIGCHLD came.  Returns 1 once the task
+ * has ended and all its output is read, 0 while it runs, -1 on an error of
+ * our own (output files: EX_IOERR).
+ */
+int exec_step(struct exec *x, int64_t now_ms);
+
+/* Ask the task to stop: SIGTERM to its group, SIGKILL after the grace. */
+void exec_cancel(struct exec *x, const char *why);
+
+/* The result, once exec_step() returned 1; also writes result.json. */
+const struct exec_result *exec_result(struct exec *x);
+
+/* Kill what is left of the task's group and free everything. */
+void exec_free(struct exec *x);
+
+#endif

@@ -1,0 +1,222 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "parse.h"
+#include "specopt.h"
+
+/* Set over[obj][key] (or over[key] when obj is NULL) to v (stolen). */
+static int
+over_set(json_t *over, const char *obj, const char *key, json_t *v)
+{
+	json_t *o = over;
+
+	if (obj != NULL && (o = json_object_get(over, obj)) == NULL) {
+		o = json_object();
+		if (json_object_set_new(over, obj, o) == -1)
+			o = NULL;
+	}
+	if (o == NULL || v == NULL || json_object_set_new(o, key, v) == -1)
+		return error_set(EX_OSERR, "out of memory");
+	return 1;
+}
+
+static int
+over_append(json_t *over, const char *key, const char *v)
+{
+	json_t *a = json_object_get(over, key);
+
+	if (a == NULL) {
+		a = json_array();
+		if (json_object_set_new(over, key, a) == -1)
+			a = NULL;
+	}
+	if (a == NULL || json_array_append_new(a, json_string(v)) == -1)
+		return error_set(EX_OSERR, "out of memory");
+	return 1;
+}
+
+/* "K=V" into over[obj]; for env a bare "K" copies our environment. */
+static int
+over_pair(json_t *over, const char *obj, const char *opt, const char *arg)
+{
+	const char *eq = strchr(arg, '='), *val;
+	char key[256];
+
+	if (eq == NULL && strcmp(obj, "env") == 0) {
+		if ((val = getenv(arg)) == NULL)
+			return error_set(EX_USAGE,
+			    "%s: '%s' is not set in the environment", opt, arg);
+		eq = arg + strlen(arg);
+	} else if (eq == NULL || eq == arg)
+		return error_set(
+		    EX_USAGE, "%s: expected KEY=VALUE, got '%s'", opt, arg);
+	else
+		val = eq + 1;
+	if ((size_t)(eq - arg) >= sizeof(key))
+		return error_set(
+		    EX_USAGE, "%s: key too long in '%s'", opt, arg);
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - arg), arg);
+	return over_set(over, obj, key, json_string(val));
+}
+
+static int
+read_env_file(json_t *over, const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *line = NULL, *p;
+	size_t cap = 0;
+	ssize_t n;
+	int r = 1;
+
+	if (fp == NULL)
+		return error_set(errno == ENOENT ? EX_NOINPUT : EX_NOPERM,
+		    "--env-file: %s: %s", path, strerror(errno));
+	while (r == 1 && (n = getline(&line, &cap, fp)) != -1) {
+		while (n > 0 && strchr("\r\n", line[n - 1]))
+			line[--n] = '\0';
+		p = line + strspn(line, " \t");
+		if (*p == '\0' || *p == '#')
+			continue;
+		if (strncmp(p, "export ", 7) == 0)
+			p += 7;
+		if (strchr(p, '=') == NULL)
+			r = error_set(EX_DATAERR,
+			    "--env-file: %s: expected KEY=VALUE, got '%s'",
+			    path, p);
+		else
+			r = over_pair(over, "env", "--env-file", p);
+	}
+	free(line);
+	fclose(fp);
+	return r;
+}
+
+/* A value checked by a parser: -1 names the option. */
+static int
+checked(const char *opt, int r)
+{
+	char msg[1024];
+
+	if (r == -1) {
+		snprintf(msg, sizeof(msg), "%s", error_msg());
+		return error_set(EX_USAGE, "%s: %s", opt, msg);
+	}
+	return 0;
+}
+
+static int
+int_option(json_t *over, const char *obj, const char *key, const char *opt,
+    const char *arg, int64_t min, int64_t max)
+{
+	int64_t v;
+
+	if (checked(opt, parse_int(arg, min, max, &v)) == -1)
+		return -1;
+	return over_set(over, obj, key, json_integer(v));
+}
+
+static int
+retry_on(json_t *over, const char *arg)
+{
+	char *copy = strdup(arg), *tok, *save = NULL;
+	json_t *a = json_array();
+	int64_t v;
+	int r = 1;
+
+	if (copy == NULL || a == NULL) {
+		free(copy);
+		json_decref(a);
+		return error_set(EX_OSERR, "out of memory");
+	}
+	for (tok = strtok_r(copy, ",", &save); tok != NULL && r == 1;
+	     tok = strtok_r(NULL, ",", &save))
+		if (checked("--retry-on", parse_int(tok, 0, 255, &v)) == -1)
+			r = -1;
+		else
+			json_array_append_new(a, json_integer(v));
+	free(copy);
+	if (r == -1) {
+		json_decref(a);
+		return -1;
+	}
+	return over_set(over, NULL, "retry_on", a);
+}
+
+/* A string option whose value a parser checks first. */
+static int
+parsed_option(json_t *over, const char *obj, const char *key, const char *opt,
+    const char *arg, int r)
+{
+	if (checked(opt, r) == -1)
+		return -1;
+	return over_set(over, obj, key, json_string(arg));
+}
+
+int
+specopt_apply(json_t *over, int c, const char *arg)
+{
+	int64_t v;
+	uint64_t size;
+
+	switch (c) {
+	case 'n':
+		return over_set(over, NULL, "name", json_string(arg));
+	case 'e':
+		return over_pair(over, "env", "--env", arg);
+	case SPECOPT_ENV_FILE:
+		return read_env_file(over, arg);
+	case 'w':
+		return over_set(over, NULL, "workdir", json_string(arg));
+	case 't':
+		return parsed_option(over, NULL, "timeout", "--timeout", arg,
+		    parse_duration(arg, &v));
+	case SPECOPT_GRACE:
+		return parsed_option(over, NULL, "grace", "--grace", arg,
+		    parse_duration(arg, &v));
+	case 'r':
+		return int_option(
+		    over, NULL, "retries", "--retries", arg, 0, 1000);
+	case SPECOPT_RETRY_ON:
+		return retry_on(over, arg);
+	case 'p':
+		return int_option(
+		    over, NULL, "priority", "--priority", arg, -1000, 1000);
+	case 'Q':
+		return over_set(over, NULL, "queue", json_string(arg));
+	case 'l':
+		return over_pair(over, "labels", "--label", arg);
+	case SPECOPT_CPU:
+		return parsed_option(
+		    over, "resources", "cpu", "--cpu", arg, parse_cpu(arg, &v));
+	case SPECOPT_MEMORY:
+		return parsed_option(over, "resources", "memory", "--memory",
+		    arg, parse_size(arg, &size));
+	case SPECOPT_DISK:
+		return parsed_option(over, "resources", "disk", "--disk", arg,
+		    parse_size(arg, &size));
+	case SPECOPT_GPU:
+		return int_option(
+		    over, "resources", "gpu", "--gpu", arg, 0, 1024);
+	case SPECOPT_MAX_FILE:
+		return parsed_option(over, "output", "max_file", "--max-file",
+		    arg, parse_size(arg, &size));
+	case SPECOPT_MAX_RETURN:
+		return parsed_option(over, "output", "max_return",
+		    "--max-return", arg, parse_size(arg, &size));
+	case 'a':
+		return over_append(over, "after", arg);
+	case SPECOPT_AFTER_ANY:
+		return over_append(over, "after_any", arg);
+	case 'H':
+		return over_set(over, NULL, "hold", json_true());
+	case SPECOPT_AT:
+		return parsed_option(over, NULL, "at", "--at", arg,
+		    parse_time(arg, parse_now_ms(), 1, &v));
+	case 'k':
+		return over_set(over, NULL, "key", json_string(arg));
+	}
+	return 0;
+}
