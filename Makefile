@@ -23,8 +23,9 @@ STORE_LIBS = -Wl,-Bstatic -ljansson -lsqlite3 -Wl,-Bdynamic -lz -lpthread -ldl
 LIBS_job-submit = $(STORE_LIBS)
 LIBS_job-describe = $(STORE_LIBS)
 LIBS_run-query = $(STORE_LIBS)
+LIBS_exec-run = $(STORE_LIBS)
 
-TOOLS = job-submit job-describe run-query
+TOOLS = job-submit job-describe run-query exec-run
 LIB_SRCS = $(wildcard libcommon/*.c)
 LIB_OBJS = $(LIB_SRCS:libcommon/%.c=$(B)/lib/%.o)
 UNIT_SRCS = $(wildcard tests/unit/*.c)

@@ -226,6 +226,7 @@ exec_start(json_t *spec, const struct exec_opts *o)
 	int64_t timeout =
 	    o->timeout_ms > 0 ? o->timeout_ms : spec_ms(spec, "timeout", 0);
 	workdir = pick_workdir(spec, o->results, wbuf, sizeof(wbuf));
+	snprintf(x->program, sizeof(x->program), "%s", argv[0]);
 	fflush(NULL);
 	if ((x->pid = fork()) == -1) {
 		error_set(EX_OSERR, "cannot fork: %s", strerror(errno));
@@ -389,8 +390,10 @@ finish(struct exec *x)
 	if (x->exec_errno != 0) {
 		r->state = "failed";
 		r->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 127;
-		snprintf(r->error, sizeof(r->error), "cannot run: %s",
-		    strerror(x->exec_errno));
+		snprintf(r->error, sizeof(r->error), "cannot run '%s': %s",
+		    x->program,
+		    x->exec_errno == ENOENT ? "command not found"
+					    : strerror(x->exec_errno));
 		r->status = r->exit_code;
 	} else if (WIFSIGNALED(st)) {
 		r->signal = WTERMSIG(st);

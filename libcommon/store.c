@@ -1991,7 +1991,7 @@ store_run_start(struct store *st, const struct run_new *rn, char *id)
 		"INSERT INTO runs (kind, owner, uid, host, pid, lease, started,"
 		" keepalive, labels, capacity) VALUES (?, ?, ?, ?, ?, ?, ?, ?,"
 		" ?, ?)",
-		"ttititiitt", rn->kind, st->owner, (int64_t)st->uid, host,
+		"ttitiiiitt", rn->kind, st->owner, (int64_t)st->uid, host,
 		(int64_t)getpid(), rn->lease_ms, now, now, labels, cap) == -1 ||
 	    id_format(sqlite3_last_insert_rowid(st->db), id) == -1) {
 		store_rollback(st);
@@ -2354,7 +2354,7 @@ store_end_task(struct store *st, int64_t job, int64_t attempt,
 	    " stdout = ?, stderr = ?,"
 	    " stdout_truncated = ?, stderr_truncated = ?, usage = ?,"
 	    " enforcement = ?, results = ? WHERE job = ? AND attempt = ?",
-	    "tiiiittttiitttii", r->state, now, now, (int64_t)r->exit_code,
+	    "tiiiitttiitttii", r->state, now, now, (int64_t)r->exit_code,
 	    (int64_t)r->signal, r->error, r->out, r->err,
 	    (int64_t)r->out_truncated, (int64_t)r->err_truncated, usage,
 	    r->enforcement, r->results, job, attempt);

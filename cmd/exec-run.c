@@ -1,0 +1,875 @@
+/*
+ * exec-run: execute jobs -- one in the foreground, the ones named or piped
+ * in, or whatever a worker loop claims -- and wait for jobs or follow
+ * their logs.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "error.h"
+#include "exec.h"
+#include "parse.h"
+#include "spec.h"
+#include "specopt.h"
+#include "store.h"
+
+#define MAX_TASKS 256
+#define MAX_QUEUES 32
+
+enum opt {
+	O_WORKER = 256,
+	O_DRAIN,
+	O_IDLE_EXIT,
+	O_CAPACITY,
+	O_WAIT,
+	O_LOGS,
+	O_FOLLOW,
+	O_STDERR,
+	O_LEASE,
+	O_RESULTS
+};
+
+static const struct option longopts[] = {SPECOPT_LONG,
+    {"shell", required_argument, NULL, 'S'},
+    {"worker", no_argument, NULL, O_WORKER},
+    {"jobs", required_argument, NULL, 'j'},
+    {"drain", no_argument, NULL, O_DRAIN},
+    {"idle-exit", required_argument, NULL, O_IDLE_EXIT},
+    {"capacity", required_argument, NULL, O_CAPACITY},
+    {"wait", no_argument, NULL, O_WAIT}, {"logs", no_argument, NULL, O_LOGS},
+    {"follow", no_argument, NULL, O_FOLLOW},
+    {"stderr", no_argument, NULL, O_STDERR},
+    {"lease", required_argument, NULL, O_LEASE},
+    {"results", required_argument, NULL, O_RESULTS},
+    {"quiet", no_argument, NULL, 'q'}, CLI_LONG, {NULL, 0, NULL, 0}};
+
+static const struct emit_col columns[] = {{"id", "TASK", 10, 0},
+    {"state", "STATE", 10, 0}, {"exit_code", "EXIT", 4, EMIT_RIGHT},
+    {"job_state", "JOB", 10, 0}, {"error", "ERROR", 0, 0}, {NULL, NULL, 0, 0}};
+
+struct task {
+	char id[ID_LEN + 24];
+	char job[ID_LEN + 1];
+	int64_t attempt;
+	struct exec *x;
+	int64_t cpu, memory, disk, gpu; /* reserved */
+	int requeue; /* stopped by our shutdown */
+};
+
+struct runner {
+	struct cli cli;
+	json_t *over;
+	const char *shell;
+	char **argv; /* foreground command */
+	char **ids; /* named jobs, or NULL */
+	int from_stdin; /* named jobs come on stdin */
+	int worker, drain, wait, logs, follow, use_stderr, quiet;
+	int slots;
+	int64_t idle_exit, lease;
+	const char *queues[MAX_QUEUES + 1];
+	int nqueues;
+	struct claim_fit cap; /* the whole capacity; -1 unlimited */
+	char *results; /* results root */
+	struct store *st;
+	char run[ID_LEN + 1];
+	struct task *tasks[MAX_TASKS];
+	int ntasks;
+	int sigfd, inofd;
+	int stopping;
+	int status;
+	struct emit *out;
+	int foreground;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: exec-run [spec options] [-S 'command line'] [-- command "
+	    "[argument ...]]\n"
+	    "       exec-run [options] id ...       ... | exec-run [options]\n"
+	    "       exec-run --worker [-j N] [-Q queue ...] [--capacity "
+	    "cpu=N,memory=SIZE,disk=SIZE,gpu=N]\n"
+	    "                [--drain] [--idle-exit DUR] [--lease DUR]\n"
+	    "       exec-run --wait id ...\n"
+	    "       exec-run --logs id [--follow] [--stderr]\n"
+	    "spec options (foreground job):\n" SPECOPT_USAGE
+	    "  -S, --shell CMDLINE\n"
+	    "run options:\n"
+	    "  --worker               -j, --jobs N          --drain\n"
+	    "  --idle-exit DUR        --capacity SPEC       --lease DUR\n"
+	    "  --results DIR          --wait                --logs\n"
+	    "  --follow               --stderr              -q, --quiet\n"
+	    "  -f, --format json|ndjson|table|text          -d, --db PATH\n"
+	    "  -h, --help             -V, --version\n");
+}
+
+static int64_t
+duration_arg(const char *opt, const char *arg)
+{
+	int64_t ms;
+
+	if (parse_duration(arg, &ms) == -1)
+		errx(EX_USAGE, "%s: %s", opt, error_msg());
+	return ms;
+}
+
+/* "cpu=4,memory=8G,disk=100G,gpu=0" */
+static void
+capacity_arg(struct claim_fit *f, char *arg)
+{
+	char *tok, *save = NULL, *eq;
+	uint64_t size;
+	int64_t v;
+
+	for (tok = strtok_r(arg, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if ((eq = strchr(tok, '=')) == NULL)
+			errx(EX_USAGE,
+			    "--capacity: expected KEY=VALUE, got "
+			    "'%s'",
+			    tok);
+		*eq++ = '\0';
+		if (strcmp(tok, "cpu") == 0 && parse_cpu(eq, &v) == 0)
+			f->cpu_milli = v;
+		else if (strcmp(tok, "memory") == 0 &&
+		    parse_size(eq, &size) == 0)
+			f->memory = (int64_t)size;
+		else if (strcmp(tok, "disk") == 0 && parse_size(eq, &size) == 0)
+			f->disk = (int64_t)size;
+		else if (strcmp(tok, "gpu") == 0 &&
+		    parse_int(eq, 0, 1024, &v) == 0)
+			f->gpu = v;
+		else
+			errx(EX_USAGE, "--capacity: bad '%s=%s'", tok, eq);
+	}
+}
+
+static void
+parse_options(struct runner *r, int argc, char **argv)
+{
+	int c, end = argc, k;
+	int64_t v;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			end = i;
+			r->argv = argv + i + 1;
+			break;
+		}
+	while ((c = getopt_long(end, argv, SPECOPT_SHORT "S:j:q" CLI_SHORT,
+		    longopts, NULL)) != -1) {
+		if ((k = cli_option(&r->cli, c, optarg)) == 0)
+			k = specopt_apply(r->over, c, optarg);
+		if (k == -1)
+			errx(error_status(), "%s", error_msg());
+		if (c == 'Q' && r->nqueues < MAX_QUEUES)
+			r->queues[r->nqueues++] = optarg;
+		if (k == 1)
+			continue;
+		switch (c) {
+		case 'S':
+			r->shell = optarg;
+			break;
+		case O_WORKER:
+			r->worker = 1;
+			break;
+		case 'j':
+			if (parse_int(optarg, 1, MAX_TASKS, &v) == -1)
+				errx(EX_USAGE, "--jobs: %s", error_msg());
+			r->slots = (int)v;
+			break;
+		case O_DRAIN:
+			r->drain = 1;
+			break;
+		case O_IDLE_EXIT:
+			r->idle_exit = duration_arg("--idle-exit", optarg);
+			break;
+		case O_CAPACITY:
+			capacity_arg(&r->cap, optarg);
+			break;
+		case O_WAIT:
+			r->wait = 1;
+			break;
+		case O_LOGS:
+			r->logs = 1;
+			break;
+		case O_FOLLOW:
+			r->follow = 1;
+			break;
+		case O_STDERR:
+			r->use_stderr = 1;
+			break;
+		case O_LEASE:
+			r->lease = duration_arg("--lease", optarg);
+			if (r->lease < 1000)
+				errx(EX_USAGE, "--lease: at least 1s");
+			break;
+		case O_RESULTS:
+			r->results = strdup(optarg);
+			break;
+		case 'q':
+			r->quiet = 1;
+			break;
+		default:
+			usage(stderr);
+			exit(EX_USAGE);
+		}
+	}
+	if (r->worker + r->wait + r->logs > 1)
+		errx(EX_USAGE, "give one of --worker, --wait, --logs");
+	if ((r->argv != NULL || r->shell != NULL) &&
+	    (r->worker || r->wait || r->logs || optind < end))
+		errx(EX_USAGE,
+		    "a command runs alone: no job IDs, --worker, "
+		    "--wait or --logs with it");
+	if (r->argv != NULL && r->argv[0] == NULL)
+		errx(EX_USAGE, "no command after '--'");
+	if (r->worker && optind < end)
+		errx(EX_USAGE, "--worker takes no job IDs");
+	if (r->logs && optind + 1 != end)
+		errx(EX_USAGE, "--logs takes one job or task ID");
+	if (r->follow && !r->logs)
+		errx(EX_USAGE, "--follow goes with --logs");
+	r->ids = optind < end ? argv + optind : NULL;
+	r->foreground = r->argv != NULL || r->shell != NULL;
+	r->from_stdin =
+	    !r->foreground && !r->worker && !r->logs && r->ids == NULL;
+}
+
+/* results/ beside the database, unless --results says. */
+static void
+pick_results(struct runner *r)
+{
+	char *db, *dir;
+
+	if (r->results != NULL)
+		return;
+	if ((db = store_locate(r->cli.db)) == NULL)
+		errx(error_status(), "%s", error_msg());
+	dir = dirname(db);
+	if (asprintf(&r->results, "%s/results", dir) == -1)
+		errx(EX_OSERR, "out of memory");
+	free(db);
+}
+
+static void
+setup_signals(struct runner *r)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if ((r->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
+		err(EX_OSERR, "signalfd");
+	/* Orphans of our tasks come to us, so none is left behind. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+/* Wake up when another process writes the database. */
+static void
+watch_db(struct runner *r)
+{
+	char *db = store_locate(r->cli.db);
+
+	r->inofd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (db != NULL && r->inofd != -1)
+		inotify_add_watch(r->inofd, dirname(db),
+		    IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO);
+	free(db);
+}
+
+static int64_t
+res_of(json_t *spec, const char *key, double scale)
+{
+	json_t *v = json_object_get(json_object_get(spec, "resources"), key);
+
+	return v ? (int64_t)(json_number_value(v) * scale) : 0;
+}
+
+/* Start a claimed task ({id, job, attempt, spec}, stolen). */
+static int
+start_task(struct runner *r, json_t *info)
+{
+	json_t *spec = json_object_get(info, "spec");
+	struct exec_opts o = {0};
+	struct task *t;
+	char dir[4096];
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		errx(EX_OSERR, "out of memory");
+	snprintf(t->id, sizeof(t->id), "%s",
+	    json_string_value(json_object_get(info, "id")));
+	snprintf(t->job, sizeof(t->job), "%s",
+	    json_string_value(json_object_get(info, "job")));
+	t->attempt = json_integer_value(json_object_get(info, "attempt"));
+	t->cpu = res_of(spec, "cpu", 1000);
+	t->memory = res_of(spec, "memory", 1);
+	t->disk = res_of(spec, "disk", 1);
+	t->gpu = res_of(spec, "gpu", 1);
+	snprintf(dir, sizeof(dir), "%s/%s", r->results, t->id);
+	o.job = t->job;
+	o.task = t->id;
+	o.attempt = t->attempt;
+	o.results = dir;
+	o.passthrough = r->foreground;
+	if ((t->x = exec_start(spec, &o)) == NULL) {
+		/* Our failure, not the job's: record it, let it be retried. */
+		struct task_result res = {
+		    .state = "failed", .exit_code = -1, .error = error_msg()};
+		warnx("%s: %s", t->id, error_msg());
+		store_task_finish(r->st, t->id, &res, NULL);
+		if (r->status == 0)
+			r->status = r->foreground ? 125 : error_status();
+		free(t);
+		json_decref(info);
+		return -1;
+	}
+	store_task_pid(r->st, t->id, exec_pid(t->x));
+	r->tasks[r->ntasks++] = t;
+	json_decref(info);
+	return 0;
+}
+
+static void
+report(
+    struct runner *r, struct task *t, const struct exec_result *x, json_t *job)
+{
+	json_t *o;
+
+	if (r->foreground)
+		return;
+	if (r->quiet) {
+		printf("%s\n", t->id);
+		return;
+	}
+	o = json_pack("{s:s, s:s, s:I, s:s}", "id", t->id, "job", t->job,
+	    "attempt", (json_int_t)t->attempt, "state", x->state);
+	if (x->exit_code >= 0)
+		json_object_set_new(o, "exit_code", json_integer(x->exit_code));
+	if (x->signal > 0)
+		json_object_set_new(o, "signal", json_integer(x->signal));
+	if (x->error[0] != '\0')
+		json_object_set_new(o, "error", json_string(x->error));
+	if (job != NULL)
+		json_object_set(o, "job_state", json_object_get(job, "state"));
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/%s", r->results, t->id);
+	json_object_set_new(o, "results", json_string(dir));
+	if (emit_row(r->out, o) == -1)
+		warnx("%s", error_msg());
+	fflush(stdout);
+	json_decref(o);
+}
+
+/* A task ended: record it, report it, free it. */
+static void
+end_task(struct runner *r, int i)
+{
+	struct task *t = r->tasks[i];
+	const struct exec_result *x = exec_result(t->x);
+	char dir[4096];
+	json_t *usage, *job = NULL;
+	struct task_result res = {0};
+
+	snprintf(dir, sizeof(dir), "%s/%s", r->results, t->id);
+	usage = json_pack("{s:f, s:f, s:I}", "user_cpu", x->user_cpu,
+	    "system_cpu", x->system_cpu, "max_rss", (json_int_t)x->max_rss);
+	res.state = t->requeue ? "lost" : x->state;
+	res.exit_code = x->exit_code;
+	res.signal = x->signal;
+	res.error = t->requeue ? "worker stopped"
+	    : x->error[0]      ? x->error
+			       : NULL;
+	res.out = x->out;
+	res.err = x->err;
+	res.out_truncated = x->out_truncated;
+	res.err_truncated = x->err_truncated;
+	res.usage = usage;
+	res.enforcement = x->enforcement;
+	res.results = dir;
+	if (store_task_finish(r->st, t->id, &res, &job) == -1)
+		warnx("%s: %s", t->id, error_msg());
+	if (r->foreground || r->status == 0)
+		r->status = x->status;
+	if (r->foreground && (x->status == 126 || x->status == 127))
+		warnx("%s", x->error);
+	report(r, t, x, job);
+	json_decref(job);
+	json_decref(usage);
+	exec_free(t->x);
+	free(t);
+	r->tasks[i] = r->tasks[--r->ntasks];
+}
+
+/* What is still free of the capacity. */
+static void
+free_capacity(struct runner *r, struct claim_fit *f)
+{
+	*f = r->cap;
+	f->queues = r->nqueues ? r->queues : NULL;
+	for (int i = 0; i < r->ntasks; i++) {
+		if (f->cpu_milli >= 0)
+			f->cpu_milli -= r->tasks[i]->cpu;
+		if (f->memory >= 0)
+			f->memory -= r->tasks[i]->memory;
+		if (f->disk >= 0)
+			f->disk -= r->tasks[i]->disk;
+		if (f->gpu >= 0)
+			f->gpu -= r->tasks[i]->gpu;
+	}
+}
+
+/* Claim work while slots are free; returns how many started. */
+static int
+claim_more(struct runner *r)
+{
+	struct claim_fit f;
+	json_t *info;
+	int n = 0, k;
+
+	while (!r->stopping && r->ntasks < r->slots) {
+		free_capacity(r, &f);
+		if ((k = store_claim(r->st, r->run, &f, &info)) == -1) {
+			warnx("%s", error_msg());
+			break;
+		}
+		if (k == 0)
+			break;
+		if (start_task(r, info) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* The next named job to run: from argv or stdin. */
+static int
+next_named(struct runner *r, char *id)
+{
+	static char *line;
+	static size_t cap;
+	char *p, *e;
+	json_t *o;
+	ssize_t n;
+
+	for (;;) {
+		const char *ref = NULL;
+
+		if (r->ids != NULL) {
+			if (*r->ids == NULL)
+				return 0;
+			ref = *r->ids++;
+		} else {
+			if ((n = getline(&line, &cap, stdin)) == -1) {
+				free(line);
+				line = NULL;
+				return 0;
+			}
+			for (p = line; *p == ' ' || *p == '\t'; p++)
+				;
+			for (e = line + n; e > p && strchr(" \t\r\n", e[-1]);
+			     e--)
+				;
+			*e = '\0';
+			if (*p == '\0')
+				continue;
+			ref = p;
+			if (*p == '{') {
+				o = json_loads(p, 0, NULL);
+				ref =
+				    json_string_value(json_object_get(o, "id"));
+				if (ref == NULL) {
+					json_decref(o);
+					warnx("stdin: expected a job ID or an "
+					      "object with \"id\"");
+					r->status = EX_DATAERR;
+					continue;
+				}
+				if (store_job_resolve(r->st, ref, id) == -1)
+					ref = NULL;
+				json_decref(o);
+				if (ref != NULL)
+					return 1;
+				goto bad;
+			}
+		}
+		if (store_job_resolve(r->st, ref, id) == 0)
+			return 1;
+bad:
+		warnx("%s", error_msg());
+		if (r->status == 0)
+			r->status = error_status();
+	}
+}
+
+static void
+run_named(struct runner *r)
+{
+	char id[ID_LEN + 1];
+	json_t *info;
+
+	while (!r->stopping && r->ntasks < r->slots && next_named(r, id)) {
+		if (store_claim_job(r->st, r->run, id, &info) == -1) {
+			warnx("%s", error_msg());
+			if (r->status == 0)
+				r->status = error_status();
+			continue;
+		}
+		start_task(r, info);
+	}
+}
+
+static void
+on_signal(struct runner *r)
+{
+	struct signalfd_siginfo si;
+	int i;
+
+	while (read(r->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			continue;
+		r->stopping++;
+		/* A worker finishes its tasks on the first signal. */
+		if (r->worker && r->stopping == 1) {
+			warnx("stopping: finishing %d task(s); signal again to "
+			      "cancel them",
+			    r->ntasks);
+			continue;
+		}
+		for (i = 0; i < r->ntasks; i++) {
+			r->tasks[i]->requeue = r->worker;
+			exec_cancel(r->tasks[i]->x, "cancelled");
+		}
+	}
+}
+
+/* Reap orphans that came to us as subreaper; leave task leaders. */
+static void
+reap_orphans(struct runner *r)
+{
+	siginfo_t si;
+	int i;
+
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
+		    si.si_pid == 0)
+			return;
+		for (i = 0; i < r->ntasks; i++)
+			if (exec_pid(r->tasks[i]->x) == si.si_pid)
+				return; /* exec_step() reaps it */
+		waitpid(si.si_pid, NULL, WNOHANG);
+	}
+}
+
+static void
+keepalive(struct runner *r)
+{
+	json_t *cancel = NULL, *v;
+	size_t i;
+	int k;
+
+	if (store_run_keepalive(r->st, r->run, &cancel) == -1) {
+		warnx("%s", error_msg());
+		return;
+	}
+	json_array_foreach(cancel, i,
+	    v) for (k = 0; k < r->ntasks;
+		    k++) if (strcmp(r->tasks[k]->id, json_string_value(v)) == 0)
+	    exec_cancel(r->tasks[k]->x, "cancelled");
+	json_decref(cancel);
+}
+
+static void
+reap_lost(struct runner *r)
+{
+	int64_t n;
+
+	if (store_reap(r->st, &n) == -1)
+		warnx("%s", error_msg());
+	else if (n > 0)
+		warnx("found %lld lost task(s)", (long long)n);
+}
+
+/* Wait for output, signals, deadlines or database writes. */
+static void
+wait_events(struct runner *r, int64_t until)
+{
+	struct pollfd pfd[2 * MAX_TASKS + 2];
+	int n = 0, i, fds[2], k;
+	int64_t now = parse_now_ms(), d;
+	char buf[4096];
+
+	pfd[n++] = (struct pollfd){.fd = r->sigfd, .events = POLLIN};
+	if (r->inofd != -1 && (r->worker || r->wait))
+		pfd[n++] = (struct pollfd){.fd = r->inofd, .events = POLLIN};
+	for (i = 0; i < r->ntasks; i++) {
+		k = exec_fds(r->tasks[i]->x, fds, 2);
+		for (int j = 0; j < k; j++)
+			pfd[n++] =
+			    (struct pollfd){.fd = fds[j], .events = POLLIN};
+		if ((d = exec_deadline(r->tasks[i]->x)) > 0 && d < until)
+			until = d;
+	}
+	d = until - now;
+	if (poll(pfd, (nfds_t)n, d < 0 ? 0 : d > 60000 ? 60000 : (int)d) > 0) {
+		if (pfd[0].revents)
+			on_signal(r);
+		if (n > 1 && pfd[1].fd == r->inofd && pfd[1].revents)
+			while (read(r->inofd, buf, sizeof(buf)) > 0)
+				;
+	}
+}
+
+/* The main loop of every mode that runs tasks. */
+static void
+run_loop(struct runner *r)
+{
+	int64_t now, next_alive = 0, next_reap = 0, idle_since;
+	int i, more = 1;
+
+	idle_since = parse_now_ms();
+	for (;;) {
+		now = parse_now_ms();
+		if (now >= next_reap) {
+			reap_lost(r);
+			next_reap = now + r->lease;
+		}
+		if (r->worker)
+			claim_more(r);
+		else if (more && !r->foreground) {
+			run_named(r);
+			more = !feof(stdin) || r->ids != NULL;
+			if (r->ids != NULL && *r->ids == NULL)
+				more = 0;
+		}
+		if (r->ntasks > 0)
+			idle_since = now;
+		else if (r->stopping || r->foreground ||
+		    (!r->worker && !more) || (r->worker && r->drain) ||
+		    (r->idle_exit > 0 && now - idle_since >= r->idle_exit))
+			break;
+		if (now >= next_alive && r->ntasks > 0) {
+			keepalive(r);
+			next_alive = now + r->lease / 3;
+		}
+		wait_events(r,
+		    r->ntasks > 0	   ? next_alive
+			: r->idle_exit > 0 ? idle_since + r->idle_exit
+					   : now + r->lease);
+		reap_orphans(r);
+		now = parse_now_ms();
+		for (i = r->ntasks - 1; i >= 0; i--) {
+			int k = exec_step(r->tasks[i]->x, now);
+			if (k == -1)
+				warnx("%s: %s", r->tasks[i]->id, error_msg());
+			if (k != 0)
+				end_task(r, i);
+		}
+	}
+}
+
+/* exec-run -- cmd: submit the job, then run it here. */
+static void
+submit_foreground(struct runner *r)
+{
+	struct job_new jn;
+	json_t *raw = json_object(), *spec, *job, *info;
+	int existed;
+
+	if (r->shell != NULL)
+		json_object_set_new(raw, "shell", json_string(r->shell));
+	else {
+		json_t *a = json_array();
+		for (char **p = r->argv; *p != NULL; p++)
+			json_array_append_new(a, json_string(*p));
+		json_object_set_new(raw, "command", a);
+	}
+	json_object_del(r->over, "hold");
+	spec_merge(raw, r->over);
+	if ((spec = spec_normalize(raw, parse_now_ms())) == NULL ||
+	    spec_to_job(spec, &jn) == -1 ||
+	    store_job_add(r->st, &jn, &job, &existed) == -1)
+		errx(125, "%s", error_msg());
+	if (store_claim_job(r->st, r->run,
+		json_string_value(json_object_get(job, "id")), &info) == -1)
+		errx(125, "%s", error_msg());
+	if (start_task(r, info) == -1)
+		exit(r->status);
+	json_decref(raw);
+	json_decref(spec);
+	json_decref(job);
+}
+
+/* The exit status a finished job stands for, timeout(1)-like. */
+static int
+job_status(json_t *job)
+{
+	json_t *tasks = json_object_get(job, "tasks"), *t;
+	const char *state = json_string_value(json_object_get(job, "state"));
+
+	if (strcmp(state, STATE_SUCCEEDED) == 0)
+		return 0;
+	t = json_array_get(tasks, json_array_size(tasks) - 1);
+	if (t == NULL)
+		return 125;
+	if (strcmp(json_string_value(json_object_get(t, "state")),
+		"timed_out") == 0)
+		return 124;
+	if (json_object_get(t, "signal") != NULL)
+		return 128 +
+		    (int)json_integer_value(json_object_get(t, "signal"));
+	if (json_object_get(t, "exit_code") != NULL &&
+	    json_integer_value(json_object_get(t, "exit_code")) != 0)
+		return (int)json_integer_value(json_object_get(t, "exit_code"));
+	return 1;
+}
+
+/* exec-run --wait: block until the jobs are terminal. */
+static int
+wait_jobs(struct runner *r)
+{
+	char id[ID_LEN + 1], state[16];
+	json_t *job;
+	int status = 0;
+
+	for (char **p = r->ids; p != NULL && *p != NULL; p++) {
+		if (store_job_resolve(r->st, *p, id) == -1)
+			errx(error_status(), "%s", error_msg());
+		for (;;) {
+			if (store_job_state(r->st, id, state) == -1)
+				errx(error_status(), "%s", error_msg());
+			if (strcmp(state, STATE_SUCCEEDED) == 0 ||
+			    strcmp(state, STATE_FAILED) == 0 ||
+			    strcmp(state, STATE_CANCELLED) == 0)
+				break;
+			wait_events(r, parse_now_ms() + 1000);
+			if (r->stopping)
+				return 128 + SIGINT;
+		}
+		if ((job = store_job_describe(r->st, id)) == NULL)
+			errx(error_status(), "%s", error_msg());
+		status = job_status(job);
+		json_decref(job);
+	}
+	return status;
+}
+
+/* exec-run --logs: print a task's output, following while it runs. */
+static int
+show_logs(struct runner *r, const char *ref)
+{
+	char id[ID_LEN + 1], path[4096], buf[65536];
+	const char *task = NULL;
+	json_t *job, *tasks, *t = NULL;
+	FILE *fp = NULL;
+	size_t n, i;
+
+	char jobref[ID_LEN + 1];
+	snprintf(jobref, sizeof(jobref), "%.*s", (int)strcspn(ref, "."), ref);
+	if (store_job_resolve(r->st, jobref, id) == -1 ||
+	    (job = store_job_describe(r->st, id)) == NULL)
+		errx(error_status(), "%s", error_msg());
+	tasks = json_object_get(job, "tasks");
+	json_array_foreach(tasks, i, t) if (strchr(ref, '.') == NULL ||
+	    strcmp(strchr(ref, '.'),
+		strchr(json_string_value(json_object_get(t, "id")), '.')) == 0)
+	    task = json_string_value(json_object_get(t, "id"));
+	if (task == NULL)
+		errx(EX_NOINPUT, "job '%s' has no task%s yet", id,
+		    strchr(ref, '.') ? " of that attempt" : "");
+	snprintf(path, sizeof(path), "%s/%s/%s", r->results, task,
+	    r->use_stderr ? "stderr" : "stdout");
+	for (;;) {
+		if (fp == NULL && (fp = fopen(path, "r")) == NULL)
+			err(EX_NOINPUT, "%s", path);
+		while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+			fwrite(buf, 1, n, stdout);
+		clearerr(fp);
+		fflush(stdout);
+		if (!r->follow)
+			break;
+		char state[16];
+		if (store_job_state(r->st, id, state) == -1)
+			break;
+		json_decref(job);
+		job = store_job_describe(r->st, id);
+		tasks = json_object_get(job, "tasks");
+		t = json_array_get(tasks, json_array_size(tasks) - 1);
+		if (strcmp(json_string_value(json_object_get(t, "id")), task) !=
+			0 ||
+		    json_object_get(t, "ended") != NULL) {
+			while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+				fwrite(buf, 1, n, stdout);
+			break;
+		}
+		usleep(100000);
+	}
+	if (fp != NULL)
+		fclose(fp);
+	json_decref(job);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct runner r = {.slots = 1,
+	    .lease = 60000,
+	    .inofd = -1,
+	    .cap = {.cpu_milli = -1, .memory = -1, .disk = -1, .gpu = -1}};
+	struct run_new rn = {.kind = "exec-run"};
+
+	if ((r.over = json_object()) == NULL)
+		errx(EX_OSERR, "out of memory");
+	parse_options(&r, argc, argv);
+	if (r.cli.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (r.cli.version) {
+		printf("exec-run (jobkit) %s\n", JOBKIT_VERSION);
+		return 0;
+	}
+	pick_results(&r);
+	if ((r.st = cli_store(&r.cli)) == NULL)
+		errx(r.foreground ? 125 : error_status(), "%s", error_msg());
+	setup_signals(&r);
+	watch_db(&r);
+	if (r.logs)
+		return show_logs(&r, r.ids[0]);
+	if (r.wait)
+		return wait_jobs(&r);
+	if ((r.out = emit_open(stdout, r.cli.format, EMIT_TABLE, columns)) ==
+	    NULL)
+		errx(error_status(), "%s", error_msg());
+	rn.lease_ms = r.lease;
+	if (store_run_start(r.st, &rn, r.run) == -1)
+		errx(r.foreground ? 125 : error_status(), "%s", error_msg());
+	if (r.foreground)
+		submit_foreground(&r);
+	run_loop(&r);
+	store_run_end(r.st, r.run);
+	emit_close(r.out);
+	store_close(r.st);
+	json_decref(r.over);
+	free(r.results);
+	return r.status;
+}
