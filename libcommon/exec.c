@@ -40,6 +40,7 @@ struct exec {
 	char *results;
 	struct exec_result res;
 	int exec_errno; /* the child could not exec: its errno */
+	char program[256]; /* argv[0], for messages */
 	int done;
 };
 
