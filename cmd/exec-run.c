@@ -92,6 +92,7 @@ struct runner {
 	int status;
 	struct emit *out;
 	int foreground;
+	int64_t retry_due; /* a job this run re-queued becomes due then */
 };
 
 static void
@@ -379,6 +380,19 @@ report(
 	json_decref(o);
 }
 
+/* Remember when a job we re-queued for a retry becomes due. */
+static void
+note_retry(struct runner *r, json_t *job)
+{
+	const char *nb = json_string_value(json_object_get(job, "not_before"));
+	const char *state = json_string_value(json_object_get(job, "state"));
+	int64_t due;
+
+	if (nb != NULL && state != NULL && strcmp(state, STATE_QUEUED) == 0 &&
+	    parse_time(nb, 0, 1, &due) == 0 && due > r->retry_due)
+		r->retry_due = due;
+}
+
 /* A task ended: record it, report it, free it. */
 static void
 end_task(struct runner *r, int i)
@@ -407,6 +421,7 @@ end_task(struct runner *r, int i)
 	res.results = dir;
 	if (store_task_finish(r->st, t->id, &res, &job) == -1)
 		warnx("%s: %s", t->id, error_msg());
+	note_retry(r, job);
 	if (r->foreground || r->status == 0)
 		r->status = x->status;
 	if (r->foreground && (x->status == 126 || x->status == 127))
@@ -638,11 +653,24 @@ wait_events(struct runner *r, int64_t until)
 	}
 }
 
+/* When a loop with nothing running is done. */
+static int
+loop_done(struct runner *r, int more, int64_t now, int64_t idle_since)
+{
+	if (r->stopping || r->foreground)
+		return 1;
+	if (!r->worker)
+		return !more;
+	if (r->drain && now >= r->retry_due)
+		return 1;
+	return r->idle_exit > 0 && now - idle_since >= r->idle_exit;
+}
+
 /* The main loop of every mode that runs tasks. */
 static void
 run_loop(struct runner *r)
 {
-	int64_t now, next_alive = 0, next_reap = 0, idle_since;
+	int64_t now, next_alive = 0, next_reap = 0, idle_since, until;
 	int i, more = 1;
 
 	idle_since = parse_now_ms();
@@ -656,24 +684,23 @@ run_loop(struct runner *r)
 			claim_more(r);
 		else if (more && !r->foreground) {
 			run_named(r);
-			more = !feof(stdin) || r->ids != NULL;
-			if (r->ids != NULL && *r->ids == NULL)
-				more = 0;
+			more = r->ids != NULL ? *r->ids != NULL : !feof(stdin);
 		}
 		if (r->ntasks > 0)
 			idle_since = now;
-		else if (r->stopping || r->foreground ||
-		    (!r->worker && !more) || (r->worker && r->drain) ||
-		    (r->idle_exit > 0 && now - idle_since >= r->idle_exit))
+		else if (loop_done(r, more, now, idle_since))
 			break;
 		if (now >= next_alive && r->ntasks > 0) {
 			keepalive(r);
 			next_alive = now + r->lease / 3;
 		}
-		wait_events(r,
-		    r->ntasks > 0	   ? next_alive
-			: r->idle_exit > 0 ? idle_since + r->idle_exit
-					   : now + r->lease);
+		until = r->ntasks > 0 ? next_alive : now + r->lease;
+		if (r->ntasks == 0 && r->idle_exit > 0 &&
+		    idle_since + r->idle_exit < until)
+			until = idle_since + r->idle_exit;
+		if (r->retry_due > now && r->retry_due < until)
+			until = r->retry_due;
+		wait_events(r, until);
 		reap_orphans(r);
 		now = parse_now_ms();
 		for (i = r->ntasks - 1; i >= 0; i--) {
@@ -776,8 +803,7 @@ wait_jobs(struct runner *r)
 static int
 show_logs(struct runner *r, const char *ref)
 {
-	char id[ID_LEN + 1], path[4096], buf[65536];
-	const char *task = NULL;
+	char id[ID_LEN + 1], path[4096], buf[65536], task[ID_LEN + 24] = "";
 	json_t *job, *tasks, *t = NULL;
 	FILE *fp = NULL;
 	size_t n, i;
@@ -788,11 +814,14 @@ show_logs(struct runner *r, const char *ref)
 	    (job = store_job_describe(r->st, id)) == NULL)
 		errx(error_status(), "%s", error_msg());
 	tasks = json_object_get(job, "tasks");
-	json_array_foreach(tasks, i, t) if (strchr(ref, '.') == NULL ||
-	    strcmp(strchr(ref, '.'),
-		strchr(json_string_value(json_object_get(t, "id")), '.')) == 0)
-	    task = json_string_value(json_object_get(t, "id"));
-	if (task == NULL)
+	json_array_foreach(tasks, i, t)
+	{
+		const char *tid = json_string_value(json_object_get(t, "id"));
+		if (strchr(ref, '.') == NULL ||
+		    strcmp(strchr(ref, '.'), strchr(tid, '.')) == 0)
+			snprintf(task, sizeof(task), "%s", tid);
+	}
+	if (task[0] == '\0')
 		errx(EX_NOINPUT, "job '%s' has no task%s yet", id,
 		    strchr(ref, '.') ? " of that attempt" : "");
 	snprintf(path, sizeof(path), "%s/%s/%s", r->results, task,

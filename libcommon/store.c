@@ -58,7 +58,7 @@ static const char *stmt_sql[S_COUNT] = {
     [S_JOB_HEAD] = "SELECT rid, state, uid, owner, priority, queue, attempts,"
 		   " json_extract(spec, '$.retries') FROM jobs WHERE rid = ?1",
     [S_JOB_BRIEF] = "SELECT jk_id(rid) AS id, name, state, queue,"
-		    " priority, created"
+		    " priority, created, not_before"
 		    " FROM jobs WHERE rid = ?1",
     [S_JOB_RESOLVE] = "SELECT jk_id(rid) FROM jobs WHERE rid >= ?1"
 		      " AND rid < ?2 ORDER BY rid LIMIT 10",
