@@ -42,7 +42,7 @@ struct exec_result {
 	const char *state; /* succeeded, failed, timed_out, cancelled */
 	int exit_code; /* -1 when killed by a signal or not started */
 	int signal; /* 0 when none */
-	char error[256]; /* why it did not succeed, "" when it did */
+	char error[512]; /* why it did not succeed, "" when it did */
 	char *out, *err; /* summaries, owned by the struct exec */
 	int out_truncated, err_truncated;
 	double user_cpu, system_cpu; /* seconds */
