@@ -93,6 +93,7 @@ struct runner {
 	struct emit *out;
 	int foreground;
 	int64_t retry_due; /* a job this run re-queued becomes due then */
+	int db_changed; /* another process wrote the database */
 };
 
 static void
@@ -406,7 +407,8 @@ end_task(struct runner *r, int i)
 	snprintf(dir, sizeof(dir), "%s/%s", r->results, t->id);
 	usage = json_pack("{s:f, s:f, s:I}", "user_cpu", x->user_cpu,
 	    "system_cpu", x->system_cpu, "max_rss", (json_int_t)x->max_rss);
-	res.state = t->requeue ? "lost" : x->state;
+	res.state = t->requeue ? "cancelled" : x->state;
+	res.requeue = t->requeue;
 	res.exit_code = x->exit_code;
 	res.signal = x->signal;
 	res.error = t->requeue ? "worker stopped"
@@ -422,7 +424,8 @@ end_task(struct runner *r, int i)
 	if (store_task_finish(r->st, t->id, &res, &job) == -1)
 		warnx("%s: %s", t->id, error_msg());
 	note_retry(r, job);
-	if (r->foreground || r->status == 0)
+	/* A worker's status is its own; a job runner's, its jobs'. */
+	if (!r->worker && (r->foreground || r->status == 0))
 		r->status = x->status;
 	if (r->foreground && (x->status == 126 || x->status == 127))
 		warnx("%s", x->error);
@@ -594,21 +597,45 @@ reap_orphans(struct runner *r)
 	}
 }
 
+/* Cancel the tasks whose jobs were asked to cancel. */
+static void
+cancel_listed(struct runner *r, json_t *cancel)
+{
+	json_t *v;
+	size_t i;
+	int k;
+
+	json_array_foreach(cancel, i, v)
+	{
+		for (k = 0; k < r->ntasks; k++)
+			if (strcmp(r->tasks[k]->id, json_string_value(v)) == 0)
+				exec_cancel(r->tasks[k]->x, "cancelled");
+	}
+}
+
+static void
+check_cancels(struct runner *r)
+{
+	json_t *cancel;
+
+	if (store_run_cancels(r->st, r->run, &cancel) == -1) {
+		warnx("%s", error_msg());
+		return;
+	}
+	cancel_listed(r, cancel);
+	json_decref(cancel);
+}
+
 static void
 keepalive(struct runner *r)
 {
-	json_t *cancel = NULL, *v;
-	size_t i;
-	int k;
+	json_t *cancel = NULL;
 
 	if (store_run_keepalive(r->st, r->run, &cancel) == -1) {
 		warnx("%s", error_msg());
 		return;
 	}
-	json_array_foreach(cancel, i,
-	    v) for (k = 0; k < r->ntasks;
-		    k++) if (strcmp(r->tasks[k]->id, json_string_value(v)) == 0)
-	    exec_cancel(r->tasks[k]->x, "cancelled");
+	cancel_listed(r, cancel);
 	json_decref(cancel);
 }
 
@@ -633,7 +660,7 @@ wait_events(struct runner *r, int64_t until)
 	char buf[4096];
 
 	pfd[n++] = (struct pollfd){.fd = r->sigfd, .events = POLLIN};
-	if (r->inofd != -1 && (r->worker || r->wait))
+	if (r->inofd != -1)
 		pfd[n++] = (struct pollfd){.fd = r->inofd, .events = POLLIN};
 	for (i = 0; i < r->ntasks; i++) {
 		k = exec_fds(r->tasks[i]->x, fds, 2);
@@ -647,9 +674,11 @@ wait_events(struct runner *r, int64_t until)
 	if (poll(pfd, (nfds_t)n, d < 0 ? 0 : d > 60000 ? 60000 : (int)d) > 0) {
 		if (pfd[0].revents)
 			on_signal(r);
-		if (n > 1 && pfd[1].fd == r->inofd && pfd[1].revents)
+		if (n > 1 && pfd[1].fd == r->inofd && pfd[1].revents) {
 			while (read(r->inofd, buf, sizeof(buf)) > 0)
 				;
+			r->db_changed = 1;
+		}
 	}
 }
 
@@ -693,7 +722,9 @@ run_loop(struct runner *r)
 		if (now >= next_alive && r->ntasks > 0) {
 			keepalive(r);
 			next_alive = now + r->lease / 3;
-		}
+		} else if (r->db_changed && r->ntasks > 0)
+			check_cancels(r);
+		r->db_changed = 0;
 		until = r->ntasks > 0 ? next_alive : now + r->lease;
 		if (r->ntasks == 0 && r->idle_exit > 0 &&
 		    idle_since + r->idle_exit < until)

@@ -2008,9 +2008,6 @@ int
 store_run_keepalive(struct store *st, const char *run, json_t **cancel)
 {
 	int64_t rid, now = parse_now_ms();
-	char name[ID_LEN + 24];
-	sqlite3_stmt *s;
-	int rc;
 
 	if (rid_of(run, &rid) == -1 || store_begin(st) == -1)
 		return -1;
@@ -2022,25 +2019,8 @@ store_run_keepalive(struct store *st, const char *run, json_t **cancel)
 		"NULL",
 		"ii", now, rid) == -1)
 		goto fail;
-	if (cancel != NULL) {
-		if ((*cancel = json_array()) == NULL ||
-		    (s = store_prep(st,
-			 "SELECT t.job, t.attempt FROM tasks t JOIN jobs j ON"
-			 " j.rid = t.job WHERE t.run = ? AND t.ended IS NULL"
-			 " AND j.cancel_requested = 1",
-			 "i", rid)) == NULL)
-			goto fail;
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			task_name(sqlite3_column_int64(s, 0),
-			    sqlite3_column_int64(s, 1), name, sizeof(name));
-			json_array_append_new(*cancel, json_string(name));
-		}
-		store_unprep(st, s);
-		if (rc != SQLITE_DONE) {
-			store_fail(st, "cannot read tasks");
-			goto fail;
-		}
-	}
+	if (cancel != NULL && store_run_cancels(st, run, cancel) == -1)
+		goto fail;
 	return store_commit(st);
 fail:
 	if (cancel != NULL) {
@@ -2048,6 +2028,39 @@ fail:
 		*cancel = NULL;
 	}
 	store_rollback(st);
+	return -1;
+}
+
+int
+store_run_cancels(struct store *st, const char *run, json_t **cancel)
+{
+	char name[ID_LEN + 24];
+	sqlite3_stmt *s;
+	int64_t rid;
+	int rc;
+
+	if (rid_of(run, &rid) == -1)
+		return -1;
+	if ((*cancel = json_array()) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	if ((s = store_prep(st,
+		 "SELECT t.job, t.attempt FROM tasks t JOIN jobs j ON"
+		 " j.rid = t.job WHERE t.run = ? AND t.ended IS NULL"
+		 " AND j.cancel_requested = 1",
+		 "i", rid)) == NULL)
+		goto fail;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		task_name(sqlite3_column_int64(s, 0),
+		    sqlite3_column_int64(s, 1), name, sizeof(name));
+		json_array_append_new(*cancel, json_string(name));
+	}
+	store_unprep(st, s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	store_fail(st, "cannot read tasks");
+fail:
+	json_decref(*cancel);
+	*cancel = NULL;
 	return -1;
 }
 
@@ -2305,6 +2318,21 @@ store_decide(struct store *st, int64_t rid, int64_t attempt,
 	else
 		snprintf(
 		    why, sizeof(why), "%s", r->error ? r->error : r->state);
+	if (r->requeue && !cancel) {
+		snprintf(msg, sizeof(msg),
+		    "attempt %lld stopped by its worker;"
+		    " queued again",
+		    (long long)attempt);
+		return store_write(st, "cannot requeue job",
+			   "UPDATE jobs SET state = 'queued', updated = ?,"
+			   " reason = ?, max_attempts = max_attempts + 1"
+			   " WHERE rid = ?",
+			   "iti", now, msg, rid) == 0 &&
+			store_event(st, rid, attempt, now, "requeued",
+			    STATE_QUEUED, msg) == 0
+		    ? 0
+		    : -1;
+	}
 	if (strcmp(r->state, "succeeded") == 0)
 		state = STATE_SUCCEEDED;
 	else if (strcmp(r->state, "cancelled") == 0 || cancel)

@@ -189,6 +189,12 @@ int store_run_start(struct store *st, const struct run_new *rn, char *id);
  */
 int store_run_keepalive(struct store *st, const char *run, json_t **cancel);
 
+/*
+ * Read-only: the IDs of the run's unfinished tasks whose job was asked to
+ * cancel, as a new array in *cancel.
+ */
+int store_run_cancels(struct store *st, const char *run, json_t **cancel);
+
 /* The run ended (it stays in the database). */
 int store_run_end(struct store *st, const char *run);
 
@@ -231,6 +237,7 @@ struct task_result {
 	json_t *usage; /* {"user_cpu","system_cpu","max_rss"} */
 	const char *enforcement;
 	const char *results; /* results directory */
+	int requeue; /* stopped by its worker: queue again, no attempt used */
 };
 
 /*
