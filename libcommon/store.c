@@ -2345,10 +2345,15 @@ store_decide(struct store *st, int64_t rid, int64_t attempt,
 	snprintf(msg, sizeof(msg), "attempt %lld %s (%s)", (long long)attempt,
 	    r->state, why);
 	if (strcmp(state, STATE_QUEUED) == 0) {
-		/* 1 s, 2 s, 4 s ... at most 5 minutes between attempts. */
+		/*
+		 * 1 s, 2 s, 4 s ... at most 5 minutes between attempts; a
+		 * lost attempt (its worker died) goes again at once.
+		 */
 		backoff = attempt < 10 ? 1000LL << (attempt - 1) : 300000;
 		if (backoff > 300000)
 			backoff = 300000;
+		if (strcmp(r->state, "lost") == 0)
+			backoff = 0;
 		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
 		    "; retry %lld of %lld in %llds", (long long)attempts,
 		    (long long)max - 1, (long long)backoff / 1000);

@@ -9,6 +9,7 @@
 #   check "desc" cmd...         ok when cmd exits 0
 #   check_exit N "desc" cmd...  ok when cmd exits N; output in $T/out, $T/err
 #   check_stderr RE "desc"      ok when $T/err (of the last run) matches RE
+#   check_out RE "desc"         ok when $T/out (of the last run) matches RE
 #   check_same "desc" got want  ok when the two strings are equal
 #   run cmd...                  run cmd, stdout to $T/out, stderr to $T/err,
 #                               status in $rc
@@ -47,8 +48,12 @@ _ok() {
 }
 
 run() {
-	"$@" >"$T/out" 2>"$T/err"
+	# Output goes to $T/out only once the command is done, so a command
+	# may read the previous $T/out (check "..." grep x "$T/out").
+	"$@" >"$T/out.new" 2>"$T/err.new"
 	rc=$?
+	mv "$T/out.new" "$T/out"
+	mv "$T/err.new" "$T/err"
 	# A sanitizer report means the test failed, whatever it asserted.
 	if grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error:' \
 	    -e 'ERROR: LeakSanitizer' "$T/err" 2>/dev/null; then
@@ -81,6 +86,14 @@ check_stderr() {
 	if grep -Eq -- "$1" "$T/err"; then _ok 0 "$2"; else
 		echo "#   stderr does not match /$1/:"
 		sed 's/^/#   /' "$T/err" | head -5
+		_ok 1 "$2"
+	fi
+}
+
+check_out() {
+	if grep -Eq -- "$1" "$T/out"; then _ok 0 "$2"; else
+		echo "#   stdout does not match /$1/:"
+		sed 's/^/#   /' "$T/out" | head -5
 		_ok 1 "$2"
 	fi
 }

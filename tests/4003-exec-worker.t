@@ -1,0 +1,48 @@
+#!/bin/sh
+# exec-run --worker: priority order, dependencies, holds, resource fit,
+# retries with backoff, drain.
+. "$(dirname "$0")/lib.sh"
+plan 16
+
+lo=$(job-submit -q -p 1 -- true)
+hi=$(job-submit -q -p 9 -- true)
+mid=$(job-submit -q -p 5 -- true)
+old=$(job-submit -q -p 5 -- true)
+check_exit 0 "a draining worker runs the queue" exec-run --worker --drain -q
+check_same "by priority, then age" "$(tr '\n' ' ' <"$T/out")" \
+    "$hi.1 $mid.1 $old.1 $lo.1 "
+
+first=$(job-submit -q -- sh -c 'exit 1')
+after=$(job-submit -q --after "$first" -- true)
+any=$(job-submit -q --after-any "$first" -- true)
+held=$(job-submit -q -H -- true)
+big=$(job-submit -q --cpu 8 -- true)
+check_exit 0 "a worker with 2 cpus" exec-run --worker --drain --capacity cpu=2 -q
+run job-describe "$after" --format ndjson
+check_out '"state":"cancelled"' "a job after a failed one is cancelled"
+check_out "dependency $first failed" "with a clear reason"
+run job-describe "$any" --format ndjson
+check_out '"state":"succeeded"' "a job after any end runs"
+run job-describe "$held" --format ndjson
+check_out '"state":"held"' "a held job stays held"
+run job-describe "$big" --format ndjson
+check_out '"state":"queued"' "a job bigger than the worker is never started there"
+job-submit --cancel "$big" "$held" >/dev/null
+
+flaky=$(job-submit -q -r 2 -- sh -c 'exit 7')
+start=$(date +%s)
+check_exit 0 "retries run in one draining worker" exec-run --worker --drain -q
+took=$(( $(date +%s) - start ))
+check_same "three attempts" "$(tr '\n' ' ' <"$T/out")" "$flaky.1 $flaky.2 $flaky.3 "
+check "after backoffs of 1 s and 2 s" test "$took" -ge 3
+run job-describe "$flaky" --format ndjson
+check_out '"state":"failed"' "then the job failed"
+check_out 'retry 2 of 2 in 2s' "each retry is an event"
+
+only=$(job-submit -q -r 3 --retry-on 4 -- sh -c 'exit 5')
+check_exit 0 "retry-on other statuses" exec-run --worker --drain -q
+check_same "does not retry" "$(cat "$T/out")" "$only.1"
+
+check_exit 0 "--idle-exit ends an idle worker" exec-run --worker --idle-exit 1s
+check_exit 64 "--worker takes no job IDs" exec-run --worker a001
+done_testing

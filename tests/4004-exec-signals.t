@@ -1,0 +1,66 @@
+#!/bin/sh
+# Timeouts, cancel and crashes: process groups, grace periods, leases.
+. "$(dirname "$0")/lib.sh"
+plan 14
+
+# A job that ignores SIGTERM is killed after its grace period.
+start=$(date +%s)
+check_exit 124 "a timeout on a job that ignores SIGTERM" \
+    exec-run -t 1s --grace 1s -- sh -c 'trap "" TERM; sleep 30'
+check "ends after timeout and grace" test $(( $(date +%s) - start )) -le 5
+
+# Children are gone afterwards, also ones in the background.
+check_exit 0 "a job that leaves children behind" \
+    exec-run -- sh -c "sleep 321 & sleep 322 & echo spawned"
+sleep 0.2
+check_same "none of them remains" \
+    "$(pgrep -f 'sleep 32[12]' | wc -l | tr -d ' ')" "0"
+
+# Cancel of a queued job, then of a running one, through a worker.
+q=$(job-submit -q -- true)
+job-submit --cancel "$q" >/dev/null
+run job-describe "$q" --format ndjson
+check_out '"state":"cancelled"' "a queued job is cancelled at once"
+r=$(job-submit -q -- sh -c 'trap "" TERM; sleep 30')
+exec-run --worker --drain -q >"$T/w.out" 2>&1 &
+w=$!
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	[ "$(run-query jobs --state running -q)" = "$r" ] && break
+	sleep 0.2
+done
+job-submit --cancel "$r" >/dev/null
+JOBKIT_GRACE=1 wait $w
+run job-describe "$r" --format ndjson
+check_out '"state":"cancelled"' "a running job is cancelled by its worker"
+check_out '"state":"cancelled","run"' "its task too"
+check_same "and its process is gone" "$(pgrep -f 'sleep 30$' | wc -l | tr -d ' ')" "0"
+
+# A worker killed with SIGKILL: its task is found lost after the lease,
+# and another worker completes the job with exactly one succeeded task.
+c=$(job-submit -q -r 1 -- sh -c 'sleep 2; echo finished')
+exec-run --worker --lease 2s >/dev/null 2>&1 &
+w=$!
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	[ "$(run-query tasks --state running -q)" = "$c.1" ] && break
+	sleep 0.2
+done
+kill -9 $w
+wait $w 2>/dev/null
+pkill -9 -f 'sleep 2$' 2>/dev/null
+sleep 2.5
+check_exit 0 "a second worker after the lease" exec-run --worker --drain --lease 2s -q
+run job-describe "$c" --format ndjson
+check_out '"state":"succeeded"' "the job succeeded"
+run run-query tasks -j "$c" --state succeeded -q
+check_same "with exactly one succeeded task" "$(cat "$T/out")" "$c.2"
+run run-query tasks -j "$c" --state lost -q
+check_same "after the lost one" "$(cat "$T/out")" "$c.1"
+
+# Two workers on one database never run the same attempt twice.
+for i in $(seq 20); do job-submit -q -- sh -c 'echo $JOBKIT_TASK_ID >> "$0"' "$T/ran"; done >/dev/null
+exec-run --worker --drain -q >/dev/null & w1=$!
+exec-run --worker --drain -q >/dev/null & w2=$!
+wait $w1 $w2
+check_same "20 jobs, 20 runs" "$(wc -l <"$T/ran" | tr -d ' ')" "20"
+check_same "no attempt twice" "$(sort -u "$T/ran" | wc -l | tr -d ' ')" "20"
+done_testing
