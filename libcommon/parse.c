@@ -26,6 +26,8 @@ parse_number(const char **sp, double *out)
 		s++;
 	if (*s == '.') {
 		s++;
+		if (!isdigit((unsigned char)*s))
+			return -1; /* "5." is a typo, not five */
 		while (isdigit((unsigned char)*s))
 			s++;
 	}

@@ -1,0 +1,440 @@
+/* Unit tests of libcommon: parse, id, jsonin, spec, emit. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit.h"
+#include "error.h"
+#include "id.h"
+#include "jsonin.h"
+#include "parse.h"
+#include "spec.h"
+#include "tap.h"
+
+static void
+test_duration(void)
+{
+	static const struct {
+		const char *in;
+		int64_t ms;
+	} good[] = {{"90s", 90000}, {"1h30m", 5400000}, {"1.5h", 5400000},
+	    {"250ms", 250}, {"90", 90000}, {"0", 0}, {"2d", 172800000},
+	    {"1w", 604800000}, {".5s", 500}, {"1m30s", 90000}};
+	static const char *bad[] = {
+	    "", "-5s", "5x", "h", "1h30", "1e3", "5.", "1000000w", "1 h", "s5"};
+	int64_t ms;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ms = -1;
+		ok(parse_duration(good[i].in, &ms) == 0 && ms == good[i].ms,
+		    "duration '%s' is %lld ms", good[i].in,
+		    (long long)good[i].ms);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ms = 42;
+		ok(parse_duration(bad[i], &ms) == -1 && ms == 42 &&
+			error_status() == EX_DATAERR &&
+			strstr(error_msg(), bad[i]) != NULL,
+		    "duration '%s' is refused, quoted, nothing stored", bad[i]);
+	}
+}
+
+static void
+test_size(void)
+{
+	static const struct {
+		const char *in;
+		uint64_t n;
+	} good[] = {{"4096", 4096}, {"512MiB", 512ull << 20},
+	    {"2G", 2ull << 30}, {"2GB", 2000000000ull}, {"4k", 4096},
+	    {"1.5K", 1536}, {"1KiB", 1024}, {"3B", 3}, {"1T", 1ull << 40}};
+	static const char *bad[] = {
+	    "", "-1", "1X", "1iB", "20E", "1.5B", "G", "1GiBB"};
+	uint64_t n;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ok(parse_size(good[i].in, &n) == 0 && n == good[i].n,
+		    "size '%s'", good[i].in);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ok(parse_size(bad[i], &n) == -1 && error_status() == EX_DATAERR,
+		    "size '%s' is refused", bad[i]);
+}
+
+static void
+test_cpu(void)
+{
+	int64_t m;
+
+	ok(parse_cpu("2", &m) == 0 && m == 2000, "cpu 2 is 2000m");
+	ok(parse_cpu("0.5", &m) == 0 && m == 500, "cpu 0.5 is 500m");
+	ok(parse_cpu("500m", &m) == 0 && m == 500, "cpu 500m");
+	ok(parse_cpu("0.0001", &m) == -1, "cpu finer than 1m is refused");
+	ok(parse_cpu("m", &m) == -1, "cpu 'm' is refused");
+	ok(parse_cpu("-1", &m) == -1, "negative cpu is refused");
+}
+
+static void
+test_time(void)
+{
+	const int64_t now = 1795000000000LL; /* 2026-11-18T... */
+	char buf[32];
+	int64_t ms;
+
+	ok(parse_time("now", now, -1, &ms) == 0 && ms == now, "now");
+	ok(parse_time("2026-11-22T10:00:00Z", now, -1, &ms) == 0 &&
+		ms == 1795341600000LL,
+	    "RFC 3339 UTC");
+	ok(parse_time("2026-11-22T11:00:00+01:00", now, -1, &ms) == 0 &&
+		ms == 1795341600000LL,
+	    "RFC 3339 with an offset");
+	ok(parse_time("2026-11-22T04:30:00-0530", now, -1, &ms) == 0 &&
+		ms == 1795341600000LL,
+	    "offset without a colon");
+	ok(parse_time("2026-11-22T10:00:00.250Z", now, -1, &ms) == 0 &&
+		ms == 1795341600250LL,
+	    "fractional seconds");
+	ok(parse_time("2026-11-22", now, -1, &ms) == 0 && ms == 1795305600000LL,
+	    "a date is midnight UTC");
+	ok(parse_time("-2h", now, 1, &ms) == 0 && ms == now - 7200000,
+	    "-2h is two hours ago whatever the direction");
+	ok(parse_time("+2h", now, -1, &ms) == 0 && ms == now + 7200000,
+	    "+2h is two hours ahead");
+	ok(parse_time("2h", now, -1, &ms) == 0 && ms == now - 7200000,
+	    "bare 2h in a filter is ago");
+	ok(parse_time("2h", now, 1, &ms) == 0 && ms == now + 7200000,
+	    "bare 2h for --at is ahead");
+	ok(parse_time("yesterday", now, -1, &ms) == -1 &&
+		error_status() == EX_DATAERR,
+	    "garbage is refused");
+	ok(parse_time("2026-13-01", now, -1, &ms) == -1, "month 13");
+	is_str(parse_fmt_time(1795341600250LL, buf), "2026-11-22T10:00:00.250Z",
+	    "formatting with milliseconds");
+	is_str(parse_fmt_time(0, buf), "1970-01-01T00:00:00.000Z", "epoch");
+	ok(parse_time(parse_fmt_time(now, buf), 0, 1, &ms) == 0 && ms == now,
+	    "format and parse round trip");
+}
+
+static void
+test_int(void)
+{
+	int64_t v;
+
+	ok(parse_int("42", 0, 100, &v) == 0 && v == 42, "int 42");
+	ok(parse_int("101", 0, 100, &v) == -1, "int out of range");
+	ok(parse_int("4x", 0, 100, &v) == -1, "int with junk");
+	ok(parse_int("99999999999999999999", 0, INT64_MAX, &v) == -1,
+	    "int overflow");
+}
+
+static void
+test_id(void)
+{
+	static const int64_t nums[] = {1, 2, 31, 32, 1000, 32767, 32768, 32769,
+	    1048575, 1048576, 123456789};
+	char a[ID_LEN + 1], b[ID_LEN + 1];
+	int64_t lo, hi;
+
+	ok(id_format(1, a) == 0 && strcmp(a, "a001") == 0, "1 is a001");
+	ok(id_format(31, a) == 0 && strcmp(a, "a00z") == 0, "31 is a00z");
+	ok(id_format(32, a) == 0 && strcmp(a, "a010") == 0, "32 is a010");
+	ok(id_format(32767, a) == 0 && strcmp(a, "azzz") == 0, "32767 is azzz");
+	ok(id_format(32768, a) == 0 && strcmp(a, "b1000") == 0,
+	    "32768 is b1000");
+	ok(id_format(0, a) == -1, "0 has no ID");
+	for (size_t i = 0; i + 1 < sizeof(nums) / sizeof(nums[0]); i++) {
+		id_format(nums[i], a);
+		id_format(nums[i + 1], b);
+		ok(strcmp(a, b) < 0 && strncmp(a, b, strlen(a)) != 0,
+		    "%s sorts before %s and is not its prefix", a, b);
+	}
+	ok(id_range("a00k", &lo, &hi) == 0 && lo == 19 && hi == 20,
+	    "a full ID is one number");
+	ok(id_range("A00K", &lo, &hi) == 0 && lo == 19, "case-insensitive");
+	ok(id_range("a0ok", &lo, &hi) == 0 && lo == 19, "o reads as 0");
+	ok(id_range("a0il", &lo, &hi) == 0 && lo == 33, "i and l read as 1");
+	ok(id_range("b100", &lo, &hi) == 0 && lo == 32768 && hi == 32768 + 32,
+	    "a prefix is a range");
+	ok(id_range("b000", &lo, &hi) == -1 && error_status() == EX_NOINPUT,
+	    "no b ID starts with b000");
+	ok(id_range("a00", &lo, &hi) == -1 && error_status() == EX_USAGE,
+	    "3 characters are too short");
+	ok(id_range("z001", &lo, &hi) == -1 && error_status() == EX_NOINPUT,
+	    "no class z");
+	ok(id_range("a00u", &lo, &hi) == -1, "u is no digit");
+	ok(id_range("a0012", &lo, &hi) == -1, "too long for its class");
+}
+
+/* Read all values of s; returns the count, or -1 with line in *line. */
+static int
+read_all(const char *s, size_t len, size_t *lines, int max)
+{
+	FILE *fp = fmemopen((void *)s, len, "r");
+	struct jsonin *in = jsonin_open(fp, "stdin");
+	json_t *v;
+	size_t line;
+	int n = 0, r;
+
+	while ((r = jsonin_next(in, &v, &line)) == 1) {
+		if (n < max)
+			lines[n] = line;
+		n++;
+		json_decref(v);
+	}
+	jsonin_close(in);
+	fclose(fp);
+	return r == -1 ? -1 : n;
+}
+
+static void
+test_jsonin(void)
+{
+	size_t lines[8];
+	char *big, *deep;
+	int i;
+
+	const char *nd = "{\"a\":1}\n{\"a\":2}\n\n{\"a\":3}\n";
+	ok(read_all(nd, strlen(nd), lines, 8) == 3 && lines[0] == 1 &&
+		lines[1] == 2 && lines[2] == 4,
+	    "NDJSON: three values on lines 1, 2, 4");
+	const char *pretty = "{\n \"a\": \"}{\\\"\",\n \"b\": [1,\n 2]\n}\n"
+			     "{\n \"c\": 3\n}\n";
+	ok(read_all(pretty, strlen(pretty), lines, 8) == 2 && lines[0] == 1 &&
+		lines[1] == 6,
+	    "pretty-printed objects back to back, braces in strings");
+	ok(read_all("", 0, lines, 8) == 0, "empty input: no value");
+	ok(read_all("{\"a\":1}\n{\"a\":\n", 16, lines, 8) == -1 &&
+		strstr(error_msg(), "line 2") != NULL,
+	    "unexpected end names its line: %s", error_msg());
+	ok(read_all("{\"a\":1}\n{\"a\" 1}\n", 16, lines, 8) == -1 &&
+		strstr(error_msg(), "line 2") != NULL &&
+		error_status() == EX_DATAERR,
+	    "invalid JSON names its line: %s", error_msg());
+	ok(read_all("42\n", 3, lines, 8) == -1 &&
+		strstr(error_msg(), "expected a JSON object") != NULL,
+	    "a scalar is refused");
+	ok(read_all("{\"a\":\"\xff\"}", 9, lines, 8) == -1 &&
+		error_status() == EX_DATAERR,
+	    "invalid UTF-8 is refused: %s", error_msg());
+	deep = malloc(200);
+	for (i = 0; i < JSONIN_MAX_DEPTH; i++)
+		deep[i] = '[', deep[2 * JSONIN_MAX_DEPTH - 1 - i] = ']';
+	ok(read_all(deep, 2 * JSONIN_MAX_DEPTH, lines, 8) == 1,
+	    "depth %d is allowed", JSONIN_MAX_DEPTH);
+	for (i = 0; i <= JSONIN_MAX_DEPTH; i++)
+		deep[i] = '[', deep[2 * JSONIN_MAX_DEPTH + 1 - i] = ']';
+	ok(read_all(deep, 2 * JSONIN_MAX_DEPTH + 2, lines, 8) == -1 &&
+		strstr(error_msg(), "deeper") != NULL,
+	    "depth %d is refused", JSONIN_MAX_DEPTH + 1);
+	free(deep);
+	size_t n = JSONIN_MAX_BYTES + 100;
+	big = malloc(n);
+	memset(big, ' ', n);
+	memcpy(big, "{\"a\":\"", 6);
+	memset(big + 6, 'x', n - 10);
+	memcpy(big + n - 4, "\"}\n", 3);
+	ok(read_all(big, n - 1, lines, 8) == -1 &&
+		strstr(error_msg(), "larger than 10 MiB") != NULL,
+	    "a value over 10 MiB is refused");
+	free(big);
+}
+
+static json_t *
+norm(const char *text)
+{
+	json_t *in = json_loads(text, 0, NULL), *out;
+
+	out = spec_normalize(in, parse_now_ms());
+	json_decref(in);
+	return out;
+}
+
+static int
+refused(const char *text, const char *msg)
+{
+	json_t *out = norm(text);
+
+	json_decref(out);
+	if (out != NULL || strstr(error_msg(), msg) == NULL) {
+		printf("#   '%s': %s\n", text, out ? "accepted" : error_msg());
+		return 0;
+	}
+	return error_status() == EX_DATAERR;
+}
+
+static void
+test_spec(void)
+{
+	struct job_new jn;
+	json_t *s, *o;
+	char *d;
+
+	s = norm("{\"command\":[\"/bin/true\"],\"timeout\":\"1h30m\","
+		 "\"resources\":{\"memory\":\"512MiB\",\"cpu\":\"500m\"},"
+		 "\"at\":\"+1h\",\"grace\":\"90s\"}");
+	ok(s != NULL, "a spec normalizes");
+	d = json_dumps(s, JSON_COMPACT);
+	ok(strstr(d, "\"timeout\":5400") && strstr(d, "\"grace\":90") &&
+		strstr(d, "\"memory\":536870912") && strstr(d, "\"cpu\":0.5"),
+	    "durations, sizes and cpu in base units: %s", d);
+	ok(strstr(d, "\"at\":\"20") && strstr(d, "Z\""),
+	    "--at becomes RFC 3339");
+	free(d);
+	spec_to_job(s, &jn);
+	is_str(jn.name, "true", "default name is the program's base name");
+	is_str(jn.queue, "default", "default queue");
+	ok(jn.max_attempts == 1 && jn.not_before > 0, "attempts, not before");
+	json_decref(s);
+	s = norm("{\"shell\":\"  make -j4 && echo ok\"}");
+	spec_to_job(s, &jn);
+	is_str(jn.name, "make", "a shell job is named by its first word");
+	json_decref(s);
+
+	ok(refused("{\"command\":[\"x\"],\"foo\":1}", "$.foo: unknown field"),
+	    "unknown top-level field, with its path");
+	ok(refused("{\"command\":[\"x\"],\"resources\":{\"cpuu\":1}}",
+	       "$.resources.cpuu: unknown field"),
+	    "unknown nested field, with its path");
+	ok(refused("{\"command\":[\"x\"],\"name\":5}",
+	       "$.name: expected a string, got an integer"),
+	    "wrong type");
+	ok(refused("{\"command\":[\"x\"],\"retries\":-1}", "$.retries"),
+	    "negative retries");
+	ok(refused("{\"command\":[\"x\"],\"priority\":5000}", "$.priority"),
+	    "priority out of range");
+	ok(refused("{\"command\":[\"x\"],\"resources\":{\"gpu\":-1}}",
+	       "$.resources.gpu"),
+	    "negative gpu");
+	ok(refused("{\"command\":[]}", "$.command: must name a program"),
+	    "empty command");
+	ok(refused("{\"command\":[\"x\"],\"shell\":\"y\"}", "not both"),
+	    "command and shell");
+	ok(refused("{\"name\":\"x\"}", "needs a command or a shell"),
+	    "neither command nor shell");
+	ok(refused("{\"command\":[\"x\"],\"inputs\":[{\"url\":\"http://h/"
+		   "x\",\"hash\":\"md5:1\"}]}",
+	       "$.inputs[0].hash"),
+	    "a hash that is not sha256");
+	ok(refused("{\"command\":[\"x\"],\"inputs\":[{\"url\":\"http://h/"
+		   "x\",\"path\":\"../x\"}]}",
+	       "$.inputs[0].path"),
+	    "an artifact path leaving the work directory");
+	ok(refused("{\"command\":[\"x\"],\"outputs\":[{\"path\":\"x\"}]}",
+	       "needs a url"),
+	    "an artifact without a url");
+	ok(refused("{\"command\":[\"x\"],\"inputs\":[{\"url\":\"gopher://h\"}"
+		   "]}",
+	       "$.inputs[0].url"),
+	    "an unknown URL scheme");
+	ok(refused("{\"command\":[\"x\"],\"env\":{\"1X\":\"y\"}}", "$.env.1X"),
+	    "a bad variable name");
+	ok(refused("{\"command\":[\"x\"],\"labels\":{\"a b\":\"y\"}}",
+	       "$.labels.a b"),
+	    "a bad label key");
+	ok(refused("{\"command\":[\"x\"],\"timeout\":\"soon\"}",
+	       "$.timeout: invalid duration 'soon'"),
+	    "a bad duration names the field");
+
+	s = json_loads("{\"env\":{\"A\":\"1\"},\"after\":[\"a001\"],"
+		       "\"queue\":\"q\"}",
+	    0, NULL);
+	o = json_loads("{\"env\":{\"B\":\"2\"},\"after\":[\"a002\"],"
+		       "\"queue\":\"r\"}",
+	    0, NULL);
+	spec_merge(s, o);
+	d = json_dumps(s, JSON_COMPACT);
+	is_str(d,
+	    "{\"env\":{\"A\":\"1\",\"B\":\"2\"},\"after\":[\"a001\",\"a002\"],"
+	    "\"queue\":\"r\"}",
+	    "merge: objects by key, after appended, scalars replaced");
+	free(d);
+	json_decref(s);
+	json_decref(o);
+
+	s = norm("{\"command\":[\"x\"],\"env\":{\"API_TOKEN\":\"t\","
+		 "\"PATH\":\"/bin\"},\"inputs\":[{\"url\":\"https://u:pw@h/"
+		 "x\",\"credentials\":{\"password\":\"p\","
+		 "\"secret_access_key\":\"k\",\"env\":\"V\"}}]}");
+	spec_redact(s);
+	d = json_dumps(s, JSON_COMPACT);
+	ok(strstr(d, "\"API_TOKEN\":\"***\"") && strstr(d, "/bin") &&
+		strstr(d, "https://u:***@h/x") &&
+		strstr(d, "\"password\":\"***\"") &&
+		strstr(d, "\"secret_access_key\":\"***\"") &&
+		strstr(d, "\"env\":\"V\"") && !strstr(d, "pw@"),
+	    "redaction: %s", d);
+	free(d);
+	json_decref(s);
+}
+
+static char *
+emit_all(enum emit_format f, const struct emit_col *cols, const char *rows)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+	struct emit *e = emit_open(fp, f, EMIT_TABLE, cols);
+	json_t *arr = json_loads(rows, 0, NULL), *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v) emit_row(e, v);
+	emit_close(e);
+	fclose(fp);
+	json_decref(arr);
+	return buf;
+}
+
+static void
+test_emit(void)
+{
+	static const struct emit_col cols[] = {{"id", "ID", 8, EMIT_SHORTID},
+	    {"n", "N", 3, EMIT_RIGHT}, {"name", "NAME", 0, 0},
+	    {NULL, NULL, 0, 0}};
+	const char *rows = "[{\"id\":\"b123456789\",\"n\":7,\"name\":\"x\"},"
+			   "{\"id\":\"a001\",\"name\":\"y\"}]";
+	enum emit_format f;
+	char *s;
+
+	s = emit_all(EMIT_NDJSON, cols, rows);
+	is_str(s,
+	    "{\"id\":\"b123456789\",\"n\":7,\"name\":\"x\"}\n"
+	    "{\"id\":\"a001\",\"name\":\"y\"}\n",
+	    "ndjson: compact, keys in order");
+	free(s);
+	s = emit_all(EMIT_JSON, cols, "[]");
+	is_str(s, "[]\n", "json: an empty array");
+	free(s);
+	s = emit_all(EMIT_JSON, cols, rows);
+	ok(s[0] == '[' && strstr(s, "\"id\": \"a001\"") &&
+		strcmp(s + strlen(s) - 3, "\n]\n") == 0,
+	    "json: one indented array");
+	free(s);
+	s = emit_all(EMIT_TABLE, cols, rows);
+	is_str(s,
+	    "ID          N  NAME\n"
+	    "b1234567    7  x\n"
+	    "a001        -  y\n",
+	    "table: header, short IDs, padding, - for missing");
+	free(s);
+	s = emit_all(EMIT_TEXT, cols, "[{\"a\":1,\"b\":{\"c\":\"d\"}}]");
+	is_str(s, "a: 1\nb:\n  c: d\n", "text: key: value, nested");
+	free(s);
+	ok(emit_format_parse("ndjson", &f) == 0 && f == EMIT_NDJSON,
+	    "format ndjson");
+	ok(emit_format_parse("yaml", &f) == -1 && error_status() == EX_USAGE,
+	    "format yaml is refused");
+}
+
+int
+main(void)
+{
+	test_duration();
+	test_size();
+	test_cpu();
+	test_time();
+	test_int();
+	test_id();
+	test_jsonin();
+	test_spec();
+	test_emit();
+	return done_testing();
+}
