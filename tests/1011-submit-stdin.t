@@ -1,0 +1,48 @@
+#!/bin/sh
+# job-submit from stdin: one spec, pretty-printed specs, NDJSON in one
+# transaction, and every class of bad input: exit status, message, and
+# nothing written.
+. "$(dirname "$0")/lib.sh"
+plan 41
+
+echo '{"command":["true"],"name":"one"}' >"$T/one.json"
+check_exit 0 "one JSON spec on stdin" sh -c 'job-submit -q < "$T/one.json"'
+check_same "makes one job" "$(cat "$T/out")" "a001"
+printf '{\n  "command": ["a"],\n  "labels": {"x": "1"}\n}\n{\n  "shell": "b"\n}\n' >"$T/pretty"
+check_exit 0 "pretty-printed specs back to back" sh -c 'job-submit -q < "$T/pretty"'
+check_same "make a job each" "$(tr '\n' ' ' <"$T/out")" "a002 a003 "
+printf '{"command":["x"]}\n{"command":["y"],"labels":{"a":"b"}}\n{"command":["z"]}\n' >"$T/three"
+check_exit 0 "an NDJSON stream" sh -c 'job-submit -Q batch -l run=7 < "$T/three"'
+check_same "three jobs" "$(wc -l <"$T/out" | tr -d ' ')" "3"
+run job-describe --spec --format ndjson a005
+check_out '"queue":"batch"' "options override the stream's fields"
+check_out '"labels":\{"a":"b","run":"7"\}' "labels are merged"
+
+# Bad input: (name, stdin, exit, message)
+bad() {
+	printf '%s' "$2" >"$T/bad"
+	before=$(db_sum)
+	check_exit "$3" "$1: exit $3" sh -c 'job-submit < "$T/bad"'
+	check_stderr "$4" "$1: says so"
+	check_same "$1: nothing stored" "$(db_sum)" "$before"
+}
+bad "malformed JSON" '{"command": ["x"' 65 "line 1: unexpected end of input"
+bad "invalid JSON" '{"command" ["x"]}' 65 "line 1: invalid JSON"
+bad "wrong type" '{"command":["x"],"retries":"3"}' 65 '\$\.retries: expected an integer, got a string'
+bad "unknown field" '{"command":["x"],"foo":1}' 65 '\$\.foo: unknown field'
+bad "impossible value" '{"command":["x"],"priority":99999}' 65 '\$\.priority: must be from -1000 to 1000'
+bad "invalid UTF-8" "$(printf '{"command":["\377"]}')" 65 "line 1: invalid JSON"
+bad "a scalar" '42' 65 "expected a JSON object"
+bad "empty input" '' 65 "stdin: no job spec"
+bad "one bad line of five" "$(printf '{"command":["a"]}\n{"command":["b"]}\n{"command":["c"]}\n{"command":"d"}\n{"command":["e"]}\n')" \
+    65 'line 4: \$\.command: expected an array'
+
+deep=$(awk 'BEGIN { for (i = 0; i < 40; i++) printf "["; for (i = 0; i < 40; i++) printf "]" }')
+bad "deep nesting" "{\"command\":[\"x\"],\"labels\":$deep}" 65 "nested deeper than 32"
+
+before=$(db_sum)
+{ printf '{"command":["x"],"name":"'; head -c 11000000 /dev/zero | tr '\0' a; printf '"}\n'; } >"$T/big"
+check_exit 65 "a spec over 10 MiB" sh -c 'job-submit < "$T/big"'
+check_stderr "larger than 10 MiB" "is refused"
+check_same "and nothing stored" "$(db_sum)" "$before"
+done_testing
