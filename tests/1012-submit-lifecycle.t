@@ -1,0 +1,84 @@
+#!/bin/sh
+# job-submit actions: cancel, hold, release, priority, queue, retry,
+# delete; IDs from argv or stdin; unknown and ambiguous IDs; owners.
+. "$(dirname "$0")/lib.sh"
+plan 38
+
+st() { job-describe --format ndjson "$1" | sed 's/.*"state":"\([a-z_]*\)","owner".*/\1/'; }
+
+a=$(job-submit -q -- true)
+check_exit 0 "cancel a queued job" job-submit --cancel "$a"
+check_out '"state":"cancelled"' "it is cancelled at once"
+run job-describe --format ndjson "$a"
+check_out '"type":"cancelled","state":"cancelled","message":"cancelled by user"' "with an event"
+check_exit 65 "cancel it again" job-submit --cancel "$a"
+check_stderr "cannot cancel job '$a': it is cancelled" "is refused, naming the state"
+
+d=$(job-submit -q -- true)
+s=$(job-submit -q --after "$d" -- true)
+y=$(job-submit -q --after-any "$d" -- true)
+job-submit --cancel "$d" >/dev/null
+check_same "cancel cascades to --after dependents" "$(st "$s")" "cancelled"
+run job-describe --format ndjson "$s"
+check_out "dependency $d cancelled" "saying why"
+check_same "and releases --after-any ones" "$(st "$y")" "queued"
+
+h=$(job-submit -q -- true)
+check_exit 0 "hold a queued job" job-submit -H "$h"
+check_same "it is held" "$(st "$h")" "held"
+check_exit 0 "holding it again is harmless" job-submit --hold "$h"
+check_exit 0 "release it" job-submit --release "$h"
+check_same "it is queued again" "$(st "$h")" "queued"
+p=$(job-submit -q -- true)
+w=$(job-submit -q -H --after "$p" -- true)
+job-submit --release "$w" >/dev/null
+check_same "released with an unfinished dependency it waits" "$(st "$w")" "waiting"
+
+check_exit 0 "change priority" job-submit -p 5 "$h"
+run job-describe --format ndjson "$h"
+check_out '"priority":5' "the priority changed"
+check_out '"message":"priority 0 -> 5"' "with an event"
+check_exit 0 "change queue" job-submit -Q gpu "$h"
+run job-describe --format ndjson "$h"
+check_out '"queue":"gpu"' "the queue changed"
+
+r=$(job-submit -q -- true)
+check_exit 65 "retry a queued job" job-submit --retry "$r"
+check_stderr "cannot retry job '$r': it is queued" "is refused"
+check_exit 0 "retry a cancelled job" job-submit --retry "$a"
+check_same "queues it again" "$(st "$a")" "queued"
+check_exit 65 "delete a queued job" job-submit --delete "$r"
+check_stderr "cannot delete job '$r': it is queued" "is refused"
+job-submit --cancel "$r" >/dev/null
+check_exit 0 "delete a finished job" job-submit --delete "$r"
+check_exit 66 "it is gone" job-describe "$r"
+check_same "with its events" "$(sqlite3 "$JOBKIT_DB" "select count(*) from events where job = (select max(rid) from jobs) + 100")" "0"
+
+x1=$(job-submit -q -- true)
+x2=$(job-submit -q -- true)
+run sh -c "printf '%s\n%s\n' $x1 $x2 | job-submit --cancel -q"
+check_same "IDs on stdin, one a line" "$(tr '\n' ' ' <"$T/out")" "$x1 $x2 "
+run sh -c 'job-submit -- true | job-submit --cancel'
+check_out '"state":"cancelled"' "job objects on stdin"
+
+check_exit 66 "an unknown job" job-submit --cancel azzz
+check_stderr "no such job 'azzz'" "is named"
+check_exit 64 "a prefix shorter than 4" job-submit --cancel a00
+check_stderr "too short" "is a usage error"
+check_exit 64 "IDs without an action" job-submit "$x1"
+check_stderr "put the command after '--'" "says what to do"
+
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	chmod 0777 "$T"
+	chmod 0666 "$JOBKIT_DB" "$JOBKIT_DB"-wal "$JOBKIT_DB"-shm 2>/dev/null
+	o=$(job-submit -q -- true)
+	chmod 0666 "$JOBKIT_DB"* 2>/dev/null
+	check_exit 77 "another user may not cancel root's job" \
+	    setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    env HOME=/nonexistent "$JOBKIT_BIN/job-submit" --cancel "$o"
+	check_stderr "job '$o' belongs to 'root'" "and is told whose it is"
+else
+	skip "not root"
+	skip "not root"
+fi
+done_testing
