@@ -1,0 +1,42 @@
+#!/bin/sh
+# job-describe: by ID, prefix and stdin; spec redacted; dependencies,
+# tasks and events; text on a terminal; nothing written.
+. "$(dirname "$0")/lib.sh"
+plan 20
+
+a=$(job-submit -q -e API_TOKEN=hunter2 -e PATH=/usr/bin -l team=ml -- echo hi)
+b=$(job-submit -q --after "$a" -- true)
+check_exit 0 "describe by full ID" job-describe "$a"
+check_out "^\{\"id\":\"$a\",\"name\":\"echo\",\"state\":\"queued\",\"owner\":\"$(id -un)\"" \
+    "id, name, state and owner first"
+check_out '"created":"20[0-9-]+T[0-9:.]+Z"' "times in RFC 3339 UTC"
+check_out '"API_TOKEN":"\*\*\*"' "secrets are redacted"
+check_same "and do not leak" "$(grep -c hunter2 "$T/out")" "0"
+check_out '"PATH":"/usr/bin"' "other variables are kept"
+check_out "\"dependents\":\[\{\"id\":\"$b\",\"kind\":\"success\",\"state\":\"waiting\"\}\]" \
+    "dependents are listed"
+check_out '"events":\[\{"time":"[^"]+","type":"submitted","state":"queued"' \
+    "the event history"
+run job-describe "$b"
+check_out "\"dependencies\":\[\{\"id\":\"$a\",\"kind\":\"success\",\"state\":\"queued\"\}\]" \
+    "dependencies are listed with their state"
+exec-run "$a" >/dev/null
+run job-describe "$a"
+check_out '"tasks":\[\{"id":"'"$a"'.1","attempt":1,"state":"succeeded"' "every task with its result"
+check_out '"stdout":"hi\\n"' "and its output summary"
+
+pre=$(printf '%.4s' "$a")
+check_exit 0 "describe by a 4-character prefix" job-describe "$pre"
+check_out "\"id\":\"$a\"" "resolves it"
+run sh -c "job-submit -- true | job-describe"
+check_out '"state":"queued"' "job-submit | job-describe works"
+check_exit 0 "-s prints only the spec" job-describe -s "$a"
+check_out '^\{"command":\["echo","hi"\]' "the spec itself"
+check_exit 0 "text format" job-describe -f text "$a"
+check_out "^events" "is a readable page"
+
+before=$(db_sum)
+check_exit 66 "an unknown ID among known ones" job-describe "$a" azzz "$b"
+check_same "the others are still described, nothing written" \
+    "$(wc -l <"$T/out" | tr -d ' ') $(db_sum)" "2 $before"
+done_testing
