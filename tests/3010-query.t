@@ -1,0 +1,91 @@
+#!/bin/sh
+# run-query: jobs, tasks, runs and queues; every filter, sort, limit,
+# count and summary; bad filters.
+. "$(dirname "$0")/lib.sh"
+plan 40
+
+q() { run run-query "$@"; }
+ids() { tr '\n' ' ' <"$T/out"; }
+
+a=$(job-submit -q -n build-a -p 1 -l team=ml -l tier=1 -- true)
+b=$(job-submit -q -n build-b -p 5 -l team=ml -Q gpu -- true)
+c=$(job-submit -q -n test-c -p 3 -l team=web -- sh -c 'exit 1')
+d=$(job-submit -q -n dep-d --after "$a" -- true)
+h=$(job-submit -q -n held-e -H -- true)
+exec-run "$c" >/dev/null 2>&1
+
+q jobs -q
+check_same "all jobs, in creation order" "$(ids)" "$a $b $c $d $h "
+q -q
+check_same "jobs is the default" "$(ids)" "$a $b $c $d $h "
+q jobs --state queued -q
+check_same "--state" "$(ids)" "$a $b "
+q jobs --state queued,held -q
+check_same "--state with a list" "$(ids)" "$a $b $h "
+q jobs -s waiting -s failed -q
+check_same "--state repeated" "$(ids)" "$c $d "
+q jobs --user "$(id -un)" -q
+check_same "--user" "$(ids)" "$a $b $c $d $h "
+q jobs --user nobody-here -q
+check_same "--user with no jobs" "$(ids)" ""
+q jobs --queue gpu -q
+check_same "--queue" "$(ids)" "$b "
+q jobs --label team=ml -q
+check_same "--label k=v" "$(ids)" "$a $b "
+q jobs --label team=ml --label tier=1 -q
+check_same "labels combine" "$(ids)" "$a "
+q jobs --label tier -q
+check_same "--label k: any value" "$(ids)" "$a "
+q jobs --name 'build-*' -q
+check_same "--name glob" "$(ids)" "$a $b "
+q jobs --id "$a" -q
+check_same "--id prefix" "$(ids)" "$a "
+q jobs --dependency-of "$d" -q
+check_same "--dependency-of" "$(ids)" "$a "
+q jobs --dependent-of "$a" -q
+check_same "--dependent-of" "$(ids)" "$d "
+q jobs --sort priority --reverse -q
+check_same "--sort priority --reverse (ties newest first)" "$(ids)" "$b $c $a $h $d "
+q jobs --limit 2 -q
+check_same "--limit" "$(ids)" "$a $b "
+q jobs --since -1h -q
+check_same "--since -1h" "$(ids)" "$a $b $c $d $h "
+q jobs --since 1h --until +1h -q
+check_same "bare 1h means ago in a filter" "$(ids)" "$a $b $c $d $h "
+q jobs --until -1h -q
+check_same "--until -1h" "$(ids)" ""
+q jobs --time ended --since -1h -q
+check_same "--time ended" "$(ids)" "$c "
+q jobs --since 2026-01-01 --until 2999-01-01T00:00:00Z -q
+check_same "RFC 3339 times and dates" "$(ids)" "$a $b $c $d $h "
+q jobs --count --state queued
+check_same "--count" "$(cat "$T/out")" "2"
+q jobs --summary -f ndjson
+check_out '"total":5,"states":\{"failed":1,"held":1,"queued":2,"waiting":1\}' "--summary per state"
+check_out '"queues":\{"default":\{.*\},"gpu":\{"queued":1\}\}' "and per queue"
+
+q tasks -q
+check_same "tasks" "$(ids)" "$c.1 "
+q tasks --state failed -f ndjson
+check_out "\"job\":\"$c\".*\"exit_code\":1" "tasks with their job and result"
+q tasks --job "$c" --time keepalive --since -1h -q
+check_same "tasks by job and keepalive time" "$(ids)" "$c.1 "
+q runs -f ndjson
+check_out '"kind":"exec-run".*"state":"ended"' "runs"
+q queues -f ndjson
+check_out '^\{"queue":"default","jobs":4,"waiting":1,"queued":1,"held":1,"running":0,"succeeded":0,"failed":1,"cancelled":0\}' \
+    "queues with counts per state"
+q queues -q
+check_same "queue names" "$(ids)" "default gpu "
+q jobs -f table
+check_out '^ID +STATE +OWNER +QUEUE' "a table has a header"
+
+check_exit 64 "an unknown state for the noun" run-query tasks --state waiting
+check_stderr "unknown state 'waiting' for tasks" "says so"
+check_exit 64 "an unknown sort field" run-query jobs --sort color
+check_stderr "unknown sort field 'color'" "says so"
+check_exit 64 "a bad time" run-query jobs --since yesterday
+check_stderr "--since: invalid time 'yesterday'" "says so"
+check_exit 64 "an unknown noun" run-query pets
+check_exit 66 "--dependency-of an unknown job" run-query --dependency-of azzz
+done_testing
