@@ -1,0 +1,40 @@
+#!/bin/sh
+# The database: where it is, how it is made, and what is refused.
+. "$(dirname "$0")/lib.sh"
+plan 22
+
+unset JOBKIT_DB
+check_exit 0 "with no JOBKIT_DB the default database is used" job-submit -q -- true
+check "it is under XDG_DATA_HOME" test -f "$XDG_DATA_HOME/jobkit/jobkit.db"
+check_same "the file is 0600" "$(stat -c %a "$XDG_DATA_HOME/jobkit/jobkit.db")" "600"
+check_same "its new folder 0700" "$(stat -c %a "$XDG_DATA_HOME/jobkit")" "700"
+check_same "in WAL mode" "$(sqlite3 "$XDG_DATA_HOME/jobkit/jobkit.db" 'pragma journal_mode')" "wal"
+check_same "with a schema version" "$(sqlite3 "$XDG_DATA_HOME/jobkit/jobkit.db" 'pragma user_version')" "1"
+JOBKIT_DB=$T/env.db
+export JOBKIT_DB
+check_exit 0 "JOBKIT_DB chooses another" job-submit -q -- true
+check "which is made" test -f "$T/env.db"
+check_exit 0 "--db wins over JOBKIT_DB" job-submit -q --db "$T/opt.db" -- true
+check_same "only the --db database has the second job" \
+    "$(sqlite3 "$T/opt.db" 'select count(*) from jobs') $(sqlite3 "$T/env.db" 'select count(*) from jobs')" "1 1"
+
+touch "$T/file"
+check_exit 73 "a database under a regular file cannot be made" \
+    job-submit --db "$T/file/sub/db" -- true
+check_stderr "^job-submit: cannot create folder '$T/file/sub': Not a directory" "one line naming it"
+check_same "exactly one line" "$(wc -l <"$T/err" | tr -d ' ')" "1"
+
+head -c 4096 /dev/urandom >"$T/junk"
+sum=$(cksum <"$T/junk")
+check_exit 65 "a file that is not sqlite" run-query --db "$T/junk"
+check_stderr "'$T/junk' is not a jobkit database" "is named"
+check_same "and left alone" "$(cksum <"$T/junk")" "$sum"
+sqlite3 "$T/other.db" 'create table mine (x); insert into mine values (1)'
+check_exit 65 "someone else's sqlite database" job-submit --db "$T/other.db" -- true
+check_stderr "not a jobkit database" "is refused"
+check_same "and left alone" "$(sqlite3 "$T/other.db" 'select count(*) from sqlite_master')" "1"
+check_exit 69 "a PostgreSQL URL" run-query --db postgresql://localhost/jobs
+check_stderr "built without PostgreSQL" "says the backend is not built in"
+sqlite3 "$T/env.db" 'pragma user_version = 99'
+check_exit 69 "a database from a newer jobkit" run-query
+done_testing
