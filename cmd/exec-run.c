@@ -900,12 +900,12 @@ main(int argc, char **argv)
 	if ((r.over = json_object()) == NULL)
 		errx(EX_OSERR, "out of memory");
 	parse_options(&r, argc, argv);
-	if (r.cli.help) {
-		usage(stdout);
-		return 0;
-	}
-	if (r.cli.version) {
-		printf("exec-run (jobkit) %s\n", JOBKIT_VERSION);
+	if (r.cli.help || r.cli.version) {
+		json_decref(r.over);
+		if (r.cli.help)
+			usage(stdout);
+		else
+			printf("exec-run (jobkit) %s\n", JOBKIT_VERSION);
 		return 0;
 	}
 	pick_results(&r);

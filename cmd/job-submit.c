@@ -328,12 +328,12 @@ main(int argc, char **argv)
 	if ((s.over = json_object()) == NULL)
 		errx(EX_OSERR, "out of memory");
 	parse_options(&s, argc, argv);
-	if (s.cli.help) {
-		usage(stdout);
-		return 0;
-	}
-	if (s.cli.version) {
-		printf("job-submit (jobkit) %s\n", JOBKIT_VERSION);
+	if (s.cli.help || s.cli.version) {
+		json_decref(s.over);
+		if (s.cli.help)
+			usage(stdout);
+		else
+			printf("job-submit (jobkit) %s\n", JOBKIT_VERSION);
 		return 0;
 	}
 	if (s.action == -1 && s.argv == NULL && s.shell == NULL &&
