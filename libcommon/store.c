@@ -1490,8 +1490,8 @@ qb_num(struct qb *q, int64_t v)
 
 /* The table alias, time columns and sort columns of each noun. */
 struct noun_def {
-	const char *select, *group_select, *alias_id, *owner, *queue, *name,
-	    *labels, *state;
+	const char *select, *from, *alias_id, *owner, *queue, *name, *labels,
+	    *state;
 	const char *const *times; /* name, column pairs */
 	const char *const *sorts; /* name, column pairs */
 };
@@ -1524,25 +1524,23 @@ static const struct noun_def nouns[] = {
 	{"SELECT jk_id(j.rid) AS id, j.name, j.state, j.owner, j.queue,"
 	 " j.priority, j.attempts, j.created, j.started, j.ended, j.labels"
 	 " FROM jobs j",
-	    "j.state, j.queue FROM jobs j", "j.rid", "j.owner", "j.queue",
-	    "j.name", "j.rid", "j.state", job_times, job_sorts},
+	    " FROM jobs j", "j.rid", "j.owner", "j.queue", "j.name", "j.rid",
+	    "j.state", job_times, job_sorts},
     [STORE_TASKS] =
 	{"SELECT jk_id(t.job) || '.' || t.attempt AS id,"
 	 " jk_id(t.job) AS job, j.name, t.attempt,"
 	 " t.state, j.queue, t.host, t.pid, t.started, t.keepalive, t.ended,"
 	 " t.exit_code, t.signal, t.error FROM tasks t JOIN jobs j"
 	 " ON j.rid = t.job",
-	    "t.state, j.queue FROM tasks t JOIN jobs j"
-	    " ON j.rid = t.job",
-	    "t.job", "j.owner", "j.queue", "j.name", "j.rid", "t.state",
-	    task_times, task_sorts},
+	    " FROM tasks t JOIN jobs j ON j.rid = t.job", "t.job", "j.owner",
+	    "j.queue", "j.name", "j.rid", "t.state", task_times, task_sorts},
     [STORE_RUNS] =
 	{"SELECT jk_id(r.rid) AS id, r.kind, r.owner, r.host, r.pid, " RUN_STATE
 	 " AS state, r.started, r.keepalive, r.ended, r.lease,"
 	 " r.capacity, r.labels, (SELECT count(*) FROM tasks t"
 	 " WHERE t.run = r.rid) AS tasks FROM runs r",
-	    RUN_STATE " AS state, NULL FROM runs r", "r.rid", "r.owner", NULL,
-	    NULL, NULL, RUN_STATE, run_times, run_sorts},
+	    " FROM runs r", "r.rid", "r.owner", NULL, NULL, NULL, RUN_STATE,
+	    run_times, run_sorts},
     [STORE_QUEUES] =
 	{"SELECT j.queue, count(*) AS jobs,"
 	 " sum(j.state = 'waiting') AS waiting,"
@@ -1551,8 +1549,8 @@ static const struct noun_def nouns[] = {
 	 " sum(j.state = 'succeeded') AS succeeded,"
 	 " sum(j.state = 'failed') AS failed,"
 	 " sum(j.state = 'cancelled') AS cancelled FROM jobs j",
-	    "j.state, j.queue FROM jobs j", "j.rid", "j.owner", "j.queue",
-	    "j.name", "j.rid", "j.state", job_times, queue_sorts},
+	    " FROM jobs j", "j.rid", "j.owner", "j.queue", "j.name", "j.rid",
+	    "j.state", job_times, queue_sorts},
 };
 
 static const char *
@@ -1781,9 +1779,21 @@ store_count(struct store *st, const struct store_query *q, int64_t *n)
 		return -1;
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return error_set(EX_OSERR, "out of memory");
+	/* Count rows, not the output columns a query would compute. */
 	qb_add(b, "SELECT count(*) FROM (");
-	if (qb_select(b, q) == -1)
-		goto out;
+	if (q->noun == STORE_QUEUES) {
+		if (qb_select(b, q) == -1)
+			goto out;
+	} else {
+		qb_add(b, "SELECT 1");
+		qb_add(b, nouns[q->noun].from);
+		if (qb_filters(b, q, parse_now_ms()) == -1)
+			goto out;
+		if (q->limit > 0) {
+			qb_add(b, " LIMIT ?");
+			qb_num(b, q->limit);
+		}
+	}
 	qb_add(b, ")");
 	if (qb_prepare(st, b, &s) == -1)
 		goto out;
@@ -1824,7 +1834,10 @@ store_summary(struct store *st, const struct store_query *q)
 		return NULL;
 	}
 	qb_add(b, "SELECT count(*), ");
-	qb_add(b, nouns[q->noun].group_select);
+	qb_add(b, nouns[q->noun].state);
+	qb_add(b, ", ");
+	qb_add(b, nouns[q->noun].queue ? nouns[q->noun].queue : "NULL");
+	qb_add(b, nouns[q->noun].from);
 	out = json_pack("{s:i, s:{}, s:{}}", "total", 0, "states", "queues");
 	if (out == NULL || qb_filters(b, q, parse_now_ms()) == -1)
 		goto fail;
