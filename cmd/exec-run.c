@@ -744,9 +744,12 @@ run_loop(struct runner *r)
 	}
 }
 
-/* exec-run -- cmd: submit the job, then run it here. */
+/*
+ * exec-run -- cmd: record the run, submit the job and claim it in one
+ * transaction (one wait for the disk, not three), then run it here.
+ */
 static void
-submit_foreground(struct runner *r)
+submit_foreground(struct runner *r, const struct run_new *rn)
 {
 	struct job_new jn;
 	json_t *raw = json_object(), *spec, *job, *info;
@@ -763,11 +766,12 @@ submit_foreground(struct runner *r)
 	json_object_del(r->over, "hold");
 	spec_merge(raw, r->over);
 	if ((spec = spec_normalize(raw, parse_now_ms())) == NULL ||
-	    spec_to_job(spec, &jn) == -1 ||
-	    store_job_add(r->st, &jn, &job, &existed) == -1)
-		errx(125, "%s", error_msg());
-	if (store_claim_job(r->st, r->run,
-		json_string_value(json_object_get(job, "id")), &info) == -1)
+	    spec_to_job(spec, &jn) == -1 || store_begin(r->st) == -1 ||
+	    store_run_start(r->st, rn, r->run) == -1 ||
+	    store_job_add(r->st, &jn, &job, &existed) == -1 ||
+	    store_claim_job(r->st, r->run,
+		json_string_value(json_object_get(job, "id")), &info) == -1 ||
+	    store_commit(r->st) == -1)
 		errx(125, "%s", error_msg());
 	if (start_task(r, info) == -1)
 		exit(r->status);
@@ -921,10 +925,10 @@ main(int argc, char **argv)
 	    NULL)
 		errx(error_status(), "%s", error_msg());
 	rn.lease_ms = r.lease;
-	if (store_run_start(r.st, &rn, r.run) == -1)
-		errx(r.foreground ? 125 : error_status(), "%s", error_msg());
 	if (r.foreground)
-		submit_foreground(&r);
+		submit_foreground(&r, &rn);
+	else if (store_run_start(r.st, &rn, r.run) == -1)
+		errx(error_status(), "%s", error_msg());
 	run_loop(&r);
 	store_run_end(r.st, r.run);
 	emit_close(r.out);

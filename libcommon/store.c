@@ -590,6 +590,22 @@ store_commit(struct store *st)
 	return 0;
 }
 
+/*
+ * Facts a power failure may lose without harm (a pid, a keepalive, a run's
+ * end) are committed without waiting for the disk: the WAL keeps them in
+ * order and the next full commit makes them durable with everything else.
+ * Outside a transaction only; inside one the outer commit decides.
+ */
+static void
+store_lazy(struct store *st, int lazy)
+{
+	if (st->depth == 0)
+		sqlite3_exec(st->db,
+		    lazy ? "PRAGMA synchronous = NORMAL"
+			 : "PRAGMA synchronous = FULL",
+		    NULL, NULL, NULL);
+}
+
 void
 store_rollback(struct store *st)
 {
@@ -2021,9 +2037,15 @@ int
 store_run_keepalive(struct store *st, const char *run, json_t **cancel)
 {
 	int64_t rid, now = parse_now_ms();
+	int r;
 
-	if (rid_of(run, &rid) == -1 || store_begin(st) == -1)
+	if (rid_of(run, &rid) == -1)
 		return -1;
+	store_lazy(st, 1);
+	if (store_begin(st) == -1) {
+		store_lazy(st, 0);
+		return -1;
+	}
 	if (store_write(st, "cannot renew run",
 		"UPDATE runs SET keepalive = ? WHERE rid = ?", "ii", now,
 		rid) == -1 ||
@@ -2034,13 +2056,16 @@ store_run_keepalive(struct store *st, const char *run, json_t **cancel)
 		goto fail;
 	if (cancel != NULL && store_run_cancels(st, run, cancel) == -1)
 		goto fail;
-	return store_commit(st);
+	r = store_commit(st);
+	store_lazy(st, 0);
+	return r;
 fail:
 	if (cancel != NULL) {
 		json_decref(*cancel);
 		*cancel = NULL;
 	}
 	store_rollback(st);
+	store_lazy(st, 0);
 	return -1;
 }
 
@@ -2081,12 +2106,16 @@ int
 store_run_end(struct store *st, const char *run)
 {
 	int64_t rid, now = parse_now_ms();
+	int r;
 
 	if (rid_of(run, &rid) == -1)
 		return -1;
-	return store_write(st, "cannot end run",
+	store_lazy(st, 1);
+	r = store_write(st, "cannot end run",
 	    "UPDATE runs SET ended = ?, keepalive = ? WHERE rid = ?", "iii",
 	    now, now, rid);
+	store_lazy(st, 0);
+	return r;
 }
 
 /* Does a spec's resource request fit what is free? */
@@ -2272,12 +2301,16 @@ int
 store_task_pid(struct store *st, const char *task, int64_t pid)
 {
 	int64_t job, attempt;
+	int r;
 
 	if (task_of(task, &job, &attempt) == -1)
 		return -1;
-	return store_write(st, "cannot record pid",
+	store_lazy(st, 1);
+	r = store_write(st, "cannot record pid",
 	    "UPDATE tasks SET pid = ? WHERE job = ? AND attempt = ?", "iii",
 	    pid, job, attempt);
+	store_lazy(st, 0);
+	return r;
 }
 
 /* Whether a failed attempt's exit status is one the spec retries on. */
