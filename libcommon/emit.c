@@ -218,7 +218,8 @@ emit_row(struct emit *e, json_t *obj)
 	switch (e->f) {
 	case EMIT_JSON:
 		fputs(e->rows ? ",\n" : "[\n", e->fp);
-		json_dumpf(obj, e->fp, JSON_INDENT(2));
+		json_dumpf(
+		    obj, e->fp, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
 		break;
 	case EMIT_TABLE:
 		emit_table_row(e, obj);
@@ -229,7 +230,7 @@ emit_row(struct emit *e, json_t *obj)
 		json_object_foreach(obj, k, v) emit_text_value(e->fp, k, v, 0);
 		break;
 	default:
-		json_dumpf(obj, e->fp, JSON_COMPACT);
+		json_dumpf(obj, e->fp, JSON_COMPACT | JSON_REAL_PRECISION(10));
 		fputc('\n', e->fp);
 	}
 	e->rows++;

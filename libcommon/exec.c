@@ -475,7 +475,7 @@ write_result_files(struct exec *x)
 	    "max_rss", (json_int_t)x->res.max_rss);
 	snprintf(path, sizeof(path), "%s/result.json", x->results);
 	if (o != NULL)
-		json_dump_file(o, path, JSON_COMPACT);
+		json_dump_file(o, path, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	json_decref(o);
 }
 

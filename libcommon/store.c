@@ -2425,7 +2425,9 @@ store_end_task(struct store *st, int64_t job, int64_t attempt,
 	char *usage = NULL;
 	int rc;
 
-	if (r->usage && (usage = json_dumps(r->usage, JSON_COMPACT)) == NULL)
+	if (r->usage &&
+	    (usage = json_dumps(
+		 r->usage, JSON_COMPACT | JSON_REAL_PRECISION(10))) == NULL)
 		return error_set(EX_OSERR, "out of memory");
 	rc = store_write(st, "cannot record result",
 	    "UPDATE tasks SET state = ?, ended = ?, keepalive = ?,"
