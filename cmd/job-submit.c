@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -159,20 +160,30 @@ print_job(struct submit *s, json_t *job)
 		errx(error_status(), "%s", error_msg());
 }
 
-/* Normalize one spec (stolen), apply options, and store it. */
+/* Apply the options to one spec (stolen) and check it. */
+static json_t *
+check_spec(struct submit *s, json_t *raw)
+{
+	json_t *spec = NULL;
+
+	if (spec_merge(raw, s->over) == -1)
+		error_set(EX_OSERR, "out of memory");
+	else
+		spec = spec_normalize(raw, parse_now_ms());
+	json_decref(raw);
+	return spec;
+}
+
+/* Store one checked spec (stolen), spooling its result for the commit. */
 static int
-add_spec(struct submit *s, json_t *raw, FILE *results)
+store_spec(struct submit *s, json_t *spec, size_t line, FILE *results)
 {
 	struct job_new jn;
-	json_t *spec = NULL, *job = NULL;
+	json_t *job = NULL;
 	int existed, r = -1;
 
-	if (spec_merge(raw, s->over) == -1) {
-		error_set(EX_OSERR, "out of memory");
-		goto out;
-	}
-	if ((spec = spec_normalize(raw, parse_now_ms())) == NULL ||
-	    spec_to_job(spec, &jn) == -1 ||
+	(void)line;
+	if (spec == NULL || spec_to_job(spec, &jn) == -1 ||
 	    store_job_add(s->st, &jn, &job, &existed) == -1)
 		goto out;
 	if (s->quiet)
@@ -182,9 +193,93 @@ add_spec(struct submit *s, json_t *raw, FILE *results)
 	fputc('\n', results);
 	r = 0;
 out:
-	json_decref(raw);
 	json_decref(spec);
 	json_decref(job);
+	return r;
+}
+
+/*
+ * Read and check every spec on stdin, handing each (stolen) to fn with its
+ * line number.
+ */
+static int
+read_stdin(struct submit *s,
+    int (*fn)(struct submit *, json_t *, size_t, FILE *), FILE *fp)
+{
+	struct jsonin *in;
+	json_t *raw, *spec;
+	size_t line = 0;
+	int r;
+
+	if ((in = jsonin_open(stdin, "stdin")) == NULL)
+		return -1;
+	while ((r = jsonin_next(in, &raw, &line)) == 1)
+		if ((spec = check_spec(s, raw)) == NULL ||
+		    fn(s, spec, line, fp) == -1) {
+			r = error_wrap("stdin: line %zu", line);
+			break;
+		}
+	if (r == 0 && line == 0)
+		r = error_set(EX_DATAERR, "stdin: no job spec");
+	jsonin_close(in);
+	return r;
+}
+
+/* Spool one checked spec (stolen) as a line of compact JSON. */
+static int
+spool_spec(struct submit *s, json_t *spec, size_t line, FILE *spool)
+{
+	(void)s;
+	fprintf(spool, "%zu\t", line);
+	json_dumpf(spec, spool, JSON_COMPACT);
+	json_decref(spec);
+	return fputc('\n', spool) == EOF ? -1 : 0;
+}
+
+/*
+ * A pipe is read whole, and its specs spooled, before the transaction
+ * begins: a process earlier in the pipeline may still write to the
+ * database, and must not wait for our lock.
+ */
+static FILE *
+spool_stdin(struct submit *s)
+{
+	FILE *spool = tmpfile();
+
+	if (spool == NULL) {
+		error_set(EX_CANTCREAT, "cannot create a temporary file: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	if (read_stdin(s, spool_spec, spool) == -1)
+		goto fail;
+	if (fflush(spool) == EOF || ferror(spool)) {
+		error_set(EX_IOERR, "cannot write a temporary file: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	rewind(spool);
+	return spool;
+fail:
+	fclose(spool);
+	return NULL;
+}
+
+/* Store the spooled specs; the caller holds the transaction. */
+static int
+store_spool(struct submit *s, FILE *spool, FILE *results)
+{
+	char *text = NULL, *tab;
+	size_t cap = 0, line;
+	int r = 0;
+
+	while (r == 0 && getline(&text, &cap, spool) != -1) {
+		line = strtoul(text, &tab, 10);
+		r = store_spec(s, json_loads(tab + 1, 0, NULL), line, results);
+		if (r == -1)
+			error_wrap("stdin: line %zu", line);
+	}
+	free(text);
 	return r;
 }
 
@@ -217,22 +312,17 @@ flush_results(struct submit *s, FILE *results)
 static void
 submit(struct submit *s)
 {
-	struct jsonin *in = NULL;
+	FILE *spool = NULL, *results;
 	char *mem = NULL;
-	size_t memlen = 0, line = 0;
+	size_t memlen = 0;
 	json_t *raw;
-	int r;
-	/* Results wait until the commit: in memory for one job, on disk
-	 * for a stream of any length. */
-	FILE *results = s->argv != NULL || s->shell != NULL
-	    ? open_memstream(&mem, &memlen)
-	    : tmpfile();
+	int from_argv = s->argv != NULL || s->shell != NULL;
+	struct stat sb;
+	/* A regular file is no pipeline: read it as we store. */
+	int direct =
+	    !from_argv && fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode);
 
-	if (results == NULL)
-		err(EX_CANTCREAT, "cannot create a temporary file");
-	if (store_begin(s->st) == -1)
-		goto fail;
-	if (s->argv != NULL || s->shell != NULL) {
+	if (from_argv) {
 		raw = json_object();
 		if (s->shell != NULL)
 			json_object_set_new(
@@ -243,27 +333,25 @@ submit(struct submit *s)
 				json_array_append_new(a, json_string(*p));
 			json_object_set_new(raw, "command", a);
 		}
-		if (add_spec(s, raw, results) == -1)
-			goto fail;
-	} else {
-		if ((in = jsonin_open(stdin, "stdin")) == NULL)
-			goto fail;
-		while ((r = jsonin_next(in, &raw, &line)) == 1)
-			if (add_spec(s, raw, results) == -1) {
-				error_wrap("stdin: line %zu", line);
-				goto fail;
-			}
-		if (r == -1)
-			goto fail;
-		if (line == 0) {
-			error_set(EX_DATAERR, "stdin: no job spec");
-			goto fail;
-		}
-	}
-	if (store_commit(s->st) == -1)
+	} else if (!direct && (spool = spool_stdin(s)) == NULL)
 		goto fail;
-	jsonin_close(in);
-	if (s->argv != NULL || s->shell != NULL) {
+	/* Results wait until the commit: in memory for one job, on disk
+	 * for a stream of any length. */
+	results = from_argv ? open_memstream(&mem, &memlen) : tmpfile();
+	if (results == NULL)
+		err(EX_CANTCREAT, "cannot create a temporary file");
+	if (store_begin(s->st) == -1 ||
+	    (from_argv	     ? store_spec(s, check_spec(s, raw), 0, results)
+		    : direct ? read_stdin(s, store_spec, results)
+			     : store_spool(s, spool, results)) == -1 ||
+	    store_commit(s->st) == -1) {
+		store_rollback(s->st);
+		fclose(results);
+		goto fail;
+	}
+	if (spool != NULL)
+		fclose(spool);
+	if (from_argv) {
 		/* A memstream is write-only: read it back through fmemopen. */
 		fclose(results);
 		results = memlen ? fmemopen(mem, memlen, "r") : NULL;
@@ -277,9 +365,8 @@ submit(struct submit *s)
 	free(mem);
 	return;
 fail:
-	store_rollback(s->st);
-	jsonin_close(in);
-	fclose(results);
+	if (spool != NULL)
+		fclose(spool);
 	free(mem);
 	store_close(s->st);
 	json_decref(s->over);

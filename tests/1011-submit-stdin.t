@@ -3,7 +3,7 @@
 # transaction, and every class of bad input: exit status, message, and
 # nothing written.
 . "$(dirname "$0")/lib.sh"
-plan 41
+plan 52
 
 echo '{"command":["true"],"name":"one"}' >"$T/one.json"
 check_exit 0 "one JSON spec on stdin" sh -c 'job-submit -q < "$T/one.json"'
@@ -45,4 +45,30 @@ before=$(db_sum)
 check_exit 65 "a spec over 10 MiB" sh -c 'job-submit < "$T/big"'
 check_stderr "larger than 10 MiB" "is refused"
 check_same "and nothing stored" "$(db_sum)" "$before"
+
+# A pipe is read whole before the write lock is taken; a file as it goes.
+printf '{"command":["a"]}\n{"command":["b"]}\n{"command":"c"}\n' >"$T/bad3"
+before=$(db_sum)
+check_exit 65 "a bad line in a pipe" sh -c 'cat "$T/bad3" | job-submit'
+check_stderr 'line 3: \$\.command: expected an array' "names its line"
+check_same "and nothing stored" "$(db_sum)" "$before"
+printf '{"command":["a"]}\n{"command":["b"],"after":["a0zz"]}\n' >"$T/dep"
+check_exit 66 "an unknown dependency in a pipe" sh -c 'cat "$T/dep" | job-submit'
+check_stderr "line 2: dependency: no such job 'a0zz'" "names its line"
+check_exit 66 "an unknown dependency in a file" sh -c 'job-submit < "$T/dep"'
+check_stderr "line 2: dependency: no such job 'a0zz'" "names its line too"
+check_same "and nothing stored" "$(db_sum)" "$before"
+# A producer that writes to the database after its first spec: were the
+# lock taken before stdin was read, it would wait for the busy timeout
+# (60 s) and fail with 75.
+cat >"$T/producer" <<'EOF'
+echo '{"command":["a"],"name":"from-pipe-1"}'
+sleep 0.3
+job-submit -q -n between -- true >/dev/null || exit 9
+echo '{"command":["b"],"name":"from-pipe-2"}'
+EOF
+check_exit 0 "a producer writing to the database while it pipes specs" \
+    sh -c '(sh "$T/producer"; echo "producer $?" >&2) | job-submit -q'
+check_stderr "producer 0" "the producer was never kept waiting"
+check_same "and both specs are stored" "$(run-query -n 'from-pipe-*' --count)" "2"
 done_testing
