@@ -150,6 +150,36 @@ parse_options(struct submit *s, int argc, char **argv)
 		    EX_USAGE, "'%s': put the command after '--'", argv[optind]);
 }
 
+/*
+ * An action on existing jobs takes no spec options but the ones it uses,
+ * and those are checked as a spec would be.
+ */
+static void
+check_action_options(struct submit *s)
+{
+	const char *k;
+	json_t *v, *spec;
+
+	json_object_foreach(s->over, k, v)
+	{
+		if (s->action == STORE_UPDATE &&
+		    (strcmp(k, "priority") == 0 || strcmp(k, "queue") == 0))
+			continue;
+		if (s->action == STORE_HOLD && strcmp(k, "hold") == 0)
+			continue;
+		errx(EX_USAGE,
+		    "spec field '%s' does not apply to %s existing jobs", k,
+		    s->action == STORE_HOLD ? "holding" : "changing");
+	}
+	if ((spec = json_deep_copy(s->over)) == NULL ||
+	    json_object_set_new(spec, "command", json_pack("[s]", "x")) == -1)
+		errx(EX_OSERR, "out of memory");
+	json_decref(v = spec_normalize(spec, parse_now_ms()));
+	json_decref(spec);
+	if (v == NULL)
+		errx(error_status(), "%s", error_msg());
+}
+
 /* Print one result row (a job's brief), honouring -q. */
 static void
 print_job(struct submit *s, json_t *job)
@@ -423,6 +453,8 @@ main(int argc, char **argv)
 			printf("job-submit (jobkit) %s\n", JOBKIT_VERSION);
 		return 0;
 	}
+	if (s.action != -1)
+		check_action_options(&s);
 	if (s.action == -1 && s.argv == NULL && s.shell == NULL &&
 	    isatty(STDIN_FILENO))
 		errx(EX_USAGE,

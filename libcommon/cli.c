@@ -43,7 +43,7 @@ cli_read_ids(FILE *fp, int (*fn)(const char *id, void *arg), void *arg)
 	char *line = NULL, *p, *e;
 	size_t cap = 0, lineno = 0;
 	ssize_t n;
-	json_t *o = NULL;
+	json_t *o = NULL, *v;
 	json_error_t jerr;
 	int r = 0;
 
@@ -73,14 +73,19 @@ cli_read_ids(FILE *fp, int (*fn)(const char *id, void *arg), void *arg)
 			    "stdin: line %zu: invalid "
 			    "JSON: %s",
 			    lineno, jerr.text);
-		else if (!json_is_string(json_object_get(o, "id")))
+		else if ((v = json_object_get(o, "job")) == NULL &&
+		    (v = json_object_get(o, "id")) == NULL)
 			r = error_set(EX_DATAERR,
 			    "stdin: line %zu: object "
 			    "has no \"id\"",
 			    lineno);
+		else if (!json_is_string(v))
+			r = error_set(EX_DATAERR,
+			    "stdin: line %zu: \"%s\" is not a string", lineno,
+			    json_object_get(o, "job") ? "job" : "id");
 		else
-			r = fn(
-			    json_string_value(json_object_get(o, "id")), arg);
+			/* A task or a result names its job in "job". */
+			r = fn(json_string_value(v), arg);
 		json_decref(o);
 	}
 	if (r == 0 && ferror(fp))

@@ -89,6 +89,9 @@ read_env_file(json_t *over, const char *path)
 		else
 			r = over_pair(over, "env", "--env-file", p);
 	}
+	if (r == 1 && ferror(fp))
+		r = error_set(
+		    EX_IOERR, "--env-file: %s: %s", path, strerror(errno));
 	free(line);
 	fclose(fp);
 	return r;

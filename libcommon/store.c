@@ -881,12 +881,20 @@ rid_of(const char *id, int64_t *rid)
 int
 store_job_resolve(struct store *st, const char *prefix, char *id)
 {
-	char list[400];
+	char list[400], job[ID_LEN + 1];
+	const char *dot = strchr(prefix, '.');
 	sqlite3_stmt *s;
 	int64_t lo, hi;
 	int rc, n = 0;
 	size_t len = 0;
 
+	/* A task ID, job.attempt, names its job. */
+	if (dot != NULL && dot > prefix && (size_t)(dot - prefix) <= ID_LEN &&
+	    dot[1] != '\0' &&
+	    strspn(dot + 1, "0123456789") == strlen(dot + 1)) {
+		snprintf(job, sizeof(job), "%.*s", (int)(dot - prefix), prefix);
+		prefix = job;
+	}
 	if (id_range(prefix, &lo, &hi) == -1)
 		return -1;
 	if ((s = store_stmt(st, S_JOB_RESOLVE)) == NULL)

@@ -2,7 +2,7 @@
 # job-submit actions: cancel, hold, release, priority, queue, retry,
 # delete; IDs from argv or stdin; unknown and ambiguous IDs; owners.
 . "$(dirname "$0")/lib.sh"
-plan 38
+plan 46
 
 st() { job-describe --format ndjson "$1" | sed 's/.*"state":"\([a-z_]*\)","owner".*/\1/'; }
 
@@ -81,4 +81,16 @@ else
 	skip "not root"
 	skip "not root"
 fi
+
+# Options on existing jobs are the ones the action uses, checked as in a spec.
+h=$(job-submit -q -H -- true)
+before=$(db_sum)
+check_exit 65 "a bad queue name for an existing job" job-submit -Q 'bad q' "$h"
+check_stderr "queue: 'bad q' may hold only letters" "is refused like in a spec"
+check_exit 64 "a spec option with --cancel" job-submit -n other --cancel "$h"
+check_stderr "spec field 'name' does not apply to changing existing jobs" "is refused"
+check_exit 64 "--hold with --priority" job-submit -H -p 3 "$h"
+check_stderr "'priority' does not apply to holding existing jobs" "is refused"
+check_exit 64 "--timeout with IDs" job-submit -t 5s -p 3 "$h"
+check_same "and nothing changed" "$(db_sum)" "$before"
 done_testing

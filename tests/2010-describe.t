@@ -2,7 +2,7 @@
 # job-describe: by ID, prefix and stdin; spec redacted; dependencies,
 # tasks and events; text on a terminal; nothing written.
 . "$(dirname "$0")/lib.sh"
-plan 20
+plan 24
 
 a=$(job-submit -q -e API_TOKEN=hunter2 -e PATH=/usr/bin -l team=ml -- echo hi)
 b=$(job-submit -q --after "$a" -- true)
@@ -24,6 +24,11 @@ exec-run "$a" >/dev/null
 run job-describe "$a"
 check_out '"tasks":\[\{"id":"'"$a"'.1","attempt":1,"state":"succeeded"' "every task with its result"
 check_out '"stdout":"hi\\n"' "and its output summary"
+check_exit 0 "a task ID names its job" job-describe "$a.1"
+check_out "^\\{\"id\":\"$a\"" "which is described"
+check_exit 0 "task rows on stdin name their jobs" \
+    sh -c "run-query tasks -j $a | job-describe"
+check_out "^\\{\"id\":\"$a\"" "by their \"job\" field"
 
 pre=$(printf '%.4s' "$a")
 check_exit 0 "describe by a 4-character prefix" job-describe "$pre"
