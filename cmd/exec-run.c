@@ -913,7 +913,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	pick_results(&r);
-	if ((r.st = cli_store(&r.cli)) == NULL)
+	if ((r.st = cli_store(&r.cli, !r.logs && !r.wait)) == NULL)
 		errx(r.foreground ? 125 : error_status(), "%s", error_msg());
 	setup_signals(&r);
 	watch_db(&r);

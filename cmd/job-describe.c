@@ -205,7 +205,7 @@ main(int argc, char **argv)
 		printf("job-describe (jobkit) %s\n", JOBKIT_VERSION);
 		return 0;
 	}
-	if ((d.st = cli_store(&d.cli)) == NULL ||
+	if ((d.st = cli_store(&d.cli, 0)) == NULL ||
 	    (d.out = emit_open(stdout, d.cli.format, EMIT_TEXT, NULL)) == NULL)
 		errx(error_status(), "%s", error_msg());
 	if (optind == argc) {

@@ -460,7 +460,7 @@ main(int argc, char **argv)
 		errx(EX_USAGE,
 		    "no job: give a command after '--', --shell, "
 		    "or specs on stdin");
-	if ((s.st = cli_store(&s.cli)) == NULL)
+	if ((s.st = cli_store(&s.cli, 1)) == NULL)
 		errx(error_status(), "%s", error_msg());
 	if ((s.out = emit_open(stdout, s.cli.format, EMIT_TABLE, columns)) ==
 	    NULL)

@@ -317,7 +317,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	check_query(&qq, argc, argv);
-	if ((st = cli_store(&qq.cli)) == NULL)
+	if ((st = cli_store(&qq.cli, 0)) == NULL)
 		errx(error_status(), "%s", error_msg());
 	resolve_refs(&qq, st);
 	if (run(&qq, st) == -1)

@@ -25,14 +25,14 @@ cli_option(struct cli *c, int opt, const char *arg)
 }
 
 struct store *
-cli_store(const struct cli *c)
+cli_store(const struct cli *c, int create)
 {
 	struct store *st;
 	char *where;
 
 	if ((where = store_locate(c->db)) == NULL)
 		return NULL;
-	st = store_open(where);
+	st = store_open(where, create);
 	free(where);
 	return st;
 }

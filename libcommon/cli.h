@@ -33,8 +33,12 @@ struct cli {
  */
 int cli_option(struct cli *c, int opt, const char *arg);
 
-/* Locate and open the database.  NULL with an error set on failure. */
-struct store *cli_store(const struct cli *c);
+/*
+ * Locate and open the database, creating it when missing if create is set
+ * (tools that only read never make one at a mistyped path).  NULL with an
+ * error set on failure.
+ */
+struct store *cli_store(const struct cli *c, int create);
 
 #endif
 

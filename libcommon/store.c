@@ -337,7 +337,7 @@ store_mkdirs(const char *path)
 }
 
 static int
-store_create_file(const char *path)
+store_create_file(const char *path, int create)
 {
 	struct stat sb;
 	int fd;
@@ -352,6 +352,9 @@ store_create_file(const char *path)
 			    strerror(errno));
 		return 0;
 	}
+	if (!create)
+		return error_set(EX_NOINPUT,
+		    "no database '%s' (nothing was submitted there)", path);
 	if (store_mkdirs(path) == -1)
 		return -1;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -482,7 +485,7 @@ sql_jk_id(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 struct store *
-store_open(const char *location)
+store_open(const char *location, int create)
 {
 	struct store *st;
 	struct passwd *pw;
@@ -502,7 +505,7 @@ store_open(const char *location)
 			    location);
 		return NULL;
 	}
-	if (store_create_file(location) == -1)
+	if (store_create_file(location, create) == -1)
 		return NULL;
 	if ((st = calloc(1, sizeof(*st))) == NULL ||
 	    (st->path = strdup(location)) == NULL) {

@@ -40,13 +40,14 @@ struct store;
 char *store_locate(const char *path);
 
 /*
- * Open (creating it, mode 0600 in a 0700 folder, when missing) the database
- * at location (a path, or a URL whose scheme names a backend).  The caller
- * is the process's real user.  Errors: EX_CANTCREAT when it cannot be made,
+ * Open the database at location (a path, or a URL whose scheme names a
+ * backend), creating it (mode 0600 in a 0700 folder) when missing if create
+ * is set.  The caller is the process's real user.  Errors: EX_NOINPUT when
+ * it is missing and create is not set, EX_CANTCREAT when it cannot be made,
  * EX_NOPERM when it may not be read, EX_DATAERR when the file is not a
  * jobkit database, EX_UNAVAILABLE for an unknown backend or a newer schema.
  */
-struct store *store_open(const char *location);
+struct store *store_open(const char *location, int create);
 
 void store_close(struct store *st);
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The database: where it is, how it is made, and what is refused.
 . "$(dirname "$0")/lib.sh"
-plan 22
+plan 29
 
 unset JOBKIT_DB
 check_exit 0 "with no JOBKIT_DB the default database is used" job-submit -q -- true
@@ -37,4 +37,12 @@ check_exit 69 "a PostgreSQL URL" run-query --db postgresql://localhost/jobs
 check_stderr "built without PostgreSQL" "says the backend is not built in"
 sqlite3 "$T/env.db" 'pragma user_version = 99'
 check_exit 69 "a database from a newer jobkit" run-query
+# Tools that only read never make a database at a mistyped path.
+check_exit 66 "run-query on a missing database" run-query --db "$T/typo/j.db" --count
+check_stderr "no database '.*typo/j.db'" "says so"
+check_exit 66 "job-describe on a missing database" job-describe --db "$T/typo/j.db" a001
+check_exit 66 "exec-run --wait on a missing database" exec-run --db "$T/typo/j.db" --wait a001
+check_same "and none was made" "$(ls "$T/typo" 2>&1 | grep -c 'No such')" "1"
+check_exit 0 "job-submit makes it" job-submit -q --db "$T/typo/j.db" -- true
+check_exit 0 "after which run-query reads it" run-query --db "$T/typo/j.db" --count
 done_testing

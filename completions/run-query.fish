@@ -1,0 +1,155 @@
+# fish completion for run-query (jobkit)
+
+# The helpers below are the same in the four jobkit files: fish loads only
+# the file of the command being completed.
+
+# The database the line names (-d, --db), else the tools' default
+# ($JOBKIT_DB, then the XDG data folder); fails when it is a file that does
+# not exist yet, since opening it would create it.
+function __jobkit_db
+    set -l db
+    set -l words (commandline -opc)
+    set -e words[1]
+    while set -q words[1]
+        switch $words[1]
+            case --
+                break
+            case -d --db
+                set -q words[2]; and set db $words[2]
+                set -e words[1]
+            case '--db=*'
+                set db (string replace -- --db= '' $words[1])
+            case '-d?*'
+                set db (string sub -s 3 -- $words[1])
+        end
+        set -e words[1]
+    end
+    set db (string replace -r -- '^~' $HOME "$db")
+    test -n "$db"; or set db "$JOBKIT_DB"
+    if test -z "$db"; and string match -q '/*' -- "$XDG_DATA_HOME"
+        set db $XDG_DATA_HOME/jobkit/jobkit.db
+    else if test -z "$db"
+        set db $HOME/.local/share/jobkit/jobkit.db
+    end
+    string match -q '*://*' -- $db; or test -f $db; or return 1
+    echo $db
+end
+
+# Run run-query on that database (the run-query beside the tool, when the
+# tool was named by a path), silent whatever fails.
+function __jobkit_run_query
+    set -l db (__jobkit_db); or return 1
+    set -l rq run-query
+    set -l tool (commandline -opc)[1]
+    if string match -q '*/*' -- $tool
+        set rq (string replace -r -- '^~' $HOME (dirname -- $tool))/run-query
+    end
+    $rq --db $db $argv 2>/dev/null
+end
+
+# Live job IDs, newest first: every tool completes its IDs through here.
+function __jobkit_ids
+    __jobkit_run_query jobs -q --reverse --limit 200
+end
+
+function __jobkit_queues
+    __jobkit_run_query queues -q
+end
+
+function __jobkit_after_dashdash
+    contains -- -- (commandline -opc)
+end
+
+# The words after "--" are a command line of their own.
+function __jobkit_command
+    set -l words (commandline -opc)
+    set -e words[1..(contains -i -- -- $words)]
+    if set -q words[1]
+        __fish_complete_subcommand --commandline $words (commandline -ct)
+    else
+        __fish_complete_command
+    end
+end
+
+# The kind asked for (jobs, tasks, runs, queues): the first operand.
+function __run_query_noun
+    set -l takes -s --state -u --user -Q --queue -l --label -n --name \
+        -i --id -j --job --since --until -t --time --dependency-of \
+        --dependent-of -L --limit -o --sort -f --format -d --db
+    set -l words (commandline -opc)
+    set -e words[1]
+    while set -q words[1]
+        if contains -- $words[1] $takes
+            set -e words[1]
+        else if not string match -q -- '-*' $words[1]
+            echo $words[1]
+            return
+        end
+        set -e words[1]
+    end
+    return 1
+end
+
+# The values of --state, --sort or --time ($argv[1]) for that kind.
+function __run_query_values
+    set -l noun (__run_query_noun); or set noun jobs
+    switch $argv[1]:$noun
+        case state:tasks
+            echo running succeeded failed timed_out cancelled lost
+        case state:runs
+            echo running ended lost
+        case 'state:*'
+            echo waiting queued held running succeeded failed cancelled
+        case sort:tasks
+            echo created started ended keepalive attempt state id job
+        case sort:runs
+            echo created started ended keepalive id host
+        case sort:queues
+            echo created queue
+        case 'sort:*'
+            echo created started ended updated priority name state queue id owner
+        case time:tasks time:runs
+            echo created started ended keepalive
+        case 'time:*'
+            echo created started ended updated
+    end | string split ' '
+end
+
+# States for --state S[,S...]: complete the last of the list.
+function __run_query_states
+    set -l list (commandline -ct | string replace -r -- '^(--state=|-s)' '')
+    set -l pre (string replace -r -- '[^,]*$' '' "$list")
+    for s in (__run_query_values state)
+        echo $pre$s
+    end
+end
+
+function __run_query_id
+    set -l noun (__run_query_noun); or set noun jobs
+    test $noun = jobs; and __jobkit_ids
+end
+
+complete -c run-query -f
+complete -c run-query -n 'not __run_query_noun' -a 'jobs tasks runs queues' -d kind
+complete -c run-query -s s -l state -x -a '(__run_query_states)' -d 'only these states'
+complete -c run-query -s u -l user -x -a '(__fish_complete_users)' -d 'only this owner'
+complete -c run-query -s Q -l queue -x -a '(__jobkit_queues)' -d 'only this queue'
+complete -c run-query -s l -l label -x -d 'only with this label (K or K=V)'
+complete -c run-query -s n -l name -x -d 'only names matching'
+complete -c run-query -s i -l id -x -ka '(__run_query_id)' -d 'only IDs starting so'
+complete -c run-query -s j -l job -x -ka '(__jobkit_ids)' -d 'only this job'
+complete -c run-query -l since -x -d 'from this time on (2h, RFC 3339)'
+complete -c run-query -l until -x -d 'up to this time (2h, RFC 3339)'
+complete -c run-query -s t -l time -x -a '(__run_query_values time)' -d 'the time --since and --until filter'
+complete -c run-query -l dependency-of -x -ka '(__jobkit_ids)' -d 'jobs this job waits for'
+complete -c run-query -l dependent-of -x -ka '(__jobkit_ids)' -d 'jobs waiting for this job'
+complete -c run-query -s L -l limit -x -d 'at most N rows'
+complete -c run-query -s o -l sort -x -a '(__run_query_values sort)' -d 'sort by'
+complete -c run-query -s r -l reverse -d 'reverse the order'
+complete -c run-query -s c -l count -d 'print only how many'
+complete -c run-query -l summary -d 'count by state and queue'
+complete -c run-query -s q -l quiet -d 'print only IDs'
+complete -c run-query -s f -l format -x -a 'json ndjson table text' -d 'output format'
+complete -c run-query -s d -l db -r -F -d 'task database'
+complete -c run-query -s h -l help -d 'print usage'
+complete -c run-query -s V -l version -d 'print the version'
