@@ -1,0 +1,34 @@
+#!/bin/sh
+# exec-run output limits at scale: a job printing 1 GiB leaves a capped
+# file, a summary of the return limit, both flags, and a worker whose
+# memory stays flat.
+. "$(dirname "$0")/lib.sh"
+plan 8
+
+id=$(job-submit -q --max-file 10M -S 'yes | head -c 1073741824')
+exec-run --worker --drain -q >"$T/wout" 2>"$T/werr" &
+pid=$!
+hwm=0
+while kill -0 "$pid" 2>/dev/null; do
+	h=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null) || true
+	[ -n "$h" ] && hwm=$h
+	sleep 0.05
+done
+wait "$pid"
+check_same "the worker ran the job printing 1 GiB" "$?" "0"
+res=$(sqlite3 "$JOBKIT_DB" "SELECT results FROM tasks WHERE attempt = 1")
+check_same "stdout is cut at --max-file" "$(stat -c %s "$res/stdout")" "10485760"
+check_same "and is what the job printed" "$(head -c 8 "$res/stdout" | tr '\n' .)" "y.y.y.y."
+check_same "the summary holds the 4 KiB return limit" \
+    "$(sqlite3 "$JOBKIT_DB" "SELECT length(stdout) FROM tasks WHERE attempt = 1")" "4096"
+run job-describe -f ndjson "$id"
+check_out '"stdout_truncated":true' "stdout is flagged truncated"
+check_out '"stderr_truncated":false' "stderr is not"
+check_out '"state":"succeeded","owner"' "and the job succeeded"
+if [ "${JOBKIT_ASAN:-0}" = 1 ]; then
+	skip "the worker's RSS (AddressSanitizer's shadow memory is no measure)"
+else
+	check_same "the worker's peak RSS stayed under 16 MB (was ${hwm} kB)" \
+	    "$([ "$hwm" -gt 0 ] && [ "$hwm" -lt 16384 ] && echo yes)" "yes"
+fi
+done_testing
