@@ -5,7 +5,9 @@
 # Usage: bench/run.sh BINDIR
 # Knobs: BENCH_SUBMIT (invocations per loop, 200), BENCH_RUN (jobs per
 # runner comparison, 1000), BENCH_BIG (rows in the query database, 1000000),
-# BENCH_QUICK=1 (fewer repetitions, for trying the script).
+# BENCH_QUICK=1 (fewer repetitions, for trying the script), BENCH_BIG_DB
+# (keep the query database there, made once), BENCH_ONLY (sections to run,
+# e.g. "3 5").
 # Results: bench/out/results.txt, hyperfine's CSV and JSON beside it.
 set -eu
 
@@ -32,6 +34,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then runs=2 qruns=10; else runs=5 qruns=40; fi
 results=$out/results.txt
 : >"$results"
 
+want() { case " ${BENCH_ONLY:-1 2 3 4 5 6} " in *" $1 "*) return 0 ;; esac; return 1; }
 say() { printf '%s\n' "$*" | tee -a "$results"; }
 
 # hf NAME [hyperfine options] COMMAND...: run hyperfine and keep the
@@ -58,6 +61,7 @@ say "jobkit bench, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores," \
 say ""
 
 # --- 1. one job per invocation, in a shell loop ---------------------------
+if want 1; then
 # job-submit acknowledges a job only after sqlite's fsync (synchronous=FULL);
 # tsp keeps its queue in the server's memory and nq writes a file without
 # fsync, so they promise less.
@@ -73,8 +77,10 @@ say "   job-submit $(per "$js" "$nsub")   tsp $(per "$ts" "$nsub")   nq $(per "$
 say "   ratio job-submit/tsp $(ratio "$js" "$ts")   job-submit/nq $(ratio "$js" "$nq")   (target <= 1.0)"
 say ""
 tsp -K >/dev/null 2>&1 || true
+fi
 
 # --- 2. an NDJSON stream of 100,000 specs ----------------------------------
+if want 2; then
 awk 'BEGIN { for (i = 0; i < 100000; i++)
 	printf "{\"name\":\"job-%d\",\"command\":[\"true\",\"%d\"],\"labels\":{\"batch\":\"b%d\"}}\n", i, i, i % 100 }' \
     >"$tmp/100k.ndjson"
@@ -84,44 +90,12 @@ st=$(mean stream 1)
 say "2. NDJSON stream of 100000 specs in one transaction"
 say "   $(ms "$st") ms, $(awk -v s="$st" 'BEGIN { printf "%.0f", 100000 / s }') jobs/s   (target >= 100000)"
 say ""
+fi
 
 # --- 3. queries on a database of a million jobs and tasks -----------------
-# The jobs go in through job-submit; their states, times and tasks are then
-# spread with SQL, as a month of use would leave them.
-big=$tmp/big.db
-awk -v n="$nbig" 'BEGIN { for (i = 0; i < n; i++)
-	printf "{\"name\":\"job-%d\",\"queue\":\"q%d\",\"command\":[\"./step\",\"%d\"],\"labels\":{\"exp\":\"e%d\"}}\n", i, i % 4, i, i % 50 }' |
-    job-submit -d "$big" -q >/dev/null
-now=$(date +%s)000
-sqlite3 "$big" <<EOF
-BEGIN;
-UPDATE jobs SET
-  created = $now - ($nbig - rid) * 2592,
-  updated = $now - ($nbig - rid) * 2592 + 5000,
-  state = CASE rid % 10 WHEN 6 THEN 'failed' WHEN 7 THEN 'cancelled'
-    WHEN 8 THEN 'queued' WHEN 9 THEN 'running' ELSE 'succeeded' END,
-  attempts = CASE WHEN rid % 10 IN (7, 8) THEN 0 ELSE 1 END;
-UPDATE jobs SET started = created + 1000 WHERE attempts = 1;
-UPDATE jobs SET ended = created + 5000 WHERE state IN ('succeeded', 'failed', 'cancelled');
-UPDATE events SET time = (SELECT created FROM jobs WHERE jobs.rid = events.job);
-INSERT INTO runs (kind, owner, uid, host, pid, lease, started, keepalive)
-  VALUES ('worker', 'bench', 0, 'bench', 1, 60000, $now - 2592000000, $now);
-INSERT INTO tasks (job, attempt, run, host, pid, state, lease, started,
-  keepalive, ended, exit_code, usage, enforcement, results)
-  SELECT rid, 1, 1, 'bench', 1, state, 60000, started,
-    coalesce(ended, $now), ended, CASE state WHEN 'failed' THEN 1
-    WHEN 'succeeded' THEN 0 END, '{"user_cpu":0.1,"system_cpu":0.0,"max_rss":1000000}',
-    'rlimit', 'results/bench-' || rid
-  FROM jobs WHERE attempts = 1;
-INSERT INTO events (job, task, time, type, state, message)
-  SELECT job, rid, started, 'started', 'running', 'attempt 1 started on bench'
-  FROM tasks;
-INSERT INTO events (job, task, time, type, state, message)
-  SELECT job, rid, ended, state, state, 'attempt 1 ' || state FROM tasks
-  WHERE ended IS NOT NULL;
-COMMIT;
-ANALYZE;
-EOF
+if want 3; then
+big=${BENCH_BIG_DB:-$tmp/big.db}
+[ -f "$big" ] || "$top/bench/big-db.sh" "$big" "$nbig"
 counts=$(sqlite3 "$big" 'SELECT (SELECT count(*) FROM jobs) || " jobs, " ||
     (SELECT count(*) FROM tasks) || " tasks, " || (SELECT count(*) FROM events) || " events"')
 one=$(run-query -d "$big" jobs -s failed --since 1d -L 1 -q)
@@ -145,9 +119,11 @@ for n in "run-query jobs -s failed --since 2h -L 100" \
 	i=$((i + 1))
 done
 say ""
-rm -f "$big" "$big"-*
+[ -n "${BENCH_BIG_DB:-}" ] || rm -f "$big" "$big"-*
+fi
 
 # --- 4. trivial jobs through a worker and its peers -----------------------
+if want 4; then
 # Each jobkit task is a durable row and a results directory; the peers
 # record nothing (tsp keeps an output file per job).
 awk -v n="$nrun" 'BEGIN { for (i = 0; i < n; i++) print "{\"command\":[\"true\"]}" }' \
@@ -157,17 +133,20 @@ hf runner --runs "$runs" --warmup 1 \
     -n exec-run "exec-run -d $tmp/w.db --results $tmp/res --worker -j 2 --drain -q" \
     -n parallel "seq $nrun | parallel -j2 true" \
     -n tsp "TMPDIR=$tmp/tsp-out; export TMPDIR; tsp -S 2; for i in \$(seq $nrun); do tsp true >/dev/null; done; tsp -w" \
-    -n xargs "seq $nrun | xargs -P2 -n1 true" \
+    -n xargs "seq $nrun | xargs -P2 -n1 true"
+hf both --runs "$runs" --prepare "rm -rf $tmp/w.db* $tmp/res" \
     -n submit+exec-run "job-submit -d $tmp/w.db -q < $tmp/run.ndjson >/dev/null && exec-run -d $tmp/w.db --results $tmp/res --worker -j 2 --drain -q"
-er=$(mean runner 1) pa=$(mean runner 2) tr=$(mean runner 3) xa=$(mean runner 4) both=$(mean runner 5)
+er=$(mean runner 1) pa=$(mean runner 2) tr=$(mean runner 3) xa=$(mean runner 4) both=$(mean both 1)
 say "4. $nrun trivial jobs (true), two at a time (ms per job; target <= 1.5, < parallel, < tsp, <= 1.5x xargs)"
 say "   exec-run --worker -j 2 --drain $(per "$er" "$nrun")   parallel -j2 $(per "$pa" "$nrun")   tsp -S 2 $(per "$tr" "$nrun")   xargs -P2 $(per "$xa" "$nrun")"
 say "   ratio exec-run/parallel $(ratio "$er" "$pa")   exec-run/tsp $(ratio "$er" "$tr")   exec-run/xargs $(ratio "$er" "$xa")"
 say "   (submitting the $nrun by NDJSON and then draining: $(per "$both" "$nrun") ms per job)"
 say ""
 tsp -K >/dev/null 2>&1 || true
+fi
 
 # --- 5. the foreground: exec-run -- true against true ---------------------
+if want 5; then
 hf fore -N --warmup 10 --runs $((qruns * 5)) \
     -n exec-run "exec-run -d $tmp/f.db --results $tmp/fres -- true" \
     -n true "true"
@@ -175,8 +154,10 @@ fe=$(mean fore 1) ft=$(mean fore 2)
 say "5. foreground: exec-run -- true $(ms "$fe") ms, true $(ms "$ft") ms," \
     "added $(awk -v a="$fe" -v b="$ft" 'BEGIN { printf "%.2f", (a - b) * 1000 }') ms (target <= 2)"
 say ""
+fi
 
 # --- 6. a worker's memory while its job prints 1 GiB ----------------------
+if want 6; then
 job-submit -d "$tmp/m.db" -q --max-file 10M -S 'head -c 1073741824 /dev/zero' >/dev/null
 start=$(date +%s%N)
 exec-run -d "$tmp/m.db" --results "$tmp/mres" --worker --drain -q >/dev/null &
@@ -192,4 +173,6 @@ took=$(( ($(date +%s%N) - start) / 1000000 ))
 say "6. worker peak RSS while its job prints 1 GiB: $((hwm / 1024)).$(( (hwm % 1024) * 10 / 1024 )) MiB" \
     "(target < 16), stdout kept $(stat -c %s "$tmp"/mres/*/stdout) bytes, ${took} ms"
 say ""
+fi
+
 say "raw figures: $out/*.csv, $out/*.json"

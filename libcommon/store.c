@@ -1743,7 +1743,14 @@ qb_select(struct qb *q, const struct store_query *sq)
 		return -1;
 	if (sq->noun == STORE_QUEUES)
 		qb_add(q, " GROUP BY j.queue");
-	col = pair_lookup(d->sorts, sq->sort ? sq->sort : "created");
+	/*
+	 * Rows come in the order of the time they are filtered on, unless
+	 * told otherwise: the index that finds the window then also sorts it.
+	 */
+	col = pair_lookup(
+	    d->sorts, sq->sort ? sq->sort : (sq->time ? sq->time : "created"));
+	if (col == NULL)
+		col = pair_lookup(d->sorts, "created");
 	qb_add(q, " ORDER BY ");
 	qb_add(q, col);
 	qb_add(q, sq->reverse ? " DESC" : "");

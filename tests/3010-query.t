@@ -2,7 +2,7 @@
 # run-query: jobs, tasks, runs and queues; every filter, sort, limit,
 # count and summary; bad filters.
 . "$(dirname "$0")/lib.sh"
-plan 40
+plan 43
 
 q() { run run-query "$@"; }
 ids() { tr '\n' ' ' <"$T/out"; }
@@ -88,4 +88,13 @@ check_exit 64 "a bad time" run-query jobs --since yesterday
 check_stderr "--since: invalid time 'yesterday'" "says so"
 check_exit 64 "an unknown noun" run-query pets
 check_exit 66 "--dependency-of an unknown job" run-query --dependency-of azzz
+# Rows come in the order of the time they are filtered on.
+slow=$(job-submit -q -p 9 -n slow -- sleep 0.5)
+fast=$(job-submit -q -p 1 -n fast -- true)
+check_exit 0 "two tasks: the first started ends last" \
+    exec-run --worker -j 2 --drain -Q default -q
+run sh -c "run-query tasks -t ended --since 1h -q | grep -e '^$slow' -e '^$fast' | tr '\n' ' '"
+check_out "^$fast.1 $slow.1 \$" "-t ended --since: by end time"
+run sh -c "run-query tasks -t started --since 1h -q | grep -e '^$slow' -e '^$fast' | tr '\n' ' '"
+check_out "^$slow.1 $fast.1 \$" "-t started --since: by start time"
 done_testing
