@@ -113,16 +113,150 @@ build_argv(json_t *spec)
 	return argv;
 }
 
-/* In the child: never returns. */
-static void
-child(json_t *spec, const struct exec_opts *o, char **argv, int out, int err,
-    int report, const char *workdir)
+/*
+ * What the child needs, all made by the parent: the child is a vfork(2)
+ * child sharing our memory until it execs, so it may not allocate, and
+ * touches nothing of ours (a fork would copy the page tables and make
+ * every page we write afterwards fault: the costliest part of a short task).
+ */
+struct spawn {
+	char **argv;
+	char **envp;
+	const char *path; /* PATH to search, from the task's environment */
+	const char *workdir;
+	int out, err, report;
+	rlim_t memory; /* RLIM_INFINITY for no limit */
+};
+
+/* envp for the task: ours, the spec's env over it, then JOBKIT_*. */
+static char **
+build_envp(json_t *spec, const struct exec_opts *o)
 {
 	json_t *env = json_object_get(spec, "env"), *v;
-	json_t *res = json_object_get(spec, "resources");
-	const char *k;
-	char num[32];
+	size_t n = 0, i = 0, k;
+	const char *key;
+	char **envp, *e;
+
+	while (environ[n] != NULL)
+		n++;
+	if ((envp = calloc(n + json_object_size(env) + 4, sizeof(*envp))) ==
+	    NULL)
+		return NULL;
+	for (char **p = environ; *p != NULL; p++) {
+		k = strcspn(*p, "=");
+		json_object_foreach(env, key,
+		    v) if (strlen(key) == k && strncmp(*p, key, k) == 0) break;
+		if (key == NULL && strncmp(*p, "JOBKIT_JOB_ID=", 14) != 0 &&
+		    strncmp(*p, "JOBKIT_TASK_ID=", 15) != 0 &&
+		    strncmp(*p, "JOBKIT_ATTEMPT=", 15) != 0 &&
+		    (envp[i] = strdup(*p)) != NULL)
+			i++;
+	}
+	json_object_foreach(env, key, v)
+	{
+		if (asprintf(&e, "%s=%s", key, json_string_value(v)) == -1)
+			goto fail;
+		envp[i++] = e;
+	}
+	if (asprintf(&envp[i++], "JOBKIT_JOB_ID=%s", o->job) == -1 ||
+	    asprintf(&envp[i++], "JOBKIT_TASK_ID=%s", o->task) == -1 ||
+	    asprintf(&envp[i++], "JOBKIT_ATTEMPT=%lld",
+		(long long)o->attempt) == -1) {
+		envp[--i] = NULL;
+		goto fail;
+	}
+	return envp;
+fail:
+	for (i = 0; envp[i] != NULL; i++)
+		free(envp[i]);
+	free(envp);
+	return NULL;
+}
+
+static void
+free_envp(char **envp)
+{
+	for (size_t i = 0; envp != NULL && envp[i] != NULL; i++)
+		free(envp[i]);
+	free(envp);
+}
+
+/* The value of name in envp, or NULL. */
+static const char *
+envp_get(char **envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; *envp != NULL; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+/* execve(2), and a file without #! run by sh as execvp(3) does. */
+static void
+try_exec(const char *file, const struct spawn *c)
+{
+	size_t n = 0;
+
+	execve(file, c->argv, c->envp);
+	if (errno != ENOEXEC)
+		return;
+	while (c->argv[n] != NULL)
+		n++;
+	char *sh[n + 2];
+	sh[0] = "sh";
+	sh[1] = (char *)file;
+	memcpy(sh + 2, c->argv + 1, n * sizeof(*sh)); /* with its NULL */
+	execve("/bin/sh", sh, c->envp);
+	errno = ENOEXEC;
+}
+
+/*
+ * execvp(3) with an envp, as execvpe(3) does, but looking before it leaps:
+ * a failed execve(2) costs far more than a stat(2) on each PATH entry.
+ * Returns the errno to report.
+ */
+static int
+spawn_exec(const struct spawn *c)
+{
+	const char *file = c->argv[0], *p = c->path, *end;
+	char buf[4096];
+	struct stat sb;
+	int e = ENOENT;
+	size_t len;
+
+	if (strchr(file, '/') != NULL) {
+		try_exec(file, c);
+		return errno;
+	}
+	for (;; p = end + 1) {
+		end = strchr(p, ':');
+		len = end ? (size_t)(end - p) : strlen(p);
+		/* An empty entry is the current directory. */
+		if (len == 0)
+			p = ".", len = 1;
+		if (len + strlen(file) + 2 <= sizeof(buf)) {
+			memcpy(buf, p, len);
+			buf[len] = '/';
+			strcpy(buf + len + 1, file);
+			if (stat(buf, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+				try_exec(buf, c);
+				if (errno != ENOENT)
+					e = errno;
+			}
+		}
+		if (end == NULL)
+			return e;
+	}
+}
+
+/* In the vfork child: never returns. */
+static void
+child(const struct spawn *c)
+{
 	struct rlimit rl;
+	sigset_t none;
 	int fd, e;
 
 	setsid();
@@ -130,33 +264,36 @@ child(json_t *spec, const struct exec_opts *o, char **argv, int out, int err,
 		dup2(fd, 0);
 		close(fd);
 	}
-	dup2(out, 1);
-	dup2(err, 2);
-	json_object_foreach(env, k, v) setenv(k, json_string_value(v), 1);
-	setenv("JOBKIT_JOB_ID", o->job, 1);
-	setenv("JOBKIT_TASK_ID", o->task, 1);
-	snprintf(num, sizeof(num), "%lld", (long long)o->attempt);
-	setenv("JOBKIT_ATTEMPT", num, 1);
-	if (json_integer_value(json_object_get(res, "memory")) > 0) {
-		rl.rlim_cur = rl.rlim_max =
-		    (rlim_t)json_integer_value(json_object_get(res, "memory"));
+	dup2(c->out, 1);
+	dup2(c->err, 2);
+	if (c->memory != RLIM_INFINITY) {
+		rl.rlim_cur = rl.rlim_max = c->memory;
 		setrlimit(RLIMIT_AS, &rl);
 	}
+	/* Our own handlers table (no CLONE_SIGHAND): the parent's stays. */
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
-	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (chdir(workdir) == -1) {
+	if (chdir(c->workdir) == -1) {
 		e = errno;
-		(void)!write(report, &e, sizeof(e));
+		(void)!write(c->report, &e, sizeof(e));
 		_exit(125);
 	}
-	execvp(argv[0], argv);
-	e = errno;
-	(void)!write(report, &e, sizeof(e));
+	e = spawn_exec(c);
+	(void)!write(c->report, &e, sizeof(e));
 	_exit(e == ENOENT ? 127 : 126);
+}
+
+/* Kept apart so that nothing of exec_start() lives across vfork(). */
+static pid_t __attribute__((noinline)) spawn(const struct spawn *c)
+{
+	pid_t pid = vfork();
+
+	if (pid == 0)
+		child(c);
+	return pid;
 }
 
 static void
@@ -192,7 +329,7 @@ exec_start(json_t *spec, const struct exec_opts *o)
 {
 	json_t *out = json_object_get(spec, "output");
 	int po[2] = {-1, -1}, pe[2] = {-1, -1}, pr[2] = {-1, -1};
-	char **argv = NULL, wbuf[4096];
+	char **argv = NULL, **envp = NULL, wbuf[4096];
 	const char *workdir;
 	struct exec *x;
 	ssize_t n;
@@ -228,13 +365,25 @@ exec_start(json_t *spec, const struct exec_opts *o)
 	    o->timeout_ms > 0 ? o->timeout_ms : spec_ms(spec, "timeout", 0);
 	workdir = pick_workdir(spec, o->results, wbuf, sizeof(wbuf));
 	snprintf(x->program, sizeof(x->program), "%s", argv[0]);
-	fflush(NULL);
-	if ((x->pid = fork()) == -1) {
-		error_set(EX_OSERR, "cannot fork: %s", strerror(errno));
+	if ((envp = build_envp(spec, o)) == NULL) {
+		error_set(EX_OSERR, "out of memory");
 		goto fail;
 	}
-	if (x->pid == 0)
-		child(spec, o, argv, po[1], pe[1], pr[1], workdir);
+	json_t *mem =
+	    json_object_get(json_object_get(spec, "resources"), "memory");
+	struct spawn c = {argv, envp, envp_get(envp, "PATH"), workdir, po[1],
+	    pe[1], pr[1],
+	    json_integer_value(mem) > 0 ? (rlim_t)json_integer_value(mem)
+					: RLIM_INFINITY};
+	if (c.path == NULL)
+		c.path = "/usr/local/bin:/usr/bin:/bin";
+	fflush(NULL);
+	if ((x->pid = spawn(&c)) == -1) {
+		error_set(EX_OSERR, "cannot start task: %s", strerror(errno));
+		goto fail;
+	}
+	free_envp(envp);
+	envp = NULL;
 	close(po[1]);
 	close(pe[1]);
 	close(pr[1]);
@@ -274,6 +423,7 @@ fail:
 			close(pr[i]);
 	}
 	free(argv);
+	free_envp(envp);
 	exec_free(x);
 	return NULL;
 }

@@ -2,7 +2,7 @@
 # exec-run -- cmd: exit statuses like timeout(1), output passed through and
 # captured, results files, environment, work directory, limits.
 . "$(dirname "$0")/lib.sh"
-plan 26
+plan 37
 
 check_exit 0 "a job that succeeds exits 0" exec-run -- echo hello
 check_same "its output passes through" "$(cat "$T/out")" "hello"
@@ -49,4 +49,24 @@ check_same "the file stops at the limit" \
     "$(wc -c <"$T/results/$j.1/stdout" | tr -d ' ')" "65536"
 run job-describe "$j" --format ndjson
 check_out '"stdout_truncated":true' "the summary is cut and flagged"
+# Programs are found on the job's own PATH; a file without #! runs under sh.
+mkdir -p "$T/bin"
+printf 'echo "script $1 $FOO"\n' >"$T/bin/nobang"
+chmod +x "$T/bin/nobang"
+check_exit 0 "a script without #! found on the spec's PATH" \
+    exec-run -e PATH="$T/bin:/usr/bin:/bin" -e FOO=x -- nobang arg
+check_out "^script arg x\$" "runs under sh with its arguments and env"
+check_exit 0 "and named by a path" exec-run -e FOO=y -- "$T/bin/nobang" z
+check_out "^script z y\$" "likewise"
+check_exit 127 "a command absent from the spec's PATH" exec-run -e PATH="$T/bin" -- ls
+check_stderr "cannot run 'ls': command not found" "is not found"
+check_exit 0 "an empty PATH entry is the work directory" \
+    exec-run -w "$T/bin" -e PATH=":/usr/bin" -e FOO=w -- nobang v
+check_out "^script v w\$" "where the program is found"
+# --memory is the task's address-space limit.
+grow='x=$(head -c 100000000 /dev/zero | tr "\0" a); echo ${#x}'
+run exec-run --memory 64M -- sh -c "$grow"
+check_same "a job needing more than --memory fails" "$([ "$rc" -ne 0 ] && echo failed)" "failed"
+check_exit 0 "the same job within --memory succeeds" exec-run --memory 1G -- sh -c "$grow"
+check_out "^100000000\$" "and finishes its work"
 done_testing
