@@ -42,8 +42,12 @@ say() { printf '%s\n' "$*" | tee -a "$results"; }
 hf() {
 	name=$1
 	shift
-	hyperfine --style none --export-csv "$out/$name.csv" \
-	    --export-json "$out/$name.json" "$@" >/dev/null
+	# hyperfine's warnings about noise go to a file; its errors to us.
+	if ! hyperfine --style none --export-csv "$out/$name.csv" \
+	    --export-json "$out/$name.json" "$@" >/dev/null 2>"$out/$name.err"; then
+		cat "$out/$name.err" >&2
+		exit 1
+	fi
 }
 
 # mean NAME ROW: the mean in seconds of command ROW (1-based) of NAME.

@@ -540,7 +540,7 @@ store_open(const char *location, int create)
 	if (store_exec(st,
 		"PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 0;"
 		" PRAGMA cache_size ="
-		" -65536",
+		" -16384",
 		"cannot open database") == -1 ||
 	    store_wal(st) == -1 || store_migrate(st) == -1)
 		goto fail;
