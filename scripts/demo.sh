@@ -14,17 +14,20 @@ say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 run() { say "$*"; sh -c "$*"; }
 
 echo "jobkit demo: database $JOBKIT_DB"
-run "job-submit --name fetch -l project=demo -- sh -c 'echo fetching'"
+run "job-submit --name fetch -l project=demo -- sh -c 'echo fetching data; sleep 0.3'"
 fetch=$(run-query jobs --name fetch -q)
-run "job-submit --name build --after $fetch -l project=demo -t 10m --cpu 2 --memory 1G -- make -j2"
+run "job-submit --name build --after $fetch -l project=demo -t 10m --cpu 1 --memory 1G -- sh -c 'echo building; echo warning: demo >&2'"
 run "job-submit --name nightly --key nightly-$(date +%F) --at +8h -Q batch -- ./nightly.sh"
 run "job-submit --name nightly --key nightly-$(date +%F) --at +8h -Q batch -- ./nightly.sh   # same key: same job"
-run "printf '%s\n' '{\"name\":\"sweep-1\",\"command\":[\"train\",\"--lr\",\"0.1\"],\"labels\":{\"project\":\"demo\"}}' '{\"name\":\"sweep-2\",\"command\":[\"train\",\"--lr\",\"0.01\"],\"labels\":{\"project\":\"demo\"}}' | job-submit"
+run "printf '%s\n' '{\"name\":\"sweep-1\",\"shell\":\"echo lr=0.1\",\"labels\":{\"project\":\"demo\"}}' '{\"name\":\"sweep-2\",\"shell\":\"echo lr=0.01; exit 3\",\"labels\":{\"project\":\"demo\"}}' '{\"name\":\"sweep-3\",\"shell\":\"echo lr=0.001\",\"labels\":{\"project\":\"demo\"}}' | job-submit"
 run "run-query jobs --format table"
-run "run-query jobs --label project=demo --state waiting,queued --format table"
-run "job-submit --hold $(run-query jobs --name 'sweep-*' -q | head -1) --format table"
-run "job-submit --cancel $fetch --format table   # build depended on it"
+run "job-submit --hold $(run-query jobs --name sweep-3 -q) --format table"
+run "exec-run --worker -j 2 --drain --format table   # runs what is ready, two at a time"
+run "run-query tasks --format table"
+run "exec-run --logs $(run-query jobs --name build -q) --stderr"
 run "job-describe $(run-query jobs --name build -q) --format text"
+run "run-query jobs --state failed -q | job-submit --retry --format table"
+run "exec-run -t 1s -- sh -c 'echo in the foreground; sleep 5' || echo \"exit status \$?: timed out, like timeout(1)\""
 run "run-query jobs --summary --format text"
 run "run-query queues --format table"
 echo
