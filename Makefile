@@ -97,14 +97,16 @@ install: all
 		install -m 644 completions/jobkit.bash $(DESTDIR)$(BASHCOMPDIR)/$$t; \
 		install -m 644 completions/$$t.fish $(DESTDIR)$(FISHCOMPDIR)/$$t.fish; \
 	done
-	install -m 644 completions/_jobkit $(DESTDIR)$(ZSHCOMPDIR)/_jobkit
+	install -m 644 completions/jobkit-common.fish $(DESTDIR)$(FISHCOMPDIR)
+	install -m 644 completions/jobkit.zsh $(DESTDIR)$(ZSHCOMPDIR)/_jobkit
 
 uninstall:
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t \
 		$(DESTDIR)$(BASHCOMPDIR)/$$t $(DESTDIR)$(FISHCOMPDIR)/$$t.fish; done
 	for m in $(MANS); do s=$${m##*.}; \
 		rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; done
-	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_jobkit
+	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_jobkit \
+		$(DESTDIR)$(FISHCOMPDIR)/jobkit-common.fish
 
 lint:
 	mandoc -Tlint -Wwarning $(MANS)

@@ -46,8 +46,8 @@ for t in $TOOLS; do
 	    "$(missing "$opts" "$T/got" '^' '$')" ""
 done
 for t in $TOOLS; do
-	check_same "_jobkit names every long option of $t --help" \
-	    "$(missing "$(long_options "$t")" "$C/_jobkit" \
+	check_same "jobkit.zsh names every long option of $t --help" \
+	    "$(missing "$(long_options "$t")" "$C/jobkit.zsh" \
 	    '(^|[^a-z0-9-])' '([^a-z0-9-]|$)')" ""
 done
 for t in $TOOLS; do
@@ -83,7 +83,7 @@ complete_bash run-query --db "$T/j.db" --queue '' >"$T/got"
 check_same "live queue names" "$(cat "$T/got")" default
 
 if command -v zsh >/dev/null 2>&1; then
-	check "zsh -n _jobkit" zsh -n "$C/_jobkit"
+	check "zsh -n jobkit.zsh" zsh -n "$C/jobkit.zsh"
 else
 	skip "zsh is not installed"
 fi
