@@ -84,7 +84,7 @@ struct runner {
 	struct claim_fit cap; /* the whole capacity; -1 unlimited */
 	char *results; /* results root */
 	struct store *st;
-	char run[ID_LEN + 1];
+	char run[STORE_RUN_ID_LEN + 1];
 	struct task *tasks[MAX_TASKS];
 	int ntasks;
 	int sigfd, inofd;

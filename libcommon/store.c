@@ -881,6 +881,18 @@ rid_of(const char *id, int64_t *rid)
 	return 0;
 }
 
+/* The sequence number of run ID "r<id>". */
+static int
+run_rid(const char *run, int64_t *rid)
+{
+	int64_t hi;
+
+	if (run[0] != 'r' || id_range(run + 1, rid, &hi) == -1 ||
+	    hi - *rid != 1)
+		return error_set(EX_NOINPUT, "no such run '%s'", run);
+	return 0;
+}
+
 int
 store_job_resolve(struct store *st, const char *prefix, char *id)
 {
@@ -891,6 +903,9 @@ store_job_resolve(struct store *st, const char *prefix, char *id)
 	int rc, n = 0;
 	size_t len = 0;
 
+	if (prefix[0] == 'r' && id_range(prefix + 1, &lo, &hi) == 0)
+		return error_set(
+		    EX_DATAERR, "'%s' is a run, not a job", prefix);
 	/* A task ID, job.attempt, names its job. */
 	if (dot != NULL && dot > prefix && (size_t)(dot - prefix) <= ID_LEN &&
 	    dot[1] != '\0' &&
@@ -1438,7 +1453,7 @@ store_job_describe(struct store *st, const char *id)
 		" ORDER BY j.rid"},
 	    {"tasks",
 		"SELECT jk_id(t.job) || '.' || t.attempt AS id,"
-		" t.attempt, t.state, jk_id(r.rid) AS run, t.host,"
+		" t.attempt, t.state, 'r' || jk_id(r.rid) AS run, t.host,"
 		" t.pid, t.started, t.keepalive, t.ended, t.exit_code,"
 		" t.signal, t.error, t.stdout, t.stderr, t.stdout_truncated,"
 		" t.stderr_truncated, t.usage, t.enforcement, t.results"
@@ -1561,13 +1576,13 @@ static const struct noun_def nouns[] = {
 	 " ON j.rid = t.job",
 	    " FROM tasks t JOIN jobs j ON j.rid = t.job", "t.job", "j.owner",
 	    "j.queue", "j.name", "j.rid", "t.state", task_times, task_sorts},
-    [STORE_RUNS] =
-	{"SELECT jk_id(r.rid) AS id, r.kind, r.owner, r.host, r.pid, " RUN_STATE
-	 " AS state, r.started, r.keepalive, r.ended, r.lease,"
-	 " r.capacity, r.labels, (SELECT count(*) FROM tasks t"
-	 " WHERE t.run = r.rid) AS tasks FROM runs r",
-	    " FROM runs r", "r.rid", "r.owner", NULL, NULL, NULL, RUN_STATE,
-	    run_times, run_sorts},
+    [STORE_RUNS] = {"SELECT 'r' || jk_id(r.rid) AS id, r.kind, r.owner, "
+		    "r.host, r.pid, " RUN_STATE
+		    " AS state, r.started, r.keepalive, r.ended, r.lease,"
+		    " r.capacity, r.labels, (SELECT count(*) FROM tasks t"
+		    " WHERE t.run = r.rid) AS tasks FROM runs r",
+	" FROM runs r", "r.rid", "r.owner", NULL, NULL, NULL, RUN_STATE,
+	run_times, run_sorts},
     [STORE_QUEUES] =
 	{"SELECT j.queue, count(*) AS jobs,"
 	 " sum(j.state = 'waiting') AS waiting,"
@@ -1675,8 +1690,13 @@ qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 		qb_text(q, sq->name);
 	}
 	if (sq->id != NULL) {
-		if (id_range(sq->id, &lo, &hi) == -1)
-			return -1;
+		const char *p = sq->id;
+		if (sq->noun == STORE_RUNS && *p++ != 'r')
+			return error_set(EX_USAGE,
+			    "'%s' is not a run ID (they start with r)", sq->id);
+		if (id_range(p, &lo, &hi) == -1)
+			return p == sq->id ? -1
+					   : error_wrap("run ID '%s'", sq->id);
 		qb_cond(q, d->alias_id);
 		qb_add(q, " >= ? AND ");
 		qb_add(q, d->alias_id);
@@ -2032,6 +2052,7 @@ store_run_start(struct store *st, const struct run_new *rn, char *id)
 		error_set(EX_OSERR, "out of memory");
 		goto out;
 	}
+	id[0] = 'r';
 	if (store_begin(st) == -1)
 		goto out;
 	if (store_write(st, "cannot record run",
@@ -2040,7 +2061,7 @@ store_run_start(struct store *st, const struct run_new *rn, char *id)
 		" ?, ?)",
 		"ttitiiiitt", rn->kind, st->owner, (int64_t)st->uid, host,
 		(int64_t)getpid(), rn->lease_ms, now, now, labels, cap) == -1 ||
-	    id_format(sqlite3_last_insert_rowid(st->db), id) == -1) {
+	    id_format(sqlite3_last_insert_rowid(st->db), id + 1) == -1) {
 		store_rollback(st);
 		goto out;
 	}
@@ -2057,7 +2078,7 @@ store_run_keepalive(struct store *st, const char *run, json_t **cancel)
 	int64_t rid, now = parse_now_ms();
 	int r;
 
-	if (rid_of(run, &rid) == -1)
+	if (run_rid(run, &rid) == -1)
 		return -1;
 	store_lazy(st, 1);
 	if (store_begin(st) == -1) {
@@ -2095,7 +2116,7 @@ store_run_cancels(struct store *st, const char *run, json_t **cancel)
 	int64_t rid;
 	int rc;
 
-	if (rid_of(run, &rid) == -1)
+	if (run_rid(run, &rid) == -1)
 		return -1;
 	if ((*cancel = json_array()) == NULL)
 		return error_set(EX_OSERR, "out of memory");
@@ -2126,7 +2147,7 @@ store_run_end(struct store *st, const char *run)
 	int64_t rid, now = parse_now_ms();
 	int r;
 
-	if (rid_of(run, &rid) == -1)
+	if (run_rid(run, &rid) == -1)
 		return -1;
 	store_lazy(st, 1);
 	r = store_write(st, "cannot end run",
@@ -2222,7 +2243,7 @@ store_claim(struct store *st, const char *run, const struct claim_fit *fit,
 	int rc, i;
 
 	*task = NULL;
-	if (rid_of(run, &runrid) == -1)
+	if (run_rid(run, &runrid) == -1)
 		return -1;
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return error_set(EX_OSERR, "out of memory");
@@ -2280,7 +2301,7 @@ store_claim_job(
 	sqlite3_stmt *s;
 
 	*task = NULL;
-	if (rid_of(run, &runrid) == -1 || store_begin(st) == -1)
+	if (run_rid(run, &runrid) == -1 || store_begin(st) == -1)
 		return -1;
 	if (store_head(st, job, &h) == -1)
 		goto fail;

@@ -180,7 +180,14 @@ struct run_new {
 	json_t *labels; /* may be NULL */
 };
 
-/* Record a run; its ID goes into id[ID_LEN + 1]. */
+/*
+ * Run IDs are "r" and a job-style ID ("ra001"), so that a run piped where
+ * jobs are expected is refused rather than taken for the job of the same
+ * number.
+ */
+#define STORE_RUN_ID_LEN (ID_LEN + 1)
+
+/* Record a run; its ID goes into id[STORE_RUN_ID_LEN + 1]. */
 int store_run_start(struct store *st, const struct run_new *rn, char *id);
 
 /*

@@ -2,7 +2,7 @@
 # run-query: jobs, tasks, runs and queues; every filter, sort, limit,
 # count and summary; bad filters.
 . "$(dirname "$0")/lib.sh"
-plan 43
+plan 48
 
 q() { run run-query "$@"; }
 ids() { tr '\n' ' ' <"$T/out"; }
@@ -72,6 +72,13 @@ q tasks --job "$c" --time keepalive --since -1h -q
 check_same "tasks by job and keepalive time" "$(ids)" "$c.1 "
 q runs -f ndjson
 check_out '"kind":"exec-run".*"state":"ended"' "runs"
+run_id=$(run-query runs -q | head -1)
+check_same "run IDs are not job IDs" "$(printf %.1s "$run_id")" "r"
+q runs -i "$run_id" -q
+check_same "runs by ID" "$(ids)" "$run_id "
+check_exit 64 "a job ID where a run ID goes" run-query runs -i "$c"
+check_exit 65 "runs piped where jobs go" sh -c 'run-query runs | job-describe'
+check_stderr "'$run_id' is a run, not a job" "are refused, not taken for jobs"
 q queues -f ndjson
 check_out '^\{"queue":"default","jobs":4,"waiting":1,"queued":1,"held":1,"running":0,"succeeded":0,"failed":1,"cancelled":0\}' \
     "queues with counts per state"
