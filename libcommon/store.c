@@ -37,6 +37,7 @@ enum stmt {
 	S_DEP_STATES,
 	S_DEPENDENTS_WAITING,
 	S_EVENT,
+	S_LAST_CREATED,
 	S_COUNT
 };
 
@@ -67,6 +68,7 @@ static const char *stmt_sql[S_COUNT] = {
     [S_DEPENDENTS_WAITING] =
 	"SELECT j.rid FROM job_deps d JOIN jobs j ON j.rid = d.job"
 	" WHERE d.dep = ?1 AND j.state = 'waiting'",
+    [S_LAST_CREATED] = "SELECT created FROM jobs ORDER BY rid DESC LIMIT 1",
     [S_EVENT] = "INSERT INTO events (job, task, time, type, state, message)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
@@ -1061,6 +1063,30 @@ out:
 	return r;
 }
 
+/*
+ * The creation time of a new job: now, but never before the newest job's,
+ * so that creation times rise with IDs and a window on them is a range of
+ * IDs (qb_filters narrows label lookups with it).  The caller holds the
+ * write lock.
+ */
+static int
+store_created_now(struct store *st, int64_t *now)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*now = parse_now_ms();
+	if ((s = store_stmt(st, S_LAST_CREATED)) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	    sqlite3_column_int64(s, 0) > *now)
+		*now = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, "cannot read jobs");
+	return 0;
+}
+
 /* What store_brief() would read back for a job just made. */
 static json_t *
 job_brief_new(
@@ -1085,12 +1111,14 @@ store_job_add(
 {
 	char reason[128] = "submitted";
 	const char *state = jn->hold ? STATE_HELD : STATE_QUEUED;
-	int64_t rid, now = parse_now_ms();
+	int64_t rid, now;
 	int deps;
 
 	*existed = 0;
-	if (store_begin(st) == -1)
+	if (store_begin(st) == -1 || store_created_now(st, &now) == -1) {
+		store_rollback(st);
 		return -1;
+	}
 	if (jn->key != NULL) {
 		if (store_by_key(st, jn->key, &rid) == -1)
 			goto fail;
@@ -1635,12 +1663,20 @@ store_query_check(const struct store_query *q)
 	return 0;
 }
 
+/* The first job created at or after ?, or past every job. */
+#define FIRST_CREATED \
+	"coalesce((SELECT rid FROM jobs WHERE created >= ? ORDER BY created" \
+	" LIMIT 1), 9223372036854775807)"
+
 /* The WHERE clause shared by queries, counts and summaries. */
 static int
 qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 {
 	const struct noun_def *d = &nouns[sq->noun];
-	const char *col;
+	const char *col =
+	    pair_lookup(d->times, sq->time ? sq->time : "created");
+	/* Creation times rise with IDs (store_created_now). */
+	int by_created = strcmp(col, "j.created") == 0;
 	int64_t lo, hi;
 	size_t i;
 
@@ -1677,12 +1713,22 @@ qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 		qb_cond(q, d->labels);
 		qb_add(q,
 		    eq ? " IN (SELECT job FROM job_labels WHERE key = ?"
-			 " AND value = ?)"
+			 " AND value = ?"
 		       : " IN (SELECT job FROM job_labels"
-			 " WHERE key = ?)");
+			 " WHERE key = ?");
 		qb_text(q, q->owned[q->nb]);
 		if (eq)
 			qb_text(q, eq + 1);
+		/* A window on creation time is a range of the label's jobs. */
+		if (by_created && sq->since != INT64_MIN) {
+			qb_add(q, " AND job >= " FIRST_CREATED);
+			qb_num(q, sq->since);
+		}
+		if (by_created && sq->until != INT64_MAX) {
+			qb_add(q, " AND job < " FIRST_CREATED);
+			qb_num(q, sq->until);
+		}
+		qb_add(q, ")");
 	}
 	if (sq->name != NULL) {
 		qb_cond(q, d->name);
@@ -1710,7 +1756,6 @@ qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 		qb_cond(q, "j.rid = ?");
 		qb_num(q, lo);
 	}
-	col = pair_lookup(d->times, sq->time ? sq->time : "created");
 	if (sq->since != INT64_MIN) {
 		qb_cond(q, col);
 		qb_add(q, " >= ?");

@@ -2,7 +2,7 @@
 # run-query: jobs, tasks, runs and queues; every filter, sort, limit,
 # count and summary; bad filters.
 . "$(dirname "$0")/lib.sh"
-plan 48
+plan 51
 
 q() { run run-query "$@"; }
 ids() { tr '\n' ' ' <"$T/out"; }
@@ -104,4 +104,17 @@ run sh -c "run-query tasks -t ended --since 1h -q | grep -e '^$slow' -e '^$fast'
 check_out "^$fast.1 $slow.1 \$" "-t ended --since: by end time"
 run sh -c "run-query tasks -t started --since 1h -q | grep -e '^$slow' -e '^$fast' | tr '\n' ' '"
 check_out "^$slow.1 $fast.1 \$" "-t started --since: by start time"
+# A label within a window on creation time: the window narrows the
+# label's jobs by ID, as creation times rise with IDs.
+w1=$(job-submit -q -l win=1 -- true); sleep 0.05
+w2=$(job-submit -q -l win=1 -- true); sleep 0.05
+w3=$(job-submit -q -l win=1 -- true)
+t2=$(job-describe -f ndjson "$w2" | sed 's/.*"created":"\([^"]*\)".*/\1/')
+t3=$(job-describe -f ndjson "$w3" | sed 's/.*"created":"\([^"]*\)".*/\1/')
+q jobs -l win=1 --since "$t2" -q
+check_same "a label since a time" "$(ids)" "$w2 $w3 "
+q jobs -l win=1 --until "$t3" -q
+check_same "a label until a time" "$(ids)" "$w1 $w2 "
+q jobs -l win=1 --since "$t2" --until "$t3" -q
+check_same "a label in a window" "$(ids)" "$w2 "
 done_testing
