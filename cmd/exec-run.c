@@ -752,7 +752,8 @@ static void
 submit_foreground(struct runner *r, const struct run_new *rn)
 {
 	struct job_new jn;
-	json_t *raw = json_object(), *spec, *job, *info;
+	json_t *raw = json_object(), *spec, *info;
+	char id[ID_LEN + 1];
 	int existed;
 
 	if (r->shell != NULL)
@@ -768,16 +769,14 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 	if ((spec = spec_normalize(raw, parse_now_ms())) == NULL ||
 	    spec_to_job(spec, &jn) == -1 || store_begin(r->st) == -1 ||
 	    store_run_start(r->st, rn, r->run) == -1 ||
-	    store_job_add(r->st, &jn, &job, &existed) == -1 ||
-	    store_claim_job(r->st, r->run,
-		json_string_value(json_object_get(job, "id")), &info) == -1 ||
+	    store_job_add(r->st, &jn, id, NULL, &existed) == -1 ||
+	    store_claim_job(r->st, r->run, id, &info) == -1 ||
 	    store_commit(r->st) == -1)
 		errx(125, "%s", error_msg());
 	if (start_task(r, info) == -1)
 		exit(r->status);
 	json_decref(raw);
 	json_decref(spec);
-	json_decref(job);
 }
 
 /* The exit status a finished job stands for, timeout(1)-like. */

@@ -210,14 +210,17 @@ store_spec(struct submit *s, json_t *spec, size_t line, FILE *results)
 {
 	struct job_new jn;
 	json_t *job = NULL;
+	char id[ID_LEN + 1];
 	int existed, r = -1;
 
 	(void)line;
+	/* With -q only the ID is wanted: no object is built. */
 	if (spec == NULL || spec_to_job(spec, &jn) == -1 ||
-	    store_job_add(s->st, &jn, &job, &existed) == -1)
+	    store_job_add(s->st, &jn, id, s->quiet ? NULL : &job, &existed) ==
+		-1)
 		goto out;
 	if (s->quiet)
-		fputs(json_string_value(json_object_get(job, "id")), results);
+		fputs(id, results);
 	else
 		json_dumpf(job, results, JSON_COMPACT);
 	fputc('\n', results);

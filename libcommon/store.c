@@ -1106,8 +1106,8 @@ job_brief_new(
 }
 
 int
-store_job_add(
-    struct store *st, const struct job_new *jn, json_t **out, int *existed)
+store_job_add(struct store *st, const struct job_new *jn, char *id,
+    json_t **out, int *existed)
 {
 	char reason[128] = "submitted";
 	const char *state = jn->hold ? STATE_HELD : STATE_QUEUED;
@@ -1151,17 +1151,19 @@ store_job_add(
 	}
 	if (store_event(st, rid, 0, now, "submitted", state, reason) == -1)
 		goto fail;
-	*out = job_brief_new(rid, jn, state, now);
+	if (out != NULL && (*out = job_brief_new(rid, jn, state, now)) == NULL)
+		goto fail;
 	goto commit;
 done:
-	*out = store_brief(st, rid);
-commit:
-	if (*out == NULL)
+	if (out != NULL && (*out = store_brief(st, rid)) == NULL)
 		goto fail;
-	if (store_commit(st) == 0)
+commit:
+	if (id_format(rid, id) == 0 && store_commit(st) == 0)
 		return 0;
-	json_decref(*out);
-	*out = NULL;
+	if (out != NULL) {
+		json_decref(*out);
+		*out = NULL;
+	}
 	return -1;
 fail:
 	store_rollback(st);

@@ -80,11 +80,12 @@ struct job_new {
  * resolved to full IDs.  The initial state is held, waiting (on
  * dependencies), cancelled (a dependency already failed) or queued.  With
  * a key that the caller already used, nothing is created and the existing
- * job is returned.  *out receives a new object {id, name, state, ...};
- * *existed is set to 1 when it was an existing job.
+ * job is returned.  Its ID goes into id[ID_LEN + 1]; *out, unless out is
+ * NULL, receives a new object {id, name, state, ...}; *existed is set to 1
+ * when it was an existing job.
  */
-int store_job_add(
-    struct store *st, const struct job_new *jn, json_t **out, int *existed);
+int store_job_add(struct store *st, const struct job_new *jn, char *id,
+    json_t **out, int *existed);
 
 /*
  * Resolve an ID or a unique prefix of at least ID_MIN_PREFIX characters into
