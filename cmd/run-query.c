@@ -284,8 +284,9 @@ run(struct query *qq, struct store *st)
 	if (qq->summary) {
 		if ((v = store_summary(st, &qq->q)) == NULL)
 			return -1;
-		if (qq->cli.format == EMIT_AUTO || qq->cli.format == EMIT_TABLE)
-			qq->cli.format = EMIT_AUTO;
+		/* A summary nests: as a table it is shown as text. */
+		if (qq->cli.format == EMIT_TABLE)
+			qq->cli.format = EMIT_TEXT;
 		qq->out = emit_open(stdout, qq->cli.format, EMIT_TEXT, NULL);
 		if (qq->out == NULL || emit_row(qq->out, v) == -1) {
 			json_decref(v);

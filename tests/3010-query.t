@@ -2,7 +2,7 @@
 # run-query: jobs, tasks, runs and queues; every filter, sort, limit,
 # count and summary; bad filters.
 . "$(dirname "$0")/lib.sh"
-plan 51
+plan 52
 
 q() { run run-query "$@"; }
 ids() { tr '\n' ' ' <"$T/out"; }
@@ -62,6 +62,8 @@ q jobs --count --state queued
 check_same "--count" "$(cat "$T/out")" "2"
 q jobs --summary -f ndjson
 check_out '"total":5,"states":\{"failed":1,"held":1,"queued":2,"waiting":1\}' "--summary per state"
+q jobs --summary -f table
+check_out '^total: 5$' "--summary -f table in a pipe is the indented text"
 check_out '"queues":\{"default":\{.*\},"gpu":\{"queued":1\}\}' "and per queue"
 
 q tasks -q
