@@ -62,9 +62,9 @@ q jobs --count --state queued
 check_same "--count" "$(cat "$T/out")" "2"
 q jobs --summary -f ndjson
 check_out '"total":5,"states":\{"failed":1,"held":1,"queued":2,"waiting":1\}' "--summary per state"
+check_out '"queues":\{"default":\{.*\},"gpu":\{"queued":1\}\}' "and per queue"
 q jobs --summary -f table
 check_out '^total: 5$' "--summary -f table in a pipe is the indented text"
-check_out '"queues":\{"default":\{.*\},"gpu":\{"queued":1\}\}' "and per queue"
 
 q tasks -q
 check_same "tasks" "$(ids)" "$c.1 "
