@@ -54,9 +54,10 @@ usage(FILE *fp)
 	    "usage: job-submit [options] -- command [argument ...]\n"
 	    "       job-submit [options] -S|--shell 'command line'\n"
 	    "       job-submit [options] < spec.json | specs.ndjson\n"
-	    "       job-submit -c|--cancel | -H|--hold | --release | --retry |"
-	    " --delete [id ...]\n"
-	    "       job-submit -p|--priority N | -Q|--queue Q id ... | -\n"
+	    "       job-submit -c|--cancel | --release | --retry | --delete"
+	    " [id ... | -]\n"
+	    "       job-submit -H|--hold | -p|--priority N | -Q|--queue Q"
+	    " id ... | -\n"
 	    "spec options:\n" SPECOPT_USAGE "output and database:\n"
 	    "  -q, --quiet            -f, --format json|ndjson|table|text\n"
 	    "  -d, --db PATH          -h, --help            -V, --version\n");
