@@ -900,6 +900,8 @@ main(int argc, char **argv)
 	    .cap = {.cpu_milli = -1, .memory = -1, .disk = -1, .gpu = -1}};
 	struct run_new rn = {.kind = "exec-run"};
 
+	/* getopt(3)'s messages name the tool, not the path it ran by. */
+	argv[0] = program_invocation_short_name;
 	if ((r.over = json_object()) == NULL)
 		errx(EX_OSERR, "out of memory");
 	parse_options(&r, argc, argv);

@@ -4,6 +4,7 @@
  * full event history.
  */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,6 +186,8 @@ main(int argc, char **argv)
 	struct describe d = {0};
 	int c, r;
 
+	/* getopt(3)'s messages name the tool, not the path it ran by. */
+	argv[0] = program_invocation_short_name;
 	while ((c = getopt_long(argc, argv, "s" CLI_SHORT, longopts, NULL)) !=
 	    -1) {
 		if ((r = cli_option(&d.cli, c, optarg)) == -1)

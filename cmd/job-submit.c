@@ -446,6 +446,8 @@ main(int argc, char **argv)
 {
 	struct submit s = {.action = -1};
 
+	/* getopt(3)'s messages name the tool, not the path it ran by. */
+	argv[0] = program_invocation_short_name;
 	if ((s.over = json_object()) == NULL)
 		errx(EX_OSERR, "out of memory");
 	parse_options(&s, argc, argv);

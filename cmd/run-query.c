@@ -3,6 +3,7 @@
  * label, name, ID and time window.
  */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -308,6 +309,8 @@ main(int argc, char **argv)
 	struct query qq = {0};
 	struct store *st;
 
+	/* getopt(3)'s messages name the tool, not the path it ran by. */
+	argv[0] = program_invocation_short_name;
 	parse_options(&qq, argc, argv);
 	if (qq.cli.help) {
 		usage(stdout);

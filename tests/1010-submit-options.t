@@ -1,7 +1,7 @@
 #!/bin/sh
 # job-submit from argv: every spec option lands in the stored spec.
 . "$(dirname "$0")/lib.sh"
-plan 45
+plan 46
 
 spec() { job-describe --spec --format ndjson "$1"; }
 
@@ -76,6 +76,7 @@ check_exit 0 "--help" job-submit --help
 check_out '^usage: job-submit' "prints usage to stdout"
 check_exit 64 "a bad option" job-submit --bogus -- true
 check_stderr "usage: job-submit" "prints usage to stderr and exits 64"
+check_stderr "^job-submit: unrecognized option '--bogus'" "naming the tool, not its path"
 check_exit 74 "--env-file naming a directory" job-submit --env-file "$T" -- true
 check_stderr "--env-file: .*: Is a directory" "says it cannot be read"
 check_exit 66 "--env-file naming nothing" job-submit --env-file "$T/nope" -- true
