@@ -76,7 +76,8 @@ check_exit 0 "--help" job-submit --help
 check_out '^usage: job-submit' "prints usage to stdout"
 check_exit 64 "a bad option" job-submit --bogus -- true
 check_stderr "usage: job-submit" "prints usage to stderr and exits 64"
-check_stderr "^job-submit: unrecognized option '--bogus'" "naming the tool, not its path"
+run "$JOBKIT_BIN/job-submit" --bogus -- true
+check_stderr "^job-submit: unrecognized option '--bogus'" "run by its path, it names the tool"
 check_exit 74 "--env-file naming a directory" job-submit --env-file "$T" -- true
 check_stderr "--env-file: .*: Is a directory" "says it cannot be read"
 check_exit 66 "--env-file naming nothing" job-submit --env-file "$T/nope" -- true
