@@ -1100,6 +1100,13 @@ job_brief_new(
 	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "id", id, "name",
 	    jn->name, "state", state, "queue", jn->queue, "priority",
 	    (json_int_t)jn->priority, "created", parse_fmt_time(now, t));
+	/* As store_brief() shows it. */
+	if (o != NULL && jn->not_before > 0 &&
+	    json_object_set_new(o, "not_before",
+		json_string(parse_fmt_time(jn->not_before, t))) == -1) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (o == NULL)
 		error_set(EX_OSERR, "out of memory");
 	return o;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # job-submit from argv: every spec option lands in the stored spec.
 . "$(dirname "$0")/lib.sh"
-plan 46
+plan 47
 
 spec() { job-describe --spec --format ndjson "$1"; }
 
@@ -55,6 +55,8 @@ check_out '"state":"held"' "-H submits held"
 at=$(job-submit -q --at +2h -- true)
 run job-describe --format ndjson "$at"
 check_out '"not_before":"20' "--at sets not-before"
+run job-submit -f ndjson --at 2h -- true
+check_out '"created":"[^"]*","not_before":"20' "and the new job's object shows it, as a read-back does"
 
 k1=$(job-submit -q -k nightly -- true)
 k2=$(job-submit -q -k nightly -- true)
