@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,7 @@ struct spawn {
 	const char *workdir;
 	int out, err, report;
 	rlim_t memory; /* RLIM_INFINITY for no limit */
+	rlim_t cpu_seconds; /* cpu cores x timeout, or RLIM_INFINITY */
 };
 
 /* envp for the task: ours, the spec's env over it, then JOBKIT_*. */
@@ -270,6 +272,12 @@ child(const struct spawn *c)
 		rl.rlim_cur = rl.rlim_max = c->memory;
 		setrlimit(RLIMIT_AS, &rl);
 	}
+	if (c->cpu_seconds != RLIM_INFINITY) {
+		/* SIGXCPU at the budget, SIGKILL a second later. */
+		rl.rlim_cur = c->cpu_seconds;
+		rl.rlim_max = c->cpu_seconds + 1;
+		setrlimit(RLIMIT_CPU, &rl);
+	}
 	/* Our own handlers table (no CLONE_SIGHAND): the parent's stays. */
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
@@ -369,12 +377,17 @@ exec_start(json_t *spec, const struct exec_opts *o)
 		error_set(EX_OSERR, "out of memory");
 		goto fail;
 	}
-	json_t *mem =
-	    json_object_get(json_object_get(spec, "resources"), "memory");
+	json_t *res = json_object_get(spec, "resources");
+	int64_t mem = json_integer_value(json_object_get(res, "memory"));
+	double cpu = json_number_value(json_object_get(res, "cpu"));
+	/*
+	 * rlimits cannot hold a process to N cores, but they can hold it to
+	 * N cores on average over its timeout: that many CPU seconds.
+	 */
 	struct spawn c = {argv, envp, envp_get(envp, "PATH"), workdir, po[1],
-	    pe[1], pr[1],
-	    json_integer_value(mem) > 0 ? (rlim_t)json_integer_value(mem)
-					: RLIM_INFINITY};
+	    pe[1], pr[1], mem > 0 ? (rlim_t)mem : RLIM_INFINITY,
+	    cpu > 0 && timeout > 0 ? (rlim_t)ceil(cpu * (double)timeout / 1000)
+				   : RLIM_INFINITY};
 	if (c.path == NULL)
 		c.path = "/usr/local/bin:/usr/bin:/bin";
 	fflush(NULL);
@@ -550,8 +563,13 @@ finish(struct exec *x)
 		r->signal = WTERMSIG(st);
 		r->status = 128 + r->signal;
 		r->state = "failed";
-		snprintf(r->error, sizeof(r->error), "killed by signal %d",
-		    r->signal);
+		if (r->signal == SIGXCPU)
+			snprintf(r->error, sizeof(r->error),
+			    "CPU limit exceeded (cpu x timeout seconds of "
+			    "CPU time)");
+		else
+			snprintf(r->error, sizeof(r->error),
+			    "killed by signal %d", r->signal);
 	} else {
 		r->exit_code = WEXITSTATUS(st);
 		r->status = r->exit_code;

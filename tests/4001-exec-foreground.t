@@ -2,7 +2,7 @@
 # exec-run -- cmd: exit statuses like timeout(1), output passed through and
 # captured, results files, environment, work directory, limits.
 . "$(dirname "$0")/lib.sh"
-plan 37
+plan 41
 
 check_exit 0 "a job that succeeds exits 0" exec-run -- echo hello
 check_same "its output passes through" "$(cat "$T/out")" "hello"
@@ -69,4 +69,14 @@ run exec-run --memory 64M -- sh -c "$grow"
 check_same "a job needing more than --memory fails" "$([ "$rc" -ne 0 ] && echo failed)" "failed"
 check_exit 0 "the same job within --memory succeeds" exec-run --memory 1G -- sh -c "$grow"
 check_out "^100000000\$" "and finishes its work"
+# --cpu with a timeout is a budget of CPU seconds (cores x timeout).
+spin='while :; do :; done'
+check_exit 152 "a job spinning past --cpu 0.25 x --timeout 4s (1 s of CPU)" \
+    exec-run --cpu 0.25 -t 4s -- sh -c "$spin"
+run sh -c "job-describe -f ndjson \$(run-query jobs -q -r -L 1)"
+check_out '"signal":24,"error":"CPU limit exceeded' "ends with SIGXCPU and says why"
+check_exit 124 "without --cpu the same job runs to its timeout" \
+    exec-run -t 1500ms -- sh -c "$spin"
+check_exit 0 "a job within its CPU budget is not touched" \
+    exec-run --cpu 1 -t 10s -- sh -c 'i=0; while [ $i -lt 1000 ]; do i=$((i+1)); done'
 done_testing
