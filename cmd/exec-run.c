@@ -250,6 +250,11 @@ parse_options(struct runner *r, int argc, char **argv)
 	r->foreground = r->argv != NULL || r->shell != NULL;
 	r->from_stdin =
 	    !r->foreground && !r->worker && !r->logs && r->ids == NULL;
+	if (r->from_stdin && !r->cli.help && !r->cli.version &&
+	    isatty(STDIN_FILENO))
+		errx(EX_USAGE,
+		    "no job: give a command after '--', job IDs, "
+		    "--worker, or pipe jobs in");
 }
 
 /* results/ beside the database, unless --results says. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "error.h"
@@ -212,6 +213,8 @@ main(int argc, char **argv)
 	    (d.out = emit_open(stdout, d.cli.format, EMIT_TEXT, NULL)) == NULL)
 		errx(error_status(), "%s", error_msg());
 	if (optind == argc) {
+		if (isatty(STDIN_FILENO))
+			errx(EX_USAGE, "no job: give job IDs, or pipe jobs in");
 		if (cli_read_ids(stdin, describe_one, &d) == -1)
 			errx(error_status(), "%s", error_msg());
 	} else

@@ -433,6 +433,10 @@ static void
 act(struct submit *s, char **ids)
 {
 	if (*ids == NULL || (strcmp(ids[0], "-") == 0 && ids[1] == NULL)) {
+		/* '-' says IDs will be typed; nothing says it by mistake. */
+		if (*ids == NULL && isatty(STDIN_FILENO))
+			errx(EX_USAGE,
+			    "no job: give job IDs, '-', or pipe jobs in");
 		if (cli_read_ids(stdin, act_one, s) == -1)
 			errx(error_status(), "%s", error_msg());
 		return;

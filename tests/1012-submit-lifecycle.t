@@ -2,7 +2,7 @@
 # job-submit actions: cancel, hold, release, priority, queue, retry,
 # delete; IDs from argv or stdin; unknown and ambiguous IDs; owners.
 . "$(dirname "$0")/lib.sh"
-plan 46
+plan 48
 
 st() { job-describe --format ndjson "$1" | sed 's/.*"state":"\([a-z_]*\)","owner".*/\1/'; }
 
@@ -93,4 +93,6 @@ check_exit 64 "--hold with --priority" job-submit -H -p 3 "$h"
 check_stderr "'priority' does not apply to holding existing jobs" "is refused"
 check_exit 64 "--timeout with IDs" job-submit -t 5s -p 3 "$h"
 check_same "and nothing changed" "$(db_sum)" "$before"
+check_exit 64 "--cancel without IDs, stdin a terminal" on_tty "job-submit --cancel"
+check_out "no job: give job IDs, '-', or pipe jobs in" "says so instead of waiting"
 done_testing

@@ -2,7 +2,7 @@
 # job-describe: by ID, prefix and stdin; spec redacted; dependencies,
 # tasks and events; text on a terminal; nothing written.
 . "$(dirname "$0")/lib.sh"
-plan 24
+plan 26
 
 a=$(job-submit -q -e API_TOKEN=hunter2 -e PATH=/usr/bin -l team=ml -- echo hi)
 b=$(job-submit -q --after "$a" -- true)
@@ -44,4 +44,6 @@ before=$(db_sum)
 check_exit 66 "an unknown ID among known ones" job-describe "$a" azzz "$b"
 check_same "the others are still described, nothing written" \
     "$(wc -l <"$T/out" | tr -d ' ') $(db_sum)" "2 $before"
+check_exit 64 "no IDs and a terminal for stdin" on_tty job-describe
+check_out "no job: give job IDs, or pipe jobs in" "says so instead of waiting"
 done_testing

@@ -1,7 +1,7 @@
 #!/bin/sh
 # exec-run ID... and jobs piped in: run exactly those, one result each.
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 16
 
 a=$(job-submit -q -- echo one)
 b=$(job-submit -q -- sh -c 'exit 2')
@@ -26,4 +26,6 @@ check_same "nothing queued: nothing run" "$(cat "$T/out")" ""
 h=$(job-submit -q -H -- true)
 check_exit 65 "a held job is not run" exec-run "$h"
 check_stderr "it is held" "and says so"
+check_exit 64 "no job and a terminal for stdin" on_tty exec-run
+check_out "no job: give a command after '--', job IDs" "says so instead of waiting"
 done_testing

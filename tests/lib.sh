@@ -15,6 +15,7 @@
 #                               status in $rc
 #   skip "why"                  an ok test marked skipped
 #   db_sum                      a digest of the database's contents
+#   on_tty "command line"       run it with a terminal as stdin (script(1))
 
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -112,6 +113,8 @@ skip() {
 }
 
 # A digest of every row of every table, to prove nothing changed.
+on_tty() { timeout 10 script -qec "$1" /dev/null </dev/null; }
+
 db_sum() {
 	if [ ! -f "$JOBKIT_DB" ]; then echo none; return; fi
 	for _t in $(sqlite3 "$JOBKIT_DB" "select name from sqlite_master where type='table' order by name"); do
