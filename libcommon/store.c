@@ -1334,7 +1334,8 @@ act_update(struct store *st, const char *id, struct job_head *h,
 		snprintf(msg, sizeof(msg), "priority %lld -> %lld",
 		    (long long)h->priority, (long long)chg->priority);
 		if (store_run(st,
-			"UPDATE jobs SET priority = ?2, updated = ?4"
+			"UPDATE jobs SET priority = ?2, updated = ?4,"
+			" spec = json_set(spec, '$.priority', ?2)"
 			" WHERE rid = ?1",
 			h->rid, chg->priority, NULL, now) ||
 		    store_event(st, h->rid, 0, now, "priority", h->state, msg))
@@ -1344,7 +1345,8 @@ act_update(struct store *st, const char *id, struct job_head *h,
 		snprintf(
 		    msg, sizeof(msg), "queue %s -> %s", h->queue, chg->queue);
 		if (store_run(st,
-			"UPDATE jobs SET queue = ?3, updated = ?2"
+			"UPDATE jobs SET queue = ?3, updated = ?2,"
+			" spec = json_set(spec, '$.queue', ?3)"
 			" WHERE rid = ?1",
 			h->rid, now, chg->queue, 0) ||
 		    store_event(st, h->rid, 0, now, "queue", h->state, msg))

@@ -2,7 +2,7 @@
 # job-submit actions: cancel, hold, release, priority, queue, retry,
 # delete; IDs from argv or stdin; unknown and ambiguous IDs; owners.
 . "$(dirname "$0")/lib.sh"
-plan 48
+plan 50
 
 st() { job-describe --format ndjson "$1" | sed 's/.*"state":"\([a-z_]*\)","owner".*/\1/'; }
 
@@ -95,4 +95,8 @@ check_exit 64 "--timeout with IDs" job-submit -t 5s -p 3 "$h"
 check_same "and nothing changed" "$(db_sum)" "$before"
 check_exit 64 "--cancel without IDs, stdin a terminal" on_tty "job-submit --cancel"
 check_out "no job: give job IDs, '-', or pipe jobs in" "says so instead of waiting"
+u=$(job-submit -q -H -- true)
+check_exit 0 "change the priority and queue of a held job" job-submit -q -p 7 -Q other "$u"
+run job-describe --spec -f ndjson "$u"
+check_out '"priority":7,"queue":"other"' "its spec says so too, so a resubmitted copy keeps them"
 done_testing
