@@ -808,34 +808,51 @@ job_status(json_t *job)
 	return 1;
 }
 
-/* exec-run --wait: block until the jobs are terminal. */
+/* exec-run --wait: wait for one job; the first that failed sets the status. */
+static int
+wait_one(const char *ref, void *arg)
+{
+	struct runner *r = arg;
+	char id[ID_LEN + 1], state[16];
+	json_t *job;
+	int status;
+
+	if (r->stopping)
+		return -1;
+	if (store_job_resolve(r->st, ref, id) == -1)
+		errx(error_status(), "%s", error_msg());
+	for (;;) {
+		if (store_job_state(r->st, id, state) == -1)
+			errx(error_status(), "%s", error_msg());
+		if (strcmp(state, STATE_SUCCEEDED) == 0 ||
+		    strcmp(state, STATE_FAILED) == 0 ||
+		    strcmp(state, STATE_CANCELLED) == 0)
+			break;
+		wait_events(r, parse_now_ms() + 1000);
+		if (r->stopping)
+			return -1;
+	}
+	if ((job = store_job_describe(r->st, id)) == NULL)
+		errx(error_status(), "%s", error_msg());
+	status = job_status(job);
+	json_decref(job);
+	if (r->status == 0)
+		r->status = status;
+	return 0;
+}
+
+/* exec-run --wait: the jobs named, or those on stdin. */
 static int
 wait_jobs(struct runner *r)
 {
-	char id[ID_LEN + 1], state[16];
-	json_t *job;
-	int status = 0;
-
-	for (char **p = r->ids; p != NULL && *p != NULL; p++) {
-		if (store_job_resolve(r->st, *p, id) == -1)
+	r->status = 0;
+	if (r->ids == NULL) {
+		if (cli_read_ids(stdin, wait_one, r) == -1 && !r->stopping)
 			errx(error_status(), "%s", error_msg());
-		for (;;) {
-			if (store_job_state(r->st, id, state) == -1)
-				errx(error_status(), "%s", error_msg());
-			if (strcmp(state, STATE_SUCCEEDED) == 0 ||
-			    strcmp(state, STATE_FAILED) == 0 ||
-			    strcmp(state, STATE_CANCELLED) == 0)
-				break;
-			wait_events(r, parse_now_ms() + 1000);
-			if (r->stopping)
-				return 128 + SIGINT;
-		}
-		if ((job = store_job_describe(r->st, id)) == NULL)
-			errx(error_status(), "%s", error_msg());
-		status = job_status(job);
-		json_decref(job);
-	}
-	return status;
+	} else
+		for (char **p = r->ids; *p != NULL && !r->stopping; p++)
+			wait_one(*p, r);
+	return r->stopping ? 128 + SIGINT : r->status;
 }
 
 /* exec-run --logs: print a task's output, following while it runs. */

@@ -1,7 +1,7 @@
 #!/bin/sh
 # exec-run ID... and jobs piped in: run exactly those, one result each.
 . "$(dirname "$0")/lib.sh"
-plan 16
+plan 24
 
 a=$(job-submit -q -- echo one)
 b=$(job-submit -q -- sh -c 'exit 2')
@@ -28,4 +28,21 @@ check_exit 65 "a held job is not run" exec-run "$h"
 check_stderr "it is held" "and says so"
 check_exit 64 "no job and a terminal for stdin" on_tty exec-run
 check_out "no job: give a command after '--', job IDs" "says so instead of waiting"
+
+# --wait blocks until the jobs end and exits with their status.
+w1=$(job-submit -q -- sh -c 'sleep 0.5; exit 3')
+w2=$(job-submit -q -- true)
+w3=$(job-submit -q -t 300ms -- sleep 5)
+exec-run --worker -j 3 --drain -q >/dev/null 2>&1 &
+start=$(date +%s%N)
+check_exit 3 "--wait on a job still to run exits with its status" exec-run --wait "$w1"
+check_same "after it ended (>= 0.5 s)" "$(( ($(date +%s%N) - start) / 1000000 >= 500 ))" "1"
+wait
+check_exit 0 "--wait on a job that succeeded" exec-run --wait "$w2"
+check_exit 124 "--wait on a job that timed out" exec-run --wait "$w3"
+check_exit 3 "--wait on several: the first that did not succeed" exec-run --wait "$w2" "$w1" "$w3"
+check_exit 3 "--wait reads job objects on stdin" \
+    sh -c "job-describe -f ndjson $w2 $w1 | exec-run --wait"
+check_exit 66 "--wait on an unknown job" exec-run --wait azzz
+check_stderr "no such job 'azzz'" "says so"
 done_testing
