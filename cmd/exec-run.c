@@ -913,6 +913,23 @@ show_logs(struct runner *r, const char *ref)
 	return 0;
 }
 
+/* Runs the foreground job, the named jobs or the worker loop. */
+static void
+execute(struct runner *r, struct run_new *rn)
+{
+	if ((r->out = emit_open(stdout, r->cli.format, EMIT_TABLE, columns)) ==
+	    NULL)
+		errx(error_status(), "%s", error_msg());
+	rn->lease_ms = r->lease;
+	if (r->foreground)
+		submit_foreground(r, rn);
+	else if (store_run_start(r->st, rn, r->run) == -1)
+		errx(error_status(), "%s", error_msg());
+	run_loop(r);
+	store_run_end(r->st, r->run);
+	emit_close(r->out);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -941,20 +958,11 @@ main(int argc, char **argv)
 	setup_signals(&r);
 	watch_db(&r);
 	if (r.logs)
-		return show_logs(&r, r.ids[0]);
-	if (r.wait)
-		return wait_jobs(&r);
-	if ((r.out = emit_open(stdout, r.cli.format, EMIT_TABLE, columns)) ==
-	    NULL)
-		errx(error_status(), "%s", error_msg());
-	rn.lease_ms = r.lease;
-	if (r.foreground)
-		submit_foreground(&r, &rn);
-	else if (store_run_start(r.st, &rn, r.run) == -1)
-		errx(error_status(), "%s", error_msg());
-	run_loop(&r);
-	store_run_end(r.st, r.run);
-	emit_close(r.out);
+		r.status = show_logs(&r, r.ids[0]);
+	else if (r.wait)
+		r.status = wait_jobs(&r);
+	else
+		execute(&r, &rn);
 	store_close(r.st);
 	json_decref(r.over);
 	free(r.results);
