@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "error.h"
+#include "import.h"
 #include "jsonin.h"
 #include "parse.h"
 #include "spec.h"
@@ -39,6 +40,7 @@ struct submit {
 	int quiet;
 	int action; /* -1: submit, else an enum store_action */
 	int has_update; /* --priority or --queue given */
+	enum import_format import; /* stdin holds another system's jobs */
 	struct job_change chg;
 	const char *shell;
 	char **argv; /* the command after "--", or NULL */
@@ -60,6 +62,7 @@ usage(FILE *fp)
 	    " id ... | -\n"
 	    "spec options:\n" SPECOPT_USAGE "output and database:\n"
 	    "  -q, --quiet            -f, --format json|ndjson|table|text\n"
+	    "  -f, --format bacalhau|studioml (read those jobs on stdin)\n"
 	    "  -d, --db PATH          -h, --help            -V, --version\n");
 }
 
@@ -85,6 +88,8 @@ parse_options(struct submit *s, int argc, char **argv)
 		}
 	while ((c = getopt_long(end, argv, SPECOPT_SHORT "S:qc" CLI_SHORT,
 		    longopts, NULL)) != -1) {
+		if (c == 'f' && import_format_parse(optarg, &s->import) == 0)
+			continue;
 		if ((r = cli_option(&s->cli, c, optarg)) == 0)
 			r = specopt_apply(s->over, c, optarg);
 		if (r == -1)
@@ -141,6 +146,10 @@ parse_options(struct submit *s, int argc, char **argv)
 	}
 	if (s->action != -1 && (s->argv != NULL || s->shell != NULL))
 		errx(EX_USAGE, "an action takes job IDs, not a command");
+	if (s->import != IMPORT_NONE &&
+	    (s->action != -1 || s->argv != NULL || s->shell != NULL))
+		errx(EX_USAGE, "--format %s reads jobs on stdin only",
+		    s->import == IMPORT_BACALHAU ? "bacalhau" : "studioml");
 	if (s->argv != NULL && s->shell != NULL)
 		errx(
 		    EX_USAGE, "give a command after '--' or --shell, not both");
@@ -243,16 +252,35 @@ read_stdin(struct submit *s,
 	struct jsonin *in;
 	json_t *raw, *spec;
 	size_t line = 0;
-	int r;
+	int r = 0;
 
 	if ((in = jsonin_open(stdin, "stdin")) == NULL)
 		return -1;
-	while ((r = jsonin_next(in, &raw, &line)) == 1)
-		if ((spec = check_spec(s, raw)) == NULL ||
-		    fn(s, spec, line, fp) == -1) {
-			r = error_wrap("stdin: line %zu", line);
-			break;
+	while (r >= 0 && (r = jsonin_next(in, &raw, &line)) == 1) {
+		if (s->import == IMPORT_NONE) {
+			if ((spec = check_spec(s, raw)) == NULL ||
+			    fn(s, spec, line, fp) == -1)
+				r = error_wrap("stdin: line %zu", line);
+			continue;
 		}
+		/* Another system's job: one or more jobkit specs. */
+		json_t *specs = import_specs(s->import, raw), *one;
+		size_t i;
+		json_decref(raw);
+		if (specs == NULL)
+			r = -1;
+		json_array_foreach(specs, i, one)
+		{
+			if ((spec = check_spec(s, json_incref(one))) == NULL ||
+			    fn(s, spec, line, fp) == -1) {
+				r = -1;
+				break;
+			}
+		}
+		json_decref(specs);
+		if (r == -1)
+			error_wrap("stdin: line %zu", line);
+	}
 	if (r == 0 && line == 0)
 		r = error_set(EX_DATAERR, "stdin: no job spec");
 	jsonin_close(in);

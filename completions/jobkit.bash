@@ -230,6 +230,9 @@ _job_submit()
 	dd=$(_jobkit_dashdash)
 	if ((dd)); then
 		_jobkit_command "$dd"
+	elif [[ $prev == -f || $prev == --format ]]; then
+		# job-submit also reads other systems' jobs.
+		_jobkit_compgen -W 'json ndjson table text bacalhau studioml'
 	elif _jobkit_value || _jobkit_takes "$_jobkit_submit_args"; then
 		:
 	elif [[ $cur == -* ]]; then

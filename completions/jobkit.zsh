@@ -121,6 +121,11 @@ _job_submit() {
   local -a spec common
 
   _jobkit_options
+  # job-submit also reads other systems' jobs.
+  common=(
+    '(-f --format)'{-f+,--format=}'[output format, or the format of jobs on stdin]:format:(json ndjson table text bacalhau studioml)'
+    "${(@)common[3,-1]}"
+  )
   _arguments -s -S : $spec $common \
     '(-q --quiet)'{-q,--quiet}'[print only job IDs]' \
     '(-c --cancel)'{-c,--cancel}'[cancel jobs]' \

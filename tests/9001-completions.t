@@ -4,7 +4,7 @@
 # kinds and queues; zsh and fish files parse (when those shells are here)
 # and fish completes IDs and states too.
 . "$(dirname "$0")/lib.sh"
-plan 28
+plan 31
 
 C=$TOP/completions
 TOOLS="job-submit job-describe run-query exec-run"
@@ -76,6 +76,12 @@ complete_bash run-query jobs --state '' >"$T/got"
 check "run-query jobs --state completes queued" grep -qx queued "$T/got"
 complete_bash job-submit --can >"$T/got"
 check_same "--can completes --cancel" "$(cat "$T/got")" --cancel
+complete_bash job-submit -f '' >"$T/got"
+check_same "job-submit -f: output formats and the formats it imports" \
+    "$(sort "$T/got" | xargs)" "bacalhau json ndjson studioml table text"
+complete_bash job-describe -f '' >"$T/got"
+check_same "job-describe -f: output formats only" \
+    "$(sort "$T/got" | xargs)" "json ndjson table text"
 complete_bash run-query '' >"$T/got"
 check_same "run-query's first operand is a kind" "$(sort "$T/got" | xargs)" \
     "jobs queues runs tasks"
@@ -104,7 +110,12 @@ if command -v fish >/dev/null 2>&1; then
 	check_same "fish: the states of tasks, in a list" \
 	    "$(cut -f1 "$T/got" | xargs)" \
 	    "lost,cancelled lost,failed lost,lost lost,running lost,succeeded lost,timed_out"
+	fish -c "source '$C/job-submit.fish'
+	    complete -C 'job-submit -f '" >"$T/got" 2>"$T/err"
+	check_same "fish: job-submit -f offers the imported formats" \
+	    "$(cut -f1 "$T/got" | sort | xargs)" "bacalhau json ndjson studioml table text"
 else
+	skip "fish is not installed"
 	skip "fish is not installed"
 	skip "fish is not installed"
 fi

@@ -1,4 +1,4 @@
-/* Unit tests of libcommon: parse, id, jsonin, spec, emit. */
+/* Unit tests of libcommon: parse, id, jsonin, spec, emit, import. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +6,7 @@
 #include "emit.h"
 #include "error.h"
 #include "id.h"
+#include "import.h"
 #include "jsonin.h"
 #include "parse.h"
 #include "spec.h"
@@ -424,6 +425,97 @@ test_emit(void)
 	    "format yaml is refused");
 }
 
+/* Import one document; the first spec's field as compact JSON, or the
+ * error message. */
+static char *
+import_field(enum import_format f, const char *doc, const char *field)
+{
+	static char buf[2048];
+	json_t *in = json_loads(doc, 0, NULL), *specs, *v;
+	char *d;
+
+	specs = import_specs(f, in);
+	json_decref(in);
+	if (specs == NULL) {
+		snprintf(buf, sizeof(buf), "error %d: %s", error_status(),
+		    error_msg());
+		return buf;
+	}
+	v = json_object_get(json_array_get(specs, 0), field);
+	d = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	snprintf(
+	    buf, sizeof(buf), "%zu %s", json_array_size(specs), d ? d : "-");
+	free(d);
+	json_decref(specs);
+	return buf;
+}
+
+static void
+test_import(void)
+{
+	enum import_format f = IMPORT_NONE;
+	const char *task =
+	    "{\"Tasks\":[{\"Engine\":{\"Type\":\"docker\","
+	    "\"Params\":{\"Image\":\"img\"}},\"Resources\":%s}]}";
+	char doc[512];
+
+	ok(import_format_parse("bacalhau", &f) == 0 && f == IMPORT_BACALHAU,
+	    "import: bacalhau is a format");
+	ok(import_format_parse("studioml", &f) == 0 && f == IMPORT_STUDIOML,
+	    "import: studioml is a format");
+	ok(import_format_parse("json", &f) == -1, "import: json is not");
+	/* go-humanize sizes: powers of 1000 without i, of 1024 with it. */
+	snprintf(doc, sizeof(doc), task, "{\"Memory\":\"1.5 GB\"}");
+	is_str(import_field(IMPORT_BACALHAU, doc, "resources"),
+	    "1 {\"memory\":1500000000}", "import: 1.5 GB");
+	snprintf(
+	    doc, sizeof(doc), task, "{\"Memory\":\"2Mi\",\"Disk\":\"1k\"}");
+	is_str(import_field(IMPORT_BACALHAU, doc, "resources"),
+	    "1 {\"memory\":2097152,\"disk\":1000}", "import: 2Mi, 1k");
+	snprintf(doc, sizeof(doc), task, "{\"Memory\":\"\",\"GPU\":\"0\"}");
+	is_str(import_field(IMPORT_BACALHAU, doc, "resources"), "1 -",
+	    "import: empty and zero amounts are no request");
+	snprintf(doc, sizeof(doc), task, "{\"Memory\":\"1qb\"}");
+	is_str(import_field(IMPORT_BACALHAU, doc, "resources"),
+	    "error 65: $.Tasks[0].Resources.Memory: invalid size '1qb'",
+	    "import: an unknown unit");
+	snprintf(doc, sizeof(doc), task, "{\"GPU\":\"1.5\"}");
+	is_str(import_field(IMPORT_BACALHAU, doc, "resources"),
+	    "error 65: $.Tasks[0].Resources: GPU '1.5' is not a number of "
+	    "GPUs",
+	    "import: a fraction of a GPU");
+	/* Quoting for sh: a quote inside a word. */
+	is_str(import_field(IMPORT_BACALHAU,
+		   "{\"Tasks\":[{\"Engine\":{\"Type\":\"DOCKER\",\"Params\":{"
+		   "\"Image\":\"i\",\"Parameters\":[\"a'b\",\"\"]}}}]}",
+		   "shell"),
+	    "1 \"exec docker run --rm 'i' 'a'\\\\''b' ''\"",
+	    "import: words quoted for sh, empty ones kept");
+	is_str(import_field(IMPORT_BACALHAU,
+		   "{\"Count\":3,\"Tasks\":[{\"Engine\":{\"Type\":\"docker\","
+		   "\"Params\":{\"Image\":\"i\"}}}]}",
+		   "name"),
+	    "3 -", "import: Count 3 is three specs");
+	is_str(import_field(IMPORT_BACALHAU, "[]", "name"),
+	    "error 65: $: a Bacalhau job must be an object",
+	    "import: not an object");
+	/* StudioML: %VAR% expanded by the shell, other text kept literal. */
+	is_str(import_field(IMPORT_STUDIOML,
+		   "{\"experiment\":{\"key\":\"k\",\"filename\":\"f.py\"},"
+		   "\"config\":{\"env\":{\"A\":\"%HOME%/$x %\"}}}",
+		   "shell"),
+	    "1 \"set -e; export A=\\\"${HOME}/\\\\$x %\\\"; exec python3 "
+	    "'f.py'\"",
+	    "import: a %%VAR%% is the worker's variable, $ stays literal");
+	is_str(import_field(IMPORT_STUDIOML,
+		   "{\"experiment\":{\"key\":\"k\",\"filename\":\"f\","
+		   "\"artifacts\":{\"../x\":{\"url\":\"http://h/x\"}}}}",
+		   "inputs"),
+	    "error 65: $.experiment.artifacts.../x: an artifact name must be "
+	    "a file name",
+	    "import: an artifact name that leaves the work directory");
+}
+
 int
 main(void)
 {
@@ -436,5 +528,6 @@ main(void)
 	test_jsonin();
 	test_spec();
 	test_emit();
+	test_import();
 	return done_testing();
 }

@@ -1,0 +1,1024 @@
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "error.h"
+#include "import.h"
+#include "parse.h"
+
+#define MAX_COUNT 1000 /* jobs from one Bacalhau job's Count */
+
+int
+import_format_parse(const char *name, enum import_format *f)
+{
+	if (strcmp(name, "bacalhau") == 0)
+		*f = IMPORT_BACALHAU;
+	else if (strcmp(name, "studioml") == 0)
+		*f = IMPORT_STUDIOML;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+bad(const char *path, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return error_set(EX_DATAERR, "%s: %s", path, msg);
+}
+
+/* A member by name; Bacalhau (Go) matches names regardless of case. */
+static json_t *
+member(json_t *o, const char *key, int anycase)
+{
+	const char *k;
+	json_t *v;
+
+	if ((v = json_object_get(o, key)) != NULL || !anycase)
+		return json_is_null(v) ? NULL : v;
+	json_object_foreach(o, k, v)
+	{
+		if (strcasecmp(k, key) == 0)
+			return json_is_null(v) ? NULL : v;
+	}
+	return NULL;
+}
+
+/*
+ * Typed getters: 0 with *out NULL when absent (or null), 0 with *out set
+ * when of the type, -1 naming "path.key" when of another.
+ */
+struct at {
+	const char *path;
+	int anycase;
+};
+
+static int
+get(struct at a, json_t *o, const char *key, int (*is)(const json_t *),
+    const char *what, json_t **out)
+{
+	*out = member(o, key, a.anycase);
+	if (*out != NULL && !is(*out))
+		return bad(a.path, "'%s' must be %s", key, what);
+	return 0;
+}
+
+static int
+is_object(const json_t *v)
+{
+	return json_is_object(v);
+}
+static int
+is_array(const json_t *v)
+{
+	return json_is_array(v);
+}
+static int
+is_string(const json_t *v)
+{
+	return json_is_string(v);
+}
+static int
+is_integer(const json_t *v)
+{
+	return json_is_integer(v);
+}
+
+static int
+get_str(struct at a, json_t *o, const char *key, const char **out)
+{
+	json_t *v;
+
+	if (get(a, o, key, is_string, "a string", &v) == -1)
+		return -1;
+	*out = v && *json_string_value(v) ? json_string_value(v) : NULL;
+	return 0;
+}
+
+/* An array of strings (or absent: an empty one). */
+static int
+get_strings(struct at a, json_t *o, const char *key, json_t **out)
+{
+	json_t *v;
+	size_t i;
+
+	if (get(a, o, key, is_array, "an array of strings", out) == -1)
+		return -1;
+	json_array_foreach(*out, i, v)
+	{
+		if (!json_is_string(v))
+			return bad(
+			    a.path, "'%s[%zu]' must be a string", key, i);
+	}
+	return 0;
+}
+
+/* Sizes as go-humanize writes them: "1gb" is 10^9 bytes, "1gib" 2^30. */
+static int
+humanize_size(const char *path, const char *s, json_t **out)
+{
+	static const char units[] = "kmgtpe";
+	char buf[64], *p, *e;
+	double n, mult = 1;
+	size_t j = 0;
+
+	for (const char *q = s; *q != '\0' && j < sizeof(buf) - 1; q++)
+		if (!isspace((unsigned char)*q))
+			buf[j++] = (char)tolower((unsigned char)*q);
+	buf[j] = '\0';
+	n = strtod(buf, &e);
+	if (e == buf || n < 0 || !isfinite(n))
+		return bad(path, "invalid size '%s'", s);
+	p = e;
+	if (*p != '\0' && *p != 'b') {
+		const char *u = strchr(units, *p);
+		int base = 1000;
+		if (u == NULL)
+			return bad(path, "invalid size '%s'", s);
+		p++;
+		if (*p == 'i') {
+			base = 1024;
+			p++;
+		}
+		if (*p == 'b')
+			p++;
+		for (int i = 0; i <= u - units; i++)
+			mult *= base;
+	} else if (*p == 'b')
+		p++;
+	if (*p != '\0')
+		return bad(path, "invalid size '%s'", s);
+	n = ceil(n * mult);
+	if (n > 9.2e18)
+		return bad(path, "size '%s' is too large", s);
+	*out = json_integer((json_int_t)n);
+	return 0;
+}
+
+/* A size member that may be a string or a number of bytes. */
+static int
+size_member(
+    struct at a, json_t *o, const char *key, json_t *res, const char *field)
+{
+	char path[512];
+	json_t *v = member(o, key, a.anycase), *n = NULL;
+
+	snprintf(path, sizeof(path), "%.400s.%s", a.path, key);
+	if (v == NULL || (json_is_string(v) && *json_string_value(v) == '\0'))
+		return 0;
+	if (json_is_integer(v) && json_integer_value(v) >= 0)
+		n = json_incref(v);
+	else if (!json_is_string(v))
+		return bad(path, "must be a size");
+	else if (humanize_size(path, json_string_value(v), &n) == -1)
+		return -1;
+	if (json_integer_value(n) > 0)
+		json_object_set(res, field, n);
+	json_decref(n);
+	return 0;
+}
+
+/* A word for sh(1): in single quotes, a quote as '\''. */
+static void
+sh_word(FILE *fp, const char *s)
+{
+	fputc('\'', fp);
+	for (; *s != '\0'; s++)
+		if (*s == '\'')
+			fputs("'\\''", fp);
+		else
+			fputc(*s, fp);
+	fputc('\'', fp);
+}
+
+static void
+sh_words(FILE *fp, json_t *arr)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+	{
+		fputc(' ', fp);
+		sh_word(fp, json_string_value(v));
+	}
+}
+
+static int
+env_name_ok(const char *k)
+{
+	if (!isalpha((unsigned char)*k) && *k != '_')
+		return 0;
+	for (; *k != '\0'; k++)
+		if (!isalnum((unsigned char)*k) && *k != '_')
+			return 0;
+	return 1;
+}
+
+/* A path inside the task's work directory for an absolute target. */
+static const char *
+relative(const char *target)
+{
+	while (*target == '/')
+		target++;
+	return target;
+}
+
+static void
+set_str(json_t *o, const char *k, const char *v)
+{
+	json_object_set_new(o, k, json_string(v));
+}
+
+static json_t *
+object_at(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (v == NULL) {
+		v = json_object();
+		json_object_set_new(o, k, v);
+	}
+	return v;
+}
+
+static json_t *
+array_at(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (v == NULL) {
+		v = json_array();
+		json_object_set_new(o, k, v);
+	}
+	return v;
+}
+
+/* Bacalhau ----------------------------------------------------------- */
+
+/* One of a task's InputSources as an input artifact, and its mount. */
+static int
+bacalhau_input(const char *path, json_t *in, json_t *spec, FILE *mounts)
+{
+	struct at a = {path, 1}, as;
+	char spath[600], url[8192];
+	const char *type, *target, *alias, *s, *bucket, *key, *region;
+	json_t *src, *params, *art, *v;
+
+	if (!json_is_object(in))
+		return bad(path, "must be an object");
+	if (get(a, in, "Source", is_object, "an object", &src) == -1 ||
+	    get_str(a, in, "Target", &target) == -1 ||
+	    get_str(a, in, "Alias", &alias) == -1)
+		return -1;
+	if (src == NULL)
+		return bad(path, "an input source needs a Source");
+	if (target == NULL || *target != '/' || *relative(target) == '\0')
+		return bad(path, "an input source needs an absolute Target");
+	snprintf(spath, sizeof(spath), "%.400s.Source", path);
+	as = (struct at){spath, 1};
+	if (get_str(as, src, "Type", &type) == -1 ||
+	    get(as, src, "Params", is_object, "an object", &params) == -1)
+		return -1;
+	if (type == NULL)
+		return bad(spath, "a source needs a Type");
+	snprintf(spath, sizeof(spath), "%.400s.Source.Params", path);
+	as = (struct at){spath, 1};
+	art = json_object();
+	if (alias != NULL)
+		set_str(art, "name", alias);
+	if (strcasecmp(type, "urlDownload") == 0) {
+		if (get_str(as, params, "URL", &s) == -1)
+			goto fail;
+		if (s == NULL) {
+			bad(spath, "a urlDownload source needs a URL");
+			goto fail;
+		}
+		set_str(art, "url", s);
+	} else if (strcasecmp(type, "s3") == 0) {
+		static const char *const unsupported[] = {"Endpoint", "Filter",
+		    "Partition", "VersionID", "ChecksumSHA256", NULL};
+		if (get_str(as, params, "Bucket", &bucket) == -1 ||
+		    get_str(as, params, "Key", &key) == -1 ||
+		    get_str(as, params, "Region", &region) == -1)
+			goto fail;
+		for (int i = 0; unsupported[i] != NULL; i++)
+			if ((v = member(params, unsupported[i], 1)) != NULL &&
+			    !(json_is_string(v) && !*json_string_value(v))) {
+				bad(spath, "'%s' is not supported",
+				    unsupported[i]);
+				goto fail;
+			}
+		if (bucket == NULL) {
+			bad(spath, "an s3 source needs a Bucket");
+			goto fail;
+		}
+		if (key != NULL && strchr(key, '*') != NULL) {
+			bad(spath, "key patterns ('%s') are not supported",
+			    key);
+			goto fail;
+		}
+		snprintf(
+		    url, sizeof(url), "s3://%s/%s", bucket, key ? key : "");
+		set_str(art, "url", url);
+		if (region != NULL)
+			set_str(
+			    object_at(art, "credentials"), "region", region);
+	} else if (strcasecmp(type, "local") == 0 ||
+	    strcasecmp(type, "localDirectory") == 0) {
+		if (get_str(as, params, "SourcePath", &s) == -1)
+			goto fail;
+		if (s == NULL || *s != '/') {
+			bad(spath,
+			    "a local source needs an absolute "
+			    "SourcePath");
+			goto fail;
+		}
+		snprintf(url, sizeof(url), "file://%s", s);
+		set_str(art, "url", url);
+		v = member(params, "ReadWrite", 1);
+		if (json_is_true(v) ||
+		    (json_is_string(v) &&
+			strcasecmp(json_string_value(v), "true") == 0))
+			json_object_set_new(art, "mutable", json_true());
+	} else {
+		bad(spath,
+		    "source type '%s' is not supported (urlDownload, "
+		    "s3, local)",
+		    type);
+		goto fail;
+	}
+	set_str(art, "path", relative(target));
+	json_array_append_new(array_at(spec, "inputs"), art);
+	fputs(" -v \"$PWD\"/", mounts);
+	snprintf(url, sizeof(url), "%s:%s", relative(target), target);
+	sh_word(mounts, url);
+	return 0;
+fail:
+	json_decref(art);
+	return -1;
+}
+
+/* ResultPaths: mounted from the work directory, uploaded by an s3
+ * Publisher. */
+static int
+bacalhau_results(const char *path, json_t *task, json_t *spec, FILE *mounts)
+{
+	struct at a = {path, 1}, pa;
+	char rpath[600], url[8192];
+	const char *ptype = NULL, *bucket = NULL, *key = NULL, *region = NULL,
+		   *name, *target;
+	json_t *pub, *params = NULL, *results, *r, *art;
+	size_t i;
+
+	if (get(a, task, "Publisher", is_object, "an object", &pub) == -1 ||
+	    get(a, task, "ResultPaths", is_array, "an array", &results) == -1)
+		return -1;
+	snprintf(rpath, sizeof(rpath), "%.400s.Publisher", path);
+	pa = (struct at){rpath, 1};
+	if (pub != NULL &&
+	    (get_str(pa, pub, "Type", &ptype) == -1 ||
+		get(pa, pub, "Params", is_object, "an object", &params) == -1))
+		return -1;
+	if (ptype != NULL && strcasecmp(ptype, "s3") == 0) {
+		snprintf(rpath, sizeof(rpath), "%.400s.Publisher.Params", path);
+		pa = (struct at){rpath, 1};
+		if (get_str(pa, params, "Bucket", &bucket) == -1 ||
+		    get_str(pa, params, "Key", &key) == -1 ||
+		    get_str(pa, params, "Region", &region) == -1)
+			return -1;
+		if (bucket == NULL)
+			return bad(rpath, "an s3 publisher needs a Bucket");
+		if (member(params, "Endpoint", 1) != NULL)
+			return bad(rpath, "'Endpoint' is not supported");
+	} else if (ptype != NULL && strcasecmp(ptype, "noop") != 0 &&
+	    strcasecmp(ptype, "local") != 0)
+		return bad(rpath,
+		    "publisher type '%s' is not supported "
+		    "(s3, local, noop)",
+		    ptype);
+	json_array_foreach(results, i, r)
+	{
+		snprintf(
+		    rpath, sizeof(rpath), "%.400s.ResultPaths[%zu]", path, i);
+		pa = (struct at){rpath, 1};
+		if (!json_is_object(r))
+			return bad(rpath, "must be an object");
+		if (get_str(pa, r, "Name", &name) == -1 ||
+		    get_str(pa, r, "Path", &target) == -1)
+			return -1;
+		if (name == NULL || target == NULL || *target != '/' ||
+		    *relative(target) == '\0')
+			return bad(rpath,
+			    "a result path needs a Name and an "
+			    "absolute Path");
+		fputs(" -v \"$PWD\"/", mounts);
+		snprintf(url, sizeof(url), "%s:%s", relative(target), target);
+		sh_word(mounts, url);
+		if (bucket == NULL)
+			continue;
+		art = json_object();
+		set_str(art, "name", name);
+		snprintf(url, sizeof(url), "s3://%s/%s%s%s", bucket,
+		    key ? key : "",
+		    key && key[strlen(key) - 1] != '/' ? "/" : "", name);
+		set_str(art, "url", url);
+		set_str(art, "path", relative(target));
+		if (region != NULL)
+			set_str(
+			    object_at(art, "credentials"), "region", region);
+		json_array_append_new(array_at(spec, "outputs"), art);
+	}
+	return 0;
+}
+
+/* The docker engine's task as a docker run command line. */
+static int
+bacalhau_docker(const char *path, json_t *task, json_t *spec)
+{
+	struct at a = {path, 1}, ea;
+	char epath[600], npath[600];
+	const char *image, *wd, *k, *net = NULL;
+	json_t *engine = member(task, "Engine", 1), *params, *entry, *parms,
+	       *vars, *env, *v, *network;
+	char *mem = NULL, *mnt = NULL;
+	size_t len = 0, mlen = 0, i;
+	FILE *fp, *mounts;
+	int r = -1;
+
+	snprintf(epath, sizeof(epath), "%.400s.Engine.Params", path);
+	ea = (struct at){epath, 1};
+	if (get(ea, engine, "Params", is_object, "an object", &params) == -1 ||
+	    get(a, task, "InputSources", is_array, "an array", &v) == -1)
+		return -1;
+	if (get_str(ea, params, "Image", &image) == -1 ||
+	    get_strings(ea, params, "Entrypoint", &entry) == -1 ||
+	    get_strings(ea, params, "Parameters", &parms) == -1 ||
+	    get_strings(ea, params, "EnvironmentVariables", &vars) == -1 ||
+	    get_str(ea, params, "WorkingDirectory", &wd) == -1 ||
+	    get(a, task, "Env", is_object, "an object", &env) == -1 ||
+	    get(a, task, "Network", is_object, "an object", &network) == -1)
+		return -1;
+	if (image == NULL)
+		return bad(epath, "a docker engine needs an Image");
+	snprintf(npath, sizeof(npath), "%.400s.Network", path);
+	if (network != NULL &&
+	    get_str((struct at){npath, 1}, network, "Type", &net) == -1)
+		return -1;
+	if (net != NULL && strcasecmp(net, "none") != 0 &&
+	    strcasecmp(net, "host") != 0 && strcasecmp(net, "full") != 0 &&
+	    strcasecmp(net, "default") != 0 && strcasecmp(net, "bridge") != 0 &&
+	    strcasecmp(net, "http") != 0)
+		return bad(npath, "unknown network type '%s'", net);
+	if ((fp = open_memstream(&mem, &len)) == NULL ||
+	    (mounts = open_memstream(&mnt, &mlen)) == NULL) {
+		if (fp != NULL)
+			fclose(fp);
+		free(mem);
+		return error_set(EX_OSERR, "out of memory");
+	}
+	fputs("exec docker run --rm", fp);
+	if (net != NULL && strcasecmp(net, "none") == 0)
+		fputs(" --network none", fp);
+	else if (net != NULL &&
+	    (strcasecmp(net, "host") == 0 || strcasecmp(net, "full") == 0))
+		fputs(" --network host", fp);
+	if (wd != NULL) {
+		fputs(" -w ", fp);
+		sh_word(fp, wd);
+	}
+	json_array_foreach(vars, i, v)
+	{
+		if (strchr(json_string_value(v), '=') == NULL) {
+			bad(epath, "'EnvironmentVariables[%zu]' is not K=V", i);
+			goto out;
+		}
+		fputs(" -e ", fp);
+		sh_word(fp, json_string_value(v));
+	}
+	/* Task.Env: values go to docker through its own environment, so
+	 * that no secret shows in the command line; "env:VAR" is the
+	 * worker's variable VAR. */
+	json_object_foreach(env, k, v)
+	{
+		const char *val = json_string_value(v);
+		if (!json_is_string(v) || !env_name_ok(k)) {
+			bad(path,
+			    "'Env.%s' must be a string named like a "
+			    "variable",
+			    k);
+			goto out;
+		}
+		fputs(" -e ", fp);
+		if (strncmp(val, "env:", 4) == 0) {
+			if (!env_name_ok(val + 4)) {
+				bad(path, "'Env.%s': '%s' names no variable", k,
+				    val);
+				goto out;
+			}
+			fprintf(fp, "\"%s=$%s\"", k, val + 4);
+		} else {
+			fputs(k, fp);
+			set_str(object_at(spec, "env"), k, val);
+		}
+	}
+	json_array_foreach(member(task, "InputSources", 1), i, v)
+	{
+		/* (an array: checked above) */
+		snprintf(
+		    npath, sizeof(npath), "%.400s.InputSources[%zu]", path, i);
+		if (bacalhau_input(npath, v, spec, mounts) == -1)
+			goto out;
+	}
+	if (bacalhau_results(path, task, spec, mounts) == -1)
+		goto out;
+	fflush(mounts);
+	fputs(mnt, fp);
+	if (json_array_size(entry) > 0) {
+		fputs(" --entrypoint ", fp);
+		sh_word(fp, json_string_value(json_array_get(entry, 0)));
+	}
+	fputc(' ', fp);
+	sh_word(fp, image);
+	for (i = 1; i < json_array_size(entry); i++) {
+		fputc(' ', fp);
+		sh_word(fp, json_string_value(json_array_get(entry, i)));
+	}
+	sh_words(fp, parms);
+	r = 0;
+out:
+	fclose(mounts);
+	free(mnt);
+	fclose(fp);
+	if (r == 0)
+		set_str(spec, "shell", mem);
+	free(mem);
+	return r;
+}
+
+static int
+bacalhau_resources(const char *path, json_t *task, json_t *spec)
+{
+	char rpath[600];
+	struct at a = {path, 1}, ra;
+	json_t *res, *out = json_object();
+	const char *cpu, *gpu;
+	int64_t mc;
+	char *e;
+
+	snprintf(rpath, sizeof(rpath), "%.400s.Resources", path);
+	ra = (struct at){rpath, 1};
+	if (get(a, task, "Resources", is_object, "an object", &res) == -1 ||
+	    get_str(ra, res, "CPU", &cpu) == -1 ||
+	    get_str(ra, res, "GPU", &gpu) == -1)
+		goto fail;
+	if (cpu != NULL) {
+		if (parse_cpu(cpu, &mc) == -1) {
+			error_wrap("%s.CPU", rpath);
+			goto fail;
+		}
+		json_object_set_new(out, "cpu", json_string(cpu));
+	}
+	if (size_member(ra, res, "Memory", out, "memory") == -1 ||
+	    size_member(ra, res, "Disk", out, "disk") == -1)
+		goto fail;
+	if (gpu != NULL) {
+		long n = strtol(gpu, &e, 10);
+		if (*e != '\0' || n < 0 || n > 1024) {
+			bad(rpath, "GPU '%s' is not a number of GPUs", gpu);
+			goto fail;
+		}
+		if (n > 0)
+			json_object_set_new(out, "gpu", json_integer(n));
+	}
+	if (json_object_size(out) > 0)
+		json_object_set_new(spec, "resources", out);
+	else
+		json_decref(out);
+	return 0;
+fail:
+	json_decref(out);
+	return -1;
+}
+
+static json_t *
+bacalhau(json_t *doc)
+{
+	char base[16] = "$", path[64];
+	const char *name, *type, *ns, *etype, *k;
+	json_t *job = doc, *spec = json_object(), *out = NULL, *labels, *tasks,
+	       *task, *to, *v;
+	struct at a;
+	json_int_t count = 1;
+
+	if (!json_is_object(doc)) {
+		bad("$", "a Bacalhau job must be an object");
+		goto fail;
+	}
+	/* `bacalhau job describe --output json` wraps the job. */
+	if ((v = member(doc, "Job", 1)) != NULL && json_is_object(v) &&
+	    member(doc, "Tasks", 1) == NULL) {
+		job = v;
+		snprintf(base, sizeof(base), "$.Job");
+	}
+	a = (struct at){base, 1};
+	if (get_str(a, job, "Name", &name) == -1 ||
+	    get_str(a, job, "Type", &type) == -1 ||
+	    get_str(a, job, "Namespace", &ns) == -1 ||
+	    get(a, job, "Labels", is_object, "an object", &labels) == -1 ||
+	    get(a, job, "Tasks", is_array, "an array", &tasks) == -1 ||
+	    get(a, job, "Count", is_integer, "an integer", &v) == -1)
+		goto fail;
+	if (type != NULL && strcasecmp(type, "batch") != 0 &&
+	    strcasecmp(type, "ops") != 0) {
+		bad(base,
+		    "'%s' jobs run until stopped: jobkit runs batch "
+		    "and ops jobs",
+		    type);
+		goto fail;
+	}
+	if (v != NULL &&
+	    (json_integer_value(v) < 0 || json_integer_value(v) > MAX_COUNT)) {
+		bad(base, "'Count' must be from 0 to %d", MAX_COUNT);
+		goto fail;
+	}
+	if (v != NULL && json_integer_value(v) > 1)
+		count = json_integer_value(v);
+	if (name != NULL)
+		set_str(spec, "name", name);
+	if ((v = member(job, "Priority", 1)) != NULL) {
+		if (!json_is_integer(v)) {
+			bad(base, "'Priority' must be an integer");
+			goto fail;
+		}
+		json_object_set(spec, "priority", v);
+	}
+	json_object_foreach(labels, k, v)
+	{
+		if (!json_is_string(v)) {
+			bad(base, "'Labels.%s' must be a string", k);
+			goto fail;
+		}
+		json_object_set(object_at(spec, "labels"), k, v);
+	}
+	if (ns != NULL &&
+	    json_object_get(json_object_get(spec, "labels"), "namespace") ==
+		NULL)
+		set_str(object_at(spec, "labels"), "namespace", ns);
+	if (json_array_size(tasks) != 1) {
+		bad(base, "a job needs exactly one task in 'Tasks'");
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%.8s.Tasks[0]", base);
+	a = (struct at){path, 1};
+	task = json_array_get(tasks, 0);
+	if (!json_is_object(task)) {
+		bad(path, "must be an object");
+		goto fail;
+	}
+	if (get(a, task, "Engine", is_object, "an object", &v) == -1)
+		goto fail;
+	if (v == NULL) {
+		bad(path, "a task needs an Engine");
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%.8s.Tasks[0].Engine", base);
+	if (get_str((struct at){path, 1}, v, "Type", &etype) == -1)
+		goto fail;
+	if (etype == NULL || strcasecmp(etype, "docker") != 0) {
+		bad(path,
+		    "engine '%s' is not supported: jobkit runs a docker "
+		    "task with docker run",
+		    etype ? etype : "");
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%.8s.Tasks[0]", base);
+	if (bacalhau_docker(path, task, spec) == -1 ||
+	    bacalhau_resources(path, task, spec) == -1)
+		goto fail;
+	if (get(a, task, "Timeouts", is_object, "an object", &to) == -1)
+		goto fail;
+	snprintf(path, sizeof(path), "%.8s.Tasks[0].Timeouts", base);
+	for (int i = 0; i < 2 && to != NULL; i++) {
+		const char *key = i == 0 ? "ExecutionTimeout" : "TotalTimeout";
+		if ((v = member(to, key, 1)) == NULL)
+			continue;
+		if (!json_is_integer(v) || json_integer_value(v) < 0) {
+			bad(path, "'%s' must be a number of seconds", key);
+			goto fail;
+		}
+		if (json_integer_value(v) > 0 &&
+		    json_object_get(spec, "timeout") == NULL)
+			json_object_set(spec, "timeout", v);
+	}
+	out = json_array();
+	for (json_int_t i = 0; i < count; i++)
+		json_array_append_new(out, json_deep_copy(spec));
+fail:
+	json_decref(spec);
+	return out;
+}
+
+/* StudioML ----------------------------------------------------------- */
+
+/* A StudioML value for sh(1): %VAR% is the worker's variable VAR. */
+static void
+sh_expand(FILE *fp, const char *s)
+{
+	const char *end;
+
+	fputc('"', fp);
+	for (; *s != '\0'; s++) {
+		if (*s == '%' && (end = strchr(s + 1, '%')) != NULL &&
+		    end > s + 1) {
+			char name[128];
+			size_t n = (size_t)(end - s - 1);
+			if (n < sizeof(name)) {
+				memcpy(name, s + 1, n);
+				name[n] = '\0';
+				if (env_name_ok(name)) {
+					fprintf(fp, "${%s}", name);
+					s = end;
+					continue;
+				}
+			}
+		}
+		if (strchr("$`\"\\", *s))
+			fputc('\\', fp);
+		fputc(*s, fp);
+	}
+	fputc('"', fp);
+}
+
+static int
+studioml_credentials(const char *path, json_t *c, json_t *art)
+{
+	static const char *const map[][3] = {
+	    {"aws", "access_key", "access_key_id"},
+	    {"aws", "secret_access_key", "secret_access_key"},
+	    {"aws", "region", "region"},
+	    {"aws", "session_token", "session_token"},
+	    {"aws", "profile", "aws_profile"}, {"plain", "user", "username"},
+	    {"plain", "password", "password"}, {"jwt", "token", "token"}};
+	json_t *out = json_object(), *g, *v;
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if ((g = json_object_get(c, map[i][0])) == NULL ||
+		    (v = json_object_get(g, map[i][1])) == NULL ||
+		    json_is_null(v) ||
+		    (json_is_string(v) && !*json_string_value(v)))
+			continue;
+		if (!json_is_string(v)) {
+			json_decref(out);
+			return bad(path, "'credentials.%s.%s' must be a string",
+			    map[i][0], map[i][1]);
+		}
+		json_object_set(out, map[i][2], v);
+	}
+	if (json_object_size(out) > 0)
+		json_object_set_new(art, "credentials", out);
+	else
+		json_decref(out);
+	return 0;
+}
+
+/* The request's artifacts as inputs, each in a folder of its name;
+ * sets *workspace when there is one to run in. */
+static int
+studioml_artifacts(json_t *arts, json_t *spec, int *workspace)
+{
+	char path[600], url[8192];
+	const char *name, *q, *u, *bucket, *key;
+	json_t *a, *art, *v, *c;
+	struct at at;
+
+	json_object_foreach(arts, name, a)
+	{
+		snprintf(path, sizeof(path), "$.experiment.artifacts.%s", name);
+		at = (struct at){path, 0};
+		if (!json_is_object(a))
+			return bad(path, "must be an object");
+		if (get_str(at, a, "qualified", &q) == -1 ||
+		    get_str(at, a, "url", &u) == -1 ||
+		    get_str(at, a, "bucket", &bucket) == -1 ||
+		    get_str(at, a, "key", &key) == -1 ||
+		    get(at, a, "credentials", is_object, "an object", &c) == -1)
+			return -1;
+		/* The runner skips an artifact with nowhere to come from. */
+		if (q == NULL && u == NULL)
+			continue;
+		if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 ||
+		    strcmp(name, "..") == 0)
+			return bad(
+			    path, "an artifact name must be a file name");
+		if (q != NULL && strncmp(q, "s3://", 5) == 0 && bucket && key)
+			/* qualified is s3://host/bucket/key: the host is
+			 * the endpoint, the object bucket/key. */
+			snprintf(url, sizeof(url), "s3://%s/%s", bucket, key);
+		else
+			snprintf(url, sizeof(url), "%s", q ? q : u);
+		art = json_object();
+		set_str(art, "name", name);
+		set_str(art, "url", url);
+		set_str(art, "path", name);
+		for (int i = 0; i < 2; i++) {
+			const char *f = i ? "mutable" : "unpack";
+			if ((v = json_object_get(a, f)) == NULL ||
+			    json_is_null(v))
+				continue;
+			if (!json_is_boolean(v)) {
+				json_decref(art);
+				return bad(
+				    path, "'%s' must be true or false", f);
+			}
+			json_object_set(art, f, v);
+		}
+		if (c != NULL && studioml_credentials(path, c, art) == -1) {
+			json_decref(art);
+			return -1;
+		}
+		json_array_append_new(array_at(spec, "inputs"), art);
+		if (strcmp(name, "workspace") == 0)
+			*workspace = 1;
+	}
+	return 0;
+}
+
+static json_t *
+studioml(json_t *doc)
+{
+	struct at a = {"$.experiment", 0}, c = {"$.config", 0};
+	const char *key, *file, *ver = NULL, *dur, *k;
+	json_t *exp, *cfg, *args, *pyenv, *pip, *res, *env, *arts, *v,
+	    *spec = json_object(), *out = NULL;
+	char *script = NULL, verbuf[32];
+	size_t len = 0;
+	int workspace = 0;
+	int64_t ms;
+	FILE *fp;
+
+	if (!json_is_object(doc)) {
+		bad("$", "a StudioML request must be an object");
+		goto fail;
+	}
+	if (get((struct at){"$", 0}, doc, "experiment", is_object, "an object",
+		&exp) == -1 ||
+	    get((struct at){"$", 0}, doc, "config", is_object, "an object",
+		&cfg) == -1)
+		goto fail;
+	if (exp == NULL) {
+		bad("$", "a StudioML request needs an 'experiment'");
+		goto fail;
+	}
+	if (get_str(a, exp, "key", &key) == -1 ||
+	    get_str(a, exp, "filename", &file) == -1 ||
+	    get_strings(a, exp, "args", &args) == -1 ||
+	    get_strings(a, exp, "pythonenv", &pyenv) == -1 ||
+	    get_str(a, exp, "max_duration", &dur) == -1 ||
+	    get(a, exp, "resources_needed", is_object, "an object", &res) ==
+		-1 ||
+	    get(a, exp, "artifacts", is_object, "an object", &arts) == -1 ||
+	    get_strings(c, cfg, "pip", &pip) == -1 ||
+	    get(c, cfg, "env", is_object, "an object", &env) == -1)
+		goto fail;
+	if (key == NULL || file == NULL) {
+		bad("$.experiment",
+		    "an experiment needs a 'key' and a "
+		    "'filename'");
+		goto fail;
+	}
+	if ((v = json_object_get(exp, "pythonver")) != NULL &&
+	    !json_is_null(v)) {
+		if (json_is_integer(v))
+			snprintf(verbuf, sizeof(verbuf), "%lld",
+			    (long long)json_integer_value(v));
+		else if (json_is_string(v))
+			snprintf(
+			    verbuf, sizeof(verbuf), "%s", json_string_value(v));
+		else {
+			bad("$.experiment", "'pythonver' must be a version");
+			goto fail;
+		}
+		for (const char *p = verbuf; *p != '\0'; p++)
+			if (!isdigit((unsigned char)*p) && *p != '.') {
+				bad("$.experiment",
+				    "'pythonver' must be a "
+				    "version such as 3.9");
+				goto fail;
+			}
+		ver = *verbuf ? verbuf : NULL;
+	}
+	set_str(spec, "name", key);
+	/* A request delivered twice is one job. */
+	{
+		char *ik;
+		if (asprintf(&ik, "studioml:%s", key) == -1) {
+			error_set(EX_OSERR, "out of memory");
+			goto fail;
+		}
+		set_str(spec, "key", ik);
+		free(ik);
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *f = i ? "owner" : "project";
+		if ((v = json_object_get(exp, f)) != NULL &&
+		    json_is_string(v) && *json_string_value(v))
+			json_object_set(object_at(spec, "labels"), f, v);
+	}
+	if (dur != NULL) {
+		if (parse_duration(dur, &ms) == -1) {
+			error_wrap("$.experiment.max_duration");
+			goto fail;
+		}
+		set_str(spec, "timeout", dur);
+	}
+	if (res != NULL) {
+		struct at ra = {"$.experiment.resources_needed", 0};
+		json_t *r = json_object();
+		for (int i = 0; i < 2; i++) {
+			const char *f = i ? "gpus" : "cpus";
+			if ((v = json_object_get(res, f)) == NULL ||
+			    json_is_null(v))
+				continue;
+			if (!json_is_integer(v) || json_integer_value(v) < 0) {
+				json_decref(r);
+				bad(ra.path, "'%s' must be a whole number", f);
+				goto fail;
+			}
+			if (json_integer_value(v) > 0)
+				json_object_set(r, i ? "gpu" : "cpu", v);
+		}
+		if (size_member(ra, res, "ram", r, "memory") == -1 ||
+		    size_member(ra, res, "hdd", r, "disk") == -1) {
+			json_decref(r);
+			goto fail;
+		}
+		if (json_object_size(r) > 0)
+			json_object_set_new(spec, "resources", r);
+		else
+			json_decref(r);
+	}
+	if (studioml_artifacts(arts, spec, &workspace) == -1)
+		goto fail;
+	if ((fp = open_memstream(&script, &len)) == NULL) {
+		error_set(EX_OSERR, "out of memory");
+		goto fail;
+	}
+	fputs("set -e; ", fp);
+	set_str(object_at(spec, "env"), "STUDIOML_EXPERIMENT", key);
+	json_object_foreach(env, k, v)
+	{
+		if (!json_is_string(v) || !env_name_ok(k)) {
+			fclose(fp);
+			free(script);
+			bad("$.config.env",
+			    "'%s' must be a string named like a variable", k);
+			goto fail;
+		}
+		if (strchr(json_string_value(v), '%') == NULL) {
+			json_object_set(object_at(spec, "env"), k, v);
+			continue;
+		}
+		fprintf(fp, "export %s=", k);
+		sh_expand(fp, json_string_value(v));
+		fputs("; ", fp);
+	}
+	if (json_array_size(pyenv) + json_array_size(pip) > 0) {
+		fprintf(fp, "python%s -m venv .venv; ", ver ? ver : "3");
+		fputs(".venv/bin/python -m pip install --quiet", fp);
+		sh_words(fp, pyenv);
+		sh_words(fp, pip);
+		fputs("; PATH=\"$PWD/.venv/bin:$PATH\"; ", fp);
+	}
+	if (workspace)
+		fputs("cd workspace; ", fp);
+	if (json_array_size(pyenv) + json_array_size(pip) > 0)
+		fputs("exec python ", fp);
+	else
+		fprintf(fp, "exec python%s ", ver ? ver : "3");
+	sh_word(fp, file);
+	sh_words(fp, args);
+	fclose(fp);
+	set_str(spec, "shell", script);
+	free(script);
+	out = json_pack("[O]", spec);
+fail:
+	json_decref(spec);
+	return out;
+}
+
+json_t *
+import_specs(enum import_format f, json_t *doc)
+{
+	return f == IMPORT_BACALHAU ? bacalhau(doc) : studioml(doc);
+}

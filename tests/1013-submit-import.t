@@ -1,0 +1,117 @@
+#!/bin/sh
+# job-submit --format bacalhau|studioml: another system's job on stdin
+# becomes a jobkit spec that runs the same thing (docker run for a
+# Bacalhau docker task, python in the unpacked workspace for StudioML);
+# what cannot be honoured is refused with the path of the offender.
+. "$(dirname "$0")/lib.sh"
+plan 66
+D=$TOP/tests/data
+export D
+
+# A stand-in for docker and python that prints its argv and environment,
+# so the generated command line is checked by running it.
+mkdir -p "$T/bin"
+cat >"$T/bin/docker" <<'SH'
+#!/bin/sh
+for a in "$@"; do printf '[%s]\n' "$a"; done
+echo "LOG_LEVEL=$LOG_LEVEL PWD=$PWD"
+SH
+cp "$T/bin/docker" "$T/bin/python3"
+chmod +x "$T/bin/docker" "$T/bin/python3"
+
+# Bacalhau: a job with Count 2 is two jobs.
+check_exit 0 "a Bacalhau job" sh -c 'job-submit -f bacalhau -q < "$D/bacalhau-job.json"'
+check_same "Count 2 makes two jobs" "$(tr '\n' ' ' <"$T/out")" "a001 a002 "
+run job-describe --spec --format ndjson a001
+check_out '"name":"wordcount"' "Name is the job's name"
+check_out '"priority":50' "Priority is kept"
+check_out '"labels":\{"project":"demo","namespace":"default"\}' "Labels and the Namespace are labels"
+check_out '"timeout":600' "ExecutionTimeout is the timeout"
+check_out '"resources":\{"cpu":0.5,"memory":1000000000,"disk":2147483648\}' \
+    "CPU, and Memory and Disk sized as Bacalhau reads them (gb, gib)"
+check_out '"env":\{"LOG_LEVEL":"debug"\}' "Env values are the job's environment"
+check_out '"url":"https://example.com/wc.py","path":"code/wc.py"' "a urlDownload input lands at its Target"
+check_out '"name":"data","url":"s3://datasets/text/data.txt","path":"inputs/data.txt","credentials":\{"region":"us-east-1"\}' \
+    "an s3 input, with its Alias and Region"
+check_out '"url":"file:///srv/cfg","path":"cfg","mutable":true' "a ReadWrite local input is mutable"
+check_out '"outputs":\[\{"name":"outputs","url":"s3://results/wc/outputs","path":"outputs"' \
+    "ResultPaths published to s3 are outputs"
+check_exit 0 "the job runs docker" env PATH="$T/bin:$PATH" HOST_TOKEN=tok exec-run a001
+res=$(dirname "$JOBKIT_DB")/results/a001.1
+tr '\n' ' ' <"$res/stdout" >"$T/argv"
+check "docker run --rm, network none, workdir, env" grep -q \
+    '^\[run\] \[--rm\] \[--network\] \[none\] \[-w\] \[/code\] \[-e\] \[MODE=fast\] \[-e\] \[LOG_LEVEL\] \[-e\] \[API_TOKEN=tok\] ' "$T/argv"
+check "inputs and results mounted from the work directory" grep -q \
+    "\[-v\] \[$res/work/code/wc.py:/code/wc.py\] .*\[-v\] \[$res/work/outputs:/outputs\]" "$T/argv"
+check "entrypoint, image, parameters (quotes kept)" grep -q \
+    "\[--entrypoint\] \[python\] \[python:3.11-slim\] \[/code/wc.py\] \[/inputs/data.txt\] \[it's\] LOG_LEVEL=debug" "$T/argv"
+
+# `bacalhau job describe --output json` wraps the job in "Job".
+printf '{"Job":{"Name":"w","Tasks":[{"Name":"t","Engine":{"type":"docker","params":{"image":"alpine","parameters":["echo","hi"]}}}]},"History":[]}' >"$T/wrapped"
+check_exit 0 "a described job, names in any case" sh -c 'job-submit -f bacalhau -q < "$T/wrapped"'
+run job-describe --spec --format ndjson "$(cat "$T/out")"
+check_out "\"shell\":\"exec docker run --rm 'alpine' 'echo' 'hi'\"" "runs its image and parameters"
+
+# Options apply to imported jobs as to any spec; one transaction for all.
+printf '%s\n%s\n' "$(tr -d '\n' <"$T/wrapped")" "$(tr -d '\n' <"$T/wrapped")" >"$T/two"
+check_exit 0 "a stream of two, with options" sh -c 'job-submit -f bacalhau -Q batch -p 7 -q < "$T/two"'
+run job-describe --spec --format ndjson "$(tail -1 "$T/out")"
+check_out '"priority":7,"queue":"batch"' "options override"
+
+# Bad Bacalhau jobs: (name, stdin, message); each exits 65, stores nothing.
+bad() {
+	printf '%s' "$2" >"$T/bad"
+	before=$(db_sum)
+	check_exit 65 "$1: exit 65" sh -c "job-submit -f $3 < \"\$T/bad\""
+	check_stderr "$4" "$1: says so"
+	check_same "$1: nothing stored" "$(db_sum)" "$before"
+}
+task='"Engine":{"Type":"docker","Params":{"Image":"a"}}'
+bad "a service job" "{\"Type\":\"service\",\"Tasks\":[{$task}]}" bacalhau \
+    "line 1: \\$: 'service' jobs run until stopped"
+bad "a wasm task" '{"Tasks":[{"Engine":{"Type":"wasm","Params":{}}}]}' bacalhau \
+    "\\$\\.Tasks\\[0\\]\\.Engine: engine 'wasm' is not supported"
+bad "no task" '{"Name":"x","Tasks":[]}' bacalhau "exactly one task"
+bad "an ipfs input" "{\"Tasks\":[{$task,\"InputSources\":[{\"Source\":{\"Type\":\"ipfs\",\"Params\":{}},\"Target\":\"/in\"}]}]}" bacalhau \
+    "\\$\\.Tasks\\[0\\]\\.InputSources\\[0\\]\\.Source\\.Params: source type 'ipfs' is not supported"
+bad "a bad memory size" "{\"Tasks\":[{$task,\"Resources\":{\"Memory\":\"lots\"}}]}" bacalhau \
+    "\\$\\.Tasks\\[0\\]\\.Resources\\.Memory: invalid size 'lots'"
+bad "a wrong type" "{\"Tasks\":[{$task,\"Timeouts\":{\"ExecutionTimeout\":\"10m\"}}]}" bacalhau \
+    "'ExecutionTimeout' must be a number of seconds"
+bad "one bad job of two" "$(printf '{"Tasks":[{%s}]}\n{"Tasks":[{"Engine":{"Type":"docker","Params":{}}}]}\n' "$task")" bacalhau \
+    "line 2: .*a docker engine needs an Image"
+
+# StudioML: python in the unpacked workspace; the key makes it one job.
+check_exit 0 "a StudioML request" sh -c 'job-submit -f studioml -q < "$D/studioml-request.json"'
+id=$(cat "$T/out")
+check_exit 0 "delivered again" sh -c 'job-submit -f studioml -q < "$D/studioml-request.json"'
+check_same "is the same job" "$(cat "$T/out")" "$id"
+run job-describe --spec --format ndjson "$id"
+check_out '"shell":"set -e; export DATA_ROOT=\\"\$\{HOME\}/data \\\\\\"x\\\\\\"\\"; python3.9 -m venv .venv; .venv/bin/python -m pip install --quiet '"'numpy==1.26.4' 'boto3==1.34.0'"'; PATH=\\"\$PWD/.venv/bin:\$PATH\\"; cd workspace; exec python '"'train.py' '--epochs' '10'"'"' \
+    "a virtualenv with pythonenv and pip, then the script in the workspace"
+check_out '"env":\{"STUDIOML_EXPERIMENT":"1717171717_[^"]*","AWS_DEFAULT_REGION":"us-west-2"\}' "config.env and the experiment's key"
+check_out '"timeout":7200' "max_duration is the timeout"
+check_out '"labels":\{"project":"proj-1","owner":"alice@example.com"\}' "project and owner are labels"
+check_out '"resources":\{"cpu":2,"memory":4000000000,"disk":10000000000\}' "resources_needed"
+check_out '"name":"workspace","url":"s3://studioml-artifacts/experiments/1717171717/workspace.tar.gz","unpack":true,"path":"workspace","mutable":false,"credentials":\{"access_key_id":"AKIAXX","secret_access_key":"\*\*\*","region":"us-west-2"\}' \
+    "artifacts are inputs in a folder of their name, credentials mapped and redacted"
+check_out '"name":"output",[^}]*"mutable":true' "a mutable artifact stays mutable"
+run sh -c "job-describe --spec --format ndjson $id | grep -c modeldir"
+check_same "an artifact with no location is skipped, as the runner does" "$(cat "$T/out")" "0"
+
+# A request with nothing to install runs python directly.
+printf '{"experiment":{"key":"k2","filename":"-m","args":["json.tool","--x"],"pythonver":3}}' >"$T/plain"
+check_exit 0 "a plain request" sh -c 'job-submit -f studioml -q < "$T/plain"'
+id=$(cat "$T/out")
+check_exit 0 "runs" env PATH="$T/bin:$PATH" exec-run "$id"
+tr '\n' ' ' <"$(dirname "$JOBKIT_DB")/results/$id.1/stdout" >"$T/argv"
+check "as python3 -m module args" grep -q '^\[-m\] \[json.tool\] \[--x\] ' "$T/argv"
+
+bad "no experiment" '{"config":{}}' studioml "a StudioML request needs an 'experiment'"
+bad "no filename" '{"experiment":{"key":"k"}}' studioml "needs a 'key' and a 'filename'"
+bad "a bad pythonver" '{"experiment":{"key":"k","filename":"f","pythonver":"3; rm"}}' studioml \
+    "'pythonver' must be a version"
+
+check_exit 64 "with a command" job-submit -f studioml -- true
+check_stderr "reads jobs on stdin only" "says so"
+done_testing
