@@ -10,6 +10,7 @@
 #include "error.h"
 #include "import.h"
 #include "parse.h"
+#include "spec.h"
 
 #define MAX_COUNT 1000 /* jobs from one Bacalhau job's Count */
 
@@ -212,17 +213,6 @@ sh_words(FILE *fp, json_t *arr)
 		fputc(' ', fp);
 		sh_word(fp, json_string_value(v));
 	}
-}
-
-static int
-env_name_ok(const char *k)
-{
-	if (!isalpha((unsigned char)*k) && *k != '_')
-		return 0;
-	for (; *k != '\0'; k++)
-		if (!isalnum((unsigned char)*k) && *k != '_')
-			return 0;
-	return 1;
 }
 
 /* A path inside the task's work directory for an absolute target. */
@@ -512,7 +502,7 @@ bacalhau_docker(const char *path, json_t *task, json_t *spec)
 	json_object_foreach(env, k, v)
 	{
 		const char *val = json_string_value(v);
-		if (!json_is_string(v) || !env_name_ok(k)) {
+		if (!json_is_string(v) || !spec_env_name_ok(k)) {
 			bad(path,
 			    "'Env.%s' must be a string named like a "
 			    "variable",
@@ -521,7 +511,7 @@ bacalhau_docker(const char *path, json_t *task, json_t *spec)
 		}
 		fputs(" -e ", fp);
 		if (strncmp(val, "env:", 4) == 0) {
-			if (!env_name_ok(val + 4)) {
+			if (!spec_env_name_ok(val + 4)) {
 				bad(path, "'Env.%s': '%s' names no variable", k,
 				    val);
 				goto out;
@@ -746,7 +736,7 @@ sh_expand(FILE *fp, const char *s)
 			if (n < sizeof(name)) {
 				memcpy(name, s + 1, n);
 				name[n] = '\0';
-				if (env_name_ok(name)) {
+				if (spec_env_name_ok(name)) {
 					fprintf(fp, "${%s}", name);
 					s = end;
 					continue;
@@ -978,7 +968,7 @@ studioml(json_t *doc)
 	set_str(object_at(spec, "env"), "STUDIOML_EXPERIMENT", key);
 	json_object_foreach(env, k, v)
 	{
-		if (!json_is_string(v) || !env_name_ok(k)) {
+		if (!json_is_string(v) || !spec_env_name_ok(k)) {
 			fclose(fp);
 			free(script);
 			bad("$.config.env",

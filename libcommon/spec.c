@@ -420,8 +420,8 @@ check_map(struct path *p, json_t *v, int (*key_ok)(const char *),
 	return 0;
 }
 
-static int
-env_key_ok(const char *k)
+int
+spec_env_name_ok(const char *k)
 {
 	if (!isalpha((unsigned char)*k) && *k != '_')
 		return 0;
@@ -447,7 +447,7 @@ label_key_ok(const char *k)
 static int
 check_env(struct path *p, json_t *v, json_t **out)
 {
-	return check_map(p, v, env_key_ok,
+	return check_map(p, v, spec_env_name_ok,
 	    "'%s' is not a valid variable "
 	    "name",
 	    SPEC_MAX_STRING, out);

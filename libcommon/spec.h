@@ -41,4 +41,7 @@ int spec_merge(json_t *spec, json_t *override);
  */
 void spec_redact(json_t *spec);
 
+/* 1 when k may name an environment variable: [A-Za-z_][A-Za-z0-9_]*. */
+int spec_env_name_ok(const char *k);
+
 #endif
