@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "error.h"
 #include "exec.h"
 #include "parse.h"
@@ -43,6 +44,7 @@ struct exec {
 	int exec_errno; /* the child could not exec: its errno */
 	char program[256]; /* argv[0], for messages */
 	int done;
+	struct cgroup *cg; /* the task's cgroup v2 group, or NULL */
 };
 
 static int
@@ -128,6 +130,7 @@ struct spawn {
 	int out, err, report;
 	rlim_t memory; /* RLIM_INFINITY for no limit */
 	rlim_t cpu_seconds; /* cpu cores x timeout, or RLIM_INFINITY */
+	int cgroup; /* cgroup.procs of the task's group to join, or -1 */
 };
 
 /* envp for the task: ours, the spec's env over it, then JOBKIT_*. */
@@ -262,6 +265,12 @@ child(const struct spawn *c)
 	int fd, e;
 
 	setsid();
+	/* Into the task's group before anything else is done. */
+	if (c->cgroup != -1 && write(c->cgroup, "0", 1) != 1) {
+		e = -errno; /* negative: the group, not the program */
+		(void)!write(c->report, &e, sizeof(e));
+		_exit(125);
+	}
 	if ((fd = open("/dev/null", O_RDONLY)) != -1 && fd != 0) {
 		dup2(fd, 0);
 		close(fd);
@@ -387,7 +396,16 @@ exec_start(json_t *spec, const struct exec_opts *o)
 	struct spawn c = {argv, envp, envp_get(envp, "PATH"), workdir, po[1],
 	    pe[1], pr[1], mem > 0 ? (rlim_t)mem : RLIM_INFINITY,
 	    cpu > 0 && timeout > 0 ? (rlim_t)ceil(cpu * (double)timeout / 1000)
-				   : RLIM_INFINITY};
+				   : RLIM_INFINITY,
+	    -1};
+	/* A cgroup v2 group, where we may make one, holds the task to its
+	 * memory and cores at every moment instead. */
+	if ((mem > 0 || cpu > 0) &&
+	    (x->cg = cgroup_new(o->task, mem, (int64_t)llround(cpu * 1000))) !=
+		NULL) {
+		c.memory = c.cpu_seconds = RLIM_INFINITY;
+		c.cgroup = cgroup_procs_fd(x->cg);
+	}
 	if (c.path == NULL)
 		c.path = "/usr/local/bin:/usr/bin:/bin";
 	fflush(NULL);
@@ -550,8 +568,14 @@ finish(struct exec *x)
 	r->user_cpu = x->ru.ru_utime.tv_sec + x->ru.ru_utime.tv_usec / 1e6;
 	r->system_cpu = x->ru.ru_stime.tv_sec + x->ru.ru_stime.tv_usec / 1e6;
 	r->max_rss = (int64_t)x->ru.ru_maxrss * 1024;
-	r->enforcement = "rlimit";
-	if (x->exec_errno != 0) {
+	r->enforcement = x->cg != NULL ? "cgroup" : "rlimit";
+	if (x->exec_errno < 0) {
+		r->state = "failed";
+		r->status = 125;
+		snprintf(r->error, sizeof(r->error),
+		    "cannot join the task's cgroup: %s",
+		    strerror(-x->exec_errno));
+	} else if (x->exec_errno != 0) {
 		r->state = "failed";
 		r->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 127;
 		snprintf(r->error, sizeof(r->error), "cannot run '%s': %s",
@@ -563,7 +587,12 @@ finish(struct exec *x)
 		r->signal = WTERMSIG(st);
 		r->status = 128 + r->signal;
 		r->state = "failed";
-		if (r->signal == SIGXCPU)
+		if (r->signal == SIGKILL && x->cg != NULL &&
+		    cgroup_oom_kills(x->cg) > 0)
+			snprintf(r->error, sizeof(r->error),
+			    "out of memory: killed at its memory limit "
+			    "(cgroup memory.max)");
+		else if (r->signal == SIGXCPU)
 			snprintf(r->error, sizeof(r->error),
 			    "CPU limit exceeded (cpu x timeout seconds of "
 			    "CPU time)");
@@ -613,6 +642,8 @@ exec_step(struct exec *x, int64_t now)
 			x->reaped = 1;
 			/* Nothing of the task outlives its leader. */
 			kill(-x->pid, SIGKILL);
+			if (x->cg != NULL)
+				cgroup_kill(x->cg);
 		}
 	}
 	if (!x->reaped || x->out.fd != -1 || x->err.fd != -1)
@@ -674,6 +705,7 @@ exec_free(struct exec *x)
 		close(x->out.file);
 	if (x->err.file != -1)
 		close(x->err.file);
+	cgroup_free(x->cg);
 	free(x->out.sum);
 	free(x->err.sum);
 	free(x->results);

@@ -2,7 +2,8 @@
  * exec: run one task's process.  The process gets its own session and
  * process group, stdin from /dev/null, a work directory, the spec's
  * environment plus JOBKIT_JOB_ID, JOBKIT_TASK_ID and JOBKIT_ATTEMPT, and
- * rlimits for its memory and CPU.  stdout and stderr are streamed to
+ * its memory and CPU held by a cgroup v2 group of its own where we may
+ * make one (cgroup.h), by rlimits elsewhere.  stdout and stderr are streamed to
  * files in the results directory up to a per-file limit, with a summary of
  * at most the return limit kept in memory and truncation flags for both
  * (Bacalhau's WriteJobResults and OutputLimits).  Memory stays flat
@@ -47,7 +48,7 @@ struct exec_result {
 	int out_truncated, err_truncated;
 	double user_cpu, system_cpu; /* seconds */
 	int64_t max_rss; /* bytes */
-	const char *enforcement; /* "rlimit" or "none" */
+	const char *enforcement; /* "cgroup" or "rlimit" */
 	int status; /* for the caller's exit: timeout(1)-like */
 };
 
