@@ -24,6 +24,7 @@ static struct {
 	int probed, usable;
 	char base[4096]; /* the group tasks' groups are made in */
 	char leaf[4096]; /* ours, when we moved out of base to enable */
+	int gave; /* we enabled the controllers in base from the leaf */
 } cg_here;
 
 /* Read a small cgroup file into buf; -1 when it cannot be read. */
@@ -89,9 +90,11 @@ enabled(void)
 static void
 leave_leaf(void)
 {
-	/* A group handing controllers down may hold no process: take them
-	 * back first (we gave them), then step back and remove the leaf. */
-	write_file(cg_here.base, "cgroup.subtree_control", "-memory -cpu");
+	/* A group handing controllers down may hold no process: take back
+	 * the ones we gave (only those), then step back, remove the leaf. */
+	if (cg_here.gave)
+		write_file(
+		    cg_here.base, "cgroup.subtree_control", "-memory -cpu");
 	write_file(cg_here.base, "cgroup.procs", "0");
 	rmdir(cg_here.leaf);
 }
@@ -139,6 +142,7 @@ probe(void)
 	if (write_file(cg_here.leaf, "cgroup.procs", "0") == 0 &&
 	    write_file(
 		cg_here.base, "cgroup.subtree_control", "+memory +cpu") == 0) {
+		cg_here.gave = 1;
 		atexit(leave_leaf);
 		return 1;
 	}
@@ -172,6 +176,9 @@ cgroup_new(const char *task, int64_t memory, int64_t cpu_milli)
 		if (write_file(cg->path, "memory.max", num) == -1)
 			goto fail;
 		write_file(cg->path, "memory.swap.max", "0");
+		/* One process over the limit ends the whole task, as a
+		 * container's would, rather than leave it maimed. */
+		write_file(cg->path, "memory.oom.group", "1");
 	}
 	if (cpu_milli > 0) {
 		long long quota = (long long)cpu_milli * (CPU_PERIOD / 1000);
@@ -234,10 +241,10 @@ cgroup_free(struct cgroup *cg)
 		return;
 	cgroup_kill(cg);
 	close(cg->procs);
-	/* Killed processes leave the group as they are reaped by their
-	 * parents (we are the subreaper): give them a moment. */
-	for (int i = 0; i < 1000 && rmdir(cg->path) == -1 && errno == EBUSY;
-	     i++)
+	/* A killed process leaves the group as it exits (reaped or not);
+	 * one in uninterruptible sleep may take a moment.  A group that
+	 * stays busy is left behind rather than stall the worker. */
+	for (int i = 0; i < 100 && rmdir(cg->path) == -1 && errno == EBUSY; i++)
 		nanosleep(&ms, NULL);
 	free(cg);
 }

@@ -587,12 +587,7 @@ finish(struct exec *x)
 		r->signal = WTERMSIG(st);
 		r->status = 128 + r->signal;
 		r->state = "failed";
-		if (r->signal == SIGKILL && x->cg != NULL &&
-		    cgroup_oom_kills(x->cg) > 0)
-			snprintf(r->error, sizeof(r->error),
-			    "out of memory: killed at its memory limit "
-			    "(cgroup memory.max)");
-		else if (r->signal == SIGXCPU)
+		if (r->signal == SIGXCPU)
 			snprintf(r->error, sizeof(r->error),
 			    "CPU limit exceeded (cpu x timeout seconds of "
 			    "CPU time)");
@@ -607,6 +602,13 @@ finish(struct exec *x)
 			snprintf(r->error, sizeof(r->error), "exit status %d",
 			    r->exit_code);
 	}
+	/* Whichever process of the task the kernel killed for memory (all
+	 * of them, with memory.oom.group), that is why it failed. */
+	if (x->cg != NULL && strcmp(r->state, "failed") == 0 &&
+	    x->exec_errno == 0 && cgroup_oom_kills(x->cg) > 0)
+		snprintf(r->error, sizeof(r->error),
+		    "out of memory: killed at its memory limit (cgroup "
+		    "memory.max)");
 	if (x->why != NULL && strcmp(x->why, "timed_out") == 0) {
 		r->state = "timed_out";
 		r->status = 124;

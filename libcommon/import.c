@@ -133,9 +133,12 @@ humanize_size(const char *path, const char *s, json_t **out)
 	double n, mult = 1;
 	size_t j = 0;
 
-	for (const char *q = s; *q != '\0' && j < sizeof(buf) - 1; q++)
-		if (!isspace((unsigned char)*q))
+	for (const char *q = s; *q != '\0'; q++)
+		if (!isspace((unsigned char)*q)) {
+			if (j == sizeof(buf) - 1)
+				return bad(path, "invalid size '%.40s...'", s);
 			buf[j++] = (char)tolower((unsigned char)*q);
+		}
 	buf[j] = '\0';
 	n = strtod(buf, &e);
 	if (e == buf || n < 0 || !isfinite(n))
@@ -202,6 +205,15 @@ sh_word(FILE *fp, const char *s)
 	fputc('\'', fp);
 }
 
+/* " --opt=VALUE" as one word: an option's value is never taken for an
+ * option of its own, whatever it starts with. */
+static void
+sh_opt(FILE *fp, const char *opt, const char *value)
+{
+	fprintf(fp, " %s", opt);
+	sh_word(fp, value);
+}
+
 static void
 sh_words(FILE *fp, json_t *arr)
 {
@@ -222,6 +234,35 @@ relative(const char *target)
 	while (*target == '/')
 		target++;
 	return target;
+}
+
+/* An absolute path whose place in the work directory stays inside it. */
+static int
+target_ok(const char *target)
+{
+	const char *p;
+	size_t n;
+
+	if (target == NULL || *target != '/' || *relative(target) == '\0')
+		return 0;
+	for (p = target; *p != '\0'; p += n) {
+		p += strspn(p, "/");
+		n = strcspn(p, "/");
+		if (n == 2 && strncmp(p, "..", 2) == 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* A " --volume=" mounting target from the same place in the work
+ * directory. */
+static void
+sh_mount(FILE *fp, const char *target)
+{
+	fputs(" --volume=\"$PWD\"/", fp);
+	sh_word(fp, relative(target));
+	fputc(':', fp);
+	sh_word(fp, target);
 }
 
 static void
@@ -261,7 +302,7 @@ static int
 bacalhau_input(const char *path, json_t *in, json_t *spec, FILE *mounts)
 {
 	struct at a = {path, 1}, as;
-	char spath[600], url[8192];
+	char spath[600], *url;
 	const char *type, *target, *alias, *s, *bucket, *key, *region;
 	json_t *src, *params, *art, *v;
 
@@ -273,8 +314,10 @@ bacalhau_input(const char *path, json_t *in, json_t *spec, FILE *mounts)
 		return -1;
 	if (src == NULL)
 		return bad(path, "an input source needs a Source");
-	if (target == NULL || *target != '/' || *relative(target) == '\0')
-		return bad(path, "an input source needs an absolute Target");
+	if (!target_ok(target))
+		return bad(path,
+		    "an input source needs an absolute Target "
+		    "without '..'");
 	snprintf(spath, sizeof(spath), "%.400s.Source", path);
 	as = (struct at){spath, 1};
 	if (get_str(as, src, "Type", &type) == -1 ||
@@ -318,9 +361,13 @@ bacalhau_input(const char *path, json_t *in, json_t *spec, FILE *mounts)
 			    key);
 			goto fail;
 		}
-		snprintf(
-		    url, sizeof(url), "s3://%s/%s", bucket, key ? key : "");
+		if (asprintf(&url, "s3://%s/%s", bucket, key ? key : "") ==
+		    -1) {
+			error_set(EX_OSERR, "out of memory");
+			goto fail;
+		}
 		set_str(art, "url", url);
+		free(url);
 		if (region != NULL)
 			set_str(
 			    object_at(art, "credentials"), "region", region);
@@ -334,8 +381,12 @@ bacalhau_input(const char *path, json_t *in, json_t *spec, FILE *mounts)
 			    "SourcePath");
 			goto fail;
 		}
-		snprintf(url, sizeof(url), "file://%s", s);
+		if (asprintf(&url, "file://%s", s) == -1) {
+			error_set(EX_OSERR, "out of memory");
+			goto fail;
+		}
 		set_str(art, "url", url);
+		free(url);
 		v = member(params, "ReadWrite", 1);
 		if (json_is_true(v) ||
 		    (json_is_string(v) &&
@@ -350,9 +401,7 @@ bacalhau_input(const char *path, json_t *in, json_t *spec, FILE *mounts)
 	}
 	set_str(art, "path", relative(target));
 	json_array_append_new(array_at(spec, "inputs"), art);
-	fputs(" -v \"$PWD\"/", mounts);
-	snprintf(url, sizeof(url), "%s:%s", relative(target), target);
-	sh_word(mounts, url);
+	sh_mount(mounts, target);
 	return 0;
 fail:
 	json_decref(art);
@@ -365,7 +414,7 @@ static int
 bacalhau_results(const char *path, json_t *task, json_t *spec, FILE *mounts)
 {
 	struct at a = {path, 1}, pa;
-	char rpath[600], url[8192];
+	char rpath[600], *url;
 	const char *ptype = NULL, *bucket = NULL, *key = NULL, *region = NULL,
 		   *name, *target;
 	json_t *pub, *params = NULL, *results, *r, *art;
@@ -407,28 +456,57 @@ bacalhau_results(const char *path, json_t *task, json_t *spec, FILE *mounts)
 		if (get_str(pa, r, "Name", &name) == -1 ||
 		    get_str(pa, r, "Path", &target) == -1)
 			return -1;
-		if (name == NULL || target == NULL || *target != '/' ||
-		    *relative(target) == '\0')
+		if (name == NULL || !target_ok(target))
 			return bad(rpath,
 			    "a result path needs a Name and an "
-			    "absolute Path");
-		fputs(" -v \"$PWD\"/", mounts);
-		snprintf(url, sizeof(url), "%s:%s", relative(target), target);
-		sh_word(mounts, url);
+			    "absolute Path without '..'");
+		sh_mount(mounts, target);
 		if (bucket == NULL)
 			continue;
 		art = json_object();
 		set_str(art, "name", name);
-		snprintf(url, sizeof(url), "s3://%s/%s%s%s", bucket,
-		    key ? key : "",
-		    key && key[strlen(key) - 1] != '/' ? "/" : "", name);
+		if (asprintf(&url, "s3://%s/%s%s%s", bucket, key ? key : "",
+			key && key[strlen(key) - 1] != '/' ? "/" : "",
+			name) == -1) {
+			json_decref(art);
+			return error_set(EX_OSERR, "out of memory");
+		}
 		set_str(art, "url", url);
+		free(url);
 		set_str(art, "path", relative(target));
 		if (region != NULL)
 			set_str(
 			    object_at(art, "credentials"), "region", region);
 		json_array_append_new(array_at(spec, "outputs"), art);
 	}
+	return 0;
+}
+
+/*
+ * The container's limits: --memory, --cpus and --gpus.  Memory is the
+ * container's alone, not the spec's: an address-space rlimit on the docker
+ * client (a Go program that maps far more than it uses) would stop it.
+ * CPU and GPUs stay in the spec too, for the worker's capacity.
+ */
+static int
+docker_resources(json_t *spec, FILE *fp)
+{
+	json_t *res = json_object_get(spec, "resources"), *v;
+	int64_t mc;
+
+	if ((v = json_object_get(res, "memory")) != NULL) {
+		fprintf(fp, " --memory=%lld", (long long)json_integer_value(v));
+		json_object_del(res, "memory");
+	}
+	if ((v = json_object_get(res, "cpu")) != NULL) {
+		if (parse_cpu(json_string_value(v), &mc) == -1)
+			return -1;
+		fprintf(fp, " --cpus=%.3f", mc / 1000.0);
+	}
+	if ((v = json_object_get(res, "gpu")) != NULL)
+		fprintf(fp, " --gpus=%lld", (long long)json_integer_value(v));
+	if (res != NULL && json_object_size(res) == 0)
+		json_object_del(spec, "resources");
 	return 0;
 }
 
@@ -461,15 +539,19 @@ bacalhau_docker(const char *path, json_t *task, json_t *spec)
 		return -1;
 	if (image == NULL)
 		return bad(epath, "a docker engine needs an Image");
+	if (*image == '-')
+		return bad(epath, "Image '%s' is not an image name", image);
 	snprintf(npath, sizeof(npath), "%.400s.Network", path);
 	if (network != NULL &&
 	    get_str((struct at){npath, 1}, network, "Type", &net) == -1)
 		return -1;
 	if (net != NULL && strcasecmp(net, "none") != 0 &&
 	    strcasecmp(net, "host") != 0 && strcasecmp(net, "full") != 0 &&
-	    strcasecmp(net, "default") != 0 && strcasecmp(net, "bridge") != 0 &&
-	    strcasecmp(net, "http") != 0)
-		return bad(npath, "unknown network type '%s'", net);
+	    strcasecmp(net, "default") != 0 && strcasecmp(net, "bridge") != 0)
+		return bad(npath,
+		    "network type '%s' is not supported (None, Host, "
+		    "Bridge, Default)",
+		    net);
 	if ((fp = open_memstream(&mem, &len)) == NULL ||
 	    (mounts = open_memstream(&mnt, &mlen)) == NULL) {
 		if (fp != NULL)
@@ -477,49 +559,59 @@ bacalhau_docker(const char *path, json_t *task, json_t *spec)
 		free(mem);
 		return error_set(EX_OSERR, "out of memory");
 	}
-	fputs("exec docker run --rm", fp);
+	/* --init: the signals of a timeout or cancel reach the job. */
+	fputs("exec docker run --rm --init", fp);
 	if (net != NULL && strcasecmp(net, "none") == 0)
-		fputs(" --network none", fp);
+		fputs(" --network=none", fp);
 	else if (net != NULL &&
 	    (strcasecmp(net, "host") == 0 || strcasecmp(net, "full") == 0))
-		fputs(" --network host", fp);
-	if (wd != NULL) {
-		fputs(" -w ", fp);
-		sh_word(fp, wd);
-	}
+		fputs(" --network=host", fp);
+	if (wd != NULL)
+		sh_opt(fp, "--workdir=", wd);
+	if (docker_resources(spec, fp) == -1)
+		goto out;
 	json_array_foreach(vars, i, v)
 	{
-		if (strchr(json_string_value(v), '=') == NULL) {
-			bad(epath, "'EnvironmentVariables[%zu]' is not K=V", i);
+		const char *kv = json_string_value(v), *eq = strchr(kv, '=');
+		char name[256];
+		if (eq == NULL || (size_t)(eq - kv) >= sizeof(name) ||
+		    (memcpy(name, kv, (size_t)(eq - kv)), name[eq - kv] = '\0',
+			!spec_env_name_ok(name))) {
+			bad(epath,
+			    "'EnvironmentVariables[%zu]' is not NAME=value", i);
 			goto out;
 		}
-		fputs(" -e ", fp);
-		sh_word(fp, json_string_value(v));
+		sh_opt(fp, "--env=", kv);
 	}
-	/* Task.Env: values go to docker through its own environment, so
-	 * that no secret shows in the command line; "env:VAR" is the
-	 * worker's variable VAR. */
+	/*
+	 * Task.Env: each value is the job's variable JOBKIT_ENV_<name>
+	 * (stored, and redacted, like any), handed to the container under
+	 * its name: the docker client itself runs in no environment the job
+	 * chose.  "env:VAR" is the worker's variable VAR.
+	 */
 	json_object_foreach(env, k, v)
 	{
 		const char *val = json_string_value(v);
-		if (!json_is_string(v) || !spec_env_name_ok(k)) {
+		char held[300];
+		if (!json_is_string(v) || !spec_env_name_ok(k) ||
+		    strlen(k) > 200) {
 			bad(path,
 			    "'Env.%s' must be a string named like a "
 			    "variable",
 			    k);
 			goto out;
 		}
-		fputs(" -e ", fp);
 		if (strncmp(val, "env:", 4) == 0) {
 			if (!spec_env_name_ok(val + 4)) {
 				bad(path, "'Env.%s': '%s' names no variable", k,
 				    val);
 				goto out;
 			}
-			fprintf(fp, "\"%s=$%s\"", k, val + 4);
+			fprintf(fp, " \"--env=%s=$%s\"", k, val + 4);
 		} else {
-			fputs(k, fp);
-			set_str(object_at(spec, "env"), k, val);
+			snprintf(held, sizeof(held), "JOBKIT_ENV_%s", k);
+			fprintf(fp, " \"--env=%s=$%s\"", k, held);
+			set_str(object_at(spec, "env"), held, val);
 		}
 	}
 	json_array_foreach(member(task, "InputSources", 1), i, v)
@@ -534,10 +626,9 @@ bacalhau_docker(const char *path, json_t *task, json_t *spec)
 		goto out;
 	fflush(mounts);
 	fputs(mnt, fp);
-	if (json_array_size(entry) > 0) {
-		fputs(" --entrypoint ", fp);
-		sh_word(fp, json_string_value(json_array_get(entry, 0)));
-	}
+	if (json_array_size(entry) > 0)
+		sh_opt(fp, "--entrypoint=",
+		    json_string_value(json_array_get(entry, 0)));
 	fputc(' ', fp);
 	sh_word(fp, image);
 	for (i = 1; i < json_array_size(entry); i++) {
@@ -693,8 +784,8 @@ bacalhau(json_t *doc)
 		goto fail;
 	}
 	snprintf(path, sizeof(path), "%.8s.Tasks[0]", base);
-	if (bacalhau_docker(path, task, spec) == -1 ||
-	    bacalhau_resources(path, task, spec) == -1)
+	if (bacalhau_resources(path, task, spec) == -1 ||
+	    bacalhau_docker(path, task, spec) == -1)
 		goto fail;
 	if (get(a, task, "Timeouts", is_object, "an object", &to) == -1)
 		goto fail;
@@ -782,12 +873,52 @@ studioml_credentials(const char *path, json_t *c, json_t *art)
 	return 0;
 }
 
+/*
+ * An artifact's URL.  StudioML qualifies an s3 object as
+ * s3://endpoint/bucket/key: AWS's endpoints are s3://bucket/key to jobkit,
+ * and any other (a MinIO server, say) is refused rather than dropped.
+ */
+static int
+s3_url(const char *path, const char *q, const char *bucket, const char *key,
+    char **url)
+{
+	const char *host = q + 5, *slash;
+	size_t n;
+
+	if (strncmp(q, "s3://", 5) != 0) {
+		*url = strdup(q);
+		return *url ? 0 : error_set(EX_OSERR, "out of memory");
+	}
+	slash = strchr(host, '/');
+	n = slash ? (size_t)(slash - host) : strlen(host);
+	if (bucket != NULL && key != NULL &&
+	    !(strncmp(host, bucket, n) == 0 && bucket[n] == '\0')) {
+		/* The first part is an endpoint. */
+		if (!(n >= 14 &&
+			strncmp(host + n - 14, ".amazonaws.com", 14) == 0))
+			return bad(path,
+			    "the s3 endpoint '%.*s' is not supported "
+			    "(AWS only)",
+			    (int)n, host);
+		return asprintf(url, "s3://%s/%s", bucket, key) == -1
+		    ? error_set(EX_OSERR, "out of memory")
+		    : 0;
+	}
+	if (memchr(host, ':', n) != NULL)
+		return bad(path,
+		    "the s3 endpoint '%.*s' is not supported "
+		    "(AWS only)",
+		    (int)n, host);
+	*url = strdup(q);
+	return *url ? 0 : error_set(EX_OSERR, "out of memory");
+}
+
 /* The request's artifacts as inputs, each in a folder of its name;
  * sets *workspace when there is one to run in. */
 static int
 studioml_artifacts(json_t *arts, json_t *spec, int *workspace)
 {
-	char path[600], url[8192];
+	char path[600], *url;
 	const char *name, *q, *u, *bucket, *key;
 	json_t *a, *art, *v, *c;
 	struct at at;
@@ -811,15 +942,12 @@ studioml_artifacts(json_t *arts, json_t *spec, int *workspace)
 		    strcmp(name, "..") == 0)
 			return bad(
 			    path, "an artifact name must be a file name");
-		if (q != NULL && strncmp(q, "s3://", 5) == 0 && bucket && key)
-			/* qualified is s3://host/bucket/key: the host is
-			 * the endpoint, the object bucket/key. */
-			snprintf(url, sizeof(url), "s3://%s/%s", bucket, key);
-		else
-			snprintf(url, sizeof(url), "%s", q ? q : u);
+		if (s3_url(path, q ? q : u, bucket, key, &url) == -1)
+			return -1;
 		art = json_object();
 		set_str(art, "name", name);
 		set_str(art, "url", url);
+		free(url);
 		set_str(art, "path", name);
 		for (int i = 0; i < 2; i++) {
 			const char *f = i ? "mutable" : "unpack";

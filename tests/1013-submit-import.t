@@ -4,7 +4,7 @@
 # Bacalhau docker task, python in the unpacked workspace for StudioML);
 # what cannot be honoured is refused with the path of the offender.
 . "$(dirname "$0")/lib.sh"
-plan 66
+plan 80
 D=$TOP/tests/data
 export D
 
@@ -27,9 +27,11 @@ check_out '"name":"wordcount"' "Name is the job's name"
 check_out '"priority":50' "Priority is kept"
 check_out '"labels":\{"project":"demo","namespace":"default"\}' "Labels and the Namespace are labels"
 check_out '"timeout":600' "ExecutionTimeout is the timeout"
-check_out '"resources":\{"cpu":0.5,"memory":1000000000,"disk":2147483648\}' \
-    "CPU, and Memory and Disk sized as Bacalhau reads them (gb, gib)"
-check_out '"env":\{"LOG_LEVEL":"debug"\}' "Env values are the job's environment"
+check_out '"resources":\{"cpu":0.5,"disk":2147483648\}' \
+    "CPU and Disk (sized as Bacalhau reads them: gib) are the job's resources"
+check_out "docker run --rm --init --network=none --workdir='/code' --memory=1000000000 --cpus=0.500 " \
+    "Memory (gb: 10^9) and CPU are the container's limits"
+check_out '"env":\{"JOBKIT_ENV_LOG_LEVEL":"debug"\}' "Env values are kept under names of jobkit's"
 check_out '"url":"https://example.com/wc.py","path":"code/wc.py"' "a urlDownload input lands at its Target"
 check_out '"name":"data","url":"s3://datasets/text/data.txt","path":"inputs/data.txt","credentials":\{"region":"us-east-1"\}' \
     "an s3 input, with its Alias and Region"
@@ -39,18 +41,19 @@ check_out '"outputs":\[\{"name":"outputs","url":"s3://results/wc/outputs","path"
 check_exit 0 "the job runs docker" env PATH="$T/bin:$PATH" HOST_TOKEN=tok exec-run a001
 res=$(dirname "$JOBKIT_DB")/results/a001.1
 tr '\n' ' ' <"$res/stdout" >"$T/argv"
-check "docker run --rm, network none, workdir, env" grep -q \
-    '^\[run\] \[--rm\] \[--network\] \[none\] \[-w\] \[/code\] \[-e\] \[MODE=fast\] \[-e\] \[LOG_LEVEL\] \[-e\] \[API_TOKEN=tok\] ' "$T/argv"
+check "docker run --rm --init, network none, workdir, limits, env" grep -q \
+    '^\[run\] \[--rm\] \[--init\] \[--network=none\] \[--workdir=/code\] \[--memory=1000000000\] \[--cpus=0.500\] \[--env=MODE=fast\] \[--env=LOG_LEVEL=debug\] \[--env=API_TOKEN=tok\] ' "$T/argv"
 check "inputs and results mounted from the work directory" grep -q \
-    "\[-v\] \[$res/work/code/wc.py:/code/wc.py\] .*\[-v\] \[$res/work/outputs:/outputs\]" "$T/argv"
+    "\[--volume=$res/work/code/wc.py:/code/wc.py\] .*\[--volume=$res/work/outputs:/outputs\]" "$T/argv"
 check "entrypoint, image, parameters (quotes kept)" grep -q \
-    "\[--entrypoint\] \[python\] \[python:3.11-slim\] \[/code/wc.py\] \[/inputs/data.txt\] \[it's\] LOG_LEVEL=debug" "$T/argv"
+    "\[--entrypoint=python\] \[python:3.11-slim\] \[/code/wc.py\] \[/inputs/data.txt\] \[it's\] " "$T/argv"
+check "the docker client runs in no variable the job set" grep -q "LOG_LEVEL= PWD" "$T/argv"
 
 # `bacalhau job describe --output json` wraps the job in "Job".
 printf '{"Job":{"Name":"w","Tasks":[{"Name":"t","Engine":{"type":"docker","params":{"image":"alpine","parameters":["echo","hi"]}}}]},"History":[]}' >"$T/wrapped"
 check_exit 0 "a described job, names in any case" sh -c 'job-submit -f bacalhau -q < "$T/wrapped"'
 run job-describe --spec --format ndjson "$(cat "$T/out")"
-check_out "\"shell\":\"exec docker run --rm 'alpine' 'echo' 'hi'\"" "runs its image and parameters"
+check_out "\"shell\":\"exec docker run --rm --init 'alpine' 'echo' 'hi'\"" "runs its image and parameters"
 
 # Options apply to imported jobs as to any spec; one transaction for all.
 printf '%s\n%s\n' "$(tr -d '\n' <"$T/wrapped")" "$(tr -d '\n' <"$T/wrapped")" >"$T/two"
@@ -78,6 +81,12 @@ bad "a bad memory size" "{\"Tasks\":[{$task,\"Resources\":{\"Memory\":\"lots\"}}
     "\\$\\.Tasks\\[0\\]\\.Resources\\.Memory: invalid size 'lots'"
 bad "a wrong type" "{\"Tasks\":[{$task,\"Timeouts\":{\"ExecutionTimeout\":\"10m\"}}]}" bacalhau \
     "'ExecutionTimeout' must be a number of seconds"
+bad "an option for an image" "{\"Tasks\":[{\"Engine\":{\"Type\":\"docker\",\"Params\":{\"Image\":\"--privileged\"}}}]}" bacalhau \
+    "Image '--privileged' is not an image name"
+bad "a result path out of the work directory" "{\"Tasks\":[{$task,\"ResultPaths\":[{\"Name\":\"r\",\"Path\":\"/x/../../etc\"}]}]}" bacalhau \
+    "ResultPaths\\[0\\]: a result path needs a Name and an absolute Path without '\\.\\.'"
+bad "an HTTP network" "{\"Tasks\":[{$task,\"Network\":{\"Type\":\"HTTP\",\"Domains\":[\"x.org\"]}}]}" bacalhau \
+    "network type 'HTTP' is not supported"
 bad "one bad job of two" "$(printf '{"Tasks":[{%s}]}\n{"Tasks":[{"Engine":{"Type":"docker","Params":{}}}]}\n' "$task")" bacalhau \
     "line 2: .*a docker engine needs an Image"
 
@@ -109,6 +118,8 @@ check "as python3 -m module args" grep -q '^\[-m\] \[json.tool\] \[--x\] ' "$T/a
 
 bad "no experiment" '{"config":{}}' studioml "a StudioML request needs an 'experiment'"
 bad "no filename" '{"experiment":{"key":"k"}}' studioml "needs a 'key' and a 'filename'"
+bad "an s3 endpoint other than AWS's" '{"experiment":{"key":"k","filename":"f","artifacts":{"data":{"bucket":"ml","key":"x","qualified":"s3://minio.corp:9000/ml/x"}}}}' studioml \
+    "artifacts\\.data: the s3 endpoint 'minio.corp:9000' is not supported"
 bad "a bad pythonver" '{"experiment":{"key":"k","filename":"f","pythonver":"3; rm"}}' studioml \
     "'pythonver' must be a version"
 

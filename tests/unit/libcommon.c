@@ -466,12 +466,13 @@ test_import(void)
 	ok(import_format_parse("json", &f) == -1, "import: json is not");
 	/* go-humanize sizes: powers of 1000 without i, of 1024 with it. */
 	snprintf(doc, sizeof(doc), task, "{\"Memory\":\"1.5 GB\"}");
-	is_str(import_field(IMPORT_BACALHAU, doc, "resources"),
-	    "1 {\"memory\":1500000000}", "import: 1.5 GB");
+	is_str(import_field(IMPORT_BACALHAU, doc, "shell"),
+	    "1 \"exec docker run --rm --init --memory=1500000000 'img'\"",
+	    "import: 1.5 GB, the container's memory");
 	snprintf(
 	    doc, sizeof(doc), task, "{\"Memory\":\"2Mi\",\"Disk\":\"1k\"}");
 	is_str(import_field(IMPORT_BACALHAU, doc, "resources"),
-	    "1 {\"memory\":2097152,\"disk\":1000}", "import: 2Mi, 1k");
+	    "1 {\"disk\":1000}", "import: 1k; memory is not the client's");
 	snprintf(doc, sizeof(doc), task, "{\"Memory\":\"\",\"GPU\":\"0\"}");
 	is_str(import_field(IMPORT_BACALHAU, doc, "resources"), "1 -",
 	    "import: empty and zero amounts are no request");
@@ -489,7 +490,7 @@ test_import(void)
 		   "{\"Tasks\":[{\"Engine\":{\"Type\":\"DOCKER\",\"Params\":{"
 		   "\"Image\":\"i\",\"Parameters\":[\"a'b\",\"\"]}}}]}",
 		   "shell"),
-	    "1 \"exec docker run --rm 'i' 'a'\\\\''b' ''\"",
+	    "1 \"exec docker run --rm --init 'i' 'a'\\\\''b' ''\"",
 	    "import: words quoted for sh, empty ones kept");
 	is_str(import_field(IMPORT_BACALHAU,
 		   "{\"Count\":3,\"Tasks\":[{\"Engine\":{\"Type\":\"docker\","

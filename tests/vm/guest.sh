@@ -4,7 +4,7 @@ fail=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
 has() { grep -q -- "$1" "$2"; _r=$?; ok $_r "$3"; return $_r; }
 left() { ls -d /sys/fs/cgroup/jobkit-* 2>/dev/null | wc -l; }
-echo "1..17"
+echo "1..19"
 
 exec-run --memory 64M -- hog 300 >/tmp/out 2>/tmp/err
 ok $(test $? = 137; echo $?) "a task over its memory.max is killed (137)"
@@ -26,6 +26,14 @@ cpu=$(sed -n 's/.*"user_cpu":\([0-9.]*\).*/\1/p' /tmp/d | head -1)
 echo "# user_cpu $cpu s in 3 s at 0.25 core"
 ok $(awk -v c="$cpu" 'BEGIN { exit !(c > 0.3 && c < 1.4) }'; echo $?) "its CPU time is about a quarter of the time (cpu.max)"
 has '"enforcement":"cgroup"' /tmp/d "and the result says cgroup"
+
+# A process of the task other than its leader over the limit: the whole
+# task ends (memory.oom.group), and says why.
+exec-run --memory 64M -- sh -c 'hog 300; sleep 30' >/dev/null 2>&1
+ok $(test $? = 137; echo $?) "a child over memory.max ends the whole task (137)"
+last
+has '"error":"out of memory: killed at its memory limit' /tmp/d "and says why" ||
+    sed 's/^/# /' /tmp/d
 
 # A child that leaves the task's process group is still killed with it.
 exec-run --memory 128M -- sh -c 'setsid sleep 300 & sleep 1; exit 3' >/dev/null 2>&1
