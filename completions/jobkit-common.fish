@@ -68,3 +68,30 @@ function __jobkit_command
         __fish_complete_command
     end
 end
+
+# The spec options job-submit and exec-run share, for command $cmd.
+function __jobkit_spec_options -a cmd
+    complete -c $cmd -s n -l name -x -d 'name the job'
+    complete -c $cmd -s e -l env -x -a '(set -nx)' -d 'set a variable (K=V), or pass ours (K)'
+    complete -c $cmd -l env-file -r -F -d 'read K=V lines from a file'
+    complete -c $cmd -s w -l workdir -x -a '(__fish_complete_directories)' -d 'work directory'
+    complete -c $cmd -s t -l timeout -x -d 'time limit (90s, 1h30m)'
+    complete -c $cmd -l grace -x -d 'time between SIGTERM and SIGKILL'
+    complete -c $cmd -s r -l retries -x -d 'attempts after the first'
+    complete -c $cmd -l retry-on -x -d 'exit codes that retry (1,2,...)'
+    complete -c $cmd -s p -l priority -x -d 'priority, -1000 to 1000'
+    complete -c $cmd -s Q -l queue -x -a '(__jobkit_queues)' -d queue
+    complete -c $cmd -s l -l label -x -d 'add a label (K=V)'
+    complete -c $cmd -l cpu -x -d 'CPUs needed (2, 500m)'
+    complete -c $cmd -l memory -x -d 'memory needed (512MiB)'
+    complete -c $cmd -l disk -x -d 'disk space needed'
+    complete -c $cmd -l gpu -x -d 'GPUs needed'
+    complete -c $cmd -l max-file -x -d 'size limit of each output file'
+    complete -c $cmd -l max-return -x -d 'size of the output kept in the database'
+    complete -c $cmd -s a -l after -x -ka '(__jobkit_ids)' -d 'start after this job succeeded'
+    complete -c $cmd -l after-any -x -ka '(__jobkit_ids)' -d 'start after this job ended'
+    complete -c $cmd -s H -l hold -d 'hold the job'
+    complete -c $cmd -l at -x -d 'start no earlier than (+2h, RFC 3339)'
+    complete -c $cmd -s k -l key -x -d 'idempotency key'
+    complete -c $cmd -s S -l shell -x -d 'run a shell command line'
+end

@@ -65,34 +65,13 @@ struct at {
 };
 
 static int
-get(struct at a, json_t *o, const char *key, int (*is)(const json_t *),
-    const char *what, json_t **out)
+get(struct at a, json_t *o, const char *key, json_type type, const char *what,
+    json_t **out)
 {
 	*out = member(o, key, a.anycase);
-	if (*out != NULL && !is(*out))
+	if (*out != NULL && json_typeof(*out) != type)
 		return bad(a.path, "'%s' must be %s", key, what);
 	return 0;
-}
-
-static int
-is_object(const json_t *v)
-{
-	return json_is_object(v);
-}
-static int
-is_array(const json_t *v)
-{
-	return json_is_array(v);
-}
-static int
-is_string(const json_t *v)
-{
-	return json_is_string(v);
-}
-static int
-is_integer(const json_t *v)
-{
-	return json_is_integer(v);
 }
 
 static int
@@ -100,7 +79,7 @@ get_str(struct at a, json_t *o, const char *key, const char **out)
 {
 	json_t *v;
 
-	if (get(a, o, key, is_string, "a string", &v) == -1)
+	if (get(a, o, key, JSON_STRING, "a string", &v) == -1)
 		return -1;
 	*out = v && *json_string_value(v) ? json_string_value(v) : NULL;
 	return 0;
@@ -113,7 +92,7 @@ get_strings(struct at a, json_t *o, const char *key, json_t **out)
 	json_t *v;
 	size_t i;
 
-	if (get(a, o, key, is_array, "an array of strings", out) == -1)
+	if (get(a, o, key, JSON_ARRAY, "an array of strings", out) == -1)
 		return -1;
 	json_array_foreach(*out, i, v)
 	{
@@ -308,7 +287,7 @@ bacalhau_input(const char *path, json_t *in, json_t *spec, FILE *mounts)
 
 	if (!json_is_object(in))
 		return bad(path, "must be an object");
-	if (get(a, in, "Source", is_object, "an object", &src) == -1 ||
+	if (get(a, in, "Source", JSON_OBJECT, "an object", &src) == -1 ||
 	    get_str(a, in, "Target", &target) == -1 ||
 	    get_str(a, in, "Alias", &alias) == -1)
 		return -1;
@@ -321,7 +300,7 @@ bacalhau_input(const char *path, json_t *in, json_t *spec, FILE *mounts)
 	snprintf(spath, sizeof(spath), "%.400s.Source", path);
 	as = (struct at){spath, 1};
 	if (get_str(as, src, "Type", &type) == -1 ||
-	    get(as, src, "Params", is_object, "an object", &params) == -1)
+	    get(as, src, "Params", JSON_OBJECT, "an object", &params) == -1)
 		return -1;
 	if (type == NULL)
 		return bad(spath, "a source needs a Type");
@@ -420,14 +399,15 @@ bacalhau_results(const char *path, json_t *task, json_t *spec, FILE *mounts)
 	json_t *pub, *params = NULL, *results, *r, *art;
 	size_t i;
 
-	if (get(a, task, "Publisher", is_object, "an object", &pub) == -1 ||
-	    get(a, task, "ResultPaths", is_array, "an array", &results) == -1)
+	if (get(a, task, "Publisher", JSON_OBJECT, "an object", &pub) == -1 ||
+	    get(a, task, "ResultPaths", JSON_ARRAY, "an array", &results) == -1)
 		return -1;
 	snprintf(rpath, sizeof(rpath), "%.400s.Publisher", path);
 	pa = (struct at){rpath, 1};
 	if (pub != NULL &&
 	    (get_str(pa, pub, "Type", &ptype) == -1 ||
-		get(pa, pub, "Params", is_object, "an object", &params) == -1))
+		get(pa, pub, "Params", JSON_OBJECT, "an object", &params) ==
+		    -1))
 		return -1;
 	if (ptype != NULL && strcasecmp(ptype, "s3") == 0) {
 		snprintf(rpath, sizeof(rpath), "%.400s.Publisher.Params", path);
@@ -526,16 +506,17 @@ bacalhau_docker(const char *path, json_t *task, json_t *spec)
 
 	snprintf(epath, sizeof(epath), "%.400s.Engine.Params", path);
 	ea = (struct at){epath, 1};
-	if (get(ea, engine, "Params", is_object, "an object", &params) == -1 ||
-	    get(a, task, "InputSources", is_array, "an array", &v) == -1)
+	if (get(ea, engine, "Params", JSON_OBJECT, "an object", &params) ==
+		-1 ||
+	    get(a, task, "InputSources", JSON_ARRAY, "an array", &v) == -1)
 		return -1;
 	if (get_str(ea, params, "Image", &image) == -1 ||
 	    get_strings(ea, params, "Entrypoint", &entry) == -1 ||
 	    get_strings(ea, params, "Parameters", &parms) == -1 ||
 	    get_strings(ea, params, "EnvironmentVariables", &vars) == -1 ||
 	    get_str(ea, params, "WorkingDirectory", &wd) == -1 ||
-	    get(a, task, "Env", is_object, "an object", &env) == -1 ||
-	    get(a, task, "Network", is_object, "an object", &network) == -1)
+	    get(a, task, "Env", JSON_OBJECT, "an object", &env) == -1 ||
+	    get(a, task, "Network", JSON_OBJECT, "an object", &network) == -1)
 		return -1;
 	if (image == NULL)
 		return bad(epath, "a docker engine needs an Image");
@@ -659,7 +640,7 @@ bacalhau_resources(const char *path, json_t *task, json_t *spec)
 
 	snprintf(rpath, sizeof(rpath), "%.400s.Resources", path);
 	ra = (struct at){rpath, 1};
-	if (get(a, task, "Resources", is_object, "an object", &res) == -1 ||
+	if (get(a, task, "Resources", JSON_OBJECT, "an object", &res) == -1 ||
 	    get_str(ra, res, "CPU", &cpu) == -1 ||
 	    get_str(ra, res, "GPU", &gpu) == -1)
 		goto fail;
@@ -716,9 +697,9 @@ bacalhau(json_t *doc)
 	if (get_str(a, job, "Name", &name) == -1 ||
 	    get_str(a, job, "Type", &type) == -1 ||
 	    get_str(a, job, "Namespace", &ns) == -1 ||
-	    get(a, job, "Labels", is_object, "an object", &labels) == -1 ||
-	    get(a, job, "Tasks", is_array, "an array", &tasks) == -1 ||
-	    get(a, job, "Count", is_integer, "an integer", &v) == -1)
+	    get(a, job, "Labels", JSON_OBJECT, "an object", &labels) == -1 ||
+	    get(a, job, "Tasks", JSON_ARRAY, "an array", &tasks) == -1 ||
+	    get(a, job, "Count", JSON_INTEGER, "an integer", &v) == -1)
 		goto fail;
 	if (type != NULL && strcasecmp(type, "batch") != 0 &&
 	    strcasecmp(type, "ops") != 0) {
@@ -767,7 +748,7 @@ bacalhau(json_t *doc)
 		bad(path, "must be an object");
 		goto fail;
 	}
-	if (get(a, task, "Engine", is_object, "an object", &v) == -1)
+	if (get(a, task, "Engine", JSON_OBJECT, "an object", &v) == -1)
 		goto fail;
 	if (v == NULL) {
 		bad(path, "a task needs an Engine");
@@ -787,7 +768,7 @@ bacalhau(json_t *doc)
 	if (bacalhau_resources(path, task, spec) == -1 ||
 	    bacalhau_docker(path, task, spec) == -1)
 		goto fail;
-	if (get(a, task, "Timeouts", is_object, "an object", &to) == -1)
+	if (get(a, task, "Timeouts", JSON_OBJECT, "an object", &to) == -1)
 		goto fail;
 	snprintf(path, sizeof(path), "%.8s.Tasks[0].Timeouts", base);
 	for (int i = 0; i < 2 && to != NULL; i++) {
@@ -933,7 +914,8 @@ studioml_artifacts(json_t *arts, json_t *spec, int *workspace)
 		    get_str(at, a, "url", &u) == -1 ||
 		    get_str(at, a, "bucket", &bucket) == -1 ||
 		    get_str(at, a, "key", &key) == -1 ||
-		    get(at, a, "credentials", is_object, "an object", &c) == -1)
+		    get(at, a, "credentials", JSON_OBJECT, "an object", &c) ==
+			-1)
 			return -1;
 		/* The runner skips an artifact with nowhere to come from. */
 		if (q == NULL && u == NULL)
@@ -989,9 +971,9 @@ studioml(json_t *doc)
 		bad("$", "a StudioML request must be an object");
 		goto fail;
 	}
-	if (get((struct at){"$", 0}, doc, "experiment", is_object, "an object",
-		&exp) == -1 ||
-	    get((struct at){"$", 0}, doc, "config", is_object, "an object",
+	if (get((struct at){"$", 0}, doc, "experiment", JSON_OBJECT,
+		"an object", &exp) == -1 ||
+	    get((struct at){"$", 0}, doc, "config", JSON_OBJECT, "an object",
 		&cfg) == -1)
 		goto fail;
 	if (exp == NULL) {
@@ -1003,11 +985,11 @@ studioml(json_t *doc)
 	    get_strings(a, exp, "args", &args) == -1 ||
 	    get_strings(a, exp, "pythonenv", &pyenv) == -1 ||
 	    get_str(a, exp, "max_duration", &dur) == -1 ||
-	    get(a, exp, "resources_needed", is_object, "an object", &res) ==
+	    get(a, exp, "resources_needed", JSON_OBJECT, "an object", &res) ==
 		-1 ||
-	    get(a, exp, "artifacts", is_object, "an object", &arts) == -1 ||
+	    get(a, exp, "artifacts", JSON_OBJECT, "an object", &arts) == -1 ||
 	    get_strings(c, cfg, "pip", &pip) == -1 ||
-	    get(c, cfg, "env", is_object, "an object", &env) == -1)
+	    get(c, cfg, "env", JSON_OBJECT, "an object", &env) == -1)
 		goto fail;
 	if (key == NULL || file == NULL) {
 		bad("$.experiment",
