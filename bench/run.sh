@@ -173,12 +173,7 @@ job-submit -d "$tmp/m.db" -q --max-file 10M -S 'head -c 1073741824 /dev/zero' >/
 start=$(date +%s%N)
 exec-run -d "$tmp/m.db" --results "$tmp/mres" --worker --drain -q >/dev/null &
 pid=$!
-hwm=0
-while kill -0 "$pid" 2>/dev/null; do
-	h=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null) || true
-	[ -n "$h" ] && hwm=$h
-	sleep 0.05
-done
+hwm=$("$top"/scripts/peak-rss "$pid")
 wait "$pid"
 took=$(( ($(date +%s%N) - start) / 1000000 ))
 say "6. worker peak RSS while its job prints 1 GiB: $((hwm / 1024)).$(( (hwm % 1024) * 10 / 1024 )) MiB" \

@@ -8,12 +8,7 @@ plan 8
 id=$(job-submit -q --max-file 10M -S 'yes | head -c 1073741824')
 exec-run --worker --drain -q >"$T/wout" 2>"$T/werr" &
 pid=$!
-hwm=0
-while kill -0 "$pid" 2>/dev/null; do
-	h=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null) || true
-	[ -n "$h" ] && hwm=$h
-	sleep 0.05
-done
+hwm=$("$TOP"/scripts/peak-rss "$pid")
 wait "$pid"
 check_same "the worker ran the job printing 1 GiB" "$?" "0"
 res=$(sqlite3 "$JOBKIT_DB" "SELECT results FROM tasks WHERE attempt = 1")
