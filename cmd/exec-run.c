@@ -92,6 +92,7 @@ struct runner {
 	int status;
 	struct emit *out;
 	int foreground;
+	int run_ended; /* the foreground run's end went with its task's */
 	int64_t retry_due; /* a job this run re-queued becomes due then */
 	int db_changed; /* another process wrote the database */
 };
@@ -408,6 +409,7 @@ end_task(struct runner *r, int i)
 	char dir[4096];
 	json_t *usage, *job = NULL;
 	struct task_result res = {0};
+	int one, k;
 
 	snprintf(dir, sizeof(dir), "%s/%s", r->results, t->id);
 	usage = json_pack("{s:f, s:f, s:I}", "user_cpu", x->user_cpu,
@@ -426,7 +428,15 @@ end_task(struct runner *r, int i)
 	res.usage = usage;
 	res.enforcement = x->enforcement;
 	res.results = dir;
-	if (store_task_finish(r->st, t->id, &res, &job) == -1)
+	/* The foreground run ends with its task, in the same commit. */
+	one = r->foreground && store_begin(r->st) == 0;
+	k = store_task_finish(r->st, t->id, &res, &job);
+	if (one && k == 0 && (k = store_run_end(r->st, r->run)) == 0 &&
+	    (k = store_commit(r->st)) == 0)
+		r->run_ended = 1;
+	else if (one)
+		store_rollback(r->st);
+	if (k == -1)
 		warnx("%s: %s", t->id, error_msg());
 	note_retry(r, job);
 	/* A worker's status is its own; a job runner's, its jobs'. */
@@ -460,6 +470,29 @@ free_capacity(struct runner *r, struct claim_fit *f)
 	}
 }
 
+/*
+ * Start a task claimed in the open transaction, then commit: its pid goes
+ * with its claim, and the wait for the disk overlaps its start.  If the
+ * commit fails the task is killed, so that nothing runs unrecorded: -2,
+ * with the error set.  -1 when the task could not start (said, and
+ * recorded), 0 when it runs.
+ */
+static int
+start_claimed(struct runner *r, json_t *info)
+{
+	int k = start_task(r, info);
+
+	if (store_commit(r->st) == -1) {
+		if (k == 0) {
+			struct task *t = r->tasks[--r->ntasks];
+			exec_free(t->x);
+			free(t);
+		}
+		return -2;
+	}
+	return k;
+}
+
 /* Claim work while slots are free; returns how many started. */
 static int
 claim_more(struct runner *r)
@@ -470,14 +503,23 @@ claim_more(struct runner *r)
 
 	while (!r->stopping && r->ntasks < r->slots) {
 		free_capacity(r, &f);
-		if ((k = store_claim(r->st, r->run, &f, &info)) == -1) {
+		if (store_begin(r->st) == -1 ||
+		    (k = store_claim(r->st, r->run, &f, &info)) == -1) {
+			store_rollback(r->st);
 			warnx("%s", error_msg());
 			break;
 		}
-		if (k == 0)
+		if (k == 0) {
+			if (store_commit(r->st) == -1)
+				warnx("%s", error_msg());
 			break;
-		if (start_task(r, info) == 0)
+		}
+		if ((k = start_claimed(r, info)) == 0)
 			n++;
+		else if (k == -2) {
+			warnx("%s", error_msg());
+			break;
+		}
 	}
 	return n;
 }
@@ -549,13 +591,14 @@ run_named(struct runner *r)
 	json_t *info;
 
 	while (!r->stopping && r->ntasks < r->slots && next_named(r, id)) {
-		if (store_claim_job(r->st, r->run, id, &info) == -1) {
+		if (store_begin(r->st) == -1 ||
+		    store_claim_job(r->st, r->run, id, &info) == -1 ||
+		    start_claimed(r, info) == -2) {
+			store_rollback(r->st);
 			warnx("%s", error_msg());
 			if (r->status == 0)
 				r->status = error_status();
-			continue;
 		}
-		start_task(r, info);
 	}
 }
 
@@ -704,10 +747,12 @@ loop_done(struct runner *r, int more, int64_t now, int64_t idle_since)
 static void
 run_loop(struct runner *r)
 {
-	int64_t now, next_alive = 0, next_reap = 0, idle_since, until;
+	int64_t now, next_alive, next_reap = 0, idle_since, until;
 	int i, more = 1;
 
+	/* The run and each task start with a fresh keepalive. */
 	idle_since = parse_now_ms();
+	next_alive = idle_since + r->lease / 3;
 	for (;;) {
 		now = parse_now_ms();
 		if (now >= next_reap) {
@@ -751,7 +796,8 @@ run_loop(struct runner *r)
 
 /*
  * exec-run -- cmd: record the run, submit the job and claim it in one
- * transaction (one wait for the disk, not three), then run it here.
+ * transaction (one wait for the disk, not three) and start it before the
+ * commit (start_claimed()).
  */
 static void
 submit_foreground(struct runner *r, const struct run_new *rn)
@@ -759,7 +805,7 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 	struct job_new jn;
 	json_t *raw = json_object(), *spec, *info;
 	char id[ID_LEN + 1];
-	int existed;
+	int existed, started;
 
 	if (r->shell != NULL)
 		json_object_set_new(raw, "shell", json_string(r->shell));
@@ -776,9 +822,9 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 	    store_run_start(r->st, rn, r->run) == -1 ||
 	    store_job_add(r->st, &jn, id, NULL, &existed) == -1 ||
 	    store_claim_job(r->st, r->run, id, &info) == -1 ||
-	    store_commit(r->st) == -1)
+	    (started = start_claimed(r, info)) == -2)
 		errx(125, "%s", error_msg());
-	if (start_task(r, info) == -1)
+	if (started == -1)
 		exit(r->status);
 	json_decref(raw);
 	json_decref(spec);
@@ -926,7 +972,8 @@ execute(struct runner *r, struct run_new *rn)
 	else if (store_run_start(r->st, rn, r->run) == -1)
 		errx(error_status(), "%s", error_msg());
 	run_loop(r);
-	store_run_end(r->st, r->run);
+	if (!r->run_ended)
+		store_run_end(r->st, r->run);
 	emit_close(r->out);
 }
 

@@ -659,7 +659,7 @@ exec_step(struct exec *x, int64_t now)
 static void
 write_result_files(struct exec *x)
 {
-	char path[4096], num[16];
+	char num[16];
 	json_t *o;
 	int fd;
 
@@ -674,9 +674,11 @@ write_result_files(struct exec *x)
 	    x->res.out_truncated, "stderr_truncated", x->res.err_truncated,
 	    "user_cpu", x->res.user_cpu, "system_cpu", x->res.system_cpu,
 	    "max_rss", (json_int_t)x->res.max_rss);
-	snprintf(path, sizeof(path), "%s/result.json", x->results);
-	if (o != NULL)
-		json_dump_file(o, path, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	/* Private like the output beside it, and not inherited by tasks. */
+	if (o != NULL && (fd = open_result(x->results, "result.json")) != -1) {
+		json_dumpfd(o, fd, JSON_COMPACT | JSON_REAL_PRECISION(10));
+		close(fd);
+	}
 	json_decref(o);
 }
 

@@ -21,6 +21,7 @@
 #include "error.h"
 #include "parse.h"
 #include "store.h"
+#include "walvfs.h"
 
 #define STORE_BUSY_MS 60000
 #define SCHEMA_VERSION 1
@@ -486,11 +487,34 @@ sql_jk_id(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_text(ctx, id, -1, SQLITE_TRANSIENT);
 }
 
+/*
+ * The name of a uid: /etc/passwd first, read directly, since asking NSS
+ * (nscd, nsswitch.conf, then the same file) costs more than opening the
+ * database; NSS for the users only a directory service knows.
+ */
+static void
+owner_name(uid_t uid, char *buf, size_t len)
+{
+	FILE *fp = fopen("/etc/passwd", "re");
+	struct passwd *pw = NULL;
+
+	if (fp != NULL) {
+		while ((pw = fgetpwent(fp)) != NULL && pw->pw_uid != uid)
+			;
+		if (pw != NULL)
+			snprintf(buf, len, "%s", pw->pw_name);
+		fclose(fp);
+	}
+	if (pw == NULL && (pw = getpwuid(uid)) != NULL)
+		snprintf(buf, len, "%s", pw->pw_name);
+	else if (pw == NULL)
+		snprintf(buf, len, "%u", (unsigned)uid);
+}
+
 struct store *
 store_open(const char *location, int create)
 {
 	struct store *st;
-	struct passwd *pw;
 	const char *colon = strstr(location, "://");
 
 	if (colon != NULL) {
@@ -516,21 +540,18 @@ store_open(const char *location, int create)
 		return NULL;
 	}
 	st->uid = getuid();
-	if ((pw = getpwuid(st->uid)) != NULL)
-		snprintf(st->owner, sizeof(st->owner), "%s", pw->pw_name);
-	else
-		snprintf(st->owner, sizeof(st->owner), "%u", (unsigned)st->uid);
+	owner_name(st->uid, st->owner, sizeof(st->owner));
 	if (sqlite3_open_v2(location, &st->db,
 		SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-		NULL) != SQLITE_OK) {
+		walvfs_name()) != SQLITE_OK) {
 		store_fail(st, "cannot open database");
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
 	/*
-	 * Keep the WAL file (truncated to nothing after each checkpoint) so
-	 * that a short-lived tool does not unlink and recreate it, and sync
-	 * the directory, on every run.
+	 * Keep the WAL file, so that a short-lived tool does not create it,
+	 * grow it and unlink it on every run; walvfs.h says how it is reused.
+	 * journal_size_limit holds it to 4 MiB after a big transaction.
 	 */
 	int persist = 1;
 	sqlite3_file_control(
@@ -540,7 +561,8 @@ store_open(const char *location, int create)
 	    NULL);
 	/* A large cache keeps a big batch from spilling pages early. */
 	if (store_exec(st,
-		"PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 0;"
+		"PRAGMA synchronous = FULL; PRAGMA journal_size_limit = "
+		"4194304;"
 		" PRAGMA cache_size ="
 		" -16384",
 		"cannot open database") == -1 ||

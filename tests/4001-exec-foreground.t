@@ -2,7 +2,7 @@
 # exec-run -- cmd: exit statuses like timeout(1), output passed through and
 # captured, results files, environment, work directory, limits.
 . "$(dirname "$0")/lib.sh"
-plan 41
+plan 43
 
 check_exit 0 "a job that succeeds exits 0" exec-run -- echo hello
 check_same "its output passes through" "$(cat "$T/out")" "hello"
@@ -24,6 +24,10 @@ res=$T/results/a001.1
 check_same "stdout captured in results/<task>/stdout" "$(cat "$res/stdout")" "hello"
 check_same "exitCode written" "$(cat "$res/exitCode")" "0"
 check "result.json written" grep -q '"state":"succeeded"' "$res/result.json"
+check_same "the results are private, result.json too" \
+    "$(stat -c %a "$res/stdout" "$res/exitCode" "$res/result.json" | sort -u)" "600"
+check_same "the task's pid went with its claim" \
+    "$(sqlite3 "$JOBKIT_DB" 'select count(*) from tasks where pid is null or pid <= 0')" "0"
 run run-query tasks --state failed --format ndjson
 check_out '"exit_code":3' "a failed task keeps its exit status"
 

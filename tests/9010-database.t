@@ -1,7 +1,7 @@
 #!/bin/sh
 # The database: where it is, how it is made, and what is refused.
 . "$(dirname "$0")/lib.sh"
-plan 29
+plan 34
 
 unset JOBKIT_DB
 check_exit 0 "with no JOBKIT_DB the default database is used" job-submit -q -- true
@@ -45,4 +45,20 @@ check_exit 66 "exec-run --wait on a missing database" exec-run --db "$T/typo/j.d
 check_same "and none was made" "$(ls "$T/typo" 2>&1 | grep -c 'No such')" "1"
 check_exit 0 "job-submit makes it" job-submit -q --db "$T/typo/j.db" -- true
 check_exit 0 "after which run-query reads it" run-query --db "$T/typo/j.db" --count
+
+# The WAL is kept between tools, its header zeroed rather than the file
+# truncated at the last close (libcommon/walvfs.h), and sqlite reads the
+# database whole.
+w=$T/wal.db
+for i in 1 2 3 4 5; do job-submit -q --db "$w" -- true >/dev/null; done
+exec-run -q --db "$w" -- true
+check "the WAL is kept with its blocks" test "$(stat -c %s "$w-wal")" -gt 4096
+check_same "with a zeroed header" "$(head -c 32 "$w-wal" | od -An -v -tx1 | tr -d ' \n')" \
+    "0000000000000000000000000000000000000000000000000000000000000000"
+check_same "which sqlite reads as an empty WAL" \
+    "$(sqlite3 "$w" 'pragma integrity_check; select count(*) from jobs')" "ok
+6"
+check_exit 0 "the next tool writes over it" job-submit -q --db "$w" -- true
+check_same "and everything is there" \
+    "$(run-query --db "$w" --count) $(sqlite3 "$w" 'pragma integrity_check')" "7 ok"
 done_testing

@@ -1,0 +1,27 @@
+/*
+ * walvfs: the sqlite VFS the store opens databases with.  It is the
+ * default VFS except for how it treats the WAL, which the store keeps
+ * between connections (SQLITE_FCNTL_PERSIST_WAL) so that a short-lived
+ * tool does not create, grow and delete it on every run:
+ *
+ *  - a WAL that exists is opened without O_CREAT, so that sqlite does not
+ *    sync the folder at the connection's first commit (it does for every
+ *    file opened with O_CREAT; ours was synced when it was made);
+ *  - the last connection's "truncate the WAL to nothing" after its final
+ *    checkpoint becomes "zero the WAL's header": sqlite reads a WAL with a
+ *    bad header as empty, exactly as it reads an empty file, and the next
+ *    writer overwrites blocks the file already has, so its waits for the
+ *    disk need not also commit the file system's metadata.  Like the
+ *    truncation, the zeroing is not synced; either way a crash at most
+ *    replays frames already copied into the database.
+ *
+ * Everything else, and every other file, goes to the default VFS as is.
+ */
+#ifndef WALVFS_H
+#define WALVFS_H
+
+/* The VFS's name for sqlite3_open_v2(), registered at the first call;
+ * NULL (the default VFS) if that fails. */
+const char *walvfs_name(void);
+
+#endif
