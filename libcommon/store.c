@@ -516,6 +516,7 @@ store_open(const char *location, int create)
 {
 	struct store *st;
 	const char *colon = strstr(location, "://");
+	char sql[128];
 
 	if (colon != NULL) {
 		if (strncmp(location, "postgresql://", 13) == 0 ||
@@ -551,7 +552,8 @@ store_open(const char *location, int create)
 	/*
 	 * Keep the WAL file, so that a short-lived tool does not create it,
 	 * grow it and unlink it on every run; walvfs.h says how it is reused.
-	 * journal_size_limit holds it to 4 MiB after a big transaction.
+	 * journal_size_limit holds it to WALVFS_KEEP once a big transaction
+	 * is done.
 	 */
 	int persist = 1;
 	sqlite3_file_control(
@@ -560,12 +562,11 @@ store_open(const char *location, int create)
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_jk_id, NULL, NULL,
 	    NULL);
 	/* A large cache keeps a big batch from spilling pages early. */
-	if (store_exec(st,
-		"PRAGMA synchronous = FULL; PRAGMA journal_size_limit = "
-		"4194304;"
-		" PRAGMA cache_size ="
-		" -16384",
-		"cannot open database") == -1 ||
+	snprintf(sql, sizeof(sql),
+	    "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = %d;"
+	    " PRAGMA cache_size = -16384",
+	    WALVFS_KEEP);
+	if (store_exec(st, sql, "cannot open database") == -1 ||
 	    store_wal(st) == -1 || store_migrate(st) == -1)
 		goto fail;
 	return st;

@@ -46,7 +46,8 @@ w_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
 	return real(f)->pMethods->xWrite(real(f), buf, n, off);
 }
 
-/* To nothing: zero the header instead, keeping the file's blocks. */
+/* To nothing: zero the header instead, keeping the file's blocks, unless
+ * a big transaction left more than we keep. */
 static int
 w_truncate(sqlite3_file *f, sqlite3_int64 size)
 {
@@ -56,7 +57,7 @@ w_truncate(sqlite3_file *f, sqlite3_int64 size)
 
 	if (size == 0 &&
 	    (rc = real(f)->pMethods->xFileSize(real(f), &now)) == SQLITE_OK &&
-	    now > WAL_HEADER)
+	    now > WAL_HEADER && now <= WALVFS_KEEP)
 		return real(f)->pMethods->xWrite(
 		    real(f), zero, (int)sizeof(zero), 0);
 	return real(f)->pMethods->xTruncate(real(f), size);

@@ -13,12 +13,16 @@
  *    writer overwrites blocks the file already has, so its waits for the
  *    disk need not also commit the file system's metadata.  Like the
  *    truncation, the zeroing is not synced; either way a crash at most
- *    replays frames already copied into the database.
+ *    replays frames already copied into the database.  A WAL longer than
+ *    WALVFS_KEEP, left by a big transaction, is truncated as sqlite asks.
  *
  * Everything else, and every other file, goes to the default VFS as is.
  */
 #ifndef WALVFS_H
 #define WALVFS_H
+
+/* The most of its WAL a database keeps between connections. */
+#define WALVFS_KEEP 4194304 /* 4 MiB */
 
 /* The VFS's name for sqlite3_open_v2(), registered at the first call;
  * NULL (the default VFS) if that fails. */

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The database: where it is, how it is made, and what is refused.
 . "$(dirname "$0")/lib.sh"
-plan 34
+plan 36
 
 unset JOBKIT_DB
 check_exit 0 "with no JOBKIT_DB the default database is used" job-submit -q -- true
@@ -61,4 +61,9 @@ check_same "which sqlite reads as an empty WAL" \
 check_exit 0 "the next tool writes over it" job-submit -q --db "$w" -- true
 check_same "and everything is there" \
     "$(run-query --db "$w" --count) $(sqlite3 "$w" 'pragma integrity_check')" "7 ok"
+awk 'BEGIN { for (i = 0; i < 30000; i++) print "{\"command\":[\"true\"]}" }' |
+    job-submit -q --db "$w" >/dev/null
+check_same "a WAL a big transaction made longer than 4 MiB is truncated" \
+    "$(stat -c %s "$w-wal")" "0"
+check_same "with every job kept" "$(run-query --db "$w" --count)" "30007"
 done_testing
