@@ -428,14 +428,21 @@ end_task(struct runner *r, int i)
 	res.usage = usage;
 	res.enforcement = x->enforcement;
 	res.results = dir;
-	/* The foreground run ends with its task, in the same commit. */
+	/*
+	 * The foreground run ends with its task, in the same commit.  If that
+	 * fails, the task's end is recorded alone, as a worker's is.
+	 */
 	one = r->foreground && store_begin(r->st) == 0;
 	k = store_task_finish(r->st, t->id, &res, &job);
-	if (one && k == 0 && (k = store_run_end(r->st, r->run)) == 0 &&
-	    (k = store_commit(r->st)) == 0)
+	if (one && k == 0 && store_run_end(r->st, r->run) == 0 &&
+	    store_commit(r->st) == 0)
 		r->run_ended = 1;
-	else if (one)
+	else if (one) {
 		store_rollback(r->st);
+		json_decref(job);
+		job = NULL;
+		k = store_task_finish(r->st, t->id, &res, &job);
+	}
 	if (k == -1)
 		warnx("%s: %s", t->id, error_msg());
 	note_retry(r, job);
@@ -470,29 +477,6 @@ free_capacity(struct runner *r, struct claim_fit *f)
 	}
 }
 
-/*
- * Start a task claimed in the open transaction, then commit: its pid goes
- * with its claim, and the wait for the disk overlaps its start.  If the
- * commit fails the task is killed, so that nothing runs unrecorded: -2,
- * with the error set.  -1 when the task could not start (said, and
- * recorded), 0 when it runs.
- */
-static int
-start_claimed(struct runner *r, json_t *info)
-{
-	int k = start_task(r, info);
-
-	if (store_commit(r->st) == -1) {
-		if (k == 0) {
-			struct task *t = r->tasks[--r->ntasks];
-			exec_free(t->x);
-			free(t);
-		}
-		return -2;
-	}
-	return k;
-}
-
 /* Claim work while slots are free; returns how many started. */
 static int
 claim_more(struct runner *r)
@@ -503,23 +487,14 @@ claim_more(struct runner *r)
 
 	while (!r->stopping && r->ntasks < r->slots) {
 		free_capacity(r, &f);
-		if (store_begin(r->st) == -1 ||
-		    (k = store_claim(r->st, r->run, &f, &info)) == -1) {
-			store_rollback(r->st);
+		if ((k = store_claim(r->st, r->run, &f, &info)) == -1) {
 			warnx("%s", error_msg());
 			break;
 		}
-		if (k == 0) {
-			if (store_commit(r->st) == -1)
-				warnx("%s", error_msg());
+		if (k == 0)
 			break;
-		}
-		if ((k = start_claimed(r, info)) == 0)
+		if (start_task(r, info) == 0)
 			n++;
-		else if (k == -2) {
-			warnx("%s", error_msg());
-			break;
-		}
 	}
 	return n;
 }
@@ -591,14 +566,13 @@ run_named(struct runner *r)
 	json_t *info;
 
 	while (!r->stopping && r->ntasks < r->slots && next_named(r, id)) {
-		if (store_begin(r->st) == -1 ||
-		    store_claim_job(r->st, r->run, id, &info) == -1 ||
-		    start_claimed(r, info) == -2) {
-			store_rollback(r->st);
+		if (store_claim_job(r->st, r->run, id, &info) == -1) {
 			warnx("%s", error_msg());
 			if (r->status == 0)
 				r->status = error_status();
+			continue;
 		}
+		start_task(r, info);
 	}
 }
 
@@ -796,8 +770,9 @@ run_loop(struct runner *r)
 
 /*
  * exec-run -- cmd: record the run, submit the job and claim it in one
- * transaction (one wait for the disk, not three) and start it before the
- * commit (start_claimed()).
+ * transaction (one wait for the disk, not three), then run it here.  The
+ * command starts only once that is committed: a crash may leave a task
+ * recorded that never ran (found lost later), never one that ran unrecorded.
  */
 static void
 submit_foreground(struct runner *r, const struct run_new *rn)
@@ -805,7 +780,7 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 	struct job_new jn;
 	json_t *raw = json_object(), *spec, *info;
 	char id[ID_LEN + 1];
-	int existed, started;
+	int existed;
 
 	if (r->shell != NULL)
 		json_object_set_new(raw, "shell", json_string(r->shell));
@@ -822,9 +797,9 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 	    store_run_start(r->st, rn, r->run) == -1 ||
 	    store_job_add(r->st, &jn, id, NULL, &existed) == -1 ||
 	    store_claim_job(r->st, r->run, id, &info) == -1 ||
-	    (started = start_claimed(r, info)) == -2)
+	    store_commit(r->st) == -1)
 		errx(125, "%s", error_msg());
-	if (started == -1)
+	if (start_task(r, info) == -1)
 		exit(r->status);
 	json_decref(raw);
 	json_decref(spec);

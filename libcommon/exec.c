@@ -659,7 +659,7 @@ exec_step(struct exec *x, int64_t now)
 static void
 write_result_files(struct exec *x)
 {
-	char num[16];
+	char num[16], *text;
 	json_t *o;
 	int fd;
 
@@ -674,11 +674,14 @@ write_result_files(struct exec *x)
 	    x->res.out_truncated, "stderr_truncated", x->res.err_truncated,
 	    "user_cpu", x->res.user_cpu, "system_cpu", x->res.system_cpu,
 	    "max_rss", (json_int_t)x->res.max_rss);
-	/* Private like the output beside it, and not inherited by tasks. */
-	if (o != NULL && (fd = open_result(x->results, "result.json")) != -1) {
-		json_dumpfd(o, fd, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	/* Private like the output beside it, and written in one piece. */
+	text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+	if (text != NULL &&
+	    (fd = open_result(x->results, "result.json")) != -1) {
+		(void)write_all(fd, text, strlen(text));
 		close(fd);
 	}
+	free(text);
 	json_decref(o);
 }
 

@@ -499,7 +499,10 @@ owner_name(uid_t uid, char *buf, size_t len)
 	struct passwd *pw = NULL;
 
 	if (fp != NULL) {
-		while ((pw = fgetpwent(fp)) != NULL && pw->pw_uid != uid)
+		/* NIS "+" and "-" lines are NSS's to resolve. */
+		while ((pw = fgetpwent(fp)) != NULL &&
+		    (pw->pw_uid != uid || pw->pw_name[0] == '+' ||
+			pw->pw_name[0] == '-'))
 			;
 		if (pw != NULL)
 			snprintf(buf, len, "%s", pw->pw_name);

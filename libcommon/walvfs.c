@@ -4,7 +4,10 @@
  * walvfs.h).  WAL files are wrapped so that one method, xTruncate, can act
  * differently; the others pass through.
  */
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -169,6 +172,24 @@ static sqlite3_io_methods wal_methods = {
     .xUnfetch = w_unfetch,
 };
 
+static void
+sync_folder(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s",
+		    slash == path ? 1 : (int)(slash - path), path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
 static int
 w_open(
     sqlite3_vfs *v, sqlite3_filename name, sqlite3_file *f, int flags, int *out)
@@ -189,6 +210,10 @@ w_open(
 		if (w->real->pMethods != NULL)
 			w->real->pMethods->xClose(w->real);
 		rc = base_open(v, name, w->real, flags, out);
+		/* Its name is durable before anyone may open it without
+		 * O_CREAT, even if this connection never writes. */
+		if (rc == SQLITE_OK)
+			sync_folder(name);
 	}
 	/* Even a failed open may leave a file for sqlite to close. */
 	if (w->real->pMethods != NULL) {

@@ -6,7 +6,7 @@
  *
  *  - a WAL that exists is opened without O_CREAT, so that sqlite does not
  *    sync the folder at the connection's first commit (it does for every
- *    file opened with O_CREAT; ours was synced when it was made);
+ *    file opened with O_CREAT); we sync it once, when the WAL is made;
  *  - the last connection's "truncate the WAL to nothing" after its final
  *    checkpoint becomes "zero the WAL's header": sqlite reads a WAL with a
  *    bad header as empty, exactly as it reads an empty file, and the next

@@ -26,7 +26,7 @@ check_same "exitCode written" "$(cat "$res/exitCode")" "0"
 check "result.json written" grep -q '"state":"succeeded"' "$res/result.json"
 check_same "the results are private, result.json too" \
     "$(stat -c %a "$res/stdout" "$res/exitCode" "$res/result.json" | sort -u)" "600"
-check_same "the task's pid went with its claim" \
+check_same "every task has its pid recorded" \
     "$(sqlite3 "$JOBKIT_DB" 'select count(*) from tasks where pid is null or pid <= 0')" "0"
 run run-query tasks --state failed --format ndjson
 check_out '"exit_code":3' "a failed task keeps its exit status"
