@@ -65,9 +65,12 @@ timeout 600 qemu-system-x86_64 -m 1024 -smp 2 -kernel "$KERNEL" \
     -append "console=ttyS0 quiet loglevel=1 panic=-1 rdinit=/init" </dev/null |
     tr -d '\r' >"$W/console" || true
 sed -n '/== guest up/,/== guest done/p' "$W/console" | grep -v '== guest'
+# On failure the console goes to stderr too, which prove shows unasked.
 grep -q '^== guest done' "$W/console" || {
 	echo "not ok - the guest did not finish; its console:"
-	sed 's/^/# /' "$W/console" | tail -40
+	sed 's/^/# /' "$W/console" | tail -40 | tee /dev/stderr
 	exit 1
 }
-! grep -q '^not ok' "$W/console"
+grep -q '^not ok' "$W/console" || exit 0
+sed 's/^/# /' "$W/console" | tail -60 >&2
+exit 1

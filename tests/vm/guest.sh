@@ -20,7 +20,9 @@ ok $(test "$(left)" = 0; echo $?) "no task group is left behind"
 
 # 0.25 of a core for 3 s: about 0.75 s of CPU, throttled, not killed.
 exec-run --cpu 0.25 -t 3s -- sh -c 'while :; do :; done' >/tmp/out 2>&1
-ok $(test $? = 124; echo $?) "a spinning task held to 0.25 core times out (124), no SIGXCPU"
+st=$?
+ok $(test $st = 124; echo $?) "a spinning task held to 0.25 core times out (124), no SIGXCPU"
+[ $st = 124 ] || { echo "# exit $st"; sed 's/^/# /' /tmp/out; }
 last
 cpu=$(sed -n 's/.*"user_cpu":\([0-9.]*\).*/\1/p' /tmp/d | head -1)
 echo "# user_cpu $cpu s in 3 s at 0.25 core"
