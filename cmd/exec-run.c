@@ -88,12 +88,20 @@ struct runner {
 	struct task *tasks[MAX_TASKS];
 	int ntasks;
 	int sigfd, inofd;
-	int stopping;
+	int stopping, signo;
 	int status;
 	struct emit *out;
 	int foreground;
+	int stdout_gone; /* our reader went away */
 	int run_ended; /* the foreground run's end went with its task's */
 	int64_t retry_due; /* a job this run re-queued becomes due then */
+	/* Retries of the foreground or named jobs, run here when due. */
+	struct retry {
+		char job[ID_LEN + 1];
+		int64_t due;
+	} retries[MAX_TASKS];
+	int nretries;
+	json_t *elsewhere; /* jobs whose retry another run took */
 	int db_changed; /* another process wrote the database */
 };
 
@@ -161,10 +169,19 @@ capacity_arg(struct claim_fit *f, char *arg)
 	}
 }
 
+static const char *
+long_name(int c)
+{
+	for (const struct option *o = longopts; o->name != NULL; o++)
+		if (o->val == c)
+			return o->name;
+	return "?";
+}
+
 static void
 parse_options(struct runner *r, int argc, char **argv)
 {
-	int c, end = argc, k;
+	int c, end = argc, k, spec_only = 0, for_worker = 0;
 	int64_t v;
 
 	for (int i = 1; i < argc; i++)
@@ -175,8 +192,13 @@ parse_options(struct runner *r, int argc, char **argv)
 		}
 	while ((c = getopt_long(end, argv, SPECOPT_SHORT "S:j:q" CLI_SHORT,
 		    longopts, NULL)) != -1) {
-		if ((k = cli_option(&r->cli, c, optarg)) == 0)
-			k = specopt_apply(r->over, c, optarg);
+		if ((k = cli_option(&r->cli, c, optarg)) == 0 &&
+		    (k = specopt_apply(r->over, c, optarg)) == 1) {
+			if (c != 'Q' && c != 'l' && spec_only == 0)
+				spec_only = c;
+			else if ((c == 'Q' || c == 'l') && for_worker == 0)
+				for_worker = c;
+		}
 		if (k == -1)
 			errx(error_status(), "%s", error_msg());
 		if (c == 'Q' && r->nqueues < MAX_QUEUES)
@@ -249,6 +271,11 @@ parse_options(struct runner *r, int argc, char **argv)
 		errx(EX_USAGE, "--follow goes with --logs");
 	r->ids = optind < end ? argv + optind : NULL;
 	r->foreground = r->argv != NULL || r->shell != NULL;
+	/* A spec option that would change nothing is an error, not a no-op. */
+	if (!r->foreground && (spec_only || (!r->worker && for_worker)))
+		errx(EX_USAGE, "--%s goes with a command%s",
+		    long_name(spec_only ? spec_only : for_worker),
+		    spec_only ? "" : " or --worker");
 	r->from_stdin =
 	    !r->foreground && !r->worker && !r->logs && r->ids == NULL;
 	if (r->from_stdin && !r->cli.help && !r->cli.version &&
@@ -339,13 +366,22 @@ start_task(struct runner *r, json_t *info)
 	o.results = dir;
 	o.passthrough = r->foreground;
 	if ((t->x = exec_start(spec, &o)) == NULL) {
-		/* Our failure, not the job's: record it, let it be retried. */
-		struct task_result res = {
-		    .state = "failed", .exit_code = -1, .error = error_msg()};
+		/*
+		 * Our failure, not the job's: it goes back to the queue with
+		 * its attempt unused, and we take no more, or we would fail
+		 * every job there the same way.
+		 */
+		int status = error_status();
+		struct task_result res = {.state = "cancelled",
+		    .exit_code = -1,
+		    .error = error_msg(),
+		    .requeue = !r->foreground};
 		warnx("%s: %s", t->id, error_msg());
 		store_task_finish(r->st, t->id, &res, NULL);
-		if (r->status == 0)
-			r->status = r->foreground ? 125 : error_status();
+		if (r->status == 0 || r->foreground)
+			r->status = r->foreground ? 125 : status;
+		if (!r->stopping++ && r->worker)
+			warnx("stopping: cannot start tasks here");
 		free(t);
 		json_decref(info);
 		return -1;
@@ -357,17 +393,11 @@ start_task(struct runner *r, json_t *info)
 }
 
 static void
-report(
+report_row(
     struct runner *r, struct task *t, const struct exec_result *x, json_t *job)
 {
 	json_t *o;
 
-	if (r->foreground)
-		return;
-	if (r->quiet) {
-		printf("%s\n", t->id);
-		return;
-	}
 	o = json_pack("{s:s, s:s, s:I, s:s}", "id", t->id, "job", t->job,
 	    "attempt", (json_int_t)t->attempt, "state", x->state);
 	if (x->exit_code >= 0)
@@ -381,23 +411,63 @@ report(
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s/%s", r->results, t->id);
 	json_object_set_new(o, "results", json_string(dir));
-	if (emit_row(r->out, o) == -1)
+	if (emit_row(r->out, o) == -1 && errno != EPIPE)
 		warnx("%s", error_msg());
-	fflush(stdout);
 	json_decref(o);
 }
 
-/* Remember when a job we re-queued for a retry becomes due. */
+/* One result object per task, on stdout. */
+static void
+report(
+    struct runner *r, struct task *t, const struct exec_result *x, json_t *job)
+{
+	if (r->foreground)
+		return;
+	if (r->quiet)
+		printf("%s\n", t->id);
+	else
+		report_row(r, t, x, job);
+	/*
+	 * Nobody reads what we print any more: finish what runs, as on a
+	 * first SIGTERM, instead of dying of SIGPIPE and stranding it.
+	 */
+	if (fflush(stdout) == EOF && errno == EPIPE && !r->stdout_gone) {
+		r->stdout_gone = 1;
+		r->stopping++;
+	}
+}
+
+static int
+terminal(const char *state)
+{
+	return state != NULL && (strcmp(state, STATE_SUCCEEDED) == 0 ||
+				    strcmp(state, STATE_FAILED) == 0 ||
+				    strcmp(state, STATE_CANCELLED) == 0);
+}
+
+/*
+ * Remember when a job we re-queued for a retry becomes due.  The jobs a
+ * user named, or ran in the foreground, are retried here, not left to a
+ * worker that may never come.
+ */
 static void
 note_retry(struct runner *r, json_t *job)
 {
 	const char *nb = json_string_value(json_object_get(job, "not_before"));
 	const char *state = json_string_value(json_object_get(job, "state"));
+	const char *id = json_string_value(json_object_get(job, "id"));
 	int64_t due;
 
-	if (nb != NULL && state != NULL && strcmp(state, STATE_QUEUED) == 0 &&
-	    parse_time(nb, 0, 1, &due) == 0 && due > r->retry_due)
+	if (nb == NULL || state == NULL || strcmp(state, STATE_QUEUED) != 0 ||
+	    parse_time(nb, 0, 1, &due) == -1)
+		return;
+	if (due > r->retry_due)
 		r->retry_due = due;
+	if (!r->worker && id != NULL && r->nretries < MAX_TASKS) {
+		struct retry *q = &r->retries[r->nretries++];
+		snprintf(q->job, sizeof(q->job), "%s", id);
+		q->due = due;
+	}
 }
 
 /* A task ended: record it, report it, free it. */
@@ -409,7 +479,7 @@ end_task(struct runner *r, int i)
 	char dir[4096];
 	json_t *usage, *job = NULL;
 	struct task_result res = {0};
-	int one, k;
+	int one, k, last;
 
 	snprintf(dir, sizeof(dir), "%s/%s", r->results, t->id);
 	usage = json_pack("{s:f, s:f, s:I}", "user_cpu", x->user_cpu,
@@ -429,14 +499,17 @@ end_task(struct runner *r, int i)
 	res.enforcement = x->enforcement;
 	res.results = dir;
 	/*
-	 * The foreground run ends with its task, in the same commit.  If that
-	 * fails, the task's end is recorded alone, as a worker's is.
+	 * The foreground run ends with its job's last task, in the same
+	 * commit.  If that fails, the task's end is recorded alone, as a
+	 * worker's is.
 	 */
 	one = r->foreground && store_begin(r->st) == 0;
 	k = store_task_finish(r->st, t->id, &res, &job);
-	if (one && k == 0 && store_run_end(r->st, r->run) == 0 &&
+	last = k == 0 &&
+	    terminal(json_string_value(json_object_get(job, "state")));
+	if (one && k == 0 && (!last || store_run_end(r->st, r->run) == 0) &&
 	    store_commit(r->st) == 0)
-		r->run_ended = 1;
+		r->run_ended = last;
 	else if (one) {
 		store_rollback(r->st);
 		json_decref(job);
@@ -445,11 +518,16 @@ end_task(struct runner *r, int i)
 	}
 	if (k == -1)
 		warnx("%s: %s", t->id, error_msg());
-	note_retry(r, job);
-	/* A worker's status is its own; a job runner's, its jobs'. */
-	if (!r->worker && (r->foreground || r->status == 0))
+	if (!t->requeue)
+		note_retry(r, job);
+	/*
+	 * A worker's status is its own; a job runner's, its jobs': the first
+	 * that failed, by its last attempt.
+	 */
+	if (!r->worker && (last || k == -1) &&
+	    (r->foreground || r->status == 0))
 		r->status = x->status;
-	if (r->foreground && (x->status == 126 || x->status == 127))
+	if (r->foreground && x->status >= 125 && x->status <= 127)
 		warnx("%s", x->error);
 	report(r, t, x, job);
 	json_decref(job);
@@ -586,6 +664,7 @@ on_signal(struct runner *r)
 		if (si.ssi_signo == SIGCHLD)
 			continue;
 		r->stopping++;
+		r->signo = (int)si.ssi_signo;
 		/* A worker finishes its tasks on the first signal. */
 		if (r->worker && r->stopping == 1) {
 			warnx("stopping: finishing %d task(s); signal again to "
@@ -704,14 +783,50 @@ wait_events(struct runner *r, int64_t until)
 	}
 }
 
+/*
+ * Claim the retries of our jobs that are due, while slots are free.
+ * Returns when the next one is due (INT64_MAX when none waits).
+ */
+static int64_t
+run_retries(struct runner *r, int64_t now)
+{
+	int64_t next = INT64_MAX;
+	json_t *info;
+	struct retry *q;
+
+	for (int i = 0; i < r->nretries;) {
+		q = &r->retries[i];
+		if (q->due > now || r->ntasks >= r->slots || r->stopping) {
+			if (q->due > now && q->due < next)
+				next = q->due;
+			i++;
+			continue;
+		}
+		if (store_claim_job(r->st, r->run, q->job, &info) == 0)
+			start_task(r, info);
+		else if (error_status() == EX_DATAERR)
+			/* Taken by a worker, held or cancelled meanwhile. */
+			json_array_append_new(r->elsewhere, json_string(q->job));
+		else {
+			warnx("%s", error_msg());
+			if (r->foreground || r->status == 0)
+				r->status = r->foreground ? 125 : error_status();
+		}
+		*q = r->retries[--r->nretries];
+	}
+	return next;
+}
+
 /* When a loop with nothing running is done. */
 static int
 loop_done(struct runner *r, int more, int64_t now, int64_t idle_since)
 {
-	if (r->stopping || r->foreground)
+	if (r->stopping)
 		return 1;
+	if (r->foreground)
+		return r->nretries == 0;
 	if (!r->worker)
-		return !more;
+		return !more && r->nretries == 0;
 	if (r->drain && now >= r->retry_due)
 		return 1;
 	return r->idle_exit > 0 && now - idle_since >= r->idle_exit;
@@ -721,8 +836,8 @@ loop_done(struct runner *r, int more, int64_t now, int64_t idle_since)
 static void
 run_loop(struct runner *r)
 {
-	int64_t now, next_alive, next_reap = 0, idle_since, until;
-	int i, more = 1;
+	int64_t now, next_alive, next_reap = 0, idle_since, until, due = 0;
+	int i, more = 1, ended;
 
 	/* The run and each task start with a fresh keepalive. */
 	idle_since = parse_now_ms();
@@ -735,9 +850,13 @@ run_loop(struct runner *r)
 		}
 		if (r->worker)
 			claim_more(r);
-		else if (more && !r->foreground) {
-			run_named(r);
-			more = r->ids != NULL ? *r->ids != NULL : !feof(stdin);
+		else {
+			due = run_retries(r, now);
+			if (more && !r->foreground) {
+				run_named(r);
+				more = r->ids != NULL ? *r->ids != NULL
+						      : !feof(stdin);
+			}
 		}
 		if (r->ntasks > 0)
 			idle_since = now;
@@ -755,16 +874,24 @@ run_loop(struct runner *r)
 			until = idle_since + r->idle_exit;
 		if (r->retry_due > now && r->retry_due < until)
 			until = r->retry_due;
+		if (due > now && due < until)
+			until = due;
 		wait_events(r, until);
 		reap_orphans(r);
 		now = parse_now_ms();
-		for (i = r->ntasks - 1; i >= 0; i--) {
+		for (i = r->ntasks - 1, ended = 0; i >= 0; i--) {
 			int k = exec_step(r->tasks[i]->x, now);
 			if (k == -1)
 				warnx("%s: %s", r->tasks[i]->id, error_msg());
-			if (k != 0)
+			if (k != 0) {
 				end_task(r, i);
+				ended++;
+			}
 		}
+		/* With nothing running, any child left is a task's stray
+		 * that cleared its environment (exec_kill_strays()). */
+		if (ended && r->ntasks == 0)
+			exec_kill_strays(NULL);
 	}
 }
 
@@ -779,7 +906,7 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 {
 	struct job_new jn;
 	json_t *raw = json_object(), *spec, *info;
-	char id[ID_LEN + 1];
+	char id[ID_LEN + 1], cwd[4096];
 	int existed;
 
 	if (r->shell != NULL)
@@ -791,6 +918,12 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 		json_object_set_new(raw, "command", a);
 	}
 	json_object_del(r->over, "hold");
+	/* Like timeout(1), a command typed here runs here. */
+	if (json_object_get(r->over, "workdir") == NULL) {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			err(125, "current directory");
+		json_object_set_new(raw, "workdir", json_string(cwd));
+	}
 	spec_merge(raw, r->over);
 	if ((spec = spec_normalize(raw, parse_now_ms())) == NULL ||
 	    spec_to_job(spec, &jn) == -1 || store_begin(r->st) == -1 ||
@@ -876,31 +1009,57 @@ wait_jobs(struct runner *r)
 	return r->stopping ? 128 + SIGINT : r->status;
 }
 
+/* The task of job that ref names (its attempt, or else the last). */
+static void
+pick_task(json_t *job, const char *ref, char *task, size_t len)
+{
+	json_t *t;
+	size_t i;
+
+	task[0] = '\0';
+	json_array_foreach(json_object_get(job, "tasks"), i, t)
+	{
+		const char *tid = json_string_value(json_object_get(t, "id"));
+		if (strchr(ref, '.') == NULL ||
+		    strcmp(strchr(ref, '.'), strchr(tid, '.')) == 0)
+			snprintf(task, len, "%s", tid);
+	}
+}
+
 /* exec-run --logs: print a task's output, following while it runs. */
 static int
 show_logs(struct runner *r, const char *ref)
 {
 	char id[ID_LEN + 1], path[4096], buf[65536], task[ID_LEN + 24] = "";
+	char jobref[ID_LEN + 1];
+	const char *state;
 	json_t *job, *tasks, *t = NULL;
 	FILE *fp = NULL;
-	size_t n, i;
+	size_t n;
 
-	char jobref[ID_LEN + 1];
 	snprintf(jobref, sizeof(jobref), "%.*s", (int)strcspn(ref, "."), ref);
 	if (store_job_resolve(r->st, jobref, id) == -1 ||
 	    (job = store_job_describe(r->st, id)) == NULL)
 		errx(error_status(), "%s", error_msg());
-	tasks = json_object_get(job, "tasks");
-	json_array_foreach(tasks, i, t)
-	{
-		const char *tid = json_string_value(json_object_get(t, "id"));
-		if (strchr(ref, '.') == NULL ||
-		    strcmp(strchr(ref, '.'), strchr(tid, '.')) == 0)
-			snprintf(task, sizeof(task), "%s", tid);
+	/* Following a job that has not started waits for it to start. */
+	for (;;) {
+		pick_task(job, ref, task, sizeof(task));
+		if (task[0] != '\0')
+			break;
+		state = json_string_value(json_object_get(job, "state"));
+		if (terminal(state))
+			errx(EX_NOINPUT, "job '%s' %s with no task%s", id,
+			    state, strchr(ref, '.') ? " of that attempt" : "");
+		if (!r->follow)
+			errx(EX_NOINPUT, "job '%s' has no task%s yet", id,
+			    strchr(ref, '.') ? " of that attempt" : "");
+		wait_events(r, parse_now_ms() + 1000);
+		json_decref(job);
+		if (r->stopping)
+			return 128 + r->signo;
+		if ((job = store_job_describe(r->st, id)) == NULL)
+			errx(error_status(), "%s", error_msg());
 	}
-	if (task[0] == '\0')
-		errx(EX_NOINPUT, "job '%s' has no task%s yet", id,
-		    strchr(ref, '.') ? " of that attempt" : "");
 	snprintf(path, sizeof(path), "%s/%s/%s", r->results, task,
 	    r->use_stderr ? "stderr" : "stdout");
 	for (;;) {
@@ -912,11 +1071,9 @@ show_logs(struct runner *r, const char *ref)
 		fflush(stdout);
 		if (!r->follow)
 			break;
-		char state[16];
-		if (store_job_state(r->st, id, state) == -1)
-			break;
 		json_decref(job);
-		job = store_job_describe(r->st, id);
+		if ((job = store_job_describe(r->st, id)) == NULL)
+			break; /* deleted meanwhile */
 		tasks = json_object_get(job, "tasks");
 		t = json_array_get(tasks, json_array_size(tasks) - 1);
 		if (strcmp(json_string_value(json_object_get(t, "id")), task) !=
@@ -926,12 +1083,74 @@ show_logs(struct runner *r, const char *ref)
 				fwrite(buf, 1, n, stdout);
 			break;
 		}
-		usleep(100000);
+		/* Output is not a database write: look again soon. */
+		wait_events(r, parse_now_ms() + 100);
+		if (r->stopping)
+			break;
 	}
 	if (fp != NULL)
 		fclose(fp);
 	json_decref(job);
-	return 0;
+	return r->stopping ? 128 + r->signo : 0;
+}
+
+/* A worker's capacity as its run records it: what it runs at once, and
+ * each resource it was given a limit of. */
+static json_t *
+capacity_json(const struct runner *r)
+{
+	json_t *o = json_pack("{s:i}", "jobs", r->slots);
+
+	if (o == NULL)
+		errx(EX_OSERR, "out of memory");
+	if (r->cap.cpu_milli >= 0)
+		json_object_set_new(
+		    o, "cpu", json_real((double)r->cap.cpu_milli / 1000));
+	if (r->cap.memory >= 0)
+		json_object_set_new(o, "memory", json_integer(r->cap.memory));
+	if (r->cap.disk >= 0)
+		json_object_set_new(o, "disk", json_integer(r->cap.disk));
+	if (r->cap.gpu >= 0)
+		json_object_set_new(o, "gpu", json_integer(r->cap.gpu));
+	return o;
+}
+
+/*
+ * After the loop, the jobs whose retries were ours: a signal cancels them,
+ * as it cancelled their running tasks; a job whose retry another run took
+ * is waited for, and its end gives our status.
+ */
+static void
+settle_retries(struct runner *r)
+{
+	json_t *v, *out = NULL;
+	char state[16];
+	size_t i;
+
+	for (int k = 0; k < r->nretries; k++)
+		json_array_append_new(
+		    r->elsewhere, json_string(r->retries[k].job));
+	r->nretries = 0;
+	json_array_foreach(r->elsewhere, i, v)
+	{
+		const char *id = json_string_value(v);
+		if (r->signo == 0) {
+			if (store_job_state(r->st, id, state) == 0 &&
+			    !terminal(state))
+				warnx("job '%s' is %s, not by this run; waiting "
+				      "for it",
+				    id, state);
+			if (r->foreground)
+				r->status = 0;
+			if (wait_one(id, r) == 0)
+				continue;
+		}
+		if (store_job_act(r->st, id, STORE_CANCEL, NULL, &out) == 0)
+			warnx("job '%s' cancelled", id);
+		json_decref(out);
+		out = NULL;
+		r->status = 128 + r->signo;
+	}
 }
 
 /* Runs the foreground job, the named jobs or the worker loop. */
@@ -942,11 +1161,19 @@ execute(struct runner *r, struct run_new *rn)
 	    NULL)
 		errx(error_status(), "%s", error_msg());
 	rn->lease_ms = r->lease;
+	if (r->worker) {
+		rn->capacity = capacity_json(r);
+		rn->labels = json_object_get(r->over, "labels");
+	}
 	if (r->foreground)
 		submit_foreground(r, rn);
 	else if (store_run_start(r->st, rn, r->run) == -1)
 		errx(error_status(), "%s", error_msg());
+	json_decref(rn->capacity);
 	run_loop(r);
+	/* Whatever of our tasks got away from its group goes with us. */
+	exec_kill_strays(NULL);
+	settle_retries(r);
 	if (!r->run_ended)
 		store_run_end(r->st, r->run);
 	emit_close(r->out);
@@ -963,11 +1190,13 @@ main(int argc, char **argv)
 
 	/* getopt(3)'s messages name the tool, not the path it ran by. */
 	argv[0] = program_invocation_short_name;
-	if ((r.over = json_object()) == NULL)
+	if ((r.over = json_object()) == NULL ||
+	    (r.elsewhere = json_array()) == NULL)
 		errx(EX_OSERR, "out of memory");
 	parse_options(&r, argc, argv);
 	if (r.cli.help || r.cli.version) {
 		json_decref(r.over);
+		json_decref(r.elsewhere);
 		if (r.cli.help)
 			usage(stdout);
 		else
@@ -975,8 +1204,14 @@ main(int argc, char **argv)
 		return 0;
 	}
 	pick_results(&r);
-	if ((r.st = cli_store(&r.cli, !r.logs && !r.wait)) == NULL)
+	/* Only what may submit or wait for work makes a database. */
+	if ((r.st = cli_store(&r.cli, r.foreground || r.worker)) == NULL)
 		errx(r.foreground ? 125 : error_status(), "%s", error_msg());
+	/* Checked before anything is claimed, not found out job by job. */
+	if (!r.logs && !r.wait && exec_results_ready(r.results) == -1)
+		errx(r.foreground ? 125 : error_status(), "%s", error_msg());
+	/* A closed stdout is an error to handle, not a death (report()). */
+	signal(SIGPIPE, SIG_IGN);
 	setup_signals(&r);
 	watch_db(&r);
 	if (r.logs)
@@ -987,6 +1222,7 @@ main(int argc, char **argv)
 		execute(&r, &rn);
 	store_close(r.st);
 	json_decref(r.over);
+	json_decref(r.elsewhere);
 	free(r.results);
 	return r.status;
 }

@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -15,6 +16,8 @@
 #include "error.h"
 #include "exec.h"
 #include "parse.h"
+#include "spec.h"
+#include "utf8.h"
 
 extern char **environ;
 
@@ -27,6 +30,7 @@ struct stream {
 	char *sum; /* first max_return bytes */
 	size_t sum_len, max_return;
 	int truncated; /* the file or the summary was cut */
+	int broken; /* our reader went away: echo stopped */
 };
 
 struct exec {
@@ -41,7 +45,11 @@ struct exec {
 	const char *why; /* "timed_out" or "cancelled" once stopped */
 	char *results;
 	struct exec_result res;
-	int exec_errno; /* the child could not exec: its errno */
+	int exec_errno; /* the child could not set up or exec: its errno */
+	int stage; /* what failed: SETUP_EXEC, SETUP_WORKDIR, SETUP_CGROUP */
+	int told_pipe; /* SIGPIPE sent for a broken passthrough */
+	char task[64]; /* JOBKIT_TASK_ID, to know its strays by */
+	char *workdir; /* the spec's, for messages; NULL for a fresh one */
 	char program[256]; /* argv[0], for messages */
 	int done;
 	struct cgroup *cg; /* the task's cgroup v2 group, or NULL */
@@ -68,6 +76,21 @@ mkdirs(const char *path)
 	}
 	free(dir);
 	return r;
+}
+
+int
+exec_results_ready(const char *dir)
+{
+	struct stat sb;
+
+	if (mkdirs(dir) == -1)
+		; /* errno says why */
+	else if (stat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode))
+		errno = ENOTDIR;
+	else if (access(dir, W_OK | X_OK) == 0)
+		return 0;
+	return error_set(EX_CANTCREAT, "cannot create results folder '%s': %s",
+	    dir, strerror(errno));
 }
 
 static int
@@ -256,6 +279,17 @@ spawn_exec(const struct spawn *c)
 	}
 }
 
+/* What the child could not do, reported to the parent with its errno. */
+enum { SETUP_EXEC, SETUP_WORKDIR, SETUP_CGROUP };
+
+static void
+report_failure(const struct spawn *c, int stage, int e)
+{
+	int rep[2] = {stage, e};
+
+	(void)!write(c->report, rep, sizeof(rep));
+}
+
 /* In the vfork child: never returns. */
 static void
 child(const struct spawn *c)
@@ -267,8 +301,7 @@ child(const struct spawn *c)
 	setsid();
 	/* Into the task's group before anything else is done. */
 	if (c->cgroup != -1 && write(c->cgroup, "0", 1) != 1) {
-		e = -errno; /* negative: the group, not the program */
-		(void)!write(c->report, &e, sizeof(e));
+		report_failure(c, SETUP_CGROUP, errno);
 		_exit(125);
 	}
 	if ((fd = open("/dev/null", O_RDONLY)) != -1 && fd != 0) {
@@ -294,12 +327,11 @@ child(const struct spawn *c)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (chdir(c->workdir) == -1) {
-		e = errno;
-		(void)!write(c->report, &e, sizeof(e));
+		report_failure(c, SETUP_WORKDIR, errno);
 		_exit(125);
 	}
 	e = spawn_exec(c);
-	(void)!write(c->report, &e, sizeof(e));
+	report_failure(c, SETUP_EXEC, e);
 	_exit(e == ENOENT ? 127 : 126);
 }
 
@@ -321,8 +353,10 @@ stream_init(struct stream *s, int fd, int file, int echo, uint64_t max_file,
 	s->file = file;
 	s->echo = echo;
 	s->max_file = max_file;
-	s->max_return = max_return;
-	s->sum = malloc(max_return + 1);
+	/* A spec stored before the bound was checked is held to it too. */
+	s->max_return = max_return < SPEC_MAX_RETURN ? max_return
+						     : SPEC_MAX_RETURN;
+	s->sum = malloc(s->max_return + 1);
 	if (s->sum != NULL)
 		s->sum[0] = '\0';
 	fcntl(fd, F_SETFL, O_NONBLOCK);
@@ -381,7 +415,13 @@ exec_start(json_t *spec, const struct exec_opts *o)
 	int64_t timeout =
 	    o->timeout_ms > 0 ? o->timeout_ms : spec_ms(spec, "timeout", 0);
 	workdir = pick_workdir(spec, o->results, wbuf, sizeof(wbuf));
+	if (json_object_get(spec, "workdir") != NULL &&
+	    (x->workdir = strdup(workdir)) == NULL) {
+		error_set(EX_OSERR, "out of memory");
+		goto fail;
+	}
 	snprintf(x->program, sizeof(x->program), "%s", argv[0]);
+	snprintf(x->task, sizeof(x->task), "%s", o->task);
 	if ((envp = build_envp(spec, o)) == NULL) {
 		error_set(EX_OSERR, "out of memory");
 		goto fail;
@@ -420,11 +460,13 @@ exec_start(json_t *spec, const struct exec_opts *o)
 	close(pr[1]);
 	po[1] = pe[1] = pr[1] = -1;
 	/* The child's report pipe closes at exec; a write means it failed. */
-	while ((n = read(pr[0], &x->exec_errno, sizeof(x->exec_errno))) == -1 &&
-	    errno == EINTR)
+	int rep[2] = {0, 0};
+	while ((n = read(pr[0], rep, sizeof(rep))) == -1 && errno == EINTR)
 		;
-	if (n != sizeof(x->exec_errno))
-		x->exec_errno = 0;
+	if (n == sizeof(rep)) {
+		x->stage = rep[0];
+		x->exec_errno = rep[1];
+	}
 	close(pr[0]);
 	stream_init(&x->out, po[0], x->out.file, o->passthrough ? 1 : -1,
 	    o->max_file ? o->max_file
@@ -521,8 +563,11 @@ stream_pump(struct stream *s)
 			s->fd = -1;
 			return 0;
 		}
-		if (s->echo != -1)
-			(void)write_all(s->echo, buf, (size_t)n);
+		/* With nobody reading ours, the job is told as a pipe would. */
+		if (s->echo != -1 && write_all(s->echo, buf, (size_t)n) == -1) {
+			s->echo = -1;
+			s->broken = errno == EPIPE;
+		}
 		keep = (size_t)n;
 		if (s->written + keep > s->max_file) {
 			keep = (size_t)(s->max_file - s->written);
@@ -544,6 +589,96 @@ stream_pump(struct stream *s)
 	return 0;
 }
 
+/* Our children, from the kernel's list or else a walk of /proc. */
+static int
+child_pids(pid_t *pids, int max)
+{
+	char path[64], line[512];
+	long v, ppid;
+	int n = 0, fd;
+	ssize_t len;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children",
+	    (int)getpid());
+	if ((fp = fopen(path, "re")) != NULL) {
+		while (n < max && fscanf(fp, "%ld", &v) == 1)
+			pids[n++] = (pid_t)v;
+		fclose(fp);
+		return n;
+	}
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (d != NULL && n < max && (e = readdir(d)) != NULL) {
+		if ((v = strtol(e->d_name, NULL, 10)) <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/stat", v);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		len = read(fd, line, sizeof(line) - 1);
+		close(fd);
+		line[len > 0 ? len : 0] = '\0';
+		/* pid (comm) state ppid: comm may hold anything but ')' last */
+		char *rp = strrchr(line, ')');
+		if (rp != NULL && sscanf(rp + 1, " %*c %ld", &ppid) == 1 &&
+		    ppid == (long)getpid())
+			pids[n++] = (pid_t)v;
+	}
+	if (d != NULL)
+		closedir(d);
+	return n;
+}
+
+/* Whether the environment pid started with says JOBKIT_TASK_ID=task. */
+static int
+names_task(pid_t pid, const char *task)
+{
+	char path[64], *var = NULL;
+	size_t cap = 0, tlen = strlen(task);
+	int yes = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return 0;
+	while (!yes && getdelim(&var, &cap, '\0', fp) > 0)
+		yes = strncmp(var, "JOBKIT_TASK_ID=", 15) == 0 &&
+		    strncmp(var + 15, task, tlen) == 0 && var[15 + tlen] == '\0';
+	free(var);
+	fclose(fp);
+	return yes;
+}
+
+int
+exec_kill_strays(const char *task)
+{
+	pid_t pids[256], pg;
+	int n, k, killed = 0;
+
+	for (int round = 0; round < 64; round++) {
+		n = child_pids(pids, 256);
+		k = 0;
+		for (int i = 0; i < n; i++) {
+			if (task != NULL && !names_task(pids[i], task))
+				continue;
+			if ((pg = getpgid(pids[i])) == pids[i])
+				kill(-pg, SIGKILL);
+			kill(pids[i], SIGKILL);
+			pids[k++] = pids[i];
+		}
+		if (k == 0)
+			break;
+		/* Once each is gone its children are ours: look again. */
+		for (int i = 0; i < k; i++)
+			for (int ms = 0; ms < 1000 &&
+			     waitpid(pids[i], NULL, WNOHANG) == 0;
+			     ms++)
+				usleep(1000);
+		killed += k;
+	}
+	return killed;
+}
+
 void
 exec_cancel(struct exec *x, const char *why)
 {
@@ -554,6 +689,22 @@ exec_cancel(struct exec *x, const char *why)
 	x->kill_at = parse_now_ms() + x->grace;
 }
 
+/* A summary is JSON text: valid UTF-8 with no NUL, still within limit. */
+static void
+clean_summary(struct stream *s)
+{
+	char *c = malloc(s->max_return + 1);
+
+	if (c == NULL) {
+		s->sum[0] = '\0'; /* an empty summary, not an unstorable one */
+		s->truncated = 1;
+		return;
+	}
+	utf8_clean(s->sum, s->sum_len, c, s->max_return, &s->truncated);
+	free(s->sum);
+	s->sum = c;
+}
+
 static void
 finish(struct exec *x)
 {
@@ -561,6 +712,8 @@ finish(struct exec *x)
 	int st = x->wstatus;
 
 	r->exit_code = -1;
+	clean_summary(&x->out);
+	clean_summary(&x->err);
 	r->out = x->out.sum;
 	r->err = x->err.sum;
 	r->out_truncated = x->out.truncated;
@@ -569,12 +722,19 @@ finish(struct exec *x)
 	r->system_cpu = x->ru.ru_stime.tv_sec + x->ru.ru_stime.tv_usec / 1e6;
 	r->max_rss = (int64_t)x->ru.ru_maxrss * 1024;
 	r->enforcement = x->cg != NULL ? "cgroup" : "rlimit";
-	if (x->exec_errno < 0) {
+	if (x->exec_errno != 0 && x->stage == SETUP_CGROUP) {
 		r->state = "failed";
 		r->status = 125;
 		snprintf(r->error, sizeof(r->error),
 		    "cannot join the task's cgroup: %s",
-		    strerror(-x->exec_errno));
+		    strerror(x->exec_errno));
+	} else if (x->exec_errno != 0 && x->stage == SETUP_WORKDIR) {
+		/* As env -C does: the job never started. */
+		r->state = "failed";
+		r->status = 125;
+		snprintf(r->error, sizeof(r->error),
+		    "cannot enter work directory '%s': %s",
+		    x->workdir ? x->workdir : "work", strerror(x->exec_errno));
 	} else if (x->exec_errno != 0) {
 		r->state = "failed";
 		r->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 127;
@@ -646,7 +806,14 @@ exec_step(struct exec *x, int64_t now)
 			kill(-x->pid, SIGKILL);
 			if (x->cg != NULL)
 				cgroup_kill(x->cg);
+			exec_kill_strays(x->task);
 		}
+	}
+	/* Our reader went away: the job's next write fails as it would if
+	 * it wrote to that pipe itself. */
+	if ((x->out.broken || x->err.broken) && !x->told_pipe && !x->reaped) {
+		x->told_pipe = 1;
+		kill(-x->pid, SIGPIPE);
 	}
 	if (!x->reaped || x->out.fd != -1 || x->err.fd != -1)
 		return 0;
@@ -668,12 +835,25 @@ write_result_files(struct exec *x)
 		(void)write_all(fd, num, strlen(num));
 		close(fd);
 	}
-	o = json_pack("{s:s, s:i, s:i, s:s, s:b, s:b, s:f, s:f, s:I}", "state",
-	    x->res.state, "exit_code", x->res.exit_code, "signal",
-	    x->res.signal, "error", x->res.error, "stdout_truncated",
-	    x->res.out_truncated, "stderr_truncated", x->res.err_truncated,
-	    "user_cpu", x->res.user_cpu, "system_cpu", x->res.system_cpu,
-	    "max_rss", (json_int_t)x->res.max_rss);
+	/* As in the task's row: exit_code, signal and error when there are. */
+	o = json_pack("{s:s}", "state", x->res.state);
+	if (o != NULL && x->res.exit_code >= 0)
+		json_object_set_new(
+		    o, "exit_code", json_integer(x->res.exit_code));
+	if (o != NULL && x->res.signal > 0)
+		json_object_set_new(o, "signal", json_integer(x->res.signal));
+	if (o != NULL && x->res.error[0] != '\0')
+		json_object_set_new(o, "error", json_string(x->res.error));
+	if (o != NULL &&
+	    json_object_update_new(o,
+		json_pack("{s:b, s:b, s:f, s:f, s:I}", "stdout_truncated",
+		    x->res.out_truncated, "stderr_truncated",
+		    x->res.err_truncated, "user_cpu", x->res.user_cpu,
+		    "system_cpu", x->res.system_cpu, "max_rss",
+		    (json_int_t)x->res.max_rss)) == -1) {
+		json_decref(o);
+		o = NULL;
+	}
 	/* Private like the output beside it, and written in one piece. */
 	text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
 	if (text != NULL &&
@@ -716,5 +896,6 @@ exec_free(struct exec *x)
 	free(x->out.sum);
 	free(x->err.sum);
 	free(x->results);
+	free(x->workdir);
 	free(x);
 }

@@ -53,6 +53,12 @@ struct exec_result {
 };
 
 /*
+ * Make the results root dir (mode 0700, parents too) unless it exists, and
+ * check that tasks' folders can be made in it: 0, or -1 (EX_CANTCREAT).
+ */
+int exec_results_ready(const char *dir);
+
+/*
  * Start the task described by spec (a normalized job spec, borrowed).  A
  * program that cannot be run still yields a struct exec that ends at once
  * with status 126 or 127 and an error.  NULL with an error set when the
@@ -85,6 +91,16 @@ void exec_cancel(struct exec *x, const char *why);
 
 /* The result, once exec_step() returned 1; also writes result.json. */
 const struct exec_result *exec_result(struct exec *x);
+
+/*
+ * Processes of a task that left its process group (setsid(2)) come to
+ * the caller once their parent dies, the caller being a subreaper
+ * (PR_SET_CHILD_SUBREAPER).  SIGKILL those of the caller's children whose
+ * environment names task as JOBKIT_TASK_ID (every child, when task is NULL),
+ * and their groups; wait for each, and go on with the children that come
+ * to us as they die.  Returns how many were killed.
+ */
+int exec_kill_strays(const char *task);
 
 /* Kill what is left of the task's group and free everything. */
 void exec_free(struct exec *x);

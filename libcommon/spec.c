@@ -503,8 +503,24 @@ static const struct field resource_fields[] = {{"cpu", check_cpu},
     {NULL, NULL}};
 OBJECT_CHECKER(check_resources, resource_fields)
 
+/* The summary lives in memory and in the database: kept small. */
+static int
+check_return(struct path *p, json_t *v, json_t **out)
+{
+	if (check_size(p, v, out) == -1)
+		return -1;
+	if (json_integer_value(*out) > SPEC_MAX_RETURN) {
+		json_decref(*out);
+		*out = NULL;
+		return bad(p, "must be at most 1MiB (the whole output is in the "
+			      "results files)%s",
+		    "");
+	}
+	return 0;
+}
+
 static const struct field output_fields[] = {
-    {"max_file", check_size}, {"max_return", check_size}, {NULL, NULL}};
+    {"max_file", check_size}, {"max_return", check_return}, {NULL, NULL}};
 OBJECT_CHECKER(check_output, output_fields)
 
 static int

@@ -13,6 +13,8 @@
 #include "store.h"
 
 #define SPEC_DEFAULT_QUEUE "default"
+/* The largest output summary kept in the database, per stream. */
+#define SPEC_MAX_RETURN (1u << 20)
 
 /*
  * Check spec and return a new normalized copy, or NULL with an EX_DATAERR

@@ -2,9 +2,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "parse.h"
+#include "spec.h"
 #include "specopt.h"
 
 /* Set over[obj][key] (or over[key] when obj is NULL) to v (stolen). */
@@ -148,6 +150,36 @@ retry_on(json_t *over, const char *arg)
 	return over_set(over, NULL, "retry_on", a);
 }
 
+/*
+ * --workdir: a relative directory is the submitter's, so it is stored made
+ * absolute; a worker elsewhere would otherwise read it against its own.
+ */
+static int
+workdir(json_t *over, const char *arg)
+{
+	char cwd[4096], *abs;
+	int r;
+
+	if (*arg == '\0')
+		return error_set(EX_USAGE, "--workdir: empty directory");
+	if (*arg == '/')
+		return over_set(over, NULL, "workdir", json_string(arg));
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return error_set(EX_OSERR, "--workdir: current directory: %s",
+		    strerror(errno));
+	while (arg[0] == '.' && arg[1] == '/')
+		for (arg += 2; *arg == '/'; arg++)
+			;
+	if (*arg == '\0' || strcmp(arg, ".") == 0)
+		return over_set(over, NULL, "workdir", json_string(cwd));
+	if (asprintf(&abs, "%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "", arg) ==
+	    -1)
+		return error_set(EX_OSERR, "out of memory");
+	r = over_set(over, NULL, "workdir", json_string(abs));
+	free(abs);
+	return r;
+}
+
 /* A string option whose value a parser checks first. */
 static int
 parsed_option(json_t *over, const char *obj, const char *key, const char *opt,
@@ -172,7 +204,7 @@ specopt_apply(json_t *over, int c, const char *arg)
 	case SPECOPT_ENV_FILE:
 		return read_env_file(over, arg);
 	case 'w':
-		return over_set(over, NULL, "workdir", json_string(arg));
+		return workdir(over, arg);
 	case 't':
 		return parsed_option(over, NULL, "timeout", "--timeout", arg,
 		    parse_duration(arg, &v));
@@ -207,6 +239,9 @@ specopt_apply(json_t *over, int c, const char *arg)
 		return parsed_option(over, "output", "max_file", "--max-file",
 		    arg, parse_size(arg, &size));
 	case SPECOPT_MAX_RETURN:
+		if (parse_size(arg, &size) == 0 && size > SPEC_MAX_RETURN)
+			return error_set(EX_USAGE,
+			    "--max-return: at most 1MiB, not '%s'", arg);
 		return parsed_option(over, "output", "max_return",
 		    "--max-return", arg, parse_size(arg, &size));
 	case 'a':

@@ -21,6 +21,7 @@
 #include "error.h"
 #include "parse.h"
 #include "store.h"
+#include "utf8.h"
 #include "walvfs.h"
 
 #define STORE_BUSY_MS 60000
@@ -666,6 +667,22 @@ static const char *const json_cols[] = {
 static const char *const bool_cols[] = {
     "cancel_requested", "stdout_truncated", "stderr_truncated", NULL};
 
+/* Text that is not UTF-8 (kept by an older version), made so. */
+static json_t *
+text_json(const char *text)
+{
+	size_t n = strlen(text);
+	char *clean = malloc(3 * n + 1);
+	json_t *v;
+
+	if (clean == NULL)
+		return NULL;
+	utf8_clean(text, n, clean, 3 * n, NULL);
+	v = json_string(clean);
+	free(clean);
+	return v;
+}
+
 /* The current row of s as a new object; NULL columns are left out. */
 static json_t *
 row_json(sqlite3_stmt *s)
@@ -699,8 +716,8 @@ row_json(sqlite3_stmt *s)
 			text = (const char *)sqlite3_column_text(s, i);
 			if (col_is(name, json_cols))
 				v = json_loads(text, 0, NULL);
-			else
-				v = json_string(text);
+			else if ((v = json_string(text)) == NULL)
+				v = text_json(text); /* not UTF-8 */
 		}
 		if (v == NULL || json_object_set_new(o, name, v) == -1) {
 			json_decref(o);
@@ -1692,10 +1709,10 @@ store_query_check(const struct store_query *q)
 	if (q->sort != NULL && pair_lookup(d->sorts, q->sort) == NULL)
 		return pair_error("sort field", q->sort, d->sorts);
 	if (q->noun == STORE_RUNS &&
-	    (q->queue || q->labels || q->name || q->dependency_of ||
-		q->dependent_of || q->job))
+	    (q->queue || q->name || q->dependency_of || q->dependent_of ||
+		q->job))
 		return error_set(EX_USAGE,
-		    "runs have no queue, label, name, "
+		    "runs have no queue, name, "
 		    "job or dependency to filter on");
 	return 0;
 }
@@ -1747,6 +1764,18 @@ qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 			continue;
 		memcpy(q->owned[q->nb], sq->labels[i], k);
 		q->owned[q->nb][k] = '\0';
+		if (sq->noun == STORE_RUNS) {
+			/* A run's few labels live in its row. */
+			qb_cond(q, "EXISTS (SELECT 1 FROM json_each(r.labels)"
+				   " WHERE key = ?");
+			qb_text(q, q->owned[q->nb]);
+			if (eq) {
+				qb_add(q, " AND value = ?");
+				qb_text(q, eq + 1);
+			}
+			qb_add(q, ")");
+			continue;
+		}
 		qb_cond(q, d->labels);
 		qb_add(q,
 		    eq ? " IN (SELECT job FROM job_labels WHERE key = ?"
@@ -1921,7 +1950,9 @@ store_count(struct store *st, const struct store_query *q, int64_t *n)
 		if (qb_select(b, q) == -1)
 			goto out;
 	} else {
-		qb_add(b, "SELECT 1");
+		/* A run's state names ?1 (now) first, as its query does. */
+		qb_add(b, q->noun == STORE_RUNS ? "SELECT " RUN_STATE
+						: "SELECT 1");
 		qb_add(b, nouns[q->noun].from);
 		if (qb_filters(b, q, parse_now_ms()) == -1)
 			goto out;

@@ -2,7 +2,7 @@
 # exec-run -- cmd: exit statuses like timeout(1), output passed through and
 # captured, results files, environment, work directory, limits.
 . "$(dirname "$0")/lib.sh"
-plan 43
+plan 70
 
 check_exit 0 "a job that succeeds exits 0" exec-run -- echo hello
 check_same "its output passes through" "$(cat "$T/out")" "hello"
@@ -26,6 +26,10 @@ check_same "exitCode written" "$(cat "$res/exitCode")" "0"
 check "result.json written" grep -q '"state":"succeeded"' "$res/result.json"
 check_same "the results are private, result.json too" \
     "$(stat -c %a "$res/stdout" "$res/exitCode" "$res/result.json" | sort -u)" "600"
+check_same "a job killed by a signal has no exit_code in result.json" \
+    "$(grep -c '"exit_code"' "$T/results/a006.1/result.json")" "0"
+check "but its signal" grep -q '"signal":9,"error":"killed by signal 9"' \
+    "$T/results/a006.1/result.json"
 check_same "every task has its pid recorded" \
     "$(sqlite3 "$JOBKIT_DB" 'select count(*) from tasks where pid is null or pid <= 0')" "0"
 run run-query tasks --state failed --format ndjson
@@ -40,8 +44,22 @@ check_same "env, job, task and attempt" "$(cat "$T/out")" "bar $j $j.1 1"
 mkdir "$T/wd"
 check_exit 0 "a work directory from the spec" exec-run -w "$T/wd" -- pwd
 check_same "the job ran there" "$(cat "$T/out")" "$T/wd"
-check_exit 0 "without one, a fresh directory per task" exec-run -- pwd
-check_same "inside the task's results" "$(cat "$T/out")" "$T/results/$(last).1/work"
+check_exit 0 "without one, the job runs where exec-run was typed" \
+    sh -c 'cd "$T/wd" && exec-run -- pwd'
+check_same "as timeout(1) would" "$(cat "$T/out")" "$T/wd"
+check_same "and the spec records that directory" \
+    "$(job-describe -f ndjson "$(last)" | grep -c "\"workdir\":\"$T/wd\"")" "1"
+check_exit 0 "a queued job without one" sh -c 'job-submit -- pwd | exec-run -q'
+check_same "runs in a fresh directory inside its results" \
+    "$(cat "$T/results/$(last).1/stdout")" "$T/results/$(last).1/work"
+check_exit 0 "a relative --workdir" \
+    sh -c 'cd "$T" && job-submit -w ./wd -- pwd | (cd / && exec-run -q)'
+check_same "is the submitter's, stored made absolute" \
+    "$(cat "$T/results/$(last).1/stdout")" "$T/wd"
+check_exit 125 "a work directory that does not exist exits 125, as env -C does" \
+    exec-run -w "$T/no-such-dir" -- pwd
+check_stderr "^exec-run: cannot enter work directory '$T/no-such-dir': No such file or directory\$" \
+    "and says which directory"
 check_exit 0 "stdin is /dev/null" exec-run -- sh -c 'cat; echo done'
 check_same "so the job cannot read ours" "$(cat "$T/out")" "done"
 
@@ -83,4 +101,53 @@ check_exit 124 "without --cpu the same job runs to its timeout" \
     exec-run -t 1500ms -- sh -c "$spin"
 check_exit 0 "a job within its CPU budget is not touched" \
     exec-run --cpu 1 -t 10s -- sh -c 'i=0; while [ $i -lt 1000 ]; do i=$((i+1)); done'
+
+# Retries happen here, not in some later worker.
+cat >"$T/flaky" <<'EOF'
+#!/bin/sh
+n=$(($(cat "$T/count" 2>/dev/null || echo 0) + 1))
+echo $n >"$T/count"
+echo "attempt $n"
+[ $n -ge 3 ]
+EOF
+chmod +x "$T/flaky"
+check_exit 0 "--retries 3 runs a job failing twice until it succeeds" \
+    exec-run -r 3 -- "$T/flaky"
+check_same "each attempt's output passes through" "$(tr '\n' ' ' <"$T/out")" \
+    "attempt 1 attempt 2 attempt 3 "
+check_same "three tasks, the last succeeded" \
+    "$(run-query tasks -j "$(last)" -o attempt -f ndjson | grep -o '"state":"[a-z]*"' | tr '\n' ' ')" \
+    '"state":"failed" "state":"failed" "state":"succeeded" '
+rm "$T/count"
+check_exit 1 "with --retries 1 it exits with the last attempt's status" \
+    exec-run -r 1 -- "$T/flaky"
+check_same "and the job ends failed, not left queued for a worker" \
+    "$(run-query jobs -q -s failed -r -L 1) $(run-query jobs -s queued -c)" "$(last) 0"
+
+# A reader that goes away: the job is told as a pipe would tell it.
+{ exec-run -- sh -c 'echo a; sleep 1; echo b; sleep 30; echo c'; echo $? >"$T/rc"; } | head -1 >"$T/first"
+check_same "exec-run -- job | head -1 exits 141 (SIGPIPE)" "$(cat "$T/rc")" "141"
+check_same "after passing the first line through" "$(cat "$T/first")" "a"
+check_same "the task ends with signal 13, recorded" \
+    "$(run-query tasks -j "$(last)" -f ndjson | grep -o '"signal":[0-9]*')" '"signal":13'
+check "and the job's sleep is gone" sh -c '! pgrep -f "slee[p] 30; echo c" >/dev/null'
+
+# Processes that leave the task's group go with it all the same.
+check_exit 124 "a timeout with a process that left the group (setsid)" \
+    exec-run -t 1s --grace 1s -- sh -c 'setsid sleep 47.5 >/dev/null 2>&1 & sleep 100'
+check "the escaped process is killed with the task" sh -c '! pgrep -f "slee[p] 47.5" >/dev/null'
+check_exit 124 "one holding the task's output does not hold exec-run past it" \
+    timeout -s KILL 30 exec-run -t 1s --grace 1s -- sh -c 'setsid sleep 46.5 & sleep 100'
+check "and is gone too" sh -c '! pgrep -f "slee[p] 46.5" >/dev/null'
+check_exit 0 "a job that leaves a setsid daemon behind" \
+    exec-run -- sh -c 'setsid sh -c "setsid sleep 48.5 & sleep 49.5" >/dev/null 2>&1 & sleep 0.2'
+check "nothing of it outlives the task" sh -c '! pgrep -f "slee[p] 4[89].5" >/dev/null'
+
+# An unusable results folder is found before the job is run.
+: >"$T/afile"
+check_exit 125 "--results under a regular file exits 125" \
+    exec-run --results "$T/afile/res" -- touch "$T/ran"
+check_stderr "^exec-run: cannot create results folder '$T/afile/res': Not a directory\$" \
+    "and says why"
+check "and the job was never run" test ! -e "$T/ran"
 done_testing

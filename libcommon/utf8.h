@@ -1,0 +1,20 @@
+/*
+ * utf8: make bytes a program printed fit for JSON text.  jansson refuses
+ * strings that are not UTF-8, and sqlite TEXT read back stops at a NUL, so
+ * a job's output summary is cleaned before it is kept.
+ */
+#ifndef UTF8_H
+#define UTF8_H
+
+#include <stddef.h>
+
+/*
+ * Copy in[0..len) to out as valid UTF-8 of at most max bytes (out has room
+ * for max + 1: it is NUL-terminated).  Each byte that does not begin a
+ * valid sequence, and each NUL, becomes U+FFFD; a sequence cut off by the
+ * end of in is dropped.  Returns the bytes written; *cut (when not NULL) is
+ * set to 1 when something did not fit, else left alone.
+ */
+size_t utf8_clean(const char *in, size_t len, char *out, size_t max, int *cut);
+
+#endif
