@@ -182,6 +182,7 @@ static void
 parse_options(struct runner *r, int argc, char **argv)
 {
 	int c, end = argc, k, spec_only = 0, for_worker = 0;
+	int worker_opt = 0, jobs_opt = 0;
 	int64_t v;
 
 	for (int i = 1; i < argc; i++)
@@ -201,6 +202,11 @@ parse_options(struct runner *r, int argc, char **argv)
 		}
 		if (k == -1)
 			errx(error_status(), "%s", error_msg());
+		if (c == 'Q' && !spec_word_ok(optarg))
+			errx(EX_USAGE,
+			    "--queue: '%s' may hold only letters, digits and "
+			    ". _ - /",
+			    optarg);
 		if (c == 'Q' && r->nqueues < MAX_QUEUES)
 			r->queues[r->nqueues++] = optarg;
 		if (k == 1)
@@ -216,15 +222,19 @@ parse_options(struct runner *r, int argc, char **argv)
 			if (parse_int(optarg, 1, MAX_TASKS, &v) == -1)
 				errx(EX_USAGE, "--jobs: %s", error_msg());
 			r->slots = (int)v;
+			jobs_opt = c;
 			break;
 		case O_DRAIN:
 			r->drain = 1;
+			worker_opt = c;
 			break;
 		case O_IDLE_EXIT:
 			r->idle_exit = duration_arg("--idle-exit", optarg);
+			worker_opt = c;
 			break;
 		case O_CAPACITY:
 			capacity_arg(&r->cap, optarg);
+			worker_opt = c;
 			break;
 		case O_WAIT:
 			r->wait = 1;
@@ -271,7 +281,16 @@ parse_options(struct runner *r, int argc, char **argv)
 		errx(EX_USAGE, "--follow goes with --logs");
 	r->ids = optind < end ? argv + optind : NULL;
 	r->foreground = r->argv != NULL || r->shell != NULL;
-	/* A spec option that would change nothing is an error, not a no-op. */
+	/* An option that would change nothing is an error, not a no-op. */
+	if (worker_opt && !r->worker)
+		errx(EX_USAGE, "--%s goes with --worker", long_name(worker_opt));
+	if (jobs_opt && r->foreground)
+		errx(EX_USAGE, "--jobs goes with job IDs or --worker");
+	if (r->foreground && (json_object_get(r->over, "at") ||
+				 json_object_get(r->over, "hold")))
+		errx(EX_USAGE, "--%s: a command given here runs now (job-submit "
+			       "queues it for later)",
+		    json_object_get(r->over, "at") ? "at" : "hold");
 	if (!r->foreground && (spec_only || (!r->worker && for_worker)))
 		errx(EX_USAGE, "--%s goes with a command%s",
 		    long_name(spec_only ? spec_only : for_worker),
@@ -917,7 +936,6 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 			json_array_append_new(a, json_string(*p));
 		json_object_set_new(raw, "command", a);
 	}
-	json_object_del(r->over, "hold");
 	/* Like timeout(1), a command typed here runs here. */
 	if (json_object_get(r->over, "workdir") == NULL) {
 		if (getcwd(cwd, sizeof(cwd)) == NULL)
@@ -929,10 +947,16 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 	    spec_to_job(spec, &jn) == -1 || store_begin(r->st) == -1 ||
 	    store_run_start(r->st, rn, r->run) == -1 ||
 	    store_job_add(r->st, &jn, id, NULL, &existed) == -1 ||
-	    store_claim_job(r->st, r->run, id, &info) == -1 ||
+	    (!existed && store_claim_job(r->st, r->run, id, &info) == -1) ||
 	    store_commit(r->st) == -1)
 		errx(125, "%s", error_msg());
-	if (start_task(r, info) == -1)
+	/* The key's job ran or runs already: its end is ours, as once. */
+	if (existed) {
+		warnx("job '%s' has key '%s'; waiting for it, not running it "
+		      "again",
+		    id, jn.key);
+		json_array_append_new(r->elsewhere, json_string(id));
+	} else if (start_task(r, info) == -1)
 		exit(r->status);
 	json_decref(raw);
 	json_decref(spec);
@@ -948,8 +972,13 @@ job_status(json_t *job)
 	if (strcmp(state, STATE_SUCCEEDED) == 0)
 		return 0;
 	t = json_array_get(tasks, json_array_size(tasks) - 1);
-	if (t == NULL)
-		return 125;
+	if (t == NULL) {
+		/* Cancelled while queued, or failed by its dependency. */
+		warnx("job '%s' %s without running: %s",
+		    json_string_value(json_object_get(job, "id")), state,
+		    json_string_value(json_object_get(job, "reason")));
+		return 1;
+	}
 	if (strcmp(json_string_value(json_object_get(t, "state")),
 		"timed_out") == 0)
 		return 124;
@@ -1157,8 +1186,10 @@ settle_retries(struct runner *r)
 static void
 execute(struct runner *r, struct run_new *rn)
 {
-	if ((r->out = emit_open(stdout, r->cli.format, EMIT_TABLE, columns)) ==
-	    NULL)
+	/* The foreground prints its job's output, not result objects. */
+	if (!r->foreground &&
+	    (r->out = emit_open(stdout, r->cli.format, EMIT_TABLE, columns)) ==
+		NULL)
 		errx(error_status(), "%s", error_msg());
 	rn->lease_ms = r->lease;
 	if (r->worker) {
@@ -1176,7 +1207,8 @@ execute(struct runner *r, struct run_new *rn)
 	settle_retries(r);
 	if (!r->run_ended)
 		store_run_end(r->st, r->run);
-	emit_close(r->out);
+	if (r->out != NULL)
+		emit_close(r->out);
 }
 
 int

@@ -123,15 +123,21 @@ check_word(struct path *p, json_t *v, json_t **out)
 
 	if (check_string(p, v, 63, out) == -1)
 		return -1;
-	for (s = json_string_value(v); *s != '\0'; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("._-/", *s)) {
-			json_decref(*out);
-			return bad(p,
-			    "'%s' may hold only letters, digits and "
-			    ". _ - /",
-			    json_string_value(v));
-		}
+	if (!spec_word_ok(s = json_string_value(v))) {
+		json_decref(*out);
+		return bad(p, "'%s' may hold only letters, digits and . _ - /",
+		    s);
+	}
 	return 0;
+}
+
+int
+spec_word_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._-/", *s))
+			return 0;
+	return 1;
 }
 
 static int

@@ -2481,17 +2481,34 @@ retry_allowed(const char *spec_text, const struct task_result *r)
 	return ok;
 }
 
+/* How many of the job's attempts were lost, or -1. */
+static int64_t
+store_count_lost(struct store *st, int64_t rid)
+{
+	sqlite3_stmt *s;
+	int64_t n = -1;
+
+	if ((s = store_prep(st,
+		 "SELECT count(*) FROM tasks WHERE job = ? AND state = 'lost'",
+		 "i", rid)) == NULL)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	store_unprep(st, s);
+	return n;
+}
+
 /* Decide the job of an ended task; the task row is already updated. */
 static int
 store_decide(struct store *st, int64_t rid, int64_t attempt,
     const struct task_result *r, int64_t now)
 {
 	char msg[512], why[128];
-	int64_t attempts, max, cancel, backoff;
+	int64_t attempts, max, cancel, backoff, lost;
 	const char *state;
 	char *spec = NULL;
 	sqlite3_stmt *s;
-	int ok;
+	int ok, retry = 1;
 
 	if ((s = store_prep(st,
 		 "SELECT attempts, max_attempts, cancel_requested, spec FROM"
@@ -2516,18 +2533,35 @@ store_decide(struct store *st, int64_t rid, int64_t attempt,
 	else
 		snprintf(
 		    why, sizeof(why), "%s", r->error ? r->error : r->state);
-	if (r->requeue && !cancel) {
-		snprintf(msg, sizeof(msg),
-		    "attempt %lld stopped by its worker;"
-		    " queued again",
-		    (long long)attempt);
+	/*
+	 * Neither a worker that stopped nor one that died is the job's
+	 * fault: its attempt goes back unused (a job that keeps killing its
+	 * workers spends its retries after STORE_MAX_LOST).
+	 */
+	lost = strcmp(r->state, "lost") == 0 && !cancel
+	    ? store_count_lost(st, rid)
+	    : 0;
+	if ((r->requeue && !cancel) || (lost > 0 && lost <= STORE_MAX_LOST)) {
+		free(spec);
+		if (r->requeue)
+			snprintf(msg, sizeof(msg),
+			    "attempt %lld stopped by its worker;"
+			    " queued again",
+			    (long long)attempt);
+		else
+			snprintf(msg, sizeof(msg),
+			    "attempt %lld lost (%s); queued again without "
+			    "using a retry (lost %lld of %d)",
+			    (long long)attempt, why, (long long)lost,
+			    STORE_MAX_LOST);
 		return store_write(st, "cannot requeue job",
 			   "UPDATE jobs SET state = 'queued', updated = ?,"
-			   " reason = ?, max_attempts = max_attempts + 1"
-			   " WHERE rid = ?",
+			   " reason = ?, max_attempts = max_attempts + 1,"
+			   " not_before = NULL WHERE rid = ?",
 			   "iti", now, msg, rid) == 0 &&
-			store_event(st, rid, attempt, now, "requeued",
-			    STATE_QUEUED, msg) == 0
+			store_event(st, rid, attempt, now,
+			    r->requeue ? "requeued" : "lost", STATE_QUEUED,
+			    msg) == 0
 		    ? 0
 		    : -1;
 	}
@@ -2535,13 +2569,17 @@ store_decide(struct store *st, int64_t rid, int64_t attempt,
 		state = STATE_SUCCEEDED;
 	else if (strcmp(r->state, "cancelled") == 0 || cancel)
 		state = STATE_CANCELLED;
-	else if (attempts < max && retry_allowed(spec, r))
+	else if (attempts < max && (retry = retry_allowed(spec, r)))
 		state = STATE_QUEUED;
 	else
 		state = STATE_FAILED;
 	free(spec);
 	snprintf(msg, sizeof(msg), "attempt %lld %s (%s)", (long long)attempt,
 	    r->state, why);
+	if (attempts < max && !retry && strcmp(state, STATE_FAILED) == 0)
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+		    "; not retried: %d is not one of its retry_on statuses",
+		    r->exit_code);
 	if (strcmp(state, STATE_QUEUED) == 0) {
 		/*
 		 * 1 s, 2 s, 4 s ... at most 5 minutes between attempts; a
@@ -2563,8 +2601,12 @@ store_decide(struct store *st, int64_t rid, int64_t attempt,
 			0;
 		return ok ? 0 : -1;
 	}
+	/* The event is the attempt's end (timed_out, lost ...); the state,
+	 * the job's. */
 	if (store_set_state(st, rid, state, now, msg) == -1 ||
-	    store_event(st, rid, attempt, now, state, state, msg) == -1)
+	    store_event(st, rid, attempt, now,
+		strcmp(state, STATE_CANCELLED) == 0 ? "cancelled" : r->state,
+		state, msg) == -1)
 		return -1;
 	return store_settle(st, rid, now);
 }

@@ -32,6 +32,9 @@ struct store;
 #define STATE_FAILED "failed"
 #define STATE_CANCELLED "cancelled"
 
+/* Lost attempts (their worker died) that do not spend the job's retries. */
+#define STORE_MAX_LOST 3
+
 /*
  * Where the database is: path (a --db option; NULL if none), else
  * $JOBKIT_DB, else $XDG_DATA_HOME/jobkit/jobkit.db (~/.local/share/...).
@@ -250,10 +253,12 @@ struct task_result {
 };
 
 /*
- * Record a task's end and decide its job: succeeded; cancelled; or, for a
- * failed, timed-out or lost task, queued again after a backoff while
- * attempts remain (and the exit status is one the spec retries on), else
- * failed.  Jobs waiting on it are settled.  *job (when not NULL) receives
+ * Record a task's end and decide its job: succeeded; cancelled; queued
+ * again at once without spending an attempt when its worker stopped it
+ * (r->requeue) or it was lost, up to STORE_MAX_LOST lost attempts; or, for
+ * a failed, timed-out or (further) lost task, queued again after a backoff
+ * while attempts remain (and the exit status is one the spec retries on),
+ * else failed.  Jobs waiting on it are settled.  *job (when not NULL) receives
  * the job's {id, name, state, ...} afterwards.  EX_DATAERR when the task
  * had already ended (for instance, found lost).
  */

@@ -1,7 +1,7 @@
 #!/bin/sh
 # job-submit from argv: every spec option lands in the stored spec.
 . "$(dirname "$0")/lib.sh"
-plan 47
+plan 50
 
 spec() { job-describe --spec --format ndjson "$1"; }
 
@@ -76,6 +76,12 @@ check_exit 0 "--db" job-submit -q --db "$T/other.db" -- true
 check_same "goes to that database" "$(sqlite3 "$T/other.db" 'select count(*) from jobs')" "1"
 check_exit 0 "--help" job-submit --help
 check_out '^usage: job-submit' "prints usage to stdout"
+check_exit 64 "--max-return past 1 MiB" job-submit --max-return 2M -- true
+check_stderr "^job-submit: --max-return: at most 1MiB, not '2M'\$" "says so"
+mkdir -p "$T/sub"
+id=$(cd "$T" && job-submit -q -w sub -- true)
+run spec "$id"
+check_out "\"workdir\":\"$T/sub\"" "a relative -w is stored made absolute"
 check_exit 64 "a bad option" job-submit --bogus -- true
 check_stderr "usage: job-submit" "prints usage to stderr and exits 64"
 run "$JOBKIT_BIN/job-submit" --bogus -- true

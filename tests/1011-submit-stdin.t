@@ -3,7 +3,7 @@
 # transaction, and every class of bad input: exit status, message, and
 # nothing written.
 . "$(dirname "$0")/lib.sh"
-plan 52
+plan 55
 
 echo '{"command":["true"],"name":"one"}' >"$T/one.json"
 check_exit 0 "one JSON spec on stdin" sh -c 'job-submit -q < "$T/one.json"'
@@ -31,6 +31,8 @@ bad "invalid JSON" '{"command" ["x"]}' 65 "line 1: invalid JSON"
 bad "wrong type" '{"command":["x"],"retries":"3"}' 65 '\$\.retries: expected an integer, got a string'
 bad "unknown field" '{"command":["x"],"foo":1}' 65 '\$\.foo: unknown field'
 bad "impossible value" '{"command":["x"],"priority":99999}' 65 '\$\.priority: must be from -1000 to 1000'
+bad "a return limit past 1 MiB" '{"command":["x"],"output":{"max_return":"2MiB"}}' 65 \
+    '\$\.output\.max_return: must be at most 1MiB'
 bad "invalid UTF-8" "$(printf '{"command":["\377"]}')" 65 "line 1: invalid JSON"
 bad "a scalar" '42' 65 "expected a JSON object"
 bad "empty input" '' 65 "stdin: no job spec"

@@ -2,7 +2,7 @@
 # run-query: jobs, tasks, runs and queues; every filter, sort, limit,
 # count and summary; bad filters.
 . "$(dirname "$0")/lib.sh"
-plan 52
+plan 56
 
 q() { run run-query "$@"; }
 ids() { tr '\n' ' ' <"$T/out"; }
@@ -78,6 +78,16 @@ run_id=$(run-query runs -q | head -1)
 check_same "run IDs are not job IDs" "$(printf %.1s "$run_id")" "r"
 q runs -i "$run_id" -q
 check_same "runs by ID" "$(ids)" "$run_id "
+q runs --user "$(id -un)" --since 1h --count
+check_same "runs --count with filters counts them" "$(cat "$T/out")" "$(run-query runs -q | wc -l | tr -d ' ')"
+exec-run --worker --drain -Q no-such-queue -j 3 --capacity cpu=1.5,memory=2G -l pool=a -l site=x >/dev/null
+q runs -l pool=a -f ndjson
+check_out '"capacity":\{"jobs":3,"cpu":1.5,"memory":2147483648\},"labels":\{"pool":"a","site":"x"\}' \
+    "a worker's run records its capacity and labels"
+q runs -l pool=a -l site -q
+check_same "runs by label" "$(wc -l <"$T/out" | tr -d ' ')" "1"
+q runs -l pool=b -c
+check_same "and not by another value" "$(cat "$T/out")" "0"
 check_exit 64 "a job ID where a run ID goes" run-query runs -i "$c"
 check_exit 65 "runs piped where jobs go" sh -c 'run-query runs | job-describe'
 check_stderr "'$run_id' is a run, not a job" "are refused, not taken for jobs"

@@ -2,7 +2,7 @@
 # exec-run -- cmd: exit statuses like timeout(1), output passed through and
 # captured, results files, environment, work directory, limits.
 . "$(dirname "$0")/lib.sh"
-plan 70
+plan 82
 
 check_exit 0 "a job that succeeds exits 0" exec-run -- echo hello
 check_same "its output passes through" "$(cat "$T/out")" "hello"
@@ -142,6 +142,22 @@ check "and is gone too" sh -c '! pgrep -f "slee[p] 46.5" >/dev/null'
 check_exit 0 "a job that leaves a setsid daemon behind" \
     exec-run -- sh -c 'setsid sh -c "setsid sleep 48.5 & sleep 49.5" >/dev/null 2>&1 & sleep 0.2'
 check "nothing of it outlives the task" sh -c '! pgrep -f "slee[p] 4[89].5" >/dev/null'
+
+# Options that would change nothing here are refused.
+check_exit 64 "--drain with a command" exec-run --drain -- true
+check_stderr "^exec-run: --drain goes with --worker\$" "says so"
+check_exit 64 "--jobs with a command" exec-run -j 2 -- true
+check_exit 64 "--at with a command" exec-run --at 1h -- true
+check_stderr "^exec-run: --at: a command given here runs now" "says so"
+check_exit 64 "--hold with a command" exec-run -H -- true
+check_exit 0 "-f json with a command" exec-run -f json -- echo only
+check_same "prints the job's output and nothing else" "$(cat "$T/out")" "only"
+# An idempotency key runs the job once; the same key again waits for it.
+check_exit 4 "a job with a key" exec-run -k once -- sh -c 'echo ran >>"$T/once"; exit 4'
+check_exit 4 "the same key again exits with that job's status" \
+    exec-run -k once -- sh -c 'echo ran >>"$T/once"; exit 4'
+check_same "having run it once" "$(wc -l <"$T/once" | tr -d ' ')" "1"
+check_stderr "has key 'once'; waiting for it, not running it again" "and says so"
 
 # An unusable results folder is found before the job is run.
 : >"$T/afile"

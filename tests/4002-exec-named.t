@@ -1,7 +1,7 @@
 #!/bin/sh
 # exec-run ID... and jobs piped in: run exactly those, one result each.
 . "$(dirname "$0")/lib.sh"
-plan 24
+plan 41
 
 a=$(job-submit -q -- echo one)
 b=$(job-submit -q -- sh -c 'exit 2')
@@ -43,6 +43,48 @@ check_exit 124 "--wait on a job that timed out" exec-run --wait "$w3"
 check_exit 3 "--wait on several: the first that did not succeed" exec-run --wait "$w2" "$w1" "$w3"
 check_exit 3 "--wait reads job objects on stdin" \
     sh -c "job-describe -f ndjson $w2 $w1 | exec-run --wait"
+x=$(job-submit -q -H -- true)
+job-submit -q --cancel "$x" >/dev/null
+check_exit 1 "--wait on a job cancelled before it ran" exec-run --wait "$x"
+check_stderr "^exec-run: job '$x' cancelled without running: cancelled" "says so"
 check_exit 66 "--wait on an unknown job" exec-run --wait azzz
 check_stderr "no such job 'azzz'" "says so"
+
+# The jobs named are run to their end, retries included.
+cat >"$T/flaky" <<'EOF'
+#!/bin/sh
+n=$(($(cat "$T/count" 2>/dev/null || echo 0) + 1))
+echo $n >"$T/count"
+[ $n -ge 3 ]
+EOF
+chmod +x "$T/flaky"
+check_exit 0 "a named job with retries runs until it succeeds" \
+    sh -c "job-submit -r 2 -- '$T/flaky' | exec-run -q"
+r=$(tr '\n' ' ' <"$T/out")
+check_same "one result per attempt" "$r" "$(echo "$r" | cut -d. -f1).1 $(echo "$r" | cut -d. -f1).2 $(echo "$r" | cut -d. -f1).3 "
+# A retry another run takes meanwhile is waited for, not run twice.
+rm -f "$T/flag"
+k=$(job-submit -q -r 1 -- sh -c "test -e '$T/flag' || { touch '$T/flag'; exit 3; }; sleep 2")
+exec-run -q "$k" >"$T/first" 2>"$T/first.err" &
+until_state "$k" queued
+check_exit 0 "another run takes the retry during the backoff" exec-run -q "$k"
+wait $!
+check_same "the first run waits for it and exits with its status" "$?" "0"
+check "and says so" grep -q "job '$k' is running, not by this run; waiting for it" "$T/first.err"
+check_same "two tasks, one each" "$(run-query tasks -j "$k" -c)" "2"
+
+# Bad input that changes nothing.
+check_exit 66 "a job in a database that does not exist" exec-run --db "$T/none.db" a001
+check "and no database is made" test ! -e "$T/none.db"
+check_exit 64 "a spec option with job IDs" exec-run -t 5m "$a"
+check_stderr "^exec-run: --timeout goes with a command\$" "is refused, not ignored"
+check_exit 64 "--queue with job IDs" exec-run -Q q "$a"
+check_stderr "^exec-run: --queue goes with a command or --worker\$" "likewise"
+n=$(job-submit -q -- touch "$T/ran")
+: >"$T/afile"
+check_exit 73 "a results folder that cannot be made" exec-run --results "$T/afile/r" "$n"
+check_stderr "^exec-run: cannot create results folder '$T/afile/r': Not a directory\$" \
+    "is found before anything runs"
+check_same "the job stays queued with no attempt used" \
+    "$(job_state "$n") $(run-query tasks -j "$n" -c)" "queued 0"
 done_testing

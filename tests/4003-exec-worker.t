@@ -2,7 +2,7 @@
 # exec-run --worker: priority order, dependencies, holds, resource fit,
 # retries with backoff, drain.
 . "$(dirname "$0")/lib.sh"
-plan 17
+plan 26
 
 lo=$(job-submit -q -p 1 -- true)
 hi=$(job-submit -q -p 9 -- true)
@@ -42,7 +42,29 @@ check_out 'retry 2 of 2 in 2s' "each retry is an event"
 only=$(job-submit -q -r 3 --retry-on 4 -- sh -c 'exit 5')
 check_exit 0 "retry-on other statuses" exec-run --worker --drain -q
 check_same "does not retry" "$(cat "$T/out")" "$only.1"
+run job-describe "$only" --format ndjson
+check_out 'not retried: 5 is not one of its retry_on statuses' "and its last event says why"
+tmo=$(job-submit -q -t 300ms -- sleep 5)
+exec-run --worker --drain -q >/dev/null
+run job-describe "$tmo" --format ndjson
+check_out '"type":"timed_out","state":"failed","task":"'"$tmo"'.1"' \
+    "the event that ends a timed-out job is of type timed_out"
 
 check_exit 0 "--idle-exit ends an idle worker" exec-run --worker --idle-exit 1s
 check_exit 64 "--worker takes no job IDs" exec-run --worker a001
+check_exit 64 "a queue name job-submit would refuse" exec-run --worker --drain -Q 'bad queue!'
+check_stderr "^exec-run: --queue: 'bad queue!' may hold only letters" "is refused"
+check_exit 64 "nor spec options, which would change nothing" exec-run --worker -t 5m
+check_stderr "^exec-run: --timeout goes with a command\$" "says so"
+
+# A results folder that cannot be made stops the worker before it claims.
+nfailed=$(run-query jobs -s failed -c)
+nqueued=$(run-query jobs -s queued -c)
+for i in 1 2 3; do job-submit -q -- true >/dev/null; done
+: >"$T/afile"
+check_exit 73 "a worker whose results folder cannot be made" \
+    exec-run --worker --drain --results "$T/afile/r"
+check_stderr "cannot create results folder '$T/afile/r': Not a directory" "says why"
+check_same "and has failed none of the queue" \
+    "$(run-query jobs -s queued -c) $(run-query jobs -s failed -c)" "$((nqueued + 3)) $nfailed"
 done_testing

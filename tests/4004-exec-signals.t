@@ -1,7 +1,7 @@
 #!/bin/sh
 # Timeouts, cancel and crashes: process groups, grace periods, leases.
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 18
 
 # A job that ignores SIGTERM is killed after its grace period.
 start=$(date +%s)
@@ -36,8 +36,9 @@ check_out '"state":"cancelled","run"' "its task too"
 check_same "and its process is gone" "$(pgrep -f 'sleep 30$' | wc -l | tr -d ' ')" "0"
 
 # A worker killed with SIGKILL: its task is found lost after the lease,
-# and another worker completes the job with exactly one succeeded task.
-c=$(job-submit -q -r 1 -- sh -c 'sleep 2; echo finished')
+# and another worker completes the job with exactly one succeeded task,
+# without the job having asked for retries: a lost attempt is not its own.
+c=$(job-submit -q -- sh -c 'sleep 2; echo finished')
 exec-run --worker --lease 2s >/dev/null 2>&1 &
 w=$!
 for i in 1 2 3 4 5 6 7 8 9 10; do
@@ -55,6 +56,9 @@ run run-query tasks -j "$c" --state succeeded -q
 check_same "with exactly one succeeded task" "$(cat "$T/out")" "$c.2"
 run run-query tasks -j "$c" --state lost -q
 check_same "after the lost one" "$(cat "$T/out")" "$c.1"
+run job-describe "$c" --format ndjson
+check_out '"type":"lost","state":"queued","task":"'"$c"'.1","message":"attempt 1 lost \(lease expired[^)]*\); queued again without using a retry \(lost 1 of 3\)"' \
+    "the lost attempt is an event that says it used no retry"
 
 # Two workers on one database never run the same attempt twice.
 for i in $(seq 20); do job-submit -q -- sh -c 'echo $JOBKIT_TASK_ID >> "$0"' "$T/ran"; done >/dev/null
@@ -63,4 +67,14 @@ exec-run --worker --drain -q >/dev/null & w2=$!
 wait $w1 $w2
 check_same "20 jobs, 20 runs" "$(wc -l <"$T/ran" | tr -d ' ')" "20"
 check_same "no attempt twice" "$(sort -u "$T/ran" | wc -l | tr -d ' ')" "20"
+
+# SIGINT while a foreground job waits for its retry cancels the job.
+exec-run -r 3 -- false 2>"$T/bo.err" & f=$!
+sleep 0.5
+kill -INT $f
+wait $f
+check_same "exec-run waiting out a backoff exits 130 on SIGINT" "$?" "130"
+b=$(run-query jobs -q -r -L 1)
+check_same "and the job is cancelled, not left queued" "$(job_state "$b")" "cancelled"
+check "saying so" grep -q "job '$b' cancelled" "$T/bo.err"
 done_testing

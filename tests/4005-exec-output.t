@@ -3,7 +3,7 @@
 # file, a summary of the return limit, both flags, and a worker whose
 # memory stays flat.
 . "$(dirname "$0")/lib.sh"
-plan 8
+plan 14
 
 id=$(job-submit -q --max-file 10M -S 'yes | head -c 1073741824')
 exec-run --worker --drain -q >"$T/wout" 2>"$T/werr" &
@@ -26,4 +26,19 @@ else
 	check_same "the worker's peak RSS stayed under 16 MB (was ${hwm} kB)" \
 	    "$([ "$hwm" -gt 0 ] && [ "$hwm" -lt 16384 ] && echo yes)" "yes"
 fi
+
+# A summary is JSON text, whatever the job printed.
+check_exit 0 "a job printing invalid UTF-8 and a NUL" \
+    exec-run -q -- printf 'ab\377\000c\303\251'
+bin=$(run-query jobs -q -r -L 1)
+check_exit 0 "job-describe shows it" job-describe -f ndjson "$bin"
+check_same "each bad byte and the NUL made U+FFFD, the rest kept" \
+    "$(grep -o '"stdout":"[^"]*"' "$T/out")" \
+    "$(printf '"stdout":"ab\357\277\275\357\277\275c\303\251"')"
+check_exit 0 "a summary cut inside a character" \
+    exec-run -q --max-return 3 -- printf 'a\303\251\303\251'
+run job-describe -f ndjson "$(run-query jobs -q -r -L 1)"
+check_same "is cut before it" "$(grep -o '"stdout":"[^"]*"' "$T/out")" \
+    "$(printf '"stdout":"a\303\251"')"
+check_out '"stdout_truncated":true' "and flagged"
 done_testing

@@ -2,17 +2,7 @@
 # exec-run --logs: a task's output, finished, failed, cancelled or still
 # running (--follow), stdout or --stderr, by job or task ID.
 . "$(dirname "$0")/lib.sh"
-plan 16
-
-# Wait (up to 10 s) until job $1 is in state $2.
-until_state() {
-	i=0
-	while [ "$(job-describe -f ndjson "$1" | sed 's/.*"state":"\([a-z_]*\)","owner".*/\1/')" != "$2" ]; do
-		i=$((i + 1))
-		[ "$i" -gt 200 ] && return 1
-		sleep 0.05
-	done
-}
+plan 21
 
 a=$(job-submit -q -- sh -c 'echo out1; echo err1 >&2; exit 2')
 exec-run -q "$a" >/dev/null
@@ -48,4 +38,26 @@ check_stderr "job '$d' has no task yet" "says so"
 check_exit 66 "--logs of an unknown job" exec-run --logs azzz
 check_exit 64 "--follow without --logs" exec-run --follow "$a"
 check_exit 64 "--logs of two jobs" exec-run --logs "$a" "$b"
+
+# Following a job that has not started waits for it to start.
+e=$(job-submit -q -H -- sh -c 'echo first; sleep 0.3; echo second')
+{ sleep 1; job-submit -q --release "$e" >/dev/null; exec-run -q "$e" >/dev/null 2>&1; } &
+check_exit 0 "--logs --follow of a held job" exec-run --logs "$e" --follow
+check_same "waits for it to run and prints all of it" "$(tr '\n' ' ' <"$T/out")" "first second "
+wait
+f=$(job-submit -q -H -- true)
+job-submit -q --cancel "$f" >/dev/null
+check_exit 66 "--logs --follow of a job cancelled before it ran" exec-run --logs "$f" --follow
+check_stderr "^exec-run: job '$f' cancelled with no task\$" "says so instead of waiting"
+g=$(job-submit -q -- sh -c 'echo up; sleep 30')
+exec-run -q "$g" >/dev/null 2>&1 &
+until_state "$g" running
+exec-run --logs "$g" --follow >"$T/follow" 2>&1 &
+p=$!
+sleep 0.5
+kill -INT "$p"
+wait "$p"
+check_same "SIGINT stops --follow at once with 130" "$?" "130"
+job-submit -q --cancel "$g" >/dev/null
+wait
 done_testing

@@ -16,6 +16,8 @@
 #   skip "why"                  an ok test marked skipped
 #   db_sum                      a digest of the database's contents
 #   on_tty "command line"       run it with a terminal as stdin (script(1))
+#   job_state ID                the job's state
+#   until_state ID STATE        wait (up to 10 s) until the job is in STATE
 
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -114,6 +116,20 @@ skip() {
 
 # A digest of every row of every table, to prove nothing changed.
 on_tty() { timeout 10 script -qec "$1" /dev/null </dev/null; }
+
+job_state() {
+	job-describe -f ndjson "$1" | sed 's/.*"state":"\([a-z_]*\)","owner".*/\1/'
+}
+
+until_state() {
+	_i=0
+	while [ "$(job_state "$1")" != "$2" ]; do
+		_i=$((_i + 1))
+		[ "$_i" -gt 200 ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
 
 db_sum() {
 	if [ ! -f "$JOBKIT_DB" ]; then echo none; return; fi

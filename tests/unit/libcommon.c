@@ -1,4 +1,4 @@
-/* Unit tests of libcommon: parse, id, jsonin, spec, emit, import. */
+/* Unit tests of libcommon: parse, id, jsonin, spec, emit, import, utf8. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +11,7 @@
 #include "parse.h"
 #include "spec.h"
 #include "tap.h"
+#include "utf8.h"
 
 static void
 test_duration(void)
@@ -517,6 +518,47 @@ test_import(void)
 	    "import: an artifact name that leaves the work directory");
 }
 
+static void
+test_utf8(void)
+{
+	static const struct {
+		const char *in;
+		size_t len, max;
+		const char *out;
+		int cut;
+		const char *what;
+	} t[] = {
+	    {"plain", 5, 64, "plain", 0, "ASCII is kept"},
+	    {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, 64,
+		"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 0,
+		"2-, 3- and 4-byte sequences are kept"},
+	    {"a\xff" "b", 3, 64, "a\xef\xbf\xbd" "b", 0,
+		"a byte that begins nothing is U+FFFD"},
+	    {"a\0b", 3, 64, "a\xef\xbf\xbd" "b", 0, "so is a NUL"},
+	    {"\xc0\xaf", 2, 64, "\xef\xbf\xbd\xef\xbf\xbd", 0,
+		"an overlong form is two bad bytes"},
+	    {"\xed\xa0\x80", 3, 64, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", 0,
+		"a surrogate is refused"},
+	    {"\xf4\x90\x80\x80", 4, 64,
+		"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", 0,
+		"so is a code point past U+10FFFF"},
+	    {"ab\xe2\x82", 4, 64, "ab", 0,
+		"a sequence the end cut off is dropped"},
+	    {"ab\xc3\xa9", 4, 3, "ab", 1,
+		"a character that does not fit is cut whole, and said so"},
+	    {"a\xff", 2, 3, "a", 1, "as is a U+FFFD that does not fit"},
+	};
+	char out[64];
+	int cut;
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		cut = 0;
+		utf8_clean(t[i].in, t[i].len, out, t[i].max, &cut);
+		ok(strcmp(out, t[i].out) == 0 && cut == t[i].cut, "utf8: %s",
+		    t[i].what);
+	}
+}
+
 int
 main(void)
 {
@@ -530,5 +572,6 @@ main(void)
 	test_spec();
 	test_emit();
 	test_import();
+	test_utf8();
 	return done_testing();
 }
