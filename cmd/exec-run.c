@@ -803,13 +803,15 @@ wait_events(struct runner *r, int64_t until)
 }
 
 /*
- * Claim the retries of our jobs that are due, while slots are free.
- * Returns when the next one is due (INT64_MAX when none waits).
+ * Claim the retries of our jobs that are due, and a foreground job whose
+ * dependencies have let it go, while slots are free.  Returns when the
+ * next one is due (INT64_MAX when none waits).
  */
 static int64_t
 run_retries(struct runner *r, int64_t now)
 {
 	int64_t next = INT64_MAX;
+	char state[16];
 	json_t *info;
 	struct retry *q;
 
@@ -823,7 +825,16 @@ run_retries(struct runner *r, int64_t now)
 		}
 		if (store_claim_job(r->st, r->run, q->job, &info) == 0)
 			start_task(r, info);
-		else if (error_status() == EX_DATAERR)
+		else if (error_status() == EX_DATAERR &&
+		    store_job_state(r->st, q->job, state) == 0 &&
+		    strcmp(state, STATE_WAITING) == 0) {
+			/* Look again when the database changes, or in 1 s. */
+			q->due = now + 1000;
+			if (q->due < next)
+				next = q->due;
+			i++;
+			continue;
+		} else if (error_status() == EX_DATAERR)
 			/* Taken by a worker, held or cancelled meanwhile. */
 			json_array_append_new(r->elsewhere, json_string(q->job));
 		else {
@@ -924,9 +935,9 @@ static void
 submit_foreground(struct runner *r, const struct run_new *rn)
 {
 	struct job_new jn;
-	json_t *raw = json_object(), *spec, *info;
+	json_t *raw = json_object(), *spec, *info, *out = NULL;
 	char id[ID_LEN + 1], cwd[4096];
-	int existed;
+	int existed, waiting = 0;
 
 	if (r->shell != NULL)
 		json_object_set_new(raw, "shell", json_string(r->shell));
@@ -946,12 +957,22 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 	if ((spec = spec_normalize(raw, parse_now_ms())) == NULL ||
 	    spec_to_job(spec, &jn) == -1 || store_begin(r->st) == -1 ||
 	    store_run_start(r->st, rn, r->run) == -1 ||
-	    store_job_add(r->st, &jn, id, NULL, &existed) == -1 ||
-	    (!existed && store_claim_job(r->st, r->run, id, &info) == -1) ||
+	    store_job_add(r->st, &jn, id, &out, &existed) == -1 ||
+	    (!existed && !(waiting = strcmp(json_string_value(json_object_get(
+						out, "state")),
+					     STATE_WAITING) == 0) &&
+		store_claim_job(r->st, r->run, id, &info) == -1) ||
 	    store_commit(r->st) == -1)
 		errx(125, "%s", error_msg());
-	/* The key's job ran or runs already: its end is ours, as once. */
-	if (existed) {
+	json_decref(out);
+	if (waiting) {
+		/* --after a job still to end: run here once that lets it. */
+		struct retry *q = &r->retries[r->nretries++];
+		snprintf(q->job, sizeof(q->job), "%s", id);
+		q->due = 0;
+		warnx("job '%s' waits for its dependencies", id);
+	} else if (existed) {
+		/* The key's job ran or runs already: its end is ours. */
 		warnx("job '%s' has key '%s'; waiting for it, not running it "
 		      "again",
 		    id, jn.key);

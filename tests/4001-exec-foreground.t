@@ -2,7 +2,7 @@
 # exec-run -- cmd: exit statuses like timeout(1), output passed through and
 # captured, results files, environment, work directory, limits.
 . "$(dirname "$0")/lib.sh"
-plan 82
+plan 88
 
 check_exit 0 "a job that succeeds exits 0" exec-run -- echo hello
 check_same "its output passes through" "$(cat "$T/out")" "hello"
@@ -123,6 +123,21 @@ check_exit 1 "with --retries 1 it exits with the last attempt's status" \
     exec-run -r 1 -- "$T/flaky"
 check_same "and the job ends failed, not left queued for a worker" \
     "$(run-query jobs -q -s failed -r -L 1) $(run-query jobs -s queued -c)" "$(last) 0"
+
+# --after a job still to run: the foreground waits for it, then runs here.
+dep=$(job-submit -q -- sh -c 'sleep 0.5; echo dep >>"$T/order"')
+{ sleep 0.3; exec-run -q "$dep" >/dev/null 2>&1; } &
+check_exit 0 "--after a job not yet ended waits for it" \
+    exec-run --after "$dep" -- sh -c 'echo me >>"$T/order"'
+wait
+check_same "and runs once it succeeded" "$(tr '\n' ' ' <"$T/order")" "dep me "
+check_stderr "waits for its dependencies" "saying so"
+bad=$(job-submit -q -- false)
+{ sleep 0.3; exec-run -q "$bad" >/dev/null 2>&1; } &
+check_exit 1 "--after a job that then fails" exec-run --after "$bad" -- touch "$T/never"
+check_stderr "cancelled without running: dependency $bad failed" "and says why"
+wait
+check "does not run" test ! -e "$T/never"
 
 # A reader that goes away: the job is told as a pipe would tell it.
 { exec-run -- sh -c 'echo a; sleep 1; echo b; sleep 30; echo c'; echo $? >"$T/rc"; } | head -1 >"$T/first"

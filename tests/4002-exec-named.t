@@ -62,16 +62,29 @@ check_exit 0 "a named job with retries runs until it succeeds" \
     sh -c "job-submit -r 2 -- '$T/flaky' | exec-run -q"
 r=$(tr '\n' ' ' <"$T/out")
 check_same "one result per attempt" "$r" "$(echo "$r" | cut -d. -f1).1 $(echo "$r" | cut -d. -f1).2 $(echo "$r" | cut -d. -f1).3 "
-# A retry another run takes meanwhile is waited for, not run twice.
-rm -f "$T/flag"
-k=$(job-submit -q -r 1 -- sh -c "test -e '$T/flag' || { touch '$T/flag'; exit 3; }; sleep 2")
+# A retry held (or taken by another run) meanwhile is waited for, not run
+# here: the job fails twice, and is held during the 2 s before its third
+# attempt; once the first run waits, the job is released and run apart.
+rm -f "$T/count"
+k=$(job-submit -q -r 2 -- "$T/flaky")
 exec-run -q "$k" >"$T/first" 2>"$T/first.err" &
-until_state "$k" queued
-check_exit 0 "another run takes the retry during the backoff" exec-run -q "$k"
-wait $!
-check_same "the first run waits for it and exits with its status" "$?" "0"
-check "and says so" grep -q "job '$k' is running, not by this run; waiting for it" "$T/first.err"
-check_same "two tasks, one each" "$(run-query tasks -j "$k" -c)" "2"
+first=$!
+i=0
+until [ "$(run-query tasks -j "$k" -c)" = 2 ] && [ "$(job_state "$k")" = queued ]; do
+	i=$((i + 1)); [ $i -gt 200 ] && break; sleep 0.05
+done
+job-submit -q --hold "$k" >/dev/null
+i=0
+until grep -q "waiting for it" "$T/first.err"; do
+	i=$((i + 1)); [ $i -gt 200 ] && break; sleep 0.05
+done
+check "the first run finds the retry held and waits" \
+    grep -q "job '$k' is held, not by this run; waiting for it" "$T/first.err"
+job-submit -q --release "$k" >/dev/null
+check_exit 0 "another run runs the job meanwhile" exec-run -q "$k"
+wait $first
+check_same "the first run exits with the job's status" "$?" "0"
+check_same "three tasks: two there, one here" "$(run-query tasks -j "$k" -c)" "3"
 
 # Bad input that changes nothing.
 check_exit 66 "a job in a database that does not exist" exec-run --db "$T/none.db" a001
