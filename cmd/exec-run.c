@@ -99,8 +99,8 @@ struct runner {
 	struct retry {
 		char job[ID_LEN + 1];
 		int64_t due;
-	} retries[MAX_TASKS];
-	int nretries;
+	} *retries;
+	int nretries, maxretries;
 	json_t *elsewhere; /* jobs whose retry another run took */
 	int db_changed; /* another process wrote the database */
 };
@@ -456,6 +456,24 @@ report(
 	}
 }
 
+/* A job of ours to claim again at due (ms since the epoch). */
+static void
+add_retry(struct runner *r, const char *job, int64_t due)
+{
+	struct retry *q;
+
+	if (r->nretries == r->maxretries) {
+		r->maxretries = r->maxretries ? 2 * r->maxretries : 16;
+		q = reallocarray(r->retries, r->maxretries, sizeof(*q));
+		if (q == NULL)
+			errx(EX_OSERR, "out of memory");
+		r->retries = q;
+	}
+	q = &r->retries[r->nretries++];
+	snprintf(q->job, sizeof(q->job), "%s", job);
+	q->due = due;
+}
+
 static int
 terminal(const char *state)
 {
@@ -482,11 +500,8 @@ note_retry(struct runner *r, json_t *job)
 		return;
 	if (due > r->retry_due)
 		r->retry_due = due;
-	if (!r->worker && id != NULL && r->nretries < MAX_TASKS) {
-		struct retry *q = &r->retries[r->nretries++];
-		snprintf(q->job, sizeof(q->job), "%s", id);
-		q->due = due;
-	}
+	if (!r->worker && id != NULL)
+		add_retry(r, id, due);
 }
 
 /* A task ended: record it, report it, free it. */
@@ -967,9 +982,7 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 	json_decref(out);
 	if (waiting) {
 		/* --after a job still to end: run here once that lets it. */
-		struct retry *q = &r->retries[r->nretries++];
-		snprintf(q->job, sizeof(q->job), "%s", id);
-		q->due = 0;
+		add_retry(r, id, 0);
 		warnx("job '%s' waits for its dependencies", id);
 	} else if (existed) {
 		/* The key's job ran or runs already: its end is ours. */
@@ -1276,6 +1289,7 @@ main(int argc, char **argv)
 	store_close(r.st);
 	json_decref(r.over);
 	json_decref(r.elsewhere);
+	free(r.retries);
 	free(r.results);
 	return r.status;
 }
