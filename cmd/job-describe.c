@@ -32,8 +32,8 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: job-describe [-s] [-f format] [-d db] [id ...]\n"
-	    "       ... | job-describe [-s] [-f format] [-d db]\n"
+	    "usage: job-describe [-s] [-f format] [-d db] id ...\n"
+	    "       job-describe [-s] [-f format] [-d db] < ids\n"
 	    "  -s, --spec             print only the job's spec\n"
 	    "  -f, --format FMT       json, ndjson, table or text\n"
 	    "  -d, --db PATH          the task database\n"

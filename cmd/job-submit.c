@@ -53,14 +53,19 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: job-submit [options] -- command [argument ...]\n"
-	    "       job-submit [options] -S|--shell 'command line'\n"
-	    "       job-submit [options] < spec.json | specs.ndjson\n"
-	    "       job-submit -c|--cancel | --release | --retry | --delete"
+	    "usage: job-submit [spec options] -- command [argument ...]\n"
+	    "       job-submit [spec options] -S 'command line'\n"
+	    "       job-submit [spec options] < spec.json | specs.ndjson\n"
+	    "       job-submit -f bacalhau | studioml [spec options]"
+	    " < jobs.json\n"
+	    "       job-submit -c | --release | --retry | --delete"
 	    " [id ... | -]\n"
-	    "       job-submit -H|--hold | -p|--priority N | -Q|--queue Q"
-	    " id ... | -\n"
-	    "spec options:\n" SPECOPT_USAGE "output and database:\n"
+	    "       job-submit -H | -p N | -Q queue id ... | -\n"
+	    "spec options:\n" SPECOPT_USAGE "  -S, --shell CMDLINE\n"
+	    "actions:\n"
+	    "  -c, --cancel           --release             --retry\n"
+	    "  --delete               and -H, -p, -Q with job IDs\n"
+	    "output and database:\n"
 	    "  -q, --quiet            -f, --format json|ndjson|table|text\n"
 	    "  -f, --format bacalhau|studioml (read those jobs on stdin)\n"
 	    "  -d, --db PATH          -h, --help            -V, --version\n");
