@@ -204,8 +204,8 @@ parse_options(struct runner *r, int argc, char **argv)
 			errx(error_status(), "%s", error_msg());
 		if (c == 'Q' && !spec_word_ok(optarg))
 			errx(EX_USAGE,
-			    "--queue: '%s' may hold only letters, digits and "
-			    ". _ - /",
+			    "--queue: '%s' must be 1 to 63 letters, digits "
+			    "and . _ - /",
 			    optarg);
 		if (c == 'Q' && r->nqueues < MAX_QUEUES)
 			r->queues[r->nqueues++] = optarg;
@@ -522,7 +522,7 @@ end_task(struct runner *r, int i)
 	res.requeue = t->requeue;
 	res.exit_code = x->exit_code;
 	res.signal = x->signal;
-	res.error = t->requeue ? "worker stopped"
+	res.error = t->requeue ? "its worker stopped"
 	    : x->error[0]      ? x->error
 			       : NULL;
 	res.out = x->out;
@@ -969,16 +969,24 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 		json_object_set_new(raw, "workdir", json_string(cwd));
 	}
 	spec_merge(raw, r->over);
+	/* A bad spec is bad input (65), as job-submit says; only what
+	 * fails in exec-run itself is 125. */
 	if ((spec = spec_normalize(raw, parse_now_ms())) == NULL ||
-	    spec_to_job(spec, &jn) == -1 || store_begin(r->st) == -1 ||
+	    spec_to_job(spec, &jn) == -1)
+		errx(error_status(), "%s", error_msg());
+	if (store_begin(r->st) == -1 ||
 	    store_run_start(r->st, rn, r->run) == -1 ||
 	    store_job_add(r->st, &jn, id, &out, &existed) == -1 ||
 	    (!existed && !(waiting = strcmp(json_string_value(json_object_get(
 						out, "state")),
 					     STATE_WAITING) == 0) &&
 		store_claim_job(r->st, r->run, id, &info) == -1) ||
-	    store_commit(r->st) == -1)
-		errx(125, "%s", error_msg());
+	    store_commit(r->st) == -1) {
+		/* An unknown --after job is bad input too. */
+		int e = error_status();
+		errx(e == EX_DATAERR || e == EX_NOINPUT ? e : 125, "%s",
+		    error_msg());
+	}
 	json_decref(out);
 	if (waiting) {
 		/* --after a job still to end: run here once that lets it. */
@@ -986,9 +994,8 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 		warnx("job '%s' waits for its dependencies", id);
 	} else if (existed) {
 		/* The key's job ran or runs already: its end is ours. */
-		warnx("job '%s' has key '%s'; waiting for it, not running it "
-		      "again",
-		    id, jn.key);
+		warnx("job '%s' has key '%s': not running it again", id,
+		    jn.key);
 		json_array_append_new(r->elsewhere, json_string(id));
 	} else if (start_task(r, info) == -1)
 		exit(r->status);
@@ -1069,7 +1076,7 @@ wait_jobs(struct runner *r)
 	} else
 		for (char **p = r->ids; *p != NULL && !r->stopping; p++)
 			wait_one(*p, r);
-	return r->stopping ? 128 + SIGINT : r->status;
+	return r->stopping ? 128 + r->signo : r->status;
 }
 
 /* The task of job that ref names (its attempt, or else the last). */
@@ -1190,6 +1197,10 @@ settle_retries(struct runner *r)
 	char state[16];
 	size_t i;
 
+	/* Stopped with no signal (nobody reads us, a task could not start):
+	 * what is still to run stays queued for whoever runs it. */
+	if (r->stopping && r->signo == 0)
+		return;
 	for (int k = 0; k < r->nretries; k++)
 		json_array_append_new(
 		    r->elsewhere, json_string(r->retries[k].job));
@@ -1270,6 +1281,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	pick_results(&r);
+	if (r.from_stdin || (r.wait && r.ids == NULL))
+		cli_await_input(stdin);
 	/* Only what may submit or wait for work makes a database. */
 	if ((r.st = cli_store(&r.cli, r.foreground || r.worker)) == NULL)
 		errx(r.foreground ? 125 : error_status(), "%s", error_msg());

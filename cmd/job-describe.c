@@ -209,12 +209,14 @@ main(int argc, char **argv)
 		printf("job-describe (jobkit) %s\n", JOBKIT_VERSION);
 		return 0;
 	}
+	if (optind == argc && isatty(STDIN_FILENO))
+		errx(EX_USAGE, "no job: give job IDs, or pipe jobs in");
+	if (optind == argc)
+		cli_await_input(stdin);
 	if ((d.st = cli_store(&d.cli, 0)) == NULL ||
 	    (d.out = emit_open(stdout, d.cli.format, EMIT_TEXT, NULL)) == NULL)
 		errx(error_status(), "%s", error_msg());
 	if (optind == argc) {
-		if (isatty(STDIN_FILENO))
-			errx(EX_USAGE, "no job: give job IDs, or pipe jobs in");
 		if (cli_read_ids(stdin, describe_one, &d) == -1)
 			errx(error_status(), "%s", error_msg());
 	} else

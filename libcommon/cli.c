@@ -37,6 +37,15 @@ cli_store(const struct cli *c, int create)
 	return st;
 }
 
+void
+cli_await_input(FILE *fp)
+{
+	int c = getc(fp);
+
+	if (c != EOF)
+		ungetc(c, fp);
+}
+
 int
 cli_read_ids(FILE *fp, int (*fn)(const char *id, void *arg), void *arg)
 {

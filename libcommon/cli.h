@@ -43,6 +43,13 @@ struct store *cli_store(const struct cli *c, int create);
 #endif
 
 /*
+ * Block until fp has input or is at its end.  A tool reading jobs piped
+ * from another opens the database after this, so that in
+ * "job-submit ... | job-describe" on a new database the first made it.
+ */
+void cli_await_input(FILE *fp);
+
+/*
  * Read job references from fp, one a line: a bare ID (or prefix), or a
  * JSON object with an "id" member (any tool's NDJSON output).  Calls fn
  * for each; fn returns 0 to go on or -1 to stop.  Blank lines are

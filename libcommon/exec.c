@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -31,6 +32,7 @@ struct stream {
 	size_t sum_len, max_return;
 	int truncated; /* the file or the summary was cut */
 	int broken; /* our reader went away: echo stopped */
+	int sum_cut; /* the summary holds less than was printed */
 };
 
 struct exec {
@@ -299,6 +301,9 @@ child(const struct spawn *c)
 	int fd, e;
 
 	setsid();
+	/* If we die, even by SIGKILL, the task goes too: it will be found
+	 * lost and run again, and must not run twice at once. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* Into the task's group before anything else is done. */
 	if (c->cgroup != -1 && write(c->cgroup, "0", 1) != 1) {
 		report_failure(c, SETUP_CGROUP, errno);
@@ -580,7 +585,7 @@ stream_pump(struct stream *s)
 		keep = (size_t)n;
 		if (s->sum_len + keep > s->max_return) {
 			keep = s->max_return - s->sum_len;
-			s->truncated = 1;
+			s->truncated = s->sum_cut = 1;
 		}
 		memcpy(s->sum + s->sum_len, buf, keep);
 		s->sum_len += keep;
@@ -700,7 +705,8 @@ clean_summary(struct stream *s)
 		s->truncated = 1;
 		return;
 	}
-	utf8_clean(s->sum, s->sum_len, c, s->max_return, &s->truncated);
+	utf8_clean(s->sum, s->sum_len, !s->sum_cut, c, s->max_return,
+	    &s->truncated);
 	free(s->sum);
 	s->sum = c;
 }

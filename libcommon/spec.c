@@ -85,6 +85,7 @@ static int
 check_string(struct path *p, json_t *v, size_t max, json_t **out)
 {
 	const char *s;
+	char most[24];
 	size_t n;
 
 	if (want(p, v, json_is_string(v), "a string") == -1)
@@ -93,9 +94,9 @@ check_string(struct path *p, json_t *v, size_t max, json_t **out)
 	n = json_string_length(v);
 	if (n == 0)
 		return bad(p, "must not be empty%s", "");
+	snprintf(most, sizeof(most), "%zu", max);
 	if (n > max)
-		return bad(p, "longer than %s bytes",
-		    max == SPEC_MAX_NAME ? "256" : "65536");
+		return bad(p, "longer than %s bytes", most);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 && s[i] != '\t')
 			return bad(p, "contains a control character%s", "");
@@ -134,6 +135,8 @@ check_word(struct path *p, json_t *v, json_t **out)
 int
 spec_word_ok(const char *s)
 {
+	if (*s == '\0' || strlen(s) > 63)
+		return 0;
 	for (; *s != '\0'; s++)
 		if (!isalnum((unsigned char)*s) && !strchr("._-/", *s))
 			return 0;

@@ -43,7 +43,7 @@ int spec_merge(json_t *spec, json_t *override);
  */
 void spec_redact(json_t *spec);
 
-/* 1 when s may be a queue name: letters, digits and . _ - / only. */
+/* 1 when s may be a queue name: 1 to 63 letters, digits and . _ - /. */
 int spec_word_ok(const char *s);
 
 /* 1 when k may name an environment variable: [A-Za-z_][A-Za-z0-9_]*. */

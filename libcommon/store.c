@@ -677,7 +677,7 @@ text_json(const char *text)
 
 	if (clean == NULL)
 		return NULL;
-	utf8_clean(text, n, clean, 3 * n, NULL);
+	utf8_clean(text, n, 1, clean, 3 * n, NULL);
 	v = json_string(clean);
 	free(clean);
 	return v;
@@ -2545,9 +2545,9 @@ store_decide(struct store *st, int64_t rid, int64_t attempt,
 		free(spec);
 		if (r->requeue)
 			snprintf(msg, sizeof(msg),
-			    "attempt %lld stopped by its worker;"
-			    " queued again",
-			    (long long)attempt);
+			    "attempt %lld given back (%s); queued again "
+			    "without using a retry",
+			    (long long)attempt, r->error ? r->error : why);
 		else
 			snprintf(msg, sizeof(msg),
 			    "attempt %lld lost (%s); queued again without "
@@ -2578,8 +2578,8 @@ store_decide(struct store *st, int64_t rid, int64_t attempt,
 	    r->state, why);
 	if (attempts < max && !retry && strcmp(state, STATE_FAILED) == 0)
 		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
-		    "; not retried: %d is not one of its retry_on statuses",
-		    r->exit_code);
+		    "; not retried: %s is not one of its retry_on statuses",
+		    why);
 	if (strcmp(state, STATE_QUEUED) == 0) {
 		/*
 		 * 1 s, 2 s, 4 s ... at most 5 minutes between attempts; a

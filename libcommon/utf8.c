@@ -53,14 +53,15 @@ cut_short(const unsigned char *p, size_t n)
 }
 
 size_t
-utf8_clean(const char *in, size_t len, char *out, size_t max, int *cut)
+utf8_clean(
+    const char *in, size_t len, int whole, char *out, size_t max, int *cut)
 {
 	const unsigned char *p = (const unsigned char *)in;
 	static const char fffd[] = "\xef\xbf\xbd";
 	size_t i = 0, o = 0, k;
 
 	while (i < len) {
-		if ((k = seq_len(p + i, len - i)) == 0 &&
+		if ((k = seq_len(p + i, len - i)) == 0 && !whole &&
 		    cut_short(p + i, len - i))
 			break;
 		const char *src = k ? in + i : fffd;

@@ -11,10 +11,12 @@
 /*
  * Copy in[0..len) to out as valid UTF-8 of at most max bytes (out has room
  * for max + 1: it is NUL-terminated).  Each byte that does not begin a
- * valid sequence, and each NUL, becomes U+FFFD; a sequence cut off by the
- * end of in is dropped.  Returns the bytes written; *cut (when not NULL) is
- * set to 1 when something did not fit, else left alone.
+ * valid sequence, and each NUL, becomes U+FFFD.  A sequence the end of in
+ * cuts off is dropped when in was cut from longer text (whole is 0), and
+ * is bad bytes when in is all there is.  Returns the bytes written; *cut
+ * (when not NULL) is set to 1 when something did not fit, else left alone.
  */
-size_t utf8_clean(const char *in, size_t len, char *out, size_t max, int *cut);
+size_t utf8_clean(
+    const char *in, size_t len, int whole, char *out, size_t max, int *cut);
 
 #endif

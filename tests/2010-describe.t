@@ -2,7 +2,7 @@
 # job-describe: by ID, prefix and stdin; spec redacted; dependencies,
 # tasks and events; text on a terminal; nothing written.
 . "$(dirname "$0")/lib.sh"
-plan 26
+plan 27
 
 a=$(job-submit -q -e API_TOKEN=hunter2 -e PATH=/usr/bin -l team=ml -- echo hi)
 b=$(job-submit -q --after "$a" -- true)
@@ -46,4 +46,6 @@ check_same "the others are still described, nothing written" \
     "$(wc -l <"$T/out" | tr -d ' ') $(db_sum)" "2 $before"
 check_exit 64 "no IDs and a terminal for stdin" on_tty job-describe
 check_out "no job: give job IDs, or pipe jobs in" "says so instead of waiting"
+check_exit 0 "piped from a job-submit that makes a new database (slowly)" \
+    sh -c '{ sleep 0.5; job-submit --db "$T/fresh.db" -q -- true; } | job-describe --db "$T/fresh.db" -f ndjson'
 done_testing

@@ -2,7 +2,7 @@
 # exec-run -- cmd: exit statuses like timeout(1), output passed through and
 # captured, results files, environment, work directory, limits.
 . "$(dirname "$0")/lib.sh"
-plan 88
+plan 91
 
 check_exit 0 "a job that succeeds exits 0" exec-run -- echo hello
 check_same "its output passes through" "$(cat "$T/out")" "hello"
@@ -158,6 +158,12 @@ check_exit 0 "a job that leaves a setsid daemon behind" \
     exec-run -- sh -c 'setsid sh -c "setsid sleep 48.5 & sleep 49.5" >/dev/null 2>&1 & sleep 0.2'
 check "nothing of it outlives the task" sh -c '! pgrep -f "slee[p] 4[89].5" >/dev/null'
 
+# A bad spec is bad input, as job-submit says; nothing is run or stored.
+before=$(db_sum)
+check_exit 65 "a bad spec option exits 65" exec-run -e 1X=2 -- touch "$T/ran65"
+check_stderr "^exec-run: \\\$\\.env\\.1X: '1X' is not a valid variable name\$" "naming the field"
+check_same "nothing run, nothing stored" "$(test -e "$T/ran65" && echo ran) $(db_sum)" " $before"
+
 # Options that would change nothing here are refused.
 check_exit 64 "--drain with a command" exec-run --drain -- true
 check_stderr "^exec-run: --drain goes with --worker\$" "says so"
@@ -172,7 +178,7 @@ check_exit 4 "a job with a key" exec-run -k once -- sh -c 'echo ran >>"$T/once";
 check_exit 4 "the same key again exits with that job's status" \
     exec-run -k once -- sh -c 'echo ran >>"$T/once"; exit 4'
 check_same "having run it once" "$(wc -l <"$T/once" | tr -d ' ')" "1"
-check_stderr "has key 'once'; waiting for it, not running it again" "and says so"
+check_stderr "has key 'once': not running it again" "and says so"
 
 # An unusable results folder is found before the job is run.
 : >"$T/afile"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # exec-run ID... and jobs piped in: run exactly those, one result each.
 . "$(dirname "$0")/lib.sh"
-plan 41
+plan 47
 
 a=$(job-submit -q -- echo one)
 b=$(job-submit -q -- sh -c 'exit 2')
@@ -100,4 +100,18 @@ check_stderr "^exec-run: cannot create results folder '$T/afile/r': Not a direct
     "is found before anything runs"
 check_same "the job stays queued with no attempt used" \
     "$(job_state "$n") $(run-query tasks -j "$n" -c)" "queued 0"
+# Piped from a job-submit that makes the database: opened once it has.
+check_exit 0 "job-submit | exec-run on a new database" \
+    sh -c '{ sleep 0.5; job-submit --db "$T/fresh.db" -- true; } | exec-run --db "$T/fresh.db" -q'
+check_out '^a001.1$' "runs the job"
+
+# A task exec-run cannot start is given back, its attempt unused.
+g=$(job-submit -q -- true)
+mkdir -p "$T/results" && : >"$T/results/$g.1"
+check_exit 73 "a task whose results folder cannot be made" exec-run "$g"
+check_stderr "$g.1: cannot write results in '$T/results/$g.1'" "says so"
+run job-describe -f ndjson "$g"
+check_out '"state":"queued",.*"attempts":1,"max_attempts":2' "the job is queued again with its attempt unused"
+check_out '"type":"requeued","state":"queued","task":"'"$g"'.1","message":"attempt 1 given back \(cannot write results' \
+    "and the event says why"
 done_testing

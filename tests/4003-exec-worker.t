@@ -43,7 +43,7 @@ only=$(job-submit -q -r 3 --retry-on 4 -- sh -c 'exit 5')
 check_exit 0 "retry-on other statuses" exec-run --worker --drain -q
 check_same "does not retry" "$(cat "$T/out")" "$only.1"
 run job-describe "$only" --format ndjson
-check_out 'not retried: 5 is not one of its retry_on statuses' "and its last event says why"
+check_out 'not retried: exit status 5 is not one of its retry_on statuses' "and its last event says why"
 tmo=$(job-submit -q -t 300ms -- sleep 5)
 exec-run --worker --drain -q >/dev/null
 run job-describe "$tmo" --format ndjson
@@ -53,7 +53,7 @@ check_out '"type":"timed_out","state":"failed","task":"'"$tmo"'.1"' \
 check_exit 0 "--idle-exit ends an idle worker" exec-run --worker --idle-exit 1s
 check_exit 64 "--worker takes no job IDs" exec-run --worker a001
 check_exit 64 "a queue name job-submit would refuse" exec-run --worker --drain -Q 'bad queue!'
-check_stderr "^exec-run: --queue: 'bad queue!' may hold only letters" "is refused"
+check_stderr "^exec-run: --queue: 'bad queue!' must be 1 to 63 letters" "is refused"
 check_exit 64 "nor spec options, which would change nothing" exec-run --worker -t 5m
 check_stderr "^exec-run: --timeout goes with a command\$" "says so"
 

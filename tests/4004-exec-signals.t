@@ -1,7 +1,7 @@
 #!/bin/sh
 # Timeouts, cancel and crashes: process groups, grace periods, leases.
 . "$(dirname "$0")/lib.sh"
-plan 18
+plan 19
 
 # A job that ignores SIGTERM is killed after its grace period.
 start=$(date +%s)
@@ -59,6 +59,19 @@ check_same "after the lost one" "$(cat "$T/out")" "$c.1"
 run job-describe "$c" --format ndjson
 check_out '"type":"lost","state":"queued","task":"'"$c"'.1","message":"attempt 1 lost \(lease expired[^)]*\); queued again without using a retry \(lost 1 of 3\)"' \
     "the lost attempt is an event that says it used no retry"
+
+# The task's own process dies with a worker killed by SIGKILL, so that
+# its re-run never overlaps it.
+z=$(job-submit -q -- sleep 58.5)
+exec-run --worker >/dev/null 2>&1 &
+w=$!
+until_state "$z" running
+kill -9 $w
+wait $w 2>/dev/null
+i=0
+while pgrep -f 'slee[p] 58.5' >/dev/null && [ $i -lt 40 ]; do i=$((i + 1)); sleep 0.05; done
+check "a worker's task leader goes with it (PR_SET_PDEATHSIG)" sh -c '! pgrep -f "slee[p] 58.5"'
+job-submit -q --cancel "$z" >/dev/null
 
 # Two workers on one database never run the same attempt twice.
 for i in $(seq 20); do job-submit -q -- sh -c 'echo $JOBKIT_TASK_ID >> "$0"' "$T/ran"; done >/dev/null

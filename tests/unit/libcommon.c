@@ -523,40 +523,48 @@ test_utf8(void)
 {
 	static const struct {
 		const char *in;
-		size_t len, max;
+		size_t len;
+		int whole; /* in is all the text, not cut from more */
 		const char *out;
-		int cut;
 		const char *what;
 	} t[] = {
-	    {"plain", 5, 64, "plain", 0, "ASCII is kept"},
-	    {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, 64,
-		"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 0,
+	    {"plain", 5, 0, "plain", "ASCII is kept"},
+	    {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, 0,
+		"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
 		"2-, 3- and 4-byte sequences are kept"},
-	    {"a\xff" "b", 3, 64, "a\xef\xbf\xbd" "b", 0,
+	    {"a\xff" "b", 3, 0, "a\xef\xbf\xbd" "b",
 		"a byte that begins nothing is U+FFFD"},
-	    {"a\0b", 3, 64, "a\xef\xbf\xbd" "b", 0, "so is a NUL"},
-	    {"\xc0\xaf", 2, 64, "\xef\xbf\xbd\xef\xbf\xbd", 0,
+	    {"a\0b", 3, 0, "a\xef\xbf\xbd" "b", "so is a NUL"},
+	    {"\xc0\xaf", 2, 0, "\xef\xbf\xbd\xef\xbf\xbd",
 		"an overlong form is two bad bytes"},
-	    {"\xed\xa0\x80", 3, 64, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", 0,
+	    {"\xed\xa0\x80", 3, 0, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
 		"a surrogate is refused"},
-	    {"\xf4\x90\x80\x80", 4, 64,
-		"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", 0,
+	    {"\xf4\x90\x80\x80", 4, 0,
+		"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
 		"so is a code point past U+10FFFF"},
-	    {"ab\xe2\x82", 4, 64, "ab", 0,
-		"a sequence the end cut off is dropped"},
-	    {"ab\xc3\xa9", 4, 3, "ab", 1,
-		"a character that does not fit is cut whole, and said so"},
-	    {"a\xff", 2, 3, "a", 1, "as is a U+FFFD that does not fit"},
+	    {"ab\xe2\x82", 4, 0, "ab",
+		"a sequence a cut ends with is dropped"},
+	    {"ab\xe2\x82", 4, 1, "ab\xef\xbf\xbd\xef\xbf\xbd",
+		"but is bad bytes at the end of the whole text"},
 	};
 	char out[64];
 	int cut;
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		cut = 0;
-		utf8_clean(t[i].in, t[i].len, out, t[i].max, &cut);
-		ok(strcmp(out, t[i].out) == 0 && cut == t[i].cut, "utf8: %s",
-		    t[i].what);
+		utf8_clean(t[i].in, t[i].len, t[i].whole, out, 63, NULL);
+		ok(strcmp(out, t[i].out) == 0, "utf8: %s", t[i].what);
 	}
+	cut = 0;
+	utf8_clean("ab\xc3\xa9", 4, 1, out, 3, &cut);
+	ok(strcmp(out, "ab") == 0 && cut == 1,
+	    "utf8: a character that does not fit is left out, and said so");
+	cut = 0;
+	utf8_clean("a\xff", 2, 1, out, 3, &cut);
+	ok(strcmp(out, "a") == 0 && cut == 1,
+	    "utf8: as is a U+FFFD that does not fit");
+	cut = 0;
+	utf8_clean("ab", 2, 1, out, 3, &cut);
+	ok(cut == 0, "utf8: text that fits is not said to be cut");
 }
 
 int
