@@ -273,6 +273,9 @@ parse_options(struct runner *r, int argc, char **argv)
 		    "--wait or --logs with it");
 	if (r->argv != NULL && r->argv[0] == NULL)
 		errx(EX_USAGE, "no command after '--'");
+	if (r->argv != NULL && r->shell != NULL)
+		errx(EX_USAGE,
+		    "give a command after '--' or --shell, not both");
 	if (r->worker && optind < end)
 		errx(EX_USAGE, "--worker takes no job IDs");
 	if (r->logs && optind + 1 != end)
@@ -430,8 +433,7 @@ report_row(
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s/%s", r->results, t->id);
 	json_object_set_new(o, "results", json_string(dir));
-	if (emit_row(r->out, o) == -1 && errno != EPIPE)
-		warnx("%s", error_msg());
+	(void)emit_row(r->out, o); /* report() sees a failure */
 	json_decref(o);
 }
 
@@ -442,16 +444,22 @@ report(
 {
 	if (r->foreground)
 		return;
+	if (r->stdout_gone)
+		return;
 	if (r->quiet)
 		printf("%s\n", t->id);
 	else
 		report_row(r, t, x, job);
 	/*
-	 * Nobody reads what we print any more: finish what runs, as on a
-	 * first SIGTERM, instead of dying of SIGPIPE and stranding it.
+	 * Nobody reads what we print any more (or it cannot be written):
+	 * finish what runs, as on a first SIGTERM, instead of dying of
+	 * SIGPIPE and stranding it.
 	 */
-	if (fflush(stdout) == EOF && errno == EPIPE && !r->stdout_gone) {
-		r->stdout_gone = 1;
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		r->stdout_gone = errno != 0 ? errno : EIO;
+		if (r->stdout_gone != EPIPE)
+			warnx("cannot write results: %s",
+			    strerror(r->stdout_gone));
 		r->stopping++;
 	}
 }
@@ -563,6 +571,14 @@ end_task(struct runner *r, int i)
 		r->status = x->status;
 	if (r->foreground && x->status >= 125 && x->status <= 127)
 		warnx("%s", x->error);
+	/* A reader that went away is a pipeline's business; a full disk
+	 * where the output should go is ours. */
+	if (x->echo_errno != 0 && x->echo_errno != EPIPE) {
+		warnx("cannot pass the job's output through: %s",
+		    strerror(x->echo_errno));
+		if (r->foreground && r->status == 0)
+			r->status = 125;
+	}
 	report(r, t, x, job);
 	json_decref(job);
 	json_decref(usage);
@@ -1164,6 +1180,21 @@ show_logs(struct runner *r, const char *ref)
 	return r->stopping ? 128 + r->signo : 0;
 }
 
+/* A run's labels follow the rules of a job's (jobkit-spec(5)). */
+static void
+check_labels(json_t *labels)
+{
+	json_t *probe, *spec;
+
+	if (labels == NULL)
+		return;
+	probe = json_pack("{s:[s], s:O}", "command", "true", "labels", labels);
+	if ((spec = spec_normalize(probe, 0)) == NULL)
+		errx(error_status(), "%s", error_msg());
+	json_decref(spec);
+	json_decref(probe);
+}
+
 /* A worker's capacity as its run records it: what it runs at once, and
  * each resource it was given a limit of. */
 static json_t *
@@ -1197,10 +1228,23 @@ settle_retries(struct runner *r)
 	char state[16];
 	size_t i;
 
-	/* Stopped with no signal (nobody reads us, a task could not start):
-	 * what is still to run stays queued for whoever runs it. */
-	if (r->stopping && r->signo == 0)
+	/*
+	 * Stopped with no signal (nobody reads us, a task could not start):
+	 * what is still to run stays queued for whoever runs it, and our
+	 * status says they were not run.
+	 */
+	if (r->stopping && r->signo == 0) {
+		int left = r->nretries > 0 ||
+		    (r->ids != NULL ? *r->ids != NULL
+				    : r->from_stdin && !feof(stdin));
+		if (!r->worker && left && r->stdout_gone) {
+			warnx("stopped with jobs left queued: nobody reads "
+			      "the results");
+			if (r->status == 0)
+				r->status = EX_IOERR;
+		}
 		return;
+	}
 	for (int k = 0; k < r->nretries; k++)
 		json_array_append_new(
 		    r->elsewhere, json_string(r->retries[k].job));
@@ -1240,6 +1284,7 @@ execute(struct runner *r, struct run_new *rn)
 	if (r->worker) {
 		rn->capacity = capacity_json(r);
 		rn->labels = json_object_get(r->over, "labels");
+		check_labels(rn->labels);
 	}
 	if (r->foreground)
 		submit_foreground(r, rn);

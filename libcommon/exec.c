@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,8 @@ struct stream {
 	char *sum; /* first max_return bytes */
 	size_t sum_len, max_return;
 	int truncated; /* the file or the summary was cut */
-	int broken; /* our reader went away: echo stopped */
+	int broken; /* errno: ours could not be written, echo and capture
+		       stopped */
 	int sum_cut; /* the summary holds less than was printed */
 };
 
@@ -49,7 +51,6 @@ struct exec {
 	struct exec_result res;
 	int exec_errno; /* the child could not set up or exec: its errno */
 	int stage; /* what failed: SETUP_EXEC, SETUP_WORKDIR, SETUP_CGROUP */
-	int told_pipe; /* SIGPIPE sent for a broken passthrough */
 	char task[64]; /* JOBKIT_TASK_ID, to know its strays by */
 	char *workdir; /* the spec's, for messages; NULL for a fresh one */
 	char program[256]; /* argv[0], for messages */
@@ -539,7 +540,11 @@ write_all(int fd, const char *p, size_t n)
 
 	while (n > 0) {
 		if ((w = write(fd, p, n)) == -1) {
+			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
 			if (errno == EINTR)
+				continue;
+			/* Ours may be non-blocking (a parent's choice): wait. */
+			if (errno == EAGAIN && poll(&pfd, 1, -1) >= 0)
 				continue;
 			return -1;
 		}
@@ -568,10 +573,16 @@ stream_pump(struct stream *s)
 			s->fd = -1;
 			return 0;
 		}
-		/* With nobody reading ours, the job is told as a pipe would. */
+		/*
+		 * Where ours cannot be written (its reader went away, the disk
+		 * is full), the job's next write fails as it would have on
+		 * ours: we close our end of its pipe, and stop capturing it.
+		 */
 		if (s->echo != -1 && write_all(s->echo, buf, (size_t)n) == -1) {
+			s->broken = errno;
+			close(s->fd);
+			s->fd = -1;
 			s->echo = -1;
-			s->broken = errno == EPIPE;
 		}
 		keep = (size_t)n;
 		if (s->written + keep > s->max_file) {
@@ -654,8 +665,56 @@ names_task(pid_t pid, const char *task)
 	return yes;
 }
 
+/* Whether pid holds one of the pipes named ("pipe:[inode]") in pipes. */
+static int
+holds_pipe(pid_t pid, char pipes[][32], int npipes)
+{
+	char path[64], link[64];
+	struct dirent *e;
+	ssize_t n;
+	int yes = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if (npipes == 0 || (d = opendir(path)) == NULL)
+		return 0;
+	while (!yes && (e = readdir(d)) != NULL) {
+		snprintf(path, sizeof(path), "/proc/%d/fd/%.16s", (int)pid,
+		    e->d_name);
+		if ((n = readlink(path, link, sizeof(link) - 1)) <= 0)
+			continue;
+		link[n] = '\0';
+		for (int i = 0; i < npipes; i++)
+			yes |= strcmp(link, pipes[i]) == 0;
+	}
+	closedir(d);
+	return yes;
+}
+
+/*
+ * Whether child pid is one of x's processes: its environment names x's
+ * task, or (for one that cleared its environment) it holds x's output.
+ */
+static int
+is_stray(pid_t pid, const struct exec *x)
+{
+	char pipes[2][32];
+	struct stat sb;
+	int n = 0;
+
+	if (names_task(pid, x->task))
+		return 1;
+	if (x->out.fd != -1 && fstat(x->out.fd, &sb) == 0)
+		snprintf(pipes[n++], sizeof(pipes[0]), "pipe:[%lu]",
+		    (unsigned long)sb.st_ino);
+	if (x->err.fd != -1 && fstat(x->err.fd, &sb) == 0)
+		snprintf(pipes[n++], sizeof(pipes[0]), "pipe:[%lu]",
+		    (unsigned long)sb.st_ino);
+	return holds_pipe(pid, pipes, n);
+}
+
 int
-exec_kill_strays(const char *task)
+exec_kill_strays(const struct exec *x)
 {
 	pid_t pids[256], pg;
 	int n, k, killed = 0;
@@ -664,7 +723,7 @@ exec_kill_strays(const char *task)
 		n = child_pids(pids, 256);
 		k = 0;
 		for (int i = 0; i < n; i++) {
-			if (task != NULL && !names_task(pids[i], task))
+			if (x != NULL && !is_stray(pids[i], x))
 				continue;
 			if ((pg = getpgid(pids[i])) == pids[i])
 				kill(-pg, SIGKILL);
@@ -720,6 +779,7 @@ finish(struct exec *x)
 	r->exit_code = -1;
 	clean_summary(&x->out);
 	clean_summary(&x->err);
+	r->echo_errno = x->out.broken ? x->out.broken : x->err.broken;
 	r->out = x->out.sum;
 	r->err = x->err.sum;
 	r->out_truncated = x->out.truncated;
@@ -812,14 +872,8 @@ exec_step(struct exec *x, int64_t now)
 			kill(-x->pid, SIGKILL);
 			if (x->cg != NULL)
 				cgroup_kill(x->cg);
-			exec_kill_strays(x->task);
+			exec_kill_strays(x);
 		}
-	}
-	/* Our reader went away: the job's next write fails as it would if
-	 * it wrote to that pipe itself. */
-	if ((x->out.broken || x->err.broken) && !x->told_pipe && !x->reaped) {
-		x->told_pipe = 1;
-		kill(-x->pid, SIGPIPE);
 	}
 	if (!x->reaped || x->out.fd != -1 || x->err.fd != -1)
 		return 0;

@@ -50,6 +50,7 @@ struct exec_result {
 	int64_t max_rss; /* bytes */
 	const char *enforcement; /* "cgroup" or "rlimit" */
 	int status; /* for the caller's exit: timeout(1)-like */
+	int echo_errno; /* why passing the output through failed, or 0 */
 };
 
 /*
@@ -95,12 +96,13 @@ const struct exec_result *exec_result(struct exec *x);
 /*
  * Processes of a task that left its process group (setsid(2)) come to
  * the caller once their parent dies, the caller being a subreaper
- * (PR_SET_CHILD_SUBREAPER).  SIGKILL those of the caller's children whose
- * environment names task as JOBKIT_TASK_ID (every child, when task is NULL),
- * and their groups; wait for each, and go on with the children that come
- * to us as they die.  Returns how many were killed.
+ * (PR_SET_CHILD_SUBREAPER).  SIGKILL those of the caller's children that
+ * are x's -- their environment names x's JOBKIT_TASK_ID, or they hold x's
+ * output pipes -- (every child, when x is NULL), and their groups; wait for
+ * each, and go on with the children that come to us as they die.  Returns
+ * how many were killed.
  */
-int exec_kill_strays(const char *task);
+int exec_kill_strays(const struct exec *x);
 
 /* Kill what is left of the task's group and free everything. */
 void exec_free(struct exec *x);

@@ -2,14 +2,21 @@
 
 #include "utf8.h"
 
-/* The length of the valid sequence at p (n bytes left), or 0. */
+/*
+ * The length of the valid sequence at p (n bytes left), or 0 with *bad set
+ * to the length of its longest start that could have been valid (Unicode's
+ * "maximal subpart"), which becomes one U+FFFD; *at_end is then set when
+ * that start runs to the end of p.
+ */
 static size_t
-seq_len(const unsigned char *p, size_t n)
+seq_len(const unsigned char *p, size_t n, size_t *bad, int *at_end)
 {
 	unsigned char c = p[0];
-	size_t k, i;
 	unsigned lo = 0x80, hi = 0xbf;
+	size_t k, i;
 
+	*bad = 1;
+	*at_end = 0;
 	if (c >= 0x01 && c < 0x80)
 		return 1;
 	if (c >= 0xc2 && c <= 0xdf)
@@ -28,28 +35,15 @@ seq_len(const unsigned char *p, size_t n)
 			hi = 0x8f; /* nothing past U+10FFFF */
 	} else
 		return 0;
-	if (n < k)
-		return 0;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < k; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return k;
-}
-
-/* Whether p (n bytes left) is the start of a sequence the end cut off. */
-static int
-cut_short(const unsigned char *p, size_t n)
-{
-	size_t want = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2;
-
-	if (p[0] < 0xc2 || p[0] > 0xf4 || n >= want)
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return 1;
+	for (i = 1; i < k && i < n; i++) {
+		if (p[i] < (i == 1 ? lo : 0x80) || p[i] > (i == 1 ? hi : 0xbf))
+			break;
+	}
+	if (i == k)
+		return k;
+	*bad = i;
+	*at_end = i == n;
+	return 0;
 }
 
 size_t
@@ -58,11 +52,13 @@ utf8_clean(
 {
 	const unsigned char *p = (const unsigned char *)in;
 	static const char fffd[] = "\xef\xbf\xbd";
-	size_t i = 0, o = 0, k;
+	size_t i = 0, o = 0, k, bad;
+	int at_end;
 
 	while (i < len) {
-		if ((k = seq_len(p + i, len - i)) == 0 && !whole &&
-		    cut_short(p + i, len - i))
+		k = seq_len(p + i, len - i, &bad, &at_end);
+		/* A character the cut ended in the middle of is left out. */
+		if (k == 0 && at_end && !whole)
 			break;
 		const char *src = k ? in + i : fffd;
 		size_t w = k ? k : 3;
@@ -73,7 +69,7 @@ utf8_clean(
 		}
 		memcpy(out + o, src, w);
 		o += w;
-		i += k ? k : 1;
+		i += k ? k : bad;
 	}
 	out[o] = '\0';
 	return o;

@@ -10,8 +10,9 @@
 
 /*
  * Copy in[0..len) to out as valid UTF-8 of at most max bytes (out has room
- * for max + 1: it is NUL-terminated).  Each byte that does not begin a
- * valid sequence, and each NUL, becomes U+FFFD.  A sequence the end of in
+ * for max + 1: it is NUL-terminated).  Each NUL, and each longest start of
+ * a sequence that is not valid (Unicode's maximal subpart: at least one
+ * byte), becomes one U+FFFD.  A sequence the end of in
  * cuts off is dropped when in was cut from longer text (whole is 0), and
  * is bad bytes when in is all there is.  Returns the bytes written; *cut
  * (when not NULL) is set to 1 when something did not fit, else left alone.

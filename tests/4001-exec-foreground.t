@@ -2,7 +2,7 @@
 # exec-run -- cmd: exit statuses like timeout(1), output passed through and
 # captured, results files, environment, work directory, limits.
 . "$(dirname "$0")/lib.sh"
-plan 91
+plan 99
 
 check_exit 0 "a job that succeeds exits 0" exec-run -- echo hello
 check_same "its output passes through" "$(cat "$T/out")" "hello"
@@ -147,6 +147,18 @@ check_same "the task ends with signal 13, recorded" \
     "$(run-query tasks -j "$(last)" -f ndjson | grep -o '"signal":[0-9]*')" '"signal":13'
 check "and the job's sleep is gone" sh -c '! pgrep -f "slee[p] 30; echo c" >/dev/null'
 
+{ timeout -s KILL 30 exec-run -- sh -c 'trap "" PIPE; yes'; echo $? >"$T/rc"; } | head -1 >/dev/null
+check_same "a job that ignores SIGPIPE gets EPIPE, as from the pipe itself, and ends" \
+    "$(cat "$T/rc")" "1"
+check "having stopped at once, not filled its file" \
+    test "$(wc -c <"$T/results/$(last).1/stdout")" -lt 10000000
+check_exit 125 "output that cannot be passed through (a full disk) exits 125" \
+    sh -c 'exec-run -- echo hi >/dev/full'
+check_stderr "^exec-run: cannot pass the job's output through: No space left on device\$" \
+    "and says why"
+check_exit 64 "a command and --shell both" exec-run -S 'echo hi' -- echo x
+check_stderr "^exec-run: give a command after '--' or --shell, not both\$" "is refused"
+
 # Processes that leave the task's group go with it all the same.
 check_exit 124 "a timeout with a process that left the group (setsid)" \
     exec-run -t 1s --grace 1s -- sh -c 'setsid sleep 47.5 >/dev/null 2>&1 & sleep 100'
@@ -154,6 +166,9 @@ check "the escaped process is killed with the task" sh -c '! pgrep -f "slee[p] 4
 check_exit 124 "one holding the task's output does not hold exec-run past it" \
     timeout -s KILL 30 exec-run -t 1s --grace 1s -- sh -c 'setsid sleep 46.5 & sleep 100'
 check "and is gone too" sh -c '! pgrep -f "slee[p] 46.5" >/dev/null'
+check_exit 124 "one that also cleared its environment (env -i) is known by the pipe it holds" \
+    timeout -s KILL 30 exec-run -t 1s --grace 1s -- sh -c 'env -i setsid sleep 45.5 & exec sleep 100'
+check "and is gone" sh -c '! pgrep -f "slee[p] 45.5" >/dev/null'
 check_exit 0 "a job that leaves a setsid daemon behind" \
     exec-run -- sh -c 'setsid sh -c "setsid sleep 48.5 & sleep 49.5" >/dev/null 2>&1 & sleep 0.2'
 check "nothing of it outlives the task" sh -c '! pgrep -f "slee[p] 4[89].5" >/dev/null'

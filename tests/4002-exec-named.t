@@ -1,7 +1,7 @@
 #!/bin/sh
 # exec-run ID... and jobs piped in: run exactly those, one result each.
 . "$(dirname "$0")/lib.sh"
-plan 47
+plan 50
 
 a=$(job-submit -q -- echo one)
 b=$(job-submit -q -- sh -c 'exit 2')
@@ -104,6 +104,13 @@ check_same "the job stays queued with no attempt used" \
 check_exit 0 "job-submit | exec-run on a new database" \
     sh -c '{ sleep 0.5; job-submit --db "$T/fresh.db" -- true; } | exec-run --db "$T/fresh.db" -q'
 check_out '^a001.1$' "runs the job"
+
+# Results nobody reads: finish what runs, leave the rest queued, say so.
+h1=$(job-submit -q -- true); h2=$(job-submit -q -- true); h3=$(job-submit -q -- true)
+{ exec-run "$h1" "$h2" "$h3" 2>"$T/h.err"; echo $? >"$T/rc"; } | head -1 >/dev/null
+check_same "exec-run IDs | head -1 exits 74" "$(cat "$T/rc")" "74"
+check "saying jobs were left" grep -q "stopped with jobs left queued: nobody reads the results" "$T/h.err"
+check_same "the last is left queued, not run unreported" "$(job_state "$h3")" "queued"
 
 # A task exec-run cannot start is given back, its attempt unused.
 g=$(job-submit -q -- true)

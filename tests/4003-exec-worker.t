@@ -2,7 +2,7 @@
 # exec-run --worker: priority order, dependencies, holds, resource fit,
 # retries with backoff, drain.
 . "$(dirname "$0")/lib.sh"
-plan 26
+plan 28
 
 lo=$(job-submit -q -p 1 -- true)
 hi=$(job-submit -q -p 9 -- true)
@@ -54,6 +54,8 @@ check_exit 0 "--idle-exit ends an idle worker" exec-run --worker --idle-exit 1s
 check_exit 64 "--worker takes no job IDs" exec-run --worker a001
 check_exit 64 "a queue name job-submit would refuse" exec-run --worker --drain -Q 'bad queue!'
 check_stderr "^exec-run: --queue: 'bad queue!' must be 1 to 63 letters" "is refused"
+check_exit 65 "a run label job-submit would refuse" exec-run --worker --drain -l 'bad key=1'
+check_stderr "label key 'bad key' may hold only" "is refused"
 check_exit 64 "nor spec options, which would change nothing" exec-run --worker -t 5m
 check_stderr "^exec-run: --timeout goes with a command\$" "says so"
 

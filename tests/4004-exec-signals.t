@@ -21,7 +21,7 @@ q=$(job-submit -q -- true)
 job-submit --cancel "$q" >/dev/null
 run job-describe "$q" --format ndjson
 check_out '"state":"cancelled"' "a queued job is cancelled at once"
-r=$(job-submit -q -- sh -c 'trap "" TERM; sleep 30')
+r=$(job-submit -q -- sh -c 'trap "" TERM; sleep 30.7')
 exec-run --worker --drain -q >"$T/w.out" 2>&1 &
 w=$!
 for i in 1 2 3 4 5 6 7 8 9 10; do
@@ -33,12 +33,12 @@ JOBKIT_GRACE=1 wait $w
 run job-describe "$r" --format ndjson
 check_out '"state":"cancelled"' "a running job is cancelled by its worker"
 check_out '"state":"cancelled","run"' "its task too"
-check_same "and its process is gone" "$(pgrep -f 'sleep 30$' | wc -l | tr -d ' ')" "0"
+check_same "and its process is gone" "$(pgrep -f 'slee[p] 30.7$' | wc -l | tr -d ' ')" "0"
 
 # A worker killed with SIGKILL: its task is found lost after the lease,
 # and another worker completes the job with exactly one succeeded task,
 # without the job having asked for retries: a lost attempt is not its own.
-c=$(job-submit -q -- sh -c 'sleep 2; echo finished')
+c=$(job-submit -q -- sh -c 'sleep 2.13; echo finished')
 exec-run --worker --lease 2s >/dev/null 2>&1 &
 w=$!
 for i in 1 2 3 4 5 6 7 8 9 10; do
@@ -47,7 +47,7 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 done
 kill -9 $w
 wait $w 2>/dev/null
-pkill -9 -f 'sleep 2$' 2>/dev/null
+pkill -9 -f 'slee[p] 2.13$' 2>/dev/null
 sleep 2.5
 check_exit 0 "a second worker after the lease" exec-run --worker --drain --lease 2s -q
 run job-describe "$c" --format ndjson
