@@ -69,6 +69,12 @@ struct task {
 	int requeue; /* stopped by our shutdown */
 };
 
+/* A job of the foreground or named ones, to claim again here when due. */
+struct retry {
+	char job[ID_LEN + 1];
+	int64_t due;
+};
+
 struct runner {
 	struct cli cli;
 	json_t *over;
@@ -95,11 +101,7 @@ struct runner {
 	int stdout_gone; /* our reader went away */
 	int run_ended; /* the foreground run's end went with its task's */
 	int64_t retry_due; /* a job this run re-queued becomes due then */
-	/* Retries of the foreground or named jobs, run here when due. */
-	struct retry {
-		char job[ID_LEN + 1];
-		int64_t due;
-	} *retries;
+	struct retry *retries; /* of the foreground or named jobs */
 	int nretries, maxretries;
 	json_t *elsewhere; /* jobs whose retry another run took */
 	int db_changed; /* another process wrote the database */
@@ -274,8 +276,8 @@ parse_options(struct runner *r, int argc, char **argv)
 	if (r->argv != NULL && r->argv[0] == NULL)
 		errx(EX_USAGE, "no command after '--'");
 	if (r->argv != NULL && r->shell != NULL)
-		errx(EX_USAGE,
-		    "give a command after '--' or --shell, not both");
+		errx(
+		    EX_USAGE, "give a command after '--' or --shell, not both");
 	if (r->worker && optind < end)
 		errx(EX_USAGE, "--worker takes no job IDs");
 	if (r->logs && optind + 1 != end)
@@ -286,13 +288,16 @@ parse_options(struct runner *r, int argc, char **argv)
 	r->foreground = r->argv != NULL || r->shell != NULL;
 	/* An option that would change nothing is an error, not a no-op. */
 	if (worker_opt && !r->worker)
-		errx(EX_USAGE, "--%s goes with --worker", long_name(worker_opt));
+		errx(
+		    EX_USAGE, "--%s goes with --worker", long_name(worker_opt));
 	if (jobs_opt && r->foreground)
 		errx(EX_USAGE, "--jobs goes with job IDs or --worker");
-	if (r->foreground && (json_object_get(r->over, "at") ||
-				 json_object_get(r->over, "hold")))
-		errx(EX_USAGE, "--%s: a command given here runs now (job-submit "
-			       "queues it for later)",
+	if (r->foreground &&
+	    (json_object_get(r->over, "at") ||
+		json_object_get(r->over, "hold")))
+		errx(EX_USAGE,
+		    "--%s: a command given here runs now (job-submit "
+		    "queues it for later)",
 		    json_object_get(r->over, "at") ? "at" : "hold");
 	if (!r->foreground && (spec_only || (!r->worker && for_worker)))
 		errx(EX_USAGE, "--%s goes with a command%s",
@@ -482,14 +487,6 @@ add_retry(struct runner *r, const char *job, int64_t due)
 	q->due = due;
 }
 
-static int
-terminal(const char *state)
-{
-	return state != NULL && (strcmp(state, STATE_SUCCEEDED) == 0 ||
-				    strcmp(state, STATE_FAILED) == 0 ||
-				    strcmp(state, STATE_CANCELLED) == 0);
-}
-
 /*
  * Remember when a job we re-queued for a retry becomes due.  The jobs a
  * user named, or ran in the foreground, are retried here, not left to a
@@ -548,7 +545,7 @@ end_task(struct runner *r, int i)
 	one = r->foreground && store_begin(r->st) == 0;
 	k = store_task_finish(r->st, t->id, &res, &job);
 	last = k == 0 &&
-	    terminal(json_string_value(json_object_get(job, "state")));
+	    store_terminal(json_string_value(json_object_get(job, "state")));
 	if (one && k == 0 && (!last || store_run_end(r->st, r->run) == 0) &&
 	    store_commit(r->st) == 0)
 		r->run_ended = last;
@@ -867,11 +864,13 @@ run_retries(struct runner *r, int64_t now)
 			continue;
 		} else if (error_status() == EX_DATAERR)
 			/* Taken by a worker, held or cancelled meanwhile. */
-			json_array_append_new(r->elsewhere, json_string(q->job));
+			json_array_append_new(
+			    r->elsewhere, json_string(q->job));
 		else {
 			warnx("%s", error_msg());
 			if (r->foreground || r->status == 0)
-				r->status = r->foreground ? 125 : error_status();
+				r->status =
+				    r->foreground ? 125 : error_status();
 		}
 		*q = r->retries[--r->nretries];
 	}
@@ -993,9 +992,10 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 	if (store_begin(r->st) == -1 ||
 	    store_run_start(r->st, rn, r->run) == -1 ||
 	    store_job_add(r->st, &jn, id, &out, &existed) == -1 ||
-	    (!existed && !(waiting = strcmp(json_string_value(json_object_get(
-						out, "state")),
-					     STATE_WAITING) == 0) &&
+	    (!existed &&
+		!(waiting =
+			strcmp(json_string_value(json_object_get(out, "state")),
+			    STATE_WAITING) == 0) &&
 		store_claim_job(r->st, r->run, id, &info) == -1) ||
 	    store_commit(r->st) == -1) {
 		/* An unknown --after job is bad input too. */
@@ -1010,8 +1010,8 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 		warnx("job '%s' waits for its dependencies", id);
 	} else if (existed) {
 		/* The key's job ran or runs already: its end is ours. */
-		warnx("job '%s' has key '%s': not running it again", id,
-		    jn.key);
+		warnx(
+		    "job '%s' has key '%s': not running it again", id, jn.key);
 		json_array_append_new(r->elsewhere, json_string(id));
 	} else if (start_task(r, info) == -1)
 		exit(r->status);
@@ -1064,9 +1064,7 @@ wait_one(const char *ref, void *arg)
 	for (;;) {
 		if (store_job_state(r->st, id, state) == -1)
 			errx(error_status(), "%s", error_msg());
-		if (strcmp(state, STATE_SUCCEEDED) == 0 ||
-		    strcmp(state, STATE_FAILED) == 0 ||
-		    strcmp(state, STATE_CANCELLED) == 0)
+		if (store_terminal(state))
 			break;
 		wait_events(r, parse_now_ms() + 1000);
 		if (r->stopping)
@@ -1133,7 +1131,7 @@ show_logs(struct runner *r, const char *ref)
 		if (task[0] != '\0')
 			break;
 		state = json_string_value(json_object_get(job, "state"));
-		if (terminal(state))
+		if (store_terminal(state))
 			errx(EX_NOINPUT, "job '%s' %s with no task%s", id,
 			    state, strchr(ref, '.') ? " of that attempt" : "");
 		if (!r->follow)
@@ -1254,9 +1252,10 @@ settle_retries(struct runner *r)
 		const char *id = json_string_value(v);
 		if (r->signo == 0) {
 			if (store_job_state(r->st, id, state) == 0 &&
-			    !terminal(state))
-				warnx("job '%s' is %s, not by this run; waiting "
-				      "for it",
+			    !store_terminal(state))
+				warnx(
+				    "job '%s' is %s, not by this run; waiting "
+				    "for it",
 				    id, state);
 			if (r->foreground)
 				r->status = 0;

@@ -360,8 +360,8 @@ stream_init(struct stream *s, int fd, int file, int echo, uint64_t max_file,
 	s->echo = echo;
 	s->max_file = max_file;
 	/* A spec stored before the bound was checked is held to it too. */
-	s->max_return = max_return < SPEC_MAX_RETURN ? max_return
-						     : SPEC_MAX_RETURN;
+	s->max_return =
+	    max_return < SPEC_MAX_RETURN ? max_return : SPEC_MAX_RETURN;
 	s->sum = malloc(s->max_return + 1);
 	if (s->sum != NULL)
 		s->sum[0] = '\0';
@@ -605,43 +605,25 @@ stream_pump(struct stream *s)
 	return 0;
 }
 
-/* Our children, from the kernel's list or else a walk of /proc. */
+/*
+ * Our children, from the kernel's list (CONFIG_PROC_CHILDREN, which
+ * Debian's kernels have; without it no stray is found).
+ */
 static int
 child_pids(pid_t *pids, int max)
 {
-	char path[64], line[512];
-	long v, ppid;
-	int n = 0, fd;
-	ssize_t len;
+	char path[64];
+	int n = 0;
+	long v;
 	FILE *fp;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/children",
-	    (int)getpid());
-	if ((fp = fopen(path, "re")) != NULL) {
-		while (n < max && fscanf(fp, "%ld", &v) == 1)
-			pids[n++] = (pid_t)v;
-		fclose(fp);
-		return n;
-	}
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	while (d != NULL && n < max && (e = readdir(d)) != NULL) {
-		if ((v = strtol(e->d_name, NULL, 10)) <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/stat", v);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-			continue;
-		len = read(fd, line, sizeof(line) - 1);
-		close(fd);
-		line[len > 0 ? len : 0] = '\0';
-		/* pid (comm) state ppid: comm may hold anything but ')' last */
-		char *rp = strrchr(line, ')');
-		if (rp != NULL && sscanf(rp + 1, " %*c %ld", &ppid) == 1 &&
-		    ppid == (long)getpid())
-			pids[n++] = (pid_t)v;
-	}
-	if (d != NULL)
-		closedir(d);
+	snprintf(
+	    path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	if ((fp = fopen(path, "re")) == NULL)
+		return 0;
+	while (n < max && fscanf(fp, "%ld", &v) == 1)
+		pids[n++] = (pid_t)v;
+	fclose(fp);
 	return n;
 }
 
@@ -659,7 +641,8 @@ names_task(pid_t pid, const char *task)
 		return 0;
 	while (!yes && getdelim(&var, &cap, '\0', fp) > 0)
 		yes = strncmp(var, "JOBKIT_TASK_ID=", 15) == 0 &&
-		    strncmp(var + 15, task, tlen) == 0 && var[15 + tlen] == '\0';
+		    strncmp(var + 15, task, tlen) == 0 &&
+		    var[15 + tlen] == '\0';
 	free(var);
 	fclose(fp);
 	return yes;
@@ -734,8 +717,8 @@ exec_kill_strays(const struct exec *x)
 			break;
 		/* Once each is gone its children are ours: look again. */
 		for (int i = 0; i < k; i++)
-			for (int ms = 0; ms < 1000 &&
-			     waitpid(pids[i], NULL, WNOHANG) == 0;
+			for (int ms = 0;
+			     ms < 1000 && waitpid(pids[i], NULL, WNOHANG) == 0;
 			     ms++)
 				usleep(1000);
 		killed += k;
@@ -764,8 +747,8 @@ clean_summary(struct stream *s)
 		s->truncated = 1;
 		return;
 	}
-	utf8_clean(s->sum, s->sum_len, !s->sum_cut, c, s->max_return,
-	    &s->truncated);
+	utf8_clean(
+	    s->sum, s->sum_len, !s->sum_cut, c, s->max_return, &s->truncated);
 	free(s->sum);
 	s->sum = c;
 }

@@ -126,8 +126,8 @@ check_word(struct path *p, json_t *v, json_t **out)
 		return -1;
 	if (!spec_word_ok(s = json_string_value(v))) {
 		json_decref(*out);
-		return bad(p, "'%s' may hold only letters, digits and . _ - /",
-		    s);
+		return bad(
+		    p, "'%s' may hold only letters, digits and . _ - /", s);
 	}
 	return 0;
 }
@@ -521,8 +521,9 @@ check_return(struct path *p, json_t *v, json_t **out)
 	if (json_integer_value(*out) > SPEC_MAX_RETURN) {
 		json_decref(*out);
 		*out = NULL;
-		return bad(p, "must be at most 1MiB (the whole output is in the "
-			      "results files)%s",
+		return bad(p,
+		    "must be at most 1MiB (the whole output is in the "
+		    "results files)%s",
 		    "");
 	}
 	return 0;

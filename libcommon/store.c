@@ -728,14 +728,6 @@ row_json(sqlite3_stmt *s)
 }
 
 static int
-is_terminal(const char *state)
-{
-	return strcmp(state, STATE_SUCCEEDED) == 0 ||
-	    strcmp(state, STATE_FAILED) == 0 ||
-	    strcmp(state, STATE_CANCELLED) == 0;
-}
-
-static int
 store_event(struct store *st, int64_t job, int64_t attempt, int64_t now,
     const char *type, const char *state, const char *msg)
 {
@@ -792,7 +784,7 @@ deps_verdict(
 
 		if (ds == NULL)
 			continue;
-		if (!is_terminal(ds))
+		if (!store_terminal(ds))
 			waiting = 1;
 		else if (strcmp(kind, "success") == 0 &&
 		    strcmp(ds, STATE_SUCCEEDED) != 0) {
@@ -1317,7 +1309,7 @@ act_cancel(struct store *st, const char *id, struct job_head *h, int64_t now)
 			   h->rid, now, NULL, 0) ||
 		    store_event(st, h->rid, 0, now, "cancel-requested",
 			STATE_RUNNING, "cancel requested by user");
-	if (is_terminal(h->state))
+	if (store_terminal(h->state))
 		return act_refuse(id, h->state, "cancel");
 	return store_set_state(
 		   st, h->rid, STATE_CANCELLED, now, "cancelled by user") ||
@@ -1332,7 +1324,7 @@ act_retry(struct store *st, const char *id, struct job_head *h, int64_t now)
 	char reason[128];
 	const char *state;
 
-	if (!is_terminal(h->state))
+	if (!store_terminal(h->state))
 		return act_refuse(id, h->state, "retry");
 	if (deps_verdict(st, h->rid, &state, reason, sizeof(reason)) == -1)
 		return -1;
@@ -1357,7 +1349,7 @@ act_delete(struct store *st, const char *id, struct job_head *h)
 	    "DELETE FROM job_deps WHERE job = ?1",
 	    "DELETE FROM jobs WHERE rid = ?1", NULL};
 
-	if (!is_terminal(h->state))
+	if (!store_terminal(h->state))
 		return act_refuse(id, h->state, "delete");
 	for (const char *const *q = sql; *q != NULL; q++)
 		if (store_run(st, *q, h->rid, 0, NULL, 0) == -1)
@@ -1371,7 +1363,7 @@ act_update(struct store *st, const char *id, struct job_head *h,
 {
 	char msg[300];
 
-	if (strcmp(h->state, STATE_RUNNING) == 0 || is_terminal(h->state))
+	if (strcmp(h->state, STATE_RUNNING) == 0 || store_terminal(h->state))
 		return act_refuse(id, h->state, "change");
 	if (chg->has_priority && chg->priority != h->priority) {
 		snprintf(msg, sizeof(msg), "priority %lld -> %lld",
@@ -1432,7 +1424,8 @@ store_job_act(struct store *st, const char *id, enum store_action act,
 			st, h.rid, 0, now, "held", STATE_HELD, "held by user");
 		break;
 	case STORE_RELEASE:
-		r = strcmp(h.state, STATE_RUNNING) == 0 || is_terminal(h.state)
+		r = strcmp(h.state, STATE_RUNNING) == 0 ||
+			store_terminal(h.state)
 		    ? act_refuse(id, h.state, "release")
 		    : act_release(st, id, &h, now);
 		break;
@@ -1766,8 +1759,9 @@ qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 		q->owned[q->nb][k] = '\0';
 		if (sq->noun == STORE_RUNS) {
 			/* A run's few labels live in its row. */
-			qb_cond(q, "EXISTS (SELECT 1 FROM json_each(r.labels)"
-				   " WHERE key = ?");
+			qb_cond(q,
+			    "EXISTS (SELECT 1 FROM json_each(r.labels)"
+			    " WHERE key = ?");
 			qb_text(q, q->owned[q->nb]);
 			if (eq) {
 				qb_add(q, " AND value = ?");
@@ -1951,8 +1945,8 @@ store_count(struct store *st, const struct store_query *q, int64_t *n)
 			goto out;
 	} else {
 		/* A run's state names ?1 (now) first, as its query does. */
-		qb_add(b, q->noun == STORE_RUNS ? "SELECT " RUN_STATE
-						: "SELECT 1");
+		qb_add(b,
+		    q->noun == STORE_RUNS ? "SELECT " RUN_STATE : "SELECT 1");
 		qb_add(b, nouns[q->noun].from);
 		if (qb_filters(b, q, parse_now_ms()) == -1)
 			goto out;
@@ -2749,4 +2743,13 @@ store_job_state(struct store *st, const char *job, char *state)
 		return -1;
 	memcpy(state, h.state, sizeof(h.state));
 	return 0;
+}
+
+int
+store_terminal(const char *state)
+{
+	return state != NULL &&
+	    (strcmp(state, STATE_SUCCEEDED) == 0 ||
+		strcmp(state, STATE_FAILED) == 0 ||
+		strcmp(state, STATE_CANCELLED) == 0);
 }

@@ -32,6 +32,10 @@ struct store;
 #define STATE_FAILED "failed"
 #define STATE_CANCELLED "cancelled"
 
+/* 1 when a job in state (may be NULL) is terminal: succeeded, failed or
+ * cancelled. */
+int store_terminal(const char *state);
+
 /* Lost attempts (their worker died) that do not spend the job's retries. */
 #define STORE_MAX_LOST 3
 

@@ -532,20 +532,30 @@ test_utf8(void)
 	    {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, 0,
 		"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
 		"2-, 3- and 4-byte sequences are kept"},
-	    {"a\xff" "b", 3, 0, "a\xef\xbf\xbd" "b",
+	    {"a\xff"
+	     "b",
+		3, 0,
+		"a\xef\xbf\xbd"
+		"b",
 		"a byte that begins nothing is U+FFFD"},
-	    {"a\0b", 3, 0, "a\xef\xbf\xbd" "b", "so is a NUL"},
+	    {"a\0b", 3, 0,
+		"a\xef\xbf\xbd"
+		"b",
+		"so is a NUL"},
 	    {"\xc0\xaf", 2, 0, "\xef\xbf\xbd\xef\xbf\xbd",
 		"an overlong form is two bad bytes"},
-	    {"a\xe2\x82" "b", 4, 0, "a\xef\xbf\xbd" "b",
+	    {"a\xe2\x82"
+	     "b",
+		4, 0,
+		"a\xef\xbf\xbd"
+		"b",
 		"a sequence broken off inside is one U+FFFD"},
 	    {"\xed\xa0\x80", 3, 0, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
 		"a surrogate is refused"},
 	    {"\xf4\x90\x80\x80", 4, 0,
 		"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
 		"so is a code point past U+10FFFF"},
-	    {"ab\xe2\x82", 4, 0, "ab",
-		"a sequence a cut ends with is dropped"},
+	    {"ab\xe2\x82", 4, 0, "ab", "a sequence a cut ends with is dropped"},
 	    {"ab\xe2\x82", 4, 1, "ab\xef\xbf\xbd",
 		"but one U+FFFD at the end of the whole text"},
 	};
