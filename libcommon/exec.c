@@ -52,6 +52,7 @@ struct exec {
 	int exec_errno; /* the child could not set up or exec: its errno */
 	int stage; /* what failed: SETUP_EXEC, SETUP_WORKDIR, SETUP_CGROUP */
 	char task[64]; /* JOBKIT_TASK_ID, to know its strays by */
+	int told_pipe; /* SIGPIPE sent for a reader gone */
 	char *workdir; /* the spec's, for messages; NULL for a fresh one */
 	char program[256]; /* argv[0], for messages */
 	int done;
@@ -577,6 +578,7 @@ stream_pump(struct stream *s)
 		 * Where ours cannot be written (its reader went away, the disk
 		 * is full), the job's next write fails as it would have on
 		 * ours: we close our end of its pipe, and stop capturing it.
+		 * (exec_step() sends the SIGPIPE its last write would have got.)
 		 */
 		if (s->echo != -1 && write_all(s->echo, buf, (size_t)n) == -1) {
 			s->broken = errno;
@@ -837,6 +839,13 @@ exec_step(struct exec *x, int64_t now)
 		return 1;
 	if (stream_pump(&x->out) == -1 || stream_pump(&x->err) == -1)
 		return -1;
+	/* The write we took from the job would have failed on our reader's
+	 * pipe: SIGPIPE now (a job that ignores it gets EPIPE next). */
+	if ((x->out.broken == EPIPE || x->err.broken == EPIPE) &&
+	    !x->told_pipe && !x->reaped) {
+		x->told_pipe = 1;
+		kill(-x->pid, SIGPIPE);
+	}
 	if (!x->reaped && x->deadline > 0 && now >= x->deadline &&
 	    x->why == NULL)
 		exec_cancel(x, "timed_out");

@@ -140,7 +140,7 @@ wait
 check "does not run" test ! -e "$T/never"
 
 # A reader that goes away: the job is told as a pipe would tell it.
-{ exec-run -- sh -c 'echo a; sleep 1; echo b; sleep 30; echo c'; echo $? >"$T/rc"; } | head -1 >"$T/first"
+{ timeout -s KILL 15 exec-run -- sh -c 'echo a; sleep 1; echo b; sleep 30; echo c'; echo $? >"$T/rc"; } | head -1 >"$T/first"
 check_same "exec-run -- job | head -1 exits 141 (SIGPIPE)" "$(cat "$T/rc")" "141"
 check_same "after passing the first line through" "$(cat "$T/first")" "a"
 check_same "the task ends with signal 13, recorded" \
