@@ -1093,6 +1093,20 @@ wait_jobs(struct runner *r)
 	return r->stopping ? 128 + r->signo : r->status;
 }
 
+/* What fp (may be NULL) has now, to stdout. */
+static void
+copy_out(FILE *fp, char *buf, size_t len)
+{
+	size_t n;
+
+	if (fp == NULL)
+		return;
+	while ((n = fread(buf, 1, len, fp)) > 0)
+		fwrite(buf, 1, n, stdout);
+	clearerr(fp);
+	fflush(stdout);
+}
+
 /* The task of job that ref names (its attempt, or else the last). */
 static void
 pick_task(json_t *job, const char *ref, char *task, size_t len)
@@ -1119,7 +1133,6 @@ show_logs(struct runner *r, const char *ref)
 	const char *state;
 	json_t *job, *tasks, *t = NULL;
 	FILE *fp = NULL;
-	size_t n;
 
 	snprintf(jobref, sizeof(jobref), "%.*s", (int)strcspn(ref, "."), ref);
 	if (store_job_resolve(r->st, jobref, id) == -1 ||
@@ -1147,12 +1160,11 @@ show_logs(struct runner *r, const char *ref)
 	snprintf(path, sizeof(path), "%s/%s/%s", r->results, task,
 	    r->use_stderr ? "stderr" : "stdout");
 	for (;;) {
-		if (fp == NULL && (fp = fopen(path, "r")) == NULL)
+		/* A task just claimed may not have made its files yet. */
+		if (fp == NULL && (fp = fopen(path, "r")) == NULL &&
+		    (errno != ENOENT || !r->follow))
 			err(EX_NOINPUT, "%s", path);
-		while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-			fwrite(buf, 1, n, stdout);
-		clearerr(fp);
-		fflush(stdout);
+		copy_out(fp, buf, sizeof(buf));
 		if (!r->follow)
 			break;
 		json_decref(job);
@@ -1163,8 +1175,9 @@ show_logs(struct runner *r, const char *ref)
 		if (strcmp(json_string_value(json_object_get(t, "id")), task) !=
 			0 ||
 		    json_object_get(t, "ended") != NULL) {
-			while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-				fwrite(buf, 1, n, stdout);
+			if (fp == NULL && (fp = fopen(path, "r")) == NULL)
+				err(EX_NOINPUT, "%s", path);
+			copy_out(fp, buf, sizeof(buf));
 			break;
 		}
 		/* Output is not a database write: look again soon. */
