@@ -987,8 +987,11 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 	/* A bad spec is bad input (65), as job-submit says; only what
 	 * fails in exec-run itself is 125. */
 	if ((spec = spec_normalize(raw, parse_now_ms())) == NULL ||
-	    spec_to_job(spec, &jn) == -1)
+	    spec_to_job(spec, &jn) == -1) {
+		json_decref(raw);
+		json_decref(spec);
 		errx(error_status(), "%s", error_msg());
+	}
 	if (store_begin(r->st) == -1 ||
 	    store_run_start(r->st, rn, r->run) == -1 ||
 	    store_job_add(r->st, &jn, id, &out, &existed) == -1 ||
@@ -1200,10 +1203,11 @@ check_labels(json_t *labels)
 	if (labels == NULL)
 		return;
 	probe = json_pack("{s:[s], s:O}", "command", "true", "labels", labels);
-	if ((spec = spec_normalize(probe, 0)) == NULL)
+	spec = spec_normalize(probe, 0);
+	json_decref(probe);
+	if (spec == NULL)
 		errx(error_status(), "%s", error_msg());
 	json_decref(spec);
-	json_decref(probe);
 }
 
 /* A worker's capacity as its run records it: what it runs at once, and
@@ -1294,9 +1298,9 @@ execute(struct runner *r, struct run_new *rn)
 		errx(error_status(), "%s", error_msg());
 	rn->lease_ms = r->lease;
 	if (r->worker) {
-		rn->capacity = capacity_json(r);
 		rn->labels = json_object_get(r->over, "labels");
 		check_labels(rn->labels);
+		rn->capacity = capacity_json(r);
 	}
 	if (r->foreground)
 		submit_foreground(r, rn);
