@@ -2,7 +2,7 @@
 # exec-run -- cmd: exit statuses like timeout(1), output passed through and
 # captured, results files, environment, work directory, limits.
 . "$(dirname "$0")/lib.sh"
-plan 99
+plan 103
 
 check_exit 0 "a job that succeeds exits 0" exec-run -- echo hello
 check_same "its output passes through" "$(cat "$T/out")" "hello"
@@ -183,9 +183,13 @@ check_same "nothing run, nothing stored" "$(test -e "$T/ran65" && echo ran) $(db
 check_exit 64 "--drain with a command" exec-run --drain -- true
 check_stderr "^exec-run: --drain goes with --worker\$" "says so"
 check_exit 64 "--jobs with a command" exec-run -j 2 -- true
+check_stderr "^exec-run: --jobs goes with job IDs or --worker\$" "says so"
 check_exit 64 "--at with a command" exec-run --at 1h -- true
 check_stderr "^exec-run: --at: a command given here runs now" "says so"
 check_exit 64 "--hold with a command" exec-run -H -- true
+check_stderr "^exec-run: --hold: a command given here runs now" "says so"
+check_exit 65 "--after a job that does not exist" exec-run --after zzzz -- touch "$T/ran65"
+check_stderr "^exec-run: \\\$\\.after\\[0\\]: 'zzzz' is not a job ID\$" "is bad input, named"
 check_exit 0 "-f json with a command" exec-run -f json -- echo only
 check_same "prints the job's output and nothing else" "$(cat "$T/out")" "only"
 # An idempotency key runs the job once; the same key again waits for it.
