@@ -684,6 +684,21 @@ bad:
 	}
 }
 
+/* Whether this run ran job id (its last task is ours). */
+static int
+ran_here(struct runner *r, const char *id)
+{
+	json_t *job = store_job_describe(r->st, id), *tasks, *t;
+	int yes;
+
+	tasks = json_object_get(job, "tasks");
+	t = json_array_get(tasks, json_array_size(tasks) - 1);
+	yes = t != NULL && json_is_string(json_object_get(t, "run")) &&
+	    strcmp(json_string_value(json_object_get(t, "run")), r->run) == 0;
+	json_decref(job);
+	return yes;
+}
+
 static void
 run_named(struct runner *r)
 {
@@ -692,9 +707,15 @@ run_named(struct runner *r)
 
 	while (!r->stopping && r->ntasks < r->slots && next_named(r, id)) {
 		if (store_claim_job(r->st, r->run, id, &info) == -1) {
-			warnx("%s", error_msg());
+			int e = error_status();
+			char why[512];
+			snprintf(why, sizeof(why), "%s", error_msg());
+			/* A job named twice is still one job to run. */
+			if (e == EX_DATAERR && ran_here(r, id))
+				continue;
+			warnx("%s", why);
 			if (r->status == 0)
-				r->status = error_status();
+				r->status = e;
 			continue;
 		}
 		start_task(r, info);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # exec-run ID... and jobs piped in: run exactly those, one result each.
 . "$(dirname "$0")/lib.sh"
-plan 50
+plan 52
 
 a=$(job-submit -q -- echo one)
 b=$(job-submit -q -- sh -c 'exit 2')
@@ -14,6 +14,9 @@ check_exit 65 "a finished job is not run again" exec-run "$a"
 check_stderr "cannot run job '$a': it is succeeded" "and says why"
 run run-query tasks -j "$a" -q
 check_same "still one task" "$(cat "$T/out")" "$a.1"
+d1=$(job-submit -q -- true); d2=$(job-submit -q -- true)
+check_exit 0 "a job named twice" exec-run -q "$d1" "$d2" "$d1"
+check_same "runs once, with no error for the second mention" "$(tr '\n' ' ' <"$T/out")" "$d1.1 $d2.1 "
 check_exit 66 "an unknown job" exec-run zzzz
 check_stderr "no such job 'zzzz'" "is named"
 
