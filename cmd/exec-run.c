@@ -1183,6 +1183,7 @@ show_logs(struct runner *r, const char *ref)
 	}
 	snprintf(path, sizeof(path), "%s/%s/%s", r->results, task,
 	    r->use_stderr ? "stderr" : "stdout");
+	r->db_changed = 1;
 	for (;;) {
 		/* A task just claimed may not have made its files yet. */
 		if (fp == NULL && (fp = fopen(path, "r")) == NULL &&
@@ -1191,18 +1192,23 @@ show_logs(struct runner *r, const char *ref)
 		copy_out(fp, buf, sizeof(buf));
 		if (!r->follow)
 			break;
-		json_decref(job);
-		if ((job = store_job_describe(r->st, id)) == NULL)
-			break; /* deleted meanwhile */
-		tasks = json_object_get(job, "tasks");
-		t = json_array_get(tasks, json_array_size(tasks) - 1);
-		if (strcmp(json_string_value(json_object_get(t, "id")), task) !=
-			0 ||
-		    json_object_get(t, "ended") != NULL) {
-			if (fp == NULL && (fp = fopen(path, "r")) == NULL)
-				err(EX_NOINPUT, "%s", path);
-			copy_out(fp, buf, sizeof(buf));
-			break;
+		/* The task's end is a database write: look only then. */
+		if (r->db_changed || r->inofd == -1) {
+			r->db_changed = 0;
+			json_decref(job);
+			if ((job = store_job_describe(r->st, id)) == NULL)
+				break; /* deleted meanwhile */
+			tasks = json_object_get(job, "tasks");
+			t = json_array_get(tasks, json_array_size(tasks) - 1);
+			if (strcmp(json_string_value(json_object_get(t, "id")),
+				task) != 0 ||
+			    json_object_get(t, "ended") != NULL) {
+				if (fp == NULL &&
+				    (fp = fopen(path, "r")) == NULL)
+					err(EX_NOINPUT, "%s", path);
+				copy_out(fp, buf, sizeof(buf));
+				break;
+			}
 		}
 		/* Output is not a database write: look again soon. */
 		wait_events(r, parse_now_ms() + 100);

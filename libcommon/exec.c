@@ -57,7 +57,30 @@ struct exec {
 	char program[256]; /* argv[0], for messages */
 	int done;
 	struct cgroup *cg; /* the task's cgroup v2 group, or NULL */
+	struct exec *next_live; /* in live, while its leader is not reaped */
 };
+
+/* The tasks whose leader runs: our children that are no strays. */
+static struct exec *live;
+
+static void
+live_remove(struct exec *x)
+{
+	for (struct exec **p = &live; *p != NULL; p = &(*p)->next_live)
+		if (*p == x) {
+			*p = x->next_live;
+			return;
+		}
+}
+
+static int
+is_leader(pid_t pid)
+{
+	for (struct exec *x = live; x != NULL; x = x->next_live)
+		if (x->pid == pid)
+			return 1;
+	return 0;
+}
 
 static int
 mkdirs(const char *path)
@@ -460,6 +483,8 @@ exec_start(json_t *spec, const struct exec_opts *o)
 		error_set(EX_OSERR, "cannot start task: %s", strerror(errno));
 		goto fail;
 	}
+	x->next_live = live;
+	live = x;
 	free_envp(envp);
 	envp = NULL;
 	close(po[1]);
@@ -676,39 +701,40 @@ holds_pipe(pid_t pid, char pipes[][32], int npipes)
 	return yes;
 }
 
-/*
- * Whether child pid is one of x's processes: its environment names x's
- * task, or (for one that cleared its environment) it holds x's output.
- */
+/* x's output pipes as /proc names them, into pipes; returns how many. */
 static int
-is_stray(pid_t pid, const struct exec *x)
+pipe_names(const struct exec *x, char pipes[][32])
 {
-	char pipes[2][32];
+	const int fds[2] = {x->out.fd, x->err.fd};
 	struct stat sb;
 	int n = 0;
 
-	if (names_task(pid, x->task))
-		return 1;
-	if (x->out.fd != -1 && fstat(x->out.fd, &sb) == 0)
-		snprintf(pipes[n++], sizeof(pipes[0]), "pipe:[%lu]",
-		    (unsigned long)sb.st_ino);
-	if (x->err.fd != -1 && fstat(x->err.fd, &sb) == 0)
-		snprintf(pipes[n++], sizeof(pipes[0]), "pipe:[%lu]",
-		    (unsigned long)sb.st_ino);
-	return holds_pipe(pid, pipes, n);
+	for (int i = 0; i < 2; i++)
+		if (fds[i] != -1 && fstat(fds[i], &sb) == 0)
+			snprintf(pipes[n++], sizeof(pipes[0]), "pipe:[%lu]",
+			    (unsigned long)sb.st_ino);
+	return n;
 }
 
 int
 exec_kill_strays(const struct exec *x)
 {
 	pid_t pids[256], pg;
-	int n, k, killed = 0;
+	char pipes[2][32];
+	int n, k, killed = 0, npipes = x != NULL ? pipe_names(x, pipes) : 0;
 
 	for (int round = 0; round < 64; round++) {
 		n = child_pids(pids, 256);
 		k = 0;
 		for (int i = 0; i < n; i++) {
-			if (x != NULL && !is_stray(pids[i], x))
+			/*
+			 * A running task's leader is no stray; one of x's
+			 * says x's JOBKIT_TASK_ID, or (its environment
+			 * cleared) holds x's output.
+			 */
+			if (is_leader(pids[i]) ||
+			    (x != NULL && !names_task(pids[i], x->task) &&
+				!holds_pipe(pids[i], pipes, npipes)))
 				continue;
 			if ((pg = getpgid(pids[i])) == pids[i])
 				kill(-pg, SIGKILL);
@@ -860,6 +886,7 @@ exec_step(struct exec *x, int64_t now)
 			;
 		if (p == x->pid) {
 			x->reaped = 1;
+			live_remove(x);
 			/* Nothing of the task outlives its leader. */
 			kill(-x->pid, SIGKILL);
 			if (x->cg != NULL)
@@ -931,6 +958,7 @@ exec_free(struct exec *x)
 {
 	if (x == NULL)
 		return;
+	live_remove(x);
 	if (x->pid > 0 && !x->reaped) {
 		kill(-x->pid, SIGKILL);
 		while (waitpid(x->pid, NULL, 0) == -1 && errno == EINTR)

@@ -98,9 +98,9 @@ const struct exec_result *exec_result(struct exec *x);
  * the caller once their parent dies, the caller being a subreaper
  * (PR_SET_CHILD_SUBREAPER).  SIGKILL those of the caller's children that
  * are x's -- their environment names x's JOBKIT_TASK_ID, or they hold x's
- * output pipes -- (every child, when x is NULL), and their groups; wait for
- * each, and go on with the children that come to us as they die.  Returns
- * how many were killed.
+ * output pipes -- (every child but the leaders of running tasks, when x is
+ * NULL), and their groups; wait for each, and go on with the children that
+ * come to us as they die.  Returns how many were killed.
  */
 int exec_kill_strays(const struct exec *x);
 

@@ -2,7 +2,7 @@
 # exec-run --worker: priority order, dependencies, holds, resource fit,
 # retries with backoff, drain.
 . "$(dirname "$0")/lib.sh"
-plan 28
+plan 31
 
 lo=$(job-submit -q -p 1 -- true)
 hi=$(job-submit -q -p 9 -- true)
@@ -58,6 +58,15 @@ check_exit 65 "a run label job-submit would refuse" exec-run --worker --drain -l
 check_stderr "label key 'bad key' may hold only" "is refused"
 check_exit 64 "nor spec options, which would change nothing" exec-run --worker -t 5m
 check_stderr "^exec-run: --timeout goes with a command\$" "says so"
+
+# A task's stray is killed when it ends; another task running is not.
+long=$(job-submit -q -- sh -c 'sleep 1.5; echo survived')
+short=$(job-submit -q -- sh -c 'setsid sleep 44.5 >/dev/null 2>&1 & true')
+check_exit 0 "two at a time, one leaving a setsid process behind" \
+    exec-run --worker -j 2 --drain -q
+check "the stray is gone" sh -c '! pgrep -f "slee[p] 44.5" >/dev/null'
+check_same "the other task ran to its end" \
+    "$(job_state "$long") $(cat "$T/results/$long.1/stdout")" "succeeded survived"
 
 # A results folder that cannot be made stops the worker before it claims.
 nfailed=$(run-query jobs -s failed -c)
