@@ -30,12 +30,15 @@ LIB_SRCS = $(wildcard libcommon/*.c)
 LIB_OBJS = $(LIB_SRCS:libcommon/%.c=$(B)/lib/%.o)
 UNIT_SRCS = $(wildcard tests/unit/*.c)
 UNITS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+# Programs the shell tests run as jobs (a memory hog, many threads).
+HELPER_SRCS = $(wildcard tests/helpers/*.c)
+HELPERS = $(HELPER_SRCS:tests/helpers/%.c=$(B)/tests/%)
 MANS = $(wildcard man/*.[157])
 
 .PHONY: all deps check check-plain check-asan demo bench install uninstall \
 	clean lint format
 
-all: deps-build $(TOOLS:%=$(B)/bin/%) $(UNITS)
+all: deps-build $(TOOLS:%=$(B)/bin/%) $(UNITS) $(HELPERS)
 
 deps-build:
 	@scripts/deps.sh build
@@ -54,6 +57,9 @@ $(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(B)/libcommon.a | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -Itests/unit $< -o $@ $(B)/libcommon.a \
 		$(STORE_LIBS) -lm
 
+$(B)/tests/%: tests/helpers/%.c | $(B)/tests
+	$(CC) -O2 -g -Wall -Wextra -pthread $< -o $@
+
 $(B)/lib $(B)/bin $(B)/tests:
 	mkdir -p $@
 
@@ -64,10 +70,11 @@ check: all
 	$(MAKE) --no-print-directory check-asan-build
 	@echo "== tests (plain build)"
 	JOBKIT_BIN=$(CURDIR)/$(B)/bin JOBKIT_UNITS=$(CURDIR)/$(B)/tests \
-		prove -j2 tests/*.t
+		JOBKIT_HELPERS=$(CURDIR)/$(B)/tests prove -j2 tests/*.t
 	@echo "== tests (ASan + UBSan build)"
 	JOBKIT_BIN=$(CURDIR)/$(B)/asan/bin \
 		JOBKIT_UNITS=$(CURDIR)/$(B)/asan/tests JOBKIT_ASAN=1 \
+		JOBKIT_HELPERS=$(CURDIR)/$(B)/tests \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99 \
 		prove -j2 tests/*.t

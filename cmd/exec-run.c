@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cli.h"
 #include "error.h"
 #include "exec.h"
@@ -67,7 +68,12 @@ struct task {
 	struct exec *x;
 	int64_t cpu, memory, disk, gpu; /* reserved */
 	int requeue; /* stopped by our shutdown */
+	const struct exec_result *res; /* once it ended */
+	int64_t record_at; /* its end, refused by the database: try then */
 };
+
+/* A task's end the database refused is tried again this often. */
+#define RECORD_AGAIN_MS 1000
 
 /* A job of the foreground or named ones, to claim again here when due. */
 struct retry {
@@ -105,6 +111,12 @@ struct runner {
 	int nretries, maxretries;
 	json_t *elsewhere; /* jobs whose retry another run took */
 	int db_changed; /* another process wrote the database */
+	char *db; /* where the database is, absolute: JOBKIT_DB of tasks */
+	int unrecorded; /* tasks whose end waits to be recorded */
+	int give_up; /* and a signal said not to wait for them */
+	int64_t next_due; /* the next job due, of those we may claim */
+	int64_t noted; /* when we last said why the jobs we cannot run wait */
+	int note; /* and a claim found nothing since */
 };
 
 static void
@@ -316,14 +328,21 @@ parse_options(struct runner *r, int argc, char **argv)
 static void
 pick_results(struct runner *r)
 {
-	char *db, *dir;
+	char *db, *dir, cwd[4096];
 
-	if (r->results != NULL)
-		return;
 	if ((db = store_locate(r->cli.db)) == NULL)
 		errx(error_status(), "%s", error_msg());
+	/* Jobs our tasks submit go to this database, wherever they run. */
+	if (*db == '/' || strstr(db, "://") != NULL ||
+	    getcwd(cwd, sizeof(cwd)) == NULL)
+		r->db = strdup(db);
+	else if (asprintf(&r->db, "%s/%s", cwd, db) == -1)
+		r->db = NULL;
+	if (r->db == NULL)
+		errx(EX_OSERR, "out of memory");
 	dir = dirname(db);
-	if (asprintf(&r->results, "%s/results", dir) == -1)
+	if (r->results == NULL &&
+	    asprintf(&r->results, "%s/results", dir) == -1)
 		errx(EX_OSERR, "out of memory");
 	free(db);
 }
@@ -392,6 +411,11 @@ start_task(struct runner *r, json_t *info)
 	o.attempt = t->attempt;
 	o.results = dir;
 	o.passthrough = r->foreground;
+	o.db = r->db;
+	/* Root runs each job as its owner; others claim only their own. */
+	o.uid = (uid_t)json_integer_value(json_object_get(info, "uid"));
+	o.owner = json_string_value(json_object_get(info, "owner"));
+	o.as_owner = geteuid() == 0 && o.uid != 0;
 	if ((t->x = exec_start(spec, &o)) == NULL) {
 		/*
 		 * Our failure, not the job's: it goes back to the queue with
@@ -509,22 +533,69 @@ note_retry(struct runner *r, json_t *job)
 		add_retry(r, id, due);
 }
 
-/* A task ended: record it, report it, free it. */
-static void
-end_task(struct runner *r, int i)
+/*
+ * Record a task's end; the foreground run ends with its job's last task,
+ * in the same commit (if that fails, the task's end is recorded alone, as
+ * a worker's is).  Returns 0, or -1 with the store's error; *job gets the
+ * job's brief, *last whether the job is done.
+ */
+static int
+record_end(struct runner *r, struct task *t, const struct task_result *res,
+    json_t **job, int *last)
+{
+	int one = r->foreground && store_begin(r->st) == 0, k;
+
+	k = store_task_finish(r->st, t->id, res, job);
+	*last = k == 0 &&
+	    store_terminal(json_string_value(json_object_get(*job, "state")));
+	if (one && k == 0 && (!*last || store_run_end(r->st, r->run) == 0) &&
+	    store_commit(r->st) == 0) {
+		r->run_ended = *last;
+		return 0;
+	}
+	if (!one)
+		return k;
+	store_rollback(r->st);
+	json_decref(*job);
+	*job = NULL;
+	k = store_task_finish(r->st, t->id, res, job);
+	*last = k == 0 &&
+	    store_terminal(json_string_value(json_object_get(*job, "state")));
+	return k;
+}
+
+/* A refusal the database may take back: busy, or a full disk. */
+static int
+may_record_later(int status)
+{
+	return status == EX_TEMPFAIL || status == EX_IOERR;
+}
+
+/*
+ * A task ended: record it, report it, free it.  An end the database
+ * refuses for now (a full disk) keeps the task, its lease renewed, and is
+ * tried again (run_loop()): given up, the task would be found lost and run
+ * again.  Returns 1 when the task was freed.
+ */
+static int
+end_task(struct runner *r, int i, int64_t now)
 {
 	struct task *t = r->tasks[i];
-	const struct exec_result *x = exec_result(t->x);
+	const struct exec_result *x;
 	char dir[4096];
 	json_t *usage, *job = NULL;
 	struct task_result res = {0};
-	int one, k, last;
+	int k, last, lost;
 
+	if (t->res == NULL)
+		t->res = exec_result(t->x);
+	x = t->res;
 	snprintf(dir, sizeof(dir), "%s/%s", r->results, t->id);
 	usage = json_pack("{s:f, s:f, s:I}", "user_cpu", x->user_cpu,
 	    "system_cpu", x->system_cpu, "max_rss", (json_int_t)x->max_rss);
 	res.state = t->requeue ? "cancelled" : x->state;
 	res.requeue = t->requeue;
+	res.no_retry = x->no_retry;
 	res.exit_code = x->exit_code;
 	res.signal = x->signal;
 	res.error = t->requeue ? "its worker stopped"
@@ -537,26 +608,27 @@ end_task(struct runner *r, int i)
 	res.usage = usage;
 	res.enforcement = x->enforcement;
 	res.results = dir;
-	/*
-	 * The foreground run ends with its job's last task, in the same
-	 * commit.  If that fails, the task's end is recorded alone, as a
-	 * worker's is.
-	 */
-	one = r->foreground && store_begin(r->st) == 0;
-	k = store_task_finish(r->st, t->id, &res, &job);
-	last = k == 0 &&
-	    store_terminal(json_string_value(json_object_get(job, "state")));
-	if (one && k == 0 && (!last || store_run_end(r->st, r->run) == 0) &&
-	    store_commit(r->st) == 0)
-		r->run_ended = last;
-	else if (one) {
-		store_rollback(r->st);
-		json_decref(job);
-		job = NULL;
-		k = store_task_finish(r->st, t->id, &res, &job);
+	k = record_end(r, t, &res, &job, &last);
+	json_decref(usage);
+	if (k == -1 && may_record_later(error_status()) && !r->give_up) {
+		if (t->record_at == 0) {
+			warnx("%s: cannot record its end: %s; trying again "
+			      "every %d s",
+			    t->id, error_msg(), RECORD_AGAIN_MS / 1000);
+			r->unrecorded++;
+		}
+		t->record_at = now + RECORD_AGAIN_MS;
+		return 0;
 	}
+	if (t->record_at != 0)
+		r->unrecorded--;
+	lost = k == -1 && may_record_later(error_status());
 	if (k == -1)
-		warnx("%s: %s", t->id, error_msg());
+		warnx("%s: %s%s", t->id, error_msg(),
+		    lost ? ": its end is not recorded, it will be found lost"
+			 : "");
+	else if (t->record_at != 0)
+		warnx("%s: its end is recorded", t->id);
 	if (!t->requeue)
 		note_retry(r, job);
 	/*
@@ -565,8 +637,10 @@ end_task(struct runner *r, int i)
 	 */
 	if (!r->worker && (last || k == -1) &&
 	    (r->foreground || r->status == 0))
-		r->status = x->status;
-	if (r->foreground && x->status >= 125 && x->status <= 127)
+		r->status = lost ? EX_IOERR : x->status;
+	if (r->foreground &&
+	    (x->status == EX_IOERR || x->oom ||
+		(x->status >= 125 && x->status <= 127)))
 		warnx("%s", x->error);
 	/* A reader that went away is a pipeline's business; a full disk
 	 * where the output should go is ours. */
@@ -578,10 +652,10 @@ end_task(struct runner *r, int i)
 	}
 	report(r, t, x, job);
 	json_decref(job);
-	json_decref(usage);
 	exec_free(t->x);
 	free(t);
 	r->tasks[i] = r->tasks[--r->ntasks];
+	return 1;
 }
 
 /* What is still free of the capacity. */
@@ -602,26 +676,62 @@ free_capacity(struct runner *r, struct claim_fit *f)
 	}
 }
 
-/* Claim work while slots are free; returns how many started. */
-static int
+/* How often at most a worker says why the jobs it cannot run wait. */
+#define NOTE_EVERY_MS 5000
+
+/*
+ * A slot is free and nothing fits it: the jobs of our queues that we can
+ * never run say why they wait (store_note_unfit()), when something may
+ * have changed since we last said, and not more often than NOTE_EVERY_MS.
+ * Returns when to look again (INT64_MAX: at the next change).
+ */
+static int64_t
+note_unfit(struct runner *r, int64_t now)
+{
+	struct claim_fit cap = r->cap;
+
+	if (!r->note)
+		return INT64_MAX;
+	if (now < r->noted + NOTE_EVERY_MS)
+		return r->noted + NOTE_EVERY_MS;
+	cap.queues = r->nqueues ? r->queues : NULL;
+	if (store_note_unfit(r->st, &cap) == -1)
+		warnx("%s", error_msg());
+	r->noted = now;
+	r->note = 0;
+	return INT64_MAX;
+}
+
+/*
+ * Claim work while slots are free; then, with a slot still free, learn
+ * when the next job of ours becomes due, to wake up for it.  Nothing is
+ * claimed while a task's end waits to be recorded: the database refuses
+ * writes.
+ */
+static void
 claim_more(struct runner *r)
 {
 	struct claim_fit f;
 	json_t *info;
-	int n = 0, k;
+	int k;
 
-	while (!r->stopping && r->ntasks < r->slots) {
+	while (!r->stopping && r->unrecorded == 0 && r->ntasks < r->slots) {
 		free_capacity(r, &f);
 		if ((k = store_claim(r->st, r->run, &f, &info)) == -1) {
 			warnx("%s", error_msg());
 			break;
 		}
-		if (k == 0)
+		if (k == 0) {
+			r->note |= r->db_changed || r->noted == 0;
 			break;
-		if (start_task(r, info) == 0)
-			n++;
+		}
+		start_task(r, info);
 	}
-	return n;
+	r->next_due = 0;
+	free_capacity(r, &f);
+	if (r->ntasks < r->slots && !r->stopping &&
+	    store_next_due(r->st, &f, &r->next_due) == -1)
+		warnx("%s", error_msg());
 }
 
 /* The next named job to run: from argv or stdin. */
@@ -743,6 +853,12 @@ on_signal(struct runner *r)
 		for (i = 0; i < r->ntasks; i++) {
 			r->tasks[i]->requeue = r->worker;
 			exec_cancel(r->tasks[i]->x, "cancelled");
+			/* And ends the database refuses are waited for no
+			 * more: they go as lost. */
+			if (r->tasks[i]->record_at != 0) {
+				r->give_up = 1;
+				r->tasks[i]->record_at = 1;
+			}
 		}
 	}
 }
@@ -838,6 +954,8 @@ wait_events(struct runner *r, int64_t until)
 			    (struct pollfd){.fd = fds[j], .events = POLLIN};
 		if ((d = exec_deadline(r->tasks[i]->x)) > 0 && d < until)
 			until = d;
+		if ((d = r->tasks[i]->record_at) > 0 && d < until)
+			until = d;
 	}
 	d = until - now;
 	if (poll(pfd, (nfds_t)n, d < 0 ? 0 : d > 60000 ? 60000 : (int)d) > 0) {
@@ -918,6 +1036,7 @@ static void
 run_loop(struct runner *r)
 {
 	int64_t now, next_alive, next_reap = 0, idle_since, until, due = 0;
+	int64_t note = INT64_MAX;
 	int i, more = 1, ended;
 
 	/* The run and each task start with a fresh keepalive. */
@@ -929,9 +1048,10 @@ run_loop(struct runner *r)
 			reap_lost(r);
 			next_reap = now + r->lease;
 		}
-		if (r->worker)
+		if (r->worker) {
 			claim_more(r);
-		else {
+			note = note_unfit(r, now);
+		} else {
 			due = run_retries(r, now);
 			if (more && !r->foreground) {
 				run_named(r);
@@ -957,17 +1077,20 @@ run_loop(struct runner *r)
 			until = r->retry_due;
 		if (due > now && due < until)
 			until = due;
+		/* A job due at a time (--at, a retry's backoff) starts then,
+		 * whoever wrote it. */
+		if (r->next_due > now && r->next_due < until)
+			until = r->next_due;
+		if (note < until)
+			until = note;
 		wait_events(r, until);
 		reap_orphans(r);
 		now = parse_now_ms();
 		for (i = r->ntasks - 1, ended = 0; i >= 0; i--) {
-			int k = exec_step(r->tasks[i]->x, now);
-			if (k == -1)
-				warnx("%s: %s", r->tasks[i]->id, error_msg());
-			if (k != 0) {
-				end_task(r, i);
-				ended++;
-			}
+			struct task *t = r->tasks[i];
+			if (t->res != NULL ? now >= t->record_at
+					   : exec_step(t->x, now) != 0)
+				ended += end_task(r, i, now);
 		}
 		/* With nothing running, any child left is a task's stray
 		 * that cleared its environment (exec_kill_strays()). */
@@ -998,8 +1121,10 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 			json_array_append_new(a, json_string(*p));
 		json_object_set_new(raw, "command", a);
 	}
-	/* Like timeout(1), a command typed here runs here. */
-	if (json_object_get(r->over, "workdir") == NULL) {
+	/* Like timeout(1), a command typed here runs here, with our
+	 * environment (unless --export says what of it). */
+	if (json_object_get(r->over, "workdir") == NULL &&
+	    json_object_get(r->over, "scratch") == NULL) {
 		if (getcwd(cwd, sizeof(cwd)) == NULL)
 			err(125, "current directory");
 		json_object_set_new(raw, "workdir", json_string(cwd));
@@ -1324,6 +1449,9 @@ execute(struct runner *r, struct run_new *rn)
 		NULL)
 		errx(error_status(), "%s", error_msg());
 	rn->lease_ms = r->lease;
+	rn->mode = r->foreground ? "foreground"
+	    : r->worker		 ? "worker"
+				 : "named";
 	if (r->worker) {
 		rn->labels = json_object_get(r->over, "labels");
 		check_labels(rn->labels);
@@ -1344,6 +1472,26 @@ execute(struct runner *r, struct run_new *rn)
 		emit_close(r->out);
 }
 
+/*
+ * Stopped by a signal, with what it cancelled recorded: die by it, as
+ * shells expect of a program a signal stopped, so that a script of
+ * exec-run steps stops at Ctrl-C rather than go on to the next step.
+ */
+static void
+die_by(int signo)
+{
+	sigset_t set;
+
+	fflush(NULL);
+	cgroup_leave();
+	signal(signo, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, signo);
+	raise(signo);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	exit(128 + signo);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1355,6 +1503,7 @@ main(int argc, char **argv)
 
 	/* getopt(3)'s messages name the tool, not the path it ran by. */
 	argv[0] = program_invocation_short_name;
+	cli_guard_fds();
 	if ((r.over = json_object()) == NULL ||
 	    (r.elsewhere = json_array()) == NULL)
 		errx(EX_OSERR, "out of memory");
@@ -1392,5 +1541,8 @@ main(int argc, char **argv)
 	json_decref(r.elsewhere);
 	free(r.retries);
 	free(r.results);
+	free(r.db);
+	if (r.signo != 0)
+		die_by(r.signo);
 	return r.status;
 }

@@ -189,6 +189,7 @@ main(int argc, char **argv)
 
 	/* getopt(3)'s messages name the tool, not the path it ran by. */
 	argv[0] = program_invocation_short_name;
+	cli_guard_fds();
 	while ((c = getopt_long(argc, argv, "s" CLI_SHORT, longopts, NULL)) !=
 	    -1) {
 		if ((r = cli_option(&d.cli, c, optarg)) == -1)

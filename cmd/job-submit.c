@@ -47,6 +47,7 @@ struct submit {
 	struct store *st;
 	struct emit *out;
 	int status; /* first failure of a batch of actions */
+	int report_failed; /* stdout could not take what was done */
 };
 
 static void
@@ -195,6 +196,19 @@ check_action_options(struct submit *s)
 		errx(error_status(), "%s", error_msg());
 }
 
+/*
+ * What was done could not be reported: it is done (committed), so say so,
+ * once, and keep the status a reader of it would have seen -- a script
+ * that retries a failed submit would make a duplicate.
+ */
+static void
+report_failed(struct submit *s, int e)
+{
+	if (s->report_failed++ == 0)
+		warnx("done, but cannot write what was done: %s",
+		    strerror(e ? e : EIO));
+}
+
 /* Print one result row (a job's brief), honouring -q. */
 static void
 print_job(struct submit *s, json_t *job)
@@ -202,7 +216,7 @@ print_job(struct submit *s, json_t *job)
 	if (s->quiet)
 		printf("%s\n", json_string_value(json_object_get(job, "id")));
 	else if (emit_row(s->out, job) == -1)
-		errx(error_status(), "%s", error_msg());
+		report_failed(s, errno);
 }
 
 /* Apply the options to one spec (stolen) and check it. */
@@ -213,7 +227,7 @@ check_spec(struct submit *s, json_t *raw)
 
 	if (spec_merge(raw, s->over) == -1)
 		error_set(EX_OSERR, "out of memory");
-	else
+	else if (specopt_defaults(raw) == 0)
 		spec = spec_normalize(raw, parse_now_ms());
 	json_decref(raw);
 	return spec;
@@ -485,6 +499,7 @@ main(int argc, char **argv)
 
 	/* getopt(3)'s messages name the tool, not the path it ran by. */
 	argv[0] = program_invocation_short_name;
+	cli_guard_fds();
 	if ((s.over = json_object()) == NULL)
 		errx(EX_OSERR, "out of memory");
 	parse_options(&s, argc, argv);
@@ -512,8 +527,8 @@ main(int argc, char **argv)
 		submit(&s);
 	else
 		act(&s, argv + optind);
-	if (emit_close(s.out) == -1 && s.status == 0)
-		errx(error_status(), "%s", error_msg());
+	if (emit_close(s.out) == -1 || fflush(stdout) == EOF || ferror(stdout))
+		report_failed(&s, errno);
 	store_close(s.st);
 	json_decref(s.over);
 	return s.status;

@@ -40,8 +40,8 @@ static const struct option longopts[] = {
 static const struct emit_col job_cols[] = {{"id", "ID", 8, EMIT_SHORTID},
     {"state", "STATE", 9, 0}, {"owner", "OWNER", 8, 0},
     {"queue", "QUEUE", 10, 0}, {"priority", "PRIO", 4, EMIT_RIGHT},
-    {"created", "CREATED", 19, EMIT_TIME}, {"name", "NAME", 0, 0},
-    {NULL, NULL, 0, 0}};
+    {"created", "CREATED", 19, EMIT_TIME}, {"name", "NAME", 16, 0},
+    {"reason", "REASON", 0, 0}, {NULL, NULL, 0, 0}};
 static const struct emit_col task_cols[] = {{"id", "TASK", 8, EMIT_SHORTID},
     {"job", "JOB", 8, EMIT_SHORTID}, {"attempt", "TRY", 3, EMIT_RIGHT},
     {"state", "STATE", 9, 0}, {"host", "HOST", 12, 0},
@@ -311,6 +311,7 @@ main(int argc, char **argv)
 
 	/* getopt(3)'s messages name the tool, not the path it ran by. */
 	argv[0] = program_invocation_short_name;
+	cli_guard_fds();
 	parse_options(&qq, argc, argv);
 	if (qq.cli.help) {
 		usage(stdout);

@@ -9,11 +9,11 @@
 # --db on the line, else the tools' default.  Nothing is looked up while that
 # database does not exist yet: opening it would create it.
 
-_jobkit_spec_args='-n --name -e --env --env-file -w --workdir -t --timeout
+_jobkit_spec_args='-n --name -e --env --env-file --export -w --workdir -t --timeout
 	--grace -r --retries --retry-on -p --priority -Q --queue -l --label
 	--cpu --memory --disk --gpu --max-file --max-return -a --after
 	--after-any --at -k --key'
-_jobkit_spec_flags='-H --hold'
+_jobkit_spec_flags='-H --hold --scratch'
 _jobkit_cli_args='-f --format -d --db'
 _jobkit_cli_flags='-h --help -V --version'
 
@@ -165,6 +165,7 @@ _jobkit_value()
 	-Q | --queue) _jobkit_queues ;;
 	-a | --after | --after-any) _jobkit_ids ;;
 	-e | --env) _jobkit_compgen -e ;;
+	--export) _jobkit_list "ALL NONE $(compgen -e)" ;;
 	*) return 1 ;;
 	esac
 }

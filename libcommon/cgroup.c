@@ -90,6 +90,8 @@ enabled(void)
 static void
 leave_leaf(void)
 {
+	if (cg_here.leaf[0] == '\0')
+		return;
 	/* A group handing controllers down may hold no process: take back
 	 * the ones we gave (only those), then step back, remove the leaf. */
 	if (cg_here.gave)
@@ -97,6 +99,13 @@ leave_leaf(void)
 		    cg_here.base, "cgroup.subtree_control", "-memory -cpu");
 	write_file(cg_here.base, "cgroup.procs", "0");
 	rmdir(cg_here.leaf);
+	cg_here.leaf[0] = '\0';
+}
+
+void
+cgroup_leave(void)
+{
+	leave_leaf();
 }
 
 /*
@@ -137,8 +146,10 @@ probe(void)
 		return 0;
 	snprintf(cg_here.leaf, sizeof(cg_here.leaf), "%.3900s/jobkit-%ld",
 	    cg_here.base, (long)getpid());
-	if (mkdir(cg_here.leaf, 0755) == -1)
+	if (mkdir(cg_here.leaf, 0755) == -1) {
+		cg_here.leaf[0] = '\0';
 		return 0;
+	}
 	if (write_file(cg_here.leaf, "cgroup.procs", "0") == 0 &&
 	    write_file(
 		cg_here.base, "cgroup.subtree_control", "+memory +cpu") == 0) {

@@ -33,4 +33,10 @@ void cgroup_kill(const struct cgroup *cg);
 /* Kill what is left, remove the group, free cg. */
 void cgroup_free(struct cgroup *cg);
 
+/*
+ * Undo what making groups here did to our own (the leaf we moved into),
+ * as exit(3) would; for a process about to die by a signal.
+ */
+void cgroup_leave(void);
+
 #endif

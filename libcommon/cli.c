@@ -1,6 +1,9 @@
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "error.h"
@@ -35,6 +38,15 @@ cli_store(const struct cli *c, int create)
 	st = store_open(where, create);
 	free(where);
 	return st;
+}
+
+void
+cli_guard_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+		    open("/dev/null", O_RDONLY) != fd)
+			_exit(EX_OSERR);
 }
 
 void

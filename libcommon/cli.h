@@ -43,6 +43,14 @@ struct store *cli_store(const struct cli *c, int create);
 #endif
 
 /*
+ * Call first in main: a standard descriptor the caller closed (">&-") is
+ * opened on /dev/null for reading, so that no file the tool opens later
+ * takes its number -- writes to it fail (EBADF) and are reported as they
+ * would have been, instead of landing in that file.
+ */
+void cli_guard_fds(void);
+
+/*
  * Block until fp has input or is at its end.  A tool reading jobs piped
  * from another opens the database after this, so that in
  * "job-submit ... | job-describe" on a new database the first made it.

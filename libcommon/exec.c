@@ -7,9 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,8 +37,12 @@ struct stream {
 	int truncated; /* the file or the summary was cut */
 	int broken; /* errno: ours could not be written, echo and capture
 		       stopped */
+	int file_errno; /* the file could not be written: no more is */
 	int sum_cut; /* the summary holds less than was printed */
 };
+
+/* Resident memory is sampled this often where no cgroup holds it. */
+#define RSS_EVERY_MS 200
 
 struct exec {
 	pid_t pid;
@@ -58,6 +65,14 @@ struct exec {
 	int done;
 	struct cgroup *cg; /* the task's cgroup v2 group, or NULL */
 	struct exec *next_live; /* in live, while its leader is not reaped */
+	int64_t rss_limit; /* bytes, watched from /proc; 0 for none */
+	int64_t rss_next; /* when to sample it next */
+	int64_t rss, rss_over; /* the last sample; the one over the limit */
+	int results_errno; /* what writing the results failed with */
+	int as_owner; /* running as another user: */
+	uid_t uid;
+	gid_t gid;
+	char owner[64];
 };
 
 /* The tasks whose leader runs: our children that are no strays. */
@@ -120,13 +135,44 @@ exec_results_ready(const char *dir)
 	    dir, strerror(errno));
 }
 
+/* A file of the task's results, its owner's. */
 static int
-open_result(const char *dir, const char *name)
+open_result(const struct exec *x, const char *name)
 {
 	char path[4096];
+	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	snprintf(path, sizeof(path), "%s/%s", x->results, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd != -1 && x->as_owner && fchown(fd, x->uid, x->gid) == -1) {
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * A task run as its owner has results the owner must reach: the results
+ * root, made 0700 by its maker, lets others through (not list it) once
+ * jobs of other users run here.
+ */
+static void
+results_root_passable(const char *task_dir)
+{
+	static int done;
+	char root[4096], *slash;
+	struct stat sb;
+
+	if (done++)
+		return;
+	snprintf(root, sizeof(root), "%s", task_dir);
+	if ((slash = strrchr(root, '/')) == NULL || slash == root)
+		return;
+	*slash = '\0';
+	if (stat(root, &sb) == 0 && sb.st_uid == geteuid() &&
+	    (sb.st_mode & 0011) != 0011)
+		chmod(root, (sb.st_mode & 07777) | 0011);
 }
 
 static int64_t
@@ -178,53 +224,135 @@ struct spawn {
 	const char *path; /* PATH to search, from the task's environment */
 	const char *workdir;
 	int out, err, report;
-	rlim_t memory; /* RLIM_INFINITY for no limit */
 	rlim_t cpu_seconds; /* cpu cores x timeout, or RLIM_INFINITY */
 	int cgroup; /* cgroup.procs of the task's group to join, or -1 */
+	pid_t parent; /* us: if we died before the child could know, it goes */
+	int as_owner; /* become uid, gid and groups before exec */
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	int ngroups;
 };
 
-/* envp for the task: ours, the spec's env over it, then JOBKIT_*. */
-static char **
-build_envp(json_t *spec, const struct exec_opts *o)
-{
-	json_t *env = json_object_get(spec, "env"), *v;
-	size_t n = 0, i = 0, k;
-	const char *key;
-	char **envp, *e;
+/* An environment being built: a later value of a name replaces it. */
+struct envb {
+	char **v;
+	size_t n, cap;
+};
 
-	while (environ[n] != NULL)
-		n++;
-	if ((envp = calloc(n + json_object_size(env) + 4, sizeof(*envp))) ==
-	    NULL)
-		return NULL;
-	for (char **p = environ; *p != NULL; p++) {
-		k = strcspn(*p, "=");
-		json_object_foreach(env, key,
-		    v) if (strlen(key) == k && strncmp(*p, key, k) == 0) break;
-		if (key == NULL && strncmp(*p, "JOBKIT_JOB_ID=", 14) != 0 &&
-		    strncmp(*p, "JOBKIT_TASK_ID=", 15) != 0 &&
-		    strncmp(*p, "JOBKIT_ATTEMPT=", 15) != 0 &&
-		    (envp[i] = strdup(*p)) != NULL)
-			i++;
+static int
+env_put(struct envb *e, const char *name, size_t nlen, const char *val)
+{
+	char *kv;
+	size_t i;
+
+	if (asprintf(&kv, "%.*s=%s", (int)nlen, name, val) == -1)
+		return -1;
+	for (i = 0; i < e->n; i++)
+		if (strncmp(e->v[i], kv, nlen + 1) == 0) {
+			free(e->v[i]);
+			e->v[i] = kv;
+			return 0;
+		}
+	if (e->n + 1 >= e->cap) {
+		size_t cap = e->cap ? 2 * e->cap : 64;
+		char **v = reallocarray(e->v, cap, sizeof(*v));
+		if (v == NULL) {
+			free(kv);
+			return -1;
+		}
+		e->v = v;
+		e->cap = cap;
 	}
-	json_object_foreach(env, key, v)
+	e->v[e->n++] = kv;
+	e->v[e->n] = NULL;
+	return 0;
+}
+
+static int
+env_put_object(struct envb *e, json_t *obj)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(obj, k, v)
 	{
-		if (asprintf(&e, "%s=%s", key, json_string_value(v)) == -1)
-			goto fail;
-		envp[i++] = e;
+		if (env_put(e, k, strlen(k), json_string_value(v)) == -1)
+			return -1;
 	}
-	if (asprintf(&envp[i++], "JOBKIT_JOB_ID=%s", o->job) == -1 ||
-	    asprintf(&envp[i++], "JOBKIT_TASK_ID=%s", o->task) == -1 ||
-	    asprintf(&envp[i++], "JOBKIT_ATTEMPT=%lld",
-		(long long)o->attempt) == -1) {
-		envp[--i] = NULL;
+	return 0;
+}
+
+/* The user's own variables, as su(1) and runuser(1) set them. */
+static int
+env_put_user(struct envb *e, const struct passwd *pw)
+{
+	return env_put(e, "HOME", 4, pw->pw_dir) == -1 ||
+		env_put(e, "USER", 4, pw->pw_name) == -1 ||
+		env_put(e, "LOGNAME", 7, pw->pw_name) == -1 ||
+		env_put(e, "SHELL", 5,
+		    *pw->pw_shell ? pw->pw_shell : "/bin/sh") == -1
+	    ? -1
+	    : 0;
+}
+
+/*
+ * envp for the task: what the spec recorded of its submitter's ("export"),
+ * or ours for a spec without one; those of ours it names (worker_env);
+ * the owner's own variables when it runs as its owner; the spec's env over
+ * those; then PWD and JOBKIT_*.
+ */
+static char **
+build_envp(json_t *spec, const struct exec_opts *o, const struct passwd *pw,
+    const char *workdir)
+{
+	json_t *exp = json_object_get(spec, "export"), *v;
+	struct envb e = {0};
+	char num[24], cwd[4096];
+	size_t i;
+
+	if (exp == NULL) {
+		for (char **p = environ; *p != NULL; p++) {
+			const char *eq = strchr(*p, '=');
+			if (eq != NULL &&
+			    env_put(&e, *p, (size_t)(eq - *p), eq + 1) == -1)
+				goto fail;
+		}
+	} else if (env_put_object(&e, exp) == -1)
 		goto fail;
+	/* The worker's own variables the spec names (a node's secrets). */
+	json_array_foreach(json_object_get(spec, "worker_env"), i, v)
+	{
+		const char *name = json_string_value(v), *val = getenv(name);
+		if (val != NULL && env_put(&e, name, strlen(name), val) == -1)
+			goto fail;
 	}
-	return envp;
+	/* Jobs it submits go where it came from, unless its env says. */
+	if ((o->db != NULL && env_put(&e, "JOBKIT_DB", 9, o->db) == -1) ||
+	    (pw != NULL && env_put_user(&e, pw) == -1) ||
+	    env_put_object(&e, json_object_get(spec, "env")) == -1)
+		goto fail;
+	/* PWD is where it runs, as a shell that cd'd there would say. */
+	if (*workdir != '/' && getcwd(cwd, sizeof(cwd)) != NULL) {
+		char *abs;
+		if (asprintf(&abs, "%s/%s", cwd, workdir) == -1)
+			goto fail;
+		int r = env_put(&e, "PWD", 3, abs);
+		free(abs);
+		if (r == -1)
+			goto fail;
+	} else if (env_put(&e, "PWD", 3, workdir) == -1)
+		goto fail;
+	snprintf(num, sizeof(num), "%lld", (long long)o->attempt);
+	if (env_put(&e, "JOBKIT_JOB_ID", 13, o->job) == -1 ||
+	    env_put(&e, "JOBKIT_TASK_ID", 14, o->task) == -1 ||
+	    env_put(&e, "JOBKIT_ATTEMPT", 14, num) == -1)
+		goto fail;
+	return e.v;
 fail:
-	for (i = 0; envp[i] != NULL; i++)
-		free(envp[i]);
-	free(envp);
+	for (i = 0; i < e.n; i++)
+		free(e.v[i]);
+	free(e.v);
 	return NULL;
 }
 
@@ -307,7 +435,7 @@ spawn_exec(const struct spawn *c)
 }
 
 /* What the child could not do, reported to the parent with its errno. */
-enum { SETUP_EXEC, SETUP_WORKDIR, SETUP_CGROUP };
+enum { SETUP_EXEC, SETUP_WORKDIR, SETUP_CGROUP, SETUP_OWNER };
 
 static void
 report_failure(const struct spawn *c, int stage, int e)
@@ -315,6 +443,21 @@ report_failure(const struct spawn *c, int stage, int e)
 	int rep[2] = {stage, e};
 
 	(void)!write(c->report, rep, sizeof(rep));
+}
+
+/*
+ * Become the task's owner: groups first, then gid, then uid, which drops
+ * the right to change the others.  Raw system calls: glibc's wrappers may
+ * signal threads of the parent we share memory with.
+ */
+static int
+become_owner(const struct spawn *c)
+{
+	if (syscall(SYS_setgroups, (size_t)c->ngroups, c->groups) == -1 ||
+	    syscall(SYS_setresgid, c->gid, c->gid, c->gid) == -1 ||
+	    syscall(SYS_setresuid, c->uid, c->uid, c->uid) == -1)
+		return -1;
+	return 0;
 }
 
 /* In the vfork child: never returns. */
@@ -326,9 +469,6 @@ child(const struct spawn *c)
 	int fd, e;
 
 	setsid();
-	/* If we die, even by SIGKILL, the task goes too: it will be found
-	 * lost and run again, and must not run twice at once. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* Into the task's group before anything else is done. */
 	if (c->cgroup != -1 && write(c->cgroup, "0", 1) != 1) {
 		report_failure(c, SETUP_CGROUP, errno);
@@ -340,16 +480,25 @@ child(const struct spawn *c)
 	}
 	dup2(c->out, 1);
 	dup2(c->err, 2);
-	if (c->memory != RLIM_INFINITY) {
-		rl.rlim_cur = rl.rlim_max = c->memory;
-		setrlimit(RLIMIT_AS, &rl);
-	}
 	if (c->cpu_seconds != RLIM_INFINITY) {
 		/* SIGXCPU at the budget, SIGKILL a second later. */
 		rl.rlim_cur = c->cpu_seconds;
 		rl.rlim_max = c->cpu_seconds + 1;
 		setrlimit(RLIMIT_CPU, &rl);
 	}
+	if (c->as_owner && become_owner(c) == -1) {
+		report_failure(c, SETUP_OWNER, errno);
+		_exit(125);
+	}
+	/*
+	 * If we die, even by SIGKILL, the task goes too: it will be found
+	 * lost and may run again, and must not run twice at once.  Set after
+	 * the change of user, which clears it; and if we died before it was
+	 * set, our pid is no longer its parent's.
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != c->parent)
+		_exit(125);
 	/* Our own handlers table (no CLONE_SIGHAND): the parent's stays. */
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
@@ -389,20 +538,113 @@ stream_init(struct stream *s, int fd, int file, int echo, uint64_t max_file,
 	s->sum = malloc(s->max_return + 1);
 	if (s->sum != NULL)
 		s->sum[0] = '\0';
-	fcntl(fd, F_SETFL, O_NONBLOCK);
+	if (fd != -1)
+		fcntl(fd, F_SETFL, O_NONBLOCK);
 }
 
-/* Workdir: the spec's, or a fresh one inside the results directory. */
-static const char *
-pick_workdir(json_t *spec, const char *results, char *buf, size_t len)
+/* The user a root caller runs the task as. */
+struct owner {
+	struct passwd pw, *found;
+	char buf[4096];
+	gid_t *groups;
+	int ngroups;
+};
+
+static int
+owner_find(struct owner *ow, uid_t uid)
+{
+	int n = 32;
+	gid_t *g;
+
+	memset(ow, 0, sizeof(*ow));
+	if (getpwuid_r(uid, &ow->pw, ow->buf, sizeof(ow->buf), &ow->found) !=
+		0 ||
+	    ow->found == NULL) {
+		ow->found = NULL;
+		return 0; /* gone: the task fails, saying so */
+	}
+	for (;;) {
+		if ((g = reallocarray(ow->groups, (size_t)n, sizeof(*g))) ==
+		    NULL)
+			return error_set(EX_OSERR, "out of memory");
+		ow->groups = g;
+		if (getgrouplist(ow->pw.pw_name, ow->pw.pw_gid, g, &n) != -1)
+			break;
+	}
+	ow->ngroups = n;
+	return 0;
+}
+
+/*
+ * The task's results folder and its output files, its owner's; and the
+ * work directory, the spec's or else a fresh one inside the results.
+ */
+static int
+results_open(struct exec *x, json_t *spec, char *work, size_t len)
 {
 	const char *w = json_string_value(json_object_get(spec, "workdir"));
 
-	if (w != NULL)
-		return w;
-	snprintf(buf, len, "%s/work", results);
-	mkdir(buf, 0700);
-	return buf;
+	if (mkdirs(x->results) == -1 ||
+	    (x->as_owner && chown(x->results, x->uid, x->gid) == -1))
+		return error_set(EX_CANTCREAT,
+		    "cannot create results folder '%s': %s", x->results,
+		    strerror(errno));
+	if (x->as_owner)
+		results_root_passable(x->results);
+	x->out.file = open_result(x, "stdout");
+	x->err.file = open_result(x, "stderr");
+	if (x->out.file == -1 || x->err.file == -1)
+		return error_set(EX_CANTCREAT,
+		    "cannot write results in '%s': %s", x->results,
+		    strerror(errno));
+	if (w != NULL) {
+		snprintf(work, len, "%s", w);
+		return (x->workdir = strdup(w)) == NULL
+		    ? error_set(EX_OSERR, "out of memory")
+		    : 0;
+	}
+	snprintf(work, len, "%s/work", x->results);
+	if ((mkdir(work, 0700) == -1 && errno != EEXIST) ||
+	    (x->as_owner && chown(work, x->uid, x->gid) == -1))
+		return error_set(EX_CANTCREAT,
+		    "cannot create work folder '%s': %s", work,
+		    strerror(errno));
+	return 0;
+}
+
+/* A task whose owner is gone: it ends at once, failed, never to run. */
+static struct exec *
+exec_owner_gone(struct exec *x)
+{
+	stream_init(&x->out, -1, -1, -1, 0, 0);
+	stream_init(&x->err, -1, -1, -1, 0, 0);
+	if (x->out.sum == NULL || x->err.sum == NULL) {
+		error_set(EX_OSERR, "out of memory");
+		exec_free(x);
+		return NULL;
+	}
+	x->reaped = 1;
+	x->stage = SETUP_OWNER;
+	x->exec_errno = ENOENT;
+	return x;
+}
+
+static struct exec *
+exec_new(const struct exec_opts *o)
+{
+	struct exec *x = calloc(1, sizeof(*x));
+
+	if (x == NULL || (x->results = strdup(o->results)) == NULL) {
+		free(x);
+		error_set(EX_OSERR, "out of memory");
+		return NULL;
+	}
+	x->out.fd = x->err.fd = x->out.file = x->err.file = -1;
+	snprintf(x->task, sizeof(x->task), "%s", o->task);
+	x->as_owner = o->as_owner;
+	x->uid = o->uid;
+	snprintf(x->owner, sizeof(x->owner), "%s", o->owner ? o->owner : "?");
+	return x;
 }
 
 struct exec *
@@ -410,30 +652,22 @@ exec_start(json_t *spec, const struct exec_opts *o)
 {
 	json_t *out = json_object_get(spec, "output");
 	int po[2] = {-1, -1}, pe[2] = {-1, -1}, pr[2] = {-1, -1};
-	char **argv = NULL, **envp = NULL, wbuf[4096];
-	const char *workdir;
+	char **argv = NULL, **envp = NULL, workdir[4096];
+	struct owner ow = {.found = NULL};
 	struct exec *x;
 	ssize_t n;
 
-	if ((x = calloc(1, sizeof(*x))) == NULL ||
-	    (x->results = strdup(o->results)) == NULL) {
-		free(x);
-		error_set(EX_OSERR, "out of memory");
+	if ((x = exec_new(o)) == NULL)
 		return NULL;
+	if (o->as_owner) {
+		if (owner_find(&ow, o->uid) == -1)
+			goto fail;
+		if (ow.found == NULL)
+			return exec_owner_gone(x);
+		x->gid = ow.pw.pw_gid;
 	}
-	x->out.fd = x->err.fd = x->out.file = x->err.file = -1;
-	if (mkdirs(o->results) == -1) {
-		error_set(EX_CANTCREAT, "cannot create results folder '%s': %s",
-		    o->results, strerror(errno));
+	if (results_open(x, spec, workdir, sizeof(workdir)) == -1)
 		goto fail;
-	}
-	x->out.file = open_result(o->results, "stdout");
-	x->err.file = open_result(o->results, "stderr");
-	if (x->out.file == -1 || x->err.file == -1) {
-		error_set(EX_CANTCREAT, "cannot write results in '%s': %s",
-		    o->results, strerror(errno));
-		goto fail;
-	}
 	if (pipe2(po, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1 ||
 	    pipe2(pr, O_CLOEXEC) == -1 || (argv = build_argv(spec)) == NULL) {
 		error_set(EX_OSERR, "cannot start task: %s", strerror(errno));
@@ -444,15 +678,8 @@ exec_start(json_t *spec, const struct exec_opts *o)
 	    : spec_ms(spec, "grace", EXEC_DEFAULT_GRACE_MS);
 	int64_t timeout =
 	    o->timeout_ms > 0 ? o->timeout_ms : spec_ms(spec, "timeout", 0);
-	workdir = pick_workdir(spec, o->results, wbuf, sizeof(wbuf));
-	if (json_object_get(spec, "workdir") != NULL &&
-	    (x->workdir = strdup(workdir)) == NULL) {
-		error_set(EX_OSERR, "out of memory");
-		goto fail;
-	}
 	snprintf(x->program, sizeof(x->program), "%s", argv[0]);
-	snprintf(x->task, sizeof(x->task), "%s", o->task);
-	if ((envp = build_envp(spec, o)) == NULL) {
+	if ((envp = build_envp(spec, o, ow.found, workdir)) == NULL) {
 		error_set(EX_OSERR, "out of memory");
 		goto fail;
 	}
@@ -462,20 +689,24 @@ exec_start(json_t *spec, const struct exec_opts *o)
 	/*
 	 * rlimits cannot hold a process to N cores, but they can hold it to
 	 * N cores on average over its timeout: that many CPU seconds.
+	 * Memory is resident memory, watched (exec_step()): an address-space
+	 * limit would keep programs that reserve much and use little (Java,
+	 * threads' stacks) from starting at all.
 	 */
 	struct spawn c = {argv, envp, envp_get(envp, "PATH"), workdir, po[1],
-	    pe[1], pr[1], mem > 0 ? (rlim_t)mem : RLIM_INFINITY,
+	    pe[1], pr[1],
 	    cpu > 0 && timeout > 0 ? (rlim_t)ceil(cpu * (double)timeout / 1000)
 				   : RLIM_INFINITY,
-	    -1};
+	    -1, getpid(), o->as_owner, o->uid, x->gid, ow.groups, ow.ngroups};
 	/* A cgroup v2 group, where we may make one, holds the task to its
 	 * memory and cores at every moment instead. */
 	if ((mem > 0 || cpu > 0) &&
 	    (x->cg = cgroup_new(o->task, mem, (int64_t)llround(cpu * 1000))) !=
 		NULL) {
-		c.memory = c.cpu_seconds = RLIM_INFINITY;
+		c.cpu_seconds = RLIM_INFINITY;
 		c.cgroup = cgroup_procs_fd(x->cg);
-	}
+	} else
+		x->rss_limit = mem > 0 ? mem : 0;
 	if (c.path == NULL)
 		c.path = "/usr/local/bin:/usr/bin:/bin";
 	fflush(NULL);
@@ -487,6 +718,8 @@ exec_start(json_t *spec, const struct exec_opts *o)
 	live = x;
 	free_envp(envp);
 	envp = NULL;
+	free(ow.groups);
+	ow.groups = NULL;
 	close(po[1]);
 	close(pe[1]);
 	close(pr[1]);
@@ -514,8 +747,10 @@ exec_start(json_t *spec, const struct exec_opts *o)
 		free(argv);
 		return NULL;
 	}
+	int64_t now = parse_now_ms();
 	if (timeout > 0)
-		x->deadline = parse_now_ms() + timeout;
+		x->deadline = now + timeout;
+	x->rss_next = now + RSS_EVERY_MS;
 	free(argv);
 	return x;
 fail:
@@ -529,6 +764,7 @@ fail:
 	}
 	free(argv);
 	free_envp(envp);
+	free(ow.groups);
 	exec_free(x);
 	return NULL;
 }
@@ -554,9 +790,16 @@ exec_fds(const struct exec *x, int *fds, int max)
 int64_t
 exec_deadline(const struct exec *x)
 {
+	int64_t d = -1;
+
 	if (x->kill_at > 0)
 		return x->kill_at;
-	return x->deadline > 0 && x->why == NULL ? x->deadline : -1;
+	if (x->deadline > 0 && x->why == NULL)
+		d = x->deadline;
+	if (x->rss_limit > 0 && !x->reaped && x->rss_over == 0 &&
+	    (d < 0 || x->rss_next < d))
+		d = x->rss_next;
+	return d;
 }
 
 static int
@@ -580,8 +823,12 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Move what a stream has now; -1 on a write error of ours. */
-static int
+/*
+ * Move what a stream has now.  Output its file cannot take (a full disk)
+ * is still read, and the summary still kept, so that the task is not
+ * stopped by a pipe it cannot write; the task ends failed (finish()).
+ */
+static void
 stream_pump(struct stream *s)
 {
 	char buf[65536];
@@ -593,11 +840,11 @@ stream_pump(struct stream *s)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN)
-			return 0;
+			return;
 		if (n <= 0) {
 			close(s->fd);
 			s->fd = -1;
-			return 0;
+			return;
 		}
 		/*
 		 * Where ours cannot be written (its reader went away, the disk
@@ -616,9 +863,9 @@ stream_pump(struct stream *s)
 			keep = (size_t)(s->max_file - s->written);
 			s->truncated = 1;
 		}
-		if (keep > 0 && write_all(s->file, buf, keep) == -1)
-			return error_set(EX_IOERR, "cannot write output: %s",
-			    strerror(errno));
+		if (keep > 0 && s->file_errno == 0 &&
+		    write_all(s->file, buf, keep) == -1)
+			s->file_errno = errno;
 		s->written += keep;
 		keep = (size_t)n;
 		if (s->sum_len + keep > s->max_return) {
@@ -629,7 +876,6 @@ stream_pump(struct stream *s)
 		s->sum_len += keep;
 		s->sum[s->sum_len] = '\0';
 	}
-	return 0;
 }
 
 /*
@@ -754,6 +1000,101 @@ exec_kill_strays(const struct exec *x)
 	return killed;
 }
 
+/* The session and resident pages of process name (a /proc entry). */
+static int
+proc_stat(const char *name, long *sid, long *rss)
+{
+	char path[64], buf[1024], *p, *e;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%.20s/stat", name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* "pid (comm) state ppid pgrp session ... rss": comm may hold
+	 * anything, so fields are counted from its last ')'. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	for (field = 3, p++; field <= 24; field++) {
+		long v = strtol(p, &e, 10);
+		if (field == 3) {
+			while (*p == ' ')
+				p++;
+			e = p + 1; /* the state letter */
+		} else if (e == p)
+			return -1;
+		if (field == 6)
+			*sid = v;
+		else if (field == 24)
+			*rss = v;
+		p = e;
+	}
+	return 0;
+}
+
+/* SIGKILL every process of session sid, and the group of its leader. */
+static void
+kill_session(pid_t sid)
+{
+	struct dirent *e;
+	long s, rss;
+	DIR *d;
+
+	kill(-sid, SIGKILL);
+	if ((d = opendir("/proc")) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
+		    proc_stat(e->d_name, &s, &rss) == 0 && s == sid)
+			kill((pid_t)atol(e->d_name), SIGKILL);
+	closedir(d);
+}
+
+/*
+ * The resident memory of every task watched, in one pass over /proc: a
+ * process counts for the task whose session it is in (each task's leader
+ * starts one), as Slurm's accounting gatherer sums it.  A task over its
+ * limit is killed, all of it.
+ */
+static void
+rss_sample(int64_t now)
+{
+	long page = sysconf(_SC_PAGESIZE), sid, rss;
+	struct exec *w;
+	struct dirent *e;
+	DIR *d;
+
+	for (w = live; w != NULL; w = w->next_live)
+		w->rss = 0;
+	if ((d = opendir("/proc")) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' ||
+		    proc_stat(e->d_name, &sid, &rss) == -1)
+			continue;
+		for (w = live; w != NULL; w = w->next_live)
+			if (w->rss_limit > 0 && w->pid == (pid_t)sid) {
+				w->rss += (int64_t)rss * page;
+				break;
+			}
+	}
+	closedir(d);
+	for (w = live; w != NULL; w = w->next_live) {
+		if (w->rss_limit <= 0 || w->rss_over > 0)
+			continue;
+		w->rss_next = now + RSS_EVERY_MS;
+		if (w->rss > w->rss_limit) {
+			w->rss_over = w->rss;
+			kill_session(w->pid);
+		}
+	}
+}
+
 void
 exec_cancel(struct exec *x, const char *why)
 {
@@ -781,6 +1122,26 @@ clean_summary(struct stream *s)
 	s->sum = c;
 }
 
+/*
+ * The results could not be written whole: the task fails, and is not run
+ * again -- its command ran, and may have done its work.  One that timed
+ * out or was cancelled keeps saying so.
+ */
+static void
+results_failed(struct exec *x)
+{
+	struct exec_result *r = &x->res;
+
+	r->no_retry = 1;
+	if (strcmp(r->state, "succeeded") != 0 &&
+	    strcmp(r->state, "failed") != 0)
+		return;
+	r->state = "failed";
+	r->status = EX_IOERR;
+	snprintf(r->error, sizeof(r->error), "results: %s",
+	    strerror(x->results_errno));
+}
+
 static void
 finish(struct exec *x)
 {
@@ -798,8 +1159,23 @@ finish(struct exec *x)
 	r->user_cpu = x->ru.ru_utime.tv_sec + x->ru.ru_utime.tv_usec / 1e6;
 	r->system_cpu = x->ru.ru_stime.tv_sec + x->ru.ru_stime.tv_usec / 1e6;
 	r->max_rss = (int64_t)x->ru.ru_maxrss * 1024;
-	r->enforcement = x->cg != NULL ? "cgroup" : "rlimit";
-	if (x->exec_errno != 0 && x->stage == SETUP_CGROUP) {
+	r->enforcement = x->cg != NULL ? "cgroup"
+	    : x->rss_limit > 0	       ? "watch"
+				       : "rlimit";
+	if (x->exec_errno != 0 && x->stage == SETUP_OWNER) {
+		/* Its command never ran; it never will, as another user. */
+		r->state = "failed";
+		r->status = 125;
+		r->no_retry = 1;
+		if (x->pid == 0)
+			snprintf(r->error, sizeof(r->error),
+			    "its owner '%s' (uid %u) no longer exists",
+			    x->owner, (unsigned)x->uid);
+		else
+			snprintf(r->error, sizeof(r->error),
+			    "cannot run as its owner '%s': %s", x->owner,
+			    strerror(x->exec_errno));
+	} else if (x->exec_errno != 0 && x->stage == SETUP_CGROUP) {
 		r->state = "failed";
 		r->status = 125;
 		snprintf(r->error, sizeof(r->error),
@@ -842,10 +1218,23 @@ finish(struct exec *x)
 	/* Whichever process of the task the kernel killed for memory (all
 	 * of them, with memory.oom.group), that is why it failed. */
 	if (x->cg != NULL && strcmp(r->state, "failed") == 0 &&
-	    x->exec_errno == 0 && cgroup_oom_kills(x->cg) > 0)
+	    x->exec_errno == 0 && (r->oom = cgroup_oom_kills(x->cg) > 0))
 		snprintf(r->error, sizeof(r->error),
 		    "out of memory: killed at its memory limit (cgroup "
 		    "memory.max)");
+	if (x->rss_over > 0 && strcmp(r->state, "failed") == 0) {
+		r->oom = 1;
+		char used[32], limit[32];
+		snprintf(r->error, sizeof(r->error),
+		    "out of memory: RSS %s > limit %s",
+		    parse_fmt_size((uint64_t)x->rss_over, used),
+		    parse_fmt_size((uint64_t)x->rss_limit, limit));
+	}
+	if (x->results_errno == 0)
+		x->results_errno =
+		    x->out.file_errno ? x->out.file_errno : x->err.file_errno;
+	if (x->results_errno != 0)
+		results_failed(x);
 	if (x->why != NULL && strcmp(x->why, "timed_out") == 0) {
 		r->state = "timed_out";
 		r->status = 124;
@@ -863,8 +1252,8 @@ exec_step(struct exec *x, int64_t now)
 
 	if (x->done)
 		return 1;
-	if (stream_pump(&x->out) == -1 || stream_pump(&x->err) == -1)
-		return -1;
+	stream_pump(&x->out);
+	stream_pump(&x->err);
 	/* The write we took from the job would have failed on our reader's
 	 * pipe: SIGPIPE now (a job that ignores it gets EPIPE next). */
 	if ((x->out.broken == EPIPE || x->err.broken == EPIPE) &&
@@ -879,6 +1268,9 @@ exec_step(struct exec *x, int64_t now)
 		kill(-x->pid, SIGKILL);
 		x->kill_at = 0;
 	}
+	if (x->rss_limit > 0 && !x->reaped && x->rss_over == 0 &&
+	    now >= x->rss_next)
+		rss_sample(now);
 	if (!x->reaped) {
 		while (
 		    (p = wait4(x->pid, &x->wstatus, WNOHANG, &x->ru)) == -1 &&
@@ -901,47 +1293,78 @@ exec_step(struct exec *x, int64_t now)
 	return 1;
 }
 
-/* exitCode and result.json beside stdout and stderr. */
+/* Write a results file whole, or remove it; errno says why not. */
+static int
+write_result(const struct exec *x, const char *name, const char *text)
+{
+	char path[4096];
+	int fd, e;
+
+	if ((fd = open_result(x, name)) == -1)
+		return -1;
+	if (write_all(fd, text, strlen(text)) == -1 || close(fd) == -1) {
+		e = errno;
+		close(fd);
+		snprintf(path, sizeof(path), "%s/%s", x->results, name);
+		unlink(path);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* result.json: as in the task's row, exit_code, signal and error when
+ * there are. */
+static char *
+result_json(const struct exec_result *r)
+{
+	json_t *o = json_pack("{s:s}", "state", r->state);
+	char *text;
+
+	if (o != NULL && r->exit_code >= 0)
+		json_object_set_new(o, "exit_code", json_integer(r->exit_code));
+	if (o != NULL && r->signal > 0)
+		json_object_set_new(o, "signal", json_integer(r->signal));
+	if (o != NULL && r->error[0] != '\0')
+		json_object_set_new(o, "error", json_string(r->error));
+	if (o != NULL &&
+	    json_object_update_new(o,
+		json_pack("{s:b, s:b, s:f, s:f, s:I}", "stdout_truncated",
+		    r->out_truncated, "stderr_truncated", r->err_truncated,
+		    "user_cpu", r->user_cpu, "system_cpu", r->system_cpu,
+		    "max_rss", (json_int_t)r->max_rss)) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+	json_decref(o);
+	return text;
+}
+
+/*
+ * exitCode and result.json beside stdout and stderr, private like them.
+ * If either cannot be written, the result says so, and both are written
+ * again to say it too (as far as they can be).
+ */
 static void
 write_result_files(struct exec *x)
 {
 	char num[16], *text;
-	json_t *o;
-	int fd;
+	int ok = 1;
 
-	if ((fd = open_result(x->results, "exitCode")) != -1) {
+	for (int pass = 0; pass < 2; pass++) {
 		snprintf(num, sizeof(num), "%d", x->res.status);
-		(void)write_all(fd, num, strlen(num));
-		close(fd);
+		text = result_json(&x->res);
+		if (write_result(x, "exitCode", num) == -1 ||
+		    (text != NULL &&
+			write_result(x, "result.json", text) == -1))
+			ok = 0;
+		free(text);
+		if (ok || x->res.no_retry)
+			return;
+		x->results_errno = errno;
+		results_failed(x);
 	}
-	/* As in the task's row: exit_code, signal and error when there are. */
-	o = json_pack("{s:s}", "state", x->res.state);
-	if (o != NULL && x->res.exit_code >= 0)
-		json_object_set_new(
-		    o, "exit_code", json_integer(x->res.exit_code));
-	if (o != NULL && x->res.signal > 0)
-		json_object_set_new(o, "signal", json_integer(x->res.signal));
-	if (o != NULL && x->res.error[0] != '\0')
-		json_object_set_new(o, "error", json_string(x->res.error));
-	if (o != NULL &&
-	    json_object_update_new(o,
-		json_pack("{s:b, s:b, s:f, s:f, s:I}", "stdout_truncated",
-		    x->res.out_truncated, "stderr_truncated",
-		    x->res.err_truncated, "user_cpu", x->res.user_cpu,
-		    "system_cpu", x->res.system_cpu, "max_rss",
-		    (json_int_t)x->res.max_rss)) == -1) {
-		json_decref(o);
-		o = NULL;
-	}
-	/* Private like the output beside it, and written in one piece. */
-	text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
-	if (text != NULL &&
-	    (fd = open_result(x->results, "result.json")) != -1) {
-		(void)write_all(fd, text, strlen(text));
-		close(fd);
-	}
-	free(text);
-	json_decref(o);
 }
 
 const struct exec_result *
@@ -949,7 +1372,8 @@ exec_result(struct exec *x)
 {
 	if (!x->done)
 		return NULL;
-	write_result_files(x);
+	if (x->pid > 0)
+		write_result_files(x);
 	return &x->res;
 }
 

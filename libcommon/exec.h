@@ -1,14 +1,19 @@
 /*
  * exec: run one task's process.  The process gets its own session and
- * process group, stdin from /dev/null, a work directory, the spec's
- * environment plus JOBKIT_JOB_ID, JOBKIT_TASK_ID and JOBKIT_ATTEMPT, and
- * its memory and CPU held by a cgroup v2 group of its own where we may
- * make one (cgroup.h), by rlimits elsewhere.  stdout and stderr are streamed to
- * files in the results directory up to a per-file limit, with a summary of
- * at most the return limit kept in memory and truncation flags for both
- * (Bacalhau's WriteJobResults and OutputLimits).  Memory stays flat
- * whatever the job prints.  Timeout and cancel send SIGTERM to the whole
- * group, then SIGKILL after the grace period.
+ * process group, stdin from /dev/null, a work directory (the spec's, else a
+ * fresh one), the environment the spec recorded of its submitter ("export";
+ * ours for a spec without one) with the spec's "env" over it, PWD, and
+ * JOBKIT_JOB_ID, JOBKIT_TASK_ID, JOBKIT_ATTEMPT and JOBKIT_DB.  Its memory
+ * and CPU are held by a cgroup v2 group of its own where we may make one
+ * (cgroup.h); elsewhere its resident memory is watched from /proc and its
+ * CPU held by RLIMIT_CPU.  A root caller may run it as another user, with
+ * that user's groups, HOME, USER, LOGNAME and SHELL, the user owning its
+ * results.  stdout and stderr are streamed to files in the results
+ * directory up to a per-file limit, with a summary of at most the return
+ * limit kept in memory and truncation flags for both (Bacalhau's
+ * WriteJobResults and OutputLimits).  Memory stays flat whatever the job
+ * prints.  Timeout and cancel send SIGTERM to the whole group, then
+ * SIGKILL after the grace period.
  *
  * The module knows nothing of the store: the caller polls the descriptors
  * exec_fds() names and calls exec_step() when one is ready or a deadline
@@ -36,6 +41,10 @@ struct exec_opts {
 	int64_t grace_ms; /* overrides the spec when > 0 */
 	uint64_t max_file; /* overrides the spec when > 0 */
 	uint64_t max_return; /* overrides the spec when > 0 */
+	const char *db; /* JOBKIT_DB for the task, or NULL */
+	int as_owner; /* run as uid (the caller is root) */
+	uid_t uid;
+	const char *owner; /* its name, for messages */
 };
 
 /* How a task ended, filled by exec_result(). */
@@ -48,9 +57,14 @@ struct exec_result {
 	int out_truncated, err_truncated;
 	double user_cpu, system_cpu; /* seconds */
 	int64_t max_rss; /* bytes */
-	const char *enforcement; /* "cgroup" or "rlimit" */
-	int status; /* for the caller's exit: timeout(1)-like */
+	const char *enforcement; /* "cgroup", "watch" (RSS from /proc, CPU
+				    by rlimit) or "rlimit" */
+	int status; /* for the caller's exit: timeout(1)-like; 74 when the
+		       results could not be written */
 	int echo_errno; /* why passing the output through failed, or 0 */
+	int no_retry; /* ended without its results or before its owner
+			 could run it: not to be run again */
+	int oom; /* killed at its memory limit */
 };
 
 /*
@@ -62,8 +76,9 @@ int exec_results_ready(const char *dir);
 /*
  * Start the task described by spec (a normalized job spec, borrowed).  A
  * program that cannot be run still yields a struct exec that ends at once
- * with status 126 or 127 and an error.  NULL with an error set when the
- * results directory cannot be made (EX_CANTCREAT) or fork fails.
+ * with status 126 or 127 and an error, and so does one whose owner no
+ * longer exists (125).  NULL with an error set when the results directory
+ * cannot be made (EX_CANTCREAT) or fork fails.
  */
 struct exec *exec_start(json_t *spec, const struct exec_opts *o);
 
@@ -80,17 +95,23 @@ int exec_fds(const struct exec *x, int *fds, int max);
 int64_t exec_deadline(const struct exec *x);
 
 /*
- * Move output and check deadlines and the process: call when a descriptor
- * is ready, a deadline passed, or SIGCHLD came.  Returns 1 once the task
- * has ended and all its output is read, 0 while it runs, -1 on an error of
- * our own (output files: EX_IOERR).
+ * Move output and check deadlines, memory and the process: call when a
+ * descriptor is ready, a deadline passed, or SIGCHLD came.  Returns 1 once
+ * the task has ended and all its output is read, 0 while it runs.  An
+ * output file that cannot be written (a full disk) stops being written;
+ * the task runs on, its output still read, and ends failed with
+ * "results: why".
  */
 int exec_step(struct exec *x, int64_t now_ms);
 
 /* Ask the task to stop: SIGTERM to its group, SIGKILL after the grace. */
 void exec_cancel(struct exec *x, const char *why);
 
-/* The result, once exec_step() returned 1; also writes result.json. */
+/*
+ * The result, once exec_step() returned 1; also writes exitCode and
+ * result.json (a file that cannot be written whole is removed, and the
+ * result is failed with "results: why").
+ */
 const struct exec_result *exec_result(struct exec *x);
 
 /*

@@ -490,18 +490,73 @@ docker_resources(json_t *spec, FILE *fp)
 	return 0;
 }
 
+/*
+ * The container's environment as the lines of a docker --env-file, each
+ * naming a variable the shell expands as it writes the file, so that no
+ * value is on a command line (ps(1) shows those) or in the docker client's
+ * own environment: the engine's EnvironmentVariables ("NAME=value") and
+ * Task.Env values become the job's variables JOBKIT_ENV_<name> (stored,
+ * and redacted, like any); a Task.Env "env:VAR" is the worker's variable
+ * VAR (the spec's worker_env).
+ */
+static int
+docker_env(const char *path, const char *epath, json_t *vars, json_t *env,
+    json_t *spec, FILE *lines)
+{
+	const char *k, *val;
+	char name[256], held[300];
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(vars, i, v)
+	{
+		const char *kv = json_string_value(v), *eq = strchr(kv, '=');
+		if (eq == NULL || (size_t)(eq - kv) >= sizeof(name) - 40 ||
+		    (memcpy(name, kv, (size_t)(eq - kv)), name[eq - kv] = '\0',
+			!spec_env_name_ok(name)))
+			return bad(epath,
+			    "'EnvironmentVariables[%zu]' is not NAME=value", i);
+		snprintf(held, sizeof(held), "JOBKIT_ENV_%s", name);
+		set_str(object_at(spec, "env"), held, eq + 1);
+		fprintf(lines, "%s=$%s\n", name, held);
+	}
+	json_object_foreach(env, k, v)
+	{
+		val = json_string_value(v);
+		if (!json_is_string(v) || !spec_env_name_ok(k) ||
+		    strlen(k) > 200)
+			return bad(path,
+			    "'Env.%s' must be a string named like a "
+			    "variable",
+			    k);
+		if (strncmp(val, "env:", 4) == 0) {
+			if (!spec_env_name_ok(val + 4))
+				return bad(path,
+				    "'Env.%s': '%s' names no variable", k, val);
+			json_array_append_new(
+			    array_at(spec, "worker_env"), json_string(val + 4));
+			fprintf(lines, "%s=$%s\n", k, val + 4);
+		} else {
+			snprintf(held, sizeof(held), "JOBKIT_ENV_%s", k);
+			set_str(object_at(spec, "env"), held, val);
+			fprintf(lines, "%s=$%s\n", k, held);
+		}
+	}
+	return 0;
+}
+
 /* The docker engine's task as a docker run command line. */
 static int
 bacalhau_docker(const char *path, json_t *task, json_t *spec)
 {
 	struct at a = {path, 1}, ea;
 	char epath[600], npath[600];
-	const char *image, *wd, *k, *net = NULL;
+	const char *image, *wd, *net = NULL;
 	json_t *engine = member(task, "Engine", 1), *params, *entry, *parms,
 	       *vars, *env, *v, *network;
-	char *mem = NULL, *mnt = NULL;
-	size_t len = 0, mlen = 0, i;
-	FILE *fp, *mounts;
+	char *mem = NULL, *mnt = NULL, *elines = NULL;
+	size_t len = 0, mlen = 0, elen = 0, i;
+	FILE *fp, *mounts, *envs = NULL;
 	int r = -1;
 
 	snprintf(epath, sizeof(epath), "%.400s.Engine.Params", path);
@@ -551,50 +606,12 @@ bacalhau_docker(const char *path, json_t *task, json_t *spec)
 		sh_opt(fp, "--workdir=", wd);
 	if (docker_resources(spec, fp) == -1)
 		goto out;
-	json_array_foreach(vars, i, v)
-	{
-		const char *kv = json_string_value(v), *eq = strchr(kv, '=');
-		char name[256];
-		if (eq == NULL || (size_t)(eq - kv) >= sizeof(name) ||
-		    (memcpy(name, kv, (size_t)(eq - kv)), name[eq - kv] = '\0',
-			!spec_env_name_ok(name))) {
-			bad(epath,
-			    "'EnvironmentVariables[%zu]' is not NAME=value", i);
-			goto out;
-		}
-		sh_opt(fp, "--env=", kv);
-	}
-	/*
-	 * Task.Env: each value is the job's variable JOBKIT_ENV_<name>
-	 * (stored, and redacted, like any), handed to the container under
-	 * its name: the docker client itself runs in no environment the job
-	 * chose.  "env:VAR" is the worker's variable VAR.
-	 */
-	json_object_foreach(env, k, v)
-	{
-		const char *val = json_string_value(v);
-		char held[300];
-		if (!json_is_string(v) || !spec_env_name_ok(k) ||
-		    strlen(k) > 200) {
-			bad(path,
-			    "'Env.%s' must be a string named like a "
-			    "variable",
-			    k);
-			goto out;
-		}
-		if (strncmp(val, "env:", 4) == 0) {
-			if (!spec_env_name_ok(val + 4)) {
-				bad(path, "'Env.%s': '%s' names no variable", k,
-				    val);
-				goto out;
-			}
-			fprintf(fp, " \"--env=%s=$%s\"", k, val + 4);
-		} else {
-			snprintf(held, sizeof(held), "JOBKIT_ENV_%s", k);
-			fprintf(fp, " \"--env=%s=$%s\"", k, held);
-			set_str(object_at(spec, "env"), held, val);
-		}
-	}
+	if ((envs = open_memstream(&elines, &elen)) == NULL ||
+	    docker_env(path, epath, vars, env, spec, envs) == -1)
+		goto out;
+	fflush(envs);
+	if (elen > 0)
+		fputs(" --env-file=/dev/fd/3", fp);
 	json_array_foreach(member(task, "InputSources", 1), i, v)
 	{
 		/* (an array: checked above) */
@@ -617,8 +634,14 @@ bacalhau_docker(const char *path, json_t *task, json_t *spec)
 		sh_word(fp, json_string_value(json_array_get(entry, i)));
 	}
 	sh_words(fp, parms);
+	/* The values come to docker in a file, not on its command line. */
+	if (elen > 0)
+		fprintf(fp, " 3<<JOBKIT_ENV\n%sJOBKIT_ENV", elines);
 	r = 0;
 out:
+	if (envs != NULL)
+		fclose(envs);
+	free(elines);
 	fclose(mounts);
 	free(mnt);
 	fclose(fp);
@@ -1120,5 +1143,18 @@ fail:
 json_t *
 import_specs(enum import_format f, json_t *doc)
 {
-	return f == IMPORT_BACALHAU ? bacalhau(doc) : studioml(doc);
+	json_t *specs = f == IMPORT_BACALHAU ? bacalhau(doc) : studioml(doc);
+	json_t *spec;
+	size_t i;
+
+	/* Their inputs and results are paths in a work folder of its own. */
+	json_array_foreach(specs, i, spec)
+	{
+		if (json_object_set_new(spec, "scratch", json_true()) == -1) {
+			json_decref(specs);
+			error_set(EX_OSERR, "out of memory");
+			return NULL;
+		}
+	}
+	return specs;
 }

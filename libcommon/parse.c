@@ -249,6 +249,27 @@ put_digits(char *p, unsigned v, int n)
 }
 
 char *
+parse_fmt_size(uint64_t bytes, char *buf)
+{
+	static const char *const units[] = {
+	    "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	uint64_t unit = 1;
+	int i = 0;
+
+	while (i < 6 && bytes / unit >= 1024) {
+		unit *= 1024;
+		i++;
+	}
+	if (bytes % unit == 0)
+		snprintf(buf, 32, "%llu%s", (unsigned long long)(bytes / unit),
+		    units[i]);
+	else
+		snprintf(
+		    buf, 32, "%.1f%s", (double)bytes / (double)unit, units[i]);
+	return buf;
+}
+
+char *
 parse_fmt_time(int64_t ms, char *buf)
 {
 	struct tm tm;

@@ -39,6 +39,12 @@ int parse_time(const char *s, int64_t now_ms, int dir, int64_t *ms);
  */
 char *parse_fmt_time(int64_t ms, char *buf);
 
+/*
+ * Format a size as people read it, in binary units ("512MiB", "1.5GiB",
+ * "100B"), into buf, which must hold 32 bytes.  Returns buf.
+ */
+char *parse_fmt_size(uint64_t bytes, char *buf);
+
 /* A whole number in [min, max], decimal.  */
 int parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
 

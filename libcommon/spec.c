@@ -104,6 +104,31 @@ check_string(struct path *p, json_t *v, size_t max, json_t **out)
 	return 0;
 }
 
+/* A shell script: lines and tabs too (heredocs, YAML "|" blocks). */
+static int
+check_script(struct path *p, json_t *v, json_t **out)
+{
+	const char *t;
+	size_t n;
+
+	if (want(p, v, json_is_string(v), "a string") == -1)
+		return -1;
+	t = json_string_value(v);
+	n = json_string_length(v);
+	if (n == 0)
+		return bad(p, "must not be empty%s", "");
+	if (n > SPEC_MAX_STRING)
+		return bad(p, "longer than %s bytes", "65536");
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)t[i] < 0x20 && t[i] != '\t' && t[i] != '\n')
+			return bad(p,
+			    "contains a control character other than a tab "
+			    "or a newline%s",
+			    "");
+	*out = json_incref(v);
+	return 0;
+}
+
 static int
 check_name(struct path *p, json_t *v, json_t **out)
 {
@@ -463,6 +488,26 @@ check_env(struct path *p, json_t *v, json_t **out)
 }
 
 static int
+check_env_name(struct path *p, json_t *v, json_t **out)
+{
+	if (check_name(p, v, out) == -1)
+		return -1;
+	if (!spec_env_name_ok(json_string_value(v))) {
+		json_decref(*out);
+		return bad(p, "'%s' is not a valid variable name",
+		    json_string_value(v));
+	}
+	return 0;
+}
+
+/* Names of the worker's own variables the job gets (a node's secrets). */
+static int
+check_env_names(struct path *p, json_t *v, json_t **out)
+{
+	return check_array_of(p, v, SPEC_MAX_ENTRIES, check_env_name, out);
+}
+
+static int
 check_labels(struct path *p, json_t *v, json_t **out)
 {
 	return check_map(p, v, label_key_ok,
@@ -571,15 +616,16 @@ check_artifacts(struct path *p, json_t *v, json_t **out)
 }
 
 static const struct field spec_fields[] = {{"name", check_name},
-    {"command", check_command}, {"shell", check_text}, {"env", check_env},
-    {"workdir", check_text}, {"timeout", check_duration},
-    {"grace", check_duration}, {"retries", check_retries},
-    {"retry_on", check_exit_statuses}, {"priority", check_priority},
-    {"queue", check_word}, {"labels", check_labels},
-    {"resources", check_resources}, {"output", check_output},
-    {"after", check_ids}, {"after_any", check_ids}, {"hold", check_bool},
-    {"at", check_time}, {"key", check_name}, {"inputs", check_artifacts},
-    {"outputs", check_artifacts}, {NULL, NULL}};
+    {"command", check_command}, {"shell", check_script}, {"env", check_env},
+    {"export", check_env}, {"worker_env", check_env_names},
+    {"workdir", check_text}, {"scratch", check_bool},
+    {"timeout", check_duration}, {"grace", check_duration},
+    {"retries", check_retries}, {"retry_on", check_exit_statuses},
+    {"priority", check_priority}, {"queue", check_word},
+    {"labels", check_labels}, {"resources", check_resources},
+    {"output", check_output}, {"after", check_ids}, {"after_any", check_ids},
+    {"hold", check_bool}, {"at", check_time}, {"key", check_name},
+    {"inputs", check_artifacts}, {"outputs", check_artifacts}, {NULL, NULL}};
 
 static int
 check_object(
@@ -646,6 +692,14 @@ spec_normalize(json_t *spec, int64_t now_ms)
 		error_set(EX_DATAERR, "$: a job needs a command or a shell");
 		return NULL;
 	}
+	if (json_object_get(out, "workdir") != NULL &&
+	    json_is_true(json_object_get(out, "scratch"))) {
+		json_decref(out);
+		error_set(EX_DATAERR,
+		    "$: give workdir or scratch, not both (scratch runs it "
+		    "in a fresh folder)");
+		return NULL;
+	}
 	return out;
 }
 
@@ -664,8 +718,8 @@ spec_default_name(json_t *spec, char *buf, size_t len)
 		n = strlen(s);
 	} else {
 		s = json_string_value(json_object_get(spec, "shell"));
-		s += strspn(s, " \t");
-		n = strcspn(s, " \t;|&<>()");
+		s += strspn(s, " \t\n");
+		n = strcspn(s, " \t\n;|&<>()");
 	}
 	if (n == 0)
 		s = "job", n = 3;
@@ -702,6 +756,12 @@ spec_to_job(json_t *spec, struct job_new *jn)
 	jn->after_any = json_object_get(spec, "after_any");
 	jn->max_attempts =
 	    1 + json_integer_value(json_object_get(spec, "retries"));
+	v = json_object_get(spec, "resources");
+	jn->cpu_milli = (int64_t)llround(
+	    json_number_value(json_object_get(v, "cpu")) * 1000);
+	jn->memory = json_integer_value(json_object_get(v, "memory"));
+	jn->disk = json_integer_value(json_object_get(v, "disk"));
+	jn->gpu = json_integer_value(json_object_get(v, "gpu"));
 	return 0;
 }
 
@@ -713,6 +773,11 @@ spec_merge(json_t *spec, json_t *override)
 
 	json_object_foreach(override, k, v)
 	{
+		/* A work directory given replaces a fresh one, and back. */
+		if (strcmp(k, "workdir") == 0)
+			json_object_del(spec, "scratch");
+		else if (strcmp(k, "scratch") == 0)
+			json_object_del(spec, "workdir");
 		cur = json_object_get(spec, k);
 		if (json_is_object(v) && json_is_object(cur)) {
 			if (json_object_update(cur, v) == -1)
@@ -788,11 +853,16 @@ redact_artifacts(json_t *arr)
 void
 spec_redact(json_t *spec)
 {
-	json_t *env = json_object_get(spec, "env"), *v;
+	static const char *const maps[] = {"env", "export", NULL};
 	const char *k;
+	json_t *v;
 
-	json_object_foreach(env, k, v) if (secret_name(k))
-	    json_string_set(v, "***");
+	for (int i = 0; maps[i] != NULL; i++)
+		json_object_foreach(json_object_get(spec, maps[i]), k, v)
+		{
+			if (secret_name(k))
+				json_string_set(v, "***");
+		}
 	redact_artifacts(json_object_get(spec, "inputs"));
 	redact_artifacts(json_object_get(spec, "outputs"));
 }

@@ -32,14 +32,15 @@ int spec_to_job(json_t *spec, struct job_new *jn);
 /*
  * Merge override (fields given as options) into spec, in place: objects
  * (env, labels, resources, output) key by key, after lists appended,
- * anything else replaced.  Returns 0 or -1 (out of memory).
+ * anything else replaced (workdir and scratch replace each other).
+ * Returns 0 or -1 (out of memory).
  */
 int spec_merge(json_t *spec, json_t *override);
 
 /*
  * Replace secrets in a (normalized) spec with "***", in place: inline
- * credentials, passwords in URLs, and env values whose name says secret,
- * token, password or key.
+ * credentials, passwords in URLs, and env and export values whose name
+ * says secret, token, password or key.
  */
 void spec_redact(json_t *spec);
 

@@ -9,6 +9,8 @@
 #include "spec.h"
 #include "specopt.h"
 
+extern char **environ;
+
 /* Set over[obj][key] (or over[key] when obj is NULL) to v (stolen). */
 static int
 over_set(json_t *over, const char *obj, const char *key, json_t *v)
@@ -180,6 +182,121 @@ workdir(json_t *over, const char *arg)
 	return r;
 }
 
+/* A variable of ours for export: one a job may hold (bash functions and
+ * other names a shell cannot set are left out of ALL). */
+static int
+export_var(json_t *exp, const char *kv, size_t nlen)
+{
+	char name[256];
+
+	if (nlen >= sizeof(name))
+		return 0;
+	snprintf(name, sizeof(name), "%.*s", (int)nlen, kv);
+	if (!spec_env_name_ok(name) || strlen(kv + nlen + 1) > 65536)
+		return 0;
+	return json_object_set_new(exp, name, json_string(kv + nlen + 1));
+}
+
+/*
+ * --export ALL | NONE | NAME[=VALUE],...: what of our environment the job
+ * records and runs with, as sbatch's --export (ALL may be listed with
+ * others: ALL,TMPDIR=/scratch).
+ */
+static int
+export_option(json_t *over, const char *arg)
+{
+	char *copy = strdup(arg), *tok, *save = NULL, *eq;
+	json_t *exp = json_object();
+	const char *val;
+	int r = 1, n = 0, none = 0;
+
+	if (copy == NULL || exp == NULL) {
+		free(copy);
+		json_decref(exp);
+		return error_set(EX_OSERR, "out of memory");
+	}
+	none = strcmp(arg, "NONE") == 0;
+	for (tok = strtok_r(copy, ",", &save); tok != NULL && r == 1;
+	     tok = strtok_r(NULL, ",", &save), n++) {
+		if (strcmp(tok, "NONE") == 0 && !none)
+			r = error_set(EX_USAGE,
+			    "--export: expected ALL, NONE or NAME[=VALUE],..., "
+			    "got '%s'",
+			    arg);
+		else if (none)
+			;
+		else if (strcmp(tok, "ALL") == 0) {
+			for (char **p = environ; *p != NULL; p++)
+				if ((eq = strchr(*p, '=')) != NULL &&
+				    export_var(exp, *p, (size_t)(eq - *p)) ==
+					-1)
+					r = error_set(
+					    EX_OSERR, "out of memory");
+		} else {
+			if ((eq = strchr(tok, '=')) != NULL)
+				*eq = '\0';
+			val = eq ? eq + 1 : getenv(tok);
+			if (!spec_env_name_ok(tok))
+				r = error_set(EX_USAGE,
+				    "--export: '%s' is not a variable name",
+				    tok);
+			else if (val == NULL)
+				r = error_set(EX_USAGE,
+				    "--export: '%s' is not set in the "
+				    "environment",
+				    tok);
+			else
+				json_object_set_new(exp, tok, json_string(val));
+		}
+	}
+	if (r == 1 && n == 0)
+		r = error_set(EX_USAGE,
+		    "--export: expected ALL, NONE or NAME[=VALUE],..., got "
+		    "'%s'",
+		    arg);
+	free(copy);
+	if (r != 1) {
+		json_decref(exp);
+		return r;
+	}
+	return over_set(over, NULL, "export", exp);
+}
+
+int
+specopt_defaults(json_t *spec)
+{
+	static const char *const names[] = {
+	    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "TZ", NULL};
+	const char *w = json_string_value(json_object_get(spec, "workdir"));
+	json_t *exp;
+
+	if (json_object_get(spec, "export") == NULL) {
+		if ((exp = json_object()) == NULL ||
+		    json_object_set_new(spec, "export", exp) == -1)
+			return error_set(EX_OSERR, "out of memory");
+		for (char **p = environ; *p != NULL; p++) {
+			size_t n = strcspn(*p, "=");
+			int want = strncmp(*p, "LC_", 3) == 0 && (*p)[n];
+			for (int i = 0; !want && names[i] != NULL; i++)
+				want = strlen(names[i]) == n &&
+				    strncmp(*p, names[i], n) == 0 && (*p)[n];
+			if (want && export_var(exp, *p, n) == -1)
+				return error_set(EX_OSERR, "out of memory");
+		}
+	}
+	char cwd[4096];
+
+	/* What is wrong with a workdir, spec_normalize() says; a current
+	 * directory that is gone leaves a fresh one. */
+	if (json_is_true(json_object_get(spec, "scratch")) ||
+	    getcwd(cwd, sizeof(cwd)) == NULL ||
+	    (json_object_get(spec, "workdir") != NULL &&
+		(w == NULL || *w == '\0' || *w == '/')))
+		return 0;
+	/* The submit directory, as tsp, nq, parallel and sbatch run in. */
+	return workdir(spec, w ? w : ".") == -1 ? -1 : 0;
+}
+
 /* A string option whose value a parser checks first. */
 static int
 parsed_option(json_t *over, const char *obj, const char *key, const char *opt,
@@ -204,7 +321,15 @@ specopt_apply(json_t *over, int c, const char *arg)
 	case SPECOPT_ENV_FILE:
 		return read_env_file(over, arg);
 	case 'w':
-		return workdir(over, arg);
+	case SPECOPT_SCRATCH:
+		if (json_object_get(over, c == 'w' ? "scratch" : "workdir"))
+			return error_set(EX_USAGE,
+			    "--workdir and --scratch: give one (--scratch runs "
+			    "the job in a fresh folder)");
+		return c == 'w' ? workdir(over, arg)
+				: over_set(over, NULL, "scratch", json_true());
+	case SPECOPT_EXPORT:
+		return export_option(over, arg);
 	case 't':
 		return parsed_option(over, NULL, "timeout", "--timeout", arg,
 		    parse_duration(arg, &v));

@@ -20,7 +20,9 @@ enum specopt_long {
 	SPECOPT_MAX_FILE,
 	SPECOPT_MAX_RETURN,
 	SPECOPT_AFTER_ANY,
-	SPECOPT_AT
+	SPECOPT_AT,
+	SPECOPT_EXPORT,
+	SPECOPT_SCRATCH
 };
 
 #define SPECOPT_SHORT "n:e:w:t:r:p:Q:l:a:Hk:"
@@ -28,7 +30,9 @@ enum specopt_long {
 	{"name", required_argument, NULL, 'n'}, \
 	    {"env", required_argument, NULL, 'e'}, \
 	    {"env-file", required_argument, NULL, SPECOPT_ENV_FILE}, \
+	    {"export", required_argument, NULL, SPECOPT_EXPORT}, \
 	    {"workdir", required_argument, NULL, 'w'}, \
+	    {"scratch", no_argument, NULL, SPECOPT_SCRATCH}, \
 	    {"timeout", required_argument, NULL, 't'}, \
 	    {"grace", required_argument, NULL, SPECOPT_GRACE}, \
 	    {"retries", required_argument, NULL, 'r'}, \
@@ -53,6 +57,7 @@ enum specopt_long {
 /* The usage lines of these options, for the tools' --help. */
 #define SPECOPT_USAGE \
 	"  -n, --name NAME        -e, --env K=V|K       --env-file FILE\n" \
+	"  --export ALL|NONE|NAME[=V],...               --scratch\n" \
 	"  -w, --workdir DIR      -t, --timeout DUR     --grace DUR\n" \
 	"  -r, --retries N        --retry-on CODES      -p, --priority N\n" \
 	"  -Q, --queue NAME       -l, --label K=V       --cpu CPU\n" \
@@ -60,6 +65,15 @@ enum specopt_long {
 	"  --max-file SIZE        --max-return SIZE     -a, --after ID\n" \
 	"  --after-any ID         -H, --hold            --at TIME\n" \
 	"  -k, --key KEY\n"
+
+/*
+ * What a job runs with unless the spec or an option says otherwise, as
+ * sbatch gives it: the submitter's PATH, HOME, USER, LOGNAME, SHELL, LANG,
+ * LC_* and TZ recorded as its "export", and the current directory as its
+ * work directory (a relative one is made absolute against it).  Returns 0,
+ * or -1 with an error.
+ */
+int specopt_defaults(json_t *spec);
 
 /*
  * Apply option c with argument arg to over, an object of spec fields.

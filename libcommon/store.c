@@ -25,7 +25,7 @@
 #include "walvfs.h"
 
 #define STORE_BUSY_MS 60000
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 enum stmt {
 	S_JOB_BY_KEY,
@@ -48,8 +48,9 @@ static const char *stmt_sql[S_COUNT] = {
     [S_JOB_INSERT] =
 	"INSERT INTO jobs (name, owner, uid, state, queue, priority,"
 	" created, updated, not_before, max_attempts, idem_key, labels,"
-	" reason, spec) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9,"
-	" ?10, ?11, ?12, ?13, ?14)",
+	" reason, spec, cpu_milli, memory, disk, gpu) VALUES (?2, ?3, ?4,"
+	" ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+	" ?18)",
     [S_JOB_LABEL] =
 	"INSERT INTO job_labels (key, value, job) VALUES (?1, ?2, ?3)",
     [S_JOB_DEP] = "INSERT OR IGNORE INTO job_deps (job, dep, kind)"
@@ -166,8 +167,39 @@ static const char *schema_v1[] = {
     NULL,
 };
 
+/*
+ * Version 2: what a job asks for is in columns written at submit time, so
+ * that a claim tests the fit in its query, on an index of the queued jobs
+ * in claim order (priority, then age: rid rises with created), and never
+ * passes over a job that fits however many ahead of it do not.  A run
+ * records its mode: the job of a foreground run that died is its
+ * terminal's, not to be run again by another.
+ */
+static const char *schema_v2[] = {
+    "ALTER TABLE jobs ADD COLUMN cpu_milli INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE jobs ADD COLUMN memory INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE jobs ADD COLUMN disk INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE jobs ADD COLUMN gpu INTEGER NOT NULL DEFAULT 0",
+    "UPDATE jobs SET"
+    " cpu_milli = CAST(round(coalesce(json_extract(spec,"
+    " '$.resources.cpu'), 0) * 1000) AS INTEGER),"
+    " memory = coalesce(json_extract(spec, '$.resources.memory'), 0),"
+    " disk = coalesce(json_extract(spec, '$.resources.disk'), 0),"
+    " gpu = coalesce(json_extract(spec, '$.resources.gpu'), 0)"
+    " WHERE json_extract(spec, '$.resources') IS NOT NULL",
+    "DROP INDEX jobs_ready",
+    "CREATE INDEX jobs_ready ON jobs (queue, priority DESC, rid, not_before,"
+    " gpu, cpu_milli, memory, disk, uid) WHERE state = 'queued'",
+    "CREATE INDEX jobs_claim ON jobs (priority DESC, rid, queue, not_before,"
+    " gpu, cpu_milli, memory, disk, uid) WHERE state = 'queued'",
+    "CREATE INDEX jobs_due ON jobs (not_before)"
+    " WHERE state = 'queued' AND not_before IS NOT NULL",
+    "ALTER TABLE runs ADD COLUMN mode TEXT",
+    NULL,
+};
+
 /* Each entry brings the schema from version i to i + 1. */
-static const char **migrations[] = {schema_v1};
+static const char **migrations[] = {schema_v1, schema_v2};
 
 struct store {
 	sqlite3 *db;
@@ -179,9 +211,15 @@ struct store {
 	} cache[32];
 	int depth; /* open store_begin() calls */
 	int failed; /* a nested write failed: commit must roll back */
+	int full; /* a write found the disk full (store_unfill()) */
 	uid_t uid;
 	char owner[64];
 };
+
+static sqlite3_stmt *store_prep(
+    struct store *st, const char *sql, const char *fmt, ...);
+static void store_unfill(struct store *st);
+static void store_unprep(struct store *st, sqlite3_stmt *s);
 
 /* Turn the last sqlite error into ours. */
 static int
@@ -208,13 +246,17 @@ store_fail(struct store *st, const char *what)
 	case SQLITE_CANTOPEN:
 		status = EX_CANTCREAT;
 		break;
-	case SQLITE_IOERR:
 	case SQLITE_FULL:
+		st->full = 1;
+		/* FALLTHROUGH */
+	case SQLITE_IOERR:
 		status = EX_IOERR;
 		break;
 	}
-	return error_set(
-	    status, "%s: %s: %s", what, st->path, sqlite3_errmsg(st->db));
+	error_set(status, "%s: %s: %s", what, st->path, sqlite3_errmsg(st->db));
+	if (st->depth == 0)
+		store_unfill(st);
+	return -1;
 }
 
 static sqlite3_stmt *
@@ -489,6 +531,43 @@ sql_jk_id(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 /*
+ * jk_wait(owner, cpu_milli, memory, disk, gpu): why a queued job waits for
+ * a worker that can run it -- of its owner, when owner is not NULL, else
+ * with what it asks for.
+ */
+static void
+sql_jk_wait(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	static const char *const names[] = {"cpu", "memory", "disk", "gpu"};
+	const unsigned char *owner = sqlite3_value_text(argv[0]);
+	char buf[256], num[32];
+	size_t n;
+
+	if (owner != NULL) {
+		snprintf(buf, sizeof(buf),
+		    "no worker may run jobs of '%.64s' here", owner);
+		sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+		return;
+	}
+	n = (size_t)snprintf(buf, sizeof(buf), "waiting for a worker with");
+	for (int i = 0, first = 1; i < 4; i++) {
+		int64_t v = sqlite3_value_int64(argv[i + 1]);
+		if (v <= 0)
+			continue;
+		if (i == 0)
+			snprintf(num, sizeof(num), "%g", (double)v / 1000);
+		else if (i == 3)
+			snprintf(num, sizeof(num), "%lld", (long long)v);
+		else
+			parse_fmt_size((uint64_t)v, num);
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %s=%s",
+		    first ? "" : ",", names[i], num);
+		first = 0;
+	}
+	sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+}
+
+/*
  * The name of a uid: /etc/passwd first, read directly, since asking NSS
  * (nscd, nsswitch.conf, then the same file) costs more than opening the
  * database; NSS for the users only a directory service knows.
@@ -565,6 +644,9 @@ store_open(const char *location, int create)
 	sqlite3_create_function_v2(st->db, "jk_id", 1,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_jk_id, NULL, NULL,
 	    NULL);
+	sqlite3_create_function_v2(st->db, "jk_wait", 5,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_jk_wait, NULL, NULL,
+	    NULL);
 	/* A large cache keeps a big batch from spilling pages early. */
 	snprintf(sql, sizeof(sql),
 	    "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = %d;"
@@ -606,17 +688,45 @@ store_begin(struct store *st)
 	return 0;
 }
 
+/*
+ * A transaction that failed for want of space (a big batch on a full disk)
+ * leaves its frames in the WAL, which keeps the disk full until a
+ * checkpoint resets it -- with another connection open (a worker), not
+ * before that one closes.  Once the transaction is gone, copy what the WAL
+ * holds into the database and truncate it; if a reader keeps that from
+ * completing, the next failure tries again.
+ */
+static void
+store_unfill(struct store *st)
+{
+	if (!st->full || st->depth > 0 || !sqlite3_get_autocommit(st->db))
+		return;
+	if (sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
+		NULL) == SQLITE_OK)
+		st->full = 0;
+}
+
+/* End a transaction sqlite may already have rolled back itself (a full
+ * disk, an I/O error): the error that ended it stays the one reported. */
+static void
+store_abort(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	store_unfill(st);
+}
+
 int
 store_commit(struct store *st)
 {
 	if (st->depth == 0 || --st->depth > 0)
 		return 0;
 	if (st->failed) {
-		store_exec(st, "ROLLBACK", "cannot roll back");
+		store_abort(st);
 		return error_set(EX_SOFTWARE, "transaction rolled back");
 	}
 	if (store_exec(st, "COMMIT", "cannot commit") == -1) {
-		store_exec(st, "ROLLBACK", "cannot roll back");
+		store_abort(st);
 		return -1;
 	}
 	return 0;
@@ -647,7 +757,7 @@ store_rollback(struct store *st)
 		st->failed = 1;
 		return;
 	}
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	store_abort(st);
 }
 
 /* Column names whose integers are times, and whose text is JSON. */
@@ -1088,6 +1198,10 @@ store_insert_job(struct store *st, const struct job_new *jn, const char *state,
 	bind_text(s, 12, labels);
 	bind_text(s, 13, "submitted");
 	bind_text(s, 14, spec);
+	sqlite3_bind_int64(s, 15, jn->cpu_milli);
+	sqlite3_bind_int64(s, 16, jn->memory);
+	sqlite3_bind_int64(s, 17, jn->disk);
+	sqlite3_bind_int64(s, 18, jn->gpu);
 	if (store_done(st, s, "cannot add job") == 0) {
 		*rid = sqlite3_last_insert_rowid(st->db);
 		r = 0;
@@ -1318,6 +1432,67 @@ act_cancel(struct store *st, const char *id, struct job_head *h, int64_t now)
 	    store_settle(st, h->rid, now);
 }
 
+/*
+ * Job rid is retried: the jobs cancelled because it ended as it did wait
+ * for it again, and so do, in turn, those cancelled because of them.  A job
+ * that another dependency still fails stays cancelled.
+ */
+static int
+store_revive(struct store *st, int64_t rid, int64_t now)
+{
+	struct ridlist todo = {0}, deps = {0};
+	char id[ID_LEN + 1], reason[128], msg[64];
+	const char *state;
+	sqlite3_stmt *s;
+	int rc, r = -1;
+
+	if (ridlist_push(&todo, rid) == -1)
+		return -1;
+	while (todo.n > 0) {
+		int64_t cur = todo.v[--todo.n];
+		if (id_format(cur, id) == -1)
+			goto out;
+		/* store_settle() says why: "dependency <id> <state>". */
+		if ((s = store_prep(st,
+			 "SELECT j.rid FROM job_deps d JOIN jobs j ON"
+			 " j.rid = d.job WHERE d.dep = ? AND"
+			 " j.state = 'cancelled' AND substr(j.reason, 1,"
+			 " length(?) + 12) = 'dependency ' || ? || ' '",
+			 "itt", cur, id, id)) == NULL)
+			goto out;
+		deps.n = 0;
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			if (ridlist_push(&deps, sqlite3_column_int64(s, 0)) ==
+			    -1)
+				break;
+		store_unprep(st, s);
+		if (rc != SQLITE_DONE) {
+			if (rc != SQLITE_ROW)
+				store_fail(st, "cannot read dependents");
+			goto out;
+		}
+		snprintf(msg, sizeof(msg), "dependency %s retried", id);
+		for (size_t i = 0; i < deps.n; i++) {
+			if (deps_verdict(st, deps.v[i], &state, reason,
+				sizeof(reason)) == -1)
+				goto out;
+			if (strcmp(state, STATE_CANCELLED) == 0)
+				continue;
+			if (store_set_state(st, deps.v[i], state, now, msg) ==
+				-1 ||
+			    store_event(st, deps.v[i], 0, now, "revived", state,
+				msg) == -1 ||
+			    ridlist_push(&todo, deps.v[i]) == -1)
+				goto out;
+		}
+	}
+	r = 0;
+out:
+	free(todo.v);
+	free(deps.v);
+	return r;
+}
+
 static int
 act_retry(struct store *st, const char *id, struct job_head *h, int64_t now)
 {
@@ -1337,7 +1512,8 @@ act_retry(struct store *st, const char *id, struct job_head *h, int64_t now)
 		   " max_attempts = attempts + 1 + ?4 WHERE rid = ?1",
 		   h->rid, now, state, h->retries) ||
 	    store_event(
-		st, h->rid, 0, now, "retried", state, "retried by user");
+		st, h->rid, 0, now, "retried", state, "retried by user") ||
+	    store_revive(st, h->rid, now);
 }
 
 static int
@@ -1639,8 +1815,8 @@ static const char *const queue_sorts[] = {
 static const struct noun_def nouns[] = {
     [STORE_JOBS] =
 	{"SELECT jk_id(j.rid) AS id, j.name, j.state, j.owner, j.queue,"
-	 " j.priority, j.attempts, j.created, j.started, j.ended, j.labels"
-	 " FROM jobs j",
+	 " j.priority, j.attempts, j.created, j.started, j.ended, j.labels,"
+	 " j.reason FROM jobs j",
 	    " FROM jobs j", "j.rid", "j.owner", "j.queue", "j.name", "j.rid",
 	    "j.state", job_times, job_sorts},
     [STORE_TASKS] =
@@ -1651,7 +1827,8 @@ static const struct noun_def nouns[] = {
 	 " ON j.rid = t.job",
 	    " FROM tasks t JOIN jobs j ON j.rid = t.job", "t.job", "j.owner",
 	    "j.queue", "j.name", "j.rid", "t.state", task_times, task_sorts},
-    [STORE_RUNS] = {"SELECT 'r' || jk_id(r.rid) AS id, r.kind, r.owner, "
+    [STORE_RUNS] = {"SELECT 'r' || jk_id(r.rid) AS id, r.kind, r.mode,"
+		    " r.owner, "
 		    "r.host, r.pid, " RUN_STATE
 		    " AS state, r.started, r.keepalive, r.ended, r.lease,"
 		    " r.capacity, r.labels, (SELECT count(*) FROM tasks t"
@@ -2163,11 +2340,12 @@ store_run_start(struct store *st, const struct run_new *rn, char *id)
 	if (store_begin(st) == -1)
 		goto out;
 	if (store_write(st, "cannot record run",
-		"INSERT INTO runs (kind, owner, uid, host, pid, lease, started,"
-		" keepalive, labels, capacity) VALUES (?, ?, ?, ?, ?, ?, ?, ?,"
-		" ?, ?)",
-		"ttitiiiitt", rn->kind, st->owner, (int64_t)st->uid, host,
-		(int64_t)getpid(), rn->lease_ms, now, now, labels, cap) == -1 ||
+		"INSERT INTO runs (kind, mode, owner, uid, host, pid, lease,"
+		" started, keepalive, labels, capacity) VALUES (?, ?, ?, ?, ?,"
+		" ?, ?, ?, ?, ?, ?)",
+		"tttitiiiitt", rn->kind, rn->mode, st->owner, (int64_t)st->uid,
+		host, (int64_t)getpid(), rn->lease_ms, now, now, labels,
+		cap) == -1 ||
 	    id_format(sqlite3_last_insert_rowid(st->db), id + 1) == -1) {
 		store_rollback(st);
 		goto out;
@@ -2264,49 +2442,21 @@ store_run_end(struct store *st, const char *run)
 	return r;
 }
 
-/* Does a spec's resource request fit what is free? */
-static int
-claim_fits(const struct claim_fit *f, const char *spec_text)
-{
-	json_t *spec = json_loads(spec_text, 0, NULL), *res;
-	int ok = 1;
-
-	if (f == NULL || spec == NULL) {
-		json_decref(spec);
-		return spec != NULL;
-	}
-	res = json_object_get(spec, "resources");
-	if (f->cpu_milli >= 0 &&
-	    json_number_value(json_object_get(res, "cpu")) * 1000 >
-		(double)f->cpu_milli)
-		ok = 0;
-	if (f->memory >= 0 &&
-	    json_integer_value(json_object_get(res, "memory")) > f->memory)
-		ok = 0;
-	if (f->disk >= 0 &&
-	    json_integer_value(json_object_get(res, "disk")) > f->disk)
-		ok = 0;
-	if (f->gpu >= 0 &&
-	    json_integer_value(json_object_get(res, "gpu")) > f->gpu)
-		ok = 0;
-	json_decref(spec);
-	return ok;
-}
-
 /* Start attempt n + 1 of job rid for run: the job runs, a task is made. */
 static int
 store_start_task(struct store *st, int64_t run, int64_t rid,
     const char *spec_text, int64_t now, json_t **task)
 {
 	char host[256] = "", name[ID_LEN + 24], id[ID_LEN + 1], msg[400];
-	int64_t attempt, lease = 60000;
+	char owner[64];
+	int64_t attempt, lease = 60000, uid;
 	sqlite3_stmt *s;
 	json_t *spec;
 
 	gethostname(host, sizeof(host) - 1);
 	if ((s = store_prep(st,
-		 "SELECT j.attempts + 1, r.lease FROM jobs j, runs r WHERE"
-		 " j.rid = ? AND r.rid = ?",
+		 "SELECT j.attempts + 1, r.lease, j.uid, j.owner FROM jobs j,"
+		 " runs r WHERE j.rid = ? AND r.rid = ?",
 		 "ii", rid, run)) == NULL)
 		return -1;
 	if (sqlite3_step(s) != SQLITE_ROW) {
@@ -2315,6 +2465,8 @@ store_start_task(struct store *st, int64_t run, int64_t rid,
 	}
 	attempt = sqlite3_column_int64(s, 0);
 	lease = sqlite3_column_int64(s, 1);
+	uid = sqlite3_column_int64(s, 2);
+	snprintf(owner, sizeof(owner), "%s", sqlite3_column_text(s, 3));
 	store_unprep(st, s);
 	task_name(rid, attempt, name, sizeof(name));
 	snprintf(msg, sizeof(msg), "attempt %lld started on %s",
@@ -2333,10 +2485,54 @@ store_start_task(struct store *st, int64_t run, int64_t rid,
 		return -1;
 	if ((spec = json_loads(spec_text, 0, NULL)) == NULL ||
 	    id_format(rid, id) == -1 ||
-	    (*task = json_pack("{s:s, s:s, s:I, s:o}", "id", name, "job", id,
-		 "attempt", (json_int_t)attempt, "spec", spec)) == NULL)
+	    (*task = json_pack("{s:s, s:s, s:I, s:I, s:s, s:o}", "id", name,
+		 "job", id, "attempt", (json_int_t)attempt, "uid",
+		 (json_int_t)uid, "owner", owner, "spec", spec)) == NULL)
 		return error_set(EX_OSERR, "out of memory");
 	return 0;
+}
+
+/* A limit of fit as a bound for SQL: unlimited is the largest integer. */
+static int64_t
+fit_bound(int64_t v)
+{
+	return v < 0 ? INT64_MAX : v;
+}
+
+/*
+ * The WHERE clause of the queued jobs fit's queues hold that are due at
+ * now, and that the caller may run: a root worker anyone's, another only
+ * its own user's.  With unfit set, those of them it can never run instead:
+ * another user's, or more than the whole of fit.
+ */
+static void
+qb_runnable(struct qb *b, struct store *st, const struct claim_fit *fit,
+    int64_t now, int unfit)
+{
+	int i;
+
+	qb_add(b,
+	    " WHERE state = 'queued' AND (not_before IS NULL OR"
+	    " not_before <= ?)");
+	qb_num(b, now);
+	for (i = 0; fit && fit->queues && fit->queues[i] != NULL; i++) {
+		qb_add(b, i ? ", ?" : " AND queue IN (?");
+		qb_text(b, fit->queues[i]);
+	}
+	qb_add(b, i ? ")" : "");
+	qb_add(b,
+	    unfit ? " AND (gpu > ? OR cpu_milli > ? OR memory > ? OR disk > ?"
+		  : " AND gpu <= ? AND cpu_milli <= ? AND memory <= ?"
+		    " AND disk <= ?");
+	qb_num(b, fit_bound(fit ? fit->gpu : -1));
+	qb_num(b, fit_bound(fit ? fit->cpu_milli : -1));
+	qb_num(b, fit_bound(fit ? fit->memory : -1));
+	qb_num(b, fit_bound(fit ? fit->disk : -1));
+	if (st->uid != 0) {
+		qb_add(b, unfit ? " OR uid != ?" : " AND uid = ?");
+		qb_num(b, st->uid);
+	}
+	qb_add(b, unfit ? ")" : "");
 }
 
 int
@@ -2347,33 +2543,33 @@ store_claim(struct store *st, const char *run, const struct claim_fit *fit,
 	char *spec = NULL;
 	sqlite3_stmt *s;
 	struct qb *b;
-	int rc, i;
+	int rc;
 
 	*task = NULL;
 	if (run_rid(run, &runrid) == -1)
 		return -1;
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return error_set(EX_OSERR, "out of memory");
+	/*
+	 * Claim order is priority, then age (rid rises with created), which
+	 * is the order of both indexes of the queued jobs: one queue's, or
+	 * all of them.  Without statistics the planner would rather take the
+	 * index on state and sort.
+	 */
 	qb_add(b,
-	    "SELECT rid, spec FROM jobs WHERE state = 'queued' AND"
-	    " (not_before IS NULL OR not_before <= ?)");
-	qb_num(b, now);
-	for (i = 0; fit && fit->queues && fit->queues[i] != NULL; i++) {
-		qb_add(b, i ? ", ?" : " AND queue IN (?");
-		qb_text(b, fit->queues[i]);
-	}
-	qb_add(b, i ? ")" : "");
-	qb_add(b, " ORDER BY priority DESC, created, rid LIMIT 256");
+	    fit && fit->queues && fit->queues[0] && !fit->queues[1]
+		? "SELECT rid, spec FROM jobs INDEXED BY jobs_ready"
+		: "SELECT rid, spec FROM jobs INDEXED BY jobs_claim");
+	qb_runnable(b, st, fit, now, 0);
+	qb_add(b, " ORDER BY priority DESC, rid LIMIT 1");
 	if (store_begin(st) == -1)
 		goto out;
 	if (qb_prepare(st, b, &s) == -1)
 		goto fail;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (claim_fits(fit, (const char *)sqlite3_column_text(s, 1))) {
-			rid = sqlite3_column_int64(s, 0);
-			spec = strdup((const char *)sqlite3_column_text(s, 1));
-			break;
-		}
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		rid = sqlite3_column_int64(s, 0);
+		spec = strdup((const char *)sqlite3_column_text(s, 1));
+	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		store_fail(st, "cannot look for work");
@@ -2399,6 +2595,77 @@ out:
 }
 
 int
+store_note_unfit(struct store *st, const struct claim_fit *cap)
+{
+	sqlite3_stmt *s;
+	struct qb *b;
+	int rc;
+
+	/* Root with no limits can run anything: nothing to look for. */
+	if (st->uid == 0 && cap->cpu_milli < 0 && cap->memory < 0 &&
+	    cap->disk < 0 && cap->gpu < 0)
+		return 0;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+		/* A root caller may run anyone's jobs. */
+#define WAIT_REASON \
+	"jk_wait(CASE WHEN ? AND uid != ? THEN owner END, cpu_milli," \
+	" memory, disk, gpu)"
+	qb_add(b, "UPDATE jobs SET reason = " WAIT_REASON);
+	qb_num(b, st->uid != 0);
+	qb_num(b, st->uid);
+	qb_runnable(b, st, cap, parse_now_ms(), 1);
+	/* Only rows whose reason changes are written. */
+	qb_add(b, " AND reason IS NOT " WAIT_REASON);
+	qb_num(b, st->uid != 0);
+	qb_num(b, st->uid);
+#undef WAIT_REASON
+	if (qb_prepare(st, b, &s) == -1) {
+		free(b);
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	free(b);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "cannot note why jobs wait");
+	return 0;
+}
+
+int
+store_next_due(struct store *st, const struct claim_fit *fit, int64_t *due)
+{
+	sqlite3_stmt *s;
+	struct qb *b;
+	int rc, i;
+
+	*due = 0;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	qb_add(b,
+	    "SELECT not_before FROM jobs WHERE state = 'queued' AND"
+	    " not_before > ?");
+	qb_num(b, parse_now_ms());
+	for (i = 0; fit && fit->queues && fit->queues[i] != NULL; i++) {
+		qb_add(b, i ? ", ?" : " AND queue IN (?");
+		qb_text(b, fit->queues[i]);
+	}
+	qb_add(b, i ? ")" : "");
+	qb_add(b, " ORDER BY not_before LIMIT 1");
+	if (qb_prepare(st, b, &s) == -1) {
+		free(b);
+		return -1;
+	}
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*due = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	free(b);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, "cannot look for due jobs");
+	return 0;
+}
+
+int
 store_claim_job(
     struct store *st, const char *run, const char *job, json_t **task)
 {
@@ -2413,6 +2680,11 @@ store_claim_job(
 	if (store_head(st, job, &h) == -1)
 		goto fail;
 	rid = h.rid;
+	/* Only root may run another user's job, as that user. */
+	if (st->uid != 0 && (uid_t)h.uid != st->uid) {
+		error_set(EX_NOPERM, "job '%s' belongs to '%s'", job, h.owner);
+		goto fail;
+	}
 	if (strcmp(h.state, STATE_QUEUED) != 0) {
 		act_refuse(job, h.state, "run");
 		goto fail;
@@ -2461,18 +2733,19 @@ store_task_pid(struct store *st, const char *task, int64_t pid)
 
 /* Whether a failed attempt's exit status is one the spec retries on. */
 static int
-retry_allowed(const char *spec_text, const struct task_result *r)
+retry_allowed(json_t *spec, const struct task_result *r)
 {
-	json_t *spec = json_loads(spec_text, 0, NULL), *on, *v;
+	json_t *on = json_object_get(spec, "retry_on"), *v;
 	size_t i;
-	int ok;
 
-	on = json_object_get(spec, "retry_on");
-	ok = on == NULL || strcmp(r->state, "failed") != 0;
-	json_array_foreach(on, i, v) if (json_integer_value(v) == r->exit_code)
-	    ok = 1;
-	json_decref(spec);
-	return ok;
+	if (on == NULL || strcmp(r->state, "failed") != 0)
+		return 1;
+	json_array_foreach(on, i, v)
+	{
+		if (json_integer_value(v) == r->exit_code)
+			return 1;
+	}
+	return 0;
 }
 
 /* How many of the job's attempts were lost, or -1. */
@@ -2492,17 +2765,16 @@ store_count_lost(struct store *st, int64_t rid)
 	return n;
 }
 
-/* Decide the job of an ended task; the task row is already updated. */
+/* The facts of a job that deciding an ended attempt looks at. */
+struct job_facts {
+	int64_t attempts, max, cancel, retries;
+	json_t *spec;
+};
+
 static int
-store_decide(struct store *st, int64_t rid, int64_t attempt,
-    const struct task_result *r, int64_t now)
+store_facts(struct store *st, int64_t rid, struct job_facts *f)
 {
-	char msg[512], why[128];
-	int64_t attempts, max, cancel, backoff, lost;
-	const char *state;
-	char *spec = NULL;
 	sqlite3_stmt *s;
-	int ok, retry = 1;
 
 	if ((s = store_prep(st,
 		 "SELECT attempts, max_attempts, cancel_requested, spec FROM"
@@ -2513,88 +2785,138 @@ store_decide(struct store *st, int64_t rid, int64_t attempt,
 		store_unprep(st, s);
 		return error_set(EX_NOINPUT, "job of task is gone");
 	}
-	attempts = sqlite3_column_int64(s, 0);
-	max = sqlite3_column_int64(s, 1);
-	cancel = sqlite3_column_int64(s, 2);
-	spec = strdup((const char *)sqlite3_column_text(s, 3));
+	f->attempts = sqlite3_column_int64(s, 0);
+	f->max = sqlite3_column_int64(s, 1);
+	f->cancel = sqlite3_column_int64(s, 2);
+	f->spec = json_loads((const char *)sqlite3_column_text(s, 3), 0, NULL);
 	store_unprep(st, s);
-	if (spec == NULL)
+	if (f->spec == NULL)
 		return error_set(EX_OSERR, "out of memory");
-	if (r->exit_code >= 0)
+	f->retries = json_integer_value(json_object_get(f->spec, "retries"));
+	return 0;
+}
+
+/* The job goes back to the queue at once, its attempt unused. */
+static int
+store_give_back(struct store *st, int64_t rid, int64_t attempt,
+    const struct task_result *r, const char *why, int64_t lost, int64_t now)
+{
+	char msg[512];
+
+	if (r->requeue)
+		snprintf(msg, sizeof(msg),
+		    "attempt %lld given back (%s); queued again "
+		    "without using a retry",
+		    (long long)attempt, r->error ? r->error : why);
+	else
+		snprintf(msg, sizeof(msg),
+		    "attempt %lld lost (%s); queued again without "
+		    "using a retry (lost %lld of %d)",
+		    (long long)attempt, why, (long long)lost, STORE_MAX_LOST);
+	return store_write(st, "cannot requeue job",
+		   "UPDATE jobs SET state = 'queued', updated = ?,"
+		   " reason = ?, max_attempts = max_attempts + 1,"
+		   " not_before = NULL WHERE rid = ?",
+		   "iti", now, msg, rid) == 0 &&
+		store_event(st, rid, attempt, now,
+		    r->requeue ? "requeued" : "lost", STATE_QUEUED, msg) == 0
+	    ? 0
+	    : -1;
+}
+
+/* Queued again after a backoff: 1 s, 2 s, 4 s ... at most 5 minutes; a
+ * lost attempt (its worker died) goes again at once. */
+static int
+store_retry_later(struct store *st, int64_t rid, int64_t attempt,
+    const struct task_result *r, const struct job_facts *f, char *msg,
+    size_t len, int64_t now)
+{
+	int64_t backoff = attempt < 10 ? 1000LL << (attempt - 1) : 300000;
+
+	if (backoff > 300000)
+		backoff = 300000;
+	if (strcmp(r->state, "lost") == 0)
+		backoff = 0;
+	snprintf(msg + strlen(msg), len - strlen(msg),
+	    "; retry %lld of %lld in %llds", (long long)f->attempts,
+	    (long long)f->max - 1, (long long)backoff / 1000);
+	return store_write(st, "cannot requeue job",
+		   "UPDATE jobs SET state = 'queued', not_before = ?,"
+		   " updated = ?, reason = ? WHERE rid = ?",
+		   "iiti", now + backoff, now, msg, rid) == 0 &&
+		store_event(
+		    st, rid, attempt, now, "retry", STATE_QUEUED, msg) == 0
+	    ? 0
+	    : -1;
+}
+
+/*
+ * Decide the job of an ended task; the task row is already updated.
+ * Neither a worker that stopped nor one that died is the job's fault: its
+ * attempt goes back unused (a job that keeps killing its workers spends its
+ * retries after STORE_MAX_LOST) -- except that a foreground job whose
+ * exec-run died is that terminal's, and fails unless it asked for retries.
+ * An attempt that could not record its results is not run again: its
+ * command ran, and may have done its work.
+ */
+static int
+store_decide(struct store *st, int64_t rid, int64_t attempt,
+    const struct task_result *r, int64_t now)
+{
+	char msg[512], why[300];
+	struct job_facts f = {0};
+	const char *state, *note = "";
+	int64_t lost = 0;
+	int retry = 1, r_lost = strcmp(r->state, "lost") == 0, rc;
+
+	if (store_facts(st, rid, &f) == -1)
+		return -1;
+	if (r->exit_code >= 0 && !r->no_retry)
 		snprintf(why, sizeof(why), "exit status %d", r->exit_code);
-	else if (r->signal > 0)
+	else if (r->signal > 0 && !r->no_retry)
 		snprintf(why, sizeof(why), "signal %d", r->signal);
 	else
 		snprintf(
 		    why, sizeof(why), "%s", r->error ? r->error : r->state);
-	/*
-	 * Neither a worker that stopped nor one that died is the job's
-	 * fault: its attempt goes back unused (a job that keeps killing its
-	 * workers spends its retries after STORE_MAX_LOST).
-	 */
-	lost = strcmp(r->state, "lost") == 0 && !cancel
-	    ? store_count_lost(st, rid)
-	    : 0;
-	if ((r->requeue && !cancel) || (lost > 0 && lost <= STORE_MAX_LOST)) {
-		free(spec);
-		if (r->requeue)
-			snprintf(msg, sizeof(msg),
-			    "attempt %lld given back (%s); queued again "
-			    "without using a retry",
-			    (long long)attempt, r->error ? r->error : why);
-		else
-			snprintf(msg, sizeof(msg),
-			    "attempt %lld lost (%s); queued again without "
-			    "using a retry (lost %lld of %d)",
-			    (long long)attempt, why, (long long)lost,
-			    STORE_MAX_LOST);
-		return store_write(st, "cannot requeue job",
-			   "UPDATE jobs SET state = 'queued', updated = ?,"
-			   " reason = ?, max_attempts = max_attempts + 1,"
-			   " not_before = NULL WHERE rid = ?",
-			   "iti", now, msg, rid) == 0 &&
-			store_event(st, rid, attempt, now,
-			    r->requeue ? "requeued" : "lost", STATE_QUEUED,
-			    msg) == 0
-		    ? 0
-		    : -1;
+	if (r_lost && !f.cancel && !(r->foreground && f.retries == 0))
+		lost = store_count_lost(st, rid);
+	if ((r->requeue && !f.cancel) || (lost > 0 && lost <= STORE_MAX_LOST)) {
+		rc = store_give_back(st, rid, attempt, r, why, lost, now);
+		json_decref(f.spec);
+		return rc;
 	}
 	if (strcmp(r->state, "succeeded") == 0)
 		state = STATE_SUCCEEDED;
-	else if (strcmp(r->state, "cancelled") == 0 || cancel)
+	else if (strcmp(r->state, "cancelled") == 0 || f.cancel)
 		state = STATE_CANCELLED;
-	else if (attempts < max && (retry = retry_allowed(spec, r)))
+	else if (r_lost && r->foreground && f.retries == 0) {
+		state = STATE_FAILED;
+		note = "; not run again: it ran in the foreground and asked "
+		       "for no retries";
+	} else if (r->no_retry) {
+		state = STATE_FAILED;
+		if (f.attempts < f.max)
+			note = "; not retried: its command ran, and may have "
+			       "done its work";
+	} else if (f.attempts < f.max && (retry = retry_allowed(f.spec, r)))
 		state = STATE_QUEUED;
 	else
 		state = STATE_FAILED;
-	free(spec);
-	snprintf(msg, sizeof(msg), "attempt %lld %s (%s)", (long long)attempt,
-	    r->state, why);
-	if (attempts < max && !retry && strcmp(state, STATE_FAILED) == 0)
+	snprintf(msg, sizeof(msg),
+	    r_lost && r->foreground ? "attempt %lld %s: %s%s"
+				    : "attempt %lld %s (%s)%s",
+	    (long long)attempt, r->state, why, note);
+	if (f.attempts < f.max && !retry && strcmp(state, STATE_FAILED) == 0)
 		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
 		    "; not retried: %s is not one of its retry_on statuses",
 		    why);
 	if (strcmp(state, STATE_QUEUED) == 0) {
-		/*
-		 * 1 s, 2 s, 4 s ... at most 5 minutes between attempts; a
-		 * lost attempt (its worker died) goes again at once.
-		 */
-		backoff = attempt < 10 ? 1000LL << (attempt - 1) : 300000;
-		if (backoff > 300000)
-			backoff = 300000;
-		if (strcmp(r->state, "lost") == 0)
-			backoff = 0;
-		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
-		    "; retry %lld of %lld in %llds", (long long)attempts,
-		    (long long)max - 1, (long long)backoff / 1000);
-		ok = store_write(st, "cannot requeue job",
-			 "UPDATE jobs SET state = 'queued', not_before = ?,"
-			 " updated = ?, reason = ? WHERE rid = ?",
-			 "iiti", now + backoff, now, msg, rid) == 0 &&
-		    store_event(st, rid, attempt, now, "retry", state, msg) ==
-			0;
-		return ok ? 0 : -1;
+		rc = store_retry_later(
+		    st, rid, attempt, r, &f, msg, sizeof(msg), now);
+		json_decref(f.spec);
+		return rc;
 	}
+	json_decref(f.spec);
 	/* The event is the attempt's end (timed_out, lost ...); the state,
 	 * the job's. */
 	if (store_set_state(st, rid, state, now, msg) == -1 ||
@@ -2674,13 +2996,47 @@ fail:
 	return -1;
 }
 
+/* Why the attempt of a task found lost ended, into r (why holds it). */
+static int
+store_lost_why(struct store *st, int64_t job, int64_t attempt, int64_t now,
+    struct task_result *r, char *why, size_t len)
+{
+	sqlite3_stmt *s;
+	int64_t quiet;
+
+	if ((s = store_prep(st,
+		 "SELECT t.keepalive, r.mode, r.pid, r.host FROM tasks t LEFT"
+		 " JOIN runs r ON r.rid = t.run WHERE t.job = ? AND"
+		 " t.attempt = ?",
+		 "ii", job, attempt)) == NULL)
+		return -1;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		store_unprep(st, s);
+		return store_fail(st, "cannot read task");
+	}
+	quiet = (now - sqlite3_column_int64(s, 0)) / 1000;
+	r->foreground = sqlite3_column_type(s, 1) == SQLITE_TEXT &&
+	    strcmp((const char *)sqlite3_column_text(s, 1), "foreground") == 0;
+	if (r->foreground)
+		snprintf(why, len,
+		    "exec-run died (pid %lld on %s, no keepalive for %llds)",
+		    (long long)sqlite3_column_int64(s, 2),
+		    (const char *)sqlite3_column_text(s, 3), (long long)quiet);
+	else
+		snprintf(why, len, "lease expired: no keepalive for %llds",
+		    (long long)quiet);
+	store_unprep(st, s);
+	r->error = why;
+	return 0;
+}
+
 int
 store_reap(struct store *st, int64_t *n)
 {
-	int64_t now = parse_now_ms(), job, attempt, keepalive;
+	int64_t now = parse_now_ms();
 	struct task_result r = {.state = "lost", .exit_code = -1};
 	struct ridlist jobs = {0}, attempts = {0};
-	char why[128];
+	char why[400];
 	sqlite3_stmt *s;
 	size_t i;
 	int rc;
@@ -2703,26 +3059,13 @@ store_reap(struct store *st, int64_t *n)
 			store_fail(st, "cannot look for lost tasks");
 		goto fail;
 	}
-	for (i = 0; i < jobs.n; i++) {
-		job = jobs.v[i];
-		attempt = attempts.v[i];
-		if ((s = store_prep(st,
-			 "SELECT keepalive FROM tasks WHERE job = ? AND"
-			 " attempt = ?",
-			 "ii", job, attempt)) == NULL)
+	for (i = 0; i < jobs.n; i++)
+		if (store_lost_why(st, jobs.v[i], attempts.v[i], now, &r, why,
+			sizeof(why)) == -1 ||
+		    store_end_task(st, jobs.v[i], attempts.v[i], &r, now) ==
+			-1 ||
+		    store_decide(st, jobs.v[i], attempts.v[i], &r, now) == -1)
 			goto fail;
-		keepalive = sqlite3_step(s) == SQLITE_ROW
-		    ? sqlite3_column_int64(s, 0)
-		    : now;
-		store_unprep(st, s);
-		snprintf(why, sizeof(why),
-		    "lease expired: no keepalive for %llds",
-		    (long long)(now - keepalive) / 1000);
-		r.error = why;
-		if (store_end_task(st, job, attempt, &r, now) == -1 ||
-		    store_decide(st, job, attempt, &r, now) == -1)
-			goto fail;
-	}
 	*n = (int64_t)jobs.n;
 	free(jobs.v);
 	free(attempts.v);

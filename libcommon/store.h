@@ -80,6 +80,7 @@ struct job_new {
 	json_t *after; /* arrays of ID prefixes, may be NULL */
 	json_t *after_any;
 	int64_t max_attempts; /* retries + 1 */
+	int64_t cpu_milli, memory, disk, gpu; /* what it asks for; 0: none */
 };
 
 /*
@@ -183,6 +184,12 @@ json_t *store_summary(struct store *st, const struct store_query *q);
 /* A run to record; host and pid are the calling process's. */
 struct run_new {
 	const char *kind; /* "exec-run", "task-keepalive" */
+	/*
+	 * "foreground", "named" or "worker".  A foreground run's job is its
+	 * terminal's: if the run dies, the job fails rather than run again
+	 * behind the user's back, unless it asked for retries.
+	 */
+	const char *mode;
 	int64_t lease_ms;
 	json_t *capacity; /* may be NULL */
 	json_t *labels; /* may be NULL */
@@ -225,11 +232,30 @@ struct claim_fit {
 /*
  * Claim the queued job with the highest priority, then the oldest, that
  * is due and fits, for run: the job becomes running and a task (attempt
- * n + 1) is recorded.  Returns 1 and *task = {"id" (task), "job",
- * "attempt", "spec"} when one was claimed, 0 when none fits.
+ * n + 1) is recorded.  A caller that is not root claims only its own
+ * user's jobs (root runs each as its owner).  The fit is tested in the
+ * query, so a job that fits is found however many ahead of it do not.
+ * Returns 1 and *task = {"id" (task), "job", "attempt", "uid", "owner",
+ * "spec"} when one was claimed, 0 when none fits.
  */
 int store_claim(struct store *st, const char *run, const struct claim_fit *fit,
     json_t **task);
+
+/*
+ * Say why the queued, due jobs of cap's queues wait that the caller can
+ * never run, cap being its whole capacity: another user's, when the caller
+ * is not root ("no worker may run jobs of 'alice' here"), or asking for
+ * more than cap ("waiting for a worker with gpu=4").  Their reason is
+ * written where it changes; job-describe and run-query show it.
+ */
+int store_note_unfit(struct store *st, const struct claim_fit *cap);
+
+/*
+ * When the next queued job of fit's queues that is not yet due becomes
+ * due (its --at time, or the end of a retry's backoff), into *due (ms
+ * since the epoch); 0 when none waits for a time.
+ */
+int store_next_due(struct store *st, const struct claim_fit *fit, int64_t *due);
 
 /*
  * Claim one named job (full ID) for run, whatever its queue and time.
@@ -254,6 +280,10 @@ struct task_result {
 	const char *enforcement;
 	const char *results; /* results directory */
 	int requeue; /* stopped by its worker: queue again, no attempt used */
+	int no_retry; /* it ran, but its end is not known in full (its
+			 results could not be written, its owner is gone):
+			 failed, never run again */
+	int foreground; /* lost: it ran in a foreground run (store_reap) */
 };
 
 /*

@@ -2,7 +2,7 @@
 # job-submit actions: cancel, hold, release, priority, queue, retry,
 # delete; IDs from argv or stdin; unknown and ambiguous IDs; owners.
 . "$(dirname "$0")/lib.sh"
-plan 50
+plan 60
 
 st() { job-describe --format ndjson "$1" | sed 's/.*"state":"\([a-z_]*\)","owner".*/\1/'; }
 
@@ -68,15 +68,22 @@ check_stderr "too short" "is a usage error"
 check_exit 64 "IDs without an action" job-submit "$x1"
 check_stderr "put the command after '--'" "says what to do"
 
-if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
-	chmod 0777 "$T"
-	chmod 0666 "$JOBKIT_DB" "$JOBKIT_DB"-wal "$JOBKIT_DB"-shm 2>/dev/null
-	o=$(job-submit -q -- true)
-	chmod 0666 "$JOBKIT_DB"* 2>/dev/null
+# Another user reaches a database that root shares, in a folder both can
+# reach: $T may be inside a private TMPDIR, and nobody must get to
+# the tools too (under /tmp when they are not already reachable).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+    S=$(mktemp -d /tmp/jobkit-share.XXXXXX); then
+	chmod 0755 "$S"
+	bin=$JOBKIT_BIN
+	setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$bin/job-submit" ||
+	    { mkdir "$S/bin" && cp "$JOBKIT_BIN/job-submit" "$S/bin/" && bin=$S/bin; }
+	o=$(job-submit -q --db "$S/jobkit.db" -- true)
+	chmod 0666 "$S"/jobkit.db*
 	check_exit 77 "another user may not cancel root's job" \
 	    setpriv --reuid=65534 --regid=65534 --clear-groups \
-	    env HOME=/nonexistent "$JOBKIT_BIN/job-submit" --cancel "$o"
+	    env HOME=/nonexistent "$bin/job-submit" --db "$S/jobkit.db" --cancel "$o"
 	check_stderr "job '$o' belongs to 'root'" "and is told whose it is"
+	rm -rf "$S"
 else
 	skip "not root"
 	skip "not root"
@@ -95,6 +102,34 @@ check_exit 64 "--timeout with IDs" job-submit -t 5s -p 3 "$h"
 check_same "and nothing changed" "$(db_sum)" "$before"
 check_exit 64 "--cancel without IDs, stdin a terminal" on_tty "job-submit --cancel"
 check_out "no job: give job IDs, '-', or pipe jobs in" "says so instead of waiting"
+# A retry of the failed root of a chain revives the jobs cancelled
+# because of it, in turn; a job cancelled by its user stays cancelled.
+r1=$(job-submit -q -e T -- sh -c 'test -f "$T/fixed"')
+r2=$(job-submit -q --after "$r1" -- true)
+r3=$(job-submit -q --after "$r2" -- true)
+r4=$(job-submit -q --after "$r1" -H -- true)
+job-submit -q --cancel "$r4" >/dev/null
+exec-run -q "$r1" >/dev/null
+check_same "the root of a chain fails, and its chain is cancelled" \
+    "$(st "$r1") $(st "$r2") $(st "$r3") $(st "$r4")" "failed cancelled cancelled cancelled"
+touch "$T/fixed"
+check_exit 0 "retry the root" job-submit -q --retry "$r1"
+check_same "revives the chain, waiting again" "$(st "$r2") $(st "$r3") $(st "$r4")" "waiting waiting cancelled"
+run job-describe -f ndjson "$r3"
+check_out "\"type\":\"revived\",\"state\":\"waiting\",\"message\":\"dependency $r2 retried\"" "with an event saying why"
+exec-run --worker --drain -q >/dev/null
+check_same "and the chain runs" "$(st "$r1") $(st "$r2") $(st "$r3")" "succeeded succeeded succeeded"
+
+# What was committed stays committed: a report that cannot be written is
+# said on stderr, and the status is still 0, so that a script retrying on
+# failure makes no duplicate.
+n=$(run-query jobs -c)
+check_exit 0 "job-submit with its stdout closed" sh -c 'job-submit -- true >&-'
+check_stderr "^job-submit: done, but cannot write what was done: Bad file descriptor$" "says so"
+check_same "and the job is there, once" "$(run-query jobs -c)" "$((n + 1))"
+check_exit 0 "an action too" sh -c "job-submit --cancel $(run-query jobs -q -r -L 1) >/dev/full"
+check_stderr "cannot write what was done: No space left on device" "says so"
+
 u=$(job-submit -q -H -- true)
 check_exit 0 "change the priority and queue of a held job" job-submit -q -p 7 -Q other "$u"
 run job-describe --spec -f ndjson "$u"

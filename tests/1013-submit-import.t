@@ -4,20 +4,23 @@
 # Bacalhau docker task, python in the unpacked workspace for StudioML);
 # what cannot be honoured is refused with the path of the offender.
 . "$(dirname "$0")/lib.sh"
-plan 80
+plan 85
 D=$TOP/tests/data
 export D
 
-# A stand-in for docker and python that prints its argv and environment,
-# so the generated command line is checked by running it.
+# A stand-in for docker and python that prints its argv, the env-file it
+# was given and its environment, so the generated command line is checked
+# by running it.  Jobs get the submitter's PATH: it is first there.
 mkdir -p "$T/bin"
 cat >"$T/bin/docker" <<'SH'
 #!/bin/sh
 for a in "$@"; do printf '[%s]\n' "$a"; done
+case " $* " in *" --env-file=/dev/fd/3 "*) sed 's/.*/{&}/' <&3 ;; esac
 echo "LOG_LEVEL=$LOG_LEVEL PWD=$PWD"
 SH
 cp "$T/bin/docker" "$T/bin/python3"
 chmod +x "$T/bin/docker" "$T/bin/python3"
+PATH=$T/bin:$PATH
 
 # Bacalhau: a job with Count 2 is two jobs.
 check_exit 0 "a Bacalhau job" sh -c 'job-submit -f bacalhau -q < "$D/bacalhau-job.json"'
@@ -31,18 +34,28 @@ check_out '"resources":\{"cpu":0.5,"disk":2147483648\}' \
     "CPU and Disk (sized as Bacalhau reads them: gib) are the job's resources"
 check_out "docker run --rm --init --network=none --workdir='/code' --memory=1000000000 --cpus=0.500 " \
     "Memory (gb: 10^9) and CPU are the container's limits"
-check_out '"env":\{"JOBKIT_ENV_LOG_LEVEL":"debug"\}' "Env values are kept under names of jobkit's"
+check_out '"env":\{"JOBKIT_ENV_MODE":"fast","JOBKIT_ENV_LOG_LEVEL":"debug"\}' \
+    "EnvironmentVariables and Env values are kept under names of jobkit's"
+check_out '"worker_env":\["HOST_TOKEN"\]' "an Env env:VAR is the worker's variable"
+check_out '"scratch":true' "the job runs in a fresh folder, where its inputs go"
 check_out '"url":"https://example.com/wc.py","path":"code/wc.py"' "a urlDownload input lands at its Target"
 check_out '"name":"data","url":"s3://datasets/text/data.txt","path":"inputs/data.txt","credentials":\{"region":"us-east-1"\}' \
     "an s3 input, with its Alias and Region"
 check_out '"url":"file:///srv/cfg","path":"cfg","mutable":true' "a ReadWrite local input is mutable"
 check_out '"outputs":\[\{"name":"outputs","url":"s3://results/wc/outputs","path":"outputs"' \
     "ResultPaths published to s3 are outputs"
-check_exit 0 "the job runs docker" env PATH="$T/bin:$PATH" HOST_TOKEN=tok exec-run a001
+check_exit 0 "the job runs docker" env HOST_TOKEN=tok exec-run a001
 res=$(dirname "$JOBKIT_DB")/results/a001.1
 tr '\n' ' ' <"$res/stdout" >"$T/argv"
-check "docker run --rm --init, network none, workdir, limits, env" grep -q \
-    '^\[run\] \[--rm\] \[--init\] \[--network=none\] \[--workdir=/code\] \[--memory=1000000000\] \[--cpus=0.500\] \[--env=MODE=fast\] \[--env=LOG_LEVEL=debug\] \[--env=API_TOKEN=tok\] ' "$T/argv"
+check "docker run --rm --init, network none, workdir, limits, env-file" grep -q \
+    '^\[run\] \[--rm\] \[--init\] \[--network=none\] \[--workdir=/code\] \[--memory=1000000000\] \[--cpus=0.500\] \[--env-file=/dev/fd/3\] ' "$T/argv"
+check "the env-file has every variable, the worker's too" grep -q \
+    '{MODE=fast} {LOG_LEVEL=debug} {API_TOKEN=tok} ' "$T/argv"
+check "and no value is on docker's command line (ps shows it)" sh -c \
+    '! grep "\[[^]]*\(fast\|debug\|tok\)[^]]*\]" "$T/argv"'
+run job-describe --spec -f ndjson a001
+check "nor in the stored command" sh -c \
+    '! grep -q "\"shell\":\"[^\"]*\(fast\|debug\)" "$T/out"'
 check "inputs and results mounted from the work directory" grep -q \
     "\[--volume=$res/work/code/wc.py:/code/wc.py\] .*\[--volume=$res/work/outputs:/outputs\]" "$T/argv"
 check "entrypoint, image, parameters (quotes kept)" grep -q \
@@ -112,7 +125,7 @@ check_same "an artifact with no location is skipped, as the runner does" "$(cat 
 printf '{"experiment":{"key":"k2","filename":"-m","args":["json.tool","--x"],"pythonver":3}}' >"$T/plain"
 check_exit 0 "a plain request" sh -c 'job-submit -f studioml -q < "$T/plain"'
 id=$(cat "$T/out")
-check_exit 0 "runs" env PATH="$T/bin:$PATH" exec-run "$id"
+check_exit 0 "runs" exec-run "$id"
 tr '\n' ' ' <"$(dirname "$JOBKIT_DB")/results/$id.1/stdout" >"$T/argv"
 check "as python3 -m module args" grep -q '^\[-m\] \[json.tool\] \[--x\] ' "$T/argv"
 

@@ -2,7 +2,7 @@
 # exec-run -- cmd: exit statuses like timeout(1), output passed through and
 # captured, results files, environment, work directory, limits.
 . "$(dirname "$0")/lib.sh"
-plan 103
+plan 107
 
 check_exit 0 "a job that succeeds exits 0" exec-run -- echo hello
 check_same "its output passes through" "$(cat "$T/out")" "hello"
@@ -49,9 +49,15 @@ check_exit 0 "without one, the job runs where exec-run was typed" \
 check_same "as timeout(1) would" "$(cat "$T/out")" "$T/wd"
 check_same "and the spec records that directory" \
     "$(job-describe -f ndjson "$(last)" | grep -c "\"workdir\":\"$T/wd\"")" "1"
-check_exit 0 "a queued job without one" sh -c 'job-submit -- pwd | exec-run -q'
-check_same "runs in a fresh directory inside its results" \
-    "$(cat "$T/results/$(last).1/stdout")" "$T/results/$(last).1/work"
+check_exit 0 "a queued job without one" \
+    sh -c 'cd "$T/wd" && job-submit -- sh -c "pwd; echo \$PWD" | (cd / && exec-run -q)'
+check_same "runs where it was submitted, as tsp, nq and sbatch run them; PWD says so" \
+    "$(tr '\n' ' ' <"$T/results/$(last).1/stdout")" "$T/wd $T/wd "
+check_exit 0 "one with --scratch" sh -c 'job-submit --scratch -- sh -c "pwd; echo \$PWD" | exec-run -q'
+check_same "runs in a fresh directory inside its results; PWD too" \
+    "$(tr '\n' ' ' <"$T/results/$(last).1/stdout")" "$T/results/$(last).1/work $T/results/$(last).1/work "
+check_exit 0 "in the foreground too" exec-run --scratch -- pwd
+check_same "a fresh one" "$(cat "$T/out")" "$T/results/$(last).1/work"
 check_exit 0 "a relative --workdir" \
     sh -c 'cd "$T" && job-submit -w ./wd -- pwd | (cd / && exec-run -q)'
 check_same "is the submitter's, stored made absolute" \
@@ -125,7 +131,7 @@ check_same "and the job ends failed, not left queued for a worker" \
     "$(run-query jobs -q -s failed -r -L 1) $(run-query jobs -s queued -c)" "$(last) 0"
 
 # --after a job still to run: the foreground waits for it, then runs here.
-dep=$(job-submit -q -- sh -c 'sleep 0.5; echo dep >>"$T/order"')
+dep=$(job-submit -q -e T -- sh -c 'sleep 0.5; echo dep >>"$T/order"')
 { sleep 0.3; exec-run -q "$dep" >/dev/null 2>&1; } &
 check_exit 0 "--after a job not yet ended waits for it" \
     exec-run --after "$dep" -- sh -c 'echo me >>"$T/order"'

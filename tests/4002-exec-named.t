@@ -62,14 +62,14 @@ echo $n >"$T/count"
 EOF
 chmod +x "$T/flaky"
 check_exit 0 "a named job with retries runs until it succeeds" \
-    sh -c "job-submit -r 2 -- '$T/flaky' | exec-run -q"
+    sh -c "job-submit -r 2 -e T -- '$T/flaky' | exec-run -q"
 r=$(tr '\n' ' ' <"$T/out")
 check_same "one result per attempt" "$r" "$(echo "$r" | cut -d. -f1).1 $(echo "$r" | cut -d. -f1).2 $(echo "$r" | cut -d. -f1).3 "
 # A retry held (or taken by another run) meanwhile is waited for, not run
 # here: the job fails twice, and is held during the 2 s before its third
 # attempt; once the first run waits, the job is released and run apart.
 rm -f "$T/count"
-k=$(job-submit -q -r 2 -- "$T/flaky")
+k=$(job-submit -q -r 2 -e T -- "$T/flaky")
 exec-run -q "$k" >"$T/first" 2>"$T/first.err" &
 first=$!
 i=0

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Timeouts, cancel and crashes: process groups, grace periods, leases.
 . "$(dirname "$0")/lib.sh"
-plan 19
+plan 29
 
 # A job that ignores SIGTERM is killed after its grace period.
 start=$(date +%s)
@@ -69,7 +69,7 @@ until_state "$z" running
 kill -9 $w
 wait $w 2>/dev/null
 i=0
-while pgrep -f 'slee[p] 58.5' >/dev/null && [ $i -lt 40 ]; do i=$((i + 1)); sleep 0.05; done
+while pgrep -f 'slee[p] 58.5' >/dev/null && [ $i -lt 200 ]; do i=$((i + 1)); sleep 0.05; done
 check "a worker's task leader goes with it (PR_SET_PDEATHSIG)" sh -c '! pgrep -f "slee[p] 58.5"'
 job-submit -q --cancel "$z" >/dev/null
 
@@ -80,6 +80,57 @@ exec-run --worker --drain -q >/dev/null & w2=$!
 wait $w1 $w2
 check_same "20 jobs, 20 runs" "$(wc -l <"$T/ran" | tr -d ' ')" "20"
 check_same "no attempt twice" "$(sort -u "$T/ran" | wc -l | tr -d ' ')" "20"
+
+# A foreground job is its terminal's: if exec-run is killed (the OOM
+# killer, kill -9), its job fails as lost instead of running again behind
+# the user's back -- unless it asked for retries.
+exec-run --lease 1s -- sh -c 'echo x >>"$0"; sleep 59.1' "$T/deploy" 2>/dev/null &
+f=$!
+d=""
+until [ -n "$d" ] && [ "$(job_state "$d")" = running ] && [ -s "$T/deploy" ]; do
+	d=$(run-query jobs -q -r -L 1); sleep 0.05
+done
+kill -9 $f
+wait $f 2>/dev/null
+sleep 1.5
+check_exit 0 "a worker after a foreground exec-run was killed" exec-run --worker --drain -q
+check_same "does not run its job" "$(wc -l <"$T/deploy" | tr -d ' ')" "1"
+run job-describe -f ndjson "$d"
+check_out '"reason":"attempt 1 lost: exec-run died \(pid [0-9]+ on [^,]*, no keepalive for [0-9]+s\); not run again: it ran in the foreground and asked for no retries"' \
+    "the job failed: lost, exec-run died"
+check_out '"state":"failed","owner"' "and is failed"
+exec-run --lease 1s -r 1 -- sh -c 'echo x >>"$0"; [ $(wc -l <"$0") -gt 1 ] || sleep 59.2' "$T/again" 2>/dev/null &
+f=$!
+d=""
+until [ -n "$d" ] && [ "$(job_state "$d")" = running ] && [ -s "$T/again" ]; do
+	d=$(run-query jobs -q -r -L 1); sleep 0.05
+done
+kill -9 $f
+wait $f 2>/dev/null
+sleep 1.5
+check_exit 0 "one that asked for retries" exec-run --worker --drain -q
+check_same "is run again" "$(wc -l <"$T/again" | tr -d ' ')" "2"
+
+# Ctrl-C: exec-run cancels its job, records it, then dies by SIGINT, as
+# shells expect of a program the signal stopped, so that a script of
+# exec-run steps stops there instead of going on to the next step.
+cat >"$T/steps" <<'SH'
+exec-run -- sleep 59.3
+echo "next step ran"
+SH
+# (A job started with & ignores SIGINT: the script's shell must not.)
+setsid perl -e '$SIG{INT} = "DEFAULT"; exec "bash", @ARGV' "$T/steps" >"$T/steps.out" 2>&1 &
+i=0
+until pgrep -f 'slee[p] 59.3' >/dev/null || [ $i -gt 200 ]; do i=$((i + 1)); sleep 0.05; done
+kill -INT "-$!"
+wait $! 2>/dev/null
+check_same "Ctrl-C on a script of exec-run steps ends the script (130)" "$?" "130"
+check "no next step" sh -c '! grep -q "next step ran" "$0"' "$T/steps.out"
+check "exec-run died by the signal" perl -e '
+	my $p = fork; if ($p == 0) { exec @ARGV; die }
+	select(undef, undef, undef, 1); kill "INT", $p; waitpid $p, 0;
+	exit(($? & 127) == 2 ? 0 : 1)' exec-run -- sleep 59.4
+check_same "and its job is cancelled" "$(job_state "$(run-query jobs -q -r -L 1)")" "cancelled"
 
 # SIGINT while a foreground job waits for its retry cancels the job.
 exec-run -r 3 -- false 2>"$T/bo.err" & f=$!

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The database: where it is, how it is made, and what is refused.
 . "$(dirname "$0")/lib.sh"
-plan 36
+plan 45
 
 unset JOBKIT_DB
 check_exit 0 "with no JOBKIT_DB the default database is used" job-submit -q -- true
@@ -9,7 +9,7 @@ check "it is under XDG_DATA_HOME" test -f "$XDG_DATA_HOME/jobkit/jobkit.db"
 check_same "the file is 0600" "$(stat -c %a "$XDG_DATA_HOME/jobkit/jobkit.db")" "600"
 check_same "its new folder 0700" "$(stat -c %a "$XDG_DATA_HOME/jobkit")" "700"
 check_same "in WAL mode" "$(sqlite3 "$XDG_DATA_HOME/jobkit/jobkit.db" 'pragma journal_mode')" "wal"
-check_same "with a schema version" "$(sqlite3 "$XDG_DATA_HOME/jobkit/jobkit.db" 'pragma user_version')" "1"
+check_same "with a schema version" "$(sqlite3 "$XDG_DATA_HOME/jobkit/jobkit.db" 'pragma user_version')" "2"
 JOBKIT_DB=$T/env.db
 export JOBKIT_DB
 check_exit 0 "JOBKIT_DB chooses another" job-submit -q -- true
@@ -66,4 +66,23 @@ awk 'BEGIN { for (i = 0; i < 30000; i++) print "{\"command\":[\"true\"]}" }' |
 check_same "a WAL a big transaction made longer than 4 MiB is truncated" \
     "$(stat -c %s "$w-wal")" "0"
 check_same "with every job kept" "$(run-query --db "$w" --count)" "30007"
+
+# A database of schema version 1 is migrated forward, in one transaction:
+# what its queued jobs ask for goes into columns the claim tests.
+v=$T/v1.db
+sqlite3 "$v" <"$TOP/tests/data/schema-v1.sql"
+check_exit 0 "a version 1 database opens" run-query --db "$v" -c
+check_same "and is migrated to version 2" "$(sqlite3 "$v" 'pragma user_version')" "2"
+check_same "its jobs' requests are in columns" \
+    "$(sqlite3 "$v" "select rid, cpu_milli, memory, disk, gpu from jobs where state = 'queued' order by rid" | tr '\n' ' ')" \
+    "1|4000|8589934592|0|2 4|500|1073741824|0|0 "
+check_exit 0 "a worker without GPUs on it" exec-run --db "$v" --worker --capacity gpu=0 --drain -q
+check_same "runs the job that fits" "$(cat "$T/out")" "a004.1"
+check_same "and the rest is as it was" "$(run-query --db "$v" -s succeeded -c) $(sqlite3 "$v" 'pragma integrity_check')" "3 ok"
+sqlite3 "$T/v1bad.db" <"$TOP/tests/data/schema-v1.sql"
+sqlite3 "$T/v1bad.db" 'alter table jobs add column gpu integer'
+check_exit 70 "a migration that fails half-way" run-query --db "$T/v1bad.db" -c
+check_stderr "cannot migrate database: .*duplicate column name: gpu" "says why"
+check_same "leaves the database as it was" \
+    "$(sqlite3 "$T/v1bad.db" "pragma user_version; select count(*) from pragma_table_info('jobs') where name = 'cpu_milli'" | tr '\n' ' ')" "1 0 "
 done_testing

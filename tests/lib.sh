@@ -23,6 +23,8 @@ set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 JOBKIT_BIN=${JOBKIT_BIN:-$TOP/build/bin}
 JOBKIT_UNITS=${JOBKIT_UNITS:-$TOP/build/tests}
+# Programs tests run as jobs (tests/helpers): hog, threads.
+JOBKIT_HELPERS=${JOBKIT_HELPERS:-$TOP/build/tests}
 PATH=$JOBKIT_BIN:$PATH
 T=$(mktemp -d "${TMPDIR:-/tmp}/jobkit-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
@@ -31,7 +33,8 @@ XDG_DATA_HOME=$T/home/.local/share
 XDG_CACHE_HOME=$T/home/.cache
 JOBKIT_DB=$T/jobkit.db
 mkdir -p "$HOME"
-export PATH HOME XDG_DATA_HOME XDG_CACHE_HOME JOBKIT_DB JOBKIT_BIN T
+export PATH HOME XDG_DATA_HOME XDG_CACHE_HOME JOBKIT_DB JOBKIT_BIN T \
+    JOBKIT_HELPERS
 unset JOBKIT_FORMAT 2>/dev/null || true
 
 _n=0

@@ -32,7 +32,7 @@ trap 'rm -rf "$W"' EXIT
 R=$W/root
 mkdir -p "$R/bin" "$R/usr/bin" "$R/proc" "$R/sys" "$R/dev" "$R/tmp" "$R/etc"
 cp "$(command -v busybox)" "$R/bin/busybox"
-cc -O2 -static -o "$R/usr/bin/hog" "$TOP/tests/vm/hog.c"
+cc -O2 -static -o "$R/usr/bin/hog" "$TOP/tests/helpers/hog.c"
 for t in exec-run job-submit job-describe run-query; do
 	cp "$BIN/$t" "$R/usr/bin/"
 	# The shared libraries it needs, at the paths it was linked with.

@@ -1,0 +1,109 @@
+#!/bin/sh
+# Jobs run as their owner.  A root worker runs each job as the user who
+# submitted it -- uid, gid, supplementary groups, HOME, USER, LOGNAME --
+# the user owning its results and work folders; a worker that is not root
+# runs only its own user's jobs and says why it leaves the others; a job
+# whose owner is gone fails, saying so.  Two real users, made here.
+. "$(dirname "$0")/lib.sh"
+plan 24
+
+# The users and a folder they all reach: TMPDIR may be private (0700).
+u=jk$$
+S=""
+cleanup() {
+	[ -n "${w:-}" ] && kill "$w" 2>/dev/null
+	for n in a b c; do userdel "${u}$n" 2>/dev/null; done
+	groupdel "${u}g" 2>/dev/null
+	[ -n "$S" ] && rm -rf "$S"
+	rm -rf "$T"
+}
+trap cleanup EXIT
+if [ "$(id -u)" != 0 ] || ! command -v useradd >/dev/null ||
+    ! command -v setpriv >/dev/null ||
+    ! S=$(mktemp -d /tmp/jobkit-users.XXXXXX); then
+	for i in $(seq 24); do skip "needs root, useradd and setpriv"; done
+	exit 0
+fi
+chmod 0755 "$S"
+groupadd "${u}g"
+for n in a b c; do
+	useradd -M -d "$S/home-$n" -s /bin/sh "${u}$n" || exit 1
+	mkdir "$S/home-$n" && chown "${u}$n:" "$S/home-$n"
+done
+usermod -a -G "${u}g" "${u}a"
+alice=${u}a bob=${u}b carol=${u}c
+mkdir -m 1777 "$S/db"
+export JOBKIT_DB=$S/db/jobkit.db
+# As a user, with the environment a login would give.
+as() {
+	_who=$1
+	shift
+	setpriv --reuid="$_who" --regid="$_who" --init-groups \
+	    env HOME="$S/home-${_who#$u}" USER="$_who" LOGNAME="$_who" \
+	    PATH="$PATH" JOBKIT_DB="$JOBKIT_DB" "$@"
+}
+# The shared database: made by root, writable by all.
+job-submit -q --hold -- true >/dev/null
+chmod 0666 "$JOBKIT_DB" "$JOBKIT_DB"-wal "$JOBKIT_DB"-shm
+
+# alice's job, run by a root worker: as alice, with her groups, in her
+# folder, with her own variables.
+mkdir "$S/alice-wd" && chown "$alice:" "$S/alice-wd"
+a=$(cd "$S/alice-wd" && as "$alice" job-submit -q -- \
+    sh -c 'id -un; id -gn; id -Gn; echo "$HOME $USER $LOGNAME"; pwd; touch mine')
+s=$(as "$alice" job-submit -q --scratch -- sh -c 'id -un; pwd')
+check_exit 0 "a root worker runs alice's jobs" exec-run --worker --drain -q
+check_same "her job succeeded" "$(job_state "$a") $(job_state "$s")" "succeeded succeeded"
+res=$S/db/results/$a.1
+check_same "as alice, uid and gid" "$(sed -n 1,2p "$res/stdout" | tr '\n' ' ')" "$alice $alice "
+check "with her supplementary groups (initgroups)" grep -q "^$alice .*${u}g" "$res/stdout"
+check_same "with her HOME, USER and LOGNAME" "$(sed -n 4p "$res/stdout")" "$S/home-a $alice $alice"
+check_same "in her work directory" "$(sed -n 5p "$res/stdout")" "$S/alice-wd"
+check_same "what it made is hers" "$(stat -c %U "$S/alice-wd/mine")" "$alice"
+check_same "she owns the task's results folder and files" \
+    "$(stat -c %U "$res" "$res/stdout" "$res/stderr" "$res/exitCode" "$res/result.json" | sort -u)" "$alice"
+check_same "and its fresh work folder" "$(stat -c %U "$S/db/results/$s.1/work")" "$alice"
+check_exit 0 "she can read her job's output" as "$alice" exec-run --logs "$a"
+check_out "^$alice\$" "(exec-run --logs, as alice)"
+check_exit 1 "and bob cannot" as "$bob" cat "$res/stdout"
+
+# Her task's leader still dies with a worker killed by SIGKILL: the parent
+# death signal is set after the change of user, which clears it.
+z=$(as "$alice" job-submit -q -- sleep 58.6)
+exec-run --worker >/dev/null 2>&1 &
+w=$!
+until_state "$z" running
+i=0
+until pgrep -u "$alice" -f 'slee[p] 58.6' >/dev/null || [ $i -gt 200 ]; do i=$((i + 1)); sleep 0.05; done
+kill -9 $w
+wait $w 2>/dev/null
+w=
+i=0
+while pgrep -f 'slee[p] 58.6' >/dev/null && [ $i -lt 200 ]; do i=$((i + 1)); sleep 0.05; done
+check "alice's task goes with the root worker killed (PR_SET_PDEATHSIG)" sh -c '! pgrep -f "slee[p] 58.6"'
+job-submit -q --cancel "$z" >/dev/null
+
+# A worker that is not root runs its own user's jobs only, and says why
+# the others wait.
+mkdir -m 0700 "$S/bob-results" && chown "$bob:" "$S/bob-results"
+a2=$(as "$alice" job-submit -q -- true)
+b2=$(as "$bob" job-submit -q -- id -un)
+check_exit 0 "bob's worker" as "$bob" exec-run --worker --drain -q --results "$S/bob-results"
+check_same "runs bob's job" "$(cat "$T/out")" "$b2.1"
+check_same "and leaves alice's queued" "$(job_state "$a2")" "queued"
+run job-describe -f ndjson "$a2"
+check_out "\"reason\":\"no worker may run jobs of '$alice' here\"" "saying why"
+check_exit 77 "bob may not run alice's job by name" \
+    as "$bob" exec-run "$a2" --results "$S/bob-results"
+check_stderr "job '$a2' belongs to '$alice'" "and is told whose it is"
+check_same "which stays queued" "$(job_state "$a2")" "queued"
+
+# A job whose owner no longer exists fails, saying so, without retries.
+c=$(as "$carol" job-submit -q -r 3 -- true)
+userdel "$carol"
+check_exit 0 "a root worker with a job of a user deleted since" exec-run --worker --drain -q
+run job-describe -f ndjson "$c"
+check_out '"state":"failed"' "fails the job"
+check_out "\"error\":\"its owner '$carol' \\(uid [0-9]+\\) no longer exists\"" "saying its owner is gone"
+check_same "once: it cannot run again" "$(run-query tasks -j "$c" -c)" "1"
+done_testing
