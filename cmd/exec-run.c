@@ -1037,7 +1037,7 @@ run_loop(struct runner *r)
 {
 	int64_t now, next_alive, next_reap = 0, idle_since, until, due = 0;
 	int64_t note = INT64_MAX;
-	int i, more = 1, ended;
+	int i, more = 1, ended, look = 1;
 
 	/* The run and each task start with a fresh keepalive. */
 	idle_since = parse_now_ms();
@@ -1048,8 +1048,14 @@ run_loop(struct runner *r)
 			reap_lost(r);
 			next_reap = now + r->lease;
 		}
+		/* A worker claims when something may have changed: a write,
+		 * a task's end, a job's due time, and every third of a lease
+		 * (not each time a task's memory is sampled). */
 		if (r->worker) {
-			claim_more(r);
+			if (look || r->db_changed ||
+			    (r->next_due > 0 && now >= r->next_due))
+				claim_more(r);
+			look = 0;
 			note = note_unfit(r, now);
 		} else {
 			due = run_retries(r, now);
@@ -1066,6 +1072,7 @@ run_loop(struct runner *r)
 		if (now >= next_alive && r->ntasks > 0) {
 			keepalive(r);
 			next_alive = now + r->lease / 3;
+			look = 1;
 		} else if (r->db_changed && r->ntasks > 0)
 			check_cancels(r);
 		r->db_changed = 0;
@@ -1096,6 +1103,7 @@ run_loop(struct runner *r)
 		 * that cleared its environment (exec_kill_strays()). */
 		if (ended && r->ntasks == 0)
 			exec_kill_strays(NULL);
+		look |= ended > 0;
 	}
 }
 

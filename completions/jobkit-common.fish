@@ -76,7 +76,7 @@ function __jobkit_spec_options -a cmd
     complete -c $cmd -l env-file -r -F -d 'read K=V lines from a file'
     complete -c $cmd -l export -x -a 'ALL NONE (set -nx)' -d 'what of our environment the job gets'
     complete -c $cmd -s w -l workdir -x -a '(__fish_complete_directories)' -d 'work directory'
-    complete -c $cmd -l scratch -d 'run in a fresh folder''
+    complete -c $cmd -l scratch -d 'run in a fresh folder'
     complete -c $cmd -s t -l timeout -x -d 'time limit (90s, 1h30m)'
     complete -c $cmd -l grace -x -d 'time between SIGTERM and SIGKILL'
     complete -c $cmd -s r -l retries -x -d 'attempts after the first'

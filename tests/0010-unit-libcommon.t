@@ -1,4 +1,4 @@
 #!/bin/sh
 # Unit tests of libcommon (tests/unit/libcommon.c).
 . "$(dirname "$0")/lib.sh"
-exec "$JOBKIT_UNITS/libcommon"
+"$JOBKIT_UNITS/libcommon"

@@ -3,7 +3,7 @@
 # the memory and cpu controllers (which a hybrid or v1 host cannot give a
 # test), run exec-run there, and check that a task's memory and CPU are
 # held by its own cgroup, that the result says so, that nothing is left
-# behind, and that exec-run falls back to rlimits where it may not make
+# behind, and that exec-run watches resident memory where it may not make
 # groups.  Prints TAP; exits non-zero when a check failed or the guest
 # never reported.
 #
