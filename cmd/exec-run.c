@@ -131,7 +131,7 @@ usage(FILE *fp)
 	    "                [--drain] [--idle-exit DUR] [--lease DUR]\n"
 	    "       exec-run --wait id ...\n"
 	    "       exec-run --logs id [--follow] [--stderr]\n"
-	    "spec options (foreground job):\n" SPECOPT_USAGE
+	    "spec options (foreground job):\n" SPECOPT_USAGE_NOW
 	    "  -S, --shell CMDLINE\n"
 	    "run options:\n"
 	    "  --worker               -j, --jobs N          --drain\n"
@@ -420,15 +420,22 @@ start_task(struct runner *r, json_t *info)
 		/*
 		 * Our failure, not the job's: it goes back to the queue with
 		 * its attempt unused, and we take no more, or we would fail
-		 * every job there the same way.
+		 * every job there the same way -- unless someone put their
+		 * own in its results' place, which fails that job alone.
 		 */
-		int status = error_status();
-		struct task_result res = {.state = "cancelled",
+		int status = error_status(), job = status == EX_NOPERM;
+		struct task_result res = {.state = job ? "failed" : "cancelled",
 		    .exit_code = -1,
 		    .error = error_msg(),
-		    .requeue = !r->foreground};
+		    .requeue = !r->foreground && !job,
+		    .no_retry = job};
 		warnx("%s: %s", t->id, error_msg());
 		store_task_finish(r->st, t->id, &res, NULL);
+		if (job && !r->foreground) {
+			free(t);
+			json_decref(info);
+			return -1;
+		}
 		if (r->status == 0 || r->foreground)
 			r->status = r->foreground ? 125 : status;
 		if (!r->stopping++ && r->worker)
@@ -1321,7 +1328,8 @@ show_logs(struct runner *r, const char *ref)
 		/* A task just claimed may not have made its files yet. */
 		if (fp == NULL && (fp = fopen(path, "r")) == NULL &&
 		    (errno != ENOENT || !r->follow))
-			err(EX_NOINPUT, "%s", path);
+			err(errno == EACCES ? EX_NOPERM : EX_NOINPUT, "%s",
+			    path);
 		copy_out(fp, buf, sizeof(buf));
 		if (!r->follow)
 			break;
@@ -1338,7 +1346,9 @@ show_logs(struct runner *r, const char *ref)
 			    json_object_get(t, "ended") != NULL) {
 				if (fp == NULL &&
 				    (fp = fopen(path, "r")) == NULL)
-					err(EX_NOINPUT, "%s", path);
+					err(errno == EACCES ? EX_NOPERM
+							    : EX_NOINPUT,
+					    "%s", path);
 				copy_out(fp, buf, sizeof(buf));
 				break;
 			}

@@ -64,7 +64,12 @@ print_command(json_t *spec)
 	size_t i;
 
 	if (cmd == NULL) {
-		printf("  shell      %s\n", str(spec, "shell"));
+		/* A script's further lines stay in the value's column. */
+		const char *p = str(spec, "shell"), *nl;
+		printf("  shell      ");
+		for (; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+			printf("%.*s\n             ", (int)(nl - p), p);
+		printf("%s\n", p);
 		return;
 	}
 	printf("  command   ");

@@ -48,6 +48,7 @@ struct submit {
 	struct emit *out;
 	int status; /* first failure of a batch of actions */
 	int report_failed; /* stdout could not take what was done */
+	json_t *export; /* what jobs without their own record of it */
 };
 
 static void
@@ -209,6 +210,28 @@ report_failed(struct submit *s, int e)
 		    strerror(e ? e : EIO));
 }
 
+/*
+ * The environment jobs record unless their spec has its own, checked as a
+ * spec's: the --export option's, else sbatch's default.  Stored once for
+ * a whole stream, it is kept out of each spec until then.
+ */
+static void
+take_export(struct submit *s)
+{
+	json_t *probe, *spec;
+
+	if ((s->export = specopt_export(s->over)) == NULL)
+		errx(error_status(), "%s", error_msg());
+	probe = json_pack("{s:[s], s:O}", "command", "x", "export", s->export);
+	if (probe == NULL)
+		errx(EX_OSERR, "out of memory");
+	spec = spec_normalize(probe, 0);
+	json_decref(probe);
+	if (spec == NULL)
+		errx(error_status(), "%s", error_msg());
+	json_decref(spec);
+}
+
 /* Print one result row (a job's brief), honouring -q. */
 static void
 print_job(struct submit *s, json_t *job)
@@ -227,7 +250,7 @@ check_spec(struct submit *s, json_t *raw)
 
 	if (spec_merge(raw, s->over) == -1)
 		error_set(EX_OSERR, "out of memory");
-	else if (specopt_defaults(raw) == 0)
+	else if (specopt_workdir(raw) == 0)
 		spec = spec_normalize(raw, parse_now_ms());
 	json_decref(raw);
 	return spec;
@@ -244,9 +267,12 @@ store_spec(struct submit *s, json_t *spec, size_t line, FILE *results)
 
 	(void)line;
 	/* With -q only the ID is wanted: no object is built. */
-	if (spec == NULL || spec_to_job(spec, &jn) == -1 ||
-	    store_job_add(s->st, &jn, id, s->quiet ? NULL : &job, &existed) ==
-		-1)
+	if (spec == NULL || spec_to_job(spec, &jn) == -1)
+		goto out;
+	if (json_object_get(spec, "export") == NULL)
+		jn.export = s->export;
+	if (store_job_add(s->st, &jn, id, s->quiet ? NULL : &job, &existed) ==
+	    -1)
 		goto out;
 	if (s->quiet)
 		fputs(id, results);
@@ -513,6 +539,8 @@ main(int argc, char **argv)
 	}
 	if (s.action != -1)
 		check_action_options(&s);
+	else
+		take_export(&s);
 	if (s.action == -1 && s.argv == NULL && s.shell == NULL &&
 	    isatty(STDIN_FILENO))
 		errx(EX_USAGE,
@@ -531,5 +559,6 @@ main(int argc, char **argv)
 		report_failed(&s, errno);
 	store_close(s.st);
 	json_decref(s.over);
+	json_decref(s.export);
 	return s.status;
 }

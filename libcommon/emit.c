@@ -175,7 +175,13 @@ emit_text_value(FILE *fp, const char *key, json_t *v, int indent)
 	size_t i;
 
 	if ((s = emit_scalar(v, buf, sizeof(buf))) != NULL) {
-		fprintf(fp, "%*s%s: %s\n", indent, "", key, s);
+		/* A value of several lines (a shell script) keeps to the
+		 * layout: its further lines indented under its key. */
+		fprintf(fp, "%*s%s: ", indent, "", key);
+		for (; (k = strchr(s, '\n')) != NULL && k[1] != '\0'; s = k + 1)
+			fprintf(
+			    fp, "%.*s\n%*s", (int)(k - s), s, indent + 4, "");
+		fprintf(fp, "%s%s", s, strchr(s, '\n') ? "" : "\n");
 		return;
 	}
 	if (json_is_array(v) && json_array_size(v) == 0) {

@@ -73,6 +73,7 @@ struct exec {
 	uid_t uid;
 	gid_t gid;
 	char owner[64];
+	int dirfd; /* the task's results folder */
 };
 
 /* The tasks whose leader runs: our children that are no strays. */
@@ -120,59 +121,74 @@ mkdirs(const char *path)
 	return r;
 }
 
+/*
+ * The results root a root worker makes lets each owner through to the
+ * task folders it gives them; in a folder every user may write (sticky,
+ * as a shared database's), every user may make task folders in it too, but
+ * remove none but their own.
+ */
+static void
+results_root_mode(const char *dir)
+{
+	char parent[4096], *slash;
+	struct stat sb;
+
+	snprintf(parent, sizeof(parent), "%s", dir);
+	if ((slash = strrchr(parent, '/')) == NULL)
+		snprintf(parent, sizeof(parent), ".");
+	else
+		slash[slash == parent] = '\0';
+	if (stat(parent, &sb) == 0 && (sb.st_mode & 01002) == 01002)
+		chmod(dir, 01777);
+	else
+		chmod(dir, 0711);
+}
+
 int
 exec_results_ready(const char *dir)
 {
 	struct stat sb;
+	int made = stat(dir, &sb) == -1 && errno == ENOENT;
 
 	if (mkdirs(dir) == -1)
 		; /* errno says why */
-	else if (stat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode))
+	else if (lstat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode))
 		errno = ENOTDIR;
-	else if (access(dir, W_OK | X_OK) == 0)
+	else if (access(dir, W_OK | X_OK) == 0) {
+		if (made && geteuid() == 0)
+			results_root_mode(dir);
+		/* One made 0700 before root ran others' jobs here. */
+		else if (geteuid() == 0 && sb.st_uid == 0 &&
+		    (sb.st_mode & 0011) != 0011)
+			chmod(dir, (sb.st_mode & 07777) | 0011);
 		return 0;
+	}
 	return error_set(EX_CANTCREAT, "cannot create results folder '%s': %s",
 	    dir, strerror(errno));
 }
 
-/* A file of the task's results, its owner's. */
+/*
+ * A file of the task's results, its owner's, opened in the task's folder
+ * without following a link: as root, in a folder its owner may change, a
+ * link to another file would be written through.
+ */
 static int
 open_result(const struct exec *x, const char *name)
 {
-	char path[4096];
+	struct stat sb;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", x->results, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd != -1 && x->as_owner && fchown(fd, x->uid, x->gid) == -1) {
+	fd = openat(x->dirfd, name,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) || sb.st_nlink != 1 ||
+	    (x->as_owner && fchown(fd, x->uid, x->gid) == -1)) {
 		close(fd);
-		unlink(path);
+		errno = EPERM;
 		return -1;
 	}
 	return fd;
-}
-
-/*
- * A task run as its owner has results the owner must reach: the results
- * root, made 0700 by its maker, lets others through (not list it) once
- * jobs of other users run here.
- */
-static void
-results_root_passable(const char *task_dir)
-{
-	static int done;
-	char root[4096], *slash;
-	struct stat sb;
-
-	if (done++)
-		return;
-	snprintf(root, sizeof(root), "%s", task_dir);
-	if ((slash = strrchr(root, '/')) == NULL || slash == root)
-		return;
-	*slash = '\0';
-	if (stat(root, &sb) == 0 && sb.st_uid == geteuid() &&
-	    (sb.st_mode & 0011) != 0011)
-		chmod(root, (sb.st_mode & 07777) | 0011);
 }
 
 static int64_t
@@ -576,21 +592,66 @@ owner_find(struct owner *ow, uid_t uid)
 }
 
 /*
+ * A folder name of dirfd, made (mode 0700) or found: a real folder, not a
+ * link, of ours or of the task's owner.  Opened, its owner's, or -1.
+ */
+static int
+task_folder(const struct exec *x, int dirfd, const char *name)
+{
+	struct stat sb;
+	int fd;
+
+	if (mkdirat(dirfd, name, 0700) == -1 && errno != EEXIST)
+		return -1;
+	if ((fd = openat(dirfd, name,
+		 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(sb.st_mode))
+			errno = EPERM;
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1 ||
+	    (sb.st_uid != geteuid() && !(x->as_owner && sb.st_uid == x->uid)) ||
+	    (x->as_owner && fchown(fd, x->uid, x->gid) == -1)) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
+/*
  * The task's results folder and its output files, its owner's; and the
  * work directory, the spec's or else a fresh one inside the results.
+ * Each is made or opened relative to the one above it, never through a
+ * link: the results root may be shared by every user of the database.
  */
 static int
 results_open(struct exec *x, json_t *spec, char *work, size_t len)
 {
 	const char *w = json_string_value(json_object_get(spec, "workdir"));
+	char root[4096], *slash;
+	int rootfd, fd;
 
-	if (mkdirs(x->results) == -1 ||
-	    (x->as_owner && chown(x->results, x->uid, x->gid) == -1))
+	snprintf(root, sizeof(root), "%s", x->results);
+	if ((slash = strrchr(root, '/')) == NULL || slash[1] == '\0')
 		return error_set(EX_CANTCREAT,
-		    "cannot create results folder '%s': %s", x->results,
+		    "cannot create results folder '%s': not a task's",
+		    x->results);
+	slash[slash == root] = '\0';
+	if (mkdirs(root) == -1 ||
+	    (rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return error_set(EX_CANTCREAT,
+		    "cannot create results folder '%s': %s", root,
 		    strerror(errno));
-	if (x->as_owner)
-		results_root_passable(x->results);
+	x->dirfd = task_folder(x, rootfd, strrchr(x->results, '/') + 1);
+	close(rootfd);
+	/* One put in its place by someone else is the job's end, not ours. */
+	if (x->dirfd == -1)
+		return error_set(errno == EPERM ? EX_NOPERM : EX_CANTCREAT,
+		    "cannot create results folder '%s': %s", x->results,
+		    errno == EPERM ? "it is someone else's, or a link"
+				   : strerror(errno));
 	x->out.file = open_result(x, "stdout");
 	x->err.file = open_result(x, "stderr");
 	if (x->out.file == -1 || x->err.file == -1)
@@ -604,11 +665,12 @@ results_open(struct exec *x, json_t *spec, char *work, size_t len)
 		    : 0;
 	}
 	snprintf(work, len, "%s/work", x->results);
-	if ((mkdir(work, 0700) == -1 && errno != EEXIST) ||
-	    (x->as_owner && chown(work, x->uid, x->gid) == -1))
-		return error_set(EX_CANTCREAT,
+	if ((fd = task_folder(x, x->dirfd, "work")) == -1)
+		return error_set(errno == EPERM ? EX_NOPERM : EX_CANTCREAT,
 		    "cannot create work folder '%s': %s", work,
-		    strerror(errno));
+		    errno == EPERM ? "it is someone else's, or a link"
+				   : strerror(errno));
+	close(fd);
 	return 0;
 }
 
@@ -639,7 +701,7 @@ exec_new(const struct exec_opts *o)
 		error_set(EX_OSERR, "out of memory");
 		return NULL;
 	}
-	x->out.fd = x->err.fd = x->out.file = x->err.file = -1;
+	x->out.fd = x->err.fd = x->out.file = x->err.file = x->dirfd = -1;
 	snprintf(x->task, sizeof(x->task), "%s", o->task);
 	x->as_owner = o->as_owner;
 	x->uid = o->uid;
@@ -1131,11 +1193,18 @@ static void
 results_failed(struct exec *x)
 {
 	struct exec_result *r = &x->res;
+	size_t n = strlen(r->error);
 
-	r->no_retry = 1;
+	/* A task that timed out or was cancelled still says so, and may be
+	 * retried: its command did not finish. */
 	if (strcmp(r->state, "succeeded") != 0 &&
-	    strcmp(r->state, "failed") != 0)
+	    strcmp(r->state, "failed") != 0) {
+		if (strstr(r->error, "; results: ") == NULL)
+			snprintf(r->error + n, sizeof(r->error) - n,
+			    "; results: %s", strerror(x->results_errno));
 		return;
+	}
+	r->no_retry = 1;
 	r->state = "failed";
 	r->status = EX_IOERR;
 	snprintf(r->error, sizeof(r->error), "results: %s",
@@ -1184,7 +1253,7 @@ finish(struct exec *x)
 	} else if (x->exec_errno != 0 && x->stage == SETUP_WORKDIR) {
 		/* As env -C does: the job never started. */
 		r->state = "failed";
-		r->status = 125;
+		r->status = r->exit_code = 125;
 		snprintf(r->error, sizeof(r->error),
 		    "cannot enter work directory '%s': %s",
 		    x->workdir ? x->workdir : "work", strerror(x->exec_errno));
@@ -1230,11 +1299,6 @@ finish(struct exec *x)
 		    parse_fmt_size((uint64_t)x->rss_over, used),
 		    parse_fmt_size((uint64_t)x->rss_limit, limit));
 	}
-	if (x->results_errno == 0)
-		x->results_errno =
-		    x->out.file_errno ? x->out.file_errno : x->err.file_errno;
-	if (x->results_errno != 0)
-		results_failed(x);
 	if (x->why != NULL && strcmp(x->why, "timed_out") == 0) {
 		r->state = "timed_out";
 		r->status = 124;
@@ -1243,6 +1307,11 @@ finish(struct exec *x)
 		r->state = "cancelled";
 		snprintf(r->error, sizeof(r->error), "cancelled");
 	}
+	if (x->results_errno == 0)
+		x->results_errno =
+		    x->out.file_errno ? x->out.file_errno : x->err.file_errno;
+	if (x->results_errno != 0)
+		results_failed(x);
 }
 
 int
@@ -1297,20 +1366,21 @@ exec_step(struct exec *x, int64_t now)
 static int
 write_result(const struct exec *x, const char *name, const char *text)
 {
-	char path[4096];
-	int fd, e;
+	int fd, e, r;
 
 	if ((fd = open_result(x, name)) == -1)
 		return -1;
-	if (write_all(fd, text, strlen(text)) == -1 || close(fd) == -1) {
+	r = write_all(fd, text, strlen(text));
+	e = errno;
+	if (close(fd) == -1 && r == 0) {
+		r = -1;
 		e = errno;
-		close(fd);
-		snprintf(path, sizeof(path), "%s/%s", x->results, name);
-		unlink(path);
-		errno = e;
-		return -1;
 	}
-	return 0;
+	if (r == -1) {
+		unlinkat(x->dirfd, name, 0);
+		errno = e;
+	}
+	return r;
 }
 
 /* result.json: as in the task's row, exit_code, signal and error when
@@ -1396,6 +1466,8 @@ exec_free(struct exec *x)
 		close(x->out.file);
 	if (x->err.file != -1)
 		close(x->err.file);
+	if (x->dirfd != -1)
+		close(x->dirfd);
 	cgroup_free(x->cg);
 	free(x->out.sum);
 	free(x->err.sum);

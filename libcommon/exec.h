@@ -78,7 +78,9 @@ int exec_results_ready(const char *dir);
  * program that cannot be run still yields a struct exec that ends at once
  * with status 126 or 127 and an error, and so does one whose owner no
  * longer exists (125).  NULL with an error set when the results directory
- * cannot be made (EX_CANTCREAT) or fork fails.
+ * cannot be made (EX_CANTCREAT), when what is in its place is someone
+ * else's or a link (EX_NOPERM: the job's trouble, not the caller's), or
+ * fork fails.
  */
 struct exec *exec_start(json_t *spec, const struct exec_opts *o);
 

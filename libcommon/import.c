@@ -516,6 +516,14 @@ docker_env(const char *path, const char *epath, json_t *vars, json_t *env,
 			!spec_env_name_ok(name)))
 			return bad(epath,
 			    "'EnvironmentVariables[%zu]' is not NAME=value", i);
+		/* A line of the env-file each: a newline would start another. */
+		if (strchr(eq + 1, '\n') != NULL ||
+		    strchr(eq + 1, '\r') != NULL)
+			return bad(epath,
+			    "'EnvironmentVariables[%zu]': a value may not hold "
+			    "a "
+			    "line break",
+			    i);
 		snprintf(held, sizeof(held), "JOBKIT_ENV_%s", name);
 		set_str(object_at(spec, "env"), held, eq + 1);
 		fprintf(lines, "%s=$%s\n", name, held);
@@ -528,6 +536,11 @@ docker_env(const char *path, const char *epath, json_t *vars, json_t *env,
 			return bad(path,
 			    "'Env.%s' must be a string named like a "
 			    "variable",
+			    k);
+		if (strchr(val, '\n') != NULL || strchr(val, '\r') != NULL)
+			return bad(path,
+			    "'Env.%s': a value may not hold a line "
+			    "break",
 			    k);
 		if (strncmp(val, "env:", 4) == 0) {
 			if (!spec_env_name_ok(val + 4))

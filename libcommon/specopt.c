@@ -262,28 +262,41 @@ export_option(json_t *over, const char *arg)
 	return over_set(over, NULL, "export", exp);
 }
 
-int
-specopt_defaults(json_t *spec)
+json_t *
+specopt_export(json_t *over)
 {
 	static const char *const names[] = {
 	    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "TZ", NULL};
-	const char *w = json_string_value(json_object_get(spec, "workdir"));
-	json_t *exp;
+	json_t *exp = json_object_get(over, "export");
 
-	if (json_object_get(spec, "export") == NULL) {
-		if ((exp = json_object()) == NULL ||
-		    json_object_set_new(spec, "export", exp) == -1)
-			return error_set(EX_OSERR, "out of memory");
-		for (char **p = environ; *p != NULL; p++) {
-			size_t n = strcspn(*p, "=");
-			int want = strncmp(*p, "LC_", 3) == 0 && (*p)[n];
-			for (int i = 0; !want && names[i] != NULL; i++)
-				want = strlen(names[i]) == n &&
-				    strncmp(*p, names[i], n) == 0 && (*p)[n];
-			if (want && export_var(exp, *p, n) == -1)
-				return error_set(EX_OSERR, "out of memory");
+	if (exp != NULL) {
+		json_incref(exp);
+		json_object_del(over, "export");
+		return exp;
+	}
+	if ((exp = json_object()) == NULL) {
+		error_set(EX_OSERR, "out of memory");
+		return NULL;
+	}
+	for (char **p = environ; *p != NULL; p++) {
+		size_t n = strcspn(*p, "=");
+		int want = strncmp(*p, "LC_", 3) == 0 && (*p)[n];
+		for (int i = 0; !want && names[i] != NULL; i++)
+			want = strlen(names[i]) == n &&
+			    strncmp(*p, names[i], n) == 0 && (*p)[n];
+		if (want && export_var(exp, *p, n) == -1) {
+			json_decref(exp);
+			error_set(EX_OSERR, "out of memory");
+			return NULL;
 		}
 	}
+	return exp;
+}
+
+int
+specopt_workdir(json_t *spec)
+{
+	const char *w = json_string_value(json_object_get(spec, "workdir"));
 	char cwd[4096];
 
 	/* What is wrong with a workdir, spec_normalize() says; a current

@@ -54,8 +54,9 @@ enum specopt_long {
 		"key", required_argument, NULL, 'k' \
 	}
 
-/* The usage lines of these options, for the tools' --help. */
-#define SPECOPT_USAGE \
+/* The usage lines of these options, for the tools' --help: all of them,
+ * and those of a job that runs now (no -H, --at). */
+#define SPECOPT_USAGE_NOW \
 	"  -n, --name NAME        -e, --env K=V|K       --env-file FILE\n" \
 	"  --export ALL|NONE|NAME[=V],...               --scratch\n" \
 	"  -w, --workdir DIR      -t, --timeout DUR     --grace DUR\n" \
@@ -63,17 +64,24 @@ enum specopt_long {
 	"  -Q, --queue NAME       -l, --label K=V       --cpu CPU\n" \
 	"  --memory SIZE          --disk SIZE           --gpu N\n" \
 	"  --max-file SIZE        --max-return SIZE     -a, --after ID\n" \
-	"  --after-any ID         -H, --hold            --at TIME\n" \
-	"  -k, --key KEY\n"
+	"  --after-any ID         -k, --key KEY\n"
+#define SPECOPT_USAGE SPECOPT_USAGE_NOW "  -H, --hold             --at TIME\n"
 
 /*
- * What a job runs with unless the spec or an option says otherwise, as
- * sbatch gives it: the submitter's PATH, HOME, USER, LOGNAME, SHELL, LANG,
- * LC_* and TZ recorded as its "export", and the current directory as its
- * work directory (a relative one is made absolute against it).  Returns 0,
+ * The environment jobs record of their submitter unless their spec says
+ * (sbatch's default): what --export put in over (taken out of it, so that
+ * it is not copied into each spec of a stream), else the submitter's PATH,
+ * HOME, USER, LOGNAME, SHELL, LANG, LC_* and TZ.  A new object, or NULL
+ * with an error.
+ */
+json_t *specopt_export(json_t *over);
+
+/*
+ * The current directory as spec's work directory unless it has one or is
+ * a scratch job; a relative one is made absolute against it.  Returns 0,
  * or -1 with an error.
  */
-int specopt_defaults(json_t *spec);
+int specopt_workdir(json_t *spec);
 
 /*
  * Apply option c with argument arg to over, an object of spec fields.

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sys/types.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 
 #include "error.h"
 #include "parse.h"
+#include "sign.h"
 #include "store.h"
 #include "utf8.h"
 #include "walvfs.h"
@@ -48,9 +50,9 @@ static const char *stmt_sql[S_COUNT] = {
     [S_JOB_INSERT] =
 	"INSERT INTO jobs (name, owner, uid, state, queue, priority,"
 	" created, updated, not_before, max_attempts, idem_key, labels,"
-	" reason, spec, cpu_milli, memory, disk, gpu) VALUES (?2, ?3, ?4,"
-	" ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-	" ?18)",
+	" reason, spec, cpu_milli, memory, disk, gpu, export, sig) VALUES"
+	" (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+	" ?16, ?17, ?18, ?19, ?20)",
     [S_JOB_LABEL] =
 	"INSERT INTO job_labels (key, value, job) VALUES (?1, ?2, ?3)",
     [S_JOB_DEP] = "INSERT OR IGNORE INTO job_deps (job, dep, kind)"
@@ -171,9 +173,11 @@ static const char *schema_v1[] = {
  * Version 2: what a job asks for is in columns written at submit time, so
  * that a claim tests the fit in its query, on an index of the queued jobs
  * in claim order (priority, then age: rid rises with created), and never
- * passes over a job that fits however many ahead of it do not.  A run
- * records its mode: the job of a foreground run that died is its
- * terminal's, not to be run again by another.
+ * passes over a job that fits however many ahead of it do not.  A job is
+ * signed by its owner (sign.h).  The environment a job records of its
+ * submitter is stored once for all the jobs that share it (a batch), not
+ * in each spec.  A run records its mode: the job of a foreground run that
+ * died is its terminal's, not to be run again by another.
  */
 static const char *schema_v2[] = {
     "ALTER TABLE jobs ADD COLUMN cpu_milli INTEGER NOT NULL DEFAULT 0",
@@ -194,6 +198,9 @@ static const char *schema_v2[] = {
     " gpu, cpu_milli, memory, disk, uid) WHERE state = 'queued'",
     "CREATE INDEX jobs_due ON jobs (not_before)"
     " WHERE state = 'queued' AND not_before IS NOT NULL",
+    "ALTER TABLE jobs ADD COLUMN export INTEGER",
+    "ALTER TABLE jobs ADD COLUMN sig BLOB",
+    "CREATE TABLE exports (id INTEGER PRIMARY KEY, env TEXT NOT NULL UNIQUE)",
     "ALTER TABLE runs ADD COLUMN mode TEXT",
     NULL,
 };
@@ -214,12 +221,31 @@ struct store {
 	int full; /* a write found the disk full (store_unfill()) */
 	uid_t uid;
 	char owner[64];
+	/* Only we may write the database: its rows need no signatures. */
+	int private;
+	struct sign_key *key; /* ours, once needed */
+	int key_tried;
+	char *export; /* the last environment stored, and its row */
+	int64_t export_id;
+	json_t *export_obj; /* and the object it came from, if shared */
+	struct store_user {
+		uid_t uid;
+		int found; /* in the password database */
+		char name[64], home[4096];
+		struct sign_key *key; /* once read */
+	} users[8]; /* whose jobs we checked: a worker's few owners */
+	int nusers;
 };
 
 static sqlite3_stmt *store_prep(
     struct store *st, const char *sql, const char *fmt, ...);
 static void store_unfill(struct store *st);
 static void store_unprep(struct store *st, sqlite3_stmt *s);
+static int store_step_done(struct store *st, sqlite3_stmt *s, const char *what);
+
+/* Run a statement that returns no rows (store_prep()'s statements). */
+#define store_write(st, what, sql, ...) \
+	store_step_done((st), store_prep((st), (sql), __VA_ARGS__), (what))
 
 /* Turn the last sqlite error into ours. */
 static int
@@ -594,6 +620,28 @@ owner_name(uid_t uid, char *buf, size_t len)
 		snprintf(buf, len, "%u", (unsigned)uid);
 }
 
+/*
+ * Whether no one but uid may write the database at path: the file is
+ * uid's, writable by no group or other, in a folder where no one else may
+ * put another file in its place (or a sticky one).
+ */
+static int
+store_private(const char *path, uid_t uid)
+{
+	char dir[4096], *slash;
+	struct stat sb;
+
+	if (stat(path, &sb) == -1 || sb.st_uid != uid || (sb.st_mode & 022))
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		slash[slash == dir] = '\0';
+	return stat(dir, &sb) == 0 &&
+	    (!(sb.st_mode & 022) || (sb.st_mode & S_ISVTX));
+}
+
 struct store *
 store_open(const char *location, int create)
 {
@@ -625,6 +673,7 @@ store_open(const char *location, int create)
 	}
 	st->uid = getuid();
 	owner_name(st->uid, st->owner, sizeof(st->owner));
+	st->private = store_private(location, st->uid);
 	if (sqlite3_open_v2(location, &st->db,
 		SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 		walvfs_name()) != SQLITE_OK) {
@@ -670,7 +719,14 @@ store_close(struct store *st)
 		sqlite3_finalize(st->stmts[i]);
 	for (size_t i = 0; i < sizeof(st->cache) / sizeof(st->cache[0]); i++)
 		sqlite3_finalize(st->cache[i].stmt);
+	/* The WAL a refused write grew is given back, not kept. */
+	walvfs_shrink(st->full);
 	sqlite3_close(st->db);
+	walvfs_shrink(0);
+	sign_key_free(st->key);
+	for (int i = 0; i < st->nusers; i++)
+		sign_key_free(st->users[i].key);
+	free(st->export);
 	free(st->path);
 	free(st);
 }
@@ -699,10 +755,15 @@ store_begin(struct store *st)
 static void
 store_unfill(struct store *st)
 {
+	int rc;
+
 	if (!st->full || st->depth > 0 || !sqlite3_get_autocommit(st->db))
 		return;
-	if (sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
-		NULL) == SQLITE_OK)
+	walvfs_shrink(1);
+	rc = sqlite3_exec(
+	    st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	walvfs_shrink(0);
+	if (rc == SQLITE_OK)
 		st->full = 0;
 }
 
@@ -713,6 +774,10 @@ store_abort(struct store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	/* The row of the environment we remember may have gone with it. */
+	free(st->export);
+	st->export = NULL;
+	st->export_obj = NULL;
 	store_unfill(st);
 }
 
@@ -773,7 +838,7 @@ col_is(const char *name, const char *const *set)
 static const char *const time_cols[] = {"created", "updated", "not_before",
     "started", "ended", "keepalive", "time", NULL};
 static const char *const json_cols[] = {
-    "labels", "spec", "usage", "capacity", NULL};
+    "labels", "spec", "usage", "capacity", "export_env", NULL};
 static const char *const bool_cols[] = {
     "cancel_requested", "stdout_truncated", "stderr_truncated", NULL};
 
@@ -1168,19 +1233,111 @@ store_by_key(struct store *st, const char *key, int64_t *rid)
 	return 0;
 }
 
+/*
+ * Our key, made at the first job we sign.  NULL, with the error, where
+ * none can be had: a private database does without.
+ */
+static struct sign_key *
+store_key(struct store *st)
+{
+	if (st->key == NULL)
+		st->key = sign_key_mine();
+	return st->key;
+}
+
+/* The row of environment text in exports, made if missing; the last one
+ * is remembered (a batch shares one). */
+static int
+store_export_id(struct store *st, const char *text, int64_t *id)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (st->export != NULL &&
+	    (text == st->export || strcmp(st->export, text) == 0)) {
+		*id = st->export_id;
+		return 0;
+	}
+	if (store_write(st, "cannot record environment",
+		"INSERT OR IGNORE INTO exports (env) VALUES (?)", "t",
+		text) == -1 ||
+	    (s = store_prep(st, "SELECT id FROM exports WHERE env = ?", "t",
+		 text)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	*id = sqlite3_column_int64(s, 0);
+	store_unprep(st, s);
+	if (rc != SQLITE_ROW)
+		return store_fail(st, "cannot record environment");
+	free(st->export);
+	if ((st->export = strdup(text)) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	st->export_id = *id;
+	return 0;
+}
+
+/*
+ * A spec as stored: its text without its environment, which is stored
+ * apart (the row *export of text *etext: the spec's own export, else the
+ * stream's jn->export, whose text is kept for the next job), and the
+ * signature of both with our key into sig[SIGN_LEN] (*signed_ is 0 when
+ * there is none, in a private database only).  *owned is what of it to
+ * free.
+ */
+static int
+store_spec_text(struct store *st, const struct job_new *jn, char **text,
+    const char **etext, char **owned, int64_t *export, unsigned char *sig,
+    int *signed_)
+{
+	json_t *own = json_incref(json_object_get(jn->spec, "export"));
+	struct sign_key *key;
+
+	*etext = *owned = NULL;
+	*export = 0;
+	*signed_ = 0;
+	if (own != NULL)
+		json_object_del(jn->spec, "export");
+	*text = json_dumps(jn->spec, JSON_COMPACT);
+	if (own != NULL) {
+		*etext = *owned = json_dumps(own, JSON_COMPACT);
+		json_object_set_new(jn->spec, "export", own);
+	} else if (jn->export != NULL && jn->export == st->export_obj)
+		*etext = st->export;
+	else if (jn->export != NULL)
+		*etext = *owned = json_dumps(jn->export, JSON_COMPACT);
+	if (*text == NULL || (*etext == NULL && (own || jn->export)))
+		return error_set(EX_OSERR, "out of memory");
+	if (*etext != NULL && store_export_id(st, *etext, export) == -1)
+		return -1;
+	/* A stream's environment is dumped once, not for each job. */
+	st->export_obj = own == NULL ? jn->export : NULL;
+	if ((key = store_key(st)) != NULL) {
+		sign_job(key, st->uid, st->owner, *text, *etext, sig);
+		*signed_ = 1;
+	} else if (!st->private)
+		return error_wrap("cannot sign the job (a shared database "
+				  "needs each user's key)");
+	return 0;
+}
+
 static int
 store_insert_job(struct store *st, const struct job_new *jn, const char *state,
     int64_t now, int64_t *rid)
 {
 	sqlite3_stmt *s = store_stmt(st, S_JOB_INSERT);
-	char *spec = NULL, *labels = NULL;
-	int r = -1;
+	char *spec = NULL, *owned = NULL, *labels = NULL;
+	unsigned char sig[SIGN_LEN];
+	const char *etext;
+	int64_t export;
+	int r = -1, signed_;
 
 	if (s == NULL)
 		return -1;
-	if ((spec = json_dumps(jn->spec, JSON_COMPACT)) == NULL ||
-	    (jn->labels != NULL && json_object_size(jn->labels) > 0 &&
-		(labels = json_dumps(jn->labels, JSON_COMPACT)) == NULL)) {
+	if (store_spec_text(
+		st, jn, &spec, &etext, &owned, &export, sig, &signed_) == -1)
+		goto out;
+	if (jn->labels != NULL && json_object_size(jn->labels) > 0 &&
+	    (labels = json_dumps(jn->labels, JSON_COMPACT)) == NULL) {
 		error_set(EX_OSERR, "out of memory");
 		goto out;
 	}
@@ -1202,14 +1359,163 @@ store_insert_job(struct store *st, const struct job_new *jn, const char *state,
 	sqlite3_bind_int64(s, 16, jn->memory);
 	sqlite3_bind_int64(s, 17, jn->disk);
 	sqlite3_bind_int64(s, 18, jn->gpu);
+	if (export > 0)
+		sqlite3_bind_int64(s, 19, export);
+	if (signed_)
+		sqlite3_bind_blob(s, 20, sig, SIGN_LEN, SQLITE_STATIC);
 	if (store_done(st, s, "cannot add job") == 0) {
 		*rid = sqlite3_last_insert_rowid(st->db);
 		r = 0;
 	}
 out:
 	free(spec);
+	free(owned);
 	free(labels);
 	return r;
+}
+
+/* What a store knows of a job's owner. */
+static struct store_user *
+store_user(struct store *st, uid_t uid)
+{
+	struct passwd pw, *found = NULL;
+	struct store_user *u;
+	char buf[4096];
+	int i;
+
+	for (i = 0; i < st->nusers; i++)
+		if (st->users[i].uid == uid)
+			return &st->users[i];
+	/* A worker serves few owners; past that, the first is forgotten. */
+	if (st->nusers < (int)(sizeof(st->users) / sizeof(st->users[0])))
+		u = &st->users[st->nusers++];
+	else {
+		u = &st->users[0];
+		sign_key_free(u->key);
+	}
+	memset(u, 0, sizeof(*u));
+	u->uid = uid;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) == 0 &&
+	    found != NULL) {
+		u->found = 1;
+		snprintf(u->name, sizeof(u->name), "%s", pw.pw_name);
+		snprintf(u->home, sizeof(u->home), "%s", pw.pw_dir);
+	}
+	return u;
+}
+
+/* The key of user u: ours, or (root reading it) another's. */
+static struct sign_key *
+store_owner_key(struct store *st, struct store_user *u)
+{
+	if (u->uid == st->uid)
+		return store_key(st);
+	if (u->key == NULL)
+		u->key = sign_key_of(u->uid, u->home);
+	return u->key;
+}
+
+/*
+ * May a job be run as its owner?  The owner must still be the user of its
+ * uid, and, unless only we may write the database, the job signed with the
+ * owner's key: whoever can write a shared database can change a row, not
+ * sign it.  1 when it may, 0 when not (why says it), -1 on an error.
+ */
+static int
+store_vouch(struct store *st, int64_t uid, const char *owner, const char *spec,
+    const char *export, const void *sig, size_t siglen, char *why, size_t len)
+{
+	struct store_user *u = NULL;
+	struct sign_key *key;
+
+	/* Our own jobs are ours, whatever the password database says. */
+	if ((uid_t)uid != st->uid && !(u = store_user(st, (uid_t)uid))->found) {
+		snprintf(why, len, "its owner '%s' (uid %lld) no longer exists",
+		    owner, (long long)uid);
+		return 0;
+	}
+	if (u != NULL && strcmp(u->name, owner) != 0) {
+		snprintf(why, len,
+		    "its owner '%s' (uid %lld) no longer exists: that uid is "
+		    "now '%s''s",
+		    owner, (long long)uid, u->name);
+		return 0;
+	}
+	if (st->private)
+		return 1;
+	if ((key = u ? store_owner_key(st, u) : store_key(st)) == NULL) {
+		snprintf(why, len, "cannot check that it is %s's: %s", owner,
+		    error_msg());
+		return 0;
+	}
+	if (sign_check(key, uid, owner, spec, export, sig, siglen))
+		return 1;
+	snprintf(why, len,
+	    sig == NULL ? "it is not signed by its owner '%s' (stored by an "
+			  "older jobkit, or changed since)"
+			: "its signature is not its owner '%s''s: it was "
+			  "changed since it was submitted",
+	    owner);
+	return 0;
+}
+
+/*
+ * Job rid, vouched for: *spec gets its spec, with its recorded
+ * environment, to run.  1, 0 when it may not run as its owner (why says
+ * so), or -1 on an error.
+ */
+static int
+store_vouched_spec(
+    struct store *st, int64_t rid, json_t **spec, char *why, size_t len)
+{
+	const char *text, *etext, *owner;
+	json_t *exp = NULL;
+	sqlite3_stmt *s;
+	int ok;
+
+	*spec = NULL;
+	if ((s = store_prep(st,
+		 "SELECT j.uid, j.owner, j.spec, e.env, j.sig FROM jobs j"
+		 " LEFT JOIN exports e ON e.id = j.export WHERE j.rid = ?",
+		 "i", rid)) == NULL)
+		return -1;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		store_unprep(st, s);
+		return store_fail(st, "cannot read job");
+	}
+	owner = (const char *)sqlite3_column_text(s, 1);
+	text = (const char *)sqlite3_column_text(s, 2);
+	etext = (const char *)sqlite3_column_text(s, 3);
+	ok = store_vouch(st, sqlite3_column_int64(s, 0), owner, text, etext,
+	    sqlite3_column_blob(s, 4), (size_t)sqlite3_column_bytes(s, 4), why,
+	    len);
+	if (ok == 1 &&
+	    ((*spec = json_loads(text, 0, NULL)) == NULL ||
+		(etext != NULL &&
+		    ((exp = json_loads(etext, 0, NULL)) == NULL ||
+			json_object_set_new(*spec, "export", exp) == -1)))) {
+		json_decref(*spec);
+		*spec = NULL;
+		ok = error_set(EX_OSERR, "out of memory");
+	}
+	store_unprep(st, s);
+	return ok;
+}
+
+/* A job that may not run as its owner fails, saying why; the jobs that
+ * wait on it are settled. */
+static int
+store_refuse(struct store *st, int64_t rid, const char *why, int64_t now)
+{
+	char msg[600];
+
+	snprintf(msg, sizeof(msg), "refused: %s", why);
+	return store_set_state(st, rid, STATE_FAILED, now, msg) == -1 ||
+		store_event(st, rid, 0, now, "refused", STATE_FAILED, msg) ==
+		    -1 ||
+		store_settle(st, rid, now) == -1
+	    ? -1
+	    : 0;
 }
 
 /*
@@ -1434,8 +1740,11 @@ act_cancel(struct store *st, const char *id, struct job_head *h, int64_t now)
 
 /*
  * Job rid is retried: the jobs cancelled because it ended as it did wait
- * for it again, and so do, in turn, those cancelled because of them.  A job
- * that another dependency still fails stays cancelled.
+ * for it again, and so do, in turn, those cancelled because of them -- a
+ * job cancelled because of any dependency is looked at again whenever one
+ * of its dependencies is revived, since the one that cancelled it may be
+ * revived last.  A job another dependency still fails stays cancelled, and
+ * so does one its user cancelled.
  */
 static int
 store_revive(struct store *st, int64_t rid, int64_t now)
@@ -1456,9 +1765,9 @@ store_revive(struct store *st, int64_t rid, int64_t now)
 		if ((s = store_prep(st,
 			 "SELECT j.rid FROM job_deps d JOIN jobs j ON"
 			 " j.rid = d.job WHERE d.dep = ? AND"
-			 " j.state = 'cancelled' AND substr(j.reason, 1,"
-			 " length(?) + 12) = 'dependency ' || ? || ' '",
-			 "itt", cur, id, id)) == NULL)
+			 " j.state = 'cancelled' AND substr(j.reason, 1, 11) ="
+			 " 'dependency '",
+			 "i", cur)) == NULL)
 			goto out;
 		deps.n = 0;
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
@@ -1533,14 +1842,69 @@ act_delete(struct store *st, const char *id, struct job_head *h)
 	return 0;
 }
 
+/*
+ * A job whose spec we changed is signed again, with its owner's key (ours,
+ * or root's reading the owner's) -- only if it was its owner's before: a
+ * row someone changed behind its owner's back stays refused.  A private
+ * database needs no signature.
+ */
+static int
+store_resign(struct store *st, int64_t rid, int was_vouched)
+{
+	unsigned char sig[SIGN_LEN];
+	struct sign_key *key;
+	sqlite3_stmt *s;
+	int64_t uid;
+
+	if (!was_vouched || st->private)
+		return 0;
+	if ((s = store_prep(st,
+		 "SELECT j.uid, j.owner, j.spec, e.env FROM jobs j LEFT JOIN"
+		 " exports e ON e.id = j.export WHERE j.rid = ?",
+		 "i", rid)) == NULL)
+		return -1;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		store_unprep(st, s);
+		return store_fail(st, "cannot read job");
+	}
+	uid = sqlite3_column_int64(s, 0);
+	if ((key = store_owner_key(st, store_user(st, (uid_t)uid))) != NULL)
+		sign_job(key, uid, (const char *)sqlite3_column_text(s, 1),
+		    (const char *)sqlite3_column_text(s, 2),
+		    (const char *)sqlite3_column_text(s, 3), sig);
+	store_unprep(st, s);
+	if (key == NULL)
+		return error_wrap("cannot sign the job again");
+	if ((s = store_prep(st, "UPDATE jobs SET sig = ? WHERE rid = ?", "ni",
+		 rid)) == NULL)
+		return -1;
+	sqlite3_bind_blob(s, 1, sig, SIGN_LEN, SQLITE_TRANSIENT);
+	return store_step_done(st, s, "cannot sign job");
+}
+
+/* Whether job rid is its owner's as it stands (store_vouch()). */
+static int
+store_vouched(struct store *st, int64_t rid)
+{
+	char why[512];
+	json_t *spec;
+	int ok = store_vouched_spec(st, rid, &spec, why, sizeof(why));
+
+	json_decref(spec);
+	return ok;
+}
+
 static int
 act_update(struct store *st, const char *id, struct job_head *h,
     const struct job_change *chg, int64_t now)
 {
 	char msg[300];
+	int vouched, changed = 0;
 
 	if (strcmp(h->state, STATE_RUNNING) == 0 || store_terminal(h->state))
 		return act_refuse(id, h->state, "change");
+	if ((vouched = store_vouched(st, h->rid)) == -1)
+		return -1;
 	if (chg->has_priority && chg->priority != h->priority) {
 		snprintf(msg, sizeof(msg), "priority %lld -> %lld",
 		    (long long)h->priority, (long long)chg->priority);
@@ -1551,6 +1915,7 @@ act_update(struct store *st, const char *id, struct job_head *h,
 			h->rid, chg->priority, NULL, now) ||
 		    store_event(st, h->rid, 0, now, "priority", h->state, msg))
 			return -1;
+		changed = 1;
 	}
 	if (chg->queue != NULL && strcmp(chg->queue, h->queue) != 0) {
 		snprintf(
@@ -1562,8 +1927,9 @@ act_update(struct store *st, const char *id, struct job_head *h,
 			h->rid, now, chg->queue, 0) ||
 		    store_event(st, h->rid, 0, now, "queue", h->state, msg))
 			return -1;
+		changed = 1;
 	}
-	return 0;
+	return changed ? store_resign(st, h->rid, vouched) : 0;
 }
 
 int
@@ -1681,7 +2047,8 @@ store_job_describe(struct store *st, const char *id)
 		 " priority, attempts, max_attempts, cancel_requested,"
 		 " idem_key AS key, created, updated, not_before, started, "
 		 "ended,"
-		 " reason, labels, spec FROM jobs WHERE rid = ?1",
+		 " reason, labels, spec, (SELECT env FROM exports WHERE"
+		 " id = export) AS export_env FROM jobs WHERE rid = ?1",
 		 rid, NULL)) == NULL)
 		return NULL;
 	if (json_array_size(rows) == 0) {
@@ -1691,6 +2058,11 @@ store_job_describe(struct store *st, const char *id)
 	}
 	job = json_incref(json_array_get(rows, 0));
 	json_decref(rows);
+	/* The environment it recorded is stored apart: it is its spec's. */
+	if ((part = json_object_get(job, "export_env")) != NULL) {
+		json_object_set(json_object_get(job, "spec"), "export", part);
+		json_object_del(job, "export_env");
+	}
 	static const struct {
 		const char *key, *sql;
 	} parts[] = {
@@ -2272,10 +2644,6 @@ store_unprep(struct store *st, sqlite3_stmt *s)
 	sqlite3_finalize(s);
 }
 
-/* Run a statement that returns no rows. */
-#define store_write(st, what, sql, ...) \
-	store_step_done((st), store_prep((st), (sql), __VA_ARGS__), (what))
-
 static int
 store_step_done(struct store *st, sqlite3_stmt *s, const char *what)
 {
@@ -2442,16 +2810,16 @@ store_run_end(struct store *st, const char *run)
 	return r;
 }
 
-/* Start attempt n + 1 of job rid for run: the job runs, a task is made. */
+/* Start attempt n + 1 of job rid for run: the job runs, a task is made;
+ * *task holds spec (stolen). */
 static int
-store_start_task(struct store *st, int64_t run, int64_t rid,
-    const char *spec_text, int64_t now, json_t **task)
+store_start_task(struct store *st, int64_t run, int64_t rid, json_t *spec,
+    int64_t now, json_t **task)
 {
 	char host[256] = "", name[ID_LEN + 24], id[ID_LEN + 1], msg[400];
 	char owner[64];
 	int64_t attempt, lease = 60000, uid;
 	sqlite3_stmt *s;
-	json_t *spec;
 
 	gethostname(host, sizeof(host) - 1);
 	if ((s = store_prep(st,
@@ -2461,6 +2829,7 @@ store_start_task(struct store *st, int64_t run, int64_t rid,
 		return -1;
 	if (sqlite3_step(s) != SQLITE_ROW) {
 		store_unprep(st, s);
+		json_decref(spec);
 		return error_set(EX_NOINPUT, "no such run or job");
 	}
 	attempt = sqlite3_column_int64(s, 0);
@@ -2481,10 +2850,11 @@ store_start_task(struct store *st, int64_t run, int64_t rid,
 		" started, keepalive) VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
 		"iiitiii", rid, attempt, run, host, lease, now, now) == -1 ||
 	    store_event(st, rid, attempt, now, "started", STATE_RUNNING, msg) ==
-		-1)
+		-1) {
+		json_decref(spec);
 		return -1;
-	if ((spec = json_loads(spec_text, 0, NULL)) == NULL ||
-	    id_format(rid, id) == -1 ||
+	}
+	if (id_format(rid, id) == -1 ||
 	    (*task = json_pack("{s:s, s:s, s:I, s:I, s:s, s:o}", "id", name,
 		 "job", id, "attempt", (json_int_t)attempt, "uid",
 		 (json_int_t)uid, "owner", owner, "spec", spec)) == NULL)
@@ -2539,11 +2909,12 @@ int
 store_claim(struct store *st, const char *run, const struct claim_fit *fit,
     json_t **task)
 {
-	int64_t runrid, now = parse_now_ms(), rid = 0;
-	char *spec = NULL;
-	sqlite3_stmt *s;
+	int64_t runrid, now = parse_now_ms(), rid;
+	char why[512];
+	json_t *spec = NULL;
+	sqlite3_stmt *s = NULL;
 	struct qb *b;
-	int rc;
+	int rc, ok;
 
 	*task = NULL;
 	if (run_rid(run, &runrid) == -1)
@@ -2558,38 +2929,46 @@ store_claim(struct store *st, const char *run, const struct claim_fit *fit,
 	 */
 	qb_add(b,
 	    fit && fit->queues && fit->queues[0] && !fit->queues[1]
-		? "SELECT rid, spec FROM jobs INDEXED BY jobs_ready"
-		: "SELECT rid, spec FROM jobs INDEXED BY jobs_claim");
+		? "SELECT rid FROM jobs INDEXED BY jobs_ready"
+		: "SELECT rid FROM jobs INDEXED BY jobs_claim");
 	qb_runnable(b, st, fit, now, 0);
 	qb_add(b, " ORDER BY priority DESC, rid LIMIT 1");
 	if (store_begin(st) == -1)
 		goto out;
 	if (qb_prepare(st, b, &s) == -1)
 		goto fail;
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		rid = sqlite3_column_int64(s, 0);
-		spec = strdup((const char *)sqlite3_column_text(s, 1));
+	/* A job that may not run as its owner fails; the next is looked at. */
+	for (;;) {
+		rid = 0;
+		if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			rid = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			store_fail(st, "cannot look for work");
+			goto fail;
+		}
+		if (rid == 0 ||
+		    (ok = store_vouched_spec(
+			 st, rid, &spec, why, sizeof(why))) == 1)
+			break;
+		if (ok == -1 || store_refuse(st, rid, why, now) == -1)
+			goto fail;
 	}
 	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		store_fail(st, "cannot look for work");
-		goto fail;
-	}
+	s = NULL;
 	if (rid != 0 &&
-	    (spec == NULL ||
-		store_start_task(st, runrid, rid, spec, now, task) == -1))
+	    store_start_task(st, runrid, rid, spec, now, task) == -1)
 		goto fail;
 	if (store_commit(st) == -1)
 		goto out;
-	free(spec);
 	free(b);
 	return rid != 0;
 fail:
+	sqlite3_finalize(s);
 	store_rollback(st);
 out:
 	json_decref(*task);
 	*task = NULL;
-	free(spec);
 	free(b);
 	return -1;
 }
@@ -2669,17 +3048,17 @@ int
 store_claim_job(
     struct store *st, const char *run, const char *job, json_t **task)
 {
-	int64_t runrid, rid, now = parse_now_ms();
+	int64_t runrid, now = parse_now_ms();
 	struct job_head h;
-	char *spec = NULL;
-	sqlite3_stmt *s;
+	json_t *spec;
+	char why[512];
+	int ok;
 
 	*task = NULL;
 	if (run_rid(run, &runrid) == -1 || store_begin(st) == -1)
 		return -1;
 	if (store_head(st, job, &h) == -1)
 		goto fail;
-	rid = h.rid;
 	/* Only root may run another user's job, as that user. */
 	if (st->uid != 0 && (uid_t)h.uid != st->uid) {
 		error_set(EX_NOPERM, "job '%s' belongs to '%s'", job, h.owner);
@@ -2689,28 +3068,23 @@ store_claim_job(
 		act_refuse(job, h.state, "run");
 		goto fail;
 	}
-	if ((s = store_prep(
-		 st, "SELECT spec FROM jobs WHERE rid = ?", "i", rid)) == NULL)
+	if ((ok = store_vouched_spec(st, h.rid, &spec, why, sizeof(why))) == -1)
 		goto fail;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		spec = strdup((const char *)sqlite3_column_text(s, 0));
-	store_unprep(st, s);
-	if (spec == NULL) {
-		error_set(EX_OSERR, "out of memory");
-		goto fail;
+	if (ok == 0) {
+		/* It fails for good, whatever the caller does next. */
+		if (store_refuse(st, h.rid, why, now) == -1 ||
+		    store_commit(st) == -1)
+			return -1;
+		return error_set(EX_NOPERM, "job '%s' refused: %s", job, why);
 	}
-	if (store_start_task(st, runrid, rid, spec, now, task) == -1)
+	if (store_start_task(st, runrid, h.rid, spec, now, task) == -1)
 		goto fail;
-	free(spec);
 	if (store_commit(st) == 0)
 		return 0;
 	json_decref(*task);
 	*task = NULL;
 	return -1;
 fail:
-	free(spec);
-	json_decref(*task);
-	*task = NULL;
 	store_rollback(st);
 	return -1;
 }
@@ -2863,7 +3237,7 @@ static int
 store_decide(struct store *st, int64_t rid, int64_t attempt,
     const struct task_result *r, int64_t now)
 {
-	char msg[512], why[300];
+	char msg[512], why[300], code[64];
 	struct job_facts f = {0};
 	const char *state, *note = "";
 	int64_t lost = 0;
@@ -2871,13 +3245,18 @@ store_decide(struct store *st, int64_t rid, int64_t attempt,
 
 	if (store_facts(st, rid, &f) == -1)
 		return -1;
-	if (r->exit_code >= 0 && !r->no_retry)
-		snprintf(why, sizeof(why), "exit status %d", r->exit_code);
-	else if (r->signal > 0 && !r->no_retry)
-		snprintf(why, sizeof(why), "signal %d", r->signal);
+	if (r->exit_code >= 0)
+		snprintf(code, sizeof(code), "exit status %d", r->exit_code);
+	else if (r->signal > 0)
+		snprintf(code, sizeof(code), "signal %d", r->signal);
 	else
-		snprintf(
-		    why, sizeof(why), "%s", r->error ? r->error : r->state);
+		snprintf(code, sizeof(code), "%s", r->state);
+	/* Its error says more than its status, unless it says only that. */
+	snprintf(why, sizeof(why), "%s",
+	    r->error != NULL && strncmp(r->error, "exit status ", 12) != 0 &&
+		    strncmp(r->error, "killed by signal ", 17) != 0
+		? r->error
+		: code);
 	if (r_lost && !f.cancel && !(r->foreground && f.retries == 0))
 		lost = store_count_lost(st, rid);
 	if ((r->requeue && !f.cancel) || (lost > 0 && lost <= STORE_MAX_LOST)) {
@@ -2896,8 +3275,10 @@ store_decide(struct store *st, int64_t rid, int64_t attempt,
 	} else if (r->no_retry) {
 		state = STATE_FAILED;
 		if (f.attempts < f.max)
-			note = "; not retried: its command ran, and may have "
-			       "done its work";
+			note = r->exit_code < 0 && r->signal == 0
+			    ? "; not retried"
+			    : "; not retried: its command ran, and may have "
+			      "done its work";
 	} else if (f.attempts < f.max && (retry = retry_allowed(f.spec, r)))
 		state = STATE_QUEUED;
 	else
@@ -2909,7 +3290,7 @@ store_decide(struct store *st, int64_t rid, int64_t attempt,
 	if (f.attempts < f.max && !retry && strcmp(state, STATE_FAILED) == 0)
 		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
 		    "; not retried: %s is not one of its retry_on statuses",
-		    why);
+		    code);
 	if (strcmp(state, STATE_QUEUED) == 0) {
 		rc = store_retry_later(
 		    st, rid, attempt, r, &f, msg, sizeof(msg), now);

@@ -81,6 +81,9 @@ struct job_new {
 	json_t *after_any;
 	int64_t max_attempts; /* retries + 1 */
 	int64_t cpu_milli, memory, disk, gpu; /* what it asks for; 0: none */
+	/* The environment it records when its spec has none ("export"):
+	 * one object for every job of a stream, stored once. */
+	json_t *export;
 };
 
 /*

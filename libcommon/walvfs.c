@@ -17,6 +17,7 @@
 #define WAL_HEADER 32
 
 static sqlite3_vfs vfs;
+static int shrink; /* walvfs_shrink() */
 static int (*base_open)(
     sqlite3_vfs *, sqlite3_filename, sqlite3_file *, int, int *);
 /* The default VFS's methods for a WAL, and a copy with our xTruncate. */
@@ -31,8 +32,9 @@ w_truncate(sqlite3_file *f, sqlite3_int64 size)
 	static const char zero[WAL_HEADER];
 	sqlite3_int64 now;
 
-	if (size == 0 && base_methods->xFileSize(f, &now) == SQLITE_OK &&
-	    now > WAL_HEADER && now <= WALVFS_KEEP)
+	if (size == 0 && !shrink &&
+	    base_methods->xFileSize(f, &now) == SQLITE_OK && now > WAL_HEADER &&
+	    now <= WALVFS_KEEP)
 		return base_methods->xWrite(f, zero, (int)sizeof(zero), 0);
 	return base_methods->xTruncate(f, size);
 }
@@ -90,6 +92,12 @@ w_open(
 	if (rc == SQLITE_OK && f->pMethods == base_methods)
 		f->pMethods = &wal_methods;
 	return rc;
+}
+
+void
+walvfs_shrink(int on)
+{
+	shrink = on;
 }
 
 const char *

@@ -28,4 +28,11 @@
  * NULL (the default VFS) if that fails. */
 const char *walvfs_name(void);
 
+/*
+ * With on set, a WAL truncated to nothing is truncated, not kept: a full
+ * disk wants its blocks back (a checkpoint that follows a write refused
+ * for want of space, the close of a connection that had one).
+ */
+void walvfs_shrink(int on);
+
 #endif

@@ -2,7 +2,7 @@
 # job-submit actions: cancel, hold, release, priority, queue, retry,
 # delete; IDs from argv or stdin; unknown and ambiguous IDs; owners.
 . "$(dirname "$0")/lib.sh"
-plan 60
+plan 61
 
 st() { job-describe --format ndjson "$1" | sed 's/.*"state":"\([a-z_]*\)","owner".*/\1/'; }
 
@@ -119,6 +119,17 @@ run job-describe -f ndjson "$r3"
 check_out "\"type\":\"revived\",\"state\":\"waiting\",\"message\":\"dependency $r2 retried\"" "with an event saying why"
 exec-run --worker --drain -q >/dev/null
 check_same "and the chain runs" "$(st "$r1") $(st "$r2") $(st "$r3")" "succeeded succeeded succeeded"
+# One that waits on the root and on a job revived after it is revived too.
+rm "$T/fixed"
+d1=$(job-submit -q -e T -- sh -c 'test -f "$T/fixed"')
+d2=$(job-submit -q --after "$d1" -- true)
+d3=$(job-submit -q --after "$d2" -- true)
+d4=$(job-submit -q --after "$d3" --after "$d1" -- true)
+exec-run --worker --drain -q >/dev/null
+touch "$T/fixed"
+job-submit -q --retry "$d1" >/dev/null
+check_same "a job cancelled by the root, waiting on a job revived after it, waits again" \
+    "$(st "$d4")" "waiting"
 
 # What was committed stays committed: a report that cannot be written is
 # said on stderr, and the status is still 0, so that a script retrying on

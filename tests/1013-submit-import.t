@@ -4,7 +4,7 @@
 # Bacalhau docker task, python in the unpacked workspace for StudioML);
 # what cannot be honoured is refused with the path of the offender.
 . "$(dirname "$0")/lib.sh"
-plan 85
+plan 88
 D=$TOP/tests/data
 export D
 
@@ -100,6 +100,8 @@ bad "a result path out of the work directory" "{\"Tasks\":[{$task,\"ResultPaths\
     "ResultPaths\\[0\\]: a result path needs a Name and an absolute Path without '\\.\\.'"
 bad "an HTTP network" "{\"Tasks\":[{$task,\"Network\":{\"Type\":\"HTTP\",\"Domains\":[\"x.org\"]}}]}" bacalhau \
     "network type 'HTTP' is not supported"
+bad "an environment value of two lines" "{\"Tasks\":[{\"Engine\":{\"Type\":\"docker\",\"Params\":{\"Image\":\"a\",\"EnvironmentVariables\":[\"MODE=fast\\nINJECTED=1\"]}}}]}" bacalhau \
+    "'EnvironmentVariables\\[0\\]': a value may not hold a line break"
 bad "one bad job of two" "$(printf '{"Tasks":[{%s}]}\n{"Tasks":[{"Engine":{"Type":"docker","Params":{}}}]}\n' "$task")" bacalhau \
     "line 2: .*a docker engine needs an Image"
 

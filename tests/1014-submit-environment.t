@@ -4,7 +4,7 @@
 # says otherwise; secret values are redacted); the submit directory
 # (--scratch: a fresh folder); a shell script of several lines.
 . "$(dirname "$0")/lib.sh"
-plan 37
+plan 38
 
 spec() { job-describe --spec -f ndjson "$1"; }
 out() { cat "$T/results/$1.1/stdout"; }
@@ -79,6 +79,8 @@ check_out '"name":"for"' "named by its first word"
 j=$(printf '{"shell":"echo one\\necho two"}' | job-submit -q)
 exec-run -q "$j" >/dev/null
 check_same "in a JSON spec too" "$(out "$j" | tr '\n' ' ')" "one two "
+run job-describe -f text "$j"
+check_out "^             echo two$" "job-describe's text keeps its second line in the column"
 check_exit 65 "a carriage return" job-submit -S "$(printf 'echo a\r')"
 check_stderr "shell: contains a control character other than a tab or a newline" "is still refused"
 

@@ -2,7 +2,7 @@
 # exec-run -- cmd: exit statuses like timeout(1), output passed through and
 # captured, results files, environment, work directory, limits.
 . "$(dirname "$0")/lib.sh"
-plan 107
+plan 108
 
 check_exit 0 "a job that succeeds exits 0" exec-run -- echo hello
 check_same "its output passes through" "$(cat "$T/out")" "hello"
@@ -66,6 +66,7 @@ check_exit 125 "a work directory that does not exist exits 125, as env -C does" 
     exec-run -w "$T/no-such-dir" -- pwd
 check_stderr "^exec-run: cannot enter work directory '$T/no-such-dir': No such file or directory\$" \
     "and says which directory"
+check_exit 125 "and --wait on it says the same" exec-run --wait "$(last)"
 check_exit 0 "stdin is /dev/null" exec-run -- sh -c 'cat; echo done'
 check_same "so the job cannot read ours" "$(cat "$T/out")" "done"
 

@@ -119,9 +119,9 @@ check_same "the last is left queued, not run unreported" "$(job_state "$h3")" "q
 g=$(job-submit -q -- true)
 mkdir -p "$T/results" && : >"$T/results/$g.1"
 check_exit 73 "a task whose results folder cannot be made" exec-run "$g"
-check_stderr "$g.1: cannot write results in '$T/results/$g.1'" "says so"
+check_stderr "$g.1: cannot create results folder '$T/results/$g.1': Not a directory" "says so"
 run job-describe -f ndjson "$g"
 check_out '"state":"queued",.*"attempts":1,"max_attempts":2' "the job is queued again with its attempt unused"
-check_out '"type":"requeued","state":"queued","task":"'"$g"'.1","message":"attempt 1 given back \(cannot write results' \
+check_out '"type":"requeued","state":"queued","task":"'"$g"'.1","message":"attempt 1 given back \(cannot create results folder' \
     "and the event says why"
 done_testing

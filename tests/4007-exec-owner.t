@@ -5,14 +5,14 @@
 # runs only its own user's jobs and says why it leaves the others; a job
 # whose owner is gone fails, saying so.  Two real users, made here.
 . "$(dirname "$0")/lib.sh"
-plan 24
+plan 40
 
 # The users and a folder they all reach: TMPDIR may be private (0700).
 u=jk$$
 S=""
 cleanup() {
 	[ -n "${w:-}" ] && kill "$w" 2>/dev/null
-	for n in a b c; do userdel "${u}$n" 2>/dev/null; done
+	for n in a b c d; do userdel "${u}$n" 2>/dev/null; done
 	groupdel "${u}g" 2>/dev/null
 	[ -n "$S" ] && rm -rf "$S"
 	rm -rf "$T"
@@ -21,7 +21,7 @@ trap cleanup EXIT
 if [ "$(id -u)" != 0 ] || ! command -v useradd >/dev/null ||
     ! command -v setpriv >/dev/null ||
     ! S=$(mktemp -d /tmp/jobkit-users.XXXXXX); then
-	for i in $(seq 24); do skip "needs root, useradd and setpriv"; done
+	for i in $(seq 40); do skip "needs root, useradd and setpriv"; done
 	exit 0
 fi
 chmod 0755 "$S"
@@ -98,12 +98,73 @@ check_exit 77 "bob may not run alice's job by name" \
 check_stderr "job '$a2' belongs to '$alice'" "and is told whose it is"
 check_same "which stays queued" "$(job_state "$a2")" "queued"
 
-# A job whose owner no longer exists fails, saying so, without retries.
+# Whoever may write a shared database may change its rows, but not sign
+# them: a job changed to run as another user, or to run something else,
+# is refused, fails and never runs.
+rm -f "$S/ran"
+f=$(as "$alice" job-submit -q -- sh -c 'id -un >"$0"' "$S/ran")
+sqlite3 "$JOBKIT_DB" "update jobs set uid = 0, owner = 'root' where rid = (select max(rid) from jobs)"
+check_exit 0 "a job of alice's forged to be root's" exec-run --worker --drain -q
+check "does not run, as root or anyone" test ! -e "$S/ran"
+run job-describe -f ndjson "$f"
+check_out "\"state\":\"failed\".*\"reason\":\"refused: its signature is not its owner 'root''s: it was changed since it was submitted\"" \
+    "it fails: its signature is not root's"
+f=$(as "$alice" job-submit -q -- true)
+sqlite3 "$JOBKIT_DB" "update jobs set spec = json_set(spec, '\$.command', json_array('sh', '-c', 'id -un >$S/ran')) where rid = (select max(rid) from jobs)"
+exec-run --worker --drain -q >/dev/null
+check "alice's job changed to run something else does not run" test ! -e "$S/ran"
+run job-describe -f ndjson "$f"
+check_out "refused: its signature is not its owner '$alice''s" "and fails, saying so"
+f=$(as "$alice" job-submit -q -- sh -c 'id -un >"$0"' "$S/ran")
+sqlite3 "$JOBKIT_DB" "update jobs set uid = $(id -u "$bob"), owner = '$bob' where rid = (select max(rid) from jobs)"
+check_exit 0 "a job alice made to be bob's, by bob's own worker" \
+    as "$bob" exec-run --worker --drain -q --results "$S/bob-results"
+check "does not run as bob" test ! -e "$S/ran"
+f=$(as "$alice" job-submit -q -- true)
+sqlite3 "$JOBKIT_DB" "update jobs set sig = NULL where rid = (select max(rid) from jobs)"
+exec-run --worker --drain -q >/dev/null
+run job-describe -f ndjson "$f"
+check_out "refused: it is not signed by its owner '$alice'" "an unsigned job in a shared database is refused"
+# Changing a job's priority or queue signs it again, its owner's or root's.
+p1=$(as "$alice" job-submit -q -H -- true)
+check_exit 0 "alice changes her job's priority" as "$alice" job-submit -q -p 5 "$p1"
+check_exit 0 "root changes its queue" job-submit -q -Q other "$p1"
+job-submit -q --release "$p1" >/dev/null
+exec-run --worker --drain -q -Q other >/dev/null
+check_same "and it still runs" "$(job_state "$p1")" "succeeded"
+
+# The results folder of a shared database is every user's, and a root
+# worker follows no link in it: what a user put there in a task's place is
+# not written through.
+mkdir "$S/victim"
+j=$(as "$alice" job-submit -q -- true)
+next=$(as "$alice" job-submit -q -- true)
+as "$alice" ln -s "$S/victim" "$S/db/results/$next.1"
+exec-run --worker --drain -q >/dev/null 2>&1
+check_same "a link in a task's place is not followed" "$(stat -c %U "$S/victim") $(ls "$S/victim" | wc -l)" "root 0"
+run job-describe -f ndjson "$next"
+check_out "cannot create results folder.*it is someone else's, or a link" "the task says why"
+check_exit 0 "alice may run her own job in the foreground there" \
+    as "$alice" sh -c 'cd "$0" && exec-run -- true' "$S/alice-wd"
+check_exit 77 "bob may not read alice's job's output" as "$bob" exec-run --logs "$a"
+check_stderr "Permission denied" "and is told so"
+
+# A job whose owner no longer exists fails, saying so, and never runs; so
+# does one whose uid is another user's since.
 c=$(as "$carol" job-submit -q -r 3 -- true)
+cuid=$(id -u "$carol")
 userdel "$carol"
 check_exit 0 "a root worker with a job of a user deleted since" exec-run --worker --drain -q
 run job-describe -f ndjson "$c"
-check_out '"state":"failed"' "fails the job"
-check_out "\"error\":\"its owner '$carol' \\(uid [0-9]+\\) no longer exists\"" "saying its owner is gone"
-check_same "once: it cannot run again" "$(run-query tasks -j "$c" -c)" "1"
+check_out "\"state\":\"failed\".*\"reason\":\"refused: its owner '$carol' \\(uid [0-9]+\\) no longer exists\"" \
+    "fails the job, saying its owner is gone"
+check_same "which never ran" "$(run-query tasks -j "$c" -c)" "0"
+c=$(as "$alice" job-submit -q -- true)
+sqlite3 "$JOBKIT_DB" "update jobs set uid = $cuid, owner = '$carol' where rid = (select max(rid) from jobs)"
+useradd -M -u "$cuid" -d "$S/home-c" -s /bin/sh "${u}d"
+exec-run --worker --drain -q >/dev/null
+run job-describe -f ndjson "$c"
+check_out "refused: its owner '$carol' \\(uid $cuid\\) no longer exists: that uid is now '${u}d''s" \
+    "a job whose owner's uid was given to another user is refused"
+userdel "${u}d"
 done_testing

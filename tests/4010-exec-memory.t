@@ -5,14 +5,14 @@
 # why.  Where no cgroup v2 group can be made (this host; tests/vm checks
 # cgroups), the task's RSS is watched from /proc.
 . "$(dirname "$0")/lib.sh"
-plan 13
+plan 14
 H=$JOBKIT_HELPERS
 last() { job-describe -f ndjson "$(run-query jobs -q --reverse --limit 1)"; }
 
 # A host where cgroups hold tasks has them checked in tests/vm only.
 exec-run -q --memory 1G -- true
 if last | grep -q '"enforcement":"cgroup"'; then
-	for i in $(seq 13); do skip "a cgroup v2 host: memory.max holds tasks"; done
+	for i in $(seq 14); do skip "a cgroup v2 host: memory.max holds tasks"; done
 	exit 0
 fi
 
@@ -31,6 +31,8 @@ run last
 check_out '"signal":9,"error":"out of memory: RSS [0-9.]+MiB > limit 64MiB"' \
     "and so does the task's result"
 check_out '^\{"id":"[a-z0-9]+","name":"hog","state":"failed"' "the job failed"
+check_out '"reason":"attempt 1 failed \(out of memory: RSS [0-9.]+MiB > limit 64MiB\)"' \
+    "and its reason says so, not only 'signal 9'"
 
 # A child of the task's, not its leader, over the limit: the whole task
 # goes, the leader that waits for it too.

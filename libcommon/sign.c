@@ -1,0 +1,248 @@
+/*
+ * sign: per-user keys and job signatures (sign.h).  The HMAC is RFC 2104's
+ * construction over libcrypto's SHA-256, its key's inner and outer states
+ * hashed once per key: HMAC(3) itself goes through OpenSSL 3's providers,
+ * which take a millisecond to set up in a tool run once per job.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include "error.h"
+#include "sign.h"
+
+#define KEY_BYTES 32
+#define KEY_PATH "/.local/share/jobkit/key"
+
+struct sign_key {
+	SHA256_CTX inner, outer; /* after the key xor ipad, opad */
+};
+
+static struct sign_key *
+key_new(const unsigned char *raw)
+{
+	struct sign_key *k = malloc(sizeof(*k));
+	unsigned char pad[SHA256_CBLOCK];
+
+	if (k == NULL) {
+		error_set(EX_OSERR, "out of memory");
+		return NULL;
+	}
+	memset(pad, 0x36, sizeof(pad));
+	for (int i = 0; i < KEY_BYTES; i++)
+		pad[i] ^= raw[i];
+	SHA256_Init(&k->inner);
+	SHA256_Update(&k->inner, pad, sizeof(pad));
+	memset(pad, 0x5c, sizeof(pad));
+	for (int i = 0; i < KEY_BYTES; i++)
+		pad[i] ^= raw[i];
+	SHA256_Init(&k->outer);
+	SHA256_Update(&k->outer, pad, sizeof(pad));
+	OPENSSL_cleanse(pad, sizeof(pad));
+	return k;
+}
+
+void
+sign_key_free(struct sign_key *k)
+{
+	if (k == NULL)
+		return;
+	OPENSSL_cleanse(k, sizeof(*k));
+	free(k);
+}
+
+static int
+unhex(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0'
+	    : c >= 'a' && c <= 'f'  ? c - 'a' + 10
+				    : -1;
+}
+
+/*
+ * Read the key in fd, which must be a regular file of uid's that no one
+ * else may read or write, holding 64 hex digits and a newline.
+ */
+static struct sign_key *
+key_read(int fd, uid_t uid, const char *path)
+{
+	char text[2 * KEY_BYTES + 2];
+	unsigned char raw[KEY_BYTES];
+	struct sign_key *k = NULL;
+	struct stat sb;
+	ssize_t n;
+
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) || sb.st_uid != uid ||
+	    (sb.st_mode & 077) != 0) {
+		error_set(EX_DATAERR,
+		    "key '%s' is not a private file of its user's", path);
+		return NULL;
+	}
+	/* One byte more than a key, to see that there is no more. */
+	n = read(fd, text, sizeof(text));
+	if (n != 2 * KEY_BYTES + 1 || text[2 * KEY_BYTES] != '\n') {
+		error_set(EX_DATAERR, "key '%s' is not a jobkit key", path);
+		goto out;
+	}
+	for (int i = 0; i < KEY_BYTES; i++) {
+		int hi = unhex(text[2 * i]), lo = unhex(text[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			error_set(
+			    EX_DATAERR, "key '%s' is not a jobkit key", path);
+			goto out;
+		}
+		raw[i] = (unsigned char)(hi << 4 | lo);
+	}
+	k = key_new(raw);
+out:
+	OPENSSL_cleanse(raw, sizeof(raw));
+	OPENSSL_cleanse(text, sizeof(text));
+	return k;
+}
+
+struct sign_key *
+sign_key_of(uid_t uid, const char *home)
+{
+	char path[4096];
+	struct sign_key *k;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s" KEY_PATH, home);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		error_set(errno == ENOENT ? EX_NOINPUT : EX_NOPERM,
+		    "cannot read key '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	k = key_read(fd, uid, path);
+	close(fd);
+	return k;
+}
+
+/* mkdir -p the folders of path's key, 0700. */
+static int
+key_folders(char *path)
+{
+	char *p = path + 1, *end = strrchr(path, '/');
+
+	for (; (p = strchr(p, '/')) != NULL && p <= end; p++) {
+		*p = '\0';
+		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+			*p = '/';
+			return -1;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+/*
+ * Make a key at path: written whole under another name, then linked into
+ * place, so that of two made at once both use the one linked first.
+ */
+static int
+key_make(char *path)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[KEY_BYTES];
+	char text[2 * KEY_BYTES + 1], tmp[4200];
+	int fd, r = -1;
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return -1;
+	for (int i = 0; i < KEY_BYTES; i++) {
+		text[2 * i] = hex[raw[i] >> 4];
+		text[2 * i + 1] = hex[raw[i] & 15];
+	}
+	text[2 * KEY_BYTES] = '\n';
+	snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
+	if (key_folders(path) == -1 ||
+	    (fd = open(tmp,
+		 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) ==
+		-1)
+		goto out;
+	if (write(fd, text, sizeof(text)) == (ssize_t)sizeof(text) &&
+	    fsync(fd) == 0 && (link(tmp, path) == 0 || errno == EEXIST))
+		r = 0;
+	close(fd);
+	unlink(tmp);
+out:
+	OPENSSL_cleanse(raw, sizeof(raw));
+	OPENSSL_cleanse(text, sizeof(text));
+	return r;
+}
+
+struct sign_key *
+sign_key_mine(void)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+	char path[4096];
+	struct stat sb;
+
+	if ((home == NULL || *home != '/') &&
+	    (pw = getpwuid(geteuid())) != NULL)
+		home = pw->pw_dir;
+	if (home == NULL || *home != '/') {
+		error_set(EX_CANTCREAT, "no home folder for a key: set HOME");
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s" KEY_PATH, home);
+	/* Its folders are made in the home folder, never the home itself. */
+	if (access(path, F_OK) == -1 && errno == ENOENT &&
+	    (stat(home, &sb) == -1 || !S_ISDIR(sb.st_mode) ||
+		key_make(path) == -1)) {
+		error_set(EX_CANTCREAT, "cannot make key '%s': %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	return sign_key_of(geteuid(), home);
+}
+
+static void
+field(SHA256_CTX *c, const char *s)
+{
+	/* With its NUL: no field can run into the next. */
+	SHA256_Update(c, s, strlen(s) + 1);
+}
+
+void
+sign_job(const struct sign_key *k, int64_t uid, const char *owner,
+    const char *spec, const char *export, unsigned char *out)
+{
+	unsigned char mac[SHA256_DIGEST_LENGTH];
+	char num[24];
+	SHA256_CTX c = k->inner;
+
+	snprintf(num, sizeof(num), "%lld", (long long)uid);
+	field(&c, "jobkit job 1");
+	field(&c, num);
+	field(&c, owner);
+	field(&c, spec);
+	field(&c, export ? export : "");
+	SHA256_Final(mac, &c);
+	c = k->outer;
+	SHA256_Update(&c, mac, sizeof(mac));
+	SHA256_Final(out, &c);
+}
+
+int
+sign_check(const struct sign_key *k, int64_t uid, const char *owner,
+    const char *spec, const char *export, const void *sig, size_t len)
+{
+	unsigned char want[SIGN_LEN];
+
+	if (sig == NULL || len != SIGN_LEN)
+		return 0;
+	sign_job(k, uid, owner, spec, export, want);
+	return CRYPTO_memcmp(want, sig, SIGN_LEN) == 0;
+}
