@@ -385,11 +385,40 @@ res_of(json_t *spec, const char *key, double scale)
 	return v ? (int64_t)(json_number_value(v) * scale) : 0;
 }
 
-/* Start a claimed task ({id, job, attempt, spec}, stolen). */
+/*
+ * A task that could not start.  Our failure, not the job's, goes back to
+ * the queue with its attempt unused, and we take no more, or we would fail
+ * every job there the same way; one that is the job's alone (its spec is
+ * not one a tool could have stored, someone put their own in its results'
+ * place) fails that job, and we go on.
+ */
+static int
+start_failed(struct runner *r, struct task *t, json_t *info, int job)
+{
+	int status = error_status();
+	struct task_result res = {.state = job ? "failed" : "cancelled",
+	    .exit_code = -1,
+	    .error = error_msg(),
+	    .requeue = !r->foreground && !job,
+	    .no_retry = job};
+
+	warnx("%s: %s", t->id, error_msg());
+	store_task_finish(r->st, t->id, &res, NULL);
+	/* A worker's status is its own; a job runner's, its jobs'. */
+	if ((!job || !r->worker) && (r->status == 0 || r->foreground))
+		r->status = r->foreground || job ? 125 : status;
+	if (!job && !r->stopping++ && r->worker)
+		warnx("stopping: cannot start tasks here");
+	free(t);
+	json_decref(info);
+	return -1;
+}
+
+/* Start a claimed task ({id, job, attempt, uid, owner, spec}, stolen). */
 static int
 start_task(struct runner *r, json_t *info)
 {
-	json_t *spec = json_object_get(info, "spec");
+	json_t *spec;
 	struct exec_opts o = {0};
 	struct task *t;
 	char dir[4096];
@@ -401,6 +430,16 @@ start_task(struct runner *r, json_t *info)
 	snprintf(t->job, sizeof(t->job), "%s",
 	    json_string_value(json_object_get(info, "job")));
 	t->attempt = json_integer_value(json_object_get(info, "attempt"));
+	/*
+	 * What runs is checked again, as job-submit checked it: a row written
+	 * around the tools, even one its owner signed, must not reach the
+	 * executor unchecked.
+	 */
+	if ((spec = spec_normalize(json_object_get(info, "spec"), 0)) == NULL) {
+		error_wrap("its spec is not one jobkit would store");
+		return start_failed(r, t, info, 1);
+	}
+	json_object_set_new(info, "spec", spec);
 	t->cpu = res_of(spec, "cpu", 1000);
 	t->memory = res_of(spec, "memory", 1);
 	t->disk = res_of(spec, "disk", 1);
@@ -416,34 +455,8 @@ start_task(struct runner *r, json_t *info)
 	o.uid = (uid_t)json_integer_value(json_object_get(info, "uid"));
 	o.owner = json_string_value(json_object_get(info, "owner"));
 	o.as_owner = geteuid() == 0 && o.uid != 0;
-	if ((t->x = exec_start(spec, &o)) == NULL) {
-		/*
-		 * Our failure, not the job's: it goes back to the queue with
-		 * its attempt unused, and we take no more, or we would fail
-		 * every job there the same way -- unless someone put their
-		 * own in its results' place, which fails that job alone.
-		 */
-		int status = error_status(), job = status == EX_NOPERM;
-		struct task_result res = {.state = job ? "failed" : "cancelled",
-		    .exit_code = -1,
-		    .error = error_msg(),
-		    .requeue = !r->foreground && !job,
-		    .no_retry = job};
-		warnx("%s: %s", t->id, error_msg());
-		store_task_finish(r->st, t->id, &res, NULL);
-		if (job && !r->foreground) {
-			free(t);
-			json_decref(info);
-			return -1;
-		}
-		if (r->status == 0 || r->foreground)
-			r->status = r->foreground ? 125 : status;
-		if (!r->stopping++ && r->worker)
-			warnx("stopping: cannot start tasks here");
-		free(t);
-		json_decref(info);
-		return -1;
-	}
+	if ((t->x = exec_start(spec, &o)) == NULL)
+		return start_failed(r, t, info, error_status() == EX_NOPERM);
 	store_task_pid(r->st, t->id, exec_pid(t->x));
 	r->tasks[r->ntasks++] = t;
 	json_decref(info);
@@ -726,6 +739,8 @@ claim_more(struct runner *r)
 		free_capacity(r, &f);
 		if ((k = store_claim(r->st, r->run, &f, &info)) == -1) {
 			warnx("%s", error_msg());
+			if (r->status == 0)
+				r->status = error_status();
 			break;
 		}
 		if (k == 0) {

@@ -122,55 +122,98 @@ mkdirs(const char *path)
 }
 
 /*
+ * The results root, opened: a real folder (not a link), which a worker
+ * run by root uses only if it is root's and no one else may replace what
+ * is in it (sticky if others may write it) -- it makes and hands over
+ * folders there as root.  -1 with an error (EX_CANTCREAT) otherwise.
+ */
+static int
+results_root(const char *dir)
+{
+	struct stat sb;
+	int fd;
+
+	/* A user's own link to a bigger disk is theirs to follow. */
+	if ((fd = open(dir,
+		 O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+		     (geteuid() == 0 ? O_NOFOLLOW : 0))) == -1)
+		return error_set(EX_CANTCREAT,
+		    "cannot use results folder '%s': %s", dir,
+		    errno == ELOOP ? "it is a link" : strerror(errno));
+	if (fstat(fd, &sb) == -1 ||
+	    (geteuid() == 0 &&
+		(sb.st_uid != 0 ||
+		    ((sb.st_mode & 022) && !(sb.st_mode & S_ISVTX))))) {
+		close(fd);
+		return error_set(EX_CANTCREAT,
+		    "cannot use results folder '%s': a worker run by root "
+		    "writes only in a folder of root's that no one else may "
+		    "change",
+		    dir);
+	}
+	return fd;
+}
+
+/*
  * The results root a root worker makes lets each owner through to the
  * task folders it gives them; in a folder every user may write (sticky,
  * as a shared database's), every user may make task folders in it too, but
  * remove none but their own.
  */
 static void
-results_root_mode(const char *dir)
+results_root_mode(int fd, const char *dir, int made)
 {
 	char parent[4096], *slash;
 	struct stat sb;
 
+	if (!made) {
+		/* One made 0700 before root ran others' jobs here. */
+		if (fstat(fd, &sb) == 0 && (sb.st_mode & 0011) != 0011)
+			fchmod(fd, (sb.st_mode & 07777) | 0011);
+		return;
+	}
 	snprintf(parent, sizeof(parent), "%s", dir);
 	if ((slash = strrchr(parent, '/')) == NULL)
 		snprintf(parent, sizeof(parent), ".");
 	else
 		slash[slash == parent] = '\0';
-	if (stat(parent, &sb) == 0 && (sb.st_mode & 01002) == 01002)
-		chmod(dir, 01777);
-	else
-		chmod(dir, 0711);
+	fchmod(fd,
+	    stat(parent, &sb) == 0 && (sb.st_mode & 01002) == 01002 ? 01777
+								    : 0711);
 }
 
 int
 exec_results_ready(const char *dir)
 {
 	struct stat sb;
-	int made = stat(dir, &sb) == -1 && errno == ENOENT;
+	int made = lstat(dir, &sb) == -1 && errno == ENOENT, fd;
 
 	if (mkdirs(dir) == -1)
-		; /* errno says why */
-	else if (lstat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode))
-		errno = ENOTDIR;
-	else if (access(dir, W_OK | X_OK) == 0) {
-		if (made && geteuid() == 0)
-			results_root_mode(dir);
-		/* One made 0700 before root ran others' jobs here. */
-		else if (geteuid() == 0 && sb.st_uid == 0 &&
-		    (sb.st_mode & 0011) != 0011)
-			chmod(dir, (sb.st_mode & 07777) | 0011);
-		return 0;
-	}
-	return error_set(EX_CANTCREAT, "cannot create results folder '%s': %s",
-	    dir, strerror(errno));
+		return error_set(EX_CANTCREAT,
+		    "cannot create results folder '%s': %s", dir,
+		    strerror(errno));
+	if (lstat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode) &&
+	    !S_ISLNK(sb.st_mode))
+		return error_set(EX_CANTCREAT,
+		    "cannot create results folder '%s': %s", dir,
+		    strerror(ENOTDIR));
+	if ((fd = results_root(dir)) == -1)
+		return -1;
+	if (geteuid() == 0)
+		results_root_mode(fd, dir, made);
+	close(fd);
+	if (access(dir, W_OK | X_OK) == -1)
+		return error_set(EX_CANTCREAT,
+		    "cannot create results folder '%s': %s", dir,
+		    strerror(errno));
+	return 0;
 }
 
 /*
  * A file of the task's results, its owner's, opened in the task's folder
- * without following a link: as root, in a folder its owner may change, a
- * link to another file would be written through.
+ * as root, in a folder its owner may change: never through a link, never
+ * blocking on a FIFO, and emptied only once it is known to be a file of
+ * this task's own -- not a hard link to another.
  */
 static int
 open_result(const struct exec *x, const char *name)
@@ -179,11 +222,17 @@ open_result(const struct exec *x, const char *name)
 	int fd;
 
 	fd = openat(x->dirfd, name,
-	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd == -1)
+	    O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		if (errno == ENXIO || errno == ELOOP)
+			errno = EPERM; /* a FIFO, a link */
 		return -1;
+	}
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) || sb.st_nlink != 1 ||
-	    (x->as_owner && fchown(fd, x->uid, x->gid) == -1)) {
+	    (sb.st_uid != geteuid() && !(x->as_owner && sb.st_uid == x->uid)) ||
+	    (x->as_owner && fchown(fd, x->uid, x->gid) == -1) ||
+	    ftruncate(fd, 0) == -1 ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1) {
 		close(fd);
 		errno = EPERM;
 		return -1;
@@ -327,20 +376,24 @@ build_envp(json_t *spec, const struct exec_opts *o, const struct passwd *pw,
 	char num[24], cwd[4096];
 	size_t i;
 
-	if (exp == NULL) {
+	/* Never the worker's own environment for another user's job. */
+	if (exp == NULL && pw == NULL) {
 		for (char **p = environ; *p != NULL; p++) {
 			const char *eq = strchr(*p, '=');
 			if (eq != NULL &&
 			    env_put(&e, *p, (size_t)(eq - *p), eq + 1) == -1)
 				goto fail;
 		}
-	} else if (env_put_object(&e, exp) == -1)
+	} else if (exp != NULL && env_put_object(&e, exp) == -1)
 		goto fail;
-	/* The worker's own variables the spec names (a node's secrets). */
-	json_array_foreach(json_object_get(spec, "worker_env"), i, v)
+	/* The worker's own variables the spec names (a node's secrets): of
+	 * the worker's own user's jobs only. */
+	json_array_foreach(
+	    pw == NULL ? json_object_get(spec, "worker_env") : NULL, i, v)
 	{
-		const char *name = json_string_value(v), *val = getenv(name);
-		if (val != NULL && env_put(&e, name, strlen(name), val) == -1)
+		const char *name = json_string_value(v), *val;
+		if (name != NULL && (val = getenv(name)) != NULL &&
+		    env_put(&e, name, strlen(name), val) == -1)
 			goto fail;
 	}
 	/* Jobs it submits go where it came from, unless its env says. */
@@ -592,27 +645,35 @@ owner_find(struct owner *ow, uid_t uid)
 }
 
 /*
- * A folder name of dirfd, made (mode 0700) or found: a real folder, not a
- * link, of ours or of the task's owner.  Opened, its owner's, or -1.
+ * The task's folder name in the results root: made anew, so that nothing
+ * of anyone else's is taken for it.  What is found in its place (another
+ * database's results, a user squatting on the name) is moved aside, never
+ * followed or removed; where it may not be moved (another user's, in a
+ * sticky folder) the task cannot have it.  Opened, or -1.
  */
 static int
-task_folder(const struct exec *x, int dirfd, const char *name)
+task_folder(int rootfd, const char *name)
 {
+	char aside[128];
 	struct stat sb;
 	int fd;
 
-	if (mkdirat(dirfd, name, 0700) == -1 && errno != EEXIST)
-		return -1;
-	if ((fd = openat(dirfd, name,
-		 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISLNK(sb.st_mode))
+	if (mkdirat(rootfd, name, 0700) == -1) {
+		if (errno != EEXIST)
+			return -1;
+		snprintf(aside, sizeof(aside), "%.64s.taken-%lld-%ld", name,
+		    (long long)parse_now_ms(), (long)getpid());
+		if (renameat(rootfd, name, rootfd, aside) == -1) {
 			errno = EPERM;
-		return -1;
+			return -1;
+		}
+		if (mkdirat(rootfd, name, 0700) == -1)
+			return -1;
 	}
-	if (fstat(fd, &sb) == -1 ||
-	    (sb.st_uid != geteuid() && !(x->as_owner && sb.st_uid == x->uid)) ||
-	    (x->as_owner && fchown(fd, x->uid, x->gid) == -1)) {
+	if ((fd = openat(rootfd, name,
+		 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &sb) == -1 || sb.st_uid != geteuid()) {
 		close(fd);
 		errno = EPERM;
 		return -1;
@@ -623,15 +684,16 @@ task_folder(const struct exec *x, int dirfd, const char *name)
 /*
  * The task's results folder and its output files, its owner's; and the
  * work directory, the spec's or else a fresh one inside the results.
- * Each is made or opened relative to the one above it, never through a
- * link: the results root may be shared by every user of the database.
+ * Each is made relative to the folder above it, never through a link, and
+ * all before the task's folder is handed to its owner, whose processes
+ * could otherwise put something in their place.
  */
 static int
 results_open(struct exec *x, json_t *spec, char *work, size_t len)
 {
 	const char *w = json_string_value(json_object_get(spec, "workdir"));
 	char root[4096], *slash;
-	int rootfd, fd;
+	int rootfd;
 
 	snprintf(root, sizeof(root), "%s", x->results);
 	if ((slash = strrchr(root, '/')) == NULL || slash[1] == '\0')
@@ -639,18 +701,19 @@ results_open(struct exec *x, json_t *spec, char *work, size_t len)
 		    "cannot create results folder '%s': not a task's",
 		    x->results);
 	slash[slash == root] = '\0';
-	if (mkdirs(root) == -1 ||
-	    (rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if (mkdirs(root) == -1)
 		return error_set(EX_CANTCREAT,
 		    "cannot create results folder '%s': %s", root,
 		    strerror(errno));
-	x->dirfd = task_folder(x, rootfd, strrchr(x->results, '/') + 1);
+	if ((rootfd = results_root(root)) == -1)
+		return -1;
+	x->dirfd = task_folder(rootfd, strrchr(x->results, '/') + 1);
 	close(rootfd);
-	/* One put in its place by someone else is the job's end, not ours. */
+	/* One someone else put in its place is the job's end, not ours. */
 	if (x->dirfd == -1)
 		return error_set(errno == EPERM ? EX_NOPERM : EX_CANTCREAT,
 		    "cannot create results folder '%s': %s", x->results,
-		    errno == EPERM ? "it is someone else's, or a link"
+		    errno == EPERM ? "it is someone else's, or there already"
 				   : strerror(errno));
 	x->out.file = open_result(x, "stdout");
 	x->err.file = open_result(x, "stderr");
@@ -660,17 +723,22 @@ results_open(struct exec *x, json_t *spec, char *work, size_t len)
 		    strerror(errno));
 	if (w != NULL) {
 		snprintf(work, len, "%s", w);
-		return (x->workdir = strdup(w)) == NULL
-		    ? error_set(EX_OSERR, "out of memory")
-		    : 0;
+		if ((x->workdir = strdup(w)) == NULL)
+			return error_set(EX_OSERR, "out of memory");
+	} else {
+		snprintf(work, len, "%s/work", x->results);
+		if (mkdirat(x->dirfd, "work", 0700) == -1 ||
+		    (x->as_owner &&
+			fchownat(x->dirfd, "work", x->uid, x->gid,
+			    AT_SYMLINK_NOFOLLOW) == -1))
+			return error_set(EX_CANTCREAT,
+			    "cannot create work folder '%s': %s", work,
+			    strerror(errno));
 	}
-	snprintf(work, len, "%s/work", x->results);
-	if ((fd = task_folder(x, x->dirfd, "work")) == -1)
-		return error_set(errno == EPERM ? EX_NOPERM : EX_CANTCREAT,
-		    "cannot create work folder '%s': %s", work,
-		    errno == EPERM ? "it is someone else's, or a link"
-				   : strerror(errno));
-	close(fd);
+	if (x->as_owner && fchown(x->dirfd, x->uid, x->gid) == -1)
+		return error_set(EX_CANTCREAT,
+		    "cannot give results folder '%s' to '%s': %s", x->results,
+		    x->owner, strerror(errno));
 	return 0;
 }
 

@@ -118,7 +118,9 @@ sign_key_of(uid_t uid, const char *home)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s" KEY_PATH, home);
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+	/* Not blocking on a FIFO put in its place: a root worker would hang. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) ==
+	    -1) {
 		error_set(errno == ENOENT ? EX_NOINPUT : EX_NOPERM,
 		    "cannot read key '%s': %s", path, strerror(errno));
 		return NULL;
@@ -216,15 +218,17 @@ field(SHA256_CTX *c, const char *s)
 }
 
 void
-sign_job(const struct sign_key *k, int64_t uid, const char *owner,
+sign_job(const struct sign_key *k, int64_t rid, int64_t uid, const char *owner,
     const char *spec, const char *export, unsigned char *out)
 {
 	unsigned char mac[SHA256_DIGEST_LENGTH];
 	char num[24];
 	SHA256_CTX c = k->inner;
 
-	snprintf(num, sizeof(num), "%lld", (long long)uid);
 	field(&c, "jobkit job 1");
+	snprintf(num, sizeof(num), "%lld", (long long)rid);
+	field(&c, num);
+	snprintf(num, sizeof(num), "%lld", (long long)uid);
 	field(&c, num);
 	field(&c, owner);
 	field(&c, spec);
@@ -236,13 +240,14 @@ sign_job(const struct sign_key *k, int64_t uid, const char *owner,
 }
 
 int
-sign_check(const struct sign_key *k, int64_t uid, const char *owner,
-    const char *spec, const char *export, const void *sig, size_t len)
+sign_check(const struct sign_key *k, int64_t rid, int64_t uid,
+    const char *owner, const char *spec, const char *export, const void *sig,
+    size_t len)
 {
 	unsigned char want[SIGN_LEN];
 
 	if (sig == NULL || len != SIGN_LEN)
 		return 0;
-	sign_job(k, uid, owner, spec, export, want);
+	sign_job(k, rid, uid, owner, spec, export, want);
 	return CRYPTO_memcmp(want, sig, SIGN_LEN) == 0;
 }

@@ -40,6 +40,7 @@ enum stmt {
 	S_JOB_RESOLVE,
 	S_DEP_STATES,
 	S_DEPENDENTS_WAITING,
+	S_DEPENDENTS_CANCELLED,
 	S_EVENT,
 	S_LAST_CREATED,
 	S_COUNT
@@ -48,11 +49,11 @@ enum stmt {
 static const char *stmt_sql[S_COUNT] = {
     [S_JOB_BY_KEY] = "SELECT rid FROM jobs WHERE uid = ?1 AND idem_key = ?2",
     [S_JOB_INSERT] =
-	"INSERT INTO jobs (name, owner, uid, state, queue, priority,"
+	"INSERT INTO jobs (rid, name, owner, uid, state, queue, priority,"
 	" created, updated, not_before, max_attempts, idem_key, labels,"
 	" reason, spec, cpu_milli, memory, disk, gpu, export, sig) VALUES"
-	" (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-	" ?16, ?17, ?18, ?19, ?20)",
+	" (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+	" ?15, ?16, ?17, ?18, ?19, ?20)",
     [S_JOB_LABEL] =
 	"INSERT INTO job_labels (key, value, job) VALUES (?1, ?2, ?3)",
     [S_JOB_DEP] = "INSERT OR IGNORE INTO job_deps (job, dep, kind)"
@@ -73,7 +74,17 @@ static const char *stmt_sql[S_COUNT] = {
     [S_DEPENDENTS_WAITING] =
 	"SELECT j.rid FROM job_deps d JOIN jobs j ON j.rid = d.job"
 	" WHERE d.dep = ?1 AND j.state = 'waiting'",
-    [S_LAST_CREATED] = "SELECT created FROM jobs ORDER BY rid DESC LIMIT 1",
+    /* Cancelled by a dependency: store_settle() says why so. */
+    [S_DEPENDENTS_CANCELLED] =
+	"SELECT j.rid FROM job_deps d JOIN jobs j ON j.rid = d.job"
+	" WHERE d.dep = ?1 AND j.state = 'cancelled'"
+	" AND substr(j.reason, 1, 11) = 'dependency '",
+    /* The newest job's creation time, and the next job's number, as
+     * AUTOINCREMENT would give it: the signature covers it. */
+    [S_LAST_CREATED] =
+	"SELECT (SELECT created FROM jobs ORDER BY rid DESC LIMIT 1),"
+	" max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'jobs'),"
+	" 0), coalesce((SELECT max(rid) FROM jobs), 0)) + 1",
     [S_EVENT] = "INSERT INTO events (job, task, time, type, state, message)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
@@ -271,6 +282,10 @@ store_fail(struct store *st, const char *what)
 		break;
 	case SQLITE_CANTOPEN:
 		status = EX_CANTCREAT;
+		break;
+	case SQLITE_CONSTRAINT:
+		/* Rows a write would break (changed around the tools). */
+		status = EX_DATAERR;
 		break;
 	case SQLITE_FULL:
 		st->full = 1;
@@ -620,26 +635,43 @@ owner_name(uid_t uid, char *buf, size_t len)
 		snprintf(buf, len, "%u", (unsigned)uid);
 }
 
+/* Whether file path is uid's, writable by no group or other; a missing
+ * one is, when missing is set. */
+static int
+store_mine(const char *path, uid_t uid, int missing)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) == -1)
+		return missing && errno == ENOENT;
+	return sb.st_uid == uid && !(sb.st_mode & 022);
+}
+
 /*
- * Whether no one but uid may write the database at path: the file is
- * uid's, writable by no group or other, in a folder where no one else may
- * put another file in its place (or a sticky one).
+ * Whether no one but uid may write the database at path: the file, its
+ * WAL and its shared memory index are uid's, writable by no group or
+ * other, in a folder where no one else may make a file (such as a WAL
+ * of their own before ours) or put another in its place.
  */
 static int
 store_private(const char *path, uid_t uid)
 {
-	char dir[4096], *slash;
-	struct stat sb;
+	char other[4200], *slash;
 
-	if (stat(path, &sb) == -1 || sb.st_uid != uid || (sb.st_mode & 022))
+	if (!store_mine(path, uid, 0))
 		return 0;
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) == NULL)
-		snprintf(dir, sizeof(dir), ".");
+	snprintf(other, sizeof(other), "%s-wal", path);
+	if (!store_mine(other, uid, 1))
+		return 0;
+	snprintf(other, sizeof(other), "%s-shm", path);
+	if (!store_mine(other, uid, 1))
+		return 0;
+	snprintf(other, sizeof(other), "%s", path);
+	if ((slash = strrchr(other, '/')) == NULL)
+		snprintf(other, sizeof(other), ".");
 	else
-		slash[slash == dir] = '\0';
-	return stat(dir, &sb) == 0 &&
-	    (!(sb.st_mode & 022) || (sb.st_mode & S_ISVTX));
+		slash[slash == other] = '\0';
+	return store_mine(other, uid, 0);
 }
 
 struct store *
@@ -889,9 +921,11 @@ row_json(sqlite3_stmt *s)
 			break;
 		default:
 			text = (const char *)sqlite3_column_text(s, i);
-			if (col_is(name, json_cols))
-				v = json_loads(text, 0, NULL);
-			else if ((v = json_string(text)) == NULL)
+			/* A JSON column written around the tools is shown as
+			 * the text it is. */
+			if ((!col_is(name, json_cols) ||
+				(v = json_loads(text, 0, NULL)) == NULL) &&
+			    (v = json_string(text)) == NULL)
 				v = text_json(text); /* not UTF-8 */
 		}
 		if (v == NULL || json_object_set_new(o, name, v) == -1) {
@@ -1004,9 +1038,10 @@ ridlist_push(struct ridlist *l, int64_t rid)
 }
 
 static int
-store_dependents(struct store *st, int64_t rid, struct ridlist *out)
+store_dependents(
+    struct store *st, enum stmt which, int64_t rid, struct ridlist *out)
 {
-	sqlite3_stmt *s = store_stmt(st, S_DEPENDENTS_WAITING);
+	sqlite3_stmt *s = store_stmt(st, which);
 	int rc;
 
 	if (s == NULL)
@@ -1023,11 +1058,21 @@ store_dependents(struct store *st, int64_t rid, struct ridlist *out)
 	return 0;
 }
 
+/*
+ * Job rid ended: the jobs waiting on it go where their dependencies now
+ * leave them (queued, or cancelled, saying by which), and the jobs
+ * waiting on those cancelled, in turn.  With revive, rid was retried
+ * instead: the jobs cancelled because of a dependency wait again unless
+ * another still fails them ("revived"), and so, in turn, do those
+ * cancelled because of them -- each looked at whenever one of its
+ * dependencies is revived, since the one that cancelled it may be revived
+ * last.  A job its user cancelled is left alone.
+ */
 static int
-store_settle(struct store *st, int64_t rid, int64_t now)
+store_settle_walk(struct store *st, int64_t rid, int64_t now, int revive)
 {
 	struct ridlist todo = {0}, deps = {0};
-	char reason[128];
+	char reason[128], id[ID_LEN + 1];
 	const char *state;
 	size_t i;
 	int r = -1;
@@ -1035,21 +1080,30 @@ store_settle(struct store *st, int64_t rid, int64_t now)
 	if (ridlist_push(&todo, rid) == -1)
 		return -1;
 	while (todo.n > 0) {
+		int64_t cur = todo.v[--todo.n];
 		deps.n = 0;
-		if (store_dependents(st, todo.v[--todo.n], &deps) == -1)
+		if (store_dependents(st,
+			revive ? S_DEPENDENTS_CANCELLED : S_DEPENDENTS_WAITING,
+			cur, &deps) == -1 ||
+		    id_format(cur, id) == -1)
 			goto out;
 		for (i = 0; i < deps.n; i++) {
 			if (deps_verdict(st, deps.v[i], &state, reason,
 				sizeof(reason)) == -1)
 				goto out;
-			if (strcmp(state, STATE_WAITING) == 0)
+			if (strcmp(state,
+				revive ? STATE_CANCELLED : STATE_WAITING) == 0)
 				continue;
+			if (revive)
+				snprintf(reason, sizeof(reason),
+				    "dependency %s retried", id);
 			if (store_set_state(
 				st, deps.v[i], state, now, reason) == -1 ||
-			    store_event(st, deps.v[i], 0, now, state, state,
+			    store_event(st, deps.v[i], 0, now,
+				revive ? "revived" : state, state,
 				reason) == -1)
 				goto out;
-			if (strcmp(state, STATE_CANCELLED) == 0 &&
+			if ((revive || strcmp(state, STATE_CANCELLED) == 0) &&
 			    ridlist_push(&todo, deps.v[i]) == -1)
 				goto out;
 		}
@@ -1059,6 +1113,12 @@ out:
 	free(todo.v);
 	free(deps.v);
 	return r;
+}
+
+static int
+store_settle(struct store *st, int64_t rid, int64_t now)
+{
+	return store_settle_walk(st, rid, now, 0);
 }
 
 static json_t *
@@ -1285,9 +1345,9 @@ store_export_id(struct store *st, const char *text, int64_t *id)
  * free.
  */
 static int
-store_spec_text(struct store *st, const struct job_new *jn, char **text,
-    const char **etext, char **owned, int64_t *export, unsigned char *sig,
-    int *signed_)
+store_spec_text(struct store *st, const struct job_new *jn, int64_t rid,
+    char **text, const char **etext, char **owned, int64_t *export,
+    unsigned char *sig, int *signed_)
 {
 	json_t *own = json_incref(json_object_get(jn->spec, "export"));
 	struct sign_key *key;
@@ -1312,7 +1372,7 @@ store_spec_text(struct store *st, const struct job_new *jn, char **text,
 	/* A stream's environment is dumped once, not for each job. */
 	st->export_obj = own == NULL ? jn->export : NULL;
 	if ((key = store_key(st)) != NULL) {
-		sign_job(key, st->uid, st->owner, *text, *etext, sig);
+		sign_job(key, rid, st->uid, st->owner, *text, *etext, sig);
 		*signed_ = 1;
 	} else if (!st->private)
 		return error_wrap("cannot sign the job (a shared database "
@@ -1320,9 +1380,10 @@ store_spec_text(struct store *st, const struct job_new *jn, char **text,
 	return 0;
 }
 
+/* Insert job number rid. */
 static int
 store_insert_job(struct store *st, const struct job_new *jn, const char *state,
-    int64_t now, int64_t *rid)
+    int64_t now, int64_t rid)
 {
 	sqlite3_stmt *s = store_stmt(st, S_JOB_INSERT);
 	char *spec = NULL, *owned = NULL, *labels = NULL;
@@ -1333,14 +1394,15 @@ store_insert_job(struct store *st, const struct job_new *jn, const char *state,
 
 	if (s == NULL)
 		return -1;
-	if (store_spec_text(
-		st, jn, &spec, &etext, &owned, &export, sig, &signed_) == -1)
+	if (store_spec_text(st, jn, rid, &spec, &etext, &owned, &export, sig,
+		&signed_) == -1)
 		goto out;
 	if (jn->labels != NULL && json_object_size(jn->labels) > 0 &&
 	    (labels = json_dumps(jn->labels, JSON_COMPACT)) == NULL) {
 		error_set(EX_OSERR, "out of memory");
 		goto out;
 	}
+	sqlite3_bind_int64(s, 1, rid);
 	bind_text(s, 2, jn->name);
 	bind_text(s, 3, st->owner);
 	sqlite3_bind_int64(s, 4, st->uid);
@@ -1363,10 +1425,8 @@ store_insert_job(struct store *st, const struct job_new *jn, const char *state,
 		sqlite3_bind_int64(s, 19, export);
 	if (signed_)
 		sqlite3_bind_blob(s, 20, sig, SIGN_LEN, SQLITE_STATIC);
-	if (store_done(st, s, "cannot add job") == 0) {
-		*rid = sqlite3_last_insert_rowid(st->db);
+	if (store_done(st, s, "cannot add job") == 0)
 		r = 0;
-	}
 out:
 	free(spec);
 	free(owned);
@@ -1374,33 +1434,45 @@ out:
 	return r;
 }
 
-/* What a store knows of a job's owner. */
+/*
+ * What a store knows of a job's owner: its password database entry, looked
+ * up anew each time (a uid may be given to another user while a worker
+ * runs), and its key, kept while the entry stays the same.
+ */
 static struct store_user *
 store_user(struct store *st, uid_t uid)
 {
 	struct passwd pw, *found = NULL;
-	struct store_user *u;
+	struct store_user *u = NULL;
 	char buf[4096];
 	int i;
 
-	for (i = 0; i < st->nusers; i++)
+	for (i = 0; i < st->nusers && u == NULL; i++)
 		if (st->users[i].uid == uid)
-			return &st->users[i];
+			u = &st->users[i];
 	/* A worker serves few owners; past that, the first is forgotten. */
-	if (st->nusers < (int)(sizeof(st->users) / sizeof(st->users[0])))
+	if (u == NULL &&
+	    st->nusers < (int)(sizeof(st->users) / sizeof(st->users[0])))
 		u = &st->users[st->nusers++];
-	else {
+	else if (u == NULL) {
 		u = &st->users[0];
 		sign_key_free(u->key);
+		u->key = NULL;
 	}
-	memset(u, 0, sizeof(*u));
 	u->uid = uid;
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) == 0 &&
-	    found != NULL) {
-		u->found = 1;
-		snprintf(u->name, sizeof(u->name), "%s", pw.pw_name);
-		snprintf(u->home, sizeof(u->home), "%s", pw.pw_dir);
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) != 0 ||
+	    found == NULL) {
+		u->found = 0;
+		return u;
 	}
+	if (!u->found || strcmp(u->name, pw.pw_name) != 0 ||
+	    strcmp(u->home, pw.pw_dir) != 0) {
+		sign_key_free(u->key);
+		u->key = NULL;
+	}
+	u->found = 1;
+	snprintf(u->name, sizeof(u->name), "%s", pw.pw_name);
+	snprintf(u->home, sizeof(u->home), "%s", pw.pw_dir);
 	return u;
 }
 
@@ -1422,8 +1494,9 @@ store_owner_key(struct store *st, struct store_user *u)
  * sign it.  1 when it may, 0 when not (why says it), -1 on an error.
  */
 static int
-store_vouch(struct store *st, int64_t uid, const char *owner, const char *spec,
-    const char *export, const void *sig, size_t siglen, char *why, size_t len)
+store_vouch(struct store *st, int64_t rid, int64_t uid, const char *owner,
+    const char *spec, const char *export, const void *sig, size_t siglen,
+    char *why, size_t len)
 {
 	struct store_user *u = NULL;
 	struct sign_key *key;
@@ -1437,7 +1510,7 @@ store_vouch(struct store *st, int64_t uid, const char *owner, const char *spec,
 	if (u != NULL && strcmp(u->name, owner) != 0) {
 		snprintf(why, len,
 		    "its owner '%s' (uid %lld) no longer exists: that uid is "
-		    "now '%s''s",
+		    "now that of '%s'",
 		    owner, (long long)uid, u->name);
 		return 0;
 	}
@@ -1448,13 +1521,24 @@ store_vouch(struct store *st, int64_t uid, const char *owner, const char *spec,
 		    error_msg());
 		return 0;
 	}
-	if (sign_check(key, uid, owner, spec, export, sig, siglen))
+	if (sign_check(key, rid, uid, owner, spec, export, sig, siglen))
+		return 1;
+	/* The owner may have made a new key since we read theirs. */
+	if (u != NULL) {
+		sign_key_free(u->key);
+		u->key = NULL;
+	} else {
+		sign_key_free(st->key);
+		st->key = NULL;
+	}
+	if ((key = u ? store_owner_key(st, u) : store_key(st)) != NULL &&
+	    sign_check(key, rid, uid, owner, spec, export, sig, siglen))
 		return 1;
 	snprintf(why, len,
 	    sig == NULL ? "it is not signed by its owner '%s' (stored by an "
 			  "older jobkit, or changed since)"
-			: "its signature is not its owner '%s''s: it was "
-			  "changed since it was submitted",
+			: "its signature is not that of its owner '%s': it "
+			  "was changed since it was submitted",
 	    owner);
 	return 0;
 }
@@ -1486,17 +1570,25 @@ store_vouched_spec(
 	owner = (const char *)sqlite3_column_text(s, 1);
 	text = (const char *)sqlite3_column_text(s, 2);
 	etext = (const char *)sqlite3_column_text(s, 3);
-	ok = store_vouch(st, sqlite3_column_int64(s, 0), owner, text, etext,
-	    sqlite3_column_blob(s, 4), (size_t)sqlite3_column_bytes(s, 4), why,
-	    len);
-	if (ok == 1 &&
-	    ((*spec = json_loads(text, 0, NULL)) == NULL ||
-		(etext != NULL &&
-		    ((exp = json_loads(etext, 0, NULL)) == NULL ||
-			json_object_set_new(*spec, "export", exp) == -1)))) {
-		json_decref(*spec);
-		*spec = NULL;
-		ok = error_set(EX_OSERR, "out of memory");
+	ok = store_vouch(st, rid, sqlite3_column_int64(s, 0), owner, text,
+	    etext, sqlite3_column_blob(s, 4),
+	    (size_t)sqlite3_column_bytes(s, 4), why, len);
+	/* A row written around job-submit is refused, not taken for an
+	 * error of ours: it would stop the queue behind it.  (json_is_object()
+	 * is a macro: no call in its argument.) */
+	if (ok == 1) {
+		*spec = json_loads(text, 0, NULL);
+		exp = etext != NULL ? json_loads(etext, 0, NULL) : NULL;
+		if (!json_is_object(*spec) ||
+		    (etext != NULL &&
+			(!json_is_object(exp) ||
+			    json_object_set(*spec, "export", exp) == -1))) {
+			json_decref(*spec);
+			*spec = NULL;
+			snprintf(why, len, "its spec is not one jobkit stored");
+			ok = 0;
+		}
+		json_decref(exp);
 	}
 	store_unprep(st, s);
 	return ok;
@@ -1521,11 +1613,11 @@ store_refuse(struct store *st, int64_t rid, const char *why, int64_t now)
 /*
  * The creation time of a new job: now, but never before the newest job's,
  * so that creation times rise with IDs and a window on them is a range of
- * IDs (qb_filters narrows label lookups with it).  The caller holds the
- * write lock.
+ * IDs (qb_filters narrows label lookups with it); and its number, *rid.
+ * The caller holds the write lock.
  */
 static int
-store_created_now(struct store *st, int64_t *now)
+store_created_now(struct store *st, int64_t *now, int64_t *rid)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -1536,6 +1628,7 @@ store_created_now(struct store *st, int64_t *now)
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
 	    sqlite3_column_int64(s, 0) > *now)
 		*now = sqlite3_column_int64(s, 0);
+	*rid = rc == SQLITE_ROW ? sqlite3_column_int64(s, 1) : 0;
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_fail(st, "cannot read jobs");
@@ -1577,15 +1670,17 @@ store_job_add(struct store *st, const struct job_new *jn, char *id,
 	int deps;
 
 	*existed = 0;
-	if (store_begin(st) == -1 || store_created_now(st, &now) == -1) {
+	if (store_begin(st) == -1 || store_created_now(st, &now, &rid) == -1) {
 		store_rollback(st);
 		return -1;
 	}
 	if (jn->key != NULL) {
-		if (store_by_key(st, jn->key, &rid) == -1)
+		int64_t had;
+		if (store_by_key(st, jn->key, &had) == -1)
 			goto fail;
-		if (rid != 0) {
+		if (had != 0) {
 			*existed = 1;
+			rid = had;
 			goto done;
 		}
 	}
@@ -1593,7 +1688,7 @@ store_job_add(struct store *st, const struct job_new *jn, char *id,
 	if ((deps &&
 		(resolve_array(st, jn->after) == -1 ||
 		    resolve_array(st, jn->after_any) == -1)) ||
-	    store_insert_job(st, jn, state, now, &rid) == -1 ||
+	    store_insert_job(st, jn, state, now, rid) == -1 ||
 	    store_add_labels(st, rid, jn->labels) == -1)
 		goto fail;
 	if (deps) {
@@ -1738,70 +1833,6 @@ act_cancel(struct store *st, const char *id, struct job_head *h, int64_t now)
 	    store_settle(st, h->rid, now);
 }
 
-/*
- * Job rid is retried: the jobs cancelled because it ended as it did wait
- * for it again, and so do, in turn, those cancelled because of them -- a
- * job cancelled because of any dependency is looked at again whenever one
- * of its dependencies is revived, since the one that cancelled it may be
- * revived last.  A job another dependency still fails stays cancelled, and
- * so does one its user cancelled.
- */
-static int
-store_revive(struct store *st, int64_t rid, int64_t now)
-{
-	struct ridlist todo = {0}, deps = {0};
-	char id[ID_LEN + 1], reason[128], msg[64];
-	const char *state;
-	sqlite3_stmt *s;
-	int rc, r = -1;
-
-	if (ridlist_push(&todo, rid) == -1)
-		return -1;
-	while (todo.n > 0) {
-		int64_t cur = todo.v[--todo.n];
-		if (id_format(cur, id) == -1)
-			goto out;
-		/* store_settle() says why: "dependency <id> <state>". */
-		if ((s = store_prep(st,
-			 "SELECT j.rid FROM job_deps d JOIN jobs j ON"
-			 " j.rid = d.job WHERE d.dep = ? AND"
-			 " j.state = 'cancelled' AND substr(j.reason, 1, 11) ="
-			 " 'dependency '",
-			 "i", cur)) == NULL)
-			goto out;
-		deps.n = 0;
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-			if (ridlist_push(&deps, sqlite3_column_int64(s, 0)) ==
-			    -1)
-				break;
-		store_unprep(st, s);
-		if (rc != SQLITE_DONE) {
-			if (rc != SQLITE_ROW)
-				store_fail(st, "cannot read dependents");
-			goto out;
-		}
-		snprintf(msg, sizeof(msg), "dependency %s retried", id);
-		for (size_t i = 0; i < deps.n; i++) {
-			if (deps_verdict(st, deps.v[i], &state, reason,
-				sizeof(reason)) == -1)
-				goto out;
-			if (strcmp(state, STATE_CANCELLED) == 0)
-				continue;
-			if (store_set_state(st, deps.v[i], state, now, msg) ==
-				-1 ||
-			    store_event(st, deps.v[i], 0, now, "revived", state,
-				msg) == -1 ||
-			    ridlist_push(&todo, deps.v[i]) == -1)
-				goto out;
-		}
-	}
-	r = 0;
-out:
-	free(todo.v);
-	free(deps.v);
-	return r;
-}
-
 static int
 act_retry(struct store *st, const char *id, struct job_head *h, int64_t now)
 {
@@ -1822,7 +1853,7 @@ act_retry(struct store *st, const char *id, struct job_head *h, int64_t now)
 		   h->rid, now, state, h->retries) ||
 	    store_event(
 		st, h->rid, 0, now, "retried", state, "retried by user") ||
-	    store_revive(st, h->rid, now);
+	    store_settle_walk(st, h->rid, now, 1);
 }
 
 static int
@@ -1844,19 +1875,17 @@ act_delete(struct store *st, const char *id, struct job_head *h)
 
 /*
  * A job whose spec we changed is signed again, with its owner's key (ours,
- * or root's reading the owner's) -- only if it was its owner's before: a
- * row someone changed behind its owner's back stays refused.  A private
- * database needs no signature.
+ * or root's reading the owner's).  A private database needs no signature.
  */
 static int
-store_resign(struct store *st, int64_t rid, int was_vouched)
+store_resign(struct store *st, int64_t rid)
 {
 	unsigned char sig[SIGN_LEN];
 	struct sign_key *key;
 	sqlite3_stmt *s;
 	int64_t uid;
 
-	if (!was_vouched || st->private)
+	if (st->private)
 		return 0;
 	if ((s = store_prep(st,
 		 "SELECT j.uid, j.owner, j.spec, e.env FROM jobs j LEFT JOIN"
@@ -1869,7 +1898,7 @@ store_resign(struct store *st, int64_t rid, int was_vouched)
 	}
 	uid = sqlite3_column_int64(s, 0);
 	if ((key = store_owner_key(st, store_user(st, (uid_t)uid))) != NULL)
-		sign_job(key, uid, (const char *)sqlite3_column_text(s, 1),
+		sign_job(key, rid, uid, (const char *)sqlite3_column_text(s, 1),
 		    (const char *)sqlite3_column_text(s, 2),
 		    (const char *)sqlite3_column_text(s, 3), sig);
 	store_unprep(st, s);
@@ -1882,16 +1911,22 @@ store_resign(struct store *st, int64_t rid, int was_vouched)
 	return store_step_done(st, s, "cannot sign job");
 }
 
-/* Whether job rid is its owner's as it stands (store_vouch()). */
+/*
+ * A job to change is its owner's as it stands (store_vouch()): one someone
+ * changed behind its owner's back is not signed again, and stays refused.
+ */
 static int
-store_vouched(struct store *st, int64_t rid)
+store_vouched(struct store *st, const char *id, int64_t rid)
 {
 	char why[512];
 	json_t *spec;
 	int ok = store_vouched_spec(st, rid, &spec, why, sizeof(why));
 
 	json_decref(spec);
-	return ok;
+	if (ok == 0)
+		return error_set(
+		    EX_DATAERR, "cannot change job '%s': %s", id, why);
+	return ok == 1 ? 0 : -1;
 }
 
 static int
@@ -1899,11 +1934,11 @@ act_update(struct store *st, const char *id, struct job_head *h,
     const struct job_change *chg, int64_t now)
 {
 	char msg[300];
-	int vouched, changed = 0;
+	int changed = 0;
 
 	if (strcmp(h->state, STATE_RUNNING) == 0 || store_terminal(h->state))
 		return act_refuse(id, h->state, "change");
-	if ((vouched = store_vouched(st, h->rid)) == -1)
+	if (store_vouched(st, id, h->rid) == -1)
 		return -1;
 	if (chg->has_priority && chg->priority != h->priority) {
 		snprintf(msg, sizeof(msg), "priority %lld -> %lld",
@@ -1929,7 +1964,7 @@ act_update(struct store *st, const char *id, struct job_head *h,
 			return -1;
 		changed = 1;
 	}
-	return changed ? store_resign(st, h->rid, vouched) : 0;
+	return changed ? store_resign(st, h->rid) : 0;
 }
 
 int
@@ -2821,6 +2856,11 @@ store_start_task(struct store *st, int64_t run, int64_t rid, json_t *spec,
 	int64_t attempt, lease = 60000, uid;
 	sqlite3_stmt *s;
 
+	if (id_format(rid, id) == -1) {
+		json_decref(spec);
+		return error_set(EX_DATAERR, "its number %lld is out of range",
+		    (long long)rid);
+	}
 	gethostname(host, sizeof(host) - 1);
 	if ((s = store_prep(st,
 		 "SELECT j.attempts + 1, r.lease, j.uid, j.owner FROM jobs j,"
@@ -2854,8 +2894,7 @@ store_start_task(struct store *st, int64_t run, int64_t rid, json_t *spec,
 		json_decref(spec);
 		return -1;
 	}
-	if (id_format(rid, id) == -1 ||
-	    (*task = json_pack("{s:s, s:s, s:I, s:I, s:s, s:o}", "id", name,
+	if ((*task = json_pack("{s:s, s:s, s:I, s:I, s:s, s:o}", "id", name,
 		 "job", id, "attempt", (json_int_t)attempt, "uid",
 		 (json_int_t)uid, "owner", owner, "spec", spec)) == NULL)
 		return error_set(EX_OSERR, "out of memory");
@@ -2937,7 +2976,11 @@ store_claim(struct store *st, const char *run, const struct claim_fit *fit,
 		goto out;
 	if (qb_prepare(st, b, &s) == -1)
 		goto fail;
-	/* A job that may not run as its owner fails; the next is looked at. */
+	/*
+	 * A job that may not run as its owner, or whose rows were changed so
+	 * that it cannot start, fails; the next is looked at, so that the
+	 * queue behind it goes on.
+	 */
 	for (;;) {
 		rid = 0;
 		if ((rc = sqlite3_step(s)) == SQLITE_ROW)
@@ -2947,18 +2990,23 @@ store_claim(struct store *st, const char *run, const struct claim_fit *fit,
 			store_fail(st, "cannot look for work");
 			goto fail;
 		}
-		if (rid == 0 ||
-		    (ok = store_vouched_spec(
-			 st, rid, &spec, why, sizeof(why))) == 1)
+		if (rid == 0)
 			break;
-		if (ok == -1 || store_refuse(st, rid, why, now) == -1)
+		if ((ok = store_vouched_spec(
+			 st, rid, &spec, why, sizeof(why))) == -1)
+			goto fail;
+		if (ok == 1 &&
+		    store_start_task(st, runrid, rid, spec, now, task) == 0)
+			break;
+		if (ok == 1 && error_status() != EX_DATAERR)
+			goto fail;
+		if (ok == 1)
+			snprintf(why, sizeof(why), "%s", error_msg());
+		if (store_refuse(st, rid, why, now) == -1)
 			goto fail;
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	if (rid != 0 &&
-	    store_start_task(st, runrid, rid, spec, now, task) == -1)
-		goto fail;
 	if (store_commit(st) == -1)
 		goto out;
 	free(b);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # exec-run ID... and jobs piped in: run exactly those, one result each.
 . "$(dirname "$0")/lib.sh"
-plan 52
+plan 55
 
 a=$(job-submit -q -- echo one)
 b=$(job-submit -q -- sh -c 'exit 2')
@@ -115,13 +115,28 @@ check_same "exec-run IDs | head -1 exits 74" "$(cat "$T/rc")" "74"
 check "saying jobs were left" grep -q "stopped with jobs left queued: nobody reads the results" "$T/h.err"
 check_same "the last is left queued, not run unreported" "$(job_state "$h3")" "queued"
 
-# A task exec-run cannot start is given back, its attempt unused.
-g=$(job-submit -q -- true)
-mkdir -p "$T/results" && : >"$T/results/$g.1"
-check_exit 73 "a task whose results folder cannot be made" exec-run "$g"
-check_stderr "$g.1: cannot create results folder '$T/results/$g.1': Not a directory" "says so"
-run job-describe -f ndjson "$g"
-check_out '"state":"queued",.*"attempts":1,"max_attempts":2' "the job is queued again with its attempt unused"
-check_out '"type":"requeued","state":"queued","task":"'"$g"'.1","message":"attempt 1 given back \(cannot create results folder' \
-    "and the event says why"
+# What is in a task's results place (another database's results) is
+# moved aside, not written over nor taken for the task's.
+g=$(job-submit -q -- echo new)
+mkdir -p "$T/results" && echo old >"$T/results/$g.1"
+check_exit 0 "a task whose results folder's name is taken" exec-run -q "$g"
+check_same "gets a folder of its own" "$(cat "$T/results/$g.1/stdout")" "new"
+check_same "and what was there is kept aside" "$(cat "$T/results/$g.1".taken-*)" "old"
+
+# A task exec-run cannot start is given back, its attempt unused: here its
+# results disk has no inode left for its folder.
+M=$T/noinode
+mkdir "$M"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=1m,nr_inodes=2 tmpfs "$M" 2>/dev/null; then
+	g=$(job-submit -q -- true)
+	check_exit 73 "a task whose results folder cannot be made" exec-run --results "$M/results" "$g"
+	check_stderr "$g.1: cannot create results folder '$M/results/$g.1': No space left on device" "says so"
+	run job-describe -f ndjson "$g"
+	check_out '"state":"queued",.*"attempts":1,"max_attempts":2' "the job is queued again with its attempt unused"
+	check_out '"type":"requeued","state":"queued","task":"'"$g"'.1","message":"attempt 1 given back \(cannot create results folder' \
+	    "and the event says why"
+	umount "$M"
+else
+	for i in 1 2 3 4; do skip "cannot mount a tmpfs (not root)"; done
+fi
 done_testing

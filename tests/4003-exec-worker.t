@@ -2,7 +2,7 @@
 # exec-run --worker: priority order, dependencies, holds, resource fit,
 # retries with backoff, drain.
 . "$(dirname "$0")/lib.sh"
-plan 31
+plan 37
 
 lo=$(job-submit -q -p 1 -- true)
 hi=$(job-submit -q -p 9 -- true)
@@ -78,4 +78,32 @@ check_exit 73 "a worker whose results folder cannot be made" \
 check_stderr "cannot create results folder '$T/afile/r': Not a directory" "says why"
 check_same "and has failed none of the queue" \
     "$(run-query jobs -s queued -c) $(run-query jobs -s failed -c)" "$((nqueued + 3)) $nfailed"
+exec-run --worker --drain -q >/dev/null
+
+# Rows written around the tools (here in a private database, where no
+# signature is asked for) fail the job they are, and the queue behind them
+# goes on: nothing reaches the executor unchecked.
+bad1=$(job-submit -q -- true)
+bad2=$(job-submit -q -- true)
+bad3=$(job-submit -q -- true)
+old=$(run-query jobs -s succeeded -q -L 1)
+good=$(job-submit -q -- echo fine)
+sqlite3 "$JOBKIT_DB" "update jobs set spec = 'not json' where rid = (select min(rid) from jobs where state = 'queued')"
+sqlite3 "$JOBKIT_DB" "update jobs set spec = json_set(spec, '\$.worker_env', json_array(5)) where rid = (select min(rid) + 1 from jobs where state = 'queued')"
+sqlite3 "$JOBKIT_DB" "update jobs set spec = json_set(spec, '\$.command', json('[]')) where rid = (select min(rid) + 2 from jobs where state = 'queued')"
+sqlite3 "$JOBKIT_DB" "update jobs set state = 'queued', attempts = 0, ended = NULL where rid = (select min(rid) from jobs)"
+check_exit 0 "a worker with rows changed around the tools ahead of a good one" \
+    exec-run --worker --drain -q
+check_same "runs the good one" "$(job_state "$good") $(cat "$T/results/$good.1/stdout")" "succeeded fine"
+run job-describe -f ndjson "$bad1"
+check_out '"state":"failed".*"reason":"refused: its spec is not one jobkit stored"' "a spec that is not JSON fails its job"
+run job-describe -f ndjson "$bad2"
+check_out '"state":"failed".*its spec is not one jobkit would store: \$.worker_env\[0\]: expected a string, got an integer' \
+    "one that would crash the executor fails it too, saying why"
+run job-describe -f ndjson "$bad3"
+check_out '"state":"failed".*\$.command: must name a program' "and one with no program"
+first=$(run-query jobs -q -L 1)
+run job-describe -f ndjson "$first"
+check_out '"state":"failed".*"reason":"refused: cannot record task.*UNIQUE constraint failed' \
+    "a finished job set queued again under an attempt it had is refused"
 done_testing

@@ -5,7 +5,7 @@
 # runs only its own user's jobs and says why it leaves the others; a job
 # whose owner is gone fails, saying so.  Two real users, made here.
 . "$(dirname "$0")/lib.sh"
-plan 40
+plan 52
 
 # The users and a folder they all reach: TMPDIR may be private (0700).
 u=jk$$
@@ -21,7 +21,7 @@ trap cleanup EXIT
 if [ "$(id -u)" != 0 ] || ! command -v useradd >/dev/null ||
     ! command -v setpriv >/dev/null ||
     ! S=$(mktemp -d /tmp/jobkit-users.XXXXXX); then
-	for i in $(seq 40); do skip "needs root, useradd and setpriv"; done
+	for i in $(seq 52); do skip "needs root, useradd and setpriv"; done
 	exit 0
 fi
 chmod 0755 "$S"
@@ -107,19 +107,32 @@ sqlite3 "$JOBKIT_DB" "update jobs set uid = 0, owner = 'root' where rid = (selec
 check_exit 0 "a job of alice's forged to be root's" exec-run --worker --drain -q
 check "does not run, as root or anyone" test ! -e "$S/ran"
 run job-describe -f ndjson "$f"
-check_out "\"state\":\"failed\".*\"reason\":\"refused: its signature is not its owner 'root''s: it was changed since it was submitted\"" \
+check_out "\"state\":\"failed\".*\"reason\":\"refused: its signature is not that of its owner 'root': it was changed since it was submitted\"" \
     "it fails: its signature is not root's"
 f=$(as "$alice" job-submit -q -- true)
 sqlite3 "$JOBKIT_DB" "update jobs set spec = json_set(spec, '\$.command', json_array('sh', '-c', 'id -un >$S/ran')) where rid = (select max(rid) from jobs)"
 exec-run --worker --drain -q >/dev/null
 check "alice's job changed to run something else does not run" test ! -e "$S/ran"
 run job-describe -f ndjson "$f"
-check_out "refused: its signature is not its owner '$alice''s" "and fails, saying so"
+check_out "refused: its signature is not that of its owner '$alice'" "and fails, saying so"
 f=$(as "$alice" job-submit -q -- sh -c 'id -un >"$0"' "$S/ran")
 sqlite3 "$JOBKIT_DB" "update jobs set uid = $(id -u "$bob"), owner = '$bob' where rid = (select max(rid) from jobs)"
 check_exit 0 "a job alice made to be bob's, by bob's own worker" \
     as "$bob" exec-run --worker --drain -q --results "$S/bob-results"
 check "does not run as bob" test ! -e "$S/ran"
+# A signed row copied to another job is not signed there: a job cannot be
+# run twice by copying it, nor swapped into another's place.
+f=$(as "$alice" job-submit -q -H -- sh -c 'id -un >>"$0"' "$S/ran")
+sqlite3 "$JOBKIT_DB" "insert into jobs (rid, name, owner, uid, state, queue, priority, created, updated, max_attempts, reason, spec, cpu_milli, memory, disk, gpu, export, sig) select rid + 1000, name, owner, uid, 'queued', queue, priority, created, updated, max_attempts, reason, spec, cpu_milli, memory, disk, gpu, export, sig from jobs where rid = (select max(rid) from jobs)"
+exec-run --worker --drain -q >/dev/null
+check "a signed row copied to a job of another number does not run" test ! -e "$S/ran"
+job-submit -q --cancel "$f" >/dev/null
+# The worker's own environment is not another user's job's: neither the
+# variables a spec names (worker_env) nor, for a spec without a recorded
+# environment, the rest of it.
+f=$(echo '{"shell":"echo \"[$ROOT_ONLY]\"","worker_env":["ROOT_ONLY"]}' | as "$alice" job-submit -q)
+check_exit 0 "a root worker with a secret of its own" env ROOT_ONLY=s3cr3t exec-run --worker --drain -q
+check_same "does not hand it to alice's job" "$(cat "$S/db/results/$f.1/stdout")" "[]"
 f=$(as "$alice" job-submit -q -- true)
 sqlite3 "$JOBKIT_DB" "update jobs set sig = NULL where rid = (select max(rid) from jobs)"
 exec-run --worker --drain -q >/dev/null
@@ -142,12 +155,58 @@ next=$(as "$alice" job-submit -q -- true)
 as "$alice" ln -s "$S/victim" "$S/db/results/$next.1"
 exec-run --worker --drain -q >/dev/null 2>&1
 check_same "a link in a task's place is not followed" "$(stat -c %U "$S/victim") $(ls "$S/victim" | wc -l)" "root 0"
-run job-describe -f ndjson "$next"
-check_out "cannot create results folder.*it is someone else's, or a link" "the task says why"
+check_same "but moved aside, and the task gets a folder of its own" \
+    "$(job_state "$next") $(stat -c %U "$S/db/results/$next.1") $(ls -d "$S/db/results/$next.1".taken-* | wc -l)" \
+    "succeeded $alice 1"
 check_exit 0 "alice may run her own job in the foreground there" \
     as "$alice" sh -c 'cd "$0" && exec-run -- true' "$S/alice-wd"
 check_exit 77 "bob may not read alice's job's output" as "$bob" exec-run --logs "$a"
 check_stderr "Permission denied" "and is told so"
+
+# A task's results folder is its owner's, and the root worker writing in
+# it at the end neither blocks on a FIFO the job put in a file's place nor
+# empties a file hard-linked there.
+echo precious >"$S/alice-wd/precious"
+chown "$alice:" "$S/alice-wd/precious"
+h=$(as "$alice" job-submit -q -- sh -c 'd=$(dirname "$JOBKIT_DB")/results/$JOBKIT_TASK_ID
+	mkfifo "$d/exitCode"; ln "$0" "$d/result.json"' "$S/alice-wd/precious")
+check_exit 0 "a job that leaves a FIFO and a hard link among its results" \
+    timeout 60 exec-run --worker --drain -q
+check_same "does not hang the worker, nor empty the linked file" "$(cat "$S/alice-wd/precious")" "precious"
+run job-describe -f ndjson "$h"
+check_out '"state":"failed".*"error":"results: Operation not permitted"' "and fails: its results could not be written"
+# A key that is a FIFO does not hang the worker either.
+as "$alice" sh -c 'rm "$HOME/.local/share/jobkit/key"; mkfifo "$HOME/.local/share/jobkit/key"'
+k=$(job-submit -q -- true)
+sqlite3 "$JOBKIT_DB" "update jobs set uid = $(id -u "$alice"), owner = '$alice' where rid = (select max(rid) from jobs)"
+check_exit 0 "a job whose owner's key is a FIFO" timeout 60 exec-run --worker --drain -q
+run job-describe -f ndjson "$k"
+check_out "refused: cannot check that it is $alice's: key '.*' is not a private file of its user's" "is refused at once"
+as "$alice" rm "$S/home-a/.local/share/jobkit/key"
+# A long-running worker reads an owner's key again when it was made anew.
+exec-run --worker -q >"$T/lw.out" 2>"$T/lw.err" &
+w=$!
+k1=$(as "$alice" job-submit -q -- true)
+until_state "$k1" succeeded
+as "$alice" rm "$S/home-a/.local/share/jobkit/key"
+k2=$(as "$alice" job-submit -q -- true)
+until_state "$k2" succeeded
+check_same "a key made anew is read anew by a worker that runs on" "$(job_state "$k2")" "succeeded"
+kill $w
+wait $w 2>/dev/null
+w=
+
+# A root worker writes only in a results folder of root's: one a user made
+# (and could turn into a link) stops it before it claims anything.
+mkdir -m 1777 "$S/db2"
+JOBKIT_DB=$S/db2/jobkit.db job-submit -q -H -- true >/dev/null
+chmod 0666 "$S"/db2/jobkit.db*
+q=$(JOBKIT_DB=$S/db2/jobkit.db as "$alice" job-submit -q -- true)
+as "$alice" mkdir "$S/db2/results"
+check_exit 73 "a results folder alice made" env JOBKIT_DB="$S/db2/jobkit.db" exec-run --worker --drain -q
+check_stderr "cannot use results folder '$S/db2/results': a worker run by root writes only in a folder of root's" \
+    "is refused, saying why"
+check_same "and her job is left queued" "$(JOBKIT_DB=$S/db2/jobkit.db job_state "$q")" "queued"
 
 # A job whose owner no longer exists fails, saying so, and never runs; so
 # does one whose uid is another user's since.
@@ -164,7 +223,7 @@ sqlite3 "$JOBKIT_DB" "update jobs set uid = $cuid, owner = '$carol' where rid = 
 useradd -M -u "$cuid" -d "$S/home-c" -s /bin/sh "${u}d"
 exec-run --worker --drain -q >/dev/null
 run job-describe -f ndjson "$c"
-check_out "refused: its owner '$carol' \\(uid $cuid\\) no longer exists: that uid is now '${u}d''s" \
+check_out "refused: its owner '$carol' \\(uid $cuid\\) no longer exists: that uid is now that of '${u}d'" \
     "a job whose owner's uid was given to another user is refused"
 userdel "${u}d"
 done_testing

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The database: where it is, how it is made, and what is refused.
 . "$(dirname "$0")/lib.sh"
-plan 45
+plan 50
 
 unset JOBKIT_DB
 check_exit 0 "with no JOBKIT_DB the default database is used" job-submit -q -- true
@@ -79,6 +79,27 @@ check_same "its jobs' requests are in columns" \
 check_exit 0 "a worker without GPUs on it" exec-run --db "$v" --worker --capacity gpu=0 --drain -q
 check_same "runs the job that fits" "$(cat "$T/out")" "a004.1"
 check_same "and the rest is as it was" "$(run-query --db "$v" -s succeeded -c) $(sqlite3 "$v" 'pragma integrity_check')" "3 ok"
+# Jobs stored unsigned (by an older jobkit) run from a database only its
+# user may write, not from one others may.
+u=$(job-submit -q --db "$v" -H -- true)
+sqlite3 "$v" "update jobs set sig = NULL where rid = (select max(rid) from jobs)"
+job-submit -q --db "$v" --release "$u" >/dev/null
+check_exit 0 "an unsigned job in a private database" exec-run --db "$v" -q "$u"
+check_same "runs" "$(job-describe --db "$v" -f ndjson "$u" | grep -c '"state":"succeeded"')" "1"
+u=$(job-submit -q --db "$v" -H -- true)
+sqlite3 "$v" "update jobs set sig = NULL where rid = (select max(rid) from jobs)"
+job-submit -q --db "$v" --release "$u" >/dev/null
+chmod 0666 "$v-wal"
+check_exit 77 "once its WAL may be written by others" exec-run --db "$v" -q "$u"
+check_stderr "refused: it is not signed by its owner" "it is refused"
+chmod 0600 "$v-wal"
+mkdir -m 1777 "$T/sticky"
+job-submit -q --db "$T/sticky/j.db" -H -- true >/dev/null
+u=$(job-submit -q --db "$T/sticky/j.db" -H -- true)
+sqlite3 "$T/sticky/j.db" "update jobs set sig = NULL where rid = (select max(rid) from jobs)"
+job-submit -q --db "$T/sticky/j.db" --release "$u" >/dev/null
+check_exit 77 "nor from one in a folder where others may make its WAL" \
+    exec-run --db "$T/sticky/j.db" -q "$u"
 sqlite3 "$T/v1bad.db" <"$TOP/tests/data/schema-v1.sql"
 sqlite3 "$T/v1bad.db" 'alter table jobs add column gpu integer'
 check_exit 70 "a migration that fails half-way" run-query --db "$T/v1bad.db" -c

@@ -1,7 +1,13 @@
-/* Unit tests of libcommon: parse, id, jsonin, spec, emit, import, utf8. */
+/*
+ * Unit tests of libcommon: parse, id, jsonin, spec, emit, import, utf8,
+ * sign.
+ */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "emit.h"
 #include "error.h"
@@ -9,6 +15,7 @@
 #include "import.h"
 #include "jsonin.h"
 #include "parse.h"
+#include "sign.h"
 #include "spec.h"
 #include "tap.h"
 #include "utf8.h"
@@ -579,6 +586,109 @@ test_utf8(void)
 	ok(cut == 0, "utf8: text that fits is not said to be cut");
 }
 
+static void
+hex(const unsigned char *b, char *out)
+{
+	for (int i = 0; i < SIGN_LEN; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+/* Write a key file under home; mode as given. */
+static void
+put_key(const char *home, const char *text, mode_t mode)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/.local", home);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/.local/share", home);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/.local/share/jobkit", home);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/.local/share/jobkit/key", home);
+	unlink(path);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode)) != -1) {
+		(void)!write(fd, text, strlen(text));
+		close(fd);
+	}
+	chmod(path, mode);
+}
+
+static void
+test_sign(void)
+{
+	const char *spec = "{\"command\":[\"true\"]}", *tmp = getenv("T");
+	char home[4096], got[2 * SIGN_LEN + 1], key[66], path[4200];
+	unsigned char sig[SIGN_LEN];
+	struct sign_key *k;
+
+	/* The test's own folder (lib.sh), which TMPDIR holds. */
+	snprintf(home, sizeof(home), "%s/sign.XXXXXX",
+	    tmp			   ? tmp
+		: getenv("TMPDIR") ? getenv("TMPDIR")
+				   : "/tmp");
+	if (mkdtemp(home) == NULL) {
+		ok(0, "sign: a temporary home");
+		return;
+	}
+	memset(key, '0', 64);
+	for (int i = 0; i < 64; i += 2)
+		key[i + 1] = 'b';
+	key[64] = '\n';
+	key[65] = '\0';
+	put_key(home, key, 0600);
+	k = sign_key_of(getuid(), home);
+	ok(k != NULL, "sign: a key of 0x0b bytes is read");
+	if (k == NULL)
+		return;
+	/* RFC 2104's HMAC-SHA256, as python3's hmac module computes it, of
+	 * the fields each ended by a NUL. */
+	sign_job(k, 7, 1000, "alice", spec, NULL, sig);
+	hex(sig, got);
+	is_str(got,
+	    "d6fb4ad4bd9766863269e4f7c42664e09babbcde50dad31079721e84f986ff17",
+	    "sign: the signature is HMAC-SHA256 of the job's fields");
+	sign_job(k, 7, 1000, "alice", spec, "{\"PATH\":\"/bin\"}", sig);
+	hex(sig, got);
+	is_str(got,
+	    "f3c568afd8c6414330556734e9e0339c06d288a38e889c25834968b94264a514",
+	    "sign: and covers its recorded environment");
+	ok(sign_check(k, 7, 1000, "alice", spec, "{\"PATH\":\"/bin\"}", sig,
+	       SIGN_LEN) == 1,
+	    "sign: a signature checks");
+	ok(sign_check(k, 7, 0, "alice", spec, "{\"PATH\":\"/bin\"}", sig,
+	       SIGN_LEN) == 0,
+	    "sign: not for another uid");
+	ok(sign_check(k, 8, 1000, "alice", spec, "{\"PATH\":\"/bin\"}", sig,
+	       SIGN_LEN) == 0,
+	    "sign: nor another job");
+	ok(sign_check(k, 7, 1000, "alice", spec, "{\"PATH\":\"/tmp\"}", sig,
+	       SIGN_LEN) == 0,
+	    "sign: nor another environment");
+	ok(sign_check(k, 7, 1000, "alice", spec, NULL, NULL, 0) == 0,
+	    "sign: no signature does not check");
+	sign_key_free(k);
+	put_key(home, key, 0640);
+	ok(sign_key_of(getuid(), home) == NULL && error_status() == EX_DATAERR,
+	    "sign: a key others may read is refused");
+	put_key(home, "0b0b\n", 0600);
+	ok(sign_key_of(getuid(), home) == NULL && error_status() == EX_DATAERR,
+	    "sign: a short key is refused");
+	ok(sign_key_of(getuid() + 1, home) == NULL,
+	    "sign: so is one of another uid");
+	snprintf(path, sizeof(path), "%s/.local/share/jobkit/key", home);
+	unlink(path);
+	ok(sign_key_of(getuid(), home) == NULL && error_status() == EX_NOINPUT,
+	    "sign: a missing key is no such file");
+	static const char *const dirs[] = {
+	    "/.local/share/jobkit", "/.local/share", "/.local", ""};
+	for (int i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s%s", home, dirs[i]);
+		rmdir(path);
+	}
+}
+
 int
 main(void)
 {
@@ -593,5 +703,6 @@ main(void)
 	test_emit();
 	test_import();
 	test_utf8();
+	test_sign();
 	return done_testing();
 }
