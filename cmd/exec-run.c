@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -100,6 +101,8 @@ struct runner {
 	struct task *tasks[MAX_TASKS];
 	int ntasks;
 	int sigfd, inofd;
+	char *dbpath; /* the database watched (watch_db()) */
+	char dbname[256]; /* its file name, in the folder watched */
 	int stopping, signo;
 	int status;
 	struct emit *out;
@@ -364,17 +367,68 @@ setup_signals(struct runner *r)
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
+/*
+ * Watch the database and its WAL themselves, so that a file written beside
+ * them (a log) wakes no one; the folder is watched only for files made or
+ * renamed there, to watch the WAL anew when it is made again.
+ */
+static void
+watch_files(struct runner *r)
+{
+	char wal[PATH_MAX];
+
+	inotify_add_watch(r->inofd, r->dbpath, IN_MODIFY);
+	snprintf(wal, sizeof(wal), "%s-wal", r->dbpath);
+	inotify_add_watch(r->inofd, wal, IN_MODIFY);
+}
+
 /* Wake up when another process writes the database. */
 static void
 watch_db(struct runner *r)
 {
-	char *db = store_locate(r->cli.db);
+	char *db = store_locate(r->cli.db), *slash;
 
 	r->inofd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (db != NULL && r->inofd != -1)
-		inotify_add_watch(r->inofd, dirname(db),
-		    IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO);
-	free(db);
+	if (db == NULL || r->inofd == -1 || strlen(db) + 5 > PATH_MAX) {
+		free(db);
+		return;
+	}
+	r->dbpath = db;
+	slash = strrchr(db, '/');
+	snprintf(
+	    r->dbname, sizeof(r->dbname), "%s", slash != NULL ? slash + 1 : db);
+	if (slash == NULL)
+		inotify_add_watch(r->inofd, ".", IN_CREATE | IN_MOVED_TO);
+	else {
+		*slash = '\0';
+		inotify_add_watch(
+		    r->inofd, slash == db ? "/" : db, IN_CREATE | IN_MOVED_TO);
+		*slash = '/';
+	}
+	watch_files(r);
+}
+
+/*
+ * Whether the events read from inotify into buf (n bytes) say the database
+ * (or its WAL) was written or made anew; one made anew is watched again.
+ */
+static int
+db_written(struct runner *r, const char *buf, ssize_t n)
+{
+	size_t len = strlen(r->dbname);
+	int written = 0;
+
+	for (ssize_t i = 0; i < n;) {
+		const struct inotify_event *e = (const void *)(buf + i);
+		if (e->len == 0)
+			written = 1;
+		else if (strncmp(e->name, r->dbname, len) == 0) {
+			watch_files(r);
+			written = 1;
+		}
+		i += (ssize_t)(sizeof(*e) + e->len);
+	}
+	return written;
 }
 
 static int64_t
@@ -964,7 +1018,7 @@ wait_events(struct runner *r, int64_t until)
 	struct pollfd pfd[2 * MAX_TASKS + 2];
 	int n = 0, i, fds[2], k;
 	int64_t now = parse_now_ms(), d;
-	char buf[4096];
+	char buf[4096] __attribute__((aligned(8)));
 
 	pfd[n++] = (struct pollfd){.fd = r->sigfd, .events = POLLIN};
 	if (r->inofd != -1)
@@ -984,9 +1038,9 @@ wait_events(struct runner *r, int64_t until)
 		if (pfd[0].revents)
 			on_signal(r);
 		if (n > 1 && pfd[1].fd == r->inofd && pfd[1].revents) {
-			while (read(r->inofd, buf, sizeof(buf)) > 0)
-				;
-			r->db_changed = 1;
+			ssize_t got;
+			while ((got = read(r->inofd, buf, sizeof(buf))) > 0)
+				r->db_changed |= db_written(r, buf, got);
 		}
 	}
 }
@@ -1575,6 +1629,7 @@ main(int argc, char **argv)
 	free(r.retries);
 	free(r.results);
 	free(r.db);
+	free(r.dbpath);
 	if (r.signo != 0)
 		die_by(r.signo);
 	return r.status;

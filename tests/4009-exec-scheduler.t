@@ -3,7 +3,7 @@
 # fit ahead of it; a worker wakes for a job's due time, whoever wrote it;
 # a job no worker can fit says why it waits.
 . "$(dirname "$0")/lib.sh"
-plan 16
+plan 18
 
 # 300 queued jobs that need a GPU, older and of a higher priority, ahead
 # of one that does not: a worker without GPUs runs that one.
@@ -63,6 +63,22 @@ check_same "a job retried after its backoff" "$(job_state "$r")" "succeeded"
 gap=$(sqlite3 "$JOBKIT_DB" "select b.started - a.ended from tasks a join tasks b on b.job = a.job and b.attempt = 2 where a.attempt = 1 and a.job = (select max(rid) from jobs)")
 echo "# attempt 2 started $gap ms after attempt 1 ended (backoff 1 s)"
 check "starts at the end of the backoff, not a lease later" test "$gap" -ge 1000 -a "$gap" -lt 2000
+# It wakes for writes of its database, not of any file beside it: a log
+# written there all the time costs it nothing, and a job submitted after
+# it still starts at once (not at the next keepalive, 20 s on).
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+before=$(cpu $w)
+i=0
+while [ $i -lt 20000 ]; do echo "$i" >>"$(dirname "$JOBKIT_DB")/a.log"; i=$((i + 1)); done
+used=$(($(cpu $w) - before))
+echo "# the worker used $used clock ticks while a file beside its database was written 20000 times"
+check "an idle worker does not wake for a file written beside its database" test "$used" -lt 10
+now=$(job-submit -q -- true)
+i=0
+while [ "$(job_state "$now")" != succeeded ] && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.05; done
+late=$(sqlite3 "$JOBKIT_DB" "select t.started - j.created from tasks t join jobs j on j.rid = t.job where t.job = (select max(rid) from jobs)")
+echo "# a job submitted then started $late ms after it was made"
+check "and wakes at once for a job submitted" test "$late" -lt 2000
 kill $w
 wait $w 2>/dev/null
 done_testing
