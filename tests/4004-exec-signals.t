@@ -24,10 +24,7 @@ check_out '"state":"cancelled"' "a queued job is cancelled at once"
 r=$(job-submit -q -- sh -c 'trap "" TERM; sleep 30.7')
 exec-run --worker --drain -q >"$T/w.out" 2>&1 &
 w=$!
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	[ "$(run-query jobs --state running -q)" = "$r" ] && break
-	sleep 0.2
-done
+until_state "$r" running
 job-submit --cancel "$r" >/dev/null
 JOBKIT_GRACE=1 wait $w
 run job-describe "$r" --format ndjson
@@ -41,10 +38,7 @@ check_same "and its process is gone" "$(pgrep -f 'slee[p] 30.7$' | wc -l | tr -d
 c=$(job-submit -q -- sh -c 'sleep 2.13; echo finished')
 exec-run --worker --lease 2s >/dev/null 2>&1 &
 w=$!
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	[ "$(run-query tasks --state running -q)" = "$c.1" ] && break
-	sleep 0.2
-done
+until_state "$c" running
 kill -9 $w
 wait $w 2>/dev/null
 pkill -9 -f 'slee[p] 2.13$' 2>/dev/null
@@ -81,18 +75,23 @@ wait $w1 $w2
 check_same "20 jobs, 20 runs" "$(wc -l <"$T/ran" | tr -d ' ')" "20"
 check_same "no attempt twice" "$(sort -u "$T/ran" | wc -l | tr -d ' ')" "20"
 
+# Once the job of the foreground exec-run $1 runs and wrote to $2, kill
+# exec-run with SIGKILL and wait until its lease of 1 s has run out.
+kill_when_running() {
+	d=""
+	until [ -n "$d" ] && [ "$(job_state "$d")" = running ] && [ -s "$2" ]; do
+		d=$(run-query jobs -q -r -L 1); sleep 0.05
+	done
+	kill -9 "$1"
+	wait "$1" 2>/dev/null
+	sleep 1.5
+}
+
 # A foreground job is its terminal's: if exec-run is killed (the OOM
 # killer, kill -9), its job fails as lost instead of running again behind
 # the user's back -- unless it asked for retries.
 exec-run --lease 1s -- sh -c 'echo x >>"$0"; sleep 59.1' "$T/deploy" 2>/dev/null &
-f=$!
-d=""
-until [ -n "$d" ] && [ "$(job_state "$d")" = running ] && [ -s "$T/deploy" ]; do
-	d=$(run-query jobs -q -r -L 1); sleep 0.05
-done
-kill -9 $f
-wait $f 2>/dev/null
-sleep 1.5
+kill_when_running $! "$T/deploy"
 check_exit 0 "a worker after a foreground exec-run was killed" exec-run --worker --drain -q
 check_same "does not run its job" "$(wc -l <"$T/deploy" | tr -d ' ')" "1"
 run job-describe -f ndjson "$d"
@@ -100,14 +99,7 @@ check_out '"reason":"attempt 1 lost: exec-run died \(pid [0-9]+ on [^,]*, no kee
     "the job failed: lost, exec-run died"
 check_out '"state":"failed","owner"' "and is failed"
 exec-run --lease 1s -r 1 -- sh -c 'echo x >>"$0"; [ $(wc -l <"$0") -gt 1 ] || sleep 59.2' "$T/again" 2>/dev/null &
-f=$!
-d=""
-until [ -n "$d" ] && [ "$(job_state "$d")" = running ] && [ -s "$T/again" ]; do
-	d=$(run-query jobs -q -r -L 1); sleep 0.05
-done
-kill -9 $f
-wait $f 2>/dev/null
-sleep 1.5
+kill_when_running $! "$T/again"
 check_exit 0 "one that asked for retries" exec-run --worker --drain -q
 check_same "is run again" "$(wc -l <"$T/again" | tr -d ' ')" "2"
 

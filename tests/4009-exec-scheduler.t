@@ -49,16 +49,14 @@ exec-run --worker -q >"$T/w.out" 2>"$T/w.err" &
 w=$!
 sleep 0.5
 at=$(job-submit -q --at +2s -- true)
-i=0
-while [ "$(job_state "$at")" != succeeded ] && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.05; done
+until_state "$at" succeeded
 check_same "a job due in 2 s runs while the worker waits" "$(job_state "$at")" "succeeded"
 late=$(sqlite3 "$JOBKIT_DB" "select t.started - j.not_before from tasks t join jobs j on j.rid = t.job where t.job = (select max(rid) from jobs)")
 echo "# started $late ms after its time"
 check "within a second of its time" test "$late" -ge 0 -a "$late" -lt 1000
 # A retry's backoff is a due time too: attempt 2 starts a second after 1.
 r=$(job-submit -q -r 1 -e T -- sh -c 'test -f "$T/again" || { touch "$T/again"; exit 1; }')
-i=0
-while [ "$(job_state "$r")" != succeeded ] && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.05; done
+until_state "$r" succeeded
 check_same "a job retried after its backoff" "$(job_state "$r")" "succeeded"
 gap=$(sqlite3 "$JOBKIT_DB" "select b.started - a.ended from tasks a join tasks b on b.job = a.job and b.attempt = 2 where a.attempt = 1 and a.job = (select max(rid) from jobs)")
 echo "# attempt 2 started $gap ms after attempt 1 ended (backoff 1 s)"
@@ -74,8 +72,7 @@ used=$(($(cpu $w) - before))
 echo "# the worker used $used clock ticks while a file beside its database was written 20000 times"
 check "an idle worker does not wake for a file written beside its database" test "$used" -lt 10
 now=$(job-submit -q -- true)
-i=0
-while [ "$(job_state "$now")" != succeeded ] && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.05; done
+until_state "$now" succeeded
 late=$(sqlite3 "$JOBKIT_DB" "select t.started - j.created from tasks t join jobs j on j.rid = t.job where t.job = (select max(rid) from jobs)")
 echo "# a job submitted then started $late ms after it was made"
 check "and wakes at once for a job submitted" test "$late" -lt 2000

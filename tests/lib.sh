@@ -117,23 +117,24 @@ skip() {
 	echo "ok $_n # skip $1"
 }
 
-# A digest of every row of every table, to prove nothing changed.
 on_tty() { timeout 10 script -qec "$1" /dev/null </dev/null; }
 
 job_state() {
 	job-describe -f ndjson "$1" | sed 's/.*"state":"\([a-z_]*\)","owner".*/\1/'
 }
 
+# Wait for job $1 to be in state $2 (for 30 s at most).
 until_state() {
 	_i=0
 	while [ "$(job_state "$1")" != "$2" ]; do
 		_i=$((_i + 1))
-		[ "$_i" -gt 200 ] && return 1
+		[ "$_i" -gt 600 ] && return 1
 		sleep 0.05
 	done
 	return 0
 }
 
+# A digest of every row of every table, to prove nothing changed.
 db_sum() {
 	if [ ! -f "$JOBKIT_DB" ]; then echo none; return; fi
 	for _t in $(sqlite3 "$JOBKIT_DB" "select name from sqlite_master where type='table' order by name"); do
