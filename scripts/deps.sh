@@ -7,12 +7,18 @@
 # failing both it prints the exact command to run and exits 69.
 set -eu
 want=${1:-build}
+# The servers of the transfer tests and benchmarks (nginx, FTP, S3).
+case $want in
+test|bench) "$(dirname "$0")/servers-deps.sh" ;;
+esac
 pkgs=""
 need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed' || pkgs="$pkgs $1"; }
 for p in make gcc pkg-config libjansson-dev libsqlite3-dev libcurl4-openssl-dev \
     libarchive-dev libssl-dev zlib1g-dev; do need "$p"; done
 case $want in
-test|bench) need perl; need mandoc; need sqlite3 ;;
+test|bench) need perl; need mandoc; need sqlite3
+	# Archives of every format the tests of --unpack fetch.
+	need zstd; need xz-utils; need bzip2; need zip ;;
 esac
 case $want in
 bench) need task-spooler; need nq; need parallel; need hyperfine ;;
