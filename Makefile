@@ -26,8 +26,12 @@ LIBS_job-submit = $(STORE_LIBS)
 LIBS_job-describe = $(STORE_LIBS)
 LIBS_run-query = $(STORE_LIBS)
 LIBS_exec-run = $(STORE_LIBS)
+# Transfers and archives: libcurl and libarchive, linked dynamically (they
+# pull in TLS, compressors and resolvers of their own).
+FETCH_LIBS = -lcurl -larchive
+LIBS_artifact-fetch = $(STORE_LIBS) $(FETCH_LIBS)
 
-TOOLS = job-submit job-describe run-query exec-run
+TOOLS = job-submit job-describe run-query exec-run artifact-fetch
 LIB_SRCS = $(wildcard libcommon/*.c)
 LIB_OBJS = $(LIB_SRCS:libcommon/%.c=$(B)/lib/%.o)
 UNIT_SRCS = $(wildcard tests/unit/*.c)
@@ -57,7 +61,7 @@ $(B)/bin/%: cmd/%.c $(B)/libcommon.a libcommon/*.h | $(B)/bin
 
 $(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(B)/libcommon.a | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -Itests/unit $< -o $@ $(B)/libcommon.a \
-		$(STORE_LIBS) -lm
+		$(STORE_LIBS) $(FETCH_LIBS) -lm
 
 $(B)/tests/%: tests/helpers/%.c | $(B)/tests
 	$(CC) -O2 -g -Wall -Wextra -pthread $< -o $@

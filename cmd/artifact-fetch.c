@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -42,9 +44,12 @@ enum {
 	OPT_RETRIES,
 	OPT_PUT,
 	OPT_PACK,
+	OPT_STAGE,
+	OPT_PACK_CONTEXT,
 };
 
-static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
+static const struct option longopts[] = {
+    {"output", required_argument, NULL, 'o'},
     {"directory", required_argument, NULL, 'C'},
     {"unpack", no_argument, NULL, 'x'}, {"hash", required_argument, NULL, 'H'},
     {"user", required_argument, NULL, 'u'},
@@ -67,8 +72,9 @@ static const struct option longopts[] = {{"output", required_argument, NULL, 'o'
     {"retries", required_argument, NULL, OPT_RETRIES},
     {"put", required_argument, NULL, OPT_PUT},
     {"pack", required_argument, NULL, OPT_PACK},
-    {"quiet", no_argument, NULL, 'q'},
-    {"format", required_argument, NULL, 'f'},
+    {"stage", required_argument, NULL, OPT_STAGE},
+    {"pack-context", required_argument, NULL, OPT_PACK_CONTEXT},
+    {"quiet", no_argument, NULL, 'q'}, {"format", required_argument, NULL, 'f'},
     {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}};
 
@@ -76,6 +82,8 @@ struct fetcher {
 	struct cli cli;
 	struct fetch_opts o;
 	const char *output, *dir, *hash, *put;
+	int stage; /* --stage FD, else -1 */
+	const char *context; /* --pack-context DIR */
 	json_t *creds; /* from the options, for URL arguments */
 	int pack, quiet, no_cache;
 	char *cache;
@@ -87,7 +95,8 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: artifact-fetch [-qx] [-o file | -C dir] [-H hash] [options] "
+	    "usage: artifact-fetch [-qx] [-o file | -C dir] [-H hash] "
+	    "[options] "
 	    "url ...\n"
 	    "       artifact-fetch [-qx] [-C dir] [options] < artifacts\n"
 	    "       artifact-fetch --put src [--pack fmt] [options] url\n"
@@ -119,6 +128,10 @@ usage(FILE *fp)
 	    "      --retries N          retries on transient errors (4)\n"
 	    "      --put SRC            upload the file or folder SRC to url\n"
 	    "      --pack FMT           pack a folder as tar, tar.gz or zip\n"
+	    "      --stage FD -- cmd    stage a task's data around cmd "
+	    "(exec-run)\n"
+	    "      --pack-context DIR   DIR packed to stdout as a job's "
+	    "context\n"
 	    "  -q, --quiet              no progress on a terminal\n"
 	    "  -f, --format FMT         json, ndjson, table or text\n"
 	    "  -h, --help               -V, --version\n");
@@ -158,8 +171,8 @@ parse_options(struct fetcher *f, int argc, char **argv)
 	int64_t v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "o:C:xH:u:qf:hV", longopts,
-		    NULL)) != -1) {
+	while ((c = getopt_long(
+		    argc, argv, "o:C:xH:u:qf:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			f->output = optarg;
@@ -233,16 +246,24 @@ parse_options(struct fetcher *f, int argc, char **argv)
 			break;
 		case OPT_PACK:
 			if ((f->pack = pack_format_of(optarg)) == -1 &&
-			    (f->pack = pack_format_of(
-				 strcmp(optarg, "tar") == 0	 ? "x.tar"
+			    (f->pack = pack_format_of(strcmp(optarg, "tar") == 0
+				     ? "x.tar"
 				     : strcmp(optarg, "zip") == 0 ? "x.zip"
 				     : strcmp(optarg, "tar.gz") == 0 ||
-					     strcmp(optarg, "tgz") == 0
-					 ? "x.tar.gz"
-					 : "")) == -1)
+					 strcmp(optarg, "tgz") == 0
+				     ? "x.tar.gz"
+				     : "")) == -1)
 				bad_usage("--pack: '%s' is not tar, tar.gz or "
 					  "zip",
 				    optarg);
+			break;
+		case OPT_PACK_CONTEXT:
+			f->context = optarg;
+			break;
+		case OPT_STAGE:
+			if (parse_int(optarg, 0, INT_MAX, &v) == -1)
+				bad_usage("--stage: %s", error_msg());
+			f->stage = (int)v;
 			break;
 		case 'q':
 			f->quiet = 1;
@@ -277,12 +298,12 @@ dest_of(const struct fetcher *f, const json_t *a, int unpack)
 		while (len > 0 && name[len - 1] == '/')
 			name[--len] = '\0';
 		char *slash = strrchr(name, '/');
-		path = unpack || slash == NULL || strstr(name, "://") + 2 ==
-							  slash
+		path =
+		    unpack || slash == NULL || strstr(name, "://") + 2 == slash
 		    ? "."
 		    : slash + 1;
-		if (strncmp(url, "s3://", 5) == 0 && url[strlen(url) - 1] ==
-							   '/')
+		if (strncmp(url, "s3://", 5) == 0 &&
+		    url[strlen(url) - 1] == '/')
 			path = ".";
 	}
 	if (strcmp(path, ".") == 0)
@@ -396,10 +417,252 @@ put(struct fetcher *f, const char *url)
 	json_decref(a);
 }
 
+/* --- staging a task: exec-run runs us as artifact-fetch --stage FD -- cmd */
+
+struct staged {
+	json_t *inputs, *uploads;
+	const char *results; /* the task's results folder */
+	char error[4096 + 2400];
+};
+
+/* Where an input goes in the work directory (the current one). */
+static char *
+input_dest(const json_t *a)
+{
+	const char *path = json_string_value(json_object_get(a, "path"));
+	struct fetcher none = {.dir = "."};
+
+	if (path != NULL)
+		return strdup(path);
+	return dest_of(&none, a, json_is_true(json_object_get(a, "unpack")));
+}
+
+static void
+staged_write(const struct staged *sg)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	json_t *o = json_pack(
+	    "{s:O, s:O}", "inputs", sg->inputs, "uploads", sg->uploads);
+
+	if (o == NULL || sg->results == NULL)
+		return;
+	if (sg->error[0] != '\0')
+		json_object_set_new(o, "error", json_string(sg->error));
+	snprintf(path, sizeof(path), "%s/staged.json", sg->results);
+	snprintf(tmp, sizeof(tmp), "%s/.staged.json.tmp", sg->results);
+	if (json_dump_file(o, tmp, JSON_COMPACT) == 0)
+		rename(tmp, path);
+	json_decref(o);
+}
+
+/*
+ * The job's context folder, packed, on a descriptor exec-run handed us:
+ * checked against the name the job's spec gave it, then unpacked into the
+ * work directory before any input is fetched.
+ */
+static int
+stage_context(struct fetcher *f, json_t *ctx, struct staged *sg)
+{
+	char hex[65];
+	const char *want = json_string_value(json_object_get(ctx, "sha256"));
+	int fd = (int)json_integer_value(json_object_get(ctx, "fd")), r;
+
+	if (ctx == NULL)
+		return 0;
+	r = fetch_digest_fd(fd, hex);
+	if (r == 0 && (want == NULL || strcmp(want + 7, hex) != 0))
+		r = error_set(EX_DATAERR, "is not the one its job names");
+	if (r == 0 &&
+	    (lseek(fd, 0, SEEK_SET) == -1 ||
+		pack_extract_fd(fd, ".", &f->o.limits) == -1))
+		r = -1;
+	close(fd);
+	if (r == -1)
+		snprintf(
+		    sg->error, sizeof(sg->error), "context: %s", error_msg());
+	return r;
+}
+
+/* --pack-context DIR: job-submit --context packs through us. */
+static int
+pack_context(const char *dir)
+{
+	char ign[PATH_MAX];
+	char **lines = NULL;
+	int r;
+
+	snprintf(ign, sizeof(ign), "%s/.jobkitignore", dir);
+	r = pack_ignore_file(ign, &lines);
+	if (r == 0)
+		r = pack_dir(dir, STDOUT_FILENO, PACK_TGZ,
+		    (const char *const *)lines, FETCH_CONTEXT_MAX);
+	pack_ignore_free(lines);
+	if (r == -1)
+		errx(error_status(), "--context '%s': %s", dir, error_msg());
+	return 0;
+}
+
+/* Fetch the inputs into the work directory; -1 at the first failure. */
+static int
+stage_in(
+    struct fetcher *f, json_t *inputs, struct staged *sg, char (*digests)[65])
+{
+	json_t *a;
+	size_t i;
+
+	json_array_foreach(inputs, i, a)
+	{
+		const char *name =
+		    json_string_value(json_object_get(a, "name"));
+		char *dest = input_dest(a);
+		char shown[2048];
+		int r;
+
+		fetch_redact_url(json_string_value(json_object_get(a, "url")),
+		    shown, sizeof(shown));
+		r = dest == NULL ? error_set(EX_OSERR, "out of memory")
+				 : fetch_get(a, dest, &f->o, sg->inputs);
+		if (r == 0 && json_is_true(json_object_get(a, "mutable")))
+			r = fetch_digest(dest, digests[i]);
+		free(dest);
+		if (r == -1) {
+			snprintf(sg->error, sizeof(sg->error), "input '%s': %s",
+			    name != NULL ? name : shown, error_msg());
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Upload the outputs, and the mutable inputs that changed. */
+static int
+stage_out(struct fetcher *f, json_t *inputs, json_t *outputs, struct staged *sg,
+    char (*digests)[65])
+{
+	json_t *a, *res;
+	size_t i;
+	int status = 0;
+
+	json_array_foreach(outputs, i, a)
+	{
+		const char *name =
+		    json_string_value(json_object_get(a, "name"));
+		const char *path =
+		    json_string_value(json_object_get(a, "path"));
+		char *src = path != NULL ? strdup(path) : input_dest(a);
+
+		res = NULL;
+		if (src == NULL || fetch_put(src, a, -1, &f->o, &res) == -1) {
+			if (status == 0) {
+				status = error_status();
+				snprintf(sg->error, sizeof(sg->error),
+				    "output '%s': %s",
+				    name != NULL ? name : src, error_msg());
+			}
+		} else
+			json_array_append_new(sg->uploads, res);
+		free(src);
+	}
+	json_array_foreach(inputs, i, a)
+	{
+		char hex[65], *dest;
+		if (!json_is_true(json_object_get(a, "mutable")) ||
+		    (dest = input_dest(a)) == NULL)
+			continue;
+		res = NULL;
+		if (fetch_digest(dest, hex) == 0 &&
+		    strcmp(hex, digests[i]) != 0) {
+			if (fetch_put(dest, a, -1, &f->o, &res) == 0) {
+				json_object_set_new(
+				    res, "mutable", json_true());
+				json_array_append_new(sg->uploads, res);
+			} else if (status == 0) {
+				status = error_status();
+				snprintf(sg->error, sizeof(sg->error),
+				    "mutable input '%s': %s", dest,
+				    error_msg());
+			}
+		}
+		free(dest);
+	}
+	return status;
+}
+
+/* Run cmd as our child and wait for it; its wait status. */
+static int
+run_command(char **argv)
+{
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_term;
+	int ws = 0;
+	pid_t pid;
+
+	/* A cancel signals the whole group: the command ends, we record. */
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGTERM, &ign, &old_term);
+	if ((pid = fork()) == 0) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+		execvp(argv[0], argv);
+		warn("%s", argv[0]);
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	if (pid == -1)
+		err(125, "fork");
+	while (waitpid(pid, &ws, 0) == -1 && errno == EINTR)
+		;
+	return ws;
+}
+
+static int
+stage(struct fetcher *f, char **argv)
+{
+	struct staged sg = {.inputs = json_array(), .uploads = json_array()};
+	json_t *job = json_loadfd(f->stage, 0, NULL), *in, *out;
+	char(*digests)[65];
+	int ws, status;
+
+	close(f->stage);
+	if (job == NULL || sg.inputs == NULL || sg.uploads == NULL)
+		errx(125, "--stage: cannot read what to stage");
+	sg.results = json_string_value(json_object_get(job, "results"));
+	in = json_object_get(job, "inputs");
+	out = json_object_get(job, "outputs");
+	digests = calloc(json_array_size(in) + 1, sizeof(*digests));
+	if (digests == NULL)
+		errx(125, "out of memory");
+	if (stage_context(f, json_object_get(job, "context"), &sg) == -1 ||
+	    stage_in(f, in, &sg, digests) == -1) {
+		status = error_status();
+		staged_write(&sg);
+		errx(status, "%s", sg.error);
+	}
+	ws = run_command(argv);
+	status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	/* What a command that was killed left is not a result to publish. */
+	if (WIFEXITED(ws)) {
+		int st = stage_out(f, in, out, &sg, digests);
+		if (st != 0) {
+			warnx("%s", sg.error);
+			if (status == 0)
+				status = st;
+		}
+	}
+	staged_write(&sg);
+	free(digests);
+	json_decref(sg.inputs);
+	json_decref(sg.uploads);
+	json_decref(job);
+	if (WIFSIGNALED(ws)) {
+		signal(WTERMSIG(ws), SIG_DFL);
+		raise(WTERMSIG(ws));
+	}
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct fetcher f = {.pack = -1, .o = {.retries = 4}};
+	struct fetcher f = {.pack = -1, .stage = -1, .o = {.retries = 4}};
 
 	argv[0] = program_invocation_short_name;
 	cli_guard_fds();
@@ -413,6 +676,19 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (f.context != NULL)
+		return pack_context(f.context);
+	if (f.stage != -1) {
+		if (argc == 0)
+			bad_usage("--stage needs a command%s", "");
+		if (f.cache == NULL)
+			f.cache = fetch_cache_default();
+		f.o.cache = f.cache;
+		int status = stage(&f, argv);
+		free(f.cache);
+		json_decref(f.creds);
+		return status;
+	}
 	if (f.put != NULL && argc != 1)
 		bad_usage("--put uploads to one url%s", "");
 	if ((f.output != NULL || f.hash != NULL) && argc != 1 && f.put == NULL)
@@ -429,6 +705,9 @@ main(int argc, char **argv)
 	if (f.put != NULL)
 		put(&f, argv[0]);
 	else if (argc == 0) {
+		if (isatty(STDIN_FILENO))
+			bad_usage(
+			    "no URL: give URLs, or artifacts on stdin%s", "");
 		cli_await_input(stdin);
 		from_stdin(&f);
 	} else

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -103,6 +104,7 @@ struct runner {
 	int sigfd, inofd;
 	char *dbpath; /* the database watched (watch_db()) */
 	char dbname[256]; /* its file name, in the folder watched */
+	char stager[PATH_MAX]; /* artifact-fetch beside us, or "" */
 	int stopping, signo;
 	int status;
 	struct emit *out;
@@ -468,6 +470,29 @@ start_failed(struct runner *r, struct task *t, json_t *info, int job)
 	return -1;
 }
 
+/*
+ * The job's context folder, packed, from the database into a memfd for
+ * its stager: the descriptor, 0 when it has none, -1 with an error.
+ */
+static int
+context_of(struct runner *r, json_t *spec)
+{
+	const char *sha = json_string_value(json_object_get(spec, "context"));
+	int fd;
+
+	if (sha == NULL)
+		return 0;
+	if ((fd = memfd_create("jobkit-context", MFD_CLOEXEC)) == -1)
+		return error_set(
+		    EX_OSERR, "cannot keep the context: %s", strerror(errno));
+	if (store_context_get(r->st, sha + 7, fd) == -1 ||
+	    lseek(fd, 0, SEEK_SET) == -1) {
+		close(fd);
+		return error_wrap("its context");
+	}
+	return fd;
+}
+
 /* Start a claimed task ({id, job, attempt, uid, owner, spec}, stolen). */
 static int
 start_task(struct runner *r, json_t *info)
@@ -509,7 +534,13 @@ start_task(struct runner *r, json_t *info)
 	o.uid = (uid_t)json_integer_value(json_object_get(info, "uid"));
 	o.owner = json_string_value(json_object_get(info, "owner"));
 	o.as_owner = geteuid() == 0 && o.uid != 0;
-	if ((t->x = exec_start(spec, &o)) == NULL)
+	o.stager = r->stager[0] != '\0' ? r->stager : NULL;
+	if ((o.context = context_of(r, spec)) == -1)
+		return start_failed(r, t, info, 1);
+	t->x = exec_start(spec, &o);
+	if (o.context > 0)
+		close(o.context);
+	if (t->x == NULL)
 		return start_failed(r, t, info, error_status() == EX_NOPERM);
 	store_task_pid(r->st, t->id, exec_pid(t->x));
 	r->tasks[r->ntasks++] = t;
@@ -682,6 +713,7 @@ end_task(struct runner *r, int i, int64_t now)
 	res.usage = usage;
 	res.enforcement = x->enforcement;
 	res.results = dir;
+	res.staged = x->staged;
 	k = record_end(r, t, &res, &job, &last);
 	json_decref(usage);
 	if (k == -1 && may_record_later(error_status()) && !r->give_up) {
@@ -1617,6 +1649,9 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	setup_signals(&r);
 	watch_db(&r);
+	/* The stager of inputs and outputs: a worker stages with the
+	 * artifact-fetch of its own version. */
+	cli_sibling("artifact-fetch", r.stager, sizeof(r.stager));
 	if (r.logs)
 		r.status = show_logs(&r, r.ids[0]);
 	else if (r.wait)

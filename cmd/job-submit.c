@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <openssl/sha.h>
 
 #include "cli.h"
 #include "error.h"
@@ -20,14 +23,16 @@
 #include "specopt.h"
 #include "store.h"
 
-enum opt { O_RELEASE = 256, O_RETRY, O_DELETE };
+enum opt { O_RELEASE = 256, O_RETRY, O_DELETE, O_CONTEXT };
 
 static const struct option longopts[] = {SPECOPT_LONG,
     {"shell", required_argument, NULL, 'S'}, {"quiet", no_argument, NULL, 'q'},
     {"cancel", no_argument, NULL, 'c'},
     {"release", no_argument, NULL, O_RELEASE},
     {"retry", no_argument, NULL, O_RETRY},
-    {"delete", no_argument, NULL, O_DELETE}, CLI_LONG, {NULL, 0, NULL, 0}};
+    {"delete", no_argument, NULL, O_DELETE},
+    {"context", required_argument, NULL, O_CONTEXT}, CLI_LONG,
+    {NULL, 0, NULL, 0}};
 
 static const struct emit_col columns[] = {{"id", "ID", 8, EMIT_SHORTID},
     {"state", "STATE", 9, 0}, {"queue", "QUEUE", 10, 0},
@@ -49,6 +54,10 @@ struct submit {
 	int status; /* first failure of a batch of actions */
 	int report_failed; /* stdout could not take what was done */
 	json_t *export; /* what jobs without their own record of it */
+	const char *context; /* --context DIR */
+	char *ctx_data; /* it, packed, and its sha256 */
+	size_t ctx_len;
+	char ctx_sha[65];
 };
 
 static void
@@ -64,6 +73,7 @@ usage(FILE *fp)
 	    " [id ... | -]\n"
 	    "       job-submit -H | -p N | -Q queue id ... | -\n"
 	    "spec options:\n" SPECOPT_USAGE "  -S, --shell CMDLINE\n"
+	    "  --context DIR          pack DIR with the job (95MiB at most)\n"
 	    "actions:\n"
 	    "  -c, --cancel           --release             --retry\n"
 	    "  --delete               and -H, -p, -Q with job IDs\n"
@@ -132,6 +142,9 @@ parse_options(struct submit *s, int argc, char **argv)
 			break;
 		case O_DELETE:
 			set_action(s, STORE_DELETE);
+			break;
+		case O_CONTEXT:
+			s->context = optarg;
 			break;
 		default:
 			usage(stderr);
@@ -416,6 +429,61 @@ flush_results(struct submit *s, FILE *results)
  * Submit from argv or --shell, or every spec on stdin in one
  * transaction: all stored, or none.
  */
+/*
+ * --context DIR: the folder packed by artifact-fetch (the one
+ * implementation of archives), kept in memory with its sha256, and named
+ * in every job submitted; stored with them, once.
+ */
+static void
+pack_context(struct submit *s)
+{
+	char af[4096],
+	    *argv[] = {af, "--pack-context", (char *)s->context, NULL};
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	size_t cap = 0;
+	int p[2], ws;
+	pid_t pid;
+
+	if (cli_sibling("artifact-fetch", af, sizeof(af)) == -1)
+		errx(error_status(), "--context: %s", error_msg());
+	if (pipe(p) == -1 || (pid = fork()) == -1)
+		err(EX_OSERR, "--context");
+	if (pid == 0) {
+		dup2(p[1], STDOUT_FILENO);
+		close(p[0]);
+		close(p[1]);
+		execv(af, argv);
+		_exit(126);
+	}
+	close(p[1]);
+	for (;;) {
+		if (s->ctx_len == cap) {
+			cap = cap ? cap * 2 : 1 << 20;
+			if ((s->ctx_data = realloc(s->ctx_data, cap)) == NULL)
+				errx(EX_OSERR, "out of memory");
+		}
+		ssize_t n =
+		    read(p[0], s->ctx_data + s->ctx_len, cap - s->ctx_len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		s->ctx_len += (size_t)n;
+	}
+	close(p[0]);
+	while (waitpid(pid, &ws, 0) == -1 && errno == EINTR)
+		;
+	/* It said why on stderr. */
+	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+		exit(WIFEXITED(ws) ? WEXITSTATUS(ws) : EX_SOFTWARE);
+	SHA256((unsigned char *)s->ctx_data, s->ctx_len, d);
+	for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
+		sprintf(s->ctx_sha + 2 * i, "%02x", d[i]);
+	char name[80];
+	snprintf(name, sizeof(name), "sha256:%s", s->ctx_sha);
+	json_object_set_new(s->over, "context", json_string(name));
+}
+
 static void
 submit(struct submit *s)
 {
@@ -448,6 +516,9 @@ submit(struct submit *s)
 	if (results == NULL)
 		err(EX_CANTCREAT, "cannot create a temporary file");
 	if (store_begin(s->st) == -1 ||
+	    (s->context != NULL &&
+		store_context_put(s->st, s->ctx_sha, s->ctx_data, s->ctx_len) ==
+		    -1) ||
 	    (from_argv	     ? store_spec(s, check_spec(s, raw), 0, results)
 		    : direct ? read_stdin(s, store_spec, results)
 			     : store_spool(s, spool, results)) == -1 ||
@@ -537,6 +608,8 @@ main(int argc, char **argv)
 			printf("job-submit (jobkit) %s\n", JOBKIT_VERSION);
 		return 0;
 	}
+	if (s.action != -1 && s.context != NULL)
+		errx(EX_USAGE, "--context goes with a new job, not an action");
 	if (s.action != -1)
 		check_action_options(&s);
 	else
@@ -551,6 +624,8 @@ main(int argc, char **argv)
 	if ((s.out = emit_open(stdout, s.cli.format, EMIT_TABLE, columns)) ==
 	    NULL)
 		errx(error_status(), "%s", error_msg());
+	if (s.action == -1 && s.context != NULL)
+		pack_context(&s);
 	if (s.action == -1)
 		submit(&s);
 	else
@@ -560,5 +635,6 @@ main(int argc, char **argv)
 	store_close(s.st);
 	json_decref(s.over);
 	json_decref(s.export);
+	free(s.ctx_data);
 	return s.status;
 }

@@ -1,6 +1,7 @@
-# bash completion for jobkit: job-submit, job-describe, run-query, exec-run.
+# bash completion for jobkit: job-submit, job-describe, run-query, exec-run,
+# artifact-fetch.
 #
-# One file for the four tools, installed once under each name: sourcing it
+# One file for the five tools, installed once under each name: sourcing it
 # again only defines the same functions again.  It needs nothing from the
 # bash-completion package, but hands the command after "--" to its
 # _command_offset when that is loaded.
@@ -17,7 +18,7 @@ _jobkit_spec_flags='-H --hold --scratch'
 _jobkit_cli_args='-f --format -d --db'
 _jobkit_cli_flags='-h --help -V --version'
 
-_jobkit_submit_args="$_jobkit_spec_args -S --shell $_jobkit_cli_args"
+_jobkit_submit_args="$_jobkit_spec_args -S --shell --context $_jobkit_cli_args"
 _jobkit_submit_flags="$_jobkit_spec_flags -q --quiet -c --cancel --release
 	--retry --delete $_jobkit_cli_flags"
 _jobkit_describe_args=$_jobkit_cli_args
@@ -31,6 +32,12 @@ _jobkit_exec_args="$_jobkit_spec_args -S --shell -j --jobs --idle-exit
 	--capacity --lease --results $_jobkit_cli_args"
 _jobkit_exec_flags="$_jobkit_spec_flags --worker --drain --wait --logs
 	--follow --stderr -q --quiet $_jobkit_cli_flags"
+_jobkit_fetch_args='-o --output -C --directory -H --hash -u --user
+	--password-env --password-file --token-env --token-file --netrc-file
+	--profile --endpoint --cacert --cache --cache-max --max-bytes --max-size
+	--max-files --connect-timeout --timeout --retries --put --pack --stage
+	--pack-context -f --format'
+_jobkit_fetch_flags="-x --unpack --no-cache -q --quiet $_jobkit_cli_flags"
 
 # Set the caller's cur and prev.  bash splits "--opt=value" at "=" (see
 # COMP_WORDBREAKS): take it as "--opt value".
@@ -234,6 +241,8 @@ _job_submit()
 	elif [[ $prev == -f || $prev == --format ]]; then
 		# job-submit also reads other systems' jobs.
 		_jobkit_compgen -W 'json ndjson table text bacalhau studioml'
+	elif [[ $prev == --context ]]; then
+		_jobkit_compgen -d
 	elif _jobkit_value || _jobkit_takes "$_jobkit_submit_args"; then
 		:
 	elif [[ $cur == -* ]]; then
@@ -303,7 +312,55 @@ _exec_run()
 	fi
 }
 
+# The profiles of the AWS credentials and config files.
+_jobkit_aws_profiles()
+{
+	local creds=${AWS_SHARED_CREDENTIALS_FILE:-${HOME-}/.aws/credentials}
+	local conf=${AWS_CONFIG_FILE:-${HOME-}/.aws/config}
+
+	_jobkit_compgen -W "$({
+		sed -n 's/^[[:space:]]*\[\([^]]*\)\].*/\1/p' "$creds"
+		sed -n 's/^[[:space:]]*\[\(profile[[:space:]]\{1,\}\)\{0,1\}\([^]]*\)\].*/\2/p' "$conf"
+	} 2>/dev/null | sort -u)"
+}
+
+_artifact_fetch()
+{
+	local cur prev dd
+
+	_jobkit_words
+	COMPREPLY=()
+	dd=$(_jobkit_dashdash)
+	if ((dd)); then
+		_jobkit_command "$dd" # after --stage FD --
+		return
+	fi
+	case $prev in
+	-f | --format) _jobkit_compgen -W 'json ndjson table text' ;;
+	--pack) _jobkit_compgen -W 'tar tar.gz zip' ;;
+	-o | --output | --password-file | --token-file | --netrc-file | \
+	    --cacert) _jobkit_files -f ;;
+	--put) _jobkit_files -f ;; # a file or a folder
+	-C | --directory | --cache | --pack-context) _jobkit_files -d ;;
+	--password-env | --token-env) _jobkit_compgen -e ;;
+	--profile) _jobkit_aws_profiles ;;
+	-u | --user) ;;
+	*)
+		if _jobkit_takes "$_jobkit_fetch_args"; then
+			:
+		elif [[ $cur == -* ]]; then
+			_jobkit_compgen -W "$_jobkit_fetch_args $_jobkit_fetch_flags"
+		elif [[ $cur != *://* ]]; then
+			# Operands are URLs: offer their schemes.
+			compopt -o nospace 2>/dev/null
+			_jobkit_compgen -W 'http:// https:// s3:// ftp:// ftps:// file://'
+		fi
+		;;
+	esac
+}
+
 complete -F _job_submit job-submit
 complete -F _job_describe job-describe
 complete -F _run_query run-query
 complete -F _exec_run exec-run
+complete -F _artifact_fetch artifact-fetch

@@ -1,5 +1,6 @@
-#compdef job-submit job-describe run-query exec-run
-# zsh completion for jobkit: job-submit, job-describe, run-query, exec-run.
+#compdef job-submit job-describe run-query exec-run artifact-fetch
+# zsh completion for jobkit: job-submit, job-describe, run-query, exec-run,
+# artifact-fetch.
 #
 # Job IDs and queue names come live from run-query, on the database named by
 # --db on the line, else the tools' default.  Nothing is looked up while that
@@ -134,6 +135,7 @@ _job_submit() {
     '--release[release held jobs]' \
     '--retry[retry finished jobs]' \
     '--delete[delete jobs]' \
+    '--context=[pack a folder with the job]:directory:_directories' \
     '*: :{_jobkit_rest _jobkit_action_ids}'
 }
 
@@ -214,12 +216,62 @@ _exec_run() {
     '*: :{_jobkit_rest _jobkit_ids}'
 }
 
+# The profiles of the AWS credentials and config files.
+_jobkit_aws_profiles() {
+  local expl creds=${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}
+  local conf=${AWS_CONFIG_FILE:-$HOME/.aws/config}
+  local -a profiles
+
+  profiles=(
+    ${(f)"$(sed -n 's/^[[:space:]]*\[\([^]]*\)\].*/\1/p' $creds 2>/dev/null)"}
+    ${(f)"$(sed -n 's/^[[:space:]]*\[\(profile[[:space:]]\{1,\}\)\{0,1\}\([^]]*\)\].*/\2/p' $conf 2>/dev/null)"}
+  )
+  _wanted profiles expl 'AWS profile' compadd -- ${(u)profiles}
+}
+
+_artifact_fetch() {
+  local -a spec common
+
+  _jobkit_options
+  _arguments -s -S : \
+    '(-o --output -C --directory)'{-o+,--output=}'[where the one URL'\''s object goes]:file:_files' \
+    '(-o --output -C --directory)'{-C+,--directory=}'[where objects go]:directory:_directories' \
+    '(-x --unpack)'{-x,--unpack}'[unpack archives into the folder]' \
+    '(-H --hash)'{-H+,--hash=}'[the hash the object must have]:hash (sha256\:HEX, md5\:HEX): ' \
+    '(-u --user)'{-u+,--user=}'[log in as this user]:user name: ' \
+    '--password-env=[the password from this variable]:variable:_parameters -g "*export*"' \
+    '--password-file=[the password from the first line of a file]:file:_files' \
+    '--token-env=[a bearer token from this variable]:variable:_parameters -g "*export*"' \
+    '--token-file=[a bearer token from the first line of a file]:file:_files' \
+    '--netrc-file=[logins from this file instead of ~/.netrc]:file:_files' \
+    '--profile=[the AWS profile]:profile:_jobkit_aws_profiles' \
+    '--endpoint=[an S3-compatible server (path style)]:URL:_urls' \
+    '--cacert=[CA certificates for https]:file:_files' \
+    '(--no-cache)--cache=[the cache folder]:directory:_directories' \
+    '(--cache)--no-cache[fetch without the cache]' \
+    '--cache-max=[bound of the cache]:size (10GiB): ' \
+    '--max-bytes=[refuse an object larger than this]:size: ' \
+    '--max-size=[refuse an archive unpacking to more]:size (10GiB): ' \
+    '--max-files=[refuse an archive of more entries]:count (100000): ' \
+    '--connect-timeout=[give up connecting after this long]:duration (30s): ' \
+    '--timeout=[give up a transfer after this long]:duration: ' \
+    '--retries=[retries on transient errors]:count (4): ' \
+    '--put=[upload this file or folder to the URL]:file or folder:_files' \
+    '--pack=[pack a folder as]:format:(tar tar.gz zip)' \
+    '--stage=[stage a task'\''s data around the command after -- (exec-run)]:descriptor: ' \
+    '--pack-context=[pack a folder to stdout as a job'\''s context]:directory:_directories' \
+    '(-q --quiet)'{-q,--quiet}'[no progress on a terminal]' \
+    "${(@)common[1,2]}" "${(@)common[5,-1]}" \
+    '*: :{_jobkit_rest _urls}'
+}
+
 _jobkit() {
   case $service in
     (job-submit) _job_submit ;;
     (job-describe) _job_describe ;;
     (run-query) _run_query ;;
     (exec-run) _exec_run ;;
+    (artifact-fetch) _artifact_fetch ;;
   esac
 }
 
@@ -227,5 +279,5 @@ _jobkit() {
 if [[ $funcstack[1] == _jobkit ]]; then
   _jobkit "$@"
 else
-  compdef _jobkit job-submit job-describe run-query exec-run
+  compdef _jobkit job-submit job-describe run-query exec-run artifact-fetch
 fi

@@ -114,3 +114,22 @@ cli_read_ids(FILE *fp, int (*fn)(const char *id, void *arg), void *arg)
 	free(line);
 	return r;
 }
+
+int
+cli_sibling(const char *tool, char *buf, size_t len)
+{
+	char self[4096], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			snprintf(buf, len, "%s/%s", self, tool);
+			if (access(buf, X_OK) == 0)
+				return 0;
+		}
+	}
+	buf[0] = '\0';
+	return error_set(EX_UNAVAILABLE, "no %s beside this tool", tool);
+}

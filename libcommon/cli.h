@@ -40,8 +40,6 @@ int cli_option(struct cli *c, int opt, const char *arg);
  */
 struct store *cli_store(const struct cli *c, int create);
 
-#endif
-
 /*
  * Call first in main: a standard descriptor the caller closed (">&-") is
  * opened on /dev/null for reading, so that no file the tool opens later
@@ -64,3 +62,12 @@ void cli_await_input(FILE *fp);
  * skipped.  Returns 0, or -1 with an error (EX_DATAERR naming the line).
  */
 int cli_read_ids(FILE *fp, int (*fn)(const char *id, void *arg), void *arg);
+
+/*
+ * The path of another jobkit tool installed beside the running one (a tool
+ * calls the tools of its own version), in buf (len bytes).  Returns 0, or
+ * -1 with an EX_UNAVAILABLE error when there is none.
+ */
+int cli_sibling(const char *tool, char *buf, size_t len);
+
+#endif

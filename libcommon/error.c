@@ -6,8 +6,9 @@
 
 #define ERROR_MAX 4096
 
-static char error_buf[ERROR_MAX];
-static int error_code = EX_SOFTWARE;
+/* Per thread: a transfer thread's failure does not overwrite the caller's. */
+static _Thread_local char error_buf[ERROR_MAX];
+static _Thread_local int error_code = EX_SOFTWARE;
 
 int
 error_set(int status, const char *fmt, ...)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -74,6 +75,8 @@ struct exec {
 	gid_t gid;
 	char owner[64];
 	int dirfd; /* the task's results folder */
+	int staging; /* run under the stager: read staged.json */
+	char stage_arg[16]; /* its descriptor, as an argument */
 };
 
 /* The tasks whose leader runs: our children that are no strays. */
@@ -297,6 +300,8 @@ struct spawn {
 	gid_t gid;
 	gid_t *groups;
 	int ngroups;
+	int stage; /* what to stage, for the stager (kept open), or -1 */
+	int context; /* the packed context, for it, or -1 */
 };
 
 /* An environment being built: a later value of a name replaces it. */
@@ -578,6 +583,11 @@ child(const struct spawn *c)
 		report_failure(c, SETUP_WORKDIR, errno);
 		_exit(125);
 	}
+	/* Our copy of the descriptor table: the parent's keeps its flag. */
+	if (c->stage != -1)
+		fcntl(c->stage, F_SETFD, 0);
+	if (c->context != -1)
+		fcntl(c->context, F_SETFD, 0);
 	e = spawn_exec(c);
 	report_failure(c, SETUP_EXEC, e);
 	_exit(e == ENOENT ? 127 : 126);
@@ -777,6 +787,67 @@ exec_new(const struct exec_opts *o)
 	return x;
 }
 
+static int write_all(int fd, const char *p, size_t n);
+
+/*
+ * For a spec with inputs or outputs: argv becomes the stager's, around
+ * the command, and what to stage is in a new memfd (*fd, else -1).
+ */
+static int
+staging_of(struct exec *x, json_t *spec, const struct exec_opts *o,
+    char ***argv, int *fd)
+{
+	json_t *in = json_object_get(spec, "inputs");
+	json_t *out = json_object_get(spec, "outputs"), *what;
+	char **nv, *text;
+	size_t n = 0;
+
+	*fd = -1;
+	if (json_array_size(in) == 0 && json_array_size(out) == 0 &&
+	    o->context <= 0)
+		return 0;
+	if (o->stager == NULL)
+		return error_set(EX_UNAVAILABLE,
+		    "cannot stage the job's data: no artifact-fetch beside "
+		    "exec-run");
+	what = json_pack("{s:O?, s:O?, s:s}", "inputs", in, "outputs", out,
+	    "results", x->results);
+	if (what != NULL && o->context > 0)
+		json_object_set_new(what, "context",
+		    json_pack("{s:i, s:O}", "fd", o->context, "sha256",
+			json_object_get(spec, "context")));
+	text = what != NULL ? json_dumps(what, JSON_COMPACT) : NULL;
+	json_decref(what);
+	while ((*argv)[n] != NULL)
+		n++;
+	if (text == NULL || (nv = calloc(n + 5, sizeof(*nv))) == NULL) {
+		free(text);
+		return error_set(EX_OSERR, "out of memory");
+	}
+	if ((*fd = memfd_create("jobkit-stage", MFD_CLOEXEC)) == -1 ||
+	    write_all(*fd, text, strlen(text)) == -1 ||
+	    lseek(*fd, 0, SEEK_SET) == -1) {
+		error_set(EX_OSERR, "cannot start task: %s", strerror(errno));
+		if (*fd != -1)
+			close(*fd);
+		*fd = -1;
+		free(text);
+		free(nv);
+		return -1;
+	}
+	free(text);
+	snprintf(x->stage_arg, sizeof(x->stage_arg), "%d", *fd);
+	nv[0] = (char *)o->stager;
+	nv[1] = "--stage";
+	nv[2] = x->stage_arg;
+	nv[3] = "--";
+	memcpy(nv + 4, *argv, (n + 1) * sizeof(*nv));
+	free(*argv);
+	*argv = nv;
+	x->staging = 1;
+	return 0;
+}
+
 struct exec *
 exec_start(json_t *spec, const struct exec_opts *o)
 {
@@ -786,6 +857,7 @@ exec_start(json_t *spec, const struct exec_opts *o)
 	struct owner ow = {.found = NULL};
 	struct exec *x;
 	ssize_t n;
+	int stage = -1;
 
 	if ((x = exec_new(o)) == NULL)
 		return NULL;
@@ -809,6 +881,8 @@ exec_start(json_t *spec, const struct exec_opts *o)
 	int64_t timeout =
 	    o->timeout_ms > 0 ? o->timeout_ms : spec_ms(spec, "timeout", 0);
 	snprintf(x->program, sizeof(x->program), "%s", argv[0]);
+	if (staging_of(x, spec, o, &argv, &stage) == -1)
+		goto fail;
 	if ((envp = build_envp(spec, o, ow.found, workdir)) == NULL) {
 		error_set(EX_OSERR, "out of memory");
 		goto fail;
@@ -827,7 +901,8 @@ exec_start(json_t *spec, const struct exec_opts *o)
 	    pe[1], pr[1],
 	    cpu > 0 && timeout > 0 ? (rlim_t)ceil(cpu * (double)timeout / 1000)
 				   : RLIM_INFINITY,
-	    -1, getpid(), o->as_owner, o->uid, x->gid, ow.groups, ow.ngroups};
+	    -1, getpid(), o->as_owner, o->uid, x->gid, ow.groups, ow.ngroups,
+	    stage, x->staging && o->context > 0 ? o->context : -1};
 	/* A cgroup v2 group, where we may make one, holds the task to its
 	 * memory and cores at every moment instead. */
 	if ((mem > 0 || cpu > 0) &&
@@ -846,6 +921,9 @@ exec_start(json_t *spec, const struct exec_opts *o)
 	}
 	x->next_live = live;
 	live = x;
+	if (stage != -1)
+		close(stage);
+	stage = -1;
 	free_envp(envp);
 	envp = NULL;
 	free(ow.groups);
@@ -895,6 +973,8 @@ fail:
 	free(argv);
 	free_envp(envp);
 	free(ow.groups);
+	if (stage != -1)
+		close(stage);
 	exec_free(x);
 	return NULL;
 }
@@ -1279,6 +1359,48 @@ results_failed(struct exec *x)
 	    strerror(x->results_errno));
 }
 
+/*
+ * What the stager wrote of the inputs it fetched and the objects it
+ * uploaded (staged.json, the task's own file: opened as such, bounded);
+ * a staging failure is why the task failed.
+ */
+static void
+read_staged(struct exec *x)
+{
+	struct exec_result *r = &x->res;
+	size_t max = 1 << 20;
+	char *buf;
+	struct stat st;
+	ssize_t n = 0, k;
+	int fd;
+
+	fd = openat(x->dirfd, "staged.json",
+	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	if ((buf = malloc(max)) == NULL) {
+		close(fd);
+		return;
+	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		while (n < (ssize_t)max - 1 &&
+		    (k = read(fd, buf + n, max - 1 - (size_t)n)) > 0)
+			n += k;
+	close(fd);
+	buf[n] = '\0';
+	r->staged = json_loads(buf, 0, NULL);
+	free(buf);
+	if (r->staged == NULL || !json_is_object(r->staged)) {
+		json_decref(r->staged);
+		r->staged = NULL;
+		return;
+	}
+	const char *why =
+	    json_string_value(json_object_get(r->staged, "error"));
+	if (why != NULL && strcmp(r->state, "failed") == 0)
+		snprintf(r->error, sizeof(r->error), "%s", why);
+}
+
 static void
 finish(struct exec *x)
 {
@@ -1375,6 +1497,8 @@ finish(struct exec *x)
 		r->state = "cancelled";
 		snprintf(r->error, sizeof(r->error), "cancelled");
 	}
+	if (x->staging)
+		read_staged(x);
 	if (x->results_errno == 0)
 		x->results_errno =
 		    x->out.file_errno ? x->out.file_errno : x->err.file_errno;
@@ -1474,6 +1598,8 @@ result_json(const struct exec_result *r)
 		json_decref(o);
 		return NULL;
 	}
+	if (o != NULL && r->staged != NULL)
+		json_object_set(o, "staged", r->staged);
 	text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
 	json_decref(o);
 	return text;
@@ -1537,6 +1663,7 @@ exec_free(struct exec *x)
 	if (x->dirfd != -1)
 		close(x->dirfd);
 	cgroup_free(x->cg);
+	json_decref(x->res.staged);
 	free(x->out.sum);
 	free(x->err.sum);
 	free(x->results);

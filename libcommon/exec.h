@@ -15,6 +15,11 @@
  * prints.  Timeout and cancel send SIGTERM to the whole group, then
  * SIGKILL after the grace period.
  *
+ * A spec with inputs or outputs runs under o->stager (artifact-fetch
+ * --stage FD -- command): it fetches the inputs into the work directory,
+ * runs the command, uploads the outputs and writes what it staged to
+ * staged.json in the results, which the result carries.
+ *
  * The module knows nothing of the store: the caller polls the descriptors
  * exec_fds() names and calls exec_step() when one is ready or a deadline
  * (exec_deadline()) passes.
@@ -45,6 +50,10 @@ struct exec_opts {
 	int as_owner; /* run as uid (the caller is root) */
 	uid_t uid;
 	const char *owner; /* its name, for messages */
+	const char *stager; /* artifact-fetch, for a spec with inputs,
+			       outputs or a context, or NULL */
+	int context; /* a descriptor of the packed context; 0 for none
+			(stdin is never one) */
 };
 
 /* How a task ended, filled by exec_result(). */
@@ -65,6 +74,8 @@ struct exec_result {
 	int no_retry; /* ended without its results or before its owner
 			 could run it: not to be run again */
 	int oom; /* killed at its memory limit */
+	json_t *staged; /* {inputs, uploads} staged around it, or NULL;
+			   owned by the struct exec */
 };
 
 /*

@@ -1,6 +1,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <pthread.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -26,6 +27,7 @@ struct creds {
 	char *user, *pass, *token; /* http(s), ftp */
 	char *akid, *secret, *session, *region; /* s3 */
 	char *netrc; /* a netrc file to read, NULL for ~/.netrc */
+	int no_netrc; /* "netrc": false */
 	int given; /* the artifact named credentials */
 };
 
@@ -180,7 +182,8 @@ ini_get(const char *path, const char *sect, const char *key)
 			}
 			continue;
 		}
-		if (!in || *s == '#' || *s == ';' || (eq = strchr(s, '=')) == NULL)
+		if (!in || *s == '#' || *s == ';' ||
+		    (eq = strchr(s, '=')) == NULL)
 			continue;
 		for (e = eq; e > s && isspace((unsigned char)e[-1]);)
 			e--;
@@ -251,8 +254,7 @@ s3_creds(const json_t *c, struct creds *cr)
 	if (cr->region == NULL) {
 		cf = aws_file("AWS_CONFIG_FILE", "config");
 		snprintf(sect, sizeof(sect), "%s%s",
-		    strcmp(profile, "default") == 0 ? "" : "profile ",
-		    profile);
+		    strcmp(profile, "default") == 0 ? "" : "profile ", profile);
 		cr->region = ini_get(cf, sect, "region");
 		free(cf);
 	}
@@ -286,6 +288,7 @@ get_creds(const json_t *a, const struct target *t, struct creds *cr)
 	cr->token = xstrdup(json_str(c, "token"));
 	if (json_is_string(netrc))
 		cr->netrc = xstrdup(json_string_value(netrc));
+	cr->no_netrc = json_is_false(netrc);
 	if (env != NULL) {
 		if (getenv(env) == NULL)
 			return error_set(EX_NOPERM,
@@ -323,8 +326,8 @@ s3_escape(CURL *c, const char *key)
 			free(out);
 			return NULL;
 		}
-		n += (size_t)snprintf(out + n, cap - n, "%s%s", e,
-		    key[len] == '/' ? "/" : "");
+		n += (size_t)snprintf(
+		    out + n, cap - n, "%s%s", e, key[len] == '/' ? "/" : "");
 		curl_free(e);
 		key += len + (key[len] == '/');
 	}
@@ -341,16 +344,18 @@ s3_target(const char *u, const struct fetch_opts *o, const char *region,
     struct target *t)
 {
 	const char *rest = u + 5, *slash = strchr(rest, '/');
-	const char *ep = o->endpoint != NULL ? o->endpoint
-					     : getenv("AWS_ENDPOINT_URL");
+	const char *ep =
+	    o->endpoint != NULL ? o->endpoint : getenv("AWS_ENDPOINT_URL");
 	char *bucket, *host = NULL, *enc;
 	CURL *c = curl_easy_init();
 	int r = 0;
 
 	if (slash == NULL || slash == rest || c == NULL) {
 		curl_easy_cleanup(c);
-		return error_set(EX_DATAERR, "'%s': an s3 URL is "
-					     "s3://BUCKET/KEY", t->shown);
+		return error_set(EX_DATAERR,
+		    "'%s': an s3 URL is "
+		    "s3://BUCKET/KEY",
+		    t->shown);
 	}
 	bucket = strndup(rest, (size_t)(slash - rest));
 	if (strchr(bucket, ':') != NULL) {
@@ -372,11 +377,11 @@ s3_target(const char *u, const struct fetch_opts *o, const char *region,
 	if (host != NULL)
 		r = asprintf(&t->base, "http://%s/%s", host, bucket);
 	else if (ep != NULL && *ep != '\0')
-		r = asprintf(&t->base, "%.*s/%s", (int)strcspn(ep, "?#"), ep,
-		    bucket);
+		r = asprintf(
+		    &t->base, "%.*s/%s", (int)strcspn(ep, "?#"), ep, bucket);
 	else
-		r = asprintf(&t->base, "https://%s.s3.%s.amazonaws.com",
-		    bucket, region);
+		r = asprintf(
+		    &t->base, "https://%s.s3.%s.amazonaws.com", bucket, region);
 	/* A trailing slash of the endpoint is not a segment. */
 	if (r != -1 && ep != NULL && host == NULL) {
 		char *dbl = strstr(t->base + 8, "//");
@@ -477,8 +482,8 @@ sums_end(struct sums *s, char *sha, char *md5)
  * "md5:<hex>", or none).  Returns 0, or -1 with an EX_DATAERR error.
  */
 static int
-hash_check(const char *want, const char *sha, const char *md5,
-    const char *shown)
+hash_check(
+    const char *want, const char *sha, const char *md5, const char *shown)
 {
 	const char *got = NULL;
 
@@ -489,12 +494,12 @@ hash_check(const char *want, const char *sha, const char *md5,
 	else if (strncmp(want, "md5:", 4) == 0)
 		got = md5;
 	else
-		return error_set(EX_DATAERR, "'%s': unknown hash '%s'", shown,
-		    want);
+		return error_set(
+		    EX_DATAERR, "'%s': unknown hash '%s'", shown, want);
 	if (strcasecmp(strchr(want, ':') + 1, got) != 0)
 		return error_set(EX_DATAERR,
-		    "'%s': hash mismatch: expected %s, got %.*s%s", shown,
-		    want, (int)(strchr(want, ':') - want + 1), want, got);
+		    "'%s': hash mismatch: expected %s, got %.*s%s", shown, want,
+		    (int)(strchr(want, ':') - want + 1), want, got);
 	return 0;
 }
 
@@ -523,8 +528,8 @@ draw(struct xfer *x, int64_t now, int last)
 }
 
 static int
-on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
-    curl_off_t ultotal, curl_off_t ulnow)
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
 {
 	struct xfer *x = arg;
 	int64_t now = parse_now_ms();
@@ -597,8 +602,9 @@ on_body(char *p, size_t size, size_t n, void *arg)
 		}
 	}
 	if (x->o->max_bytes > 0 && x->got + (int64_t)len > x->o->max_bytes) {
-		error_set(EX_DATAERR, "'%s': larger than %lld bytes (--max-bytes)",
-		    x->t->shown, (long long)x->o->max_bytes);
+		error_set(EX_DATAERR,
+		    "'%s': larger than %lld bytes (--max-bytes)", x->t->shown,
+		    (long long)x->o->max_bytes);
 		x->failed = 1;
 		return 0;
 	}
@@ -609,7 +615,7 @@ on_body(char *p, size_t size, size_t n, void *arg)
 			continue;
 		if (w == -1) {
 			error_set(errno == ENOSPC || errno == EDQUOT ? EX_IOERR
-								      : EX_IOERR,
+								     : EX_IOERR,
 			    "cannot write '%s': %s", x->t->shown,
 			    strerror(errno));
 			x->failed = 1;
@@ -634,7 +640,9 @@ setup(struct xfer *x, CURL *c)
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,ftp,ftps,file");
 	/* A redirect never leads to a local file or another protocol. */
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	/* S3 is not followed to another host: the session token is a header
+	 * of ours, which libcurl would send there. */
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, x->t->s3 ? 0L : 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
 	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
@@ -660,7 +668,8 @@ setup(struct xfer *x, CURL *c)
 			curl_easy_setopt(c, CURLOPT_PASSWORD, cr->secret);
 		}
 		/* libcurl 7.88 signs this header but does not send it. */
-		h = curl_slist_append(h, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+		h = curl_slist_append(
+		    h, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
 		if (cr->session != NULL) {
 			snprintf(buf, sizeof(buf), "x-amz-security-token: %s",
 			    cr->session);
@@ -672,9 +681,9 @@ setup(struct xfer *x, CURL *c)
 		curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, cr->token);
 	} else if (cr->user != NULL) {
 		curl_easy_setopt(c, CURLOPT_USERNAME, cr->user);
-		curl_easy_setopt(c, CURLOPT_PASSWORD,
-		    cr->pass != NULL ? cr->pass : "");
-	} else {
+		curl_easy_setopt(
+		    c, CURLOPT_PASSWORD, cr->pass != NULL ? cr->pass : "");
+	} else if (!cr->no_netrc) {
 		curl_easy_setopt(c, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
 		if (cr->netrc != NULL)
 			curl_easy_setopt(c, CURLOPT_NETRC_FILE, cr->netrc);
@@ -705,6 +714,12 @@ verdict(struct xfer *x, CURLcode rc, int *again)
 		return error_status();
 	switch (rc) {
 	case CURLE_OK:
+		if (code >= 300 && code < 400 && code != 304)
+			return error_set(EX_UNAVAILABLE,
+			    "'%s': redirected (HTTP %ld): is the bucket in "
+			    "another region (AWS_REGION) or the endpoint "
+			    "wrong?",
+			    u, code);
 		return 0;
 	case CURLE_HTTP_RETURNED_ERROR:
 		if (code == 401 || code == 403)
@@ -720,8 +735,8 @@ verdict(struct xfer *x, CURLcode rc, int *again)
 			    "'%s': no such object (HTTP %ld)", u, code);
 		if (code == 408 || code == 429 || code >= 500) {
 			*again = 1;
-			return error_set(EX_TEMPFAIL, "'%s': HTTP %ld", u,
-			    code);
+			return error_set(
+			    EX_TEMPFAIL, "'%s': HTTP %ld", u, code);
 		}
 		return error_set(EX_UNAVAILABLE, "'%s': HTTP %ld", u, code);
 	case CURLE_LOGIN_DENIED:
@@ -734,8 +749,8 @@ verdict(struct xfer *x, CURLcode rc, int *again)
 	case CURLE_COULDNT_RESOLVE_PROXY:
 	case CURLE_COULDNT_CONNECT:
 		*again = 1;
-		return error_set(EX_UNAVAILABLE, "'%s': %s", u,
-		    curl_easy_strerror(rc));
+		return error_set(
+		    EX_UNAVAILABLE, "'%s': %s", u, curl_easy_strerror(rc));
 	case CURLE_OPERATION_TIMEDOUT:
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
@@ -745,8 +760,8 @@ verdict(struct xfer *x, CURLcode rc, int *again)
 	case CURLE_HTTP2_STREAM:
 	case CURLE_FTP_ACCEPT_TIMEOUT:
 		*again = 1;
-		return error_set(EX_TEMPFAIL, "'%s': %s", u,
-		    curl_easy_strerror(rc));
+		return error_set(
+		    EX_TEMPFAIL, "'%s': %s", u, curl_easy_strerror(rc));
 	case CURLE_FILESIZE_EXCEEDED:
 		return error_set(EX_DATAERR,
 		    "'%s': larger than %lld bytes (--max-bytes)", u,
@@ -767,8 +782,8 @@ backoff(int n, long retry_after)
 	if (base > 30000)
 		base = 30000;
 	ms = base / 2 + (int64_t)(random() % (base / 2 + 1));
-	if (retry_after > 0 && retry_after <= 60)
-		ms = retry_after * 1000;
+	if (retry_after > 0)
+		ms = (retry_after < 60 ? retry_after : 60) * 1000;
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000;
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
@@ -822,8 +837,8 @@ download(struct xfer *x, int *modified)
 			snprintf(hdr, sizeof(hdr), "If-None-Match: %s", x->inm);
 			h = curl_slist_append(h, hdr);
 		}
-		curl_easy_setopt(x->c, CURLOPT_RESUME_FROM_LARGE,
-		    (curl_off_t)x->resume_at);
+		curl_easy_setopt(
+		    x->c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)x->resume_at);
 		curl_easy_setopt(x->c, CURLOPT_HTTPHEADER, h);
 		x->first = 1;
 		x->failed = 0;
@@ -832,7 +847,8 @@ download(struct xfer *x, int *modified)
 		curl_slist_free_all(h);
 		curl_easy_setopt(x->c, CURLOPT_HTTPHEADER, NULL);
 		curl_off_t cl = -1;
-		curl_easy_getinfo(x->c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+		curl_easy_getinfo(
+		    x->c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
 		if (cl >= 0)
 			x->total = x->resume_at + cl;
 		if ((r = verdict(x, rc, &again)) == 0) {
@@ -861,14 +877,17 @@ temp_beside(const char *path, char *tmp)
 	int fd;
 
 	if (slash != NULL)
-		snprintf(tmp, PATH_MAX, "%.*s/.%s.XXXXXX",
-		    (int)(slash - path), path, slash + 1);
+		snprintf(tmp, PATH_MAX, "%.*s/.%s.XXXXXX", (int)(slash - path),
+		    path, slash + 1);
 	else
 		snprintf(tmp, PATH_MAX, ".%s.XXXXXX", path);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
 		return error_set(EX_CANTCREAT, "cannot create '%s': %s", path,
 		    strerror(errno));
-	fchmod(fd, 0644 & ~(mode_t)0);
+	/* As open(2) would have made it: 0666 less the umask. */
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
 	return fd;
 }
 
@@ -914,8 +933,8 @@ copy_hashing(int in, int out, struct sums *s, int64_t *size)
 					w = 0;
 					continue;
 				}
-				r = error_set(EX_IOERR, "write: %s",
-				    strerror(errno));
+				r = error_set(
+				    EX_IOERR, "write: %s", strerror(errno));
 				goto out;
 			}
 		*size += n;
@@ -955,8 +974,8 @@ sha_of(const char *s, char *hex)
 static int
 cache_dirs(const char *c)
 {
-	static const char *sub[] = {"", "/objects", "/urls", "/locks",
-	    "/tmp", NULL};
+	static const char *sub[] = {
+	    "", "/objects", "/urls", "/locks", "/tmp", NULL};
 	char p[PATH_MAX];
 
 	for (int i = 0; sub[i] != NULL; i++) {
@@ -980,8 +999,8 @@ cache_lock(const char *c, const char *key)
 
 	snprintf(p, sizeof(p), "%s/locks/%s", c, key);
 	if ((fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
-		return error_set(EX_CANTCREAT, "cannot lock '%s': %s", p,
-		    strerror(errno));
+		return error_set(
+		    EX_CANTCREAT, "cannot lock '%s': %s", p, strerror(errno));
 	while (flock(fd, LOCK_EX) == -1)
 		if (errno != EINTR) {
 			close(fd);
@@ -1006,8 +1025,8 @@ cache_remember(const char *c, const char *ukey, const char *shown,
     const char *etag, const char *sha)
 {
 	char p[PATH_MAX], t[PATH_MAX];
-	json_t *o = json_pack("{s:s, s:s, s:s}", "url", shown, "etag", etag,
-	    "sha256", sha);
+	json_t *o = json_pack(
+	    "{s:s, s:s, s:s}", "url", shown, "etag", etag, "sha256", sha);
 
 	snprintf(p, sizeof(p), "%s/urls/%s", c, ukey);
 	snprintf(t, sizeof(t), "%s/urls/.%s.%d", c, ukey, (int)getpid());
@@ -1046,7 +1065,7 @@ cache_evict(const char *c, int64_t max, const char *keep)
 		}
 		snprintf(v[n].name, sizeof(v[n].name), "%s", e->d_name);
 		v[n].used = (int64_t)st.st_mtim.tv_sec * 1000 +
-			    st.st_mtim.tv_nsec / 1000000;
+		    st.st_mtim.tv_nsec / 1000000;
 		v[n].size = (int64_t)st.st_size;
 		total += v[n++].size;
 	}
@@ -1095,7 +1114,12 @@ produce(void *arg)
 {
 	struct stream *s = arg;
 	int modified = 1, r;
+	sigset_t pipe;
 
+	/* An unpacker that stopped reading is an EPIPE here, not a death. */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 	if (s->x != NULL) {
 		s->x->fd = s->out;
 		r = download(s->x, &modified);
@@ -1135,8 +1159,8 @@ stream_read(void *arg, const void **buf)
 	struct stream *s = arg;
 	ssize_t n;
 
-	while ((n = read(s->rfd, s->buf, sizeof(s->buf))) == -1 &&
-	    errno == EINTR)
+	while (
+	    (n = read(s->rfd, s->buf, sizeof(s->buf))) == -1 && errno == EINTR)
 		;
 	if (n == -1)
 		return error_set(EX_IOERR, "read: %s", strerror(errno));
@@ -1151,7 +1175,8 @@ static int
 unpack_stream(struct xfer *x, int in, const char *dir, const char *want,
     const char *shown, const struct fetch_opts *o, struct stream *s)
 {
-	int p[2], r;
+	char msg[1024];
+	int p[2], r, status = 0;
 
 	memset(s, 0, sizeof(*s));
 	if (pipe2(p, O_CLOEXEC) == -1)
@@ -1168,13 +1193,19 @@ unpack_stream(struct xfer *x, int in, const char *dir, const char *want,
 		return error_set(EX_OSERR, "cannot start a thread");
 	}
 	r = pack_extract(stream_read, s, dir, &o->limits);
+	if (r == -1) {
+		status = error_status();
+		snprintf(msg, sizeof(msg), "%s", error_msg());
+	}
 	/* The producer ends at the closed pipe if the unpacker stopped. */
 	close(s->rfd);
 	if (stream_join(s) == -1 && r == 0)
-		r = -1;
-	else if (r == -1 && s->status != 0 && s->status != EX_IOERR)
-		/* The transfer's failure is the cause, not the short read. */
-		error_set(s->status, "%s", s->msg);
+		return -1;
+	/* A transfer that failed is the cause of a short archive; one that
+	 * met the closed pipe is not. */
+	if (r == -1 &&
+	    (s->status == 0 || strstr(s->msg, strerror(EPIPE)) != NULL))
+		error_set(status, "%s", msg);
 	return r;
 }
 
@@ -1203,6 +1234,14 @@ deliver(const char *c, const char *sha, const char *dest, int unpack,
 	snprintf(want, sizeof(want), "sha256:%s", sha);
 	if ((in = open(obj, O_RDONLY | O_CLOEXEC)) == -1)
 		return error_set(EX_NOINPUT, "'%s': %s", obj, strerror(errno));
+	struct stat st;
+	if (o->max_bytes > 0 && fstat(in, &st) == 0 &&
+	    st.st_size > o->max_bytes) {
+		close(in);
+		return error_set(EX_DATAERR,
+		    "larger than %lld bytes (--max-bytes)",
+		    (long long)o->max_bytes);
+	}
 	futimens(in, NULL); /* used now: last to be evicted */
 	if (unpack) {
 		r = unpack_stream(NULL, in, dest, want, obj, o, &s);
@@ -1218,8 +1257,8 @@ deliver(const char *c, const char *sha, const char *dest, int unpack,
 		sums_end(&sums, g->sha, g->md5);
 		sums_free(&sums);
 		if (close(out) == -1 && r == 0)
-			r = error_set(EX_IOERR, "'%s': %s", dest,
-			    strerror(errno));
+			r = error_set(
+			    EX_IOERR, "'%s': %s", dest, strerror(errno));
 		if (r == 0)
 			r = hash_check(want, g->sha, g->md5, obj);
 		if (r == 0 && rename(tmp, dest) == -1)
@@ -1255,8 +1294,8 @@ cache_fill(const char *c, struct xfer *x, const char *want, int *modified,
 	if (r == 0 && *modified)
 		r = hash_check(want, g->sha, g->md5, x->t->shown);
 	snprintf(obj, sizeof(obj), "%s/objects/%s", c, g->sha);
-	if (r == 0 && *modified && (fchmodat(AT_FDCWD, tmp, 0400, 0) == -1 ||
-				       rename(tmp, obj) == -1))
+	if (r == 0 && *modified &&
+	    (fchmodat(AT_FDCWD, tmp, 0400, 0) == -1 || rename(tmp, obj) == -1))
 		r = error_set(EX_IOERR, "cache: %s", strerror(errno));
 	if (r == -1 || !*modified)
 		unlink(tmp);
@@ -1265,15 +1304,13 @@ cache_fill(const char *c, struct xfer *x, const char *want, int *modified,
 
 /* Fetch one object through the cache c. */
 static int
-get_cached(const char *c, struct xfer *x, const char *want,
-    const char *dest, int unpack, int *cached, struct got *g)
+get_cached(const char *c, struct xfer *x, const char *want, const char *dest,
+    int unpack, int *cached, struct got *g)
 {
 	char ukey[65], key[65], sha[PATH_MAX] = "";
 	json_t *known = NULL;
 	int lock, modified = 1, r = -1;
 
-	if (cache_dirs(c) == -1)
-		return -1;
 	sha_of(x->t->shown, ukey);
 	if (want != NULL && strncmp(want, "sha256:", 7) == 0)
 		snprintf(key, sizeof(key), "%s", want + 7);
@@ -1292,8 +1329,8 @@ get_cached(const char *c, struct xfer *x, const char *want,
 	/* Else ask whether what we have is still what the URL names. */
 	known = cache_url(c, ukey);
 	const char *ksha = json_str(known, "sha256");
-	snprintf(sha, sizeof(sha), "%s/objects/%s", c,
-	    ksha != NULL ? ksha : "-");
+	snprintf(
+	    sha, sizeof(sha), "%s/objects/%s", c, ksha != NULL ? ksha : "-");
 	if (ksha != NULL && strlen(ksha) == 64 && json_str(known, "etag") &&
 	    *json_str(known, "etag") != '\0' && access(sha, R_OK) == 0) {
 		snprintf(sha, sizeof(sha), "%s", ksha);
@@ -1306,11 +1343,22 @@ get_cached(const char *c, struct xfer *x, const char *want,
 		snprintf(sha, sizeof(sha), "%s", g->sha);
 		if (x->etag[0] != '\0')
 			cache_remember(c, ukey, x->t->shown, x->etag, sha);
-		cache_evict(c, x->o->cache_max > 0 ? x->o->cache_max
-						   : FETCH_CACHE_MAX,
+		cache_evict(c,
+		    x->o->cache_max > 0 ? x->o->cache_max : FETCH_CACHE_MAX,
 		    sha);
 	}
 	r = deliver(c, sha, dest, unpack, x->o, g);
+	/* What the server said we have was corrupt here: fetch it whole. */
+	if (r == -1 && !modified && strstr(error_msg(), "hash mismatch")) {
+		x->inm = NULL;
+		*cached = 0;
+		if (cache_fill(c, x, want, &modified, g) == -1)
+			goto out;
+		snprintf(sha, sizeof(sha), "%s", g->sha);
+		if (x->etag[0] != '\0')
+			cache_remember(c, ukey, x->t->shown, x->etag, sha);
+		r = deliver(c, sha, dest, unpack, x->o, g);
+	}
 	if (r == 0)
 		r = hash_check(want, g->sha, g->md5, x->t->shown);
 out:
@@ -1357,8 +1405,7 @@ get_direct(struct xfer *x, const char *want, const char *dest, int unpack,
 
 static int
 get_one(const struct target *t, const struct creds *cr, const char *want,
-    const char *dest, int unpack, const struct fetch_opts *o,
-    json_t *results)
+    const char *dest, int unpack, const struct fetch_opts *o, json_t *results)
 {
 	struct xfer x = {.o = o, .t = t, .cr = cr, .fd = -1};
 	struct got g = {0};
@@ -1369,7 +1416,8 @@ get_one(const struct target *t, const struct creds *cr, const char *want,
 		sums_free(&x.sums);
 		return -1;
 	}
-	if (o->cache != NULL && !t->file)
+	/* A cache that cannot be made (a HOME not ours) is done without. */
+	if (o->cache != NULL && !t->file && cache_dirs(o->cache) == 0)
 		r = get_cached(o->cache, &x, want, dest, unpack, &cached, &g);
 	else
 		r = get_direct(&x, want, dest, unpack, &g);
@@ -1377,11 +1425,198 @@ get_one(const struct target *t, const struct creds *cr, const char *want,
 	if (r == -1)
 		return -1;
 	json_array_append_new(results,
-	    json_pack("{s:s, s:s, s:I, s:s, s:b, s:f}", "url", t->shown,
-		"path", dest, "size", (json_int_t)g.size, "sha256", g.sha,
-		"cached", cached, "seconds",
-		(double)(parse_now_ms() - t0) / 1000.0));
+	    json_pack("{s:s, s:s, s:I, s:s, s:b, s:f}", "url", t->shown, "path",
+		dest, "size", (json_int_t)g.size, "sha256", g.sha, "cached",
+		cached, "seconds", (double)(parse_now_ms() - t0) / 1000.0));
 	return 0;
+}
+
+/* --- S3 listings ---------------------------------------------------- */
+
+struct mem {
+	char *p;
+	size_t len;
+};
+
+static size_t
+on_mem(char *p, size_t size, size_t n, void *arg)
+{
+	struct mem *m = arg;
+	size_t len = size * n;
+	char *np;
+
+	if (m->len + len > (16u << 20) ||
+	    (np = realloc(m->p, m->len + len + 1)) == NULL)
+		return 0;
+	m->p = np;
+	memcpy(m->p + m->len, p, len);
+	m->len += len;
+	m->p[m->len] = '\0';
+	return len;
+}
+
+/* The text of the next <tag>...</tag> from *at, XML entities decoded. */
+static char *
+xml_next(const char **at, const char *tag)
+{
+	char open[64], close[64], *v, *w;
+	const char *b, *e;
+
+	snprintf(open, sizeof(open), "<%s>", tag);
+	snprintf(close, sizeof(close), "</%s>", tag);
+	if ((b = strstr(*at, open)) == NULL ||
+	    (e = strstr(b += strlen(open), close)) == NULL)
+		return NULL;
+	*at = e + strlen(close);
+	if ((v = strndup(b, (size_t)(e - b))) == NULL)
+		return NULL;
+	static const char *ents[][2] = {{"&amp;", "&"}, {"&lt;", "<"},
+	    {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"}};
+	for (w = v, b = v; *b != '\0';) {
+		size_t k;
+		for (k = 0; k < 5; k++)
+			if (strncmp(b, ents[k][0], strlen(ents[k][0])) == 0)
+				break;
+		if (k < 5) {
+			*w++ = ents[k][1][0];
+			b += strlen(ents[k][0]);
+		} else
+			*w++ = *b++;
+	}
+	*w = '\0';
+	return v;
+}
+
+/* One page of ListObjectsV2 under t->key, after token (or NULL). */
+static int
+s3_page(const struct target *t, const struct creds *cr,
+    const struct fetch_opts *o, const char *token, struct mem *m)
+{
+	struct target page = *t;
+	struct xfer x = {.o = o, .t = &page, .cr = cr, .fd = -1};
+	char *pre, *tok = NULL, *url = NULL;
+	int again, r = -1;
+
+	if ((x.c = curl_easy_init()) == NULL)
+		return error_set(EX_OSERR, "cannot make a transfer");
+	/* libcurl 7.88 signs the query as written: sorted and encoded. */
+	pre = curl_easy_escape(x.c, t->key, 0);
+	if (token != NULL)
+		tok = curl_easy_escape(x.c, token, 0);
+	if (pre == NULL || (token != NULL && tok == NULL) ||
+	    asprintf(&url, "%s?%s%s%slist-type=2&prefix=%s", t->base,
+		tok != NULL ? "continuation-token=" : "",
+		tok != NULL ? tok : "", tok != NULL ? "&" : "", pre) == -1) {
+		url = NULL;
+		error_set(EX_OSERR, "out of memory");
+		goto out;
+	}
+	page.url = url;
+	for (int n = 0;; n++) {
+		struct curl_slist *h = setup(&x, x.c);
+		free(m->p);
+		m->p = NULL;
+		m->len = 0;
+		curl_easy_setopt(x.c, CURLOPT_WRITEFUNCTION, on_mem);
+		curl_easy_setopt(x.c, CURLOPT_WRITEDATA, m);
+		curl_easy_setopt(x.c, CURLOPT_HTTPHEADER, h);
+		CURLcode rc = curl_easy_perform(x.c);
+		curl_slist_free_all(h);
+		curl_easy_setopt(x.c, CURLOPT_HTTPHEADER, NULL);
+		if ((r = verdict(&x, rc, &again)) == 0 || !again ||
+		    n >= o->retries)
+			break;
+		backoff(n + 1, x.retry_after);
+	}
+	if (r == 0 && m->p == NULL)
+		r = error_set(
+		    EX_UNAVAILABLE, "'%s': an empty listing", t->shown);
+out:
+	curl_free(pre);
+	curl_free(tok);
+	free(url);
+	curl_easy_cleanup(x.c);
+	return r == 0 ? 0 : -1;
+}
+
+/* Whether a key's part under the prefix is a safe relative path. */
+static int
+safe_rel(const char *rel)
+{
+	if (*rel == '\0' || *rel == '/')
+		return 0;
+	for (const char *s = rel; *s != '\0';) {
+		size_t n = strcspn(s, "/");
+		if ((n == 2 && strncmp(s, "..", 2) == 0) ||
+		    (n == 1 && *s == '.') || n == 0)
+			return 0;
+		s += n + (s[n] == '/');
+	}
+	return 1;
+}
+
+/* Every object under an s3:// prefix, to dest/<key under the prefix>. */
+static int
+get_prefix(const struct target *t, const struct creds *cr, int unpack,
+    const char *dest, const struct fetch_opts *o, json_t *results)
+{
+	struct mem m = {0};
+	char *token = NULL, *key, *trunc, path[PATH_MAX];
+	size_t plen = strlen(t->key);
+	int r = 0;
+
+	do {
+		const char *at;
+		if (s3_page(t, cr, o, token, &m) == -1) {
+			r = -1;
+			break;
+		}
+		free(token);
+		token = NULL;
+		at = m.p;
+		while (r == 0 && (key = xml_next(&at, "Key")) != NULL) {
+			struct target one = *t;
+			char *enc = NULL;
+			one.url = NULL;
+			const char *rel = key + plen;
+			if (strncmp(key, t->key, plen) != 0 ||
+			    key[strlen(key) - 1] == '/') {
+				free(key);
+				continue;
+			}
+			if (!safe_rel(rel))
+				r = error_set(EX_DATAERR,
+				    "'%s': refused key '%s': not a path "
+				    "inside the destination",
+				    t->shown, key);
+			CURL *c = curl_easy_init();
+			if (r == 0 &&
+			    (c == NULL || (enc = s3_escape(c, key)) == NULL ||
+				asprintf(&one.url, "%s/%s", t->base, enc) ==
+				    -1))
+				r = error_set(EX_OSERR, "out of memory");
+			curl_easy_cleanup(c);
+			free(enc);
+			snprintf(one.shown, sizeof(one.shown), "%.*s%s",
+			    (int)(strlen(t->shown) - plen), t->shown, key);
+			snprintf(path, sizeof(path), "%s/%s", dest, rel);
+			if (r == 0)
+				r = get_one(
+				    &one, cr, NULL, path, unpack, o, results);
+			free(one.url);
+			free(key);
+		}
+		at = m.p;
+		trunc = xml_next(&at, "IsTruncated");
+		if (r == 0 && trunc != NULL && strcmp(trunc, "true") == 0) {
+			at = m.p;
+			token = xml_next(&at, "NextContinuationToken");
+		}
+		free(trunc);
+	} while (r == 0 && token != NULL);
+	free(token);
+	free(m.p);
+	return r;
 }
 
 int
@@ -1401,8 +1636,17 @@ fetch_get(const json_t *a, const char *dest, const struct fetch_opts *o,
 	fetch_redact_url(url, t.shown, sizeof(t.shown));
 	t.s3 = strncmp(url, "s3://", 5) == 0;
 	if (get_creds(a, &t, &cr) == 0 &&
-	    get_target(url, o, cr.region, &t) == 0)
-		r = get_one(&t, &cr, want, dest, unpack, o, results);
+	    get_target(url, o, cr.region, &t) == 0) {
+		if (!t.s3 ||
+		    (*t.key != '\0' && t.key[strlen(t.key) - 1] != '/'))
+			r = get_one(&t, &cr, want, dest, unpack, o, results);
+		else if (want != NULL)
+			r = error_set(EX_DATAERR,
+			    "'%s': a hash names one object, not a prefix",
+			    t.shown);
+		else
+			r = get_prefix(&t, &cr, unpack, dest, o, results);
+	}
 	if (r == -1 && strstr(error_msg(), t.shown) == NULL &&
 	    error_status() != EX_DATAERR)
 		error_wrap("'%s'", t.shown);
@@ -1464,7 +1708,8 @@ upload(const struct target *t, const struct creds *cr, int fd, int64_t size,
 		curl_easy_setopt(x.c, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(x.c, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(x.c, CURLOPT_READDATA, &u);
-		curl_easy_setopt(x.c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
+		curl_easy_setopt(
+		    x.c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
 		curl_easy_setopt(x.c, CURLOPT_FTP_CREATE_MISSING_DIRS,
 		    (long)CURLFTP_CREATE_DIR);
 		curl_easy_setopt(x.c, CURLOPT_HTTPHEADER, h);
@@ -1506,8 +1751,8 @@ pack_temp(const char *dir, int fmt)
 }
 
 int
-fetch_put(const char *src, const json_t *a, int fmt,
-    const struct fetch_opts *o, json_t **result)
+fetch_put(const char *src, const json_t *a, int fmt, const struct fetch_opts *o,
+    json_t **result)
 {
 	const char *url = json_str(a, "url");
 	struct target t = {0};
@@ -1541,5 +1786,138 @@ fetch_put(const char *src, const json_t *a, int fmt,
 		close(fd);
 	target_free(&t);
 	creds_free(&cr);
+	return r;
+}
+
+/* --- digests of what a task changed --------------------------------- */
+
+int
+fetch_digest_fd(int fd, char *hex)
+{
+	struct sums sums = {0};
+	char md5[33];
+	int64_t n;
+	int out, r;
+
+	if ((out = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1)
+		return error_set(EX_OSERR, "/dev/null: %s", strerror(errno));
+	r = sums_init(&sums);
+	if (r == 0)
+		r = copy_hashing(fd, out, &sums, &n);
+	sums_end(&sums, hex, md5);
+	sums_free(&sums);
+	close(out);
+	return r;
+}
+
+static int
+file_sha(int dirfd, const char *name, char *hex)
+{
+	int fd, r;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return error_set(EX_IOERR, "'%s': %s", name, strerror(errno));
+	r = fetch_digest_fd(fd, hex);
+	close(fd);
+	return r;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Add rel (under root) and what is below it to the digest. */
+static int
+digest_tree(int root, const char *rel, EVP_MD_CTX *ctx)
+{
+	char **names = NULL, **nn, hex[65], line[PATH_MAX + 100];
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	int fd, r = 0;
+
+	fd = openat(root, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return error_set(EX_IOERR, "'%s': %s", rel, strerror(errno));
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((nn = realloc(names, cap * sizeof(*names))) ==
+			    NULL) {
+				r = error_set(EX_OSERR, "out of memory");
+				break;
+			}
+			names = nn;
+		}
+		if ((names[n] = strdup(e->d_name)) == NULL) {
+			r = error_set(EX_OSERR, "out of memory");
+			break;
+		}
+		n++;
+	}
+	qsort(names, n, sizeof(*names), by_name);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		char sub[PATH_MAX];
+		snprintf(sub, sizeof(sub), "%s/%s", rel, names[i]);
+		if (fstatat(root, sub, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+			r = error_set(
+			    EX_IOERR, "'%s': %s", sub, strerror(errno));
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			snprintf(line, sizeof(line), "%s/ %o\n", sub,
+			    (unsigned)st.st_mode);
+			EVP_DigestUpdate(ctx, line, strlen(line));
+			r = digest_tree(root, sub, ctx);
+			continue;
+		}
+		if (S_ISREG(st.st_mode))
+			r = file_sha(root, sub, hex);
+		else if (S_ISLNK(st.st_mode)) {
+			ssize_t k = readlinkat(root, sub, hex, sizeof(hex) - 1);
+			hex[k > 0 ? k : 0] = '\0';
+		} else
+			snprintf(hex, sizeof(hex), "-");
+		snprintf(line, sizeof(line), "%s %o %s\n", sub,
+		    (unsigned)st.st_mode, hex);
+		EVP_DigestUpdate(ctx, line, strlen(line));
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return r;
+}
+
+int
+fetch_digest(const char *path, char *hex)
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	EVP_MD_CTX *ctx;
+	struct stat st;
+	unsigned len;
+	int r;
+
+	if (stat(path, &st) == -1)
+		return error_set(EX_NOINPUT, "'%s': %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return file_sha(AT_FDCWD, path, hex);
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(ctx);
+		return error_set(EX_SOFTWARE, "cannot start a hash");
+	}
+	r = digest_tree(AT_FDCWD, path, ctx);
+	EVP_DigestFinal_ex(ctx, d, &len);
+	hexify(d, len, hex);
+	EVP_MD_CTX_free(ctx);
 	return r;
 }

@@ -18,6 +18,8 @@
 #include "pack.h"
 
 #define FETCH_CACHE_MAX (10LL << 30) /* default bound of the cache */
+/* A job's packed context, at most: Determined's limit (95 MiB). */
+#define FETCH_CONTEXT_MAX 99614720LL
 
 struct fetch_opts {
 	const char *endpoint; /* S3 endpoint (else AWS_ENDPOINT_URL, AWS) */
@@ -69,6 +71,16 @@ int fetch_get(const json_t *a, const char *dest, const struct fetch_opts *o,
  */
 int fetch_put(const char *src, const json_t *a, int fmt,
     const struct fetch_opts *o, json_t **result);
+
+/*
+ * A digest of what path holds, in hex (65 bytes): a file's sha256, or for
+ * a folder the sha256 of its files' relative paths, modes and sha256s in
+ * order, so that any change to it changes the digest.  -1 with an error.
+ */
+int fetch_digest(const char *path, char *hex);
+
+/* The sha256 (hex, 65 bytes) of what fd holds from where it is. */
+int fetch_digest_fd(int fd, char *hex);
 
 /* The URL u without its user and password, in buf (len bytes). */
 const char *fetch_redact_url(const char *u, char *buf, size_t len);

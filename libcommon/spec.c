@@ -321,18 +321,30 @@ check_exit_status(struct path *p, json_t *v, json_t **out)
 static int
 check_hash(struct path *p, json_t *v, json_t **out)
 {
-	const char *s;
+	const char *s, *hex;
 	char lower[72];
-	size_t i;
+	size_t i, digits;
 
 	if (want(p, v, json_is_string(v), "a hash") == -1)
 		return -1;
 	s = json_string_value(v);
-	if (strncmp(s, "sha256:", 7) != 0 || strlen(s) != 7 + 64)
-		return bad(p, "'%s' is not sha256:<64 hex digits>", s);
+	if (strncmp(s, "sha256:", 7) == 0)
+		digits = 64, hex = s + 7;
+	else if (strncmp(s, "md5:", 4) == 0)
+		digits = 32, hex = s + 4;
+	else
+		digits = 0, hex = s;
+	if (digits == 0 || strlen(hex) != digits)
+		return bad(p,
+		    "'%s' is not sha256:<64 hex digits> or "
+		    "md5:<32 hex digits>",
+		    s);
 	for (i = 0; s[i] != '\0'; i++) {
-		if (i >= 7 && !isxdigit((unsigned char)s[i]))
-			return bad(p, "'%s' is not sha256:<64 hex digits>", s);
+		if (s + i >= hex && !isxdigit((unsigned char)s[i]))
+			return bad(p,
+			    "'%s' is not sha256:<64 hex digits> or "
+			    "md5:<32 hex digits>",
+			    s);
 		lower[i] = (char)tolower((unsigned char)s[i]);
 	}
 	lower[i] = '\0';
@@ -609,6 +621,19 @@ check_artifact(struct path *p, json_t *v, json_t **out)
 	return 0;
 }
 
+/* A context folder kept in the database: named by its sha256. */
+static int
+check_context(struct path *p, json_t *v, json_t **out)
+{
+	if (check_hash(p, v, out) == -1)
+		return -1;
+	if (strncmp(json_string_value(*out), "sha256:", 7) != 0) {
+		json_decref(*out);
+		return bad(p, "a context is named by its sha256%s", "");
+	}
+	return 0;
+}
+
 static int
 check_artifacts(struct path *p, json_t *v, json_t **out)
 {
@@ -625,7 +650,17 @@ static const struct field spec_fields[] = {{"name", check_name},
     {"labels", check_labels}, {"resources", check_resources},
     {"output", check_output}, {"after", check_ids}, {"after_any", check_ids},
     {"hold", check_bool}, {"at", check_time}, {"key", check_name},
-    {"inputs", check_artifacts}, {"outputs", check_artifacts}, {NULL, NULL}};
+    {"inputs", check_artifacts}, {"outputs", check_artifacts},
+    {"context", check_context}, {NULL, NULL}};
+
+json_t *
+spec_artifact(json_t *a)
+{
+	struct path p = {"$", 1};
+	json_t *out;
+
+	return check_artifact(&p, a, &out) == -1 ? NULL : out;
+}
 
 static int
 check_object(

@@ -38,6 +38,12 @@ int spec_to_job(json_t *spec, struct job_new *jn);
 int spec_merge(json_t *spec, json_t *override);
 
 /*
+ * Check one artifact object (jobkit-spec(5)): a new normalized reference,
+ * or NULL with an EX_DATAERR error naming the member ("$.hash: ...").
+ */
+json_t *spec_artifact(json_t *a);
+
+/*
  * Replace secrets in a (normalized) spec with "***", in place: inline
  * credentials, passwords in URLs, and env and export values whose name
  * says secret, token, password or key.

@@ -300,7 +300,14 @@ specopt_workdir(json_t *spec)
 	char cwd[4096];
 
 	/* What is wrong with a workdir, spec_normalize() says; a current
-	 * directory that is gone leaves a fresh one. */
+	 * directory that is gone leaves a fresh one.  A job that names its
+	 * data (inputs, outputs) gets a fresh folder to stage them in, not
+	 * the submitter's. */
+	if (json_object_get(spec, "workdir") == NULL &&
+	    (json_array_size(json_object_get(spec, "inputs")) > 0 ||
+		json_array_size(json_object_get(spec, "outputs")) > 0 ||
+		json_object_get(spec, "context") != NULL))
+		return json_object_set_new(spec, "scratch", json_true());
 	if (json_is_true(json_object_get(spec, "scratch")) ||
 	    getcwd(cwd, sizeof(cwd)) == NULL ||
 	    (json_object_get(spec, "workdir") != NULL &&

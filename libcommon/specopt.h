@@ -78,8 +78,9 @@ json_t *specopt_export(json_t *over);
 
 /*
  * The current directory as spec's work directory unless it has one or is
- * a scratch job; a relative one is made absolute against it.  Returns 0,
- * or -1 with an error.
+ * a scratch job; a relative one is made absolute against it.  A job with
+ * inputs or outputs and no work directory becomes a scratch one: its data
+ * is staged in a fresh folder.  Returns 0, or -1 with an error.
  */
 int specopt_workdir(json_t *spec);
 

@@ -27,7 +27,7 @@
 #include "walvfs.h"
 
 #define STORE_BUSY_MS 60000
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 enum stmt {
 	S_JOB_BY_KEY,
@@ -216,8 +216,19 @@ static const char *schema_v2[] = {
     NULL,
 };
 
+/*
+ * Version 3: a task records what was staged for it (the inputs fetched and
+ * the objects uploaded, from artifact-fetch --stage), and a job's context
+ * folder is kept packed, once per content, for any worker to unpack.
+ */
+static const char *schema_v3[] = {
+    "ALTER TABLE tasks ADD COLUMN staged TEXT",
+    "CREATE TABLE contexts (sha256 TEXT PRIMARY KEY, data BLOB NOT NULL)",
+    NULL,
+};
+
 /* Each entry brings the schema from version i to i + 1. */
-static const char **migrations[] = {schema_v1, schema_v2};
+static const char **migrations[] = {schema_v1, schema_v2, schema_v3};
 
 struct store {
 	sqlite3 *db;
@@ -870,7 +881,7 @@ col_is(const char *name, const char *const *set)
 static const char *const time_cols[] = {"created", "updated", "not_before",
     "started", "ended", "keepalive", "time", NULL};
 static const char *const json_cols[] = {
-    "labels", "spec", "usage", "capacity", "export_env", NULL};
+    "labels", "spec", "usage", "capacity", "export_env", "staged", NULL};
 static const char *const bool_cols[] = {
     "cancel_requested", "stdout_truncated", "stderr_truncated", NULL};
 
@@ -2114,7 +2125,8 @@ store_job_describe(struct store *st, const char *id)
 		" t.attempt, t.state, 'r' || jk_id(r.rid) AS run, t.host,"
 		" t.pid, t.started, t.keepalive, t.ended, t.exit_code,"
 		" t.signal, t.error, t.stdout, t.stderr, t.stdout_truncated,"
-		" t.stderr_truncated, t.usage, t.enforcement, t.results"
+		" t.stderr_truncated, t.usage, t.enforcement, t.results,"
+		" t.staged"
 		" FROM tasks t LEFT JOIN runs r ON r.rid = t.run"
 		" WHERE t.job = ?1 ORDER BY t.attempt"},
 	    {"events",
@@ -3361,24 +3373,30 @@ static int
 store_end_task(struct store *st, int64_t job, int64_t attempt,
     const struct task_result *r, int64_t now)
 {
-	char *usage = NULL;
+	char *usage = NULL, *staged = NULL;
 	int rc;
 
-	if (r->usage &&
-	    (usage = json_dumps(
-		 r->usage, JSON_COMPACT | JSON_REAL_PRECISION(10))) == NULL)
+	if ((r->usage &&
+		(usage = json_dumps(r->usage,
+		     JSON_COMPACT | JSON_REAL_PRECISION(10))) == NULL) ||
+	    (r->staged &&
+		(staged = json_dumps(r->staged, JSON_COMPACT)) == NULL)) {
+		free(usage);
 		return error_set(EX_OSERR, "out of memory");
+	}
 	rc = store_write(st, "cannot record result",
 	    "UPDATE tasks SET state = ?, ended = ?, keepalive = ?,"
 	    " exit_code = nullif(?, -1), signal = nullif(?, 0), error = ?,"
 	    " stdout = ?, stderr = ?,"
 	    " stdout_truncated = ?, stderr_truncated = ?, usage = ?,"
-	    " enforcement = ?, results = ? WHERE job = ? AND attempt = ?",
-	    "tiiiitttiitttii", r->state, now, now, (int64_t)r->exit_code,
+	    " enforcement = ?, results = ?, staged = ?"
+	    " WHERE job = ? AND attempt = ?",
+	    "tiiiitttiittttii", r->state, now, now, (int64_t)r->exit_code,
 	    (int64_t)r->signal, r->error, r->out, r->err,
 	    (int64_t)r->out_truncated, (int64_t)r->err_truncated, usage,
-	    r->enforcement, r->results, job, attempt);
+	    r->enforcement, r->results, staged, job, attempt);
 	free(usage);
+	free(staged);
 	return rc;
 }
 
@@ -3524,4 +3542,56 @@ store_terminal(const char *state)
 	    (strcmp(state, STATE_SUCCEEDED) == 0 ||
 		strcmp(state, STATE_FAILED) == 0 ||
 		strcmp(state, STATE_CANCELLED) == 0);
+}
+
+int
+store_context_put(
+    struct store *st, const char *sha, const void *data, size_t len)
+{
+	sqlite3_stmt *s = store_prep(st,
+	    "INSERT OR IGNORE INTO contexts (sha256, data) VALUES (?, ?)", "t",
+	    sha);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_blob64(s, 2, data, len, SQLITE_STATIC);
+	return store_step_done(st, s, "cannot store the context");
+}
+
+int
+store_context_get(struct store *st, const char *sha, int fd)
+{
+	sqlite3_stmt *s = store_prep(
+	    st, "SELECT data FROM contexts WHERE sha256 = ?", "t", sha);
+	const char *p;
+	size_t n, done = 0;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
+		if (rc == SQLITE_DONE)
+			error_set(
+			    EX_NOINPUT, "no context '%s' in the database", sha);
+		else
+			store_fail(st, "cannot read the context");
+		store_unprep(st, s);
+		return -1;
+	}
+	p = sqlite3_column_blob(s, 0);
+	n = (size_t)sqlite3_column_bytes(s, 0);
+	while (done < n) {
+		ssize_t w = write(fd, p + done, n - done);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1) {
+			error_set(EX_IOERR, "cannot copy the context: %s",
+			    strerror(errno));
+			store_unprep(st, s);
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	store_unprep(st, s);
+	return 0;
 }

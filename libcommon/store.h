@@ -282,6 +282,7 @@ struct task_result {
 	json_t *usage; /* {"user_cpu","system_cpu","max_rss"} */
 	const char *enforcement;
 	const char *results; /* results directory */
+	json_t *staged; /* {inputs, uploads} of artifact-fetch --stage */
 	int requeue; /* stopped by its worker: queue again, no attempt used */
 	int no_retry; /* it ran, but its end is not known in full (its
 			 results could not be written, its owner is gone):
@@ -301,6 +302,19 @@ struct task_result {
  */
 int store_task_finish(struct store *st, const char *task,
     const struct task_result *r, json_t **job);
+
+/*
+ * A job's context folder, packed (job-submit --context): stored once per
+ * content under its sha256 (hex), in the open transaction.  0 or -1.
+ */
+int store_context_put(
+    struct store *st, const char *sha, const void *data, size_t len);
+
+/*
+ * Write the context sha256 (hex) to fd.  0, or -1: EX_NOINPUT when the
+ * database has none of that name, EX_IOERR when fd refuses it.
+ */
+int store_context_get(struct store *st, const char *sha, int fd);
 
 /*
  * Mark every unfinished task whose lease expired lost, deciding its job as

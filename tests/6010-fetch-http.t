@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers.sh"
 servers_start http
-plan 68
+plan 73
 
 seq 1 200000 >"$SRV_ROOT/data"
 size=$(wc -c <"$SRV_ROOT/data" | tr -d ' ')
@@ -140,4 +140,20 @@ check_out '"cached":false' "and said so"
 echo changed >"$T/c5"
 check_same "a job changing what it was given does not change the cache" "$(sha256sum <"$obj" | cut -c1-64)" "$sha"
 
+# Two fetchers of one object at once download it once: the second waits
+# on the object's lock (while the first backs off after a 503), then finds
+# it in the cache.
+seq 1 1000 >"$SRV_ROOT/twice"
+tsha=$(sha256sum <"$SRV_ROOT/twice" | cut -c1-64)
+artifact-fetch -q -H "sha256:$tsha" -o "$T/p1" "$FLAKY_URL/503once/twice" &
+p=$!
+i=0
+until grep -q "^GET /503once/twice " "$FLAKY_LOG" || [ $i -gt 600 ]; do i=$((i + 1)); sleep 0.05; done
+check_exit 0 "a second fetcher at the same time" artifact-fetch -q -H "sha256:$tsha" -o "$T/p2" "$FLAKY_URL/503once/twice"
+wait $p
+check_same "both have it" "$(cat "$T/p1" "$T/p2" | cksum)" "$(cat "$SRV_ROOT/twice" "$SRV_ROOT/twice" | cksum)"
+check_same "downloaded once (a 503, then one 200)" "$(grep -c "^GET /503once/twice " "$FLAKY_LOG")" 2
+check_out '"cached":true' "the second from the cache"
+check_exit 0 "a cache that cannot be made is done without" \
+    env XDG_CACHE_HOME=/proc/nonexistent artifact-fetch -q -o "$T/nc" "$HTTP_URL/data"
 done_testing

@@ -4,10 +4,10 @@
 # kinds and queues; zsh and fish files parse (when those shells are here)
 # and fish completes IDs and states too.
 . "$(dirname "$0")/lib.sh"
-plan 31
+plan 35
 
 C=$TOP/completions
-TOOLS="job-submit job-describe run-query exec-run"
+TOOLS="job-submit job-describe run-query exec-run artifact-fetch"
 
 # What bash completes for the last of the words given, one a line, as the
 # function registered for the tool leaves it in COMPREPLY.  No

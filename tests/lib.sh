@@ -17,7 +17,7 @@
 #   db_sum                      a digest of the database's contents
 #   on_tty "command line"       run it with a terminal as stdin (script(1))
 #   job_state ID                the job's state
-#   until_state ID STATE        wait (up to 10 s) until the job is in STATE
+#   until_state ID STATE        wait (up to 30 s) until the job is in STATE
 
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
