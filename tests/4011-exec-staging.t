@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers.sh"
 servers_start s3
-plan 27
+plan 31
 
 s3="s3://127.0.0.1:${S3_ENDPOINT##*:}"
 mkdir -p "$HOME/.aws" "$T/in"
@@ -55,6 +55,20 @@ check "its command did not run" test ! -e "$T/ran"
 run job-describe -f ndjson "$j"
 check_out "\"error\":\"input 'gone': '$s3/bkt/nothing': no such object \\(HTTP 404\\)\"" "the task's error names the input"
 check_out '"state":"failed","owner"' "the job failed"
+check_out "\"type\":\"failed\",\"state\":\"failed\",\"task\":\"$j.1\",\"message\":\"attempt 1 failed \\(input 'gone': " \
+    "and its event says why"
+# Inline keys of an input are the spec's: never in a result, an event, a
+# log or job-describe.
+printf '%s\n' "$S3_SECRET" >"$T/pattern"
+j=$(printf '{"command":["true"],"inputs":[{"name":"in","url":"%s/bkt/state.txt","credentials":{"access_key_id":"%s","secret_access_key":"%s"}}]}\n' \
+    "$s3" "$S3_KEY" "$S3_SECRET" | job-submit -q)
+check_exit 0 "a job with inline keys" exec-run -q "$j"
+job-describe -f ndjson "$j" >"$T/desc"
+res=$(sqlite3 "$JOBKIT_DB" "select results from tasks order by rid desc limit 1")
+check "the secret is in no description, result or log" sh -c \
+    '! cat "$T/desc" "$res"/* | grep -qF -f "$T/pattern"'
+check "nor in any event or task row" sh -c \
+    '! sqlite3 "$JOBKIT_DB" "select * from events; select * from tasks" | grep -qF -f "$T/pattern"'
 # An output that cannot be uploaded fails the attempt.
 j=$(printf '{"command":["true"],"outputs":[{"name":"res","url":"%s/nobucket/x","path":"."}]}\n' "$s3" | job-submit -q)
 check_exit 66 "a job whose output cannot be uploaded" exec-run -q "$j"
