@@ -7,7 +7,9 @@
 # runner comparison, 1000), BENCH_BIG (rows in the query database, 1000000),
 # BENCH_QUICK=1 (fewer repetitions, for trying the script), BENCH_BIG_DB
 # (keep the query database there, made once), BENCH_ONLY (sections to run,
-# e.g. "3 5").
+# e.g. "3 5"), BENCH_KEEP=1 (keep section 7's tar.gz in bench/out, made
+# once).  Section 7 starts its own nginx on 127.0.0.1 and needs a few GiB
+# free beside TMPDIR.
 # Results: bench/out/results.txt, hyperfine's CSV and JSON beside it.
 set -eu
 
@@ -34,7 +36,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then runs=2 qruns=10; else runs=5 qruns=40; fi
 results=$out/results.txt
 : >"$results"
 
-want() { case " ${BENCH_ONLY:-1 2 3 4 5 6} " in *" $1 "*) return 0 ;; esac; return 1; }
+want() { case " ${BENCH_ONLY:-1 2 3 4 5 6 7} " in *" $1 "*) return 0 ;; esac; return 1; }
 say() { printf '%s\n' "$*" | tee -a "$results"; }
 
 # hf NAME [hyperfine options] COMMAND...: run hyperfine and keep the
@@ -184,6 +186,177 @@ wait "$pid"
 took=$(( ($(date +%s%N) - start) / 1000000 ))
 say "6. worker peak RSS while its job prints 1 GiB: $((hwm / 1024)).$(( (hwm % 1024) * 10 / 1024 )) MiB" \
     "(target < 16), stdout kept $(stat -c %s "$tmp"/mres/*/stdout) bytes, ${took} ms"
+say ""
+fi
+
+# --- 7. data staging: artifact-fetch against curl, tar and cp -------------
+if want 7; then
+# One nginx of our own (one process, in the foreground, everything under
+# $tmp/ng) serves a file of random bytes on 127.0.0.1; what is fetched or
+# unpacked goes to $tmp/dl, on the bench's filesystem, removed at the end.
+# All three parts run on files in the page cache: the floor is the CPU
+# (hashing, copying), not the disk.
+if [ "${BENCH_QUICK:-0}" = 1 ]; then size=268435456 sruns=2; else size=1073741824 sruns=3; fi
+mib=$((size / 1048576))
+ngx=""
+for p in $(command -v nginx) /usr/sbin/nginx /sbin/nginx; do
+	[ -x "$p" ] && ngx=$p && break
+done
+[ -n "$ngx" ] || { echo "bench: section 7 needs nginx (scripts/deps.sh bench)" >&2; exit 1; }
+ng=$tmp/ng www=$tmp/www dl=$tmp/dl
+mkdir -p "$ng/tmp" "$www" "$dl"
+echo ok >"$www/ping"
+head -c "$size" /dev/urandom >"$www/blob"
+hex=$(sha256sum "$www/blob" | cut -d' ' -f1)
+# nginx by PID (and start time, so a reused PID is never signalled).
+ng_pid=""
+ng_stop() {
+	[ -n "$ng_pid" ] || return 0
+	if [ "$(sed 's/.*) //' "/proc/${ng_pid%%:*}/stat" 2>/dev/null | cut -d' ' -f20)" = "${ng_pid#*:}" ]; then
+		kill -TERM "${ng_pid%%:*}" 2>/dev/null || true
+		wait "${ng_pid%%:*}" 2>/dev/null || true
+	fi
+	ng_pid=""
+}
+trap 'ng_stop; cleanup' EXIT
+for try in 1 2 3; do
+	port=$(python3 -Ic 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	cat >"$ng/nginx.conf" <<NGINX
+master_process off;
+daemon off;
+pid $ng/nginx.pid;
+error_log $ng/error.log;
+events { worker_connections 64; }
+http {
+	client_body_temp_path $ng/tmp/body;
+	proxy_temp_path $ng/tmp/proxy;
+	fastcgi_temp_path $ng/tmp/fastcgi;
+	uwsgi_temp_path $ng/tmp/uwsgi;
+	scgi_temp_path $ng/tmp/scgi;
+	default_type application/octet-stream;
+	sendfile on;
+	log_format bench '\$remote_addr \$request_method "\$request_uri" \$status \$body_bytes_sent';
+	access_log $ng/access.log bench;
+	server {
+		listen 127.0.0.1:$port;
+		root $www;
+	}
+}
+NGINX
+	"$ngx" -p "$ng" -c "$ng/nginx.conf" -e "$ng/error.log" >"$ng/out" 2>&1 &
+	ng_pid=$!:$(sed 's/.*) //' "/proc/$!/stat" | cut -d' ' -f20)
+	url=http://127.0.0.1:$port
+	i=0
+	until curl -sf -o /dev/null "$url/ping"; do
+		kill -0 "${ng_pid%%:*}" 2>/dev/null || break
+		i=$((i + 1))
+		[ $i -le 200 ] || break
+		sleep 0.05
+	done
+	curl -sf -o /dev/null "$url/ping" && break
+	ng_stop
+	[ $try -lt 3 ] || { echo "bench: nginx did not start:" >&2; tail -5 "$ng/error.log" "$ng/out" >&2; exit 1; }
+done
+# The lines of nginx's access log, once the last request is logged.
+lines() { sleep 0.2; wc -l <"$ng/access.log"; }
+
+# a) a download, its sha256 checked: in one pass against curl and
+# sha256sum, piped (two processes, two cores) or one after the other.
+hf stage-get --warmup 1 --runs "$sruns" --prepare "rm -f $dl/F $dl/G" \
+    -n artifact-fetch "artifact-fetch -q --no-cache -H sha256:$hex -o $dl/F $url/blob" \
+    -n curl-pipe "curl -s $url/blob | sha256sum" \
+    -n curl-then "curl -s -o $dl/G $url/blob && sha256sum $dl/G"
+# (Floors: no warm-up, the file is in the page cache already.)
+hf stage-floor --runs "$sruns" \
+    -n cat "cat $www/blob >/dev/null" \
+    -n sha256sum "sha256sum $www/blob" \
+    -n curl-null "curl -s -o /dev/null $url/blob"
+# Peak RSS of one such fetch: GNU time's %M if there is one, else VmHWM
+# sampled from /proc.
+rm -f "$dl/F"
+if /usr/bin/time -f %M true >/dev/null 2>&1; then
+	/usr/bin/time -o "$tmp/rss" -f %M artifact-fetch -q --no-cache \
+	    -H "sha256:$hex" -o "$dl/F" "$url/blob" >/dev/null
+	hwm=$(tail -1 "$tmp/rss") how="GNU time"
+else
+	artifact-fetch -q --no-cache -H "sha256:$hex" -o "$dl/F" "$url/blob" >/dev/null &
+	pid=$!
+	hwm=$("$top"/scripts/peak-rss "$pid")
+	wait "$pid"
+	how="VmHWM, sampled"
+fi
+[ "$(sha256sum <"$dl/F" | cut -d' ' -f1)" = "$hex" ] ||
+    { echo "bench: artifact-fetch wrote a file with another hash" >&2; exit 1; }
+rm -f "$dl/F" "$dl/G"
+
+# b) unpacking a tar.gz of 256 files in 16 folders, each half seq's lines,
+# half base64 of random bytes (gzip -6 makes it about half its size).
+if [ -n "${BENCH_KEEP:-}" ]; then tgz=$out/stage-$mib.tar.gz; else tgz=$tmp/stage.tar.gz; fi
+if [ ! -f "$tgz" ]; then
+	per=$((size / 256)) half=$((size / 512))
+	for d in $(seq 0 15); do
+		mkdir -p "$tmp/tree/d$d"
+		for f in $(seq 0 15); do
+			n=$((d * 16 + f))
+			{ seq $((n * 1000000)) $((n * 1000000 + 999999)) | head -c "$half"
+			  base64 -w 76 </dev/urandom | head -c $((per - half)); } >"$tmp/tree/d$d/f$f.txt"
+		done
+	done
+	tar -C "$tmp/tree" -cf - . | gzip >"$tgz.part"
+	mv "$tgz.part" "$tgz"
+	rm -rf "$tmp/tree"
+fi
+tgzmib=$(( $(stat -c %s "$tgz") / 1048576 ))
+hf stage-unpack --warmup 1 --runs "$sruns" --prepare "rm -rf $dl/x; mkdir $dl/x" \
+    -n artifact-fetch "artifact-fetch -q --no-cache -x -C $dl/x file://$tgz" \
+    -n tar "tar xzf $tgz -C $dl/x"
+hf stage-gunzip --runs "$sruns" -n gzip-d "gzip -dc $tgz >/dev/null"
+rm -rf "$dl/x"
+
+# c) a cache hit: the hash is known and its object is in the cache, so
+# there is no request at all (nginx's log says so); against a copy of
+# that object with cp.
+cache=$tmp/cache
+l0=$(lines)
+artifact-fetch -q --cache "$cache" -H "sha256:$hex" -o "$dl/F" "$url/blob" >/dev/null
+l1=$(lines)
+obj=$cache/objects/$hex
+[ -f "$obj" ] || { echo "bench: the cache has no $obj" >&2; exit 1; }
+hf stage-hit --warmup 1 --runs "$sruns" --prepare "rm -f $dl/F2 $dl/F3" \
+    -n artifact-fetch "artifact-fetch -q --cache $cache -H sha256:$hex -o $dl/F2 $url/blob" \
+    -n cp "cp --reflink=auto $obj $dl/F3"
+# hyperfine's last prepare removed F2: one more hit, to check its bytes.
+artifact-fetch -q --cache "$cache" -H "sha256:$hex" -o "$dl/F2" "$url/blob" >/dev/null
+l2=$(lines)
+[ "$(sha256sum <"$dl/F2" | cut -d' ' -f1)" = "$hex" ] ||
+    { echo "bench: a cache hit wrote a file with another hash" >&2; exit 1; }
+hits=$((sruns + 2))
+if [ $((l2 - l1)) = 0 ]; then
+	logged="nginx logged no request in the $hits hits (the fill: $((l1 - l0)))"
+else
+	logged="nginx logged $((l2 - l1)) requests in the $hits hits, expected none"
+fi
+rm -rf "$dl" "$cache" "$www"
+ng_stop
+trap cleanup EXIT
+
+ag=$(mean stage-get 1) cp_=$(mean stage-get 2) ct=$(mean stage-get 3)
+fc=$(mean stage-floor 1) fs=$(mean stage-floor 2) fn=$(mean stage-floor 3)
+ux=$(mean stage-unpack 1) ut=$(mean stage-unpack 2) ug=$(mean stage-gunzip 1)
+ha=$(mean stage-hit 1) hc=$(mean stage-hit 2)
+say "7. data staging of $mib MiB, in the page cache (ms per run, $sruns runs)"
+say "   fetch over loopback HTTP (nginx), sha256 checked: artifact-fetch -H $(ms "$ag")" \
+    "  curl | sha256sum $(ms "$cp_")   curl -o F && sha256sum F $(ms "$ct")"
+say "   ratio artifact-fetch/curl|sha256sum $(ratio "$ag" "$cp_") (target <= 1.0)" \
+    "  artifact-fetch/curl-then-sha256sum $(ratio "$ag" "$ct") (target < 1.0)"
+say "   artifact-fetch peak RSS $((hwm / 1024)).$(( (hwm % 1024) * 10 / 1024 )) MiB ($how; target < 16)"
+say "   floor: cat F >/dev/null $(ms "$fc")   sha256sum F $(ms "$fs")   curl -o /dev/null $(ms "$fn")"
+say "   unpack a $tgzmib MiB tar.gz ($mib MiB in 256 files) from a file: artifact-fetch -x $(ms "$ux")" \
+    "  tar xzf $(ms "$ut")   (floor: gzip -dc >/dev/null $(ms "$ug"))"
+say "   ratio artifact-fetch -x/tar xzf $(ratio "$ux" "$ut") (target <= 1.1)"
+say "   cache hit, hash known: artifact-fetch --cache $(ms "$ha")   cp --reflink=auto $(ms "$hc")" \
+    "  ratio $(ratio "$ha" "$hc") (target <= 1.0)"
+say "   $logged"
 say ""
 fi
 

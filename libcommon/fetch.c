@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,9 +42,11 @@ struct target {
 	char *key; /* s3: the object's key, or the prefix */
 };
 
-/* The hashes computed while the bytes go by. */
+/* The hashes computed while the bytes go by: md5 only when asked for (it
+ * costs twice sha256's time here), none for a zeroed struct. */
 struct sums {
 	EVP_MD_CTX *sha, *md5;
+	int with_md5;
 };
 
 /* One download: a GET, its retries and what it learnt. */
@@ -433,10 +437,10 @@ static int
 sums_init(struct sums *s)
 {
 	s->sha = EVP_MD_CTX_new();
-	s->md5 = EVP_MD_CTX_new();
-	if (s->sha == NULL || s->md5 == NULL ||
+	s->md5 = s->with_md5 ? EVP_MD_CTX_new() : NULL;
+	if (s->sha == NULL || (s->with_md5 && s->md5 == NULL) ||
 	    !EVP_DigestInit_ex(s->sha, EVP_sha256(), NULL) ||
-	    !EVP_DigestInit_ex(s->md5, EVP_md5(), NULL))
+	    (s->md5 != NULL && !EVP_DigestInit_ex(s->md5, EVP_md5(), NULL)))
 		return error_set(EX_SOFTWARE, "cannot start a hash");
 	return 0;
 }
@@ -452,8 +456,17 @@ sums_free(struct sums *s)
 static void
 sums_add(struct sums *s, const void *p, size_t n)
 {
-	EVP_DigestUpdate(s->sha, p, n);
-	EVP_DigestUpdate(s->md5, p, n);
+	if (s->sha != NULL)
+		EVP_DigestUpdate(s->sha, p, n);
+	if (s->md5 != NULL)
+		EVP_DigestUpdate(s->md5, p, n);
+}
+
+/* Whether the hash an artifact gave is an md5 (worth computing). */
+static int
+wants_md5(const char *want)
+{
+	return want != NULL && strncmp(want, "md5:", 4) == 0;
 }
 
 static void
@@ -471,10 +484,11 @@ sums_end(struct sums *s, char *sha, char *md5)
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned n;
 
-	EVP_DigestFinal_ex(s->sha, d, &n);
-	hexify(d, n, sha);
-	EVP_DigestFinal_ex(s->md5, d, &n);
-	hexify(d, n, md5);
+	sha[0] = md5[0] = '\0';
+	if (s->sha != NULL && EVP_DigestFinal_ex(s->sha, d, &n))
+		hexify(d, n, sha);
+	if (s->md5 != NULL && EVP_DigestFinal_ex(s->md5, d, &n))
+		hexify(d, n, md5);
 }
 
 /*
@@ -1064,9 +1078,13 @@ cache_evict(const char *c, int64_t max, const char *keep)
 			v = nv;
 		}
 		snprintf(v[n].name, sizeof(v[n].name), "%s", e->d_name);
+		v[n].size = (int64_t)st.st_size;
+		/* Last used: its stamp's time, else its own. */
+		char ok[80];
+		snprintf(ok, sizeof(ok), "%.64s.ok", e->d_name);
+		fstatat(dirfd(d), ok, &st, 0);
 		v[n].used = (int64_t)st.st_mtim.tv_sec * 1000 +
 		    st.st_mtim.tv_nsec / 1000000;
-		v[n].size = (int64_t)st.st_size;
 		total += v[n++].size;
 	}
 	while (total > max) {
@@ -1078,6 +1096,9 @@ cache_evict(const char *c, int64_t max, const char *keep)
 		if (old == n)
 			break;
 		unlinkat(dirfd(d), v[old].name, 0);
+		char ok[80];
+		snprintf(ok, sizeof(ok), "%.64s.ok", v[old].name);
+		unlinkat(dirfd(d), ok, 0);
 		total -= v[old].size;
 		v[old].size = -1;
 	}
@@ -1107,6 +1128,7 @@ struct stream {
 	int64_t size;
 	const char *want; /* the hash the bytes must have, or NULL */
 	const char *shown;
+	int with_md5; /* a copy computes md5 too */
 };
 
 static void *
@@ -1126,7 +1148,7 @@ produce(void *arg)
 		s->size = s->x->got;
 		sums_end(&s->x->sums, s->sha, s->md5);
 	} else {
-		struct sums sums;
+		struct sums sums = {.with_md5 = s->with_md5};
 		r = sums_init(&sums);
 		if (r == 0)
 			r = copy_hashing(s->in, s->out, &sums, &s->size);
@@ -1173,7 +1195,7 @@ stream_read(void *arg, const void **buf)
 /* Unpack what x downloads (or the file in holds) into dir. */
 static int
 unpack_stream(struct xfer *x, int in, const char *dir, const char *want,
-    const char *shown, const struct fetch_opts *o, struct stream *s)
+    const char *shown, const struct fetch_opts *o, struct stream *s, int md5)
 {
 	char msg[1024];
 	int p[2], r, status = 0;
@@ -1187,6 +1209,7 @@ unpack_stream(struct xfer *x, int in, const char *dir, const char *want,
 	s->in = in;
 	s->want = want;
 	s->shown = shown;
+	s->with_md5 = md5;
 	if (pthread_create(&s->th, NULL, produce, s) != 0) {
 		close(p[0]);
 		close(p[1]);
@@ -1217,45 +1240,136 @@ struct got {
 };
 
 /*
+ * A stamp of an object of the cache that was checked against its name:
+ * its inode, size, mtime and ctime, in objects/SHA.ok.  An object whose
+ * stamp still matches has not been written since (a write changes its
+ * ctime), so a hit need not hash it again; the stamp's own mtime says
+ * when the object was last used (eviction).
+ */
+static void
+stamp_of(const struct stat *st, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu %lld %lld.%09ld %lld.%09ld\n",
+	    (unsigned long long)st->st_ino, (long long)st->st_size,
+	    (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+	    (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+}
+
+static void
+stamp_write(const char *c, const char *sha, int fd)
+{
+	char path[PATH_MAX], tmp[PATH_MAX], text[160];
+	struct stat st;
+	FILE *fp;
+
+	if (fstat(fd, &st) == -1)
+		return;
+	stamp_of(&st, text, sizeof(text));
+	snprintf(path, sizeof(path), "%s/objects/%s.ok", c, sha);
+	snprintf(
+	    tmp, sizeof(tmp), "%s/objects/.%s.ok.%d", c, sha, (int)getpid());
+	if ((fp = fopen(tmp, "we")) == NULL)
+		return;
+	if ((fputs(text, fp) == EOF) | (fclose(fp) == EOF) ||
+	    rename(tmp, path) == -1)
+		unlink(tmp);
+}
+
+/* Whether the object open on fd is as its stamp says; marks it used. */
+static int
+stamp_ok(const char *c, const char *sha, int fd)
+{
+	char path[PATH_MAX], text[160], want[160] = "";
+	struct stat st;
+	FILE *fp;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/objects/%s.ok", c, sha);
+	if (fstat(fd, &st) == -1 || (fp = fopen(path, "re")) == NULL)
+		return 0;
+	ok = fgets(want, sizeof(want), fp) != NULL;
+	fclose(fp);
+	stamp_of(&st, text, sizeof(text));
+	utimensat(AT_FDCWD, path, NULL, 0);
+	return ok && strcmp(text, want) == 0;
+}
+
+/* Copy size bytes of in to out in the kernel: a clone, else a copy. */
+static int
+kernel_copy(int in, int out, int64_t size)
+{
+	struct sums none = {0};
+	int64_t done = 0, rest;
+	ssize_t n;
+
+	if (ioctl(out, FICLONE, in) == 0)
+		return 0;
+	while (done < size) {
+		n = copy_file_range(
+		    in, NULL, out, NULL, (size_t)(size - done), 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += n;
+	}
+	if (done == size)
+		return 0;
+	/* Where the kernel cannot (old kernels across filesystems). */
+	if (lseek(in, done, SEEK_SET) == -1 || lseek(out, done, SEEK_SET) == -1)
+		return error_set(EX_IOERR, "copy: %s", strerror(errno));
+	return copy_hashing(in, out, &none, &rest);
+}
+
+/*
  * The object of the cache named sha, to dest: copied (a job may change
- * what it was given, never the cache), or unpacked.  Its name is its hash:
- * a corrupt object fails with EX_DATAERR and is removed.
+ * what it was given, never the cache), or unpacked.  Its name is its hash,
+ * checked unless its stamp says it was, and it was not written since: a
+ * corrupt object fails with EX_DATAERR and is removed.  md5: compute g->md5
+ * too.
  */
 static int
 deliver(const char *c, const char *sha, const char *dest, int unpack,
-    const struct fetch_opts *o, struct got *g)
+    const struct fetch_opts *o, struct got *g, int md5)
 {
 	char obj[PATH_MAX], tmp[PATH_MAX], want[80];
 	struct stream s;
-	struct sums sums;
-	int in, out, r;
+	struct sums sums = {.with_md5 = md5};
+	struct stat st;
+	int in, out, r, trusted;
 
 	snprintf(obj, sizeof(obj), "%s/objects/%s", c, sha);
 	snprintf(want, sizeof(want), "sha256:%s", sha);
 	if ((in = open(obj, O_RDONLY | O_CLOEXEC)) == -1)
 		return error_set(EX_NOINPUT, "'%s': %s", obj, strerror(errno));
-	struct stat st;
-	if (o->max_bytes > 0 && fstat(in, &st) == 0 &&
-	    st.st_size > o->max_bytes) {
+	if (fstat(in, &st) == -1 ||
+	    (o->max_bytes > 0 && st.st_size > o->max_bytes)) {
 		close(in);
 		return error_set(EX_DATAERR,
 		    "larger than %lld bytes (--max-bytes)",
 		    (long long)o->max_bytes);
 	}
-	futimens(in, NULL); /* used now: last to be evicted */
+	trusted = stamp_ok(c, sha, in) && !md5;
 	if (unpack) {
-		r = unpack_stream(NULL, in, dest, want, obj, o, &s);
+		r = unpack_stream(NULL, in, dest, want, obj, o, &s, md5);
 		g->size = s.size;
 		memcpy(g->sha, s.sha, sizeof(g->sha));
 		memcpy(g->md5, s.md5, sizeof(g->md5));
 	} else if ((out = temp_beside(dest, tmp)) == -1)
 		r = -1;
 	else {
-		r = sums_init(&sums);
-		if (r == 0)
-			r = copy_hashing(in, out, &sums, &g->size);
-		sums_end(&sums, g->sha, g->md5);
-		sums_free(&sums);
+		if (trusted) {
+			r = kernel_copy(in, out, (int64_t)st.st_size);
+			g->size = (int64_t)st.st_size;
+			snprintf(g->sha, sizeof(g->sha), "%s", sha);
+			g->md5[0] = '\0';
+		} else {
+			r = sums_init(&sums);
+			if (r == 0)
+				r = copy_hashing(in, out, &sums, &g->size);
+			sums_end(&sums, g->sha, g->md5);
+			sums_free(&sums);
+		}
 		if (close(out) == -1 && r == 0)
 			r = error_set(
 			    EX_IOERR, "'%s': %s", dest, strerror(errno));
@@ -1267,10 +1381,15 @@ deliver(const char *c, const char *sha, const char *dest, int unpack,
 		if (r == -1)
 			unlink(tmp);
 	}
+	if (r == 0 && !trusted)
+		stamp_write(c, sha, in);
 	close(in);
 	if (r == -1 && error_status() == EX_DATAERR &&
-	    strstr(error_msg(), "hash mismatch") != NULL)
+	    strstr(error_msg(), "hash mismatch") != NULL) {
 		unlink(obj);
+		snprintf(tmp, sizeof(tmp), "%.4000s.ok", obj);
+		unlink(tmp);
+	}
 	return r;
 }
 
@@ -1297,6 +1416,14 @@ cache_fill(const char *c, struct xfer *x, const char *want, int *modified,
 	if (r == 0 && *modified &&
 	    (fchmodat(AT_FDCWD, tmp, 0400, 0) == -1 || rename(tmp, obj) == -1))
 		r = error_set(EX_IOERR, "cache: %s", strerror(errno));
+	/* Checked as it came in: stamped so that hits need not hash it. */
+	if (r == 0 && *modified) {
+		int fd = open(obj, O_RDONLY | O_CLOEXEC);
+		if (fd != -1) {
+			stamp_write(c, g->sha, fd);
+			close(fd);
+		}
+	}
 	if (r == -1 || !*modified)
 		unlink(tmp);
 	return r;
@@ -1321,7 +1448,7 @@ get_cached(const char *c, struct xfer *x, const char *want, const char *dest,
 	*cached = 1;
 	/* A known hash in the cache: no request at all. */
 	if (strcmp(key, ukey) != 0 &&
-	    (r = deliver(c, key, dest, unpack, x->o, g)) == 0)
+	    (r = deliver(c, key, dest, unpack, x->o, g, wants_md5(want))) == 0)
 		goto out;
 	if (strcmp(key, ukey) != 0 && error_status() != EX_NOINPUT &&
 	    strstr(error_msg(), "hash mismatch") == NULL)
@@ -1347,7 +1474,7 @@ get_cached(const char *c, struct xfer *x, const char *want, const char *dest,
 		    x->o->cache_max > 0 ? x->o->cache_max : FETCH_CACHE_MAX,
 		    sha);
 	}
-	r = deliver(c, sha, dest, unpack, x->o, g);
+	r = deliver(c, sha, dest, unpack, x->o, g, wants_md5(want));
 	/* What the server said we have was corrupt here: fetch it whole. */
 	if (r == -1 && !modified && strstr(error_msg(), "hash mismatch")) {
 		x->inm = NULL;
@@ -1357,7 +1484,7 @@ get_cached(const char *c, struct xfer *x, const char *want, const char *dest,
 		snprintf(sha, sizeof(sha), "%s", g->sha);
 		if (x->etag[0] != '\0')
 			cache_remember(c, ukey, x->t->shown, x->etag, sha);
-		r = deliver(c, sha, dest, unpack, x->o, g);
+		r = deliver(c, sha, dest, unpack, x->o, g, wants_md5(want));
 	}
 	if (r == 0)
 		r = hash_check(want, g->sha, g->md5, x->t->shown);
@@ -1380,7 +1507,8 @@ get_direct(struct xfer *x, const char *want, const char *dest, int unpack,
 	int modified, r;
 
 	if (unpack) {
-		r = unpack_stream(x, -1, dest, want, x->t->shown, x->o, &s);
+		r = unpack_stream(
+		    x, -1, dest, want, x->t->shown, x->o, &s, wants_md5(want));
 		g->size = s.size;
 		memcpy(g->sha, s.sha, sizeof(g->sha));
 		memcpy(g->md5, s.md5, sizeof(g->md5));
@@ -1407,7 +1535,11 @@ static int
 get_one(const struct target *t, const struct creds *cr, const char *want,
     const char *dest, int unpack, const struct fetch_opts *o, json_t *results)
 {
-	struct xfer x = {.o = o, .t = t, .cr = cr, .fd = -1};
+	struct xfer x = {.o = o,
+	    .t = t,
+	    .cr = cr,
+	    .fd = -1,
+	    .sums = {.with_md5 = wants_md5(want)}};
 	struct got g = {0};
 	int64_t t0 = parse_now_ms();
 	int cached = 0, r;

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers.sh"
 servers_start http
-plan 73
+plan 75
 
 seq 1 200000 >"$SRV_ROOT/data"
 size=$(wc -c <"$SRV_ROOT/data" | tr -d ' ')
@@ -128,6 +128,8 @@ check_exit 0 "a second one" artifact-fetch -q -H "sha256:$sha" -o "$T/c2" "$HTTP
 check_out '"cached":true' "comes from the cache"
 check_same "without a request" "$(($(hits /data) - n))" 1
 check_same "and is the object" "$(cksum <"$T/c2")" "$(cksum <"$SRV_ROOT/data")"
+check_exit 0 "an md5 of a cached object" artifact-fetch -q -H "md5:$md5" -o "$T/c2m" "$HTTP_URL/data"
+check_out '"cached":true' "is checked from the cache too"
 check_exit 0 "without a hash" artifact-fetch -q -o "$T/c3" "$HTTP_URL/data"
 check_exit 0 "and again" artifact-fetch -q -o "$T/c4" "$HTTP_URL/data"
 check_out '"cached":true' "the second is the cached copy"
