@@ -40,6 +40,9 @@ if [ ! -d "$s/node_modules" ] ||
 	mkdir -p "$s"
 	cp tests/servers/package.json tests/servers/package-lock.json "$s/"
 	# It declares node >= 24 and works on 20: engine warnings are noise.
-	(cd "$s" && npm ci --no-audit --no-fund --loglevel=error >&2)
+	# Its download cache in build/ too: HOME may be anything, even
+	# a folder that does not exist.
+	(cd "$s" && npm ci --cache "$PWD/.npm-cache" --no-audit --no-fund \
+	    --loglevel=error >&2)
 fi
 exit 0
