@@ -1,22 +1,8 @@
 # fish completion for artifact-fetch (jobkit)
 
-# It completes no job IDs, so it needs none of jobkit-common.fish.
-
-function __artifact_fetch_after_dashdash
-    contains -- -- (commandline -opc)
-end
-
-# The words after "--" (--stage FD -- command) are a command line of their
-# own.
-function __artifact_fetch_command
-    set -l words (commandline -opc)
-    set -e words[1..(contains -i -- -- $words)]
-    if set -q words[1]
-        __fish_complete_subcommand --commandline $words (commandline -ct)
-    else
-        __fish_complete_command
-    end
-end
+# The helpers all jobkit tools share (this one completes no job IDs, but
+# the command after "--stage FD --" as exec-run does after "--").
+functions -q __jobkit_command; or source (dirname (status filename))/jobkit-common.fish
 
 # The profiles of the AWS credentials and config files.
 function __artifact_fetch_aws_profiles
@@ -32,8 +18,8 @@ end
 
 # Operands are URLs: offer their schemes.
 complete -c artifact-fetch -f
-complete -c artifact-fetch -n __artifact_fetch_after_dashdash -a '(__artifact_fetch_command)'
-complete -c artifact-fetch -n 'not __artifact_fetch_after_dashdash; and not string match -q -- "*://*" (commandline -ct)' -a 'http:// https:// s3:// ftp:// ftps:// file://' -d 'URL scheme'
+complete -c artifact-fetch -n __jobkit_after_dashdash -a '(__jobkit_command)'
+complete -c artifact-fetch -n 'not __jobkit_after_dashdash; and not string match -q -- "*://*" (commandline -ct)' -a 'http:// https:// s3:// ftp:// ftps:// file://' -d 'URL scheme'
 
 complete -c artifact-fetch -s o -l output -r -F -d "where the one URL's object goes"
 complete -c artifact-fetch -s C -l directory -x -a '(__fish_complete_directories)' -d 'where objects go'

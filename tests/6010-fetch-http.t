@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers.sh"
 servers_start http
-plan 75
+plan 82
 
 seq 1 200000 >"$SRV_ROOT/data"
 size=$(wc -c <"$SRV_ROOT/data" | tr -d ' ')
@@ -29,6 +29,15 @@ check_exit 0 "a file:// URL" artifact-fetch -q -o "$T/local" "file://$SRV_ROOT/d
 check_same "is copied" "$(cksum <"$T/local")" "$(cksum <"$SRV_ROOT/data")"
 check_exit 66 "a missing file:// object" artifact-fetch -q -o "$T/x" "file://$T/nothing"
 check_stderr "^artifact-fetch: 'file://$T/nothing': no such object" "says so"
+
+# Bad input: exit status and message, nothing fetched.
+check_exit 64 "a URL of no scheme jobkit knows" artifact-fetch -q -o "$T/x" "gopher://127.0.0.1/x"
+check_stderr "is not an http, https, s3, ftp, ftps or file URL" "says which are"
+check_exit 65 "an artifact object without a url on stdin" sh -c 'echo "{\"path\":\"x\"}" | artifact-fetch -q -C "$T/bad"'
+check_stderr "^artifact-fetch: stdin line 1: \\$: an artifact needs a url\$" "names the line"
+check_exit 65 "invalid JSON on stdin" sh -c 'echo "{" | artifact-fetch -q -C "$T/bad"'
+check "fetches nothing" test ! -e "$T/bad"
+check_exit 64 "-o with two URLs" artifact-fetch -q -o "$T/x" "$HTTP_URL/data" "$HTTP_URL/data"
 
 # Hashes are checked while the bytes go by; a mismatch leaves nothing.
 check_exit 0 "a right sha256" artifact-fetch -q --no-cache -H "sha256:$sha" -o "$T/h1" "$HTTP_URL/data"
@@ -147,7 +156,7 @@ check_same "a job changing what it was given does not change the cache" "$(sha25
 # it in the cache.
 seq 1 1000 >"$SRV_ROOT/twice"
 tsha=$(sha256sum <"$SRV_ROOT/twice" | cut -c1-64)
-artifact-fetch -q -H "sha256:$tsha" -o "$T/p1" "$FLAKY_URL/503once/twice" &
+artifact-fetch -q -H "sha256:$tsha" -o "$T/p1" "$FLAKY_URL/503once/twice" >/dev/null &
 p=$!
 i=0
 until grep -q "^GET /503once/twice " "$FLAKY_LOG" || [ $i -gt 600 ]; do i=$((i + 1)); sleep 0.05; done

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers.sh"
 servers_start s3
-plan 33
+plan 35
 
 seq 1 100000 >"$T/data"
 sha=$(sha256sum <"$T/data" | cut -d' ' -f1)
@@ -47,6 +47,8 @@ check_exit 0 "inline keys of an artifact on stdin" sh -c 'artifact-fetch -q --no
 check_same "land at its path" "$(cksum <"$T/s/in/data")" "$(cksum <"$T/data")"
 check "the result does not show the secret" sh -c '! grep -qF -f "$T/pattern" "$T/out"'
 export AWS_ACCESS_KEY_ID="$S3_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET" AWS_ENDPOINT_URL="$S3_ENDPOINT"
+check_exit 65 "an s3 URL without a key" artifact-fetch -q --no-cache -o "$T/x" s3://bkt
+check_stderr "^artifact-fetch: 's3://bkt/?': an s3 URL is s3://BUCKET/KEY\$" "says what one is"
 check_exit 66 "a missing key" artifact-fetch -q --no-cache -o "$T/x" s3://bkt/dir/nothing
 check_stderr "'s3://bkt/dir/nothing': no such object \(HTTP 404\)" "says so"
 
