@@ -1789,10 +1789,16 @@ fetch_get(const json_t *a, const char *dest, const struct fetch_opts *o,
 
 /* --- uploads -------------------------------------------------------- */
 
+/*
+ * An upload reads the file in ranges (a whole PUT, or one part of a
+ * multipart upload) and hashes each byte once, however often a range is
+ * sent again.
+ */
 struct upload {
 	int fd;
 	struct sums sums;
-	int64_t sent;
+	int64_t pos, end; /* the range being sent */
+	int64_t hashed; /* the bytes hashed so far, from 0 */
 	int failed;
 };
 
@@ -1800,65 +1806,230 @@ static size_t
 on_read(char *p, size_t size, size_t n, void *arg)
 {
 	struct upload *u = arg;
+	size_t want = size * n;
 	ssize_t got;
 
-	while ((got = read(u->fd, p, size * n)) == -1 && errno == EINTR)
+	if ((int64_t)want > u->end - u->pos)
+		want = (size_t)(u->end - u->pos);
+	while ((got = pread(u->fd, p, want, u->pos)) == -1 && errno == EINTR)
 		;
 	if (got == -1) {
 		error_set(EX_IOERR, "read: %s", strerror(errno));
 		u->failed = 1;
 		return CURL_READFUNC_ABORT;
 	}
-	sums_add(&u->sums, p, (size_t)got);
-	u->sent += got;
+	if (u->pos + got > u->hashed && u->pos <= u->hashed) {
+		sums_add(&u->sums, p + (u->hashed - u->pos),
+		    (size_t)(u->pos + got - u->hashed));
+		u->hashed = u->pos + got;
+	}
+	u->pos += got;
 	return (size_t)got;
 }
 
-/* PUT the file fd (size bytes) to t, retrying transient failures. */
+/*
+ * One request to url (t's own when NULL): a PUT of the file's range
+ * [start, end) when u is given, else a POST of body (may be "").  Retried
+ * on transient failures.  *etag gets the answer's ETag; *reply (when not
+ * NULL) its body, to free.
+ */
 static int
-upload(const struct target *t, const struct creds *cr, int fd, int64_t size,
-    const struct fetch_opts *o, char *sha)
+request(const struct target *t, const struct creds *cr,
+    const struct fetch_opts *o, const char *url, struct upload *u,
+    int64_t start, int64_t end, const char *body, char *etag, struct mem *reply)
 {
-	struct xfer x = {.o = o, .t = t, .cr = cr, .fd = -1};
-	struct upload u = {.fd = fd};
-	char md5[33];
+	struct target one = *t;
+	struct xfer x = {.o = o, .t = &one, .cr = cr, .fd = -1};
 	int again, r = -1;
 
+	if (url != NULL)
+		one.url = (char *)url;
 	if ((x.c = curl_easy_init()) == NULL)
 		return error_set(EX_OSERR, "cannot make a transfer");
 	x.start = parse_now_ms();
 	for (int n = 0;; n++) {
 		struct curl_slist *h = setup(&x, x.c);
-		sums_free(&u.sums);
-		if (sums_init(&u.sums) == -1 || lseek(fd, 0, SEEK_SET) == -1) {
-			curl_slist_free_all(h);
-			r = error_set(EX_IOERR, "%s", strerror(errno));
-			break;
+		if (u != NULL) {
+			u->pos = start;
+			u->end = end;
+			u->failed = 0;
+			curl_easy_setopt(x.c, CURLOPT_UPLOAD, 1L);
+			curl_easy_setopt(x.c, CURLOPT_READFUNCTION, on_read);
+			curl_easy_setopt(x.c, CURLOPT_READDATA, u);
+			curl_easy_setopt(x.c, CURLOPT_INFILESIZE_LARGE,
+			    (curl_off_t)(end - start));
+			curl_easy_setopt(x.c, CURLOPT_FTP_CREATE_MISSING_DIRS,
+			    (long)CURLFTP_CREATE_DIR);
+		} else {
+			curl_easy_setopt(x.c, CURLOPT_POST, 1L);
+			curl_easy_setopt(x.c, CURLOPT_POSTFIELDS, body);
 		}
-		u.sent = 0;
-		u.failed = 0;
-		curl_easy_setopt(x.c, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(x.c, CURLOPT_READFUNCTION, on_read);
-		curl_easy_setopt(x.c, CURLOPT_READDATA, &u);
-		curl_easy_setopt(
-		    x.c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
-		curl_easy_setopt(x.c, CURLOPT_FTP_CREATE_MISSING_DIRS,
-		    (long)CURLFTP_CREATE_DIR);
+		if (reply != NULL) {
+			free(reply->p);
+			*reply = (struct mem){0};
+			curl_easy_setopt(x.c, CURLOPT_WRITEFUNCTION, on_mem);
+			curl_easy_setopt(x.c, CURLOPT_WRITEDATA, reply);
+		}
 		curl_easy_setopt(x.c, CURLOPT_HTTPHEADER, h);
 		CURLcode rc = curl_easy_perform(x.c);
 		curl_slist_free_all(h);
 		curl_easy_setopt(x.c, CURLOPT_HTTPHEADER, NULL);
-		x.failed = u.failed;
+		x.failed = u != NULL && u->failed;
 		if ((r = verdict(&x, rc, &again)) == 0)
 			break;
 		if (!again || n >= o->retries)
 			break;
 		backoff(n + 1, x.retry_after);
 	}
+	if (etag != NULL)
+		snprintf(etag, 256, "%s", x.etag);
 	curl_easy_cleanup(x.c);
+	return r == 0 ? 0 : -1;
+}
+
+/* t's URL with a query (already in canonical order and encoding). */
+static char *
+with_query(const struct target *t, const char *fmt, const char *arg)
+{
+	char *q = NULL, *u = NULL;
+
+	if (asprintf(&q, fmt, arg) == -1)
+		return NULL;
+	if (asprintf(&u, "%s?%s", t->url, q) == -1)
+		u = NULL;
+	free(q);
+	return u;
+}
+
+/*
+ * An S3 multipart upload of the file (size bytes) in parts of
+ * FETCH_PART_SIZE: initiated, each part PUT (retried alone), completed
+ * with the parts' ETags; aborted on failure, so no parts are left behind.
+ */
+static int
+multipart(const struct target *t, const struct creds *cr, struct upload *u,
+    int64_t size, const struct fetch_opts *o)
+{
+	struct mem reply = {0};
+	char *id = NULL, *enc = NULL, *url = NULL, *done = NULL, etag[256];
+	const char *at;
+	size_t len = 0, cap = 0;
+	int r = -1, part = 1;
+	CURL *c = curl_easy_init();
+
+	if (c == NULL || (url = with_query(t, "uploads=%s", "")) == NULL)
+		goto out;
+	/* libcurl signs "?uploads" as "uploads=" is written: so write that. */
+	if (request(t, cr, o, url, NULL, 0, 0, "", NULL, &reply) == -1)
+		goto out;
+	at = reply.p != NULL ? reply.p : "";
+	if ((id = xml_next(&at, "UploadId")) == NULL ||
+	    (enc = curl_easy_escape(c, id, 0)) == NULL) {
+		error_set(EX_UNAVAILABLE, "'%s': no upload id in the answer",
+		    t->shown);
+		goto out;
+	}
+	cap = 256;
+	if ((done = malloc(cap)) == NULL)
+		goto out;
+	len = (size_t)snprintf(done, cap, "<CompleteMultipartUpload>");
+	for (int64_t off = 0; off < size || part == 1; part++) {
+		int64_t end =
+		    off + FETCH_PART_SIZE < size ? off + FETCH_PART_SIZE : size;
+		char num[16], *purl;
+		snprintf(num, sizeof(num), "%d", part);
+		/* Parameters sorted: partNumber, then uploadId. */
+		if (asprintf(&purl, "%s?partNumber=%s&uploadId=%s", t->url, num,
+			enc) == -1)
+			goto out;
+		r = request(t, cr, o, purl, u, off, end, NULL, etag, NULL);
+		free(purl);
+		if (r == -1)
+			goto abort;
+		r = -1;
+		if (len + strlen(etag) + 100 > cap) {
+			char *nd =
+			    realloc(done, cap = cap * 2 + strlen(etag) + 100);
+			if (nd == NULL)
+				goto abort;
+			done = nd;
+		}
+		len += (size_t)snprintf(done + len, cap - len,
+		    "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>",
+		    part, etag);
+		off = end;
+		if (off >= size)
+			break;
+	}
+	if (len + 40 > cap && (done = realloc(done, cap = len + 40)) == NULL)
+		goto abort;
+	snprintf(done + len, cap - len, "</CompleteMultipartUpload>");
+	free(url);
+	if ((url = with_query(t, "uploadId=%s", enc)) == NULL ||
+	    request(t, cr, o, url, NULL, 0, 0, done, NULL, &reply) == -1)
+		goto abort;
+	/* S3 may answer 200 with an error in the body. */
+	if (reply.p != NULL && strstr(reply.p, "<Error>") != NULL) {
+		error_set(EX_UNAVAILABLE, "'%s': the upload was not completed",
+		    t->shown);
+		goto abort;
+	}
+	r = 0;
+	goto out;
+abort:
+	r = -1;
+	if (url == NULL || strstr(url, "uploadId=") == NULL) {
+		free(url);
+		url = with_query(t, "uploadId=%s", enc);
+	}
+	if (url != NULL) {
+		/* Best effort: the error said is the upload's, not this. */
+		char keep[4096];
+		int st = error_status();
+		snprintf(keep, sizeof(keep), "%s", error_msg());
+		CURL *d = curl_easy_init();
+		struct target one = *t;
+		struct xfer x = {.o = o, .t = &one, .cr = cr, .fd = -1};
+		one.url = url;
+		if (d != NULL) {
+			struct curl_slist *h = setup(&x, d);
+			curl_easy_setopt(d, CURLOPT_CUSTOMREQUEST, "DELETE");
+			curl_easy_setopt(d, CURLOPT_HTTPHEADER, h);
+			curl_easy_perform(d);
+			curl_slist_free_all(h);
+			curl_easy_cleanup(d);
+		}
+		error_set(st, "%s", keep);
+	}
+out:
+	curl_free(enc);
+	curl_easy_cleanup(c);
+	free(id);
+	free(url);
+	free(done);
+	free(reply.p);
+	return r;
+}
+
+/* Upload the file fd (size bytes) to t: one PUT, or an S3 multipart
+ * upload for large objects; sha gets its sha256. */
+static int
+upload(const struct target *t, const struct creds *cr, int fd, int64_t size,
+    const struct fetch_opts *o, char *sha)
+{
+	struct upload u = {.fd = fd};
+	char md5[33];
+	int r;
+
+	if (sums_init(&u.sums) == -1)
+		return -1;
+	if (t->s3 && size > FETCH_PART_SIZE)
+		r = multipart(t, cr, &u, size, o);
+	else
+		r = request(t, cr, o, NULL, &u, 0, size, NULL, NULL, NULL);
 	sums_end(&u.sums, sha, md5);
 	sums_free(&u.sums);
-	return r == 0 ? 0 : -1;
+	return r;
 }
 
 /* Pack the folder dir into a new unlinked temporary file. */

@@ -18,6 +18,8 @@
 #include "pack.h"
 
 #define FETCH_CACHE_MAX (10LL << 30) /* default bound of the cache */
+/* S3 uploads larger than this go in parts of this size (multipart). */
+#define FETCH_PART_SIZE (16LL << 20)
 /* A job's packed context, at most: Determined's limit (95 MiB). */
 #define FETCH_CONTEXT_MAX 99614720LL
 

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers.sh"
 servers_start s3
-plan 35
+plan 39
 
 seq 1 100000 >"$T/data"
 sha=$(sha256sum <"$T/data" | cut -d' ' -f1)
@@ -80,6 +80,14 @@ s3_get bkt/up/tree.tar.gz >"$T/tree.tgz"
 check_same "is a gzip'd tar of it" "$(tar tzf "$T/tree.tgz" | sort | tr '\n' ' ')" "one sub/ sub/two "
 check_exit 0 "and comes back with --unpack" artifact-fetch -q --no-cache -x -C "$T/back" s3://bkt/up/tree.tar.gz
 check_same "whole" "$(cat "$T/back/one" "$T/back/sub/two" | tr '\n' ' ')" "one two "
+# A large object goes in parts (16 MiB each): initiated, three parts,
+# completed; its sha256 is of the whole.
+head -c 41943040 /dev/urandom >"$T/big"
+check_exit 0 "--put of 40 MiB" artifact-fetch -q --put "$T/big" s3://bkt/up/big
+check_out "\"size\":41943040,\"sha256\":\"$(sha256sum <"$T/big" | cut -c1-64)\"" "prints the whole's sha256"
+check_same "the object is whole" "$(s3_get bkt/up/big | cksum)" "$(cksum <"$T/big")"
+check_same "sent as a multipart upload of three parts" \
+    "$(grep -c '^PUT /bkt/up/big partNumber=[123]&uploadId=' "$S3_LOG") $(grep -c '^POST /bkt/up/big uploads' "$S3_LOG") $(grep -c '^POST /bkt/up/big uploadId=' "$S3_LOG")" "3 1 1"
 check_exit 77 "--put with a wrong secret" env AWS_SECRET_ACCESS_KEY=wrong artifact-fetch -q --put "$T/data" s3://bkt/up/x
 
 done_testing
