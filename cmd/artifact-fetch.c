@@ -7,6 +7,7 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -588,14 +589,20 @@ stage_out(struct fetcher *f, json_t *inputs, json_t *outputs, struct staged *sg,
 	return status;
 }
 
-/* Run cmd as our child and wait for it; its wait status. */
+/*
+ * Run cmd as our child and wait for it; its wait status.  A command that
+ * cannot be run is said in sg's error, as exec-run says it of a command it
+ * runs itself.
+ */
 static int
-run_command(char **argv)
+run_command(char **argv, struct staged *sg)
 {
 	struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_term;
-	int ws = 0;
+	int ws = 0, e = 0, p[2];
 	pid_t pid;
 
+	if (pipe2(p, O_CLOEXEC) == -1)
+		err(125, "pipe");
 	/* A cancel signals the whole group: the command ends, we record. */
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGTERM, &ign, &old_term);
@@ -603,11 +610,19 @@ run_command(char **argv)
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGTERM, &old_term, NULL);
 		execvp(argv[0], argv);
+		e = errno;
 		warn("%s", argv[0]);
-		_exit(errno == ENOENT ? 127 : 126);
+		(void)!write(p[1], &e, sizeof(e));
+		_exit(e == ENOENT ? 127 : 126);
 	}
 	if (pid == -1)
 		err(125, "fork");
+	close(p[1]);
+	/* The pipe closes at exec; a write means it failed. */
+	if (read(p[0], &e, sizeof(e)) == (ssize_t)sizeof(e))
+		snprintf(sg->error, sizeof(sg->error), "cannot run '%s': %s",
+		    argv[0], e == ENOENT ? "command not found" : strerror(e));
+	close(p[0]);
 	while (waitpid(pid, &ws, 0) == -1 && errno == EINTR)
 		;
 	return ws;
@@ -636,7 +651,7 @@ stage(struct fetcher *f, char **argv)
 		staged_write(&sg);
 		errx(status, "%s", sg.error);
 	}
-	ws = run_command(argv);
+	ws = run_command(argv, &sg);
 	status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 	/* What a command that was killed left is not a result to publish. */
 	if (WIFEXITED(ws)) {

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers.sh"
 servers_start s3
-plan 31
+plan 33
 
 s3="s3://127.0.0.1:${S3_ENDPOINT##*:}"
 mkdir -p "$HOME/.aws" "$T/in"
@@ -69,6 +69,11 @@ check "the secret is in no description, result or log" sh -c \
     '! cat "$T/desc" "$res"/* | grep -qF -f "$T/pattern"'
 check "nor in any event or task row" sh -c \
     '! sqlite3 "$JOBKIT_DB" "select * from events; select * from tasks" | grep -qF -f "$T/pattern"'
+# A command that cannot be run is said as exec-run says it.
+j=$(printf '{"command":["no-such-command-here"],"inputs":[{"url":"%s/bkt/state.txt"}]}\n' "$s3" | job-submit -q)
+check_exit 127 "a staged job whose command is not found" exec-run -q "$j"
+run job-describe -f ndjson "$j"
+check_out "\"error\":\"cannot run 'no-such-command-here': command not found\"" "says so"
 # An output that cannot be uploaded fails the attempt.
 j=$(printf '{"command":["true"],"outputs":[{"name":"res","url":"%s/nobucket/x","path":"."}]}\n' "$s3" | job-submit -q)
 check_exit 66 "a job whose output cannot be uploaded" exec-run -q "$j"
