@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "error.h"
+#include "parse.h"
 #include "spec.h"
 #include "store.h"
 
@@ -89,6 +90,35 @@ print_command(json_t *spec)
 	printf("\n");
 }
 
+/* What was staged around a task: each object fetched, each uploaded. */
+static void
+print_staged(json_t *staged)
+{
+	static const char *parts[][2] = {{"inputs", "in "}, {"uploads", "out"}};
+	char size[32];
+	json_t *o;
+	size_t i;
+
+	for (int k = 0; k < 2; k++)
+		json_array_foreach(json_object_get(staged, parts[k][0]), i, o)
+		{
+			printf("      %s %s", parts[k][1], str(o, "url"));
+			if (json_object_get(o, "path") != NULL)
+				printf(" -> %s", str(o, "path"));
+			printf("  %s  sha256 %.12s%s%s\n",
+			    parse_fmt_size((uint64_t)json_integer_value(
+					       json_object_get(o, "size")),
+				size),
+			    str(o, "sha256"),
+			    json_is_true(json_object_get(o, "cached"))
+				? "  cached"
+				: "",
+			    json_is_true(json_object_get(o, "mutable"))
+				? "  (changed, sent back)"
+				: "");
+		}
+}
+
 /* A readable page for a terminal: the JSON formats carry everything. */
 static void
 print_text(json_t *job)
@@ -152,6 +182,7 @@ print_text(json_t *job)
 			if (json_object_get(spec, "error") != NULL)
 				printf("  error: %s", str(spec, "error"));
 			printf("\n");
+			print_staged(json_object_get(spec, "staged"));
 		}
 	}
 	printf("events\n");

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers.sh"
 servers_start s3
-plan 33
+plan 35
 
 s3="s3://127.0.0.1:${S3_ENDPOINT##*:}"
 mkdir -p "$HOME/.aws" "$T/in"
@@ -37,6 +37,9 @@ check_out "\"staged\":\\{\"inputs\":\\[\\{\"url\":\"$s3/bkt/in.tgz\",\"path\":\"
     "the task's result lists the inputs fetched"
 check_out "\"uploads\":\\[\\{\"url\":\"$s3/bkt/results/r1.tar.gz\",\"size\":[0-9]+,\"sha256\":\"[0-9a-f]{64}\"\\}\\]" \
     "and each object uploaded, with size and sha256"
+run job-describe -f text "$j"
+check_out "^      in  $s3/bkt/in.tgz -> data  [0-9.]+[KMG]?i?B  sha256 [0-9a-f]{12}" "job-describe's page lists the inputs"
+check_out "^      out $s3/bkt/results/r1.tar.gz  [0-9.]+[KMG]?i?B  sha256 [0-9a-f]{12}\$" "and the uploads"
 res=$(sqlite3 "$JOBKIT_DB" "select results from tasks order by rid desc limit 1")
 check "result.json says it too" grep -q '"uploads":\[{"url":"' "$res/result.json"
 
