@@ -754,8 +754,13 @@ verdict(struct xfer *x, CURLcode rc, int *again)
 		}
 		return error_set(EX_UNAVAILABLE, "'%s': HTTP %ld", u, code);
 	case CURLE_LOGIN_DENIED:
-	case CURLE_REMOTE_ACCESS_DENIED:
 		return error_set(EX_NOPERM, "'%s': credentials refused", u);
+	case CURLE_REMOTE_ACCESS_DENIED:
+		/* After a login: FTP's CWD to a folder that is not there. */
+		return error_set(EX_NOINPUT,
+		    "'%s': no such object (a folder of its path is missing or "
+		    "not ours)",
+		    u);
 	case CURLE_REMOTE_FILE_NOT_FOUND:
 	case CURLE_FILE_COULDNT_READ_FILE:
 		return error_set(EX_NOINPUT, "'%s': no such object", u);

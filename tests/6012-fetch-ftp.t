@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers.sh"
 servers_start ftp
-plan 12
+plan 14
 
 seq 1 50000 >"$FTP_ROOT/data"
 chmod 644 "$FTP_ROOT/data"
@@ -22,6 +22,8 @@ check_stderr "^artifact-fetch: '$FTP_URL/data': credentials refused\$" "is refus
 check "not the password" sh -c '! grep -qF -f "$T/pattern" "$T/err"'
 check_exit 66 "a missing file" artifact-fetch -q --no-cache -u "$FTP_USER" --password-env PW -o "$T/x" "$FTP_URL/nothing"
 check_stderr "'$FTP_URL/nothing': no such object" "says so"
+check_exit 66 "a file in a missing folder" artifact-fetch -q --no-cache -u "$FTP_USER" --password-env PW -o "$T/x" "$FTP_URL/nodir/data"
+check_stderr "'$FTP_URL/nodir/data': no such object \(a folder of its path is missing" "says so"
 check_exit 0 "--put uploads" artifact-fetch -q -u "$FTP_USER" --password-env PW --put "$T/a" "$FTP_URL/up/a"
 check_same "into a new folder" "$(cksum <"$FTP_ROOT/up/a")" "$(cksum <"$FTP_ROOT/data")"
 check_out "\"sha256\":\"$(sha256sum <"$T/a" | cut -c1-64)\"" "and prints its sha256"
