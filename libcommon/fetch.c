@@ -1692,6 +1692,33 @@ safe_rel(const char *rel)
 	return 1;
 }
 
+/*
+ * A prefix fetched half-way is taken back: the files it wrote (results
+ * from first on) are removed, with the folders made for them that are
+ * left empty, and so are their results.
+ */
+static void
+undo_prefix(json_t *results, size_t first, const char *dest, int unpack)
+{
+	char dir[PATH_MAX], *slash;
+	size_t dlen = strlen(dest);
+
+	while (json_array_size(results) > first) {
+		json_t *o = json_array_get(results, first);
+		const char *path = json_str(o, "path");
+		if (path != NULL && !unpack && unlink(path) == 0) {
+			snprintf(dir, sizeof(dir), "%s", path);
+			while ((slash = strrchr(dir, '/')) != NULL &&
+			    (size_t)(slash - dir) > dlen) {
+				*slash = '\0';
+				if (rmdir(dir) == -1)
+					break;
+			}
+		}
+		json_array_remove(results, first);
+	}
+}
+
 /* Every object under an s3:// prefix, to dest/<key under the prefix>. */
 static int
 get_prefix(const struct target *t, const struct creds *cr, int unpack,
@@ -1699,7 +1726,7 @@ get_prefix(const struct target *t, const struct creds *cr, int unpack,
 {
 	struct mem m = {0};
 	char *token = NULL, *key, *trunc, path[PATH_MAX];
-	size_t plen = strlen(t->key);
+	size_t plen = strlen(t->key), first = json_array_size(results);
 	int r = 0;
 
 	do {
@@ -1753,6 +1780,8 @@ get_prefix(const struct target *t, const struct creds *cr, int unpack,
 	} while (r == 0 && token != NULL);
 	free(token);
 	free(m.p);
+	if (r == -1)
+		undo_prefix(results, first, dest, unpack);
 	return r;
 }
 

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers.sh"
 servers_start s3
-plan 39
+plan 41
 
 seq 1 100000 >"$T/data"
 sha=$(sha256sum <"$T/data" | cut -d' ' -f1)
@@ -65,6 +65,16 @@ check_same "every object, over two pages" "$(wc -l <"$T/out" | tr -d ' ')" 1004
 check_same "at its path" "$(cat "$T/many/k1002")" 1002
 check_same "keys with spaces and signs too" "$(cksum <"$T/many/sub dir/a+b=c.txt")" "$(cksum <"$T/data")"
 check "listed in two requests" test "$(grep -c "^GET /bkt .*list-type=2" "$S3_LOG")" -ge 2
+# A prefix that fails half-way is taken back: nothing of it is left.
+s3_put "$T/data" "bkt/half/a"
+s3_put "$T/data" "bkt/half/b/c"
+seq 1 200000 >"$T/more"
+s3_put "$T/more" "bkt/half/d"
+mkdir -p "$T/half"
+echo mine >"$T/half/keep"
+check_exit 65 "a prefix whose third object is over --max-bytes" \
+    artifact-fetch -q --no-cache --max-bytes 600000 -C "$T/half" s3://bkt/half/
+check_same "leaves only what was there" "$(cd "$T/half" && find . | sort | tr '\n' ' ')" ". ./keep "
 check_exit 65 "a hash for a prefix is refused" artifact-fetch -q --no-cache -H "sha256:$sha" -C "$T/x" s3://bkt/many/
 
 # Uploads: a file, and a folder packed by the URL's suffix.
