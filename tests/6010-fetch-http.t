@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers.sh"
 servers_start http
-plan 82
+plan 86
 
 seq 1 200000 >"$SRV_ROOT/data"
 size=$(wc -c <"$SRV_ROOT/data" | tr -d ' ')
@@ -38,6 +38,14 @@ check_stderr "^artifact-fetch: stdin line 1: \\$: an artifact needs a url\$" "na
 check_exit 65 "invalid JSON on stdin" sh -c 'echo "{" | artifact-fetch -q -C "$T/bad"'
 check "fetches nothing" test ! -e "$T/bad"
 check_exit 64 "-o with two URLs" artifact-fetch -q -o "$T/x" "$HTTP_URL/data" "$HTTP_URL/data"
+
+# Progress on a terminal only, one line redrawn; nothing in a pipe.
+cp "$SRV_ROOT/data" "$SRV_ROOT/progress"
+on_tty "artifact-fetch --no-cache -o $T/pt $HTTP_URL/progress 2>&1 >/dev/null" >"$T/tty" 2>&1
+check "a terminal gets a progress line: bytes, rate" grep -q "$(printf '\r').*B / .*B/s" "$T/tty"
+check_exit 0 "in a pipe" artifact-fetch --no-cache -o "$T/pp" "$HTTP_URL/progress"
+check_same "stderr stays empty" "$(cat "$T/err")" ""
+check_exit 64 "no URL and a terminal for stdin" on_tty "artifact-fetch"
 
 # Hashes are checked while the bytes go by; a mismatch leaves nothing.
 check_exit 0 "a right sha256" artifact-fetch -q --no-cache -H "sha256:$sha" -o "$T/h1" "$HTTP_URL/data"
