@@ -149,11 +149,13 @@ bad_usage(const char *fmt, const char *arg)
 static int64_t
 size_arg(const char *s, const char *opt)
 {
-	uint64_t v;
+	uint64_t v = 0;
 
-	if (parse_size(s, &v) == -1 || v > INT64_MAX)
-		bad_usage("%s", error_msg());
-	(void)opt;
+	if (parse_size(s, &v) == -1 || v > INT64_MAX) {
+		warnx("%s: %s", opt, v > INT64_MAX ? "too large" : error_msg());
+		usage(stderr);
+		exit(EX_USAGE);
+	}
 	return (int64_t)v;
 }
 

@@ -143,9 +143,8 @@ read_secret(const char *path)
 	size_t n;
 
 	if (fp == NULL) {
-		error_set(errno == ENOENT ? EX_NOPERM : EX_NOPERM,
-		    "cannot read credentials from '%s': %s", path,
-		    strerror(errno));
+		error_set(EX_NOPERM, "cannot read credentials from '%s': %s",
+		    path, strerror(errno));
 		return NULL;
 	}
 	n = fread(buf, 1, sizeof(buf) - 1, fp);
@@ -719,7 +718,7 @@ setup(struct xfer *x, CURL *c)
 static int
 verdict(struct xfer *x, CURLcode rc, int *again)
 {
-	const char *u = x->t->shown, *why;
+	const char *u = x->t->shown;
 	long code = 0;
 
 	*again = 0;
@@ -786,8 +785,8 @@ verdict(struct xfer *x, CURLcode rc, int *again)
 		    "'%s': larger than %lld bytes (--max-bytes)", u,
 		    (long long)x->o->max_bytes);
 	default:
-		why = curl_easy_strerror(rc);
-		return error_set(EX_UNAVAILABLE, "'%s': %s", u, why);
+		return error_set(
+		    EX_UNAVAILABLE, "'%s': %s", u, curl_easy_strerror(rc));
 	}
 }
 
@@ -1491,10 +1490,9 @@ get_cached(const char *c, struct xfer *x, const char *want, const char *dest,
 			cache_remember(c, ukey, x->t->shown, x->etag, sha);
 		r = deliver(c, sha, dest, unpack, x->o, g, wants_md5(want));
 	}
-	if (r == 0)
-		r = hash_check(want, g->sha, g->md5, x->t->shown);
 out:
-	if (r == 0 && *cached)
+	/* Whichever way it came, what was delivered has the hash asked. */
+	if (r == 0)
 		r = hash_check(want, g->sha, g->md5, x->t->shown);
 	x->inm = NULL;
 	json_decref(known);
@@ -1570,6 +1568,8 @@ get_one(const struct target *t, const struct creds *cr, const char *want,
 
 /* --- S3 listings ---------------------------------------------------- */
 
+struct upload;
+
 struct mem {
 	char *p;
 	size_t len;
@@ -1624,56 +1624,39 @@ xml_next(const char **at, const char *tag)
 	return v;
 }
 
+static int request(const struct target *t, const struct creds *cr,
+    const struct fetch_opts *o, const char *url, struct upload *u,
+    int64_t start, int64_t end, const char *body, char *etag,
+    struct mem *reply);
+
 /* One page of ListObjectsV2 under t->key, after token (or NULL). */
 static int
 s3_page(const struct target *t, const struct creds *cr,
     const struct fetch_opts *o, const char *token, struct mem *m)
 {
-	struct target page = *t;
-	struct xfer x = {.o = o, .t = &page, .cr = cr, .fd = -1};
-	char *pre, *tok = NULL, *url = NULL;
-	int again, r = -1;
+	CURL *c = curl_easy_init();
+	char *pre = NULL, *tok = NULL, *url = NULL;
+	int r = -1;
 
-	if ((x.c = curl_easy_init()) == NULL)
-		return error_set(EX_OSERR, "cannot make a transfer");
 	/* libcurl 7.88 signs the query as written: sorted and encoded. */
-	pre = curl_easy_escape(x.c, t->key, 0);
-	if (token != NULL)
-		tok = curl_easy_escape(x.c, token, 0);
-	if (pre == NULL || (token != NULL && tok == NULL) ||
+	if (c != NULL && (pre = curl_easy_escape(c, t->key, 0)) != NULL &&
+	    (token == NULL || (tok = curl_easy_escape(c, token, 0)) != NULL) &&
 	    asprintf(&url, "%s?%s%s%slist-type=2&prefix=%s", t->base,
 		tok != NULL ? "continuation-token=" : "",
-		tok != NULL ? tok : "", tok != NULL ? "&" : "", pre) == -1) {
+		tok != NULL ? tok : "", tok != NULL ? "&" : "", pre) != -1)
+		r = request(t, cr, o, url, NULL, 0, 0, NULL, NULL, m);
+	else {
 		url = NULL;
 		error_set(EX_OSERR, "out of memory");
-		goto out;
-	}
-	page.url = url;
-	for (int n = 0;; n++) {
-		struct curl_slist *h = setup(&x, x.c);
-		free(m->p);
-		m->p = NULL;
-		m->len = 0;
-		curl_easy_setopt(x.c, CURLOPT_WRITEFUNCTION, on_mem);
-		curl_easy_setopt(x.c, CURLOPT_WRITEDATA, m);
-		curl_easy_setopt(x.c, CURLOPT_HTTPHEADER, h);
-		CURLcode rc = curl_easy_perform(x.c);
-		curl_slist_free_all(h);
-		curl_easy_setopt(x.c, CURLOPT_HTTPHEADER, NULL);
-		if ((r = verdict(&x, rc, &again)) == 0 || !again ||
-		    n >= o->retries)
-			break;
-		backoff(n + 1, x.retry_after);
 	}
 	if (r == 0 && m->p == NULL)
 		r = error_set(
 		    EX_UNAVAILABLE, "'%s': an empty listing", t->shown);
-out:
 	curl_free(pre);
 	curl_free(tok);
 	free(url);
-	curl_easy_cleanup(x.c);
-	return r == 0 ? 0 : -1;
+	curl_easy_cleanup(c);
+	return r;
 }
 
 /* Whether a key's part under the prefix is a safe relative path. */
@@ -1863,9 +1846,9 @@ on_read(char *p, size_t size, size_t n, void *arg)
 
 /*
  * One request to url (t's own when NULL): a PUT of the file's range
- * [start, end) when u is given, else a POST of body (may be "").  Retried
- * on transient failures.  *etag gets the answer's ETag; *reply (when not
- * NULL) its body, to free.
+ * [start, end) when u is given, a POST of body (may be "") when that is
+ * given, else a GET.  Retried on transient failures.  *etag gets the
+ * answer's ETag; *reply (when not NULL) its body, to free.
  */
 static int
 request(const struct target *t, const struct creds *cr,
@@ -1894,7 +1877,7 @@ request(const struct target *t, const struct creds *cr,
 			    (curl_off_t)(end - start));
 			curl_easy_setopt(x.c, CURLOPT_FTP_CREATE_MISSING_DIRS,
 			    (long)CURLFTP_CREATE_DIR);
-		} else {
+		} else if (body != NULL) {
 			curl_easy_setopt(x.c, CURLOPT_POST, 1L);
 			curl_easy_setopt(x.c, CURLOPT_POSTFIELDS, body);
 		}

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers.sh"
 servers_start http
-plan 86
+plan 88
 
 seq 1 200000 >"$SRV_ROOT/data"
 size=$(wc -c <"$SRV_ROOT/data" | tr -d ' ')
@@ -37,6 +37,8 @@ check_exit 65 "an artifact object without a url on stdin" sh -c 'echo "{\"path\"
 check_stderr "^artifact-fetch: stdin line 1: \\$: an artifact needs a url\$" "names the line"
 check_exit 65 "invalid JSON on stdin" sh -c 'echo "{" | artifact-fetch -q -C "$T/bad"'
 check "fetches nothing" test ! -e "$T/bad"
+check_exit 64 "a size option that is no size" artifact-fetch -q --max-bytes 12x -o "$T/x" "$HTTP_URL/data"
+check_stderr "^artifact-fetch: --max-bytes: " "names the option"
 check_exit 64 "-o with two URLs" artifact-fetch -q -o "$T/x" "$HTTP_URL/data" "$HTTP_URL/data"
 
 # Progress on a terminal only, one line redrawn; nothing in a pipe.
