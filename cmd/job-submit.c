@@ -169,7 +169,7 @@ parse_options(struct submit *s, int argc, char **argv)
 	if (s->import != IMPORT_NONE &&
 	    (s->action != -1 || s->argv != NULL || s->shell != NULL))
 		errx(EX_USAGE, "--format %s reads jobs on stdin only",
-		    s->import == IMPORT_BACALHAU ? "bacalhau" : "studioml");
+		    import_format_name(s->import));
 	if (s->argv != NULL && s->shell != NULL)
 		errx(
 		    EX_USAGE, "give a command after '--' or --shell, not both");
@@ -322,7 +322,7 @@ read_stdin(struct submit *s,
 			continue;
 		}
 		/* Another system's job: one or more jobkit specs. */
-		json_t *specs = import_specs(s->import, raw), *one;
+		json_t *specs = import_specs(s->import, raw, NULL), *one;
 		size_t i;
 		json_decref(raw);
 		if (specs == NULL)

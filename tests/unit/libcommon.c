@@ -442,7 +442,7 @@ import_field(enum import_format f, const char *doc, const char *field)
 	json_t *in = json_loads(doc, 0, NULL), *specs, *v;
 	char *d;
 
-	specs = import_specs(f, in);
+	specs = import_specs(f, in, NULL);
 	json_decref(in);
 	if (specs == NULL) {
 		snprintf(buf, sizeof(buf), "error %d: %s", error_status(),

@@ -1,0 +1,71 @@
+/*
+ * importer: what the readers of foreign documents (import-*.c) share.
+ * Internal to import; the tools include import.h only.
+ */
+#ifndef IMPORTER_H
+#define IMPORTER_H
+
+#include <stdio.h>
+#include <jansson.h>
+
+#include "import.h"
+
+/* The readers: each returns an array of specs, as import_specs(). */
+json_t *import_bacalhau(json_t *doc, const struct import_opts *o);
+json_t *import_studioml(json_t *doc, const struct import_opts *o);
+json_t *import_determined(json_t *doc, const struct import_opts *o);
+
+/* Where a reader is in the document, and whether its names match
+ * regardless of case (Go's encoding/json does). */
+struct import_at {
+	const char *path;
+	int anycase;
+};
+
+/* -1 with an EX_DATAERR error "path: message". */
+int import_bad(const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A member by name (any case when anycase); NULL when absent or null. */
+json_t *import_member(json_t *o, const char *key, int anycase);
+
+/*
+ * Typed getters: 0 with *out NULL when absent (or null), 0 with *out set
+ * when of the type, -1 naming "path: 'key' must be ..." when of another.
+ * import_get_str gives NULL for an empty string too; import_get_strings
+ * checks every element is a string.
+ */
+int import_get(struct import_at a, json_t *o, const char *key, json_type type,
+    const char *what, json_t **out);
+int import_get_str(
+    struct import_at a, json_t *o, const char *key, const char **out);
+int import_get_strings(
+    struct import_at a, json_t *o, const char *key, json_t **out);
+
+/* A size as go-humanize reads it ("1gb" is 10^9 bytes, "1gib" 2^30) into a
+ * new integer *out: 0, or -1 naming path. */
+int import_humanize_size(const char *path, const char *s, json_t **out);
+
+/* o[key] (a size string or a number of bytes) into res[field] when it is
+ * above zero: 0, or -1 naming a.path.key. */
+int import_size_member(struct import_at a, json_t *o, const char *key,
+    json_t *res, const char *field);
+
+/* Words for sh(1): single-quoted; " --opt=VALUE" as one word; each
+ * element of an array of strings after a space. */
+void import_sh_word(FILE *fp, const char *s);
+void import_sh_opt(FILE *fp, const char *opt, const char *value);
+void import_sh_words(FILE *fp, json_t *arr);
+
+/* The place in the work directory of an absolute target (its leading
+ * slashes skipped), and whether target is absolute, not "/" and free of
+ * "..". */
+const char *import_relative(const char *target);
+int import_target_ok(const char *target);
+
+/* o[k] = v (a copy); o[k], made an empty object or array when absent. */
+void import_set_str(json_t *o, const char *k, const char *v);
+json_t *import_object_at(json_t *o, const char *k);
+json_t *import_array_at(json_t *o, const char *k);
+
+#endif
