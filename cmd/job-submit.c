@@ -255,26 +255,50 @@ print_job(struct submit *s, json_t *job)
 		report_failed(s, errno);
 }
 
-/* Apply the options to one spec (stolen) and check it. */
+/*
+ * Apply the options to one spec (stolen) and check it.  A job of shards
+ * runs nothing itself: what the options say of running is for its shards,
+ * each of which gets them too.
+ */
 static json_t *
 check_spec(struct submit *s, json_t *raw)
 {
-	json_t *spec = NULL;
+	json_t *spec = NULL, *shards = json_object_get(raw, "shards"), *one;
+	size_t i;
+	int r = 0;
 
-	if (spec_merge(raw, s->over) == -1)
+	json_array_foreach(shards, i, one)
+	{
+		if (r == 0 && json_is_object(one) &&
+		    (r = spec_merge(one, s->over)) == -1)
+			error_set(EX_OSERR, "out of memory");
+		if (r == 0 && json_is_object(one))
+			r = specopt_workdir(one);
+	}
+	if (r == 0 && (r = spec_merge(raw, s->over)) == -1)
 		error_set(EX_OSERR, "out of memory");
-	else if (specopt_workdir(raw) == 0)
+	if (r == 0 && shards != NULL)
+		json_object_del(raw, "workdir"), json_object_del(raw, "scratch");
+	else if (r == 0)
+		r = specopt_workdir(raw);
+	if (r == 0)
 		spec = spec_normalize(raw, parse_now_ms());
 	json_decref(raw);
 	return spec;
 }
 
-/* Store one checked spec (stolen), spooling its result for the commit. */
+static int store_shards(
+    struct submit *s, json_t *shards, const char *parent, FILE *results);
+
+/*
+ * Store one checked spec (stolen), spooling its result for the commit; a
+ * job of shards, then its shards (unless it existed already).
+ */
 static int
 store_spec(struct submit *s, json_t *spec, size_t line, FILE *results)
 {
 	struct job_new jn;
-	json_t *job = NULL;
+	json_t *job = NULL, *shards = NULL;
 	char id[ID_LEN + 1];
 	int existed, r = -1;
 
@@ -282,6 +306,11 @@ store_spec(struct submit *s, json_t *spec, size_t line, FILE *results)
 	/* With -q only the ID is wanted: no object is built. */
 	if (spec == NULL || spec_to_job(spec, &jn) == -1)
 		goto out;
+	/* Each shard is a job of its own, not a part of its parent's spec. */
+	if ((shards = json_object_get(spec, "shards")) != NULL) {
+		json_incref(shards);
+		json_object_del(spec, "shards");
+	}
 	if (json_object_get(spec, "export") == NULL)
 		jn.export = s->export;
 	if (store_job_add(s->st, &jn, id, s->quiet ? NULL : &job, &existed) ==
@@ -292,11 +321,38 @@ store_spec(struct submit *s, json_t *spec, size_t line, FILE *results)
 	else
 		json_dumpf(job, results, JSON_COMPACT);
 	fputc('\n', results);
-	r = 0;
+	r = shards && !existed ? store_shards(s, shards, id, results) : 0;
 out:
+	json_decref(shards);
 	json_decref(spec);
 	json_decref(job);
 	return r;
+}
+
+/* The shards of job parent, each labelled with it and its index. */
+static int
+store_shards(struct submit *s, json_t *shards, const char *parent, FILE *results)
+{
+	json_t *shard, *labels;
+	char index[24];
+	size_t i;
+
+	json_array_foreach(shards, i, shard)
+	{
+		snprintf(index, sizeof(index), "%zu", i);
+		if ((shard = json_deep_copy(shard)) == NULL)
+			return error_set(EX_OSERR, "out of memory");
+		if ((labels = json_object_get(shard, "labels")) == NULL) {
+			labels = json_object();
+			json_object_set_new(shard, "labels", labels);
+		}
+		json_object_set_new(shard, "parent", json_string(parent));
+		json_object_set_new(labels, "parent", json_string(parent));
+		json_object_set_new(labels, "shard", json_string(index));
+		if (store_spec(s, shard, 0, results) == -1)
+			return error_wrap("shard %zu", i);
+	}
+	return 0;
 }
 
 /*

@@ -1059,6 +1059,14 @@ spec_to_job(json_t *spec, struct job_new *jn)
 	jn->memory = json_integer_value(json_object_get(v, "memory"));
 	jn->disk = json_integer_value(json_object_get(v, "disk"));
 	jn->gpu = json_integer_value(json_object_get(v, "gpu"));
+	jn->concurrency =
+	    json_integer_value(json_object_get(spec, "concurrency"));
+	/* Shards without a cap all run as workers take them. */
+	if (json_object_get(spec, "shards") != NULL && jn->concurrency == 0)
+		jn->concurrency = SPEC_MAX_SHARDS;
+	if ((v = json_object_get(spec, "parent")) != NULL)
+		jn->parent = json_string_value(v);
+	jn->selector = json_object_get(spec, "selector");
 	return 0;
 }
 

@@ -84,6 +84,12 @@ struct job_new {
 	/* The environment it records when its spec has none ("export"):
 	 * one object for every job of a stream, stored once. */
 	json_t *export;
+	int64_t concurrency; /* > 0: a job of shards, running at most so
+				many of them at once */
+	const char *parent; /* the job of shards this one is a shard of
+			       (a full ID), or NULL */
+	int64_t parent_rid; /* (the store's) */
+	json_t *selector; /* labels its worker must have, or NULL */
 };
 
 /*
@@ -230,6 +236,8 @@ struct claim_fit {
 	int64_t cpu_milli; /* < 0: unlimited */
 	int64_t memory, disk; /* bytes; < 0: unlimited */
 	int64_t gpu; /* < 0: unlimited */
+	const char *labels; /* the worker's labels, a JSON object, for the
+			       jobs' selectors; NULL: none */
 };
 
 /*
