@@ -1575,6 +1575,11 @@ execute(struct runner *r, struct run_new *rn)
 		rn->labels = json_object_get(r->over, "labels");
 		check_labels(rn->labels);
 		rn->capacity = capacity_json(r);
+		/* Jobs with a selector match these in the claim. */
+		if (rn->labels != NULL &&
+		    (r->cap.labels = json_dumps(rn->labels, JSON_COMPACT)) ==
+			NULL)
+			errx(EX_OSERR, "out of memory");
 	}
 	if (r->foreground)
 		submit_foreground(r, rn);
