@@ -13,7 +13,7 @@
 _jobkit_spec_args='-n --name -e --env --env-file --export -w --workdir -t --timeout
 	--grace -r --retries --retry-on -p --priority -Q --queue -l --label
 	--cpu --memory --disk --gpu --max-file --max-return -a --after
-	--after-any --at -k --key --notify'
+	--after-any --at -k --key --notify --image'
 _jobkit_spec_flags='-H --hold --scratch'
 _jobkit_cli_args='-f --format -d --db'
 _jobkit_cli_flags='-h --help -V --version'

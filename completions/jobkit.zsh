@@ -111,6 +111,7 @@ _jobkit_options() {
     '--at=[start no earlier than]:time (+2h, RFC 3339): '
     '(-k --key)'{-k+,--key=}'[idempotency key]:key: '
     '--notify=[POST a summary to this URL when the job ends]:URL:_urls'
+    '--image=[run the command in a container of this image]:image: '
     '(-S --shell)'{-S+,--shell=}'[run a shell command line]:command line:_cmdstring'
   )
   common=(

@@ -3881,3 +3881,23 @@ store_context_get(struct store *st, const char *sha, int fd)
 	store_unprep(st, s);
 	return 0;
 }
+
+int
+store_job_note(
+    struct store *st, const char *id, const char *type, const char *message)
+{
+	char full[ID_LEN + 1];
+	struct job_head h;
+
+	if (store_begin(st) == -1)
+		return -1;
+	if (store_job_resolve(st, id, full) == -1 ||
+	    store_head(st, full, &h) == -1 ||
+	    store_event(st, h.rid, 0, parse_now_ms(), type, h.state,
+		message) == -1 ||
+	    store_commit(st) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}

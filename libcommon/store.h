@@ -276,6 +276,14 @@ int store_next_due(struct store *st, const struct claim_fit *fit, int64_t *due);
 int store_claim_job(
     struct store *st, const char *run, const char *job, json_t **task);
 
+/*
+ * Append an event of type (a word) with message to job id (a full ID or a
+ * unique prefix), in its current state: what happened to it outside the
+ * store, such as a notification.  EX_NOINPUT when there is no such job.
+ */
+int store_job_note(
+    struct store *st, const char *id, const char *type, const char *message);
+
 /* Record the pid of a task's process group leader. */
 int store_task_pid(struct store *st, const char *task, int64_t pid);
 
