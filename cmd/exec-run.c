@@ -1594,6 +1594,7 @@ execute(struct runner *r, struct run_new *rn)
 		store_run_end(r->st, r->run);
 	if (r->out != NULL)
 		emit_close(r->out);
+	free((char *)r->cap.labels);
 }
 
 /*
