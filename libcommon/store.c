@@ -3893,11 +3893,33 @@ store_job_note(
 		return -1;
 	if (store_job_resolve(st, id, full) == -1 ||
 	    store_head(st, full, &h) == -1 ||
-	    store_event(st, h.rid, 0, parse_now_ms(), type, h.state,
-		message) == -1 ||
+	    store_event(st, h.rid, 0, parse_now_ms(), type, h.state, message) ==
+		-1 ||
 	    store_commit(st) == -1) {
 		store_rollback(st);
 		return -1;
 	}
 	return 0;
+}
+
+json_t *
+store_job_shards(struct store *st, const char *id)
+{
+	struct ridlist l = {0};
+	char sid[ID_LEN + 1];
+	json_t *out = NULL;
+	int64_t rid;
+
+	if (rid_of(id, &rid) == -1 || store_shards(st, rid, 0, &l) == -1)
+		goto done;
+	if ((out = json_array()) == NULL) {
+		error_set(EX_OSERR, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		if (id_format(l.v[i], sid) == 0)
+			json_array_append_new(out, json_string(sid));
+done:
+	free(l.v);
+	return out;
 }

@@ -4,7 +4,7 @@
 # have (failed if any failed); cancel and retry go to the shards.  Jobs
 # with a selector run only on workers whose labels match it.
 . "$(dirname "$0")/lib.sh"
-plan 33
+plan 36
 db=$JOBKIT_DB
 
 shard() { printf '{"shell":"sleep 0.5; echo %s"}' "$1"; }
@@ -52,6 +52,12 @@ check_same "with its failed shard queued, the other left alone" \
 p=$(echo '{"shards":[{"command":["true"]},{"command":["true"]}]}' | job-submit -q | head -1)
 check_exit 0 "cancelling a parent" job-submit --cancel -q "$p"
 check_same "cancels its shards" "$(run-query jobs -l parent="$p" -s cancelled -c)" "2"
+
+# Named to exec-run, a job of shards is its shards.
+p=$(echo '{"shards":[{"command":["true"]},{"shell":"exit 4"}]}' | job-submit -q | head -1)
+check_exit 4 "exec-run given only the parent" sh -c "echo $p | exec-run -q"
+check_same "runs its shards" "$(run-query jobs -l parent="$p" -s queued -c)" "0"
+check_same "and the parent ends with them" "$(job_state "$p")" "failed"
 
 # Bad jobs of shards are refused whole.
 n=$(run-query jobs --all -c)
