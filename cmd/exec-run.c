@@ -75,10 +75,15 @@ struct task {
 	int64_t attempt;
 	struct exec *x;
 	int64_t cpu, memory, disk, gpu; /* reserved */
+	uint64_t gpu_mask; /* the devices it holds, of the runner's */
+	char devices[256]; /* and their names, "0,2" */
 	int requeue; /* stopped by our shutdown */
 	const struct exec_result *res; /* once it ended */
 	int64_t record_at; /* its end, refused by the database: try then */
 };
+
+/* GPUs a worker hands out, at most. */
+#define MAX_GPUS 64
 
 /* A task's end the database refused is tried again this often. */
 #define RECORD_AGAIN_MS 1000
@@ -131,7 +136,10 @@ struct runner {
 	json_t *shards; /* of named jobs of shards, to run next */
 	const char *engine; /* of container jobs (exec_opts) */
 	int sandbox; /* every task in the sandbox */
-	const char *gpus; /* devices given to the tasks, or NULL */
+	const char *gpus; /* --gpus, or NULL */
+	char *gpu[MAX_GPUS]; /* the devices a task may be given */
+	int ngpu;
+	uint64_t gpu_busy; /* those given to running tasks */
 };
 
 static void
@@ -515,6 +523,7 @@ start_failed(struct runner *r, struct task *t, json_t *info, int job)
 		r->status = r->foreground || job ? 125 : status;
 	if (!job && !r->stopping++ && r->worker)
 		warnx("stopping: cannot start tasks here");
+	r->gpu_busy &= ~t->gpu_mask;
 	free(t);
 	json_decref(info);
 	return -1;
@@ -544,6 +553,75 @@ context_of(struct runner *r, json_t *spec)
 }
 
 /* Start a claimed task ({id, job, attempt, uid, owner, spec}, stolen). */
+/*
+ * The GPUs a worker knows: --gpus, else as many as --capacity gpu=N says
+ * (0 to N-1), else those nvidia-smi -L lists (a worker only: it is asked
+ * once), else none.  The capacity follows the devices.
+ */
+static void
+find_gpus(struct runner *r)
+{
+	char buf[512], *save = NULL, *tok, *list = NULL;
+	FILE *fp;
+
+	if (r->gpus != NULL && (list = strdup(r->gpus)) == NULL)
+		errx(EX_OSERR, "out of memory");
+	for (tok = list ? strtok_r(list, ",", &save) : NULL; tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (r->ngpu == MAX_GPUS)
+			errx(EX_USAGE, "--gpus: at most %d devices", MAX_GPUS);
+		if ((r->gpu[r->ngpu++] = strdup(tok)) == NULL)
+			errx(EX_OSERR, "out of memory");
+	}
+	free(list);
+	if (r->gpus != NULL && r->cap.gpu >= 0 && r->cap.gpu != r->ngpu)
+		errx(EX_USAGE, "--gpus names %d devices, --capacity gpu=%lld",
+		    r->ngpu, (long long)r->cap.gpu);
+	if (r->gpus == NULL && r->cap.gpu < 0 && r->worker &&
+	    (fp = popen("nvidia-smi -L 2>/dev/null", "r")) != NULL) {
+		r->cap.gpu = 0;
+		while (fgets(buf, sizeof(buf), fp) != NULL)
+			if (strncmp(buf, "GPU ", 4) == 0 &&
+			    r->cap.gpu < MAX_GPUS)
+				r->cap.gpu++;
+		pclose(fp);
+	}
+	for (int i = r->ngpu; i < r->cap.gpu && i < MAX_GPUS; i++) {
+		snprintf(buf, sizeof(buf), "%d", i);
+		if ((r->gpu[r->ngpu++] = strdup(buf)) == NULL)
+			errx(EX_OSERR, "out of memory");
+	}
+	if (r->gpus != NULL || r->cap.gpu >= 0)
+		r->cap.gpu = r->ngpu;
+}
+
+/* Give t the free GPUs it asked for, the lowest first: none when too few
+ * are free (a job named to us, run whatever it asked). */
+static void
+take_gpus(struct runner *r, struct task *t)
+{
+	size_t len = 0;
+	int n = 0;
+
+	for (int i = 0; i < r->ngpu && n < t->gpu; i++)
+		if (!(r->gpu_busy & (1ull << i)))
+			n++;
+	if (t->gpu <= 0 || n < t->gpu)
+		return;
+	for (int i = 0; i < r->ngpu && n > 0; i++) {
+		if (r->gpu_busy & (1ull << i))
+			continue;
+		t->gpu_mask |= 1ull << i;
+		len +=
+		    (size_t)snprintf(t->devices + len, sizeof(t->devices) - len,
+			"%s%s", len ? "," : "", r->gpu[i]);
+		if (len >= sizeof(t->devices))
+			len = sizeof(t->devices) - 1;
+		n--;
+	}
+	r->gpu_busy |= t->gpu_mask;
+}
+
 static int
 start_task(struct runner *r, json_t *info)
 {
@@ -587,7 +665,8 @@ start_task(struct runner *r, json_t *info)
 	o.stager = r->stager[0] != '\0' ? r->stager : NULL;
 	o.engine = r->engine;
 	o.sandbox = r->sandbox;
-	o.gpus = r->gpus;
+	take_gpus(r, t);
+	o.gpus = t->devices[0] ? t->devices : NULL;
 	if ((o.context = context_of(r, spec)) == -1)
 		return start_failed(r, t, info, 1);
 	t->x = exec_start(spec, &o);
@@ -595,7 +674,7 @@ start_task(struct runner *r, json_t *info)
 		close(o.context);
 	if (t->x == NULL)
 		return start_failed(r, t, info, error_status() == EX_NOPERM);
-	store_task_pid(r->st, t->id, exec_pid(t->x));
+	store_task_pid(r->st, t->id, exec_pid(t->x), o.gpus);
 	r->tasks[r->ntasks++] = t;
 	json_decref(info);
 	return 0;
@@ -812,6 +891,7 @@ end_task(struct runner *r, int i, int64_t now)
 	report(r, t, x, job);
 	json_decref(job);
 	exec_free(t->x);
+	r->gpu_busy &= ~t->gpu_mask;
 	free(t);
 	r->tasks[i] = r->tasks[--r->ntasks];
 	return 1;
@@ -1673,6 +1753,8 @@ execute(struct runner *r, struct run_new *rn)
 		emit_close(r->out);
 	free((char *)r->cap.labels);
 	json_decref(r->shards);
+	for (int i = 0; i < r->ngpu; i++)
+		free(r->gpu[i]);
 }
 
 /*
@@ -1721,6 +1803,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	pick_results(&r);
+	if (!r.logs && !r.wait)
+		find_gpus(&r);
 	if (r.from_stdin || (r.wait && r.ids == NULL))
 		cli_await_input(stdin);
 	/* Only what may submit or wait for work makes a database. */

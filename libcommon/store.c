@@ -2402,7 +2402,7 @@ store_job_describe(struct store *st, const char *id)
 		" t.pid, t.started, t.keepalive, t.ended, t.exit_code,"
 		" t.signal, t.error, t.stdout, t.stderr, t.stdout_truncated,"
 		" t.stderr_truncated, t.usage, t.enforcement, t.results,"
-		" t.staged"
+		" t.staged, t.devices"
 		" FROM tasks t LEFT JOIN runs r ON r.rid = t.run"
 		" WHERE t.job = ?1 ORDER BY t.attempt"},
 	    {"events",
@@ -3436,7 +3436,8 @@ fail:
 }
 
 int
-store_task_pid(struct store *st, const char *task, int64_t pid)
+store_task_pid(
+    struct store *st, const char *task, int64_t pid, const char *devices)
 {
 	int64_t job, attempt;
 	int r;
@@ -3445,8 +3446,8 @@ store_task_pid(struct store *st, const char *task, int64_t pid)
 		return -1;
 	store_lazy(st, 1);
 	r = store_write(st, "cannot record pid",
-	    "UPDATE tasks SET pid = ? WHERE job = ? AND attempt = ?", "iii",
-	    pid, job, attempt);
+	    "UPDATE tasks SET pid = ?, devices = ? WHERE job = ? AND attempt = ?",
+	    "itii", pid, devices, job, attempt);
 	store_lazy(st, 0);
 	return r;
 }

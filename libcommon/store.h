@@ -291,8 +291,10 @@ json_t *store_job_shards(struct store *st, const char *id);
 int store_job_note(
     struct store *st, const char *id, const char *type, const char *message);
 
-/* Record the pid of a task's process group leader. */
-int store_task_pid(struct store *st, const char *task, int64_t pid);
+/* Record the pid of a task's process group leader, and the GPUs it was
+ * given ("0,2", or NULL for none). */
+int store_task_pid(
+    struct store *st, const char *task, int64_t pid, const char *devices);
 
 /* How a task ended.  Strings may be NULL. */
 struct task_result {

@@ -132,7 +132,7 @@ for a in "$@"; do printf '[%s]\n' "$a"; done
 echo "MODE=$MODE CUDA=$CUDA_VISIBLE_DEVICES"
 SH
 chmod +x "$T/bin/docker"
-dspec='{"container":{"image":"python:3.11-slim","entrypoint":["python3","-u"],"workdir":"/code"},"command":["/code/run.py","it'"'"'s"],"binds":[{"source":"code","target":"/code","read_only":true},{"source":"'"$T"'/data","target":"/data"}],"env":{"MODE":"fast-4012"},"resources":{"cpu":0.5,"memory":"1GB"},"scratch":true}'
+dspec='{"container":{"image":"python:3.11-slim","entrypoint":["python3","-u"],"workdir":"/code"},"command":["/code/run.py","it'"'"'s"],"binds":[{"source":"code","target":"/code","read_only":true},{"source":"'"$T"'/data","target":"/data"}],"env":{"MODE":"fast-4012"},"resources":{"cpu":0.5,"memory":"1GB","gpu":2},"scratch":true}'
 j=$(printf '%s\n' "$dspec" | job-submit -q)
 run env PATH="$T/bin:$PATH" exec-run --gpus 0,2 "$j"
 check_same "a container job runs docker" "$rc" 0
@@ -155,12 +155,12 @@ tr '\n' ' ' <"$R/$j.1/stdout" >"$T/argv"
 check "network full is the host's; a shell runs as sh -c" grep -qF \
     '[--network=host] [--entrypoint] [sh] [alpine] [-c] [echo hi] ' "$T/argv"
 cp "$T/bin/docker" "$T/bin/podman"
-j=$(printf '{"container":{"image":"alpine"},"shell":"echo hi","network":"full"}\n' | job-submit -q)
+j=$(printf '{"container":{"image":"alpine"},"shell":"echo hi","network":"full","resources":{"gpu":2}}\n' | job-submit -q)
 run env PATH="$T/bin:$PATH" exec-run --engine podman --gpus 0,2 "$j"
 tr '\n' ' ' <"$R/$j.1/stdout" >"$T/argv"
 check "podman: the same, its GPUs as CDI devices" grep -qF \
     '[--network=host] [--device] [nvidia.com/gpu=0] [--device] [nvidia.com/gpu=2] [--entrypoint] [sh] ' "$T/argv"
-job '{"command":["sh","-c","echo $CUDA_VISIBLE_DEVICES $NVIDIA_VISIBLE_DEVICES"]}' --gpus 1,3
+job '{"command":["sh","-c","echo $CUDA_VISIBLE_DEVICES $NVIDIA_VISIBLE_DEVICES"],"resources":{"gpu":2}}' --gpus 1,3
 check_same "a task given GPUs has them in its environment" "$(cat "$R/$j.1/stdout")" "1,3 1,3"
 
 # The fields, checked as any (65, the path named, nothing stored).
