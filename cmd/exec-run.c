@@ -45,7 +45,8 @@ enum opt {
 	O_RESULTS,
 	O_ENGINE,
 	O_SANDBOX,
-	O_GPUS
+	O_GPUS,
+	O_PIP
 };
 
 static const struct option longopts[] = {SPECOPT_LONG,
@@ -63,6 +64,7 @@ static const struct option longopts[] = {SPECOPT_LONG,
     {"engine", required_argument, NULL, O_ENGINE},
     {"sandbox", no_argument, NULL, O_SANDBOX},
     {"gpus", required_argument, NULL, O_GPUS},
+    {"pip", no_argument, NULL, O_PIP},
     {"quiet", no_argument, NULL, 'q'}, CLI_LONG, {NULL, 0, NULL, 0}};
 
 static const struct emit_col columns[] = {{"id", "TASK", 10, 0},
@@ -137,6 +139,7 @@ struct runner {
 	const char *engine; /* of container jobs (exec_opts) */
 	int sandbox; /* every task in the sandbox */
 	const char *gpus; /* --gpus, or NULL */
+	int pip; /* tasks may install Python packages */
 	char *gpu[MAX_GPUS]; /* the devices a task may be given */
 	int ngpu;
 	uint64_t gpu_busy; /* those given to running tasks */
@@ -162,7 +165,7 @@ usage(FILE *fp)
 	    "  --results DIR          --wait                --logs\n"
 	    "  --follow               --stderr              -q, --quiet\n"
 	    "  --engine auto|docker|podman|host             --sandbox\n"
-	    "  --gpus LIST\n"
+	    "  --gpus LIST            --pip\n"
 	    "  -f, --format json|ndjson|table|text          -d, --db PATH\n"
 	    "  -h, --help             -V, --version\n");
 }
@@ -332,6 +335,9 @@ parse_options(struct runner *r, int argc, char **argv)
 			break;
 		case O_SANDBOX:
 			r->sandbox = 1;
+			break;
+		case O_PIP:
+			r->pip = 1;
 			break;
 		case O_GPUS:
 			r->gpus = gpus_arg(optarg);
@@ -667,6 +673,7 @@ start_task(struct runner *r, json_t *info)
 	o.sandbox = r->sandbox;
 	take_gpus(r, t);
 	o.gpus = t->devices[0] ? t->devices : NULL;
+	o.pip = r->pip;
 	if ((o.context = context_of(r, spec)) == -1)
 		return start_failed(r, t, info, 1);
 	t->x = exec_start(spec, &o);

@@ -31,7 +31,7 @@ _jobkit_query_flags="-r --reverse -c --count --summary -q --quiet
 _jobkit_exec_args="$_jobkit_spec_args -S --shell -j --jobs --idle-exit
 	--capacity --lease --results --engine --gpus $_jobkit_cli_args"
 _jobkit_exec_flags="$_jobkit_spec_flags --worker --drain --wait --logs
-	--follow --stderr -q --quiet --sandbox $_jobkit_cli_flags"
+	--follow --stderr -q --quiet --sandbox --pip $_jobkit_cli_flags"
 _jobkit_fetch_args='-o --output -C --directory -H --hash -u --user
 	--password-env --password-file --token-env --token-file --netrc-file
 	--profile --endpoint --cacert --cache --cache-max --max-bytes --max-size

@@ -214,7 +214,8 @@ _exec_run() {
     '--results=[results folder]:directory:_directories' \
     '--engine=[what runs container jobs]:engine:(auto docker podman host)' \
     '--sandbox[run every task in the sandbox (bubblewrap)]' \
-    '--gpus=[devices given to the tasks]:devices (0,2): ' \
+    '--gpus=[the GPUs of this worker]:devices (0,1,2): ' \
+    '--pip[let tasks install the Python packages they name]' \
     '(--worker --logs)--wait[wait for the jobs to finish]' \
     '(--worker --wait)--logs[print the output of a job'\''s latest task]' \
     '--follow[with --logs, until the task ends]' \

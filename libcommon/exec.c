@@ -408,6 +408,8 @@ build_envp(json_t *spec, const struct exec_opts *o, const struct passwd *pw,
 	    (pw != NULL && env_put_user(&e, pw) == -1) ||
 	    env_put_object(&e, json_object_get(spec, "env")) == -1)
 		goto fail;
+	if (o->pip && env_put(&e, "JOBKIT_PIP", 10, "1") == -1)
+		goto fail;
 	/* The devices it was given, whatever its env says. */
 	if (o->gpus != NULL &&
 	    (env_put(&e, "CUDA_VISIBLE_DEVICES", 20, o->gpus) == -1 ||

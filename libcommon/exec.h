@@ -73,6 +73,8 @@ struct exec_opts {
 	const char *gpus; /* devices given to this task ("0,2"), or NULL:
 			     in CUDA_VISIBLE_DEVICES and
 			     NVIDIA_VISIBLE_DEVICES, and to docker */
+	int pip; /* JOBKIT_PIP=1 in its environment: a job may install
+		    the Python packages it names (a StudioML request's) */
 };
 
 /* How a task ended, filled by exec_result(). */

@@ -1002,12 +1002,16 @@ spec_default_name(json_t *spec, char *buf, size_t len)
 	const char *s, *slash;
 	size_t n;
 
+	/* A container job is known by its image. */
+	if (json_object_get(spec, "container") != NULL)
+		cmd = NULL;
 	if (cmd != NULL) {
 		s = json_string_value(json_array_get(cmd, 0));
 		slash = strrchr(s, '/');
 		s = slash && slash[1] ? slash + 1 : s;
 		n = strlen(s);
-	} else if (json_object_get(spec, "shell") != NULL) {
+	} else if (json_object_get(spec, "shell") != NULL &&
+	    json_object_get(spec, "container") == NULL) {
 		s = json_string_value(json_object_get(spec, "shell"));
 		s += strspn(s, " \t\n");
 		n = strcspn(s, " \t\n;|&<>()");

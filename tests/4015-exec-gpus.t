@@ -3,7 +3,7 @@
 # each task as many distinct ones as it asked for, for its lifetime, in
 # CUDA_VISIBLE_DEVICES and NVIDIA_VISIBLE_DEVICES, recorded in the task.
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 16
 db=$JOBKIT_DB
 res=$(dirname "$db")/results
 
@@ -68,3 +68,9 @@ check_exit 64 "--gpus and --capacity gpu= that disagree" \
     exec-run --worker --gpus 0,1 --capacity gpu=3 --drain
 check_stderr "--gpus names 2 devices, --capacity gpu=3" "say so"
 check_exit 64 "a bad --gpus" exec-run --worker --gpus '0,,1' --drain
+
+# --pip: tasks may install the packages they name.
+check_same "exec-run --pip sets JOBKIT_PIP=1" \
+    "$(exec-run --pip -- sh -c 'echo $JOBKIT_PIP')" "1"
+check_same "without it, JOBKIT_PIP is unset" \
+    "$(exec-run -- sh -c 'echo ${JOBKIT_PIP-unset}')" "unset"
