@@ -292,3 +292,38 @@ import_specs(enum import_format f, json_t *doc, const struct import_opts *o)
 	}
 	return specs;
 }
+
+int
+import_table(void *ctx, const char *path, json_t *o,
+    const struct import_field *t, json_t *foreign)
+{
+	const struct import_field *f;
+	char sub[640];
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(o))
+		return import_bad(path, "must be an object");
+	for (f = t; f->name != NULL; f++) {
+		v = json_object_get(o, f->name);
+		if (v == NULL || json_is_null(v) || f->read == NULL)
+			continue;
+		snprintf(sub, sizeof(sub), "%.500s.%s", path, f->name);
+		if (f->read(ctx, sub, f->name, v) == -1)
+			return -1;
+	}
+	json_object_foreach(o, k, v)
+	{
+		for (f = t; f->name != NULL; f++)
+			if (strcmp(f->name, k) == 0)
+				break;
+		if (f->name != NULL || json_is_null(v))
+			continue;
+		snprintf(sub, sizeof(sub), "%.500s.%s", path, k);
+		if (foreign == NULL)
+			return import_bad(sub, "unknown key");
+		if (json_object_set(foreign, sub, v) == -1)
+			return error_set(EX_OSERR, "out of memory");
+	}
+	return 0;
+}
