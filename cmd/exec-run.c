@@ -122,6 +122,7 @@ struct runner {
 	int64_t next_due; /* the next job due, of those we may claim */
 	int64_t noted; /* when we last said why the jobs we cannot run wait */
 	int note; /* and a claim found nothing since */
+	json_t *shards; /* of named jobs of shards, to run next */
 };
 
 static void
@@ -855,6 +856,12 @@ next_named(struct runner *r, char *id)
 	for (;;) {
 		const char *ref = NULL;
 
+		if (json_array_size(r->shards) > 0) {
+			snprintf(id, ID_LEN + 1, "%s",
+			    json_string_value(json_array_get(r->shards, 0)));
+			json_array_remove(r->shards, 0);
+			return 1;
+		}
 		if (r->ids != NULL) {
 			if (*r->ids == NULL)
 				return 0;
@@ -917,6 +924,22 @@ ran_here(struct runner *r, const char *id)
 	return yes;
 }
 
+/* Named job id is a job of shards: its shards that have not ended are to
+ * run next.  1 when it is one. */
+static int
+named_shards(struct runner *r, const char *id)
+{
+	json_t *ids = store_job_shards(r->st, id);
+	int yes = json_array_size(ids) > 0;
+
+	if (yes && r->shards == NULL)
+		r->shards = json_array();
+	if (yes && json_array_extend(r->shards, ids) == -1)
+		errx(EX_OSERR, "out of memory");
+	json_decref(ids);
+	return yes;
+}
+
 static void
 run_named(struct runner *r)
 {
@@ -928,8 +951,10 @@ run_named(struct runner *r)
 			int e = error_status();
 			char why[512];
 			snprintf(why, sizeof(why), "%s", error_msg());
-			/* A job named twice is still one job to run. */
-			if (e == EX_DATAERR && ran_here(r, id))
+			/* A job named twice is still one job to run; a job
+			 * of shards is its shards. */
+			if (e == EX_DATAERR &&
+			    (ran_here(r, id) || named_shards(r, id)))
 				continue;
 			warnx("%s", why);
 			if (r->status == 0)
@@ -1575,6 +1600,11 @@ execute(struct runner *r, struct run_new *rn)
 		rn->labels = json_object_get(r->over, "labels");
 		check_labels(rn->labels);
 		rn->capacity = capacity_json(r);
+		/* Jobs with a selector match these in the claim. */
+		if (rn->labels != NULL &&
+		    (r->cap.labels = json_dumps(rn->labels, JSON_COMPACT)) ==
+			NULL)
+			errx(EX_OSERR, "out of memory");
 	}
 	if (r->foreground)
 		submit_foreground(r, rn);
@@ -1589,6 +1619,8 @@ execute(struct runner *r, struct run_new *rn)
 		store_run_end(r->st, r->run);
 	if (r->out != NULL)
 		emit_close(r->out);
+	free((char *)r->cap.labels);
+	json_decref(r->shards);
 }
 
 /*

@@ -13,14 +13,14 @@
 _jobkit_spec_args='-n --name -e --env --env-file --export -w --workdir -t --timeout
 	--grace -r --retries --retry-on -p --priority -Q --queue -l --label
 	--cpu --memory --disk --gpu --max-file --max-return -a --after
-	--after-any --at -k --key'
+	--after-any --at -k --key --notify --image'
 _jobkit_spec_flags='-H --hold --scratch'
 _jobkit_cli_args='-f --format -d --db'
 _jobkit_cli_flags='-h --help -V --version'
 
-_jobkit_submit_args="$_jobkit_spec_args -S --shell --context $_jobkit_cli_args"
+_jobkit_submit_args="$_jobkit_spec_args -S --shell --context --config $_jobkit_cli_args"
 _jobkit_submit_flags="$_jobkit_spec_flags -q --quiet -c --cancel --release
-	--retry --delete $_jobkit_cli_flags"
+	--retry --delete --strict $_jobkit_cli_flags"
 _jobkit_describe_args=$_jobkit_cli_args
 _jobkit_describe_flags="-s --spec $_jobkit_cli_flags"
 _jobkit_query_args="-s --state -u --user -Q --queue -l --label -n --name
@@ -240,7 +240,7 @@ _job_submit()
 		_jobkit_command "$dd"
 	elif [[ $prev == -f || $prev == --format ]]; then
 		# job-submit also reads other systems' jobs.
-		_jobkit_compgen -W 'json ndjson table text bacalhau studioml'
+		_jobkit_compgen -W 'json ndjson table text bacalhau studioml determined'
 	elif [[ $prev == --context ]]; then
 		_jobkit_compgen -d
 	elif _jobkit_value || _jobkit_takes "$_jobkit_submit_args"; then

@@ -246,8 +246,7 @@ static const char *schema_v4[] = {
 };
 
 /* Each entry brings the schema from version i to i + 1. */
-static const char **migrations[] = {
-    schema_v1, schema_v2, schema_v3, schema_v4};
+static const char **migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4};
 
 struct store {
 	sqlite3 *db;
@@ -632,7 +631,7 @@ requirement_met(json_t *req, json_t *labels)
 	if (have == NULL || want == NULL)
 		return 0;
 	return strcmp(op, "gt") == 0 ? strtod(have, NULL) > strtod(want, NULL)
-				    : strtod(have, NULL) < strtod(want, NULL);
+				     : strtod(have, NULL) < strtod(want, NULL);
 }
 
 /* jk_match(selector, labels): 1 when the labels (a JSON object) meet
@@ -1214,10 +1213,12 @@ store_settle_walk(struct store *st, int64_t rid, int64_t now, int revive)
 				sizeof(reason)) == -1)
 				goto out;
 			if (strcmp(state,
-				revive ? STATE_CANCELLED : STATE_WAITING) == 0) {
+				revive ? STATE_CANCELLED : STATE_WAITING) ==
+			    0) {
 				/* A job of shards says how far they are. */
 				if (!revive && strstr(reason, " shards ") &&
-				    store_set_reason(st, deps.v[i], reason) == -1)
+				    store_set_reason(st, deps.v[i], reason) ==
+					-1)
 					goto out;
 				continue;
 			}
@@ -1832,11 +1833,13 @@ store_shard_of(struct store *st, struct job_new *jn)
 		return error_set(
 		    EX_DATAERR, "job '%s' is not a job of shards", jn->parent);
 	if ((uid_t)h.uid != st->uid)
-		return error_set(EX_NOPERM, "job '%s' belongs to '%s'",
-		    jn->parent, h.owner);
+		return error_set(
+		    EX_NOPERM, "job '%s' belongs to '%s'", jn->parent, h.owner);
 	if (store_terminal(h.state))
-		return error_set(EX_DATAERR, "job '%s' has %s: it takes no "
-		    "more shards", jn->parent, h.state);
+		return error_set(EX_DATAERR,
+		    "job '%s' has %s: it takes no "
+		    "more shards",
+		    jn->parent, h.state);
 	jn->parent_rid = h.rid;
 	return 0;
 }
@@ -1954,7 +1957,6 @@ fail:
 	store_rollback(st);
 	return -1;
 }
-
 
 static int
 store_head(struct store *st, const char *id, struct job_head *h)
@@ -2101,7 +2103,8 @@ act_shards(struct store *st, struct job_head *h, int retry, int64_t now)
 	if (store_shards(st, h->rid, retry, &l) == -1)
 		return -1;
 	for (size_t i = 0; r == 0 && i < l.n; i++) {
-		if (id_format(l.v[i], id) == -1 || store_head(st, id, &sh) == -1)
+		if (id_format(l.v[i], id) == -1 ||
+		    store_head(st, id, &sh) == -1)
 			r = -1;
 		else if (retry && strcmp(sh.state, STATE_SUCCEEDED) == 0)
 			continue;
@@ -3877,4 +3880,46 @@ store_context_get(struct store *st, const char *sha, int fd)
 	}
 	store_unprep(st, s);
 	return 0;
+}
+
+int
+store_job_note(
+    struct store *st, const char *id, const char *type, const char *message)
+{
+	char full[ID_LEN + 1];
+	struct job_head h;
+
+	if (store_begin(st) == -1)
+		return -1;
+	if (store_job_resolve(st, id, full) == -1 ||
+	    store_head(st, full, &h) == -1 ||
+	    store_event(st, h.rid, 0, parse_now_ms(), type, h.state, message) ==
+		-1 ||
+	    store_commit(st) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+json_t *
+store_job_shards(struct store *st, const char *id)
+{
+	struct ridlist l = {0};
+	char sid[ID_LEN + 1];
+	json_t *out = NULL;
+	int64_t rid;
+
+	if (rid_of(id, &rid) == -1 || store_shards(st, rid, 0, &l) == -1)
+		goto done;
+	if ((out = json_array()) == NULL) {
+		error_set(EX_OSERR, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		if (id_format(l.v[i], sid) == 0)
+			json_array_append_new(out, json_string(sid));
+done:
+	free(l.v);
+	return out;
 }

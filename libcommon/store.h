@@ -276,6 +276,21 @@ int store_next_due(struct store *st, const struct claim_fit *fit, int64_t *due);
 int store_claim_job(
     struct store *st, const char *run, const char *job, json_t **task);
 
+/*
+ * The IDs of the shards of job id (a full ID) that have not ended, in
+ * order: a new array, empty when it is no job of shards; NULL with an
+ * error.
+ */
+json_t *store_job_shards(struct store *st, const char *id);
+
+/*
+ * Append an event of type (a word) with message to job id (a full ID or a
+ * unique prefix), in its current state: what happened to it outside the
+ * store, such as a notification.  EX_NOINPUT when there is no such job.
+ */
+int store_job_note(
+    struct store *st, const char *id, const char *type, const char *message);
+
 /* Record the pid of a task's process group leader. */
 int store_task_pid(struct store *st, const char *task, int64_t pid);
 
