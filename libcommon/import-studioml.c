@@ -22,9 +22,10 @@
 /* What the readers gather as they walk the request. */
 struct sml {
 	json_t *spec, *foreign, *notes;
-	json_t *env; /* config.env (borrowed) */
+	json_t *hold; /* what the texts of numbers are kept in */
+	json_t *env; /* config.env, its values as text */
 	json_t *keys; /* the S3 keys config.env carries, as credentials */
-	json_t *args, *pyenv, *pip; /* borrowed */
+	json_t *args, *pyenv, *pip; /* arrays of text, in hold */
 	const char *key, *file;
 	char ver[16]; /* pythonver, "" when none */
 	const char *timeout; /* the shorter of the lifetimes */
@@ -50,42 +51,54 @@ sml_object(
 	return import_table(s, path, o, t, s->foreign);
 }
 
+/* A string member's text (a number's too, as YAML gives one); *out NULL
+ * for an empty one. */
 static int
-want_str(const char *path, json_t *v, const char **out)
+want_str(struct sml *s, const char *path, json_t *v, const char **out)
 {
 	*out = NULL;
-	if (!json_is_string(v))
-		return import_bad(path, "must be a string");
-	*out = *json_string_value(v) ? json_string_value(v) : NULL;
+	if ((*out = import_text(v, s->hold)) == NULL)
+		return json_is_number(v) ? -1
+					 : import_bad(path, "must be a string");
+	if (**out == '\0')
+		*out = NULL;
 	return 0;
 }
 
+/* An array of strings (numbers as their text): *out a new one, in hold. */
 static int
-want_strings(const char *path, json_t *v, json_t **out)
+want_strings(struct sml *s, const char *path, json_t *v, json_t **out)
 {
 	char sub[600];
+	const char *t;
 	size_t i;
-	json_t *e;
+	json_t *e, *arr;
 
 	if (!json_is_array(v))
 		return import_bad(path, "must be an array of strings");
+	if ((arr = json_array()) == NULL || json_array_append_new(s->hold, arr))
+		return oom();
 	json_array_foreach(v, i, e)
 	{
 		snprintf(sub, sizeof(sub), "%.500s[%zu]", path, i);
-		if (!json_is_string(e))
-			return import_bad(sub, "must be a string");
+		if ((t = import_text(e, s->hold)) == NULL)
+			return json_is_number(e)
+			    ? -1
+			    : import_bad(sub, "must be a string");
+		json_array_append_new(arr, json_string(t));
 	}
-	*out = v;
+	*out = arr;
 	return 0;
 }
 
 /* A Go duration ("20m", "1h30m"): *ms, or -1 naming path. */
 static int
-want_duration(const char *path, json_t *v, const char **s, int64_t *ms)
+want_duration(
+    struct sml *s, const char *path, json_t *v, const char **d, int64_t *ms)
 {
-	if (want_str(path, v, s) == -1)
+	if (want_str(s, path, v, d) == -1)
 		return -1;
-	if (*s != NULL && parse_duration(*s, ms) == -1)
+	if (*d != NULL && parse_duration(*d, ms) == -1)
 		return error_wrap("%s", path);
 	return 0;
 }
@@ -134,18 +147,26 @@ static int
 rd_env(void *ctx, const char *path, const char *name, json_t *v)
 {
 	struct sml *s = ctx;
-	const char *k;
+	const char *k, *t;
 	json_t *e;
 
 	if (!json_is_object(v))
 		return import_bad(path, "must be an object");
+	if ((s->env = json_object()) == NULL ||
+	    json_array_append_new(s->hold, s->env) == -1)
+		return oom();
 	json_object_foreach(v, k, e)
 	{
-		if (!json_is_string(e) || !spec_env_name_ok(k))
-			return import_bad(path,
-			    "'%s' must be a string named like a variable", k);
+		if (!spec_env_name_ok(k) ||
+		    (t = import_text(e, s->hold)) == NULL)
+			return json_is_number(e)
+			    ? -1
+			    : import_bad(path,
+				  "'%s' must be a string named like a "
+				  "variable",
+				  k);
+		import_set_str(s->env, k, t);
 	}
-	s->env = v;
 	return env_keys(s, path);
 }
 
@@ -153,7 +174,7 @@ static int
 rd_pip(void *ctx, const char *path, const char *name, json_t *v)
 {
 	struct sml *s = ctx;
-	return want_strings(path, v, &s->pip);
+	return want_strings(s, path, v, &s->pip);
 }
 
 static int
@@ -163,7 +184,7 @@ rd_save(void *ctx, const char *path, const char *name, json_t *v)
 	const char *d = NULL;
 	int64_t ms = 0;
 
-	if (want_duration(path, v, &d, &ms) == -1)
+	if (want_duration(s, path, v, &d, &ms) == -1)
 		return -1;
 	if (ms > 0)
 		import_set_str(s->spec, "save_every", d);
@@ -178,7 +199,7 @@ rd_lifetime(void *ctx, const char *path, const char *name, json_t *v)
 	const char *d = NULL;
 	int64_t ms = 0;
 
-	if (want_duration(path, v, &d, &ms) == -1)
+	if (want_duration(s, path, v, &d, &ms) == -1)
 		return -1;
 	if (ms > 0 && (s->timeout_ms == 0 || ms < s->timeout_ms)) {
 		s->timeout = d;
@@ -193,7 +214,7 @@ rd_slack(void *ctx, const char *path, const char *name, json_t *v)
 	struct sml *s = ctx;
 	const char *u = NULL;
 
-	if (want_str(path, v, &u) == -1)
+	if (want_str(s, path, v, &u) == -1)
 		return -1;
 	if (u == NULL)
 		return 0;
@@ -232,17 +253,21 @@ static const struct {
     {"plain", "password", "password"}, {"jwt", "token", "token"}};
 
 static int
-cred_member(
-    const char *path, const char *kind, const char *k, json_t *v, json_t *out)
+cred_member(const char *path, const char *kind, const char *k, json_t *v,
+    struct sml *s, json_t *out)
 {
+	const char *t;
+
 	for (size_t i = 0; i < sizeof(cred_map) / sizeof(cred_map[0]); i++) {
 		if (strcmp(cred_map[i].kind, kind) != 0 ||
 		    strcmp(cred_map[i].from, k) != 0)
 			continue;
-		if (!json_is_string(v))
-			return import_bad(path, "'%s' must be a string", k);
-		if (*json_string_value(v) != '\0')
-			json_object_set(out, cred_map[i].to, v);
+		if ((t = import_text(v, s->hold)) == NULL)
+			return json_is_number(v)
+			    ? -1
+			    : import_bad(path, "'%s' must be a string", k);
+		if (*t != '\0')
+			import_set_str(out, cred_map[i].to, t);
 		return 0;
 	}
 	return import_bad(
@@ -251,7 +276,8 @@ cred_member(
 
 /* credentials.KIND into out; a missing half of a pair is refused. */
 static int
-cred_kind(const char *path, const char *kind, json_t *c, json_t *out)
+cred_kind(
+    const char *path, const char *kind, json_t *c, struct sml *s, json_t *out)
 {
 	const char *k;
 	json_t *v;
@@ -262,7 +288,7 @@ cred_kind(const char *path, const char *kind, json_t *c, json_t *out)
 	json_object_foreach(c, k, v)
 	{
 		if (!json_is_null(v) &&
-		    cred_member(path, kind, k, v, out) == -1)
+		    cred_member(path, kind, k, v, s, out) == -1)
 			return -1;
 	}
 	has = json_object_get(out, "access_key_id") != NULL;
@@ -302,7 +328,7 @@ rd_credentials(void *ctx, const char *path, const char *name, json_t *v)
 			    "jwt)",
 			    k);
 		else
-			r = cred_kind(sub, k, c, out);
+			r = cred_kind(sub, k, c, s, out);
 		if (r == -1)
 			break;
 	}
@@ -413,37 +439,39 @@ static int
 rd_qualified(void *ctx, const char *path, const char *name, json_t *v)
 {
 	struct sml *s = ctx;
-	return want_str(path, v, &s->art.qualified);
+	return want_str(s, path, v, &s->art.qualified);
 }
 
 static int
 rd_url(void *ctx, const char *path, const char *name, json_t *v)
 {
 	struct sml *s = ctx;
-	return want_str(path, v, &s->art.url);
+	return want_str(s, path, v, &s->art.url);
 }
 
 static int
 rd_bucket(void *ctx, const char *path, const char *name, json_t *v)
 {
 	struct sml *s = ctx;
-	return want_str(path, v, &s->art.bucket);
+	return want_str(s, path, v, &s->art.bucket);
 }
 
 static int
 rd_key_member(void *ctx, const char *path, const char *name, json_t *v)
 {
 	struct sml *s = ctx;
-	return want_str(path, v, &s->art.key);
+	return want_str(s, path, v, &s->art.key);
 }
 
 static int
 rd_flag(void *ctx, const char *path, const char *name, json_t *v)
 {
 	struct sml *s = ctx;
-	if (!json_is_boolean(v))
+	int b = import_bool(v);
+
+	if (b == -1)
 		return import_bad(path, "must be true or false");
-	json_object_set(s->art.obj, name, v);
+	json_object_set_new(s->art.obj, name, json_boolean(b));
 	return 0;
 }
 
@@ -679,28 +707,28 @@ static int
 rd_key(void *ctx, const char *path, const char *name, json_t *v)
 {
 	struct sml *s = ctx;
-	return want_str(path, v, &s->key);
+	return want_str(s, path, v, &s->key);
 }
 
 static int
 rd_filename(void *ctx, const char *path, const char *name, json_t *v)
 {
 	struct sml *s = ctx;
-	return want_str(path, v, &s->file);
+	return want_str(s, path, v, &s->file);
 }
 
 static int
 rd_args(void *ctx, const char *path, const char *name, json_t *v)
 {
 	struct sml *s = ctx;
-	return want_strings(path, v, &s->args);
+	return want_strings(s, path, v, &s->args);
 }
 
 static int
 rd_pyenv(void *ctx, const char *path, const char *name, json_t *v)
 {
 	struct sml *s = ctx;
-	return want_strings(path, v, &s->pyenv);
+	return want_strings(s, path, v, &s->pyenv);
 }
 
 /* "3.9", 3 or 3.9: digits and dots, the pythonX.Y to run. */
@@ -731,10 +759,10 @@ rd_label(void *ctx, const char *path, const char *name, json_t *v)
 	struct sml *s = ctx;
 	const char *l = NULL;
 
-	if (want_str(path, v, &l) == -1)
+	if (want_str(s, path, v, &l) == -1)
 		return -1;
 	if (l != NULL)
-		json_object_set(import_object_at(s->spec, "labels"), name, v);
+		import_set_str(import_object_at(s->spec, "labels"), name, l);
 	return 0;
 }
 
@@ -912,12 +940,13 @@ import_studioml(json_t *doc, const struct import_opts *o)
 	struct sml s = {.spec = json_object(),
 	    .foreign = json_object(),
 	    .notes = json_array(),
-	    .keys = json_object()};
+	    .keys = json_object(),
+	    .hold = json_array()};
 	json_t *out = NULL;
 
 	(void)o;
 	if (s.spec == NULL || s.foreign == NULL || s.notes == NULL ||
-	    s.keys == NULL)
+	    s.keys == NULL || s.hold == NULL)
 		oom();
 	else if (!json_is_object(doc))
 		import_bad("$", "a StudioML request must be an object");
@@ -931,5 +960,6 @@ import_studioml(json_t *doc, const struct import_opts *o)
 	json_decref(s.foreign);
 	json_decref(s.notes);
 	json_decref(s.keys);
+	json_decref(s.hold);
 	return out;
 }

@@ -327,3 +327,46 @@ import_table(void *ctx, const char *path, json_t *o,
 	}
 	return 0;
 }
+
+int
+import_bool(const json_t *v)
+{
+	static const char *const yes[] = {"y", "Y", "yes", "Yes", "YES", "on",
+	    "On", "ON", "true", "True", "TRUE", NULL};
+	static const char *const no[] = {"n", "N", "no", "No", "NO", "off",
+	    "Off", "OFF", "false", "False", "FALSE", NULL};
+	const char *s = json_string_value(v);
+
+	if (json_is_boolean(v))
+		return json_is_true(v);
+	for (int i = 0; s != NULL && yes[i] != NULL; i++)
+		if (strcmp(s, yes[i]) == 0)
+			return 1;
+	for (int i = 0; s != NULL && no[i] != NULL; i++)
+		if (strcmp(s, no[i]) == 0)
+			return 0;
+	return -1;
+}
+
+const char *
+import_text(json_t *v, json_t *hold)
+{
+	char buf[64];
+	json_t *t;
+
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v))
+		snprintf(
+		    buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, sizeof(buf), "%.15g", json_real_value(v));
+	else
+		return NULL;
+	if ((t = json_string(buf)) == NULL ||
+	    json_array_append_new(hold, t) == -1) {
+		error_set(EX_OSERR, "out of memory");
+		return NULL;
+	}
+	return json_string_value(t);
+}

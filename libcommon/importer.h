@@ -89,4 +89,19 @@ struct import_field {
 int import_table(void *ctx, const char *path, json_t *o,
     const struct import_field *t, json_t *foreign);
 
+/*
+ * A bool as Go's YAML reads one into a bool-typed field: true, false, or
+ * YAML 1.1's words (y, yes, on, n, no, off, in their usual cases), which
+ * yamljson leaves as strings.  1 or 0, or -1 when v is none of them.
+ */
+int import_bool(const json_t *v);
+
+/*
+ * The text of a string-typed member: a string's own, or a number's (YAML
+ * gives one where Go reads the field as text), printed into a new string
+ * appended to hold so that it lives as long as hold does.  NULL when v is
+ * neither, or when memory runs out (then with an EX_OSERR error).
+ */
+const char *import_text(json_t *v, json_t *hold);
+
 #endif

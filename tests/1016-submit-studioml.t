@@ -5,7 +5,7 @@
 # or on a MinIO server named in the qualified URL), its lifetimes the
 # timeout.  Bad requests are refused naming the offender by its path.
 . "$(dirname "$0")/lib.sh"
-plan 112
+plan 117
 D=$TOP/tests/data
 export D
 
@@ -79,6 +79,31 @@ check_out "\"message\":\"experiment.resources_needed.gpuMem '2gb' is recorded, n
 check "nothing of the request's own folders (local) is kept" sh -c '! grep -q "/home/alice" "$T/spec"'
 run sqlite3 "$JOBKIT_DB" "select spec from jobs order by rid desc limit 1"
 check "the stored spec has the keys, for the stager" grep -q '"secret_access_key":"minio-password"' "$T/out"
+
+# A request in YAML: numbers where Go reads text, YAML 1.1's booleans.
+cat >"$T/req.yaml" <<'EOF'
+experiment:
+  key: 1717
+  filename: train.py
+  args: [--epochs, 10]
+  artifacts:
+    data:
+      qualified: s3://127.0.0.1:9000/bkt/d.tar
+      unpack: yes
+      mutable: off
+      credentials:
+        plain: {user: u, password: 1234}
+config:
+  env:
+    PORT: 8080
+EOF
+check_exit 0 "a request in YAML" sh -c 'job-submit -f studioml -q <"$T/req.yaml"'
+run desc "$(cat "$T/out")"
+check_out '"name":"1717",' "a number for the key is its text"
+check_out "exec python3 'train.py' '--epochs' '10'\"" "and for an argument"
+check_out '"env":\{"STUDIOML_EXPERIMENT":"1717","PORT":"8080"\}' "and for a variable"
+check_out '"unpack":true,"path":"data","mutable":false,"credentials":\{"username":"u","password":"\*\*\*"\}' \
+    "yes and off are booleans; a number for a password is its text, never shown"
 
 # What runs: python in the workspace, pythonver if the worker has it.
 req() {
