@@ -42,7 +42,10 @@ enum opt {
 	O_FOLLOW,
 	O_STDERR,
 	O_LEASE,
-	O_RESULTS
+	O_RESULTS,
+	O_ENGINE,
+	O_SANDBOX,
+	O_GPUS
 };
 
 static const struct option longopts[] = {SPECOPT_LONG,
@@ -57,6 +60,9 @@ static const struct option longopts[] = {SPECOPT_LONG,
     {"stderr", no_argument, NULL, O_STDERR},
     {"lease", required_argument, NULL, O_LEASE},
     {"results", required_argument, NULL, O_RESULTS},
+    {"engine", required_argument, NULL, O_ENGINE},
+    {"sandbox", no_argument, NULL, O_SANDBOX},
+    {"gpus", required_argument, NULL, O_GPUS},
     {"quiet", no_argument, NULL, 'q'}, CLI_LONG, {NULL, 0, NULL, 0}};
 
 static const struct emit_col columns[] = {{"id", "TASK", 10, 0},
@@ -123,6 +129,9 @@ struct runner {
 	int64_t noted; /* when we last said why the jobs we cannot run wait */
 	int note; /* and a claim found nothing since */
 	json_t *shards; /* of named jobs of shards, to run next */
+	const char *engine; /* of container jobs (exec_opts) */
+	int sandbox; /* every task in the sandbox */
+	const char *gpus; /* devices given to the tasks, or NULL */
 };
 
 static void
@@ -144,6 +153,8 @@ usage(FILE *fp)
 	    "  --idle-exit DUR        --capacity SPEC       --lease DUR\n"
 	    "  --results DIR          --wait                --logs\n"
 	    "  --follow               --stderr              -q, --quiet\n"
+	    "  --engine auto|docker|podman|host             --sandbox\n"
+	    "  --gpus LIST\n"
 	    "  -f, --format json|ndjson|table|text          -d, --db PATH\n"
 	    "  -h, --help             -V, --version\n");
 }
@@ -186,6 +197,35 @@ capacity_arg(struct claim_fit *f, char *arg)
 			f->gpu = v;
 		else
 			errx(EX_USAGE, "--capacity: bad '%s=%s'", tok, eq);
+	}
+}
+
+static const char *
+engine_arg(const char *arg)
+{
+	if (strcmp(arg, "auto") != 0 && strcmp(arg, "docker") != 0 &&
+	    strcmp(arg, "podman") != 0 && strcmp(arg, "host") != 0)
+		errx(EX_USAGE,
+		    "--engine: '%s' is not auto, docker, podman or host", arg);
+	return arg;
+}
+
+/* "0,2": device indexes or UUIDs, as CUDA_VISIBLE_DEVICES takes them. */
+static const char *
+gpus_arg(const char *arg)
+{
+	const char *p = arg;
+
+	for (;; p++) {
+		size_t n = strspn(p,
+		    "0123456789abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ-");
+		if (n == 0 || (p[n] != ',' && p[n] != '\0'))
+			errx(EX_USAGE,
+			    "--gpus: '%s' is not a list of devices (0,2)", arg);
+		p += n;
+		if (*p == '\0')
+			return arg;
 	}
 }
 
@@ -278,6 +318,15 @@ parse_options(struct runner *r, int argc, char **argv)
 			break;
 		case 'q':
 			r->quiet = 1;
+			break;
+		case O_ENGINE:
+			r->engine = engine_arg(optarg);
+			break;
+		case O_SANDBOX:
+			r->sandbox = 1;
+			break;
+		case O_GPUS:
+			r->gpus = gpus_arg(optarg);
 			break;
 		default:
 			usage(stderr);
@@ -536,6 +585,9 @@ start_task(struct runner *r, json_t *info)
 	o.owner = json_string_value(json_object_get(info, "owner"));
 	o.as_owner = geteuid() == 0 && o.uid != 0;
 	o.stager = r->stager[0] != '\0' ? r->stager : NULL;
+	o.engine = r->engine;
+	o.sandbox = r->sandbox;
+	o.gpus = r->gpus;
 	if ((o.context = context_of(r, spec)) == -1)
 		return start_failed(r, t, info, 1);
 	t->x = exec_start(spec, &o);

@@ -29,9 +29,9 @@ _jobkit_query_args="-s --state -u --user -Q --queue -l --label -n --name
 _jobkit_query_flags="-r --reverse -c --count --summary -q --quiet
 	$_jobkit_cli_flags"
 _jobkit_exec_args="$_jobkit_spec_args -S --shell -j --jobs --idle-exit
-	--capacity --lease --results $_jobkit_cli_args"
+	--capacity --lease --results --engine --gpus $_jobkit_cli_args"
 _jobkit_exec_flags="$_jobkit_spec_flags --worker --drain --wait --logs
-	--follow --stderr -q --quiet $_jobkit_cli_flags"
+	--follow --stderr -q --quiet --sandbox $_jobkit_cli_flags"
 _jobkit_fetch_args='-o --output -C --directory -H --hash -u --user
 	--password-env --password-file --token-env --token-file --netrc-file
 	--profile --endpoint --cacert --cache --cache-max --max-bytes --max-size
@@ -303,6 +303,8 @@ _exec_run()
 	dd=$(_jobkit_dashdash)
 	if ((dd)); then
 		_jobkit_command "$dd"
+	elif [[ $prev == --engine ]]; then
+		_jobkit_compgen -W 'auto docker podman host'
 	elif _jobkit_value || _jobkit_takes "$_jobkit_exec_args"; then
 		:
 	elif [[ $cur == -* ]]; then

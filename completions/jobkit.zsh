@@ -212,6 +212,9 @@ _exec_run() {
     '--capacity=[what the worker offers]:capacity (cpu=N,memory=SIZE,disk=SIZE,gpu=N): ' \
     '--lease=[lease of the run and its tasks]:duration: ' \
     '--results=[results folder]:directory:_directories' \
+    '--engine=[what runs container jobs]:engine:(auto docker podman host)' \
+    '--sandbox[run every task in the sandbox (bubblewrap)]' \
+    '--gpus=[devices given to the tasks]:devices (0,2): ' \
     '(--worker --logs)--wait[wait for the jobs to finish]' \
     '(--worker --wait)--logs[print the output of a job'\''s latest task]' \
     '--follow[with --logs, until the task ends]' \

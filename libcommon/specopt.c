@@ -408,8 +408,8 @@ specopt_apply(json_t *over, int c, const char *arg)
 		return over_set(over, NULL, "notify", json_string(arg));
 	case SPECOPT_IMAGE:
 		if (*arg == '-' || *arg == '\0')
-			return error_set(
-			    EX_USAGE, "--image: '%s' is not an image name", arg);
+			return error_set(EX_USAGE,
+			    "--image: '%s' is not an image name", arg);
 		return over_set(over, "container", "image", json_string(arg));
 	}
 	return 0;
