@@ -15,6 +15,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -331,6 +332,18 @@ report(struct fetcher *f, json_t *results)
 	return 0;
 }
 
+/* The options for artifact a: its own S3 endpoint over --endpoint. */
+static struct fetch_opts
+opts_for(const struct fetcher *f, const json_t *a)
+{
+	struct fetch_opts o = f->o;
+	const char *ep = json_string_value(json_object_get(a, "endpoint"));
+
+	if (ep != NULL)
+		o.endpoint = ep;
+	return o;
+}
+
 /* Fetch one artifact (already checked) and print its results. */
 static void
 get(struct fetcher *f, json_t *a)
@@ -338,10 +351,11 @@ get(struct fetcher *f, json_t *a)
 	int unpack = f->o.unpack || json_is_true(json_object_get(a, "unpack"));
 	char *dest = dest_of(f, a, unpack);
 	json_t *results = json_array();
+	struct fetch_opts o = opts_for(f, a);
 
 	if (dest == NULL || results == NULL)
 		errx(EX_OSERR, "out of memory");
-	if (fetch_get(a, dest, &f->o, results) == -1) {
+	if (fetch_get(a, dest, &o, results) == -1) {
 		warnx("%s", error_msg());
 		if (f->status == 0)
 			f->status = error_status();
@@ -425,6 +439,8 @@ put(struct fetcher *f, const char *url)
 struct staged {
 	json_t *inputs, *uploads;
 	const char *results; /* the task's results folder */
+	int64_t save_ms; /* save_every: mutable inputs uploaded while the
+			    command runs, every this many ms; 0 for never */
 	char error[4096 + 2400];
 };
 
@@ -523,8 +539,9 @@ stage_in(
 
 		fetch_redact_url(json_string_value(json_object_get(a, "url")),
 		    shown, sizeof(shown));
+		struct fetch_opts o = opts_for(f, a);
 		r = dest == NULL ? error_set(EX_OSERR, "out of memory")
-				 : fetch_get(a, dest, &f->o, sg->inputs);
+				 : fetch_get(a, dest, &o, sg->inputs);
 		if (r == 0 && json_is_true(json_object_get(a, "mutable")))
 			r = fetch_digest(dest, digests[i]);
 		free(dest);
@@ -535,6 +552,36 @@ stage_in(
 		}
 	}
 	return 0;
+}
+
+/*
+ * Upload the mutable input a back when it changed since digest, its
+ * sha256 when it was fetched or last uploaded, which then becomes the
+ * new one's.  0 when not mutable, unchanged or uploaded; -1 with an error
+ * naming it.
+ */
+static int
+save_mutable(struct fetcher *f, json_t *a, struct staged *sg, char *digest)
+{
+	struct fetch_opts o = opts_for(f, a);
+	char hex[65], *dest;
+	json_t *res = NULL;
+	int r = 0;
+
+	if (!json_is_true(json_object_get(a, "mutable")))
+		return 0;
+	if ((dest = input_dest(a)) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	if (fetch_digest(dest, hex) == 0 && strcmp(hex, digest) != 0) {
+		if (fetch_put(dest, a, -1, &o, &res) == 0) {
+			json_object_set_new(res, "mutable", json_true());
+			json_array_append_new(sg->uploads, res);
+			memcpy(digest, hex, sizeof(hex));
+		} else
+			r = error_wrap("mutable input '%s'", dest);
+	}
+	free(dest);
+	return r;
 }
 
 /* Upload the outputs, and the mutable inputs that changed. */
@@ -553,9 +600,10 @@ stage_out(struct fetcher *f, json_t *inputs, json_t *outputs, struct staged *sg,
 		const char *path =
 		    json_string_value(json_object_get(a, "path"));
 		char *src = path != NULL ? strdup(path) : input_dest(a);
+		struct fetch_opts o = opts_for(f, a);
 
 		res = NULL;
-		if (src == NULL || fetch_put(src, a, -1, &f->o, &res) == -1) {
+		if (src == NULL || fetch_put(src, a, -1, &o, &res) == -1) {
 			if (status == 0) {
 				status = error_status();
 				snprintf(sg->error, sizeof(sg->error),
@@ -568,38 +616,73 @@ stage_out(struct fetcher *f, json_t *inputs, json_t *outputs, struct staged *sg,
 	}
 	json_array_foreach(inputs, i, a)
 	{
-		char hex[65], *dest;
-		if (!json_is_true(json_object_get(a, "mutable")) ||
-		    (dest = input_dest(a)) == NULL)
-			continue;
-		res = NULL;
-		if (fetch_digest(dest, hex) == 0 &&
-		    strcmp(hex, digests[i]) != 0) {
-			if (fetch_put(dest, a, -1, &f->o, &res) == 0) {
-				json_object_set_new(
-				    res, "mutable", json_true());
-				json_array_append_new(sg->uploads, res);
-			} else if (status == 0) {
-				status = error_status();
-				snprintf(sg->error, sizeof(sg->error),
-				    "mutable input '%s': %s", dest,
-				    error_msg());
-			}
+		if (save_mutable(f, a, sg, digests[i]) == -1 && status == 0) {
+			status = error_status();
+			snprintf(
+			    sg->error, sizeof(sg->error), "%s", error_msg());
 		}
-		free(dest);
 	}
 	return status;
 }
 
+static int64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
- * Run cmd as our child and wait for it; its wait status.  A command that
- * cannot be run is said in sg's error, as exec-run says it of a command it
- * runs itself.
+ * save_every: while the command runs, every sg->save_ms, upload the
+ * mutable inputs that changed since their last upload.  One timer: we
+ * sleep in sigtimedwait() until the next save or the child's SIGCHLD
+ * (blocked since before the fork), uploading here while the command runs
+ * on.  A failed save is said and tried again at the next one, and at the
+ * end.  The child's wait status.
  */
 static int
-run_command(char **argv, struct staged *sg)
+wait_saving(struct fetcher *f, pid_t pid, json_t *inputs, struct staged *sg,
+    char (*digests)[65])
+{
+	int64_t next = monotonic_ms() + sg->save_ms, left;
+	sigset_t chld;
+	struct timespec ts;
+	json_t *a;
+	size_t i;
+	int ws = 0;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	while (waitpid(pid, &ws, WNOHANG) == 0) {
+		if ((left = next - monotonic_ms()) > 0) {
+			ts.tv_sec = left / 1000;
+			ts.tv_nsec = (left % 1000) * 1000000;
+			sigtimedwait(&chld, NULL, &ts);
+			continue;
+		}
+		json_array_foreach(inputs, i, a)
+		{
+			if (save_mutable(f, a, sg, digests[i]) == -1)
+				warnx("save_every: %s", error_msg());
+		}
+		next = monotonic_ms() + sg->save_ms;
+	}
+	return ws;
+}
+
+/*
+ * Run cmd as our child and wait for it (saving its mutable inputs every
+ * sg->save_ms meanwhile); its wait status.  A command that cannot be run
+ * is said in sg's error, as exec-run says it of a command it runs itself.
+ */
+static int
+run_command(struct fetcher *f, char **argv, json_t *inputs, struct staged *sg,
+    char (*digests)[65])
 {
 	struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_term;
+	sigset_t chld, old_mask;
 	int ws = 0, e = 0, p[2];
 	pid_t pid;
 
@@ -608,9 +691,13 @@ run_command(char **argv, struct staged *sg)
 	/* A cancel signals the whole group: the command ends, we record. */
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGTERM, &ign, &old_term);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old_mask);
 	if ((pid = fork()) == 0) {
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGTERM, &old_term, NULL);
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
 		execvp(argv[0], argv);
 		e = errno;
 		warn("%s", argv[0]);
@@ -625,9 +712,90 @@ run_command(char **argv, struct staged *sg)
 		snprintf(sg->error, sizeof(sg->error), "cannot run '%s': %s",
 		    argv[0], e == ENOENT ? "command not found" : strerror(e));
 	close(p[0]);
-	while (waitpid(pid, &ws, 0) == -1 && errno == EINTR)
-		;
+	if (sg->save_ms > 0 && e == 0)
+		ws = wait_saving(f, pid, inputs, sg, digests);
+	else
+		while (waitpid(pid, &ws, 0) == -1 && errno == EINTR)
+			;
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	return ws;
+}
+
+/* The placeholders of upload URLs, where their values come from: the
+ * environment exec-run gives us, else what to stage. */
+static const char *const placeholders[][3] = {{"{job}", "JOBKIT_JOB_ID", "job"},
+    {"{task}", "JOBKIT_TASK_ID", "task"},
+    {"{attempt}", "JOBKIT_ATTEMPT", "attempt"}};
+
+/* The value of placeholder w: in the environment, else in job. */
+static const char *
+placeholder(json_t *job, size_t w, char *num, size_t len)
+{
+	const char *id = getenv(placeholders[w][1]);
+	json_t *v = json_object_get(job, placeholders[w][2]);
+
+	if (id != NULL || v == NULL)
+		return id;
+	if (!json_is_integer(v))
+		return json_string_value(v);
+	snprintf(num, len, "%lld", (long long)json_integer_value(v));
+	return num;
+}
+
+/*
+ * {job}, {task} and {attempt} in the artifacts' URLs are the task's IDs
+ * (the same object is fetched and uploaded back); one whose value is not
+ * known, and a URL too long to hold the values, is left as it is.
+ */
+static void
+expand_ids(json_t *job, json_t *arts)
+{
+	char buf[8192], num[24];
+	const char *u, *p, *id;
+	size_t i, n, w, k;
+	json_t *a;
+
+	json_array_foreach(arts, i, a)
+	{
+		u = json_string_value(json_object_get(a, "url"));
+		for (n = 0, p = u;
+		     p != NULL && *p != '\0' && n < sizeof(buf) - 1;) {
+			for (w = 0; w < 3; w++)
+				if (strncmp(p, placeholders[w][0],
+					strlen(placeholders[w][0])) == 0)
+					break;
+			id = w < 3 ? placeholder(job, w, num, sizeof(num))
+				   : NULL;
+			if (id == NULL) {
+				buf[n++] = *p++;
+				continue;
+			}
+			if (n + (k = strlen(id)) >= sizeof(buf) - 1)
+				break;
+			memcpy(buf + n, id, k);
+			n += k;
+			p += strlen(placeholders[w][0]);
+		}
+		buf[n] = '\0';
+		if (p != NULL && *p == '\0' && strcmp(buf, u) != 0)
+			json_object_set_new(a, "url", json_string(buf));
+	}
+}
+
+/* save_every of what to stage: seconds (as a spec stores it) or a
+ * duration; ms, 0 for none. */
+static int64_t
+save_every(json_t *job)
+{
+	json_t *v = json_object_get(job, "save_every");
+	int64_t ms = 0;
+
+	if (json_is_number(v) && json_number_value(v) > 0)
+		ms = (int64_t)(json_number_value(v) * 1000);
+	else if (json_is_string(v) &&
+	    parse_duration(json_string_value(v), &ms) == -1)
+		ms = 0;
+	return ms;
 }
 
 static int
@@ -642,8 +810,11 @@ stage(struct fetcher *f, char **argv)
 	if (job == NULL || sg.inputs == NULL || sg.uploads == NULL)
 		errx(125, "--stage: cannot read what to stage");
 	sg.results = json_string_value(json_object_get(job, "results"));
+	sg.save_ms = save_every(job);
 	in = json_object_get(job, "inputs");
 	out = json_object_get(job, "outputs");
+	expand_ids(job, in);
+	expand_ids(job, out);
 	digests = calloc(json_array_size(in) + 1, sizeof(*digests));
 	if (digests == NULL)
 		errx(125, "out of memory");
@@ -653,7 +824,7 @@ stage(struct fetcher *f, char **argv)
 		staged_write(&sg);
 		errx(status, "%s", sg.error);
 	}
-	ws = run_command(argv, &sg);
+	ws = run_command(f, argv, in, &sg, digests);
 	status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 	/* What a command that was killed left is not a result to publish. */
 	if (WIFEXITED(ws)) {

@@ -292,3 +292,81 @@ import_specs(enum import_format f, json_t *doc, const struct import_opts *o)
 	}
 	return specs;
 }
+
+int
+import_table(void *ctx, const char *path, json_t *o,
+    const struct import_field *t, json_t *foreign)
+{
+	const struct import_field *f;
+	char sub[640];
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(o))
+		return import_bad(path, "must be an object");
+	for (f = t; f->name != NULL; f++) {
+		v = json_object_get(o, f->name);
+		if (v == NULL || json_is_null(v) || f->read == NULL)
+			continue;
+		snprintf(sub, sizeof(sub), "%.500s.%s", path, f->name);
+		if (f->read(ctx, sub, f->name, v) == -1)
+			return -1;
+	}
+	json_object_foreach(o, k, v)
+	{
+		for (f = t; f->name != NULL; f++)
+			if (strcmp(f->name, k) == 0)
+				break;
+		if (f->name != NULL || json_is_null(v))
+			continue;
+		snprintf(sub, sizeof(sub), "%.500s.%s", path, k);
+		if (foreign == NULL)
+			return import_bad(sub, "unknown key");
+		if (json_object_set(foreign, sub, v) == -1)
+			return error_set(EX_OSERR, "out of memory");
+	}
+	return 0;
+}
+
+int
+import_bool(const json_t *v)
+{
+	static const char *const yes[] = {"y", "Y", "yes", "Yes", "YES", "on",
+	    "On", "ON", "true", "True", "TRUE", NULL};
+	static const char *const no[] = {"n", "N", "no", "No", "NO", "off",
+	    "Off", "OFF", "false", "False", "FALSE", NULL};
+	const char *s = json_string_value(v);
+
+	if (json_is_boolean(v))
+		return json_is_true(v);
+	for (int i = 0; s != NULL && yes[i] != NULL; i++)
+		if (strcmp(s, yes[i]) == 0)
+			return 1;
+	for (int i = 0; s != NULL && no[i] != NULL; i++)
+		if (strcmp(s, no[i]) == 0)
+			return 0;
+	return -1;
+}
+
+const char *
+import_text(json_t *v, json_t *hold)
+{
+	char buf[64];
+	json_t *t;
+
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v))
+		snprintf(
+		    buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, sizeof(buf), "%.15g", json_real_value(v));
+	else
+		return NULL;
+	if ((t = json_string(buf)) == NULL ||
+	    json_array_append_new(hold, t) == -1) {
+		error_set(EX_OSERR, "out of memory");
+		return NULL;
+	}
+	return json_string_value(t);
+}

@@ -68,4 +68,40 @@ void import_set_str(json_t *o, const char *k, const char *v);
 json_t *import_object_at(json_t *o, const char *k);
 json_t *import_array_at(json_t *o, const char *k);
 
+/*
+ * A reader of a document's object, as spec.c checks a spec: one entry a
+ * member, each with a small reader called in the table's order.  An entry
+ * without read is a member known to mean nothing here (not kept).
+ */
+struct import_field {
+	const char *name;
+	int (*read)(void *ctx, const char *path, const char *name, json_t *v);
+};
+
+/*
+ * Read the members of o (the object at path) by table t: read(ctx,
+ * "PATH.NAME", NAME, value) for each member present and not null.  A
+ * member no entry names is kept in foreign under its path ("$.a.b"), or,
+ * when foreign is NULL, refused.  Returns 0, or -1 with the reader's error
+ * or an EX_DATAERR one naming the path ("must be an object", "unknown
+ * key").
+ */
+int import_table(void *ctx, const char *path, json_t *o,
+    const struct import_field *t, json_t *foreign);
+
+/*
+ * A bool as Go's YAML reads one into a bool-typed field: true, false, or
+ * YAML 1.1's words (y, yes, on, n, no, off, in their usual cases), which
+ * yamljson leaves as strings.  1 or 0, or -1 when v is none of them.
+ */
+int import_bool(const json_t *v);
+
+/*
+ * The text of a string-typed member: a string's own, or a number's (YAML
+ * gives one where Go reads the field as text), printed into a new string
+ * appended to hold so that it lives as long as hold does.  NULL when v is
+ * neither, or when memory runs out (then with an EX_OSERR error).
+ */
+const char *import_text(json_t *v, json_t *hold);
+
 #endif
