@@ -48,6 +48,8 @@ enum {
 	OPT_PACK,
 	OPT_STAGE,
 	OPT_PACK_CONTEXT,
+	OPT_NOTIFY,
+	OPT_JOB,
 };
 
 static const struct option longopts[] = {
@@ -76,9 +78,11 @@ static const struct option longopts[] = {
     {"pack", required_argument, NULL, OPT_PACK},
     {"stage", required_argument, NULL, OPT_STAGE},
     {"pack-context", required_argument, NULL, OPT_PACK_CONTEXT},
+    {"notify", required_argument, NULL, OPT_NOTIFY},
+    {"job", required_argument, NULL, OPT_JOB},
     {"quiet", no_argument, NULL, 'q'}, {"format", required_argument, NULL, 'f'},
-    {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0}};
+    {"db", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
 
 struct fetcher {
 	struct cli cli;
@@ -86,6 +90,7 @@ struct fetcher {
 	const char *output, *dir, *hash, *put;
 	int stage; /* --stage FD, else -1 */
 	const char *context; /* --pack-context DIR */
+	const char *notify, *job; /* --notify URL, --job ID */
 	json_t *creds; /* from the options, for URL arguments */
 	int pack, quiet, no_cache;
 	char *cache;
@@ -102,6 +107,8 @@ usage(FILE *fp)
 	    "url ...\n"
 	    "       artifact-fetch [-qx] [-C dir] [options] < artifacts\n"
 	    "       artifact-fetch --put src [--pack fmt] [options] url\n"
+	    "       artifact-fetch --notify url [--job id] [options] < "
+	    "body.json\n"
 	    "  -o, --output FILE        where the one URL's object goes\n"
 	    "  -C, --directory DIR      where objects go (default .)\n"
 	    "  -x, --unpack             unpack archives into the folder\n"
@@ -134,6 +141,10 @@ usage(FILE *fp)
 	    "(exec-run)\n"
 	    "      --pack-context DIR   DIR packed to stdout as a job's "
 	    "context\n"
+	    "      --notify URL         POST the JSON on stdin to URL\n"
+	    "      --job ID             and record how it went as an event of "
+	    "job ID\n"
+	    "  -d, --db PATH            the task database of --job\n"
 	    "  -q, --quiet              no progress on a terminal\n"
 	    "  -f, --format FMT         json, ndjson, table or text\n"
 	    "  -h, --help               -V, --version\n");
@@ -176,7 +187,7 @@ parse_options(struct fetcher *f, int argc, char **argv)
 	int c;
 
 	while ((c = getopt_long(
-		    argc, argv, "o:C:xH:u:qf:hV", longopts, NULL)) != -1) {
+		    argc, argv, "o:C:xH:u:qf:d:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			f->output = optarg;
@@ -263,6 +274,12 @@ parse_options(struct fetcher *f, int argc, char **argv)
 			break;
 		case OPT_PACK_CONTEXT:
 			f->context = optarg;
+			break;
+		case OPT_NOTIFY:
+			f->notify = optarg;
+			break;
+		case OPT_JOB:
+			f->job = optarg;
 			break;
 		case OPT_STAGE:
 			if (parse_int(optarg, 0, INT_MAX, &v) == -1)
@@ -847,6 +864,51 @@ stage(struct fetcher *f, char **argv)
 	return status;
 }
 
+/*
+ * --notify URL: POST the JSON on stdin (1 MiB at most) to URL, retried as
+ * any transfer; with --job, the outcome is an event of that job, naming
+ * only the URL's host (a webhook's path is often its secret).
+ */
+static int
+notify(struct fetcher *f)
+{
+	char body[1 << 20], host[512], msg[1024];
+	size_t len = fread(body, 1, sizeof(body) - 1, stdin);
+	const char *h, *e;
+	struct store *st;
+	int r, status;
+
+	if (ferror(stdin) || !feof(stdin))
+		errx(ferror(stdin) ? EX_IOERR : EX_DATAERR, "--notify: %s",
+		    ferror(stdin) ? strerror(errno) : "stdin holds over 1MiB");
+	body[len] = '\0';
+	h = strstr(f->notify, "://");
+	h = h ? h + 3 : f->notify;
+	e = h + strcspn(h, "/?#");
+	snprintf(host, sizeof(host), "%.*s%.*s", (int)(h - f->notify),
+	    f->notify, (int)(e - h), h);
+	r = fetch_post(f->notify, body, &f->o);
+	status = r == 0 ? 0 : error_status();
+	if (r == 0)
+		snprintf(msg, sizeof(msg), "notified %s", host);
+	else {
+		/* Not the URL it names, but why. */
+		const char *why = error_msg(), *q = strstr(why, "': ");
+		snprintf(msg, sizeof(msg), "notifying %s failed: %s", host,
+		    *why == '\'' && q != NULL ? q + 3 : why);
+	}
+	if (r == -1)
+		warnx("%s", msg);
+	if (f->job != NULL &&
+	    ((st = cli_store(&f->cli, 0)) == NULL ||
+		store_job_note(st, f->job,
+		    r == 0 ? "notified" : "notify-failed", msg) == -1))
+		warnx("job '%s': %s", f->job, error_msg());
+	else if (f->job != NULL)
+		store_close(st);
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -866,6 +928,12 @@ main(int argc, char **argv)
 	argv += optind;
 	if (f.context != NULL)
 		return pack_context(f.context);
+	if (f.notify != NULL || f.job != NULL) {
+		if (f.notify == NULL || argc != 0)
+			bad_usage(
+			    "--job goes with --notify URL, and no urls%s", "");
+		return notify(&f);
+	}
 	if (f.stage != -1) {
 		if (argc == 0)
 			bad_usage("--stage needs a command%s", "");

@@ -5,6 +5,7 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -64,8 +65,8 @@ static const struct option longopts[] = {SPECOPT_LONG,
     {"engine", required_argument, NULL, O_ENGINE},
     {"sandbox", no_argument, NULL, O_SANDBOX},
     {"gpus", required_argument, NULL, O_GPUS},
-    {"pip", no_argument, NULL, O_PIP},
-    {"quiet", no_argument, NULL, 'q'}, CLI_LONG, {NULL, 0, NULL, 0}};
+    {"pip", no_argument, NULL, O_PIP}, {"quiet", no_argument, NULL, 'q'},
+    CLI_LONG, {NULL, 0, NULL, 0}};
 
 static const struct emit_col columns[] = {{"id", "TASK", 10, 0},
     {"state", "STATE", 10, 0}, {"exit_code", "EXIT", 4, EMIT_RIGHT},
@@ -78,6 +79,7 @@ struct task {
 	struct exec *x;
 	int64_t cpu, memory, disk, gpu; /* reserved */
 	uint64_t gpu_mask; /* the devices it holds, of the runner's */
+	char *notify; /* its job's webhook, or NULL */
 	char devices[256]; /* and their names, "0,2" */
 	int requeue; /* stopped by our shutdown */
 	const struct exec_result *res; /* once it ended */
@@ -530,6 +532,7 @@ start_failed(struct runner *r, struct task *t, json_t *info, int job)
 	if (!job && !r->stopping++ && r->worker)
 		warnx("stopping: cannot start tasks here");
 	r->gpu_busy &= ~t->gpu_mask;
+	free(t->notify);
 	free(t);
 	json_decref(info);
 	return -1;
@@ -672,6 +675,10 @@ start_task(struct runner *r, json_t *info)
 	o.engine = r->engine;
 	o.sandbox = r->sandbox;
 	take_gpus(r, t);
+	if (json_object_get(spec, "notify") != NULL &&
+	    (t->notify = strdup(
+		 json_string_value(json_object_get(spec, "notify")))) == NULL)
+		errx(EX_OSERR, "out of memory");
 	o.gpus = t->devices[0] ? t->devices : NULL;
 	o.pip = r->pip;
 	if ((o.context = context_of(r, spec)) == -1)
@@ -821,6 +828,72 @@ may_record_later(int status)
  * tried again (run_loop()): given up, the task would be found lost and run
  * again.  Returns 1 when the task was freed.
  */
+/*
+ * The job of t ended: its webhook gets a summary, posted by artifact-fetch
+ * --notify in a process of its own (with retries that must not hold up
+ * the worker), which records how it went as an event of the job.  The
+ * "text" member is what a Slack webhook shows.
+ */
+/* The summary a webhook gets: a new string, or NULL. */
+static char *
+notify_body(struct task *t, const struct exec_result *x, json_t *job)
+{
+	const char *state = json_string_value(json_object_get(job, "state"));
+	const char *name = json_string_value(json_object_get(job, "name"));
+	char text[1024], *body;
+	json_t *o;
+
+	snprintf(text, sizeof(text), "jobkit: job %s '%s' %s (exit %d)%s%s",
+	    t->job, name ? name : "", state ? state : "ended", x->exit_code,
+	    x->error[0] ? ": " : "", x->error);
+	o = json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:I, s:i, s:i, s:s?}",
+	    "text", text, "id", t->job, "name", name, "state", state, "task",
+	    t->id, "attempt", (json_int_t)t->attempt, "exit_code", x->exit_code,
+	    "signal", x->signal, "error", x->error[0] ? x->error : NULL);
+	body = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(o);
+	return body;
+}
+
+/*
+ * The job of t ended: its webhook gets a summary, posted by artifact-fetch
+ * --notify in a process of its own (with retries that must not hold up
+ * the worker), which records how it went as an event of the job.  The
+ * "text" member is what a Slack webhook shows.
+ */
+static void
+notify(
+    struct runner *r, struct task *t, const struct exec_result *x, json_t *job)
+{
+	char *argv[] = {r->stager, "--notify", t->notify, "--job", t->job,
+	    "--db", r->db, "-q", NULL};
+	char *body = notify_body(t, x, job);
+	int p[2];
+	pid_t pid = -1;
+
+	if (body == NULL || r->stager[0] == '\0' || r->db == NULL ||
+	    pipe2(p, O_CLOEXEC) == -1) {
+		warnx("%s: cannot notify its webhook", t->job);
+		free(body);
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		dup2(p[0], STDIN_FILENO);
+		execv(r->stager, argv);
+		_exit(127);
+	}
+	close(p[0]);
+	if (pid > 0) {
+		exec_spare(pid);
+		/* A summary is far smaller than a pipe holds. */
+		if (write(p[1], body, strlen(body)) == -1)
+			warnx("%s: cannot notify: %s", t->job, strerror(errno));
+	} else
+		warn("%s: cannot notify", t->job);
+	close(p[1]);
+	free(body);
+}
+
 static int
 end_task(struct runner *r, int i, int64_t now)
 {
@@ -895,10 +968,13 @@ end_task(struct runner *r, int i, int64_t now)
 		if (r->foreground && r->status == 0)
 			r->status = 125;
 	}
+	if (last && t->notify != NULL)
+		notify(r, t, x, job);
 	report(r, t, x, job);
 	json_decref(job);
 	exec_free(t->x);
 	r->gpu_busy &= ~t->gpu_mask;
+	free(t->notify);
 	free(t);
 	r->tasks[i] = r->tasks[--r->ntasks];
 	return 1;

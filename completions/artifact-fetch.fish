@@ -47,6 +47,9 @@ complete -c artifact-fetch -l put -r -F -d 'upload this file or folder to the UR
 complete -c artifact-fetch -l pack -x -a 'tar tar.gz zip' -d 'pack a folder as'
 complete -c artifact-fetch -l stage -x -d "stage a task's data around the command after -- (exec-run)"
 complete -c artifact-fetch -l pack-context -x -a '(__fish_complete_directories)' -d "pack a folder to stdout as a job's context"
+complete -c artifact-fetch -l notify -x -d 'POST the JSON on stdin to this webhook'
+complete -c artifact-fetch -l job -x -ka '(__jobkit_ids)' -d 'record the notification as an event of this job'
+complete -c artifact-fetch -s d -l db -r -F -d 'task database'
 complete -c artifact-fetch -s q -l quiet -d 'no progress on a terminal'
 complete -c artifact-fetch -s f -l format -x -a 'json ndjson table text' -d 'output format'
 complete -c artifact-fetch -s h -l help -d 'print usage'

@@ -36,7 +36,7 @@ _jobkit_fetch_args='-o --output -C --directory -H --hash -u --user
 	--password-env --password-file --token-env --token-file --netrc-file
 	--profile --endpoint --cacert --cache --cache-max --max-bytes --max-size
 	--max-files --connect-timeout --timeout --retries --put --pack --stage
-	--pack-context -f --format'
+	--pack-context --notify --job -d --db -f --format'
 _jobkit_fetch_flags="-x --unpack --no-cache -q --quiet $_jobkit_cli_flags"
 
 # Set the caller's cur and prev.  bash splits "--opt=value" at "=" (see

@@ -268,6 +268,9 @@ _artifact_fetch() {
     '--pack=[pack a folder as]:format:(tar tar.gz zip)' \
     '--stage=[stage a task'\''s data around the command after -- (exec-run)]:descriptor: ' \
     '--pack-context=[pack a folder to stdout as a job'\''s context]:directory:_directories' \
+    '--notify=[POST the JSON on stdin to this webhook]:URL:_urls' \
+    '--job=[record the notification as an event of this job]:job ID:_jobkit_ids' \
+    '(-d --db)'{-d+,--db=}'[task database]:database:_files' \
     '(-q --quiet)'{-q,--quiet}'[no progress on a terminal]' \
     "${(@)common[1,2]}" "${(@)common[5,-1]}" \
     '*: :{_jobkit_rest _urls}'

@@ -94,11 +94,24 @@ live_remove(struct exec *x)
 		}
 }
 
+/* Children that are no task's: spared by the stray hunt. */
+static pid_t spared[16];
+static unsigned nspared;
+
+void
+exec_spare(pid_t pid)
+{
+	spared[nspared++ % (sizeof(spared) / sizeof(spared[0]))] = pid;
+}
+
 static int
 is_leader(pid_t pid)
 {
 	for (struct exec *x = live; x != NULL; x = x->next_live)
 		if (x->pid == pid)
+			return 1;
+	for (size_t i = 0; i < sizeof(spared) / sizeof(spared[0]); i++)
+		if (spared[i] == pid)
 			return 1;
 	return 0;
 }
@@ -871,8 +884,9 @@ staging_of(struct exec *x, json_t *spec, const struct exec_opts *o,
 		return error_set(EX_UNAVAILABLE,
 		    "cannot stage the job's data: no artifact-fetch beside "
 		    "exec-run");
-	what = json_pack("{s:O?, s:O?, s:s}", "inputs", in, "outputs", out,
-	    "results", x->results);
+	what = json_pack("{s:O?, s:O?, s:s, s:O?}", "inputs", in, "outputs",
+	    out, "results", x->results, "save_every",
+	    json_object_get(spec, "save_every"));
 	if (what != NULL && o->context > 0)
 		json_object_set_new(what, "context",
 		    json_pack("{s:i, s:O}", "fd", o->context, "sha256",

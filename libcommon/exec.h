@@ -159,6 +159,12 @@ const struct exec_result *exec_result(struct exec *x);
  */
 int exec_kill_strays(const struct exec *x);
 
+/*
+ * pid, a child of the caller that is no task's (a notifier, say), is
+ * never taken for a stray by exec_kill_strays(); the last 16 are kept.
+ */
+void exec_spare(pid_t pid);
+
 /* Kill what is left of the task's group and free everything. */
 void exec_free(struct exec *x);
 

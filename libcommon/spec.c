@@ -1140,6 +1140,28 @@ redact_url(json_t *v)
 	free(buf);
 }
 
+/* A webhook's path is often its secret (Slack's are): only its host. */
+static void
+redact_webhook(json_t *v)
+{
+	const char *s, *h;
+	char *buf;
+	size_t n;
+
+	redact_url(v);
+	if ((s = json_string_value(v)) == NULL ||
+	    (h = strstr(s, "://")) == NULL)
+		return;
+	h += 3;
+	n = strcspn(h, "/?#");
+	if (h[n] == '\0' || strcmp(h + n, "/") == 0)
+		return;
+	if (asprintf(&buf, "%.*s/***", (int)(h + n - s), s) == -1)
+		return;
+	json_string_set(v, buf);
+	free(buf);
+}
+
 static void
 redact_artifacts(json_t *arr)
 {
@@ -1175,6 +1197,7 @@ spec_redact(json_t *spec)
 		}
 	redact_artifacts(json_object_get(spec, "inputs"));
 	redact_artifacts(json_object_get(spec, "outputs"));
+	redact_webhook(json_object_get(spec, "notify"));
 	json_array_foreach(json_object_get(spec, "shards"), n, v)
 	    spec_redact(v);
 }

@@ -3446,7 +3446,8 @@ store_task_pid(
 		return -1;
 	store_lazy(st, 1);
 	r = store_write(st, "cannot record pid",
-	    "UPDATE tasks SET pid = ?, devices = ? WHERE job = ? AND attempt = ?",
+	    "UPDATE tasks SET pid = ?, devices = ? WHERE job = ? AND attempt = "
+	    "?",
 	    "itii", pid, devices, job, attempt);
 	store_lazy(st, 0);
 	return r;

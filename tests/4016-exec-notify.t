@@ -1,0 +1,63 @@
+#!/bin/sh
+# A job's webhook (spec "notify", --notify): posted a JSON summary by the
+# worker when the job ends, with retries; how it went is an event of the
+# job, and a notification that fails never fails the job.
+. "$(dirname "$0")/lib.sh"
+plan 13
+
+# Wait for a condition, 30 s at most.
+until_ok() {
+	_i=0
+	while ! "$@" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ "$_i" -ge 600 ] && return 1
+		sleep 0.05
+	done
+}
+has_event() { job-describe -f ndjson "$1" | grep -q "$2"; }
+
+cat >"$T/hook.py" <<'PY'
+import http.server, os, sys
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(sys.argv[2] + ".tmp", "wb") as f:
+            f.write(self.headers.get("Content-Type", "").encode() + b"\n" + body)
+        os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(s.server_address[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.serve_forever()
+PY
+/usr/bin/python3 -I "$T/hook.py" "$T/port" "$T/body" &
+hook=$!
+trap 'kill "$hook" 2>/dev/null; rm -rf "$T"' EXIT
+until_ok test -s "$T/port"
+url="http://127.0.0.1:$(cat "$T/port")/services/T0/B0/secret-path"
+
+check_exit 3 "a foreground job with --notify" exec-run --notify "$url" -- sh -c 'exit 3'
+check "posts to the webhook" until_ok test -s "$T/body"
+check_same "as JSON" "$(head -1 "$T/body")" "application/json"
+tail -1 "$T/body" >"$T/json"
+check "with the job's state and exit status" grep -q '"exit_code":3.*"state":"failed"' "$T/json"
+check "and a line of text for a chat" grep -q '"text":"jobkit: job a001 .sh. failed (exit 3)' "$T/json"
+check "the job records that it was notified" until_ok has_event a001 '"type":"notified"'
+check "naming the host, not the path (a webhook's secret)" sh -c \
+    "job-describe -f ndjson a001 | grep -q 'notified http://127.0.0.1:[0-9]*\"' && ! job-describe -f ndjson a001 | grep -q secret-path"
+
+# A webhook that cannot be reached: an event, not a failed job.
+j=$(job-submit -q --notify http://127.0.0.1:1/hook -- true)
+check_exit 0 "a worker runs a job whose webhook is down" exec-run --worker --drain -q
+check_same "the job succeeded" "$(job_state "$j")" "succeeded"
+check "and says its notification failed" until_ok has_event "$j" \
+    '"type":"notify-failed","state":"succeeded","message":"notifying http://127.0.0.1:1 failed'
+
+
+check_exit 64 "--notify that is no http URL" job-submit --notify ftp://x -- true
+check_stderr "^job-submit: --notify: 'ftp://x' is not an http or https URL$" "says so"
+check_exit 64 "artifact-fetch --job without --notify" artifact-fetch --job a001
