@@ -42,7 +42,10 @@ enum opt {
 	O_FOLLOW,
 	O_STDERR,
 	O_LEASE,
-	O_RESULTS
+	O_RESULTS,
+	O_ENGINE,
+	O_SANDBOX,
+	O_GPUS
 };
 
 static const struct option longopts[] = {SPECOPT_LONG,
@@ -57,6 +60,9 @@ static const struct option longopts[] = {SPECOPT_LONG,
     {"stderr", no_argument, NULL, O_STDERR},
     {"lease", required_argument, NULL, O_LEASE},
     {"results", required_argument, NULL, O_RESULTS},
+    {"engine", required_argument, NULL, O_ENGINE},
+    {"sandbox", no_argument, NULL, O_SANDBOX},
+    {"gpus", required_argument, NULL, O_GPUS},
     {"quiet", no_argument, NULL, 'q'}, CLI_LONG, {NULL, 0, NULL, 0}};
 
 static const struct emit_col columns[] = {{"id", "TASK", 10, 0},
@@ -69,10 +75,15 @@ struct task {
 	int64_t attempt;
 	struct exec *x;
 	int64_t cpu, memory, disk, gpu; /* reserved */
+	uint64_t gpu_mask; /* the devices it holds, of the runner's */
+	char devices[256]; /* and their names, "0,2" */
 	int requeue; /* stopped by our shutdown */
 	const struct exec_result *res; /* once it ended */
 	int64_t record_at; /* its end, refused by the database: try then */
 };
+
+/* GPUs a worker hands out, at most. */
+#define MAX_GPUS 64
 
 /* A task's end the database refused is tried again this often. */
 #define RECORD_AGAIN_MS 1000
@@ -122,6 +133,13 @@ struct runner {
 	int64_t next_due; /* the next job due, of those we may claim */
 	int64_t noted; /* when we last said why the jobs we cannot run wait */
 	int note; /* and a claim found nothing since */
+	json_t *shards; /* of named jobs of shards, to run next */
+	const char *engine; /* of container jobs (exec_opts) */
+	int sandbox; /* every task in the sandbox */
+	const char *gpus; /* --gpus, or NULL */
+	char *gpu[MAX_GPUS]; /* the devices a task may be given */
+	int ngpu;
+	uint64_t gpu_busy; /* those given to running tasks */
 };
 
 static void
@@ -143,6 +161,8 @@ usage(FILE *fp)
 	    "  --idle-exit DUR        --capacity SPEC       --lease DUR\n"
 	    "  --results DIR          --wait                --logs\n"
 	    "  --follow               --stderr              -q, --quiet\n"
+	    "  --engine auto|docker|podman|host             --sandbox\n"
+	    "  --gpus LIST\n"
 	    "  -f, --format json|ndjson|table|text          -d, --db PATH\n"
 	    "  -h, --help             -V, --version\n");
 }
@@ -185,6 +205,35 @@ capacity_arg(struct claim_fit *f, char *arg)
 			f->gpu = v;
 		else
 			errx(EX_USAGE, "--capacity: bad '%s=%s'", tok, eq);
+	}
+}
+
+static const char *
+engine_arg(const char *arg)
+{
+	if (strcmp(arg, "auto") != 0 && strcmp(arg, "docker") != 0 &&
+	    strcmp(arg, "podman") != 0 && strcmp(arg, "host") != 0)
+		errx(EX_USAGE,
+		    "--engine: '%s' is not auto, docker, podman or host", arg);
+	return arg;
+}
+
+/* "0,2": device indexes or UUIDs, as CUDA_VISIBLE_DEVICES takes them. */
+static const char *
+gpus_arg(const char *arg)
+{
+	const char *p = arg;
+
+	for (;; p++) {
+		size_t n = strspn(p,
+		    "0123456789abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ-");
+		if (n == 0 || (p[n] != ',' && p[n] != '\0'))
+			errx(EX_USAGE,
+			    "--gpus: '%s' is not a list of devices (0,2)", arg);
+		p += n;
+		if (*p == '\0')
+			return arg;
 	}
 }
 
@@ -277,6 +326,15 @@ parse_options(struct runner *r, int argc, char **argv)
 			break;
 		case 'q':
 			r->quiet = 1;
+			break;
+		case O_ENGINE:
+			r->engine = engine_arg(optarg);
+			break;
+		case O_SANDBOX:
+			r->sandbox = 1;
+			break;
+		case O_GPUS:
+			r->gpus = gpus_arg(optarg);
 			break;
 		default:
 			usage(stderr);
@@ -465,6 +523,7 @@ start_failed(struct runner *r, struct task *t, json_t *info, int job)
 		r->status = r->foreground || job ? 125 : status;
 	if (!job && !r->stopping++ && r->worker)
 		warnx("stopping: cannot start tasks here");
+	r->gpu_busy &= ~t->gpu_mask;
 	free(t);
 	json_decref(info);
 	return -1;
@@ -494,6 +553,75 @@ context_of(struct runner *r, json_t *spec)
 }
 
 /* Start a claimed task ({id, job, attempt, uid, owner, spec}, stolen). */
+/*
+ * The GPUs a worker knows: --gpus, else as many as --capacity gpu=N says
+ * (0 to N-1), else those nvidia-smi -L lists (a worker only: it is asked
+ * once), else none.  The capacity follows the devices.
+ */
+static void
+find_gpus(struct runner *r)
+{
+	char buf[512], *save = NULL, *tok, *list = NULL;
+	FILE *fp;
+
+	if (r->gpus != NULL && (list = strdup(r->gpus)) == NULL)
+		errx(EX_OSERR, "out of memory");
+	for (tok = list ? strtok_r(list, ",", &save) : NULL; tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (r->ngpu == MAX_GPUS)
+			errx(EX_USAGE, "--gpus: at most %d devices", MAX_GPUS);
+		if ((r->gpu[r->ngpu++] = strdup(tok)) == NULL)
+			errx(EX_OSERR, "out of memory");
+	}
+	free(list);
+	if (r->gpus != NULL && r->cap.gpu >= 0 && r->cap.gpu != r->ngpu)
+		errx(EX_USAGE, "--gpus names %d devices, --capacity gpu=%lld",
+		    r->ngpu, (long long)r->cap.gpu);
+	if (r->gpus == NULL && r->cap.gpu < 0 && r->worker &&
+	    (fp = popen("nvidia-smi -L 2>/dev/null", "r")) != NULL) {
+		r->cap.gpu = 0;
+		while (fgets(buf, sizeof(buf), fp) != NULL)
+			if (strncmp(buf, "GPU ", 4) == 0 &&
+			    r->cap.gpu < MAX_GPUS)
+				r->cap.gpu++;
+		pclose(fp);
+	}
+	for (int i = r->ngpu; i < r->cap.gpu && i < MAX_GPUS; i++) {
+		snprintf(buf, sizeof(buf), "%d", i);
+		if ((r->gpu[r->ngpu++] = strdup(buf)) == NULL)
+			errx(EX_OSERR, "out of memory");
+	}
+	if (r->gpus != NULL || r->cap.gpu >= 0)
+		r->cap.gpu = r->ngpu;
+}
+
+/* Give t the free GPUs it asked for, the lowest first: none when too few
+ * are free (a job named to us, run whatever it asked). */
+static void
+take_gpus(struct runner *r, struct task *t)
+{
+	size_t len = 0;
+	int n = 0;
+
+	for (int i = 0; i < r->ngpu && n < t->gpu; i++)
+		if (!(r->gpu_busy & (1ull << i)))
+			n++;
+	if (t->gpu <= 0 || n < t->gpu)
+		return;
+	for (int i = 0; i < r->ngpu && n > 0; i++) {
+		if (r->gpu_busy & (1ull << i))
+			continue;
+		t->gpu_mask |= 1ull << i;
+		len +=
+		    (size_t)snprintf(t->devices + len, sizeof(t->devices) - len,
+			"%s%s", len ? "," : "", r->gpu[i]);
+		if (len >= sizeof(t->devices))
+			len = sizeof(t->devices) - 1;
+		n--;
+	}
+	r->gpu_busy |= t->gpu_mask;
+}
+
 static int
 start_task(struct runner *r, json_t *info)
 {
@@ -535,6 +663,10 @@ start_task(struct runner *r, json_t *info)
 	o.owner = json_string_value(json_object_get(info, "owner"));
 	o.as_owner = geteuid() == 0 && o.uid != 0;
 	o.stager = r->stager[0] != '\0' ? r->stager : NULL;
+	o.engine = r->engine;
+	o.sandbox = r->sandbox;
+	take_gpus(r, t);
+	o.gpus = t->devices[0] ? t->devices : NULL;
 	if ((o.context = context_of(r, spec)) == -1)
 		return start_failed(r, t, info, 1);
 	t->x = exec_start(spec, &o);
@@ -542,7 +674,7 @@ start_task(struct runner *r, json_t *info)
 		close(o.context);
 	if (t->x == NULL)
 		return start_failed(r, t, info, error_status() == EX_NOPERM);
-	store_task_pid(r->st, t->id, exec_pid(t->x));
+	store_task_pid(r->st, t->id, exec_pid(t->x), o.gpus);
 	r->tasks[r->ntasks++] = t;
 	json_decref(info);
 	return 0;
@@ -759,6 +891,7 @@ end_task(struct runner *r, int i, int64_t now)
 	report(r, t, x, job);
 	json_decref(job);
 	exec_free(t->x);
+	r->gpu_busy &= ~t->gpu_mask;
 	free(t);
 	r->tasks[i] = r->tasks[--r->ntasks];
 	return 1;
@@ -855,6 +988,12 @@ next_named(struct runner *r, char *id)
 	for (;;) {
 		const char *ref = NULL;
 
+		if (json_array_size(r->shards) > 0) {
+			snprintf(id, ID_LEN + 1, "%s",
+			    json_string_value(json_array_get(r->shards, 0)));
+			json_array_remove(r->shards, 0);
+			return 1;
+		}
 		if (r->ids != NULL) {
 			if (*r->ids == NULL)
 				return 0;
@@ -917,6 +1056,22 @@ ran_here(struct runner *r, const char *id)
 	return yes;
 }
 
+/* Named job id is a job of shards: its shards that have not ended are to
+ * run next.  1 when it is one. */
+static int
+named_shards(struct runner *r, const char *id)
+{
+	json_t *ids = store_job_shards(r->st, id);
+	int yes = json_array_size(ids) > 0;
+
+	if (yes && r->shards == NULL)
+		r->shards = json_array();
+	if (yes && json_array_extend(r->shards, ids) == -1)
+		errx(EX_OSERR, "out of memory");
+	json_decref(ids);
+	return yes;
+}
+
 static void
 run_named(struct runner *r)
 {
@@ -928,8 +1083,10 @@ run_named(struct runner *r)
 			int e = error_status();
 			char why[512];
 			snprintf(why, sizeof(why), "%s", error_msg());
-			/* A job named twice is still one job to run. */
-			if (e == EX_DATAERR && ran_here(r, id))
+			/* A job named twice is still one job to run; a job
+			 * of shards is its shards. */
+			if (e == EX_DATAERR &&
+			    (ran_here(r, id) || named_shards(r, id)))
 				continue;
 			warnx("%s", why);
 			if (r->status == 0)
@@ -1575,6 +1732,11 @@ execute(struct runner *r, struct run_new *rn)
 		rn->labels = json_object_get(r->over, "labels");
 		check_labels(rn->labels);
 		rn->capacity = capacity_json(r);
+		/* Jobs with a selector match these in the claim. */
+		if (rn->labels != NULL &&
+		    (r->cap.labels = json_dumps(rn->labels, JSON_COMPACT)) ==
+			NULL)
+			errx(EX_OSERR, "out of memory");
 	}
 	if (r->foreground)
 		submit_foreground(r, rn);
@@ -1589,6 +1751,10 @@ execute(struct runner *r, struct run_new *rn)
 		store_run_end(r->st, r->run);
 	if (r->out != NULL)
 		emit_close(r->out);
+	free((char *)r->cap.labels);
+	json_decref(r->shards);
+	for (int i = 0; i < r->ngpu; i++)
+		free(r->gpu[i]);
 }
 
 /*
@@ -1637,6 +1803,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	pick_results(&r);
+	if (!r.logs && !r.wait)
+		find_gpus(&r);
 	if (r.from_stdin || (r.wait && r.ids == NULL))
 		cli_await_input(stdin);
 	/* Only what may submit or wait for work makes a database. */

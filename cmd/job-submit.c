@@ -18,12 +18,13 @@
 #include "error.h"
 #include "import.h"
 #include "jsonin.h"
+#include "yamljson.h"
 #include "parse.h"
 #include "spec.h"
 #include "specopt.h"
 #include "store.h"
 
-enum opt { O_RELEASE = 256, O_RETRY, O_DELETE, O_CONTEXT };
+enum opt { O_RELEASE = 256, O_RETRY, O_DELETE, O_CONTEXT, O_STRICT, O_CONFIG };
 
 static const struct option longopts[] = {SPECOPT_LONG,
     {"shell", required_argument, NULL, 'S'}, {"quiet", no_argument, NULL, 'q'},
@@ -31,7 +32,9 @@ static const struct option longopts[] = {SPECOPT_LONG,
     {"release", no_argument, NULL, O_RELEASE},
     {"retry", no_argument, NULL, O_RETRY},
     {"delete", no_argument, NULL, O_DELETE},
-    {"context", required_argument, NULL, O_CONTEXT}, CLI_LONG,
+    {"context", required_argument, NULL, O_CONTEXT},
+    {"strict", no_argument, NULL, O_STRICT},
+    {"config", required_argument, NULL, O_CONFIG}, CLI_LONG,
     {NULL, 0, NULL, 0}};
 
 static const struct emit_col columns[] = {{"id", "ID", 8, EMIT_SHORTID},
@@ -46,6 +49,7 @@ struct submit {
 	int action; /* -1: submit, else an enum store_action */
 	int has_update; /* --priority or --queue given */
 	enum import_format import; /* stdin holds another system's jobs */
+	struct import_opts iopts; /* and how to read them */
 	struct job_change chg;
 	const char *shell;
 	char **argv; /* the command after "--", or NULL */
@@ -67,8 +71,12 @@ usage(FILE *fp)
 	    "usage: job-submit [spec options] -- command [argument ...]\n"
 	    "       job-submit [spec options] -S 'command line'\n"
 	    "       job-submit [spec options] < spec.json | specs.ndjson\n"
-	    "       job-submit -f bacalhau | studioml [spec options]"
-	    " < jobs.json\n"
+	    "       job-submit -f bacalhau | studioml [--strict] [spec options]"
+	    " < jobs.json|yaml\n"
+	    "       job-submit -f determined [--config KEY=VALUE] [spec "
+	    "options]"
+	    " < config.yaml\n"
+	    "                  [-- command [argument ...]]\n"
 	    "       job-submit -c | --release | --retry | --delete"
 	    " [id ... | -]\n"
 	    "       job-submit -H | -p N | -Q queue id ... | -\n"
@@ -79,8 +87,54 @@ usage(FILE *fp)
 	    "  --delete               and -H, -p, -Q with job IDs\n"
 	    "output and database:\n"
 	    "  -q, --quiet            -f, --format json|ndjson|table|text\n"
-	    "  -f, --format bacalhau|studioml (read those jobs on stdin)\n"
+	    "  -f, --format bacalhau|studioml|determined (read those on "
+	    "stdin)\n"
+	    "  --strict               refuse what cannot be published here\n"
+	    "  --config KEY=VALUE     override a Determined config key\n"
 	    "  -d, --db PATH          -h, --help            -V, --version\n");
+}
+
+/* --config KEY=VALUE: a dotted key of a Determined config. */
+static void
+config_option(struct submit *s, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (eq == NULL || eq == arg)
+		errx(EX_USAGE, "--config: '%s' is not KEY=VALUE", arg);
+	if (s->iopts.config == NULL && (s->iopts.config = json_array()) == NULL)
+		errx(EX_OSERR, "out of memory");
+	json_array_append_new(s->iopts.config, json_string(arg));
+}
+
+/* What goes with --format FOREIGN: stdin, and for Determined's configs
+ * the command after "--" and --config. */
+static void
+import_options(struct submit *s)
+{
+	const char *f = import_format_name(s->import);
+
+	if (s->import == IMPORT_NONE) {
+		if (s->iopts.strict || s->iopts.config != NULL)
+			errx(EX_USAGE,
+			    "--%s goes with --format bacalhau, "
+			    "studioml or determined",
+			    s->iopts.strict ? "strict" : "config");
+		return;
+	}
+	if (s->action != -1 || s->shell != NULL ||
+	    (s->argv != NULL && s->import != IMPORT_DETERMINED))
+		errx(EX_USAGE, "--format %s reads jobs on stdin only", f);
+	if (s->iopts.config != NULL && s->import != IMPORT_DETERMINED)
+		errx(EX_USAGE, "--config goes with --format determined");
+	if (s->argv != NULL && s->argv[0] != NULL) {
+		if ((s->iopts.argv = json_array()) == NULL)
+			errx(EX_OSERR, "out of memory");
+		for (char **p = s->argv; *p != NULL; p++)
+			json_array_append_new(s->iopts.argv, json_string(*p));
+		s->argv = NULL;
+	}
+	s->iopts.context = s->context != NULL;
 }
 
 static void
@@ -146,6 +200,12 @@ parse_options(struct submit *s, int argc, char **argv)
 		case O_CONTEXT:
 			s->context = optarg;
 			break;
+		case O_STRICT:
+			s->iopts.strict = 1;
+			break;
+		case O_CONFIG:
+			config_option(s, optarg);
+			break;
 		default:
 			usage(stderr);
 			exit(EX_USAGE);
@@ -166,10 +226,7 @@ parse_options(struct submit *s, int argc, char **argv)
 	}
 	if (s->action != -1 && (s->argv != NULL || s->shell != NULL))
 		errx(EX_USAGE, "an action takes job IDs, not a command");
-	if (s->import != IMPORT_NONE &&
-	    (s->action != -1 || s->argv != NULL || s->shell != NULL))
-		errx(EX_USAGE, "--format %s reads jobs on stdin only",
-		    import_format_name(s->import));
+	import_options(s);
 	if (s->argv != NULL && s->shell != NULL)
 		errx(
 		    EX_USAGE, "give a command after '--' or --shell, not both");
@@ -255,26 +312,51 @@ print_job(struct submit *s, json_t *job)
 		report_failed(s, errno);
 }
 
-/* Apply the options to one spec (stolen) and check it. */
+/*
+ * Apply the options to one spec (stolen) and check it.  A job of shards
+ * runs nothing itself: what the options say of running is for its shards,
+ * each of which gets them too.
+ */
 static json_t *
 check_spec(struct submit *s, json_t *raw)
 {
-	json_t *spec = NULL;
+	json_t *spec = NULL, *shards = json_object_get(raw, "shards"), *one;
+	size_t i;
+	int r = 0;
 
-	if (spec_merge(raw, s->over) == -1)
+	json_array_foreach(shards, i, one)
+	{
+		if (r == 0 && json_is_object(one) &&
+		    (r = spec_merge(one, s->over)) == -1)
+			error_set(EX_OSERR, "out of memory");
+		if (r == 0 && json_is_object(one))
+			r = specopt_workdir(one);
+	}
+	if (r == 0 && (r = spec_merge(raw, s->over)) == -1)
 		error_set(EX_OSERR, "out of memory");
-	else if (specopt_workdir(raw) == 0)
+	if (r == 0 && shards != NULL)
+		json_object_del(raw, "workdir"),
+		    json_object_del(raw, "scratch");
+	else if (r == 0)
+		r = specopt_workdir(raw);
+	if (r == 0)
 		spec = spec_normalize(raw, parse_now_ms());
 	json_decref(raw);
 	return spec;
 }
 
-/* Store one checked spec (stolen), spooling its result for the commit. */
+static int store_shards(
+    struct submit *s, json_t *shards, const char *parent, FILE *results);
+
+/*
+ * Store one checked spec (stolen), spooling its result for the commit; a
+ * job of shards, then its shards (unless it existed already).
+ */
 static int
 store_spec(struct submit *s, json_t *spec, size_t line, FILE *results)
 {
 	struct job_new jn;
-	json_t *job = NULL;
+	json_t *job = NULL, *shards = NULL;
 	char id[ID_LEN + 1];
 	int existed, r = -1;
 
@@ -282,6 +364,11 @@ store_spec(struct submit *s, json_t *spec, size_t line, FILE *results)
 	/* With -q only the ID is wanted: no object is built. */
 	if (spec == NULL || spec_to_job(spec, &jn) == -1)
 		goto out;
+	/* Each shard is a job of its own, not a part of its parent's spec. */
+	if ((shards = json_object_get(spec, "shards")) != NULL) {
+		json_incref(shards);
+		json_object_del(spec, "shards");
+	}
 	if (json_object_get(spec, "export") == NULL)
 		jn.export = s->export;
 	if (store_job_add(s->st, &jn, id, s->quiet ? NULL : &job, &existed) ==
@@ -292,16 +379,108 @@ store_spec(struct submit *s, json_t *spec, size_t line, FILE *results)
 	else
 		json_dumpf(job, results, JSON_COMPACT);
 	fputc('\n', results);
-	r = 0;
+	r = shards && !existed ? store_shards(s, shards, id, results) : 0;
 out:
+	json_decref(shards);
 	json_decref(spec);
 	json_decref(job);
 	return r;
 }
 
+/* The shards of job parent, each labelled with it and its index. */
+static int
+store_shards(
+    struct submit *s, json_t *shards, const char *parent, FILE *results)
+{
+	json_t *shard, *labels;
+	char index[24];
+	size_t i;
+
+	json_array_foreach(shards, i, shard)
+	{
+		snprintf(index, sizeof(index), "%zu", i);
+		if ((shard = json_deep_copy(shard)) == NULL)
+			return error_set(EX_OSERR, "out of memory");
+		if ((labels = json_object_get(shard, "labels")) == NULL) {
+			labels = json_object();
+			json_object_set_new(shard, "labels", labels);
+		}
+		json_object_set_new(shard, "parent", json_string(parent));
+		json_object_set_new(labels, "parent", json_string(parent));
+		json_object_set_new(labels, "shard", json_string(index));
+		if (store_spec(s, shard, 0, results) == -1)
+			return error_wrap("shard %zu", i);
+	}
+	return 0;
+}
+
+/* One foreign document (stolen) as jobkit specs, each handed to fn. */
+static int
+import_one(struct submit *s, json_t *doc, size_t line,
+    int (*fn)(struct submit *, json_t *, size_t, FILE *), FILE *fp)
+{
+	json_t *specs = import_specs(s->import, doc, &s->iopts), *one, *spec;
+	size_t i;
+	int r = specs == NULL ? -1 : 0;
+
+	json_decref(doc);
+	json_array_foreach(specs, i, one)
+	{
+		if ((spec = check_spec(s, json_incref(one))) == NULL ||
+		    fn(s, spec, line, fp) == -1) {
+			r = -1;
+			break;
+		}
+	}
+	json_decref(specs);
+	return r;
+}
+
+/*
+ * Another system's documents in YAML, all of stdin: its first bytes (what
+ * was read to tell it from JSON) are in buf already.
+ */
+static int
+read_yaml(struct submit *s, char *buf, size_t len,
+    int (*fn)(struct submit *, json_t *, size_t, FILE *), FILE *fp)
+{
+	size_t cap = len, n;
+	json_t *docs, *doc;
+	int r = 0;
+
+	do {
+		if (len == cap &&
+		    (buf = realloc(buf, cap = cap * 2 + 4096)) == NULL)
+			return error_set(EX_OSERR, "out of memory");
+		n = fread(buf + len, 1, cap - len, stdin);
+		len += n;
+	} while (n > 0 && len <= JSONIN_MAX_BYTES);
+	if (ferror(stdin))
+		r = error_set(EX_IOERR, "stdin: %s", strerror(errno));
+	else if (len > JSONIN_MAX_BYTES)
+		r = error_set(EX_DATAERR, "stdin: larger than 10MiB");
+	else if ((docs = yamljson_parse(buf, len)) == NULL)
+		r = error_wrap("stdin");
+	free(buf);
+	if (r == -1)
+		return -1;
+	if (json_array_size(docs) == 0)
+		r = error_set(EX_DATAERR, "stdin: no job document");
+	json_array_foreach(docs, n, doc)
+	{
+		if (r == 0 && import_one(s, json_incref(doc), 0, fn, fp) == -1)
+			r = json_array_size(docs) > 1
+			    ? error_wrap("stdin: document %zu", n + 1)
+			    : error_wrap("stdin");
+	}
+	json_decref(docs);
+	return r;
+}
+
 /*
  * Read and check every spec on stdin, handing each (stolen) to fn with its
- * line number.
+ * line number.  Another system's documents may be JSON or YAML, told
+ * apart by their first character.
  */
 static int
 read_stdin(struct submit *s,
@@ -309,9 +488,23 @@ read_stdin(struct submit *s,
 {
 	struct jsonin *in;
 	json_t *raw, *spec;
-	size_t line = 0;
-	int r = 0;
+	size_t line = 0, len = 0;
+	char *head = NULL;
+	int r = 0, c;
 
+	while (s->import != IMPORT_NONE && (c = getchar()) != EOF) {
+		if ((len & 255) == 0 &&
+		    (head = realloc(head, len + 256)) == NULL)
+			return error_set(EX_OSERR, "out of memory");
+		head[len++] = (char)c;
+		if (!strchr(" \t\r\n", c))
+			break;
+	}
+	if (len > 0 && yamljson_looks_like(head, len))
+		return read_yaml(s, head, len, fn, fp);
+	if (len > 0)
+		ungetc(head[len - 1], stdin);
+	free(head);
 	if ((in = jsonin_open(stdin, "stdin")) == NULL)
 		return -1;
 	while (r >= 0 && (r = jsonin_next(in, &raw, &line)) == 1) {
@@ -319,25 +512,8 @@ read_stdin(struct submit *s,
 			if ((spec = check_spec(s, raw)) == NULL ||
 			    fn(s, spec, line, fp) == -1)
 				r = error_wrap("stdin: line %zu", line);
-			continue;
-		}
-		/* Another system's job: one or more jobkit specs. */
-		json_t *specs = import_specs(s->import, raw, NULL), *one;
-		size_t i;
-		json_decref(raw);
-		if (specs == NULL)
-			r = -1;
-		json_array_foreach(specs, i, one)
-		{
-			if ((spec = check_spec(s, json_incref(one))) == NULL ||
-			    fn(s, spec, line, fp) == -1) {
-				r = -1;
-				break;
-			}
-		}
-		json_decref(specs);
-		if (r == -1)
-			error_wrap("stdin: line %zu", line);
+		} else if (import_one(s, raw, line, fn, fp) == -1)
+			r = error_wrap("stdin: line %zu", line);
 	}
 	if (r == 0 && line == 0)
 		r = error_set(EX_DATAERR, "stdin: no job spec");
@@ -396,8 +572,10 @@ store_spool(struct submit *s, FILE *spool, FILE *results)
 	while (r == 0 && getline(&text, &cap, spool) != -1) {
 		line = strtoul(text, &tab, 10);
 		r = store_spec(s, json_loads(tab + 1, 0, NULL), line, results);
-		if (r == -1)
+		if (r == -1 && line > 0)
 			error_wrap("stdin: line %zu", line);
+		else if (r == -1)
+			error_wrap("stdin");
 	}
 	free(text);
 	return r;
@@ -635,6 +813,8 @@ main(int argc, char **argv)
 	store_close(s.st);
 	json_decref(s.over);
 	json_decref(s.export);
+	json_decref(s.iopts.argv);
+	json_decref(s.iopts.config);
 	free(s.ctx_data);
 	return s.status;
 }

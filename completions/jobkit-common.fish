@@ -95,5 +95,7 @@ function __jobkit_spec_options -a cmd
     complete -c $cmd -s H -l hold -d 'hold the job'
     complete -c $cmd -l at -x -d 'start no earlier than (+2h, RFC 3339)'
     complete -c $cmd -s k -l key -x -d 'idempotency key'
+    complete -c $cmd -l notify -x -d 'POST a summary to this URL when the job ends'
+    complete -c $cmd -l image -x -d 'run the command in a container of this image'
     complete -c $cmd -s S -l shell -x -d 'run a shell command line'
 end

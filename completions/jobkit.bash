@@ -13,14 +13,14 @@
 _jobkit_spec_args='-n --name -e --env --env-file --export -w --workdir -t --timeout
 	--grace -r --retries --retry-on -p --priority -Q --queue -l --label
 	--cpu --memory --disk --gpu --max-file --max-return -a --after
-	--after-any --at -k --key'
+	--after-any --at -k --key --notify --image'
 _jobkit_spec_flags='-H --hold --scratch'
 _jobkit_cli_args='-f --format -d --db'
 _jobkit_cli_flags='-h --help -V --version'
 
-_jobkit_submit_args="$_jobkit_spec_args -S --shell --context $_jobkit_cli_args"
+_jobkit_submit_args="$_jobkit_spec_args -S --shell --context --config $_jobkit_cli_args"
 _jobkit_submit_flags="$_jobkit_spec_flags -q --quiet -c --cancel --release
-	--retry --delete $_jobkit_cli_flags"
+	--retry --delete --strict $_jobkit_cli_flags"
 _jobkit_describe_args=$_jobkit_cli_args
 _jobkit_describe_flags="-s --spec $_jobkit_cli_flags"
 _jobkit_query_args="-s --state -u --user -Q --queue -l --label -n --name
@@ -29,9 +29,9 @@ _jobkit_query_args="-s --state -u --user -Q --queue -l --label -n --name
 _jobkit_query_flags="-r --reverse -c --count --summary -q --quiet
 	$_jobkit_cli_flags"
 _jobkit_exec_args="$_jobkit_spec_args -S --shell -j --jobs --idle-exit
-	--capacity --lease --results $_jobkit_cli_args"
+	--capacity --lease --results --engine --gpus $_jobkit_cli_args"
 _jobkit_exec_flags="$_jobkit_spec_flags --worker --drain --wait --logs
-	--follow --stderr -q --quiet $_jobkit_cli_flags"
+	--follow --stderr -q --quiet --sandbox $_jobkit_cli_flags"
 _jobkit_fetch_args='-o --output -C --directory -H --hash -u --user
 	--password-env --password-file --token-env --token-file --netrc-file
 	--profile --endpoint --cacert --cache --cache-max --max-bytes --max-size
@@ -240,7 +240,7 @@ _job_submit()
 		_jobkit_command "$dd"
 	elif [[ $prev == -f || $prev == --format ]]; then
 		# job-submit also reads other systems' jobs.
-		_jobkit_compgen -W 'json ndjson table text bacalhau studioml'
+		_jobkit_compgen -W 'json ndjson table text bacalhau studioml determined'
 	elif [[ $prev == --context ]]; then
 		_jobkit_compgen -d
 	elif _jobkit_value || _jobkit_takes "$_jobkit_submit_args"; then
@@ -306,6 +306,8 @@ _exec_run()
 	dd=$(_jobkit_dashdash)
 	if ((dd)); then
 		_jobkit_command "$dd"
+	elif [[ $prev == --engine ]]; then
+		_jobkit_compgen -W 'auto docker podman host'
 	elif _jobkit_value || _jobkit_takes "$_jobkit_exec_args"; then
 		:
 	elif [[ $cur == -* ]]; then

@@ -110,6 +110,8 @@ _jobkit_options() {
     '(-H --hold)'{-H,--hold}'[hold the job]'
     '--at=[start no earlier than]:time (+2h, RFC 3339): '
     '(-k --key)'{-k+,--key=}'[idempotency key]:key: '
+    '--notify=[POST a summary to this URL when the job ends]:URL:_urls'
+    '--image=[run the command in a container of this image]:image: '
     '(-S --shell)'{-S+,--shell=}'[run a shell command line]:command line:_cmdstring'
   )
   common=(
@@ -126,7 +128,7 @@ _job_submit() {
   _jobkit_options
   # job-submit also reads other systems' jobs.
   common=(
-    '(-f --format)'{-f+,--format=}'[output format, or the format of jobs on stdin]:format:(json ndjson table text bacalhau studioml)'
+    '(-f --format)'{-f+,--format=}'[output format, or the format of jobs on stdin]:format:(json ndjson table text bacalhau studioml determined)'
     "${(@)common[3,-1]}"
   )
   _arguments -s -S : $spec $common \
@@ -136,6 +138,8 @@ _job_submit() {
     '--retry[retry finished jobs]' \
     '--delete[delete jobs]' \
     '--context=[pack a folder with the job]:directory:_directories' \
+    '--strict[refuse what cannot be published here]' \
+    '*--config=[override a Determined config key]:KEY=VALUE: ' \
     '*: :{_jobkit_rest _jobkit_action_ids}'
 }
 
@@ -212,6 +216,9 @@ _exec_run() {
     '--capacity=[what the worker offers]:capacity (cpu=N,memory=SIZE,disk=SIZE,gpu=N): ' \
     '--lease=[lease of the run and its tasks]:duration: ' \
     '--results=[results folder]:directory:_directories' \
+    '--engine=[what runs container jobs]:engine:(auto docker podman host)' \
+    '--sandbox[run every task in the sandbox (bubblewrap)]' \
+    '--gpus=[devices given to the tasks]:devices (0,2): ' \
     '(--worker --logs)--wait[wait for the jobs to finish]' \
     '(--worker --wait)--logs[print the output of a job'\''s latest task]' \
     '--follow[with --logs, until the task ends]' \

@@ -22,6 +22,7 @@
 #include "error.h"
 #include "exec.h"
 #include "parse.h"
+#include "sandbox.h"
 #include "spec.h"
 #include "utf8.h"
 
@@ -77,6 +78,7 @@ struct exec {
 	int dirfd; /* the task's results folder */
 	int staging; /* run under the stager: read staged.json */
 	char stage_arg[16]; /* its descriptor, as an argument */
+	char refused[400]; /* why it may not run so (SETUP_SANDBOX) */
 };
 
 /* The tasks whose leader runs: our children that are no strays. */
@@ -406,6 +408,11 @@ build_envp(json_t *spec, const struct exec_opts *o, const struct passwd *pw,
 	    (pw != NULL && env_put_user(&e, pw) == -1) ||
 	    env_put_object(&e, json_object_get(spec, "env")) == -1)
 		goto fail;
+	/* The devices it was given, whatever its env says. */
+	if (o->gpus != NULL &&
+	    (env_put(&e, "CUDA_VISIBLE_DEVICES", 20, o->gpus) == -1 ||
+		env_put(&e, "NVIDIA_VISIBLE_DEVICES", 22, o->gpus) == -1))
+		goto fail;
 	/* PWD is where it runs, as a shell that cd'd there would say. */
 	if (*workdir != '/' && getcwd(cwd, sizeof(cwd)) != NULL) {
 		char *abs;
@@ -509,7 +516,7 @@ spawn_exec(const struct spawn *c)
 }
 
 /* What the child could not do, reported to the parent with its errno. */
-enum { SETUP_EXEC, SETUP_WORKDIR, SETUP_CGROUP, SETUP_OWNER };
+enum { SETUP_EXEC, SETUP_WORKDIR, SETUP_CGROUP, SETUP_OWNER, SETUP_SANDBOX };
 
 static void
 report_failure(const struct spawn *c, int stage, int e)
@@ -752,20 +759,25 @@ results_open(struct exec *x, json_t *spec, char *work, size_t len)
 	return 0;
 }
 
-/* A task whose owner is gone: it ends at once, failed, never to run. */
+/*
+ * A task that cannot start -- its owner is gone, its sandbox or engine is
+ * missing, its program is not found -- ends at once, failed, as finish()
+ * says by stage and e.
+ */
 static struct exec *
-exec_owner_gone(struct exec *x)
+exec_not_started(struct exec *x, int stage, int e)
 {
-	stream_init(&x->out, -1, -1, -1, 0, 0);
-	stream_init(&x->err, -1, -1, -1, 0, 0);
+	stream_init(&x->out, -1, x->out.file, -1, 0, 0);
+	stream_init(&x->err, -1, x->err.file, -1, 0, 0);
 	if (x->out.sum == NULL || x->err.sum == NULL) {
 		error_set(EX_OSERR, "out of memory");
 		exec_free(x);
 		return NULL;
 	}
 	x->reaped = 1;
-	x->stage = SETUP_OWNER;
-	x->exec_errno = ENOENT;
+	x->stage = stage;
+	x->exec_errno = e;
+	x->wstatus = 127 << 8; /* a program not found, as a shell says */
 	return x;
 }
 
@@ -788,6 +800,53 @@ exec_new(const struct exec_opts *o)
 }
 
 static int write_all(int fd, const char *p, size_t n);
+
+/*
+ * Put argv (the command) in the sandbox or the container its spec asks
+ * for: *own gets the strings, *argv a copy of the array.  0; 1 when the
+ * task may not run so (x says why); -1 with an error.
+ */
+static int
+isolate(struct exec *x, json_t *spec, const struct exec_opts *o,
+    const char *workdir, char **envp, char ***argv, char ***own)
+{
+	const char *path = getenv("PATH"), *tpath = envp_get(envp, "PATH");
+	char abs[8192], cwd[4096], found[4096], **nv;
+	struct sandbox_opts so = {o->engine, o->sandbox, o->gpus, abs,
+	    path ? path : "/usr/local/bin:/usr/bin:/bin", x->as_owner, x->uid,
+	    x->gid};
+	size_t inner, n = 0;
+
+	if (*workdir != '/' && getcwd(cwd, sizeof(cwd)) != NULL)
+		snprintf(abs, sizeof(abs), "%s/%s", cwd, workdir);
+	else
+		snprintf(abs, sizeof(abs), "%s", workdir);
+	if ((*own = sandbox_argv(spec, &so, &inner)) == NULL) {
+		if (error_status() == EX_OSERR)
+			return -1;
+		snprintf(x->refused, sizeof(x->refused), "%s", error_msg());
+		x->stage = SETUP_SANDBOX;
+		return 1;
+	}
+	snprintf(x->program, sizeof(x->program), "%s", (*own)[inner]);
+	/* Not found is 127 here too, not bwrap's exit 1. */
+	if (sandbox_kind(spec, o->engine, o->sandbox) == SANDBOX_HOST &&
+	    strchr(x->program, '/') == NULL &&
+	    sandbox_which(x->program,
+		tpath ? tpath : "/usr/local/bin:/usr/bin:/bin", found,
+		sizeof(found)) == -1) {
+		x->stage = SETUP_EXEC;
+		return 1;
+	}
+	while ((*own)[n] != NULL)
+		n++;
+	if ((nv = calloc(n + 1, sizeof(*nv))) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	memcpy(nv, *own, n * sizeof(*nv));
+	free(*argv);
+	*argv = nv;
+	return 0;
+}
 
 /*
  * For a spec with inputs or outputs: argv becomes the stager's, around
@@ -853,7 +912,7 @@ exec_start(json_t *spec, const struct exec_opts *o)
 {
 	json_t *out = json_object_get(spec, "output");
 	int po[2] = {-1, -1}, pe[2] = {-1, -1}, pr[2] = {-1, -1};
-	char **argv = NULL, **envp = NULL, workdir[4096];
+	char **argv = NULL, **envp = NULL, **own = NULL, workdir[4096];
 	struct owner ow = {.found = NULL};
 	struct exec *x;
 	ssize_t n;
@@ -865,13 +924,33 @@ exec_start(json_t *spec, const struct exec_opts *o)
 		if (owner_find(&ow, o->uid) == -1)
 			goto fail;
 		if (ow.found == NULL)
-			return exec_owner_gone(x);
+			return exec_not_started(x, SETUP_OWNER, ENOENT);
 		x->gid = ow.pw.pw_gid;
 	}
 	if (results_open(x, spec, workdir, sizeof(workdir)) == -1)
 		goto fail;
+	if ((envp = build_envp(spec, o, ow.found, workdir)) == NULL ||
+	    (argv = build_argv(spec)) == NULL) {
+		error_set(EX_OSERR, "out of memory");
+		goto fail;
+	}
+	snprintf(x->program, sizeof(x->program), "%s", argv[0]);
+	enum sandbox_kind kind = sandbox_kind(spec, o->engine, o->sandbox);
+	int k = kind == SANDBOX_NONE
+	    ? 0
+	    : isolate(x, spec, o, workdir, envp, &argv, &own);
+	if (k == -1)
+		goto fail;
+	if (k == 1) {
+		free(argv);
+		free_envp(envp);
+		free(ow.groups);
+		sandbox_free(own);
+		return exec_not_started(
+		    x, x->stage, x->stage == SETUP_EXEC ? ENOENT : EPERM);
+	}
 	if (pipe2(po, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1 ||
-	    pipe2(pr, O_CLOEXEC) == -1 || (argv = build_argv(spec)) == NULL) {
+	    pipe2(pr, O_CLOEXEC) == -1) {
 		error_set(EX_OSERR, "cannot start task: %s", strerror(errno));
 		goto fail;
 	}
@@ -880,16 +959,14 @@ exec_start(json_t *spec, const struct exec_opts *o)
 	    : spec_ms(spec, "grace", EXEC_DEFAULT_GRACE_MS);
 	int64_t timeout =
 	    o->timeout_ms > 0 ? o->timeout_ms : spec_ms(spec, "timeout", 0);
-	snprintf(x->program, sizeof(x->program), "%s", argv[0]);
 	if (staging_of(x, spec, o, &argv, &stage) == -1)
 		goto fail;
-	if ((envp = build_envp(spec, o, ow.found, workdir)) == NULL) {
-		error_set(EX_OSERR, "out of memory");
-		goto fail;
-	}
 	json_t *res = json_object_get(spec, "resources");
 	int64_t mem = json_integer_value(json_object_get(res, "memory"));
 	double cpu = json_number_value(json_object_get(res, "cpu"));
+	/* A container's limits are its engine's, not its client's. */
+	if (kind == SANDBOX_ENGINE)
+		mem = 0, cpu = 0;
 	/*
 	 * rlimits cannot hold a process to N cores, but they can hold it to
 	 * N cores on average over its timeout: that many CPU seconds.
@@ -953,6 +1030,7 @@ exec_start(json_t *spec, const struct exec_opts *o)
 		error_set(EX_OSERR, "out of memory");
 		exec_free(x);
 		free(argv);
+		sandbox_free(own);
 		return NULL;
 	}
 	int64_t now = parse_now_ms();
@@ -960,6 +1038,7 @@ exec_start(json_t *spec, const struct exec_opts *o)
 		x->deadline = now + timeout;
 	x->rss_next = now + RSS_EVERY_MS;
 	free(argv);
+	sandbox_free(own);
 	return x;
 fail:
 	for (int i = 0; i < 2; i++) {
@@ -971,6 +1050,7 @@ fail:
 			close(pr[i]);
 	}
 	free(argv);
+	sandbox_free(own);
 	free_envp(envp);
 	free(ow.groups);
 	if (stage != -1)
@@ -1434,6 +1514,11 @@ finish(struct exec *x)
 			snprintf(r->error, sizeof(r->error),
 			    "cannot run as its owner '%s': %s", x->owner,
 			    strerror(x->exec_errno));
+	} else if (x->exec_errno != 0 && x->stage == SETUP_SANDBOX) {
+		/* Never run without the isolation it asked for. */
+		r->state = "failed";
+		r->status = 125;
+		snprintf(r->error, sizeof(r->error), "%s", x->refused);
 	} else if (x->exec_errno != 0 && x->stage == SETUP_CGROUP) {
 		r->state = "failed";
 		r->status = 125;
@@ -1636,7 +1721,9 @@ exec_result(struct exec *x)
 {
 	if (!x->done)
 		return NULL;
-	if (x->pid > 0)
+	/* A task that never started has its results too, once it has a
+	 * folder (not one whose owner is gone). */
+	if (x->dirfd != -1)
 		write_result_files(x);
 	return &x->res;
 }

@@ -20,6 +20,18 @@
  * runs the command, uploads the outputs and writes what it staged to
  * staged.json in the results, which the result carries.
  *
+ * A container job (the spec's "container") runs in a container engine --
+ * docker run or podman run -- or, with the engine "host", on the host in
+ * the sandbox; a job whose spec says "sandbox" (or any job, with
+ * o->sandbox) runs in the sandbox: bubblewrap, with the host's file system
+ * read-only, the work directory and the spec's "binds" writable (as they
+ * say), a private /tmp, its own PID, IPC and UTS namespaces and no network
+ * unless the spec's "network" is "full" (sandbox.h).  The stager runs
+ * outside, around it.  An engine or bubblewrap missing, or a container
+ * with nothing to run on the host, ends the task at once: status 125 and
+ * an error saying what is missing -- never a run without the isolation
+ * asked for.
+ *
  * The module knows nothing of the store: the caller polls the descriptors
  * exec_fds() names and calls exec_step() when one is ready or a deadline
  * (exec_deadline()) passes.
@@ -54,6 +66,13 @@ struct exec_opts {
 			       outputs or a context, or NULL */
 	int context; /* a descriptor of the packed context; 0 for none
 			(stdin is never one) */
+	const char *engine; /* for container jobs: "auto" or NULL (docker,
+			       else podman, on our PATH), "docker",
+			       "podman", or "host" (in the sandbox) */
+	int sandbox; /* every task in the sandbox (bubblewrap) */
+	const char *gpus; /* devices given to this task ("0,2"), or NULL:
+			     in CUDA_VISIBLE_DEVICES and
+			     NVIDIA_VISIBLE_DEVICES, and to docker */
 };
 
 /* How a task ended, filled by exec_result(). */

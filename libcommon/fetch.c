@@ -1880,6 +1880,10 @@ request(const struct target *t, const struct creds *cr,
 		} else if (body != NULL) {
 			curl_easy_setopt(x.c, CURLOPT_POST, 1L);
 			curl_easy_setopt(x.c, CURLOPT_POSTFIELDS, body);
+			/* What we post to a web server is a JSON summary. */
+			if (!t->s3)
+				h = curl_slist_append(
+				    h, "Content-Type: application/json");
 		}
 		if (reply != NULL) {
 			free(reply->p);
@@ -2239,5 +2243,29 @@ fetch_digest(const char *path, char *hex)
 	EVP_DigestFinal_ex(ctx, d, &len);
 	hexify(d, len, hex);
 	EVP_MD_CTX_free(ctx);
+	return r;
+}
+
+int
+fetch_post(const char *url, const char *body, const struct fetch_opts *o)
+{
+	struct target t = {0};
+	struct creds cr = {0};
+	json_t *a;
+	int r = -1;
+
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+		return error_set(
+		    EX_DATAERR, "'%s' is not an http or https URL", url);
+	if (init_curl() == -1)
+		return -1;
+	if ((a = json_pack("{s:s}", "url", url)) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	fetch_redact_url(url, t.shown, sizeof(t.shown));
+	if (get_creds(a, &t, &cr) == 0 && get_target(url, o, NULL, &t) == 0)
+		r = request(&t, &cr, o, NULL, NULL, 0, 0, body, NULL, NULL);
+	target_free(&t);
+	creds_free(&cr);
+	json_decref(a);
 	return r;
 }

@@ -84,6 +84,13 @@ int fetch_digest(const char *path, char *hex);
 /* The sha256 (hex, 65 bytes) of what fd holds from where it is. */
 int fetch_digest_fd(int fd, char *hex);
 
+/*
+ * POST body (JSON, NUL-terminated) to an http or https url, retried as
+ * fetch_get() retries: 0 once the server took it (2xx), or -1 with an
+ * error as fetch_get().
+ */
+int fetch_post(const char *url, const char *body, const struct fetch_opts *o);
+
 /* The URL u without its user and password, in buf (len bytes). */
 const char *fetch_redact_url(const char *u, char *buf, size_t len);
 

@@ -23,6 +23,7 @@ struct import_opts {
 		       output kept locally instead of published) */
 	json_t *argv; /* the command given after --, or NULL */
 	json_t *config; /* "KEY=VALUE" overrides (--config), or NULL */
+	int context; /* a context folder goes with the jobs (--context) */
 };
 
 /* 0 and *f set when name is "bacalhau", "studioml" or "determined", else

@@ -13,6 +13,8 @@
 #define SPEC_MAX_ENTRIES 4096
 #define SPEC_MAX_STRING 65536
 #define SPEC_MAX_NAME 256
+#define SPEC_MAX_SHARDS 10000
+#define SPEC_MAX_FOREIGN 65536
 #define SPEC_PRIORITY_MAX 1000
 #define SPEC_MAX_RETRIES 1000
 
@@ -604,10 +606,13 @@ static const struct field credential_fields[] = {{"env", check_text},
     {"session_token", check_text}, {"region", check_text}, {NULL, NULL}};
 OBJECT_CHECKER(check_credentials, credential_fields)
 
+static int check_webhook(struct path *p, json_t *v, json_t **out);
+
 static const struct field artifact_fields[] = {{"name", check_name},
     {"url", check_url}, {"hash", check_hash}, {"unpack", check_bool},
     {"path", check_relpath}, {"mutable", check_bool},
-    {"credentials", check_credentials}, {NULL, NULL}};
+    {"credentials", check_credentials}, {"endpoint", check_webhook},
+    {NULL, NULL}};
 
 static int
 check_artifact(struct path *p, json_t *v, json_t **out)
@@ -640,6 +645,212 @@ check_artifacts(struct path *p, json_t *v, json_t **out)
 	return check_array_of(p, v, 1000, check_artifact, out);
 }
 
+/* An absolute path without "..": a place in a sandbox or container. */
+static int
+check_abspath(struct path *p, json_t *v, json_t **out)
+{
+	const char *s, *c;
+	size_t n;
+
+	if (check_text(p, v, out) == -1)
+		return -1;
+	s = json_string_value(v);
+	for (c = s; *s == '/' && *c != '\0'; c += n) {
+		c += strspn(c, "/");
+		n = strcspn(c, "/");
+		if (n == 2 && strncmp(c, "..", 2) == 0)
+			break;
+	}
+	if (*s != '/' || *c != '\0') {
+		json_decref(*out);
+		return bad(p, "'%s' must be an absolute path without '..'", s);
+	}
+	return 0;
+}
+
+/* An image name is never taken for an option of docker's. */
+static int
+check_image(struct path *p, json_t *v, json_t **out)
+{
+	if (check_text(p, v, out) == -1)
+		return -1;
+	if (*json_string_value(v) == '-') {
+		json_decref(*out);
+		return bad(
+		    p, "'%s' is not an image name", json_string_value(v));
+	}
+	return 0;
+}
+
+static const struct field container_fields[] = {{"image", check_image},
+    {"entrypoint", check_command}, {"workdir", check_abspath}, {NULL, NULL}};
+
+static int
+check_container(struct path *p, json_t *v, json_t **out)
+{
+	if (check_object(p, v, container_fields, out) == -1)
+		return -1;
+	if (json_object_get(*out, "image") == NULL) {
+		json_decref(*out);
+		return bad(p, "a container needs an image%s", "");
+	}
+	return 0;
+}
+
+/* A bind's source: a host path, or one inside the work directory. */
+static int
+check_source(struct path *p, json_t *v, json_t **out)
+{
+	if (json_is_string(v) && *json_string_value(v) == '/')
+		return check_abspath(p, v, out);
+	return check_relpath(p, v, out);
+}
+
+static const struct field bind_fields[] = {{"source", check_source},
+    {"target", check_abspath}, {"read_only", check_bool}, {NULL, NULL}};
+
+static int
+check_bind(struct path *p, json_t *v, json_t **out)
+{
+	if (check_object(p, v, bind_fields, out) == -1)
+		return -1;
+	if (json_object_get(*out, "source") == NULL ||
+	    json_object_get(*out, "target") == NULL) {
+		json_decref(*out);
+		return bad(p, "a bind needs a source and a target%s", "");
+	}
+	return 0;
+}
+
+static int
+check_binds(struct path *p, json_t *v, json_t **out)
+{
+	return check_array_of(p, v, 1000, check_bind, out);
+}
+
+/* One of a fixed set of words. */
+static int
+check_one_of(struct path *p, json_t *v, const char *const *words,
+    const char *list, json_t **out)
+{
+	if (want(p, v, json_is_string(v), "a string") == -1)
+		return -1;
+	for (int i = 0; words[i] != NULL; i++)
+		if (strcmp(json_string_value(v), words[i]) == 0) {
+			*out = json_incref(v);
+			return 0;
+		}
+	return error_set(EX_DATAERR, "%s: '%.64s' is not one of %s", p->buf,
+	    json_string_value(v), list);
+}
+
+static int
+check_network(struct path *p, json_t *v, json_t **out)
+{
+	static const char *const words[] = {"none", "full", NULL};
+
+	return check_one_of(p, v, words, "none, full", out);
+}
+
+static int
+check_operator(struct path *p, json_t *v, json_t **out)
+{
+	static const char *const words[] = {
+	    "=", "!=", "in", "notin", "exists", "!exists", "gt", "lt", NULL};
+
+	return check_one_of(
+	    p, v, words, "=, !=, in, notin, exists, !exists, gt, lt", out);
+}
+
+static int
+check_texts(struct path *p, json_t *v, json_t **out)
+{
+	return check_array_of(p, v, 1000, check_text, out);
+}
+
+static const struct field requirement_fields[] = {{"key", check_text},
+    {"operator", check_operator}, {"values", check_texts}, {NULL, NULL}};
+
+/* A selector's requirement: gt and lt compare one number. */
+static int
+check_requirement(struct path *p, json_t *v, json_t **out)
+{
+	const char *op;
+	size_t n;
+
+	if (check_object(p, v, requirement_fields, out) == -1)
+		return -1;
+	op = json_string_value(json_object_get(*out, "operator"));
+	n = json_array_size(json_object_get(*out, "values"));
+	if (json_object_get(*out, "key") == NULL || op == NULL) {
+		json_decref(*out);
+		return bad(
+		    p, "a requirement needs a key and an operator%s", "");
+	}
+	if ((strcmp(op, "exists") == 0 || strcmp(op, "!exists") == 0) !=
+		(n == 0) ||
+	    ((*op == '=' || *op == '!' || *op == 'g' || *op == 'l') &&
+		strstr(op, "exists") == NULL && n != 1)) {
+		json_decref(*out);
+		return bad(p, "wrong number of values for '%s'", op);
+	}
+	return 0;
+}
+
+static int
+check_selector(struct path *p, json_t *v, json_t **out)
+{
+	return check_array_of(p, v, 100, check_requirement, out);
+}
+
+static int
+check_webhook(struct path *p, json_t *v, json_t **out)
+{
+	const char *s;
+
+	if (check_text(p, v, out) == -1)
+		return -1;
+	s = json_string_value(v);
+	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) {
+		json_decref(*out);
+		return bad(p, "'%s' is not an http or https URL", s);
+	}
+	return 0;
+}
+
+static int
+check_concurrency(struct path *p, json_t *v, json_t **out)
+{
+	return check_range(p, v, 1, SPEC_MAX_SHARDS, out);
+}
+
+static int
+check_notes(struct path *p, json_t *v, json_t **out)
+{
+	return check_array_of(p, v, 100, check_text, out);
+}
+
+/* What a foreign document held that means nothing here, kept as it was. */
+static int
+check_foreign(struct path *p, json_t *v, json_t **out)
+{
+	char *s;
+	size_t n;
+
+	if (want(p, v, json_is_object(v), "an object") == -1)
+		return -1;
+	if ((s = json_dumps(v, JSON_COMPACT)) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	n = strlen(s);
+	free(s);
+	if (n > SPEC_MAX_FOREIGN)
+		return bad(p, "is larger than 64KiB%s", "");
+	*out = json_incref(v);
+	return 0;
+}
+
+static int check_shards(struct path *p, json_t *v, json_t **out);
+
 static const struct field spec_fields[] = {{"name", check_name},
     {"command", check_command}, {"shell", check_script}, {"env", check_env},
     {"export", check_env}, {"worker_env", check_env_names},
@@ -651,7 +862,12 @@ static const struct field spec_fields[] = {{"name", check_name},
     {"output", check_output}, {"after", check_ids}, {"after_any", check_ids},
     {"hold", check_bool}, {"at", check_time}, {"key", check_name},
     {"inputs", check_artifacts}, {"outputs", check_artifacts},
-    {"context", check_context}, {NULL, NULL}};
+    {"context", check_context}, {"container", check_container},
+    {"binds", check_binds}, {"network", check_network}, {"sandbox", check_bool},
+    {"selector", check_selector}, {"notify", check_webhook},
+    {"save_every", check_duration}, {"parent", check_id},
+    {"concurrency", check_concurrency}, {"shards", check_shards},
+    {"notes", check_notes}, {"foreign", check_foreign}, {NULL, NULL}};
 
 json_t *
 spec_artifact(json_t *a)
@@ -706,6 +922,68 @@ fail:
 	return -1;
 }
 
+/* What the fields cannot say alone: exactly one of command and shell, but
+ * neither for a parent of shards and either for a container. */
+static int
+check_rules(struct path *p, json_t *out)
+{
+	int cmd = json_object_get(out, "command") != NULL,
+	    sh = json_object_get(out, "shell") != NULL,
+	    parent = json_object_get(out, "shards") != NULL;
+
+	if (cmd && sh)
+		return bad(p, "give command or shell, not both%s", "");
+	if (parent && (cmd || sh || json_object_get(out, "container")))
+		return bad(p,
+		    "a job of shards runs nothing itself: give its "
+		    "command to the shards%s",
+		    "");
+	if (!parent && json_object_get(out, "concurrency") != NULL)
+		return bad(p, "concurrency is for a job of shards%s", "");
+	if (!cmd && !sh && !parent && json_object_get(out, "container") == NULL)
+		return bad(p, "a job needs a command or a shell%s", "");
+	if (json_object_get(out, "workdir") != NULL &&
+	    json_is_true(json_object_get(out, "scratch")))
+		return bad(p,
+		    "give workdir or scratch, not both (scratch runs it "
+		    "in a fresh folder)%s",
+		    "");
+	return 0;
+}
+
+static int
+check_spec(struct path *p, json_t *v, json_t **out)
+{
+	if (check_object(p, v, spec_fields, out) == -1)
+		return -1;
+	if (check_rules(p, *out) == -1) {
+		json_decref(*out);
+		return -1;
+	}
+	return 0;
+}
+
+/* One shard: a whole spec, but not a parent of shards itself. */
+static int
+check_shard(struct path *p, json_t *v, json_t **out)
+{
+	if (json_is_object(v) && json_object_get(v, "shards") != NULL)
+		return bad(p, "a shard cannot have shards%s", "");
+	return check_spec(p, v, out);
+}
+
+static int
+check_shards(struct path *p, json_t *v, json_t **out)
+{
+	if (check_array_of(p, v, SPEC_MAX_SHARDS, check_shard, out) == -1)
+		return -1;
+	if (json_array_size(*out) == 0) {
+		json_decref(*out);
+		return bad(p, "a job of shards needs one at least%s", "");
+	}
+	return 0;
+}
+
 json_t *
 spec_normalize(json_t *spec, int64_t now_ms)
 {
@@ -713,29 +991,7 @@ spec_normalize(json_t *spec, int64_t now_ms)
 	json_t *out;
 
 	(void)now_ms;
-	if (check_object(&p, spec, spec_fields, &out) == -1)
-		return NULL;
-	if (json_object_get(out, "command") != NULL &&
-	    json_object_get(out, "shell") != NULL) {
-		json_decref(out);
-		error_set(EX_DATAERR, "$: give command or shell, not both");
-		return NULL;
-	}
-	if (json_object_get(out, "command") == NULL &&
-	    json_object_get(out, "shell") == NULL) {
-		json_decref(out);
-		error_set(EX_DATAERR, "$: a job needs a command or a shell");
-		return NULL;
-	}
-	if (json_object_get(out, "workdir") != NULL &&
-	    json_is_true(json_object_get(out, "scratch"))) {
-		json_decref(out);
-		error_set(EX_DATAERR,
-		    "$: give workdir or scratch, not both (scratch runs it "
-		    "in a fresh folder)");
-		return NULL;
-	}
-	return out;
+	return check_spec(&p, spec, &out) == -1 ? NULL : out;
 }
 
 /* The default name: the program's base name, or the shell's first word. */
@@ -751,11 +1007,17 @@ spec_default_name(json_t *spec, char *buf, size_t len)
 		slash = strrchr(s, '/');
 		s = slash && slash[1] ? slash + 1 : s;
 		n = strlen(s);
-	} else {
+	} else if (json_object_get(spec, "shell") != NULL) {
 		s = json_string_value(json_object_get(spec, "shell"));
 		s += strspn(s, " \t\n");
 		n = strcspn(s, " \t\n;|&<>()");
-	}
+	} else if ((cmd = json_object_get(spec, "container")) != NULL) {
+		s = json_string_value(json_object_get(cmd, "image"));
+		slash = strrchr(s, '/');
+		s = slash && slash[1] ? slash + 1 : s;
+		n = strcspn(s, ":@");
+	} else
+		s = "shards", n = 6;
 	if (n == 0)
 		s = "job", n = 3;
 	snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), s);
@@ -797,6 +1059,14 @@ spec_to_job(json_t *spec, struct job_new *jn)
 	jn->memory = json_integer_value(json_object_get(v, "memory"));
 	jn->disk = json_integer_value(json_object_get(v, "disk"));
 	jn->gpu = json_integer_value(json_object_get(v, "gpu"));
+	jn->concurrency =
+	    json_integer_value(json_object_get(spec, "concurrency"));
+	/* Shards without a cap all run as workers take them. */
+	if (json_object_get(spec, "shards") != NULL && jn->concurrency == 0)
+		jn->concurrency = SPEC_MAX_SHARDS;
+	if ((v = json_object_get(spec, "parent")) != NULL)
+		jn->parent = json_string_value(v);
+	jn->selector = json_object_get(spec, "selector");
 	return 0;
 }
 
@@ -891,6 +1161,7 @@ spec_redact(json_t *spec)
 	static const char *const maps[] = {"env", "export", NULL};
 	const char *k;
 	json_t *v;
+	size_t n;
 
 	for (int i = 0; maps[i] != NULL; i++)
 		json_object_foreach(json_object_get(spec, maps[i]), k, v)
@@ -900,4 +1171,6 @@ spec_redact(json_t *spec)
 		}
 	redact_artifacts(json_object_get(spec, "inputs"));
 	redact_artifacts(json_object_get(spec, "outputs"));
+	json_array_foreach(json_object_get(spec, "shards"), n, v)
+	    spec_redact(v);
 }

@@ -400,6 +400,17 @@ specopt_apply(json_t *over, int c, const char *arg)
 		    parse_time(arg, parse_now_ms(), 1, &v));
 	case 'k':
 		return over_set(over, NULL, "key", json_string(arg));
+	case SPECOPT_NOTIFY:
+		if (strncmp(arg, "http://", 7) != 0 &&
+		    strncmp(arg, "https://", 8) != 0)
+			return error_set(EX_USAGE,
+			    "--notify: '%s' is not an http or https URL", arg);
+		return over_set(over, NULL, "notify", json_string(arg));
+	case SPECOPT_IMAGE:
+		if (*arg == '-' || *arg == '\0')
+			return error_set(EX_USAGE,
+			    "--image: '%s' is not an image name", arg);
+		return over_set(over, "container", "image", json_string(arg));
 	}
 	return 0;
 }

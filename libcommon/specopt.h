@@ -22,7 +22,9 @@ enum specopt_long {
 	SPECOPT_AFTER_ANY,
 	SPECOPT_AT,
 	SPECOPT_EXPORT,
-	SPECOPT_SCRATCH
+	SPECOPT_SCRATCH,
+	SPECOPT_NOTIFY,
+	SPECOPT_IMAGE
 };
 
 #define SPECOPT_SHORT "n:e:w:t:r:p:Q:l:a:Hk:"
@@ -50,6 +52,8 @@ enum specopt_long {
 	    {"after-any", required_argument, NULL, SPECOPT_AFTER_ANY}, \
 	    {"hold", no_argument, NULL, 'H'}, \
 	    {"at", required_argument, NULL, SPECOPT_AT}, \
+	    {"notify", required_argument, NULL, SPECOPT_NOTIFY}, \
+	    {"image", required_argument, NULL, SPECOPT_IMAGE}, \
 	{ \
 		"key", required_argument, NULL, 'k' \
 	}
@@ -64,7 +68,8 @@ enum specopt_long {
 	"  -Q, --queue NAME       -l, --label K=V       --cpu CPU\n" \
 	"  --memory SIZE          --disk SIZE           --gpu N\n" \
 	"  --max-file SIZE        --max-return SIZE     -a, --after ID\n" \
-	"  --after-any ID         -k, --key KEY\n"
+	"  --after-any ID         -k, --key KEY         --notify URL\n" \
+	"  --image IMAGE\n"
 #define SPECOPT_USAGE SPECOPT_USAGE_NOW "  -H, --hold             --at TIME\n"
 
 /*

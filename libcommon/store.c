@@ -27,7 +27,7 @@
 #include "walvfs.h"
 
 #define STORE_BUSY_MS 60000
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 enum stmt {
 	S_JOB_BY_KEY,
@@ -51,9 +51,10 @@ static const char *stmt_sql[S_COUNT] = {
     [S_JOB_INSERT] =
 	"INSERT INTO jobs (rid, name, owner, uid, state, queue, priority,"
 	" created, updated, not_before, max_attempts, idem_key, labels,"
-	" reason, spec, cpu_milli, memory, disk, gpu, export, sig) VALUES"
+	" reason, spec, cpu_milli, memory, disk, gpu, export, sig, parent,"
+	" concurrency, selector) VALUES"
 	" (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-	" ?15, ?16, ?17, ?18, ?19, ?20)",
+	" ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
     [S_JOB_LABEL] =
 	"INSERT INTO job_labels (key, value, job) VALUES (?1, ?2, ?3)",
     [S_JOB_DEP] = "INSERT OR IGNORE INTO job_deps (job, dep, kind)"
@@ -77,8 +78,9 @@ static const char *stmt_sql[S_COUNT] = {
     /* Cancelled by a dependency: store_settle() says why so. */
     [S_DEPENDENTS_CANCELLED] =
 	"SELECT j.rid FROM job_deps d JOIN jobs j ON j.rid = d.job"
-	" WHERE d.dep = ?1 AND j.state = 'cancelled'"
-	" AND substr(j.reason, 1, 11) = 'dependency '",
+	" WHERE d.dep = ?1 AND ((j.state = 'cancelled'"
+	" AND substr(j.reason, 1, 11) = 'dependency ') OR (d.kind = 'shard'"
+	" AND j.state IN ('succeeded', 'failed')))",
     /* The newest job's creation time, and the next job's number, as
      * AUTOINCREMENT would give it: the signature covers it. */
     [S_LAST_CREATED] =
@@ -227,8 +229,24 @@ static const char *schema_v3[] = {
     NULL,
 };
 
+/*
+ * Version 4: a job of shards (Bacalhau's sharding) is the parent of its
+ * shards, which wait in its dependencies as kind 'shard', and caps how many
+ * of them run at once; a job may ask for workers with certain labels (its
+ * selector); a task records the GPUs it was given.
+ */
+static const char *schema_v4[] = {
+    "ALTER TABLE jobs ADD COLUMN parent INTEGER",
+    "ALTER TABLE jobs ADD COLUMN concurrency INTEGER",
+    "ALTER TABLE jobs ADD COLUMN selector TEXT",
+    "CREATE INDEX jobs_parent ON jobs (parent, state)"
+    " WHERE parent IS NOT NULL",
+    "ALTER TABLE tasks ADD COLUMN devices TEXT",
+    NULL,
+};
+
 /* Each entry brings the schema from version i to i + 1. */
-static const char **migrations[] = {schema_v1, schema_v2, schema_v3};
+static const char **migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4};
 
 struct store {
 	sqlite3 *db;
@@ -582,6 +600,64 @@ sql_jk_id(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_text(ctx, id, -1, SQLITE_TRANSIENT);
 }
 
+/* One requirement of a selector against a worker's labels (k8s's). */
+static int
+requirement_met(json_t *req, json_t *labels)
+{
+	const char *op = json_string_value(json_object_get(req, "operator"));
+	json_t *vals = json_object_get(req, "values"), *v;
+	const char *have = json_string_value(json_object_get(
+	    labels, json_string_value(json_object_get(req, "key"))));
+	const char *want = json_string_value(json_array_get(vals, 0));
+	size_t i;
+	int in = 0;
+
+	if (op == NULL)
+		return 0;
+	json_array_foreach(vals, i, v)
+	{
+		if (have != NULL && json_is_string(v) &&
+		    strcmp(have, json_string_value(v)) == 0)
+			in = 1;
+	}
+	if (strcmp(op, "exists") == 0)
+		return have != NULL;
+	if (strcmp(op, "!exists") == 0)
+		return have == NULL;
+	if (strcmp(op, "in") == 0 || strcmp(op, "=") == 0)
+		return in;
+	if (strcmp(op, "notin") == 0 || strcmp(op, "!=") == 0)
+		return !in;
+	if (have == NULL || want == NULL)
+		return 0;
+	return strcmp(op, "gt") == 0 ? strtod(have, NULL) > strtod(want, NULL)
+				     : strtod(have, NULL) < strtod(want, NULL);
+}
+
+/* jk_match(selector, labels): 1 when the labels (a JSON object) meet
+ * every requirement of the selector (jobkit-spec(5)). */
+static void
+sql_jk_match(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *sel = (const char *)sqlite3_value_text(argv[0]);
+	const char *lab = (const char *)sqlite3_value_text(argv[1]);
+	json_t *reqs, *labels, *r;
+	size_t i;
+	int ok = 1;
+
+	(void)argc;
+	reqs = sel ? json_loads(sel, 0, NULL) : NULL;
+	labels = lab ? json_loads(lab, 0, NULL) : NULL;
+	json_array_foreach(reqs, i, r)
+	{
+		if (!requirement_met(r, labels))
+			ok = 0;
+	}
+	json_decref(reqs);
+	json_decref(labels);
+	sqlite3_result_int(ctx, ok);
+}
+
 /*
  * jk_wait(owner, cpu_milli, memory, disk, gpu): why a queued job waits for
  * a worker that can run it -- of its owner, when owner is not NULL, else
@@ -735,6 +811,9 @@ store_open(const char *location, int create)
 	    st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	sqlite3_create_function_v2(st->db, "jk_id", 1,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_jk_id, NULL, NULL,
+	    NULL);
+	sqlite3_create_function_v2(st->db, "jk_match", 2,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_jk_match, NULL, NULL,
 	    NULL);
 	sqlite3_create_function_v2(st->db, "jk_wait", 5,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_jk_wait, NULL, NULL,
@@ -966,6 +1045,13 @@ store_event(struct store *st, int64_t job, int64_t attempt, int64_t now,
 }
 
 static int
+store_set_reason(struct store *st, int64_t rid, const char *reason)
+{
+	return store_write(st, "cannot change job",
+	    "UPDATE jobs SET reason = ? WHERE rid = ?", "ti", reason, rid);
+}
+
+static int
 store_set_state(struct store *st, int64_t rid, const char *state, int64_t now,
     const char *reason)
 {
@@ -984,14 +1070,18 @@ store_set_state(struct store *st, int64_t rid, const char *state, int64_t now,
  * Where a job's dependencies leave it: "queued" when all are done (the
  * --after ones succeeded), "cancelled" when an --after one ended otherwise
  * (reason names it), "waiting" while any is still to finish.  A
- * dependency deleted since counts as done.
+ * dependency deleted since counts as done.  A job of shards (its
+ * dependencies of kind 'shard') runs nothing itself: it waits while any
+ * shard is to finish, saying how many ended, then has succeeded when all
+ * did, else failed, naming the first shard that did not.
  */
 static int
 deps_verdict(
     struct store *st, int64_t rid, const char **state, char *reason, size_t len)
 {
 	sqlite3_stmt *s = store_stmt(st, S_DEP_STATES);
-	int rc, waiting = 0;
+	int rc, waiting = 0, shards = 0, ended = 0;
+	char failed[96] = "";
 
 	if (s == NULL)
 		return -1;
@@ -1001,12 +1091,21 @@ deps_verdict(
 		const char *dep = (const char *)sqlite3_column_text(s, 0);
 		const char *kind = (const char *)sqlite3_column_text(s, 1);
 		const char *ds = (const char *)sqlite3_column_text(s, 2);
+		int shard = strcmp(kind, "shard") == 0;
 
-		if (ds == NULL)
+		shards += shard;
+		if (ds == NULL) {
+			ended += shard;
 			continue;
+		}
 		if (!store_terminal(ds))
 			waiting = 1;
-		else if (strcmp(kind, "success") == 0 &&
+		else if (shard) {
+			ended++;
+			if (strcmp(ds, STATE_SUCCEEDED) != 0 && !*failed)
+				snprintf(failed, sizeof(failed), "shard %s %s",
+				    dep, ds);
+		} else if (strcmp(kind, "success") == 0 &&
 		    strcmp(ds, STATE_SUCCEEDED) != 0) {
 			*state = STATE_CANCELLED;
 			snprintf(reason, len, "dependency %s %s", dep, ds);
@@ -1016,6 +1115,17 @@ deps_verdict(
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_fail(st, "cannot read dependencies");
+	if (shards > 0 && strcmp(*state, STATE_QUEUED) == 0) {
+		*state = waiting ? STATE_WAITING
+		    : *failed	 ? STATE_FAILED
+				 : STATE_SUCCEEDED;
+		if (waiting || !*failed)
+			snprintf(reason, len, "%d of %d shards ended%s", ended,
+			    shards, *failed ? ", one failed" : "");
+		else
+			snprintf(reason, len, "%s", failed);
+		return 0;
+	}
 	if (strcmp(*state, STATE_QUEUED) == 0 && waiting)
 		*state = STATE_WAITING;
 	if (strcmp(*state, STATE_QUEUED) == 0)
@@ -1103,8 +1213,15 @@ store_settle_walk(struct store *st, int64_t rid, int64_t now, int revive)
 				sizeof(reason)) == -1)
 				goto out;
 			if (strcmp(state,
-				revive ? STATE_CANCELLED : STATE_WAITING) == 0)
+				revive ? STATE_CANCELLED : STATE_WAITING) ==
+			    0) {
+				/* A job of shards says how far they are. */
+				if (!revive && strstr(reason, " shards ") &&
+				    store_set_reason(st, deps.v[i], reason) ==
+					-1)
+					goto out;
 				continue;
+			}
 			if (revive)
 				snprintf(reason, sizeof(reason),
 				    "dependency %s retried", id);
@@ -1114,7 +1231,7 @@ store_settle_walk(struct store *st, int64_t rid, int64_t now, int revive)
 				revive ? "revived" : state, state,
 				reason) == -1)
 				goto out;
-			if ((revive || strcmp(state, STATE_CANCELLED) == 0) &&
+			if ((revive || store_terminal(state)) &&
 			    ridlist_push(&todo, deps.v[i]) == -1)
 				goto out;
 		}
@@ -1397,7 +1514,7 @@ store_insert_job(struct store *st, const struct job_new *jn, const char *state,
     int64_t now, int64_t rid)
 {
 	sqlite3_stmt *s = store_stmt(st, S_JOB_INSERT);
-	char *spec = NULL, *owned = NULL, *labels = NULL;
+	char *spec = NULL, *owned = NULL, *labels = NULL, *selector = NULL;
 	unsigned char sig[SIGN_LEN];
 	const char *etext;
 	int64_t export;
@@ -1410,6 +1527,11 @@ store_insert_job(struct store *st, const struct job_new *jn, const char *state,
 		goto out;
 	if (jn->labels != NULL && json_object_size(jn->labels) > 0 &&
 	    (labels = json_dumps(jn->labels, JSON_COMPACT)) == NULL) {
+		error_set(EX_OSERR, "out of memory");
+		goto out;
+	}
+	if (jn->selector != NULL &&
+	    (selector = json_dumps(jn->selector, JSON_COMPACT)) == NULL) {
 		error_set(EX_OSERR, "out of memory");
 		goto out;
 	}
@@ -1436,12 +1558,18 @@ store_insert_job(struct store *st, const struct job_new *jn, const char *state,
 		sqlite3_bind_int64(s, 19, export);
 	if (signed_)
 		sqlite3_bind_blob(s, 20, sig, SIGN_LEN, SQLITE_STATIC);
+	if (jn->parent_rid > 0)
+		sqlite3_bind_int64(s, 21, jn->parent_rid);
+	if (jn->concurrency > 0)
+		sqlite3_bind_int64(s, 22, jn->concurrency);
+	bind_text(s, 23, selector);
 	if (store_done(st, s, "cannot add job") == 0)
 		r = 0;
 out:
 	free(spec);
 	free(owned);
 	free(labels);
+	free(selector);
 	return r;
 }
 
@@ -1671,10 +1799,95 @@ job_brief_new(
 	return o;
 }
 
+/* The parts of a job that lifecycle changes look at. */
+struct job_head {
+	int64_t rid, uid, priority, attempts, retries;
+	char state[16], owner[64], queue[128];
+};
+
+static int store_head(struct store *st, const char *id, struct job_head *h);
+
+/*
+ * The job of shards jn is to join: it must be one (its concurrency set),
+ * the caller's, and still waiting for its shards.  Sets jn->parent_rid.
+ */
+static int
+store_shard_of(struct store *st, struct job_new *jn)
+{
+	struct job_head h;
+	sqlite3_stmt *s;
+	int rc, parent = 0;
+
+	if (store_head(st, jn->parent, &h) == -1)
+		return -1;
+	if ((s = store_prep(st,
+		 "SELECT concurrency IS NOT NULL FROM jobs WHERE rid = ?", "i",
+		 h.rid)) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		parent = sqlite3_column_int(s, 0);
+	store_unprep(st, s);
+	if (rc != SQLITE_ROW)
+		return store_fail(st, "cannot read job");
+	if (!parent)
+		return error_set(
+		    EX_DATAERR, "job '%s' is not a job of shards", jn->parent);
+	if ((uid_t)h.uid != st->uid)
+		return error_set(
+		    EX_NOPERM, "job '%s' belongs to '%s'", jn->parent, h.owner);
+	if (store_terminal(h.state))
+		return error_set(EX_DATAERR,
+		    "job '%s' has %s: it takes no "
+		    "more shards",
+		    jn->parent, h.state);
+	jn->parent_rid = h.rid;
+	return 0;
+}
+
+/* Shard rid joins its parent's dependencies, which say how many ended. */
+static int
+store_add_shard(
+    struct store *st, const struct job_new *jn, int64_t rid, int64_t now)
+{
+	sqlite3_stmt *s = store_stmt(st, S_JOB_DEP);
+	const char *state;
+	char reason[128];
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, jn->parent_rid);
+	sqlite3_bind_int64(s, 2, rid);
+	bind_text(s, 3, "shard");
+	if (store_done(st, s, "cannot add shard") == -1 ||
+	    deps_verdict(st, jn->parent_rid, &state, reason, sizeof(reason)) ==
+		-1)
+		return -1;
+	(void)now;
+	return store_set_reason(st, jn->parent_rid, reason);
+}
+
+/* What a foreign document's reader noted: an event each. */
+static int
+store_notes(struct store *st, int64_t rid, const struct job_new *jn,
+    const char *state, int64_t now)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(jn->spec, "notes"), i, v)
+	{
+		if (store_event(st, rid, 0, now, "note", state,
+			json_string_value(v)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 int
-store_job_add(struct store *st, const struct job_new *jn, char *id,
+store_job_add(struct store *st, const struct job_new *given, char *id,
     json_t **out, int *existed)
 {
+	struct job_new copy = *given, *jn = &copy;
 	char reason[128] = "submitted";
 	const char *state = jn->hold ? STATE_HELD : STATE_QUEUED;
 	int64_t rid, now;
@@ -1696,11 +1909,17 @@ store_job_add(struct store *st, const struct job_new *jn, char *id,
 		}
 	}
 	deps = json_array_size(jn->after) + json_array_size(jn->after_any) > 0;
-	if ((deps &&
+	if (jn->concurrency > 0 && !jn->hold) {
+		state = STATE_WAITING;
+		snprintf(reason, sizeof(reason), "waiting for its shards");
+	}
+	if ((jn->parent != NULL && store_shard_of(st, jn) == -1) ||
+	    (deps &&
 		(resolve_array(st, jn->after) == -1 ||
 		    resolve_array(st, jn->after_any) == -1)) ||
 	    store_insert_job(st, jn, state, now, rid) == -1 ||
-	    store_add_labels(st, rid, jn->labels) == -1)
+	    store_add_labels(st, rid, jn->labels) == -1 ||
+	    (jn->parent_rid > 0 && store_add_shard(st, jn, rid, now) == -1))
 		goto fail;
 	if (deps) {
 		if (store_add_deps(st, rid, jn->after, "success") == -1 ||
@@ -1717,7 +1936,8 @@ store_job_add(struct store *st, const struct job_new *jn, char *id,
 				snprintf(reason, sizeof(reason), "submitted");
 		}
 	}
-	if (store_event(st, rid, 0, now, "submitted", state, reason) == -1)
+	if (store_event(st, rid, 0, now, "submitted", state, reason) == -1 ||
+	    store_notes(st, rid, jn, state, now) == -1)
 		goto fail;
 	if (out != NULL && (*out = job_brief_new(rid, jn, state, now)) == NULL)
 		goto fail;
@@ -1737,12 +1957,6 @@ fail:
 	store_rollback(st);
 	return -1;
 }
-
-/* The parts of a job that lifecycle changes look at. */
-struct job_head {
-	int64_t rid, uid, priority, attempts, retries;
-	char state[16], owner[64], queue[128];
-};
 
 static int
 store_head(struct store *st, const char *id, struct job_head *h)
@@ -1825,6 +2039,9 @@ act_release(struct store *st, const char *id, struct job_head *h, int64_t now)
 	    : 0;
 }
 
+static int act_shards(
+    struct store *st, struct job_head *h, int retry, int64_t now);
+
 static int
 act_cancel(struct store *st, const char *id, struct job_head *h, int64_t now)
 {
@@ -1841,7 +2058,62 @@ act_cancel(struct store *st, const char *id, struct job_head *h, int64_t now)
 		   st, h->rid, STATE_CANCELLED, now, "cancelled by user") ||
 	    store_event(st, h->rid, 0, now, "cancelled", STATE_CANCELLED,
 		"cancelled by user") ||
-	    store_settle(st, h->rid, now);
+	    store_settle(st, h->rid, now) || act_shards(st, h, 0, now);
+}
+
+/*
+ * The shards of job rid (none when it is not a job of shards) that have
+ * ended (ended) or not, by full ID.
+ */
+static int
+store_shards(struct store *st, int64_t rid, int ended, struct ridlist *out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = store_prep(st,
+		 "SELECT d.dep FROM job_deps d JOIN jobs j ON j.rid = d.dep"
+		 " WHERE d.job = ? AND d.kind = 'shard' AND (j.state IN"
+		 " ('succeeded', 'failed', 'cancelled')) = ?",
+		 "ii", rid, (int64_t)(ended != 0))) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (ridlist_push(out, sqlite3_column_int64(s, 0)) == -1)
+			break;
+	store_unprep(st, s);
+	if (rc != SQLITE_DONE)
+		return rc == SQLITE_ROW ? -1
+					: store_fail(st, "cannot read shards");
+	return 0;
+}
+
+static int act_retry(
+    struct store *st, const char *id, struct job_head *h, int64_t now);
+
+/* Cancel (or retry) each shard of h that has not ended (that has failed
+ * or was cancelled): the job of shards goes with them. */
+static int
+act_shards(struct store *st, struct job_head *h, int retry, int64_t now)
+{
+	struct ridlist l = {0};
+	struct job_head sh;
+	char id[ID_LEN + 1];
+	int r = 0;
+
+	if (store_shards(st, h->rid, retry, &l) == -1)
+		return -1;
+	for (size_t i = 0; r == 0 && i < l.n; i++) {
+		if (id_format(l.v[i], id) == -1 ||
+		    store_head(st, id, &sh) == -1)
+			r = -1;
+		else if (retry && strcmp(sh.state, STATE_SUCCEEDED) == 0)
+			continue;
+		else
+			r = retry ? act_retry(st, id, &sh, now)
+				  : act_cancel(st, id, &sh, now);
+	}
+	free(l.v);
+	return r;
 }
 
 static int
@@ -1852,6 +2124,10 @@ act_retry(struct store *st, const char *id, struct job_head *h, int64_t now)
 
 	if (!store_terminal(h->state))
 		return act_refuse(id, h->state, "retry");
+	/* A job of shards is retried by retrying those that did not
+	 * succeed; it waits for them again. */
+	if (act_shards(st, h, 1, now) == -1)
+		return -1;
 	if (deps_verdict(st, h->rid, &state, reason, sizeof(reason)) == -1)
 		return -1;
 	if (strcmp(state, STATE_CANCELLED) == 0)
@@ -2126,7 +2402,7 @@ store_job_describe(struct store *st, const char *id)
 		" t.pid, t.started, t.keepalive, t.ended, t.exit_code,"
 		" t.signal, t.error, t.stdout, t.stderr, t.stdout_truncated,"
 		" t.stderr_truncated, t.usage, t.enforcement, t.results,"
-		" t.staged"
+		" t.staged, t.devices"
 		" FROM tasks t LEFT JOIN runs r ON r.rid = t.run"
 		" WHERE t.job = ?1 ORDER BY t.attempt"},
 	    {"events",
@@ -2954,6 +3230,16 @@ qb_runnable(struct qb *b, struct store *st, const struct claim_fit *fit,
 		qb_num(b, st->uid);
 	}
 	qb_add(b, unfit ? ")" : "");
+	if (unfit)
+		return;
+	/* A shard waits while its parent's cap of them run; a job with a
+	 * selector, for a worker whose labels it matches. */
+	qb_add(b,
+	    " AND (parent IS NULL OR (SELECT count(*) FROM jobs s"
+	    " WHERE s.parent = jobs.parent AND s.state = 'running') <"
+	    " (SELECT p.concurrency FROM jobs p WHERE p.rid = jobs.parent))"
+	    " AND (selector IS NULL OR jk_match(selector, ?))");
+	qb_text(b, fit && fit->labels ? fit->labels : "{}");
 }
 
 int
@@ -3150,7 +3436,8 @@ fail:
 }
 
 int
-store_task_pid(struct store *st, const char *task, int64_t pid)
+store_task_pid(
+    struct store *st, const char *task, int64_t pid, const char *devices)
 {
 	int64_t job, attempt;
 	int r;
@@ -3159,8 +3446,8 @@ store_task_pid(struct store *st, const char *task, int64_t pid)
 		return -1;
 	store_lazy(st, 1);
 	r = store_write(st, "cannot record pid",
-	    "UPDATE tasks SET pid = ? WHERE job = ? AND attempt = ?", "iii",
-	    pid, job, attempt);
+	    "UPDATE tasks SET pid = ?, devices = ? WHERE job = ? AND attempt = ?",
+	    "itii", pid, devices, job, attempt);
 	store_lazy(st, 0);
 	return r;
 }
@@ -3594,4 +3881,46 @@ store_context_get(struct store *st, const char *sha, int fd)
 	}
 	store_unprep(st, s);
 	return 0;
+}
+
+int
+store_job_note(
+    struct store *st, const char *id, const char *type, const char *message)
+{
+	char full[ID_LEN + 1];
+	struct job_head h;
+
+	if (store_begin(st) == -1)
+		return -1;
+	if (store_job_resolve(st, id, full) == -1 ||
+	    store_head(st, full, &h) == -1 ||
+	    store_event(st, h.rid, 0, parse_now_ms(), type, h.state, message) ==
+		-1 ||
+	    store_commit(st) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+json_t *
+store_job_shards(struct store *st, const char *id)
+{
+	struct ridlist l = {0};
+	char sid[ID_LEN + 1];
+	json_t *out = NULL;
+	int64_t rid;
+
+	if (rid_of(id, &rid) == -1 || store_shards(st, rid, 0, &l) == -1)
+		goto done;
+	if ((out = json_array()) == NULL) {
+		error_set(EX_OSERR, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		if (id_format(l.v[i], sid) == 0)
+			json_array_append_new(out, json_string(sid));
+done:
+	free(l.v);
+	return out;
 }

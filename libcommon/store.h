@@ -84,6 +84,12 @@ struct job_new {
 	/* The environment it records when its spec has none ("export"):
 	 * one object for every job of a stream, stored once. */
 	json_t *export;
+	int64_t concurrency; /* > 0: a job of shards, running at most so
+				many of them at once */
+	const char *parent; /* the job of shards this one is a shard of
+			       (a full ID), or NULL */
+	int64_t parent_rid; /* (the store's) */
+	json_t *selector; /* labels its worker must have, or NULL */
 };
 
 /*
@@ -230,6 +236,8 @@ struct claim_fit {
 	int64_t cpu_milli; /* < 0: unlimited */
 	int64_t memory, disk; /* bytes; < 0: unlimited */
 	int64_t gpu; /* < 0: unlimited */
+	const char *labels; /* the worker's labels, a JSON object, for the
+			       jobs' selectors; NULL: none */
 };
 
 /*
@@ -268,8 +276,25 @@ int store_next_due(struct store *st, const struct claim_fit *fit, int64_t *due);
 int store_claim_job(
     struct store *st, const char *run, const char *job, json_t **task);
 
-/* Record the pid of a task's process group leader. */
-int store_task_pid(struct store *st, const char *task, int64_t pid);
+/*
+ * The IDs of the shards of job id (a full ID) that have not ended, in
+ * order: a new array, empty when it is no job of shards; NULL with an
+ * error.
+ */
+json_t *store_job_shards(struct store *st, const char *id);
+
+/*
+ * Append an event of type (a word) with message to job id (a full ID or a
+ * unique prefix), in its current state: what happened to it outside the
+ * store, such as a notification.  EX_NOINPUT when there is no such job.
+ */
+int store_job_note(
+    struct store *st, const char *id, const char *type, const char *message);
+
+/* Record the pid of a task's process group leader, and the GPUs it was
+ * given ("0,2", or NULL for none). */
+int store_task_pid(
+    struct store *st, const char *task, int64_t pid, const char *devices);
 
 /* How a task ended.  Strings may be NULL. */
 struct task_result {

@@ -14,11 +14,13 @@ esac
 pkgs=""
 need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed' || pkgs="$pkgs $1"; }
 for p in make gcc pkg-config libjansson-dev libsqlite3-dev libcurl4-openssl-dev \
-    libarchive-dev libssl-dev zlib1g-dev; do need "$p"; done
+    libarchive-dev libssl-dev zlib1g-dev libyaml-dev; do need "$p"; done
 case $want in
 test|bench) need perl; need mandoc; need sqlite3
 	# Archives of every format the tests of --unpack fetch.
-	need zstd; need xz-utils; need bzip2; need zip ;;
+	need zstd; need xz-utils; need bzip2; need zip
+	# The sandbox of exec-run (tests/4012).
+	need bubblewrap ;;
 esac
 case $want in
 bench) need task-spooler; need nq; need parallel; need hyperfine ;;

@@ -84,7 +84,7 @@ complete_bash job-submit --can >"$T/got"
 check_same "--can completes --cancel" "$(cat "$T/got")" --cancel
 complete_bash job-submit -f '' >"$T/got"
 check_same "job-submit -f: output formats and the formats it imports" \
-    "$(sort "$T/got" | xargs)" "bacalhau json ndjson studioml table text"
+    "$(sort "$T/got" | xargs)" "bacalhau determined json ndjson studioml table text"
 complete_bash job-describe -f '' >"$T/got"
 check_same "job-describe -f: output formats and Bacalhau's shape" \
     "$(sort "$T/got" | xargs)" "bacalhau json ndjson table text"
@@ -119,7 +119,7 @@ if command -v fish >/dev/null 2>&1; then
 	fish -c "source '$C/job-submit.fish'
 	    complete -C 'job-submit -f '" >"$T/got" 2>"$T/err"
 	check_same "fish: job-submit -f offers the imported formats" \
-	    "$(cut -f1 "$T/got" | sort | xargs)" "bacalhau json ndjson studioml table text"
+	    "$(cut -f1 "$T/got" | sort | xargs)" "bacalhau determined json ndjson studioml table text"
 else
 	skip "fish is not installed"
 	skip "fish is not installed"
