@@ -304,6 +304,23 @@ bac_target(json_t *spec, const char *path)
 	return json_sprintf("/%s", path);
 }
 
+/* Where Bacalhau mounts an input: the folder of a file named as its URL
+ * ends (its path, as a Bacalhau job gives it), else the target itself. */
+static json_t *
+bac_mount(json_t *target, const char *url)
+{
+	const char *t = json_string_value(target), *base = strrchr(t, '/');
+	size_t n = strcspn(url, "?#");
+
+	if (base != NULL && base != t && n > strlen(base) &&
+	    strncmp(url + n - strlen(base), base, strlen(base)) == 0) {
+		json_t *dir = json_stringn(t, (size_t)(base - t));
+		json_decref(target);
+		return dir;
+	}
+	return target;
+}
+
 /* An input artifact as a StorageSpec: s3 URLs as S3, others as a URL. */
 static json_t *
 bac_input(json_t *spec, json_t *a)
@@ -329,7 +346,8 @@ bac_input(json_t *spec, json_t *a)
 		    s, "StorageSource", json_string("URLDownload"));
 		json_object_set(s, "URL", json_object_get(a, "url"));
 	}
-	json_object_set_new(s, "path", bac_target(spec, str(a, "path")));
+	json_object_set_new(
+	    s, "path", bac_mount(bac_target(spec, str(a, "path")), url));
 	return s;
 }
 

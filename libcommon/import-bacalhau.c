@@ -39,6 +39,7 @@
 #define MAX_LISTED 100000 /* entries listed under sharded directories */
 #define MAX_DEPTH 64 /* folders listed below a sharded directory */
 #define FOREIGN_MAX (60 * 1024) /* bytes kept of what means nothing here */
+#define MAX_NOTES 100 /* as a spec holds them */
 
 /* A value of the document (borrowed) and where it sits. */
 struct slot {
@@ -298,6 +299,7 @@ struct bac {
 	json_t *foreign, *notes, *dropped;
 	size_t foreign_bytes;
 	size_t listed;
+	size_t notes_over; /* notes past MAX_NOTES */
 	int engine;
 	int url_at_path; /* V1alpha1: a URL's file is mounted at its path */
 	const char *input; /* the path of the input being read */
@@ -370,15 +372,24 @@ oom(void)
 static int note(struct bac *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* A note for the job's events (control characters of the document's
+ * text shown as '?'); past MAX_NOTES, only counted. */
 static int
 note(struct bac *b, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
 
+	if (json_array_size(b->notes) >= MAX_NOTES - 1) {
+		b->notes_over++;
+		return 0;
+	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	for (char *c = msg; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20)
+			*c = '?';
 	return json_array_append_new(b->notes, json_string(msg)) == -1 ? oom()
 								       : 0;
 }
@@ -481,6 +492,26 @@ scalar_text(json_t *v)
 	return json_string(buf);
 }
 
+/*
+ * A boolean given as text: Bacalhau's v1 Params take "true", and YAML
+ * 1.1's yes, no, on, off, y and n arrive as strings.  NULL for others.
+ */
+static json_t *
+text_bool(json_t *v)
+{
+	static const char *const yes[] = {"true", "yes", "y", "on", NULL};
+	static const char *const no[] = {"false", "no", "n", "off", NULL};
+	const char *s = json_string_value(v);
+
+	for (int i = 0; yes[i] != NULL; i++)
+		if (strcasecmp(s, yes[i]) == 0)
+			return json_true();
+	for (int i = 0; no[i] != NULL; i++)
+		if (strcasecmp(s, no[i]) == 0)
+			return json_false();
+	return NULL;
+}
+
 /* Each element of an array a string (scalars taken as their text). */
 static int
 check_strings(const char *path, json_t *arr)
@@ -534,12 +565,7 @@ check_kind(
 		ok = json_is_number(*v);
 		break;
 	case K_BOOL:
-		/* Bacalhau's v1 Params take "true" too. */
-		if (json_is_string(*v) &&
-		    (strcasecmp(json_string_value(*v), "true") == 0 ||
-			strcasecmp(json_string_value(*v), "false") == 0)) {
-			t = json_boolean(
-			    strcasecmp(json_string_value(*v), "true") == 0);
+		if (json_is_string(*v) && (t = text_bool(*v)) != NULL) {
 			json_object_set_new(obj, k, t);
 			*v = t;
 		}
@@ -1910,6 +1936,9 @@ finish(struct bac *b, json_int_t count)
 		return NULL;
 	}
 	if (note_dropped(b) == -1 ||
+	    (b->notes_over > 0 &&
+		json_array_append_new(b->notes,
+		    json_sprintf("and %zu notes more", b->notes_over)) == -1) ||
 	    (json_array_size(b->notes) > 0 &&
 		json_object_set(top, "notes", b->notes) == -1) ||
 	    (json_object_size(b->foreign) > 0 &&

@@ -5,7 +5,7 @@
 # runs the same thing; what cannot run here is refused with its path;
 # job-describe --format bacalhau shows a job in Bacalhau's own shape.
 . "$(dirname "$0")/lib.sh"
-plan 124
+plan 126
 D=$TOP/tests/data
 export D
 
@@ -123,6 +123,11 @@ check_same "V1beta1: what means nothing here is kept" \
     "$(q "$id" 'sorted(s["foreign"])')" \
     '["$.APIVersion","$.ClientID","$.Deal.Confidence","$.Deal.MinBids","$.Spec.DoNotTrack","$.Spec.Verifier"]'
 check_same "V1beta1: its own scratch folder" "$(q "$id" 's["scratch"]')" true
+job-describe -f bacalhau "$v1beta1" >"$T/again.json"
+submit "describe -f bacalhau reads back" "$T/again.json"
+SAME='{k: v for k, v in s.items() if k not in ("foreign", "notes")}'
+check_same "describe -f bacalhau reads back as the same job" "$(q "$id" "$SAME")" \
+    "$(q "$v1beta1" "$SAME")"
 
 # A bare Spec; the flat layout; V1beta2; a described job.
 submit "a bare Spec" "$D/bacalhau-spec.json"
@@ -237,13 +242,15 @@ check_same "flat YAML: JobSpecDocker" "$(q "$id" 's["container"]')" \
 check_same "flat YAML: its outputs kept" "$(q "$id" "$BINDS")" "outputs>/outputs:rw"
 check_exit 65 "YAML: a Wasm engine" sh -c 'job-submit -f bacalhau < "$D/bacalhau-wasm.yaml"'
 check_stderr '\$\.Spec\.Engine: a Wasm engine cannot run here' "YAML: a Wasm engine: its path named"
-cat "$D/bacalhau-noop.json" >"$T/stream.yaml"
-printf '\n---\n' >>"$T/stream.yaml"
+cat "$D/bacalhau-v1beta1.yaml" >"$T/stream.yaml"
+printf -- '---\n' >>"$T/stream.yaml"
 cat "$D/bacalhau-flat.yaml" >>"$T/stream.yaml"
 submit "YAML: a stream of two documents" "$T/stream.yaml"
 check_same "YAML: two jobs" "$(wc -l <"$T/out")" 2
 
-# The shards run on the host engine, in the sandbox, two at a time.
+# The shards run on the host engine, in the sandbox, two at a time (in a
+# database of their own: the worker runs every job it finds).
+JOBKIT_DB=$T/shards.db
 if command -v bwrap >/dev/null; then
 	sed "s|@DIR@|$T/data|; s|\"cat /inputs/\\*.txt\"|\"sleep 0.3; cat /inputs/*.txt\"|" \
 	    "$D/bacalhau-sharded.json" | python3 -c 'import json, sys

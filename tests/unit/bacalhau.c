@@ -414,6 +414,48 @@ test_values(void)
 	    "v1: an S3 publisher's key, {nodeID} as local");
 }
 
+/* What a spec holds of notes: 100 at most, control characters shown. */
+static void
+test_notes(void)
+{
+	json_t *doc = json_loads("{\"Spec\":{\"Engine\":\"docker\",\"Docker\":"
+				 "{\"Image\":\"a\"},\"outputs\":[]}}",
+	    0, NULL);
+	json_t *outs = json_object_get(json_object_get(doc, "Spec"), "outputs");
+	json_t *specs, *notes;
+	char path[32];
+
+	for (int i = 0; i < 150; i++) {
+		snprintf(path, sizeof(path), "/o%d", i);
+		json_array_append_new(outs,
+		    json_pack(
+			"{s:s, s:s}", "StorageSource", "IPFS", "path", path));
+	}
+	specs = import_specs(IMPORT_BACALHAU, doc, NULL);
+	json_decref(doc);
+	notes = json_object_get(json_array_get(specs, 0), "notes");
+	ok(json_array_size(notes) == 100, "notes: 100 at most");
+	is_str(json_string_value(json_array_get(notes, 99)),
+	    "and 51 notes more", "notes: the rest counted");
+	json_decref(specs);
+	is_str(inline_field("{\"Spec\":{\"Engine\":\"docker\",\"Docker\":{"
+			    "\"Image\":\"a\"},\"Network\":{\"Type\":\"http\","
+			    "\"Domains\":[\"a.org\\nb\"]}}}",
+		   "notes"),
+	    "[\"$.Spec.Network.Type: the job gets the full network: HTTP "
+	    "networking cannot be limited here to a.org?b\"]",
+	    "notes: a control character of the document shown as ?");
+	is_str(
+	    inline_field("{\"Tasks\":[{\"Engine\":{\"Type\":\"docker\","
+			 "\"Params\":{\"Image\":\"a\"}},\"InputSources\":[{"
+			 "\"Source\":{\"Type\":\"localDirectory\",\"Params\":"
+			 "{\"SourcePath\":\"/d\",\"ReadWrite\":\"yes\"}},"
+			 "\"Target\":\"/d\"}]}]}",
+		"binds"),
+	    "[{\"source\":\"/d\",\"target\":\"/d\",\"read_only\":false}]",
+	    "YAML 1.1's yes is true");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -425,5 +467,6 @@ main(int argc, char **argv)
 	test_sharding();
 	test_refused();
 	test_values();
+	test_notes();
 	return done_testing();
 }
