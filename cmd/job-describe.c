@@ -1,7 +1,8 @@
 /*
  * job-describe: everything about given jobs -- spec (secrets redacted),
  * state, owner, times, dependencies, every task with its result, and the
- * full event history.
+ * full event history -- as jobkit shows them, or in Bacalhau's V1beta1
+ * shape (-f bacalhau).
  */
 #include <err.h>
 #include <errno.h>
@@ -23,6 +24,7 @@ static const struct option longopts[] = {
 struct describe {
 	struct cli cli;
 	int spec_only;
+	int bacalhau; /* -f bacalhau */
 	struct store *st;
 	struct emit *out;
 	int status;
@@ -36,7 +38,7 @@ usage(FILE *fp)
 	    "usage: job-describe [-s] [-f format] [-d db] id ...\n"
 	    "       job-describe [-s] [-f format] [-d db] < ids\n"
 	    "  -s, --spec             print only the job's spec\n"
-	    "  -f, --format FMT       json, ndjson, table or text\n"
+	    "  -f, --format FMT       json, ndjson, table, text or bacalhau\n"
 	    "  -d, --db PATH          the task database\n"
 	    "  -h, --help             -V, --version\n");
 }
@@ -191,6 +193,346 @@ print_text(json_t *job)
 		str(v, "state"), str(v, "message"));
 }
 
+/* Bacalhau's V1beta1 shape ---------------------------------------------- */
+
+static const char *
+bac_map(const char *const (*map)[2], const char *s, const char *other)
+{
+	for (; s != NULL && (*map)[0] != NULL; map++)
+		if (strcmp(s, (*map)[0]) == 0)
+			return (*map)[1];
+	return other;
+}
+
+/* A task's state as a Bacalhau shard state on its node. */
+static const char *
+bac_state(const char *s)
+{
+	static const char *const map[][2] = {{"running", "Running"},
+	    {"succeeded", "Completed"}, {"cancelled", "Cancelled"},
+	    {NULL, NULL}};
+
+	return bac_map(map, s, "Error");
+}
+
+/* A jobkit event as the nearest of Bacalhau's JobEventType names. */
+static const char *
+bac_event(const char *type)
+{
+	static const char *const map[][2] = {{"submitted", "Created"},
+	    {"started", "Running"}, {"succeeded", "ResultsPublished"},
+	    {"failed", "ComputeError"}, {"timed_out", "ComputeError"},
+	    {"lost", "ComputeError"}, {"refused", "ComputeError"},
+	    {"cancelled", "Error"}, {NULL, NULL}};
+
+	return bac_map(map, type, "DealUpdated");
+}
+
+static void
+bac_set_str(json_t *o, const char *k, json_t *v)
+{
+	if (json_is_string(v) && json_string_length(v) > 0)
+		json_object_set(o, k, v);
+}
+
+/* A member's string, "" when absent. */
+static const char *
+bac_str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s != NULL ? s : "";
+}
+
+/* Docker: the container, its whole argv as the Entrypoint (V1beta1 has
+ * no Parameters), the environment as NAME=value. */
+static json_t *
+bac_docker(json_t *spec)
+{
+	json_t *c = json_object_get(spec, "container"), *d = json_object();
+	json_t *argv = json_array(), *env = json_array(), *v;
+	const char *k;
+
+	bac_set_str(d, "Image", json_object_get(c, "image"));
+	json_array_extend(argv, json_object_get(c, "entrypoint"));
+	json_array_extend(argv, json_object_get(spec, "command"));
+	if (json_object_get(spec, "shell") != NULL) {
+		json_array_append_new(argv, json_string("sh"));
+		json_array_append_new(argv, json_string("-c"));
+		json_array_append(argv, json_object_get(spec, "shell"));
+	}
+	json_object_set_new(d, "Entrypoint", argv);
+	json_object_foreach(json_object_get(spec, "env"), k, v)
+	    json_array_append_new(
+		env, json_sprintf("%s=%s", k, json_string_value(v)));
+	json_object_set_new(d, "EnvironmentVariables", env);
+	v = json_object_get(c, "workdir");
+	bac_set_str(d, "WorkingDirectory",
+	    v != NULL ? v : json_object_get(spec, "workdir"));
+	return d;
+}
+
+static json_t *
+bac_resources(json_t *res)
+{
+	static const char *const keys[][2] = {{"cpu", "CPU"},
+	    {"memory", "Memory"}, {"disk", "Disk"}, {"gpu", "GPU"}};
+	json_t *r = json_object(), *v;
+
+	for (int i = 0; i < 4; i++)
+		if ((v = json_object_get(res, keys[i][0])) != NULL)
+			json_object_set_new(r, keys[i][1],
+			    json_is_integer(v)
+				? json_sprintf(
+				      "%lld", (long long)json_integer_value(v))
+				: json_sprintf("%g", json_number_value(v)));
+	return r;
+}
+
+/* The target a relative path is bound at, else the path made absolute. */
+static json_t *
+bac_target(json_t *spec, const char *path)
+{
+	json_t *b;
+	size_t i;
+
+	json_array_foreach(json_object_get(spec, "binds"), i, b)
+	{
+		if (strcmp(str(b, "source"), path) == 0)
+			return json_incref(json_object_get(b, "target"));
+	}
+	return json_sprintf("/%s", path);
+}
+
+/* Where Bacalhau mounts an input: the folder of a file named as its URL
+ * ends (its path, as a Bacalhau job gives it), else the target itself. */
+static json_t *
+bac_mount(json_t *target, const char *url)
+{
+	const char *t = json_string_value(target), *base = strrchr(t, '/');
+	size_t n = strcspn(url, "?#");
+
+	if (base != NULL && base != t && n > strlen(base) &&
+	    strncmp(url + n - strlen(base), base, strlen(base)) == 0) {
+		json_t *dir = json_stringn(t, (size_t)(base - t));
+		json_decref(target);
+		return dir;
+	}
+	return target;
+}
+
+/* An input artifact as a StorageSpec: s3 URLs as S3, others as a URL. */
+static json_t *
+bac_input(json_t *spec, json_t *a)
+{
+	const char *url = str(a, "url"), *key;
+	json_t *s = json_object(), *s3;
+
+	bac_set_str(s, "Name", json_object_get(a, "name"));
+	if (strncmp(url, "s3://", 5) == 0) {
+		key = url + 5 + strcspn(url + 5, "/");
+		json_object_set_new(s, "StorageSource", json_string("S3"));
+		s3 = json_pack(
+		    "{s:s%}", "Bucket", url + 5, (size_t)(key - url - 5));
+		if (*key == '/' && key[1] != '\0')
+			json_object_set_new(s3, "Key", json_string(key + 1));
+		bac_set_str(s3, "Endpoint", json_object_get(a, "endpoint"));
+		bac_set_str(s3, "Region",
+		    json_object_get(
+			json_object_get(a, "credentials"), "region"));
+		json_object_set_new(s, "S3", s3);
+	} else {
+		json_object_set_new(
+		    s, "StorageSource", json_string("URLDownload"));
+		json_object_set(s, "URL", json_object_get(a, "url"));
+	}
+	json_object_set_new(
+	    s, "path", bac_mount(bac_target(spec, str(a, "path")), url));
+	return s;
+}
+
+/* inputs: the input artifacts, and host folders bound (LocalDirectory);
+ * outputs: the output artifacts, and other writable binds. */
+static void
+bac_volumes(json_t *spec, json_t *bs)
+{
+	json_t *in = json_array(), *out = json_array(), *v, *o;
+	size_t i;
+
+	json_array_foreach(json_object_get(spec, "inputs"), i, v)
+	    json_array_append_new(in, bac_input(spec, v));
+	json_array_foreach(json_object_get(spec, "outputs"), i, v)
+	    json_array_append_new(out,
+		json_pack("{s:s, s:o}", "Name", str(v, "name"), "path",
+		    bac_target(spec, str(v, "path"))));
+	json_array_foreach(json_object_get(spec, "binds"), i, v)
+	{
+		const char *src = str(v, "source");
+		if (*src == '/')
+			json_array_append_new(in,
+			    json_pack("{s:s, s:s, s:O, s:b}", "StorageSource",
+				"LocalDirectory", "SourcePath", src, "path",
+				json_object_get(v, "target"), "ReadWrite",
+				!json_is_true(
+				    json_object_get(v, "read_only"))));
+		else if (!json_is_true(json_object_get(v, "read_only"))) {
+			o = json_pack("{s:s, s:O}", "Name",
+			    strrchr(str(v, "target"), '/') + 1, "path",
+			    json_object_get(v, "target"));
+			json_array_append_new(out, o);
+		}
+	}
+	json_object_set_new(bs, "inputs", in);
+	json_object_set_new(bs, "outputs", out);
+}
+
+static json_t *
+bac_spec(json_t *spec)
+{
+	json_t *s = json_object(), *v, *sel;
+	const char *k;
+	size_t i;
+
+	json_object_set_new(s, "Engine", json_string("Docker"));
+	json_object_set_new(s, "Docker", bac_docker(spec));
+	json_object_set_new(
+	    s, "Resources", bac_resources(json_object_get(spec, "resources")));
+	if ((v = json_object_get(spec, "network")) != NULL)
+		json_object_set_new(s, "Network",
+		    json_pack("{s:s}", "Type",
+			strcmp(json_string_value(v), "full") == 0 ? "Full"
+								  : "None"));
+	if ((v = json_object_get(spec, "timeout")) != NULL)
+		json_object_set(s, "Timeout", v);
+	bac_volumes(spec, s);
+	json_object_set_new(s, "Annotations", v = json_array());
+	json_object_foreach(json_object_get(spec, "labels"), k, sel)
+	    json_array_append_new(v,
+		*json_string_value(sel)
+		    ? json_sprintf("%s=%s", k, json_string_value(sel))
+		    : json_string(k));
+	json_array_foreach(json_object_get(spec, "selector"), i, sel)
+	{
+		if (json_object_get(s, "NodeSelectors") == NULL)
+			json_object_set_new(s, "NodeSelectors", json_array());
+		json_array_append_new(json_object_get(s, "NodeSelectors"),
+		    json_pack("{s:O, s:O, s:O*}", "Key",
+			json_object_get(sel, "key"), "Operator",
+			json_object_get(sel, "operator"), "Values",
+			json_object_get(sel, "values")));
+	}
+	return s;
+}
+
+/* A task as a shard's state on the node (the host) that ran it; an
+ * error is the runner's when the command did not exit on its own. */
+static json_t *
+bac_shard(json_t *t, json_int_t shard)
+{
+	json_t *s = json_pack("{s:s, s:I, s:s}", "NodeId", str(t, "host"),
+	    "ShardIndex", shard, "State", bac_state(str(t, "state")));
+	json_t *code = json_object_get(t, "exit_code");
+	json_t *sig = json_object_get(t, "signal");
+
+	bac_set_str(s, "Status", json_object_get(t, "error"));
+	if (json_object_get(t, "ended") == NULL)
+		return s;
+	json_object_set_new(s, "RunOutput",
+	    json_pack("{s:s, s:b, s:s, s:b, s:I, s:s}", "stdout",
+		bac_str(t, "stdout"), "stdouttruncated",
+		json_is_true(json_object_get(t, "stdout_truncated")), "stderr",
+		bac_str(t, "stderr"), "stderrtruncated",
+		json_is_true(json_object_get(t, "stderr_truncated")),
+		"exitCode",
+		code != NULL	  ? json_integer_value(code)
+		    : sig != NULL ? 128 + json_integer_value(sig)
+				  : (json_int_t)-1,
+		"runnerError", code != NULL ? "" : bac_str(t, "error")));
+	return s;
+}
+
+/* JobState.Nodes: one RunCommandResult per task, under its host (a host
+ * that ran several attempts has them as host#attempt). */
+static json_t *
+bac_nodes(json_t *job, json_int_t shard)
+{
+	json_t *nodes = json_object(), *t;
+	char key[300], idx[24];
+	size_t i;
+
+	snprintf(idx, sizeof(idx), "%lld", (long long)shard);
+	json_array_foreach(json_object_get(job, "tasks"), i, t)
+	{
+		snprintf(key, sizeof(key), "%s", str(t, "host"));
+		if (json_object_get(nodes, key) != NULL)
+			snprintf(key, sizeof(key), "%s#%lld", str(t, "host"),
+			    (long long)json_integer_value(
+				json_object_get(t, "attempt")));
+		json_object_set_new(nodes, key,
+		    json_pack("{s:{s:o}}", "Shards", idx, bac_shard(t, shard)));
+	}
+	return nodes;
+}
+
+static json_t *
+bac_events(json_t *job, json_int_t shard)
+{
+	json_t *evs = json_array(), *e, *ev, *t;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(job, "events"), i, e)
+	{
+		ev = json_pack("{s:s, s:O, s:s, s:O, s:O}", "APIVersion",
+		    "V1beta1", "JobID", json_object_get(job, "id"), "EventName",
+		    bac_event(str(e, "type")), "Status",
+		    json_object_get(e, "message"), "EventTime",
+		    json_object_get(e, "time"));
+		if (shard > 0)
+			json_object_set_new(
+			    ev, "ShardIndex", json_integer(shard));
+		json_array_foreach(json_object_get(job, "tasks"), j, t)
+		{
+			if (json_equal(json_object_get(t, "id"),
+				json_object_get(e, "task")))
+				bac_set_str(ev, "SourceNodeID",
+				    json_object_get(t, "host"));
+		}
+		json_array_append_new(evs, ev);
+	}
+	return evs;
+}
+
+/* The job as `bacalhau describe` prints one: indented 4 spaces on a
+ * terminal (Bacalhau's JSONIndentSpaceNumber), else one a line. */
+static void
+print_bacalhau(json_t *job, int spec_only)
+{
+	json_t *spec = json_object_get(job, "spec"), *out;
+	json_t *shard =
+	    json_object_get(json_object_get(job, "labels"), "shard");
+	json_int_t n =
+	    shard != NULL ? strtoll(json_string_value(shard), NULL, 10) : 0;
+	json_t *c = json_object_get(spec, "concurrency");
+
+	out = spec_only
+	    ? bac_spec(spec)
+	    : json_pack("{s:{s:s, s:O, s:O, s:o, s:{s:I}, s:{s:o}, "
+			"s:o}}",
+		  "Job", "APIVersion", "V1beta1", "ID",
+		  json_object_get(job, "id"), "CreatedAt",
+		  json_object_get(job, "created"), "Spec", bac_spec(spec),
+		  "Deal", "Concurrency",
+		  c != NULL ? json_integer_value(c) : (json_int_t)1, "JobState",
+		  "Nodes", bac_nodes(job, n), "JobEvents", bac_events(job, n));
+	if (out == NULL)
+		errx(EX_OSERR, "out of memory");
+	if (json_dumpf(out, stdout,
+		isatty(STDOUT_FILENO) ? JSON_INDENT(4) : JSON_COMPACT) == -1)
+		errx(EX_IOERR, "cannot write the job");
+	putchar('\n');
+	json_decref(out);
+}
+
 static int
 describe_one(const char *ref, void *arg)
 {
@@ -206,6 +548,11 @@ describe_one(const char *ref, void *arg)
 		return 0;
 	}
 	spec_redact(json_object_get(job, "spec"));
+	if (d->bacalhau) {
+		print_bacalhau(job, d->spec_only);
+		json_decref(job);
+		return 0;
+	}
 	if (!d->spec_only && emit_format(d->out) == EMIT_TEXT) {
 		if (d->shown++ > 0)
 			printf("\n");
@@ -228,6 +575,10 @@ main(int argc, char **argv)
 	cli_guard_fds();
 	while ((c = getopt_long(argc, argv, "s" CLI_SHORT, longopts, NULL)) !=
 	    -1) {
+		if (c == 'f' && strcmp(optarg, "bacalhau") == 0) {
+			d.bacalhau = 1;
+			continue;
+		}
 		if ((r = cli_option(&d.cli, c, optarg)) == -1)
 			errx(EX_USAGE, "%s", error_msg());
 		if (r == 1)

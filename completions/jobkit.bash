@@ -259,7 +259,10 @@ _job_describe()
 
 	_jobkit_words
 	COMPREPLY=()
-	if _jobkit_value || _jobkit_takes "$_jobkit_describe_args"; then
+	if [[ $prev == -f || $prev == --format ]]; then
+		# job-describe also shows jobs as Bacalhau does.
+		_jobkit_compgen -W 'json ndjson table text bacalhau'
+	elif _jobkit_value || _jobkit_takes "$_jobkit_describe_args"; then
 		:
 	elif [[ $cur == -* ]] && ! _jobkit_seen --; then
 		_jobkit_compgen -W "$_jobkit_describe_args $_jobkit_describe_flags"

@@ -147,6 +147,10 @@ _job_describe() {
   local -a spec common
 
   _jobkit_options
+  common=(
+    '(-f --format)'{-f+,--format=}'[output format]:format:(json ndjson table text bacalhau)'
+    "${(@)common[3,-1]}"
+  )
   _arguments -s -S : $common \
     '(-s --spec)'{-s,--spec}'[print only the spec]' \
     '*:job ID:_jobkit_ids'

@@ -86,8 +86,8 @@ complete_bash job-submit -f '' >"$T/got"
 check_same "job-submit -f: output formats and the formats it imports" \
     "$(sort "$T/got" | xargs)" "bacalhau determined json ndjson studioml table text"
 complete_bash job-describe -f '' >"$T/got"
-check_same "job-describe -f: output formats only" \
-    "$(sort "$T/got" | xargs)" "json ndjson table text"
+check_same "job-describe -f: output formats and Bacalhau's shape" \
+    "$(sort "$T/got" | xargs)" "bacalhau json ndjson table text"
 complete_bash run-query '' >"$T/got"
 check_same "run-query's first operand is a kind" "$(sort "$T/got" | xargs)" \
     "jobs queues runs tasks"

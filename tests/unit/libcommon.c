@@ -472,15 +472,15 @@ test_import(void)
 	ok(import_format_parse("studioml", &f) == 0 && f == IMPORT_STUDIOML,
 	    "import: studioml is a format");
 	ok(import_format_parse("json", &f) == -1, "import: json is not");
-	/* go-humanize sizes: powers of 1000 without i, of 1024 with it. */
+	/* go-humanize sizes: powers of 1000 without i, of 1024 with it
+	 * (tests/unit/bacalhau.c has the rest of the Bacalhau reader). */
 	snprintf(doc, sizeof(doc), task, "{\"Memory\":\"1.5 GB\"}");
-	is_str(import_field(IMPORT_BACALHAU, doc, "shell"),
-	    "1 \"exec docker run --rm --init --memory=1500000000 'img'\"",
-	    "import: 1.5 GB, the container's memory");
+	is_str(import_field(IMPORT_BACALHAU, doc, "resources"),
+	    "1 {\"memory\":1500000000}", "import: 1.5 GB");
 	snprintf(
 	    doc, sizeof(doc), task, "{\"Memory\":\"2Mi\",\"Disk\":\"1k\"}");
 	is_str(import_field(IMPORT_BACALHAU, doc, "resources"),
-	    "1 {\"disk\":1000}", "import: 1k; memory is not the client's");
+	    "1 {\"memory\":2097152,\"disk\":1000}", "import: 2Mi and 1k");
 	snprintf(doc, sizeof(doc), task, "{\"Memory\":\"\",\"GPU\":\"0\"}");
 	is_str(import_field(IMPORT_BACALHAU, doc, "resources"), "1 -",
 	    "import: empty and zero amounts are no request");
@@ -490,21 +490,19 @@ test_import(void)
 	    "import: an unknown unit");
 	snprintf(doc, sizeof(doc), task, "{\"GPU\":\"1.5\"}");
 	is_str(import_field(IMPORT_BACALHAU, doc, "resources"),
-	    "error 65: $.Tasks[0].Resources: GPU '1.5' is not a number of "
-	    "GPUs",
+	    "error 65: $.Tasks[0].Resources.GPU: '1.5' is not a number of GPUs",
 	    "import: a fraction of a GPU");
-	/* Quoting for sh: a quote inside a word. */
+	/* Parameters are the command, as given: no shell in between. */
 	is_str(import_field(IMPORT_BACALHAU,
 		   "{\"Tasks\":[{\"Engine\":{\"Type\":\"DOCKER\",\"Params\":{"
 		   "\"Image\":\"i\",\"Parameters\":[\"a'b\",\"\"]}}}]}",
-		   "shell"),
-	    "1 \"exec docker run --rm --init 'i' 'a'\\\\''b' ''\"",
-	    "import: words quoted for sh, empty ones kept");
+		   "command"),
+	    "1 [\"a'b\",\"\"]", "import: parameters kept, empty ones too");
 	is_str(import_field(IMPORT_BACALHAU,
 		   "{\"Count\":3,\"Tasks\":[{\"Engine\":{\"Type\":\"docker\","
 		   "\"Params\":{\"Image\":\"i\"}}}]}",
 		   "name"),
-	    "3 -", "import: Count 3 is three specs");
+	    "3 \"i\"", "import: Count 3 is three specs, named by the image");
 	is_str(import_field(IMPORT_BACALHAU, "[]", "name"),
 	    "error 65: $: a Bacalhau job must be an object",
 	    "import: not an object");
