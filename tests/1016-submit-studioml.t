@@ -5,7 +5,7 @@
 # or on a MinIO server named in the qualified URL), its lifetimes the
 # timeout.  Bad requests are refused naming the offender by its path.
 . "$(dirname "$0")/lib.sh"
-plan 117
+plan 118
 D=$TOP/tests/data
 export D
 
@@ -70,7 +70,10 @@ check_out '"env":\{"STUDIOML_EXPERIMENT":"[^"]*","AWS_ACCESS_KEY_ID":"\*\*\*","A
     "the keys stay in the script's environment, as the runner gives them, never shown"
 check_out '"timeout":1200,' "max_duration 20m beats experimentLifetime 30m"
 check_out '"resources":\{"cpu":1,"memory":2000000000,"disk":3000000000,"gpu":2\}' "cpus, ram, hdd, gpus"
-check_out '"notify":"https://hooks.slack.com/services/T0/B0/xyz"' "runner.slack_destination is the webhook"
+check_out '"notify":"https://hooks.slack.com/\*\*\*"' "runner.slack_destination is the webhook (its secret path not shown)"
+check_same "the whole URL is stored, for the worker" \
+    "$(sqlite3 "$JOBKIT_DB" "select json_extract(spec, '$.notify') from jobs where json_extract(spec, '$.notify') is not null")" \
+    "https://hooks.slack.com/services/T0/B0/xyz"
 check_out '"foreign":\{"\$\.experiment\.resources_needed\.gpuMem":"2gb"\}' "gpuMem is kept"
 desc "$id" >"$T/spec"
 check "neither the secret nor the queue's login is shown" sh -c '! grep -q "minio-password\|user:password" "$T/spec"'
