@@ -24,7 +24,18 @@
 #include "specopt.h"
 #include "store.h"
 
-enum opt { O_RELEASE = 256, O_RETRY, O_DELETE, O_CONTEXT, O_STRICT, O_CONFIG };
+enum opt {
+	O_RELEASE = 256,
+	O_RETRY,
+	O_DELETE,
+	O_CONTEXT,
+	O_STRICT,
+	O_CONFIG,
+	O_NOTE
+};
+
+/* Not a store_action: --note appends an event, changing nothing. */
+#define ACT_NOTE 1000
 
 static const struct option longopts[] = {SPECOPT_LONG,
     {"shell", required_argument, NULL, 'S'}, {"quiet", no_argument, NULL, 'q'},
@@ -34,8 +45,8 @@ static const struct option longopts[] = {SPECOPT_LONG,
     {"delete", no_argument, NULL, O_DELETE},
     {"context", required_argument, NULL, O_CONTEXT},
     {"strict", no_argument, NULL, O_STRICT},
-    {"config", required_argument, NULL, O_CONFIG}, CLI_LONG,
-    {NULL, 0, NULL, 0}};
+    {"config", required_argument, NULL, O_CONFIG},
+    {"note", required_argument, NULL, O_NOTE}, CLI_LONG, {NULL, 0, NULL, 0}};
 
 static const struct emit_col columns[] = {{"id", "ID", 8, EMIT_SHORTID},
     {"state", "STATE", 9, 0}, {"queue", "QUEUE", 10, 0},
@@ -52,6 +63,7 @@ struct submit {
 	struct import_opts iopts; /* and how to read them */
 	struct job_change chg;
 	const char *shell;
+	const char *note; /* --note TEXT */
 	char **argv; /* the command after "--", or NULL */
 	struct store *st;
 	struct emit *out;
@@ -84,7 +96,9 @@ usage(FILE *fp)
 	    "  --context DIR          pack DIR with the job (95MiB at most)\n"
 	    "actions:\n"
 	    "  -c, --cancel           --release             --retry\n"
-	    "  --delete               and -H, -p, -Q with job IDs\n"
+	    "  --delete               --note TEXT           and -H, -p, -Q "
+	    "with "
+	    "job IDs\n"
 	    "output and database:\n"
 	    "  -q, --quiet            -f, --format json|ndjson|table|text\n"
 	    "  -f, --format bacalhau|studioml|determined (read those on "
@@ -193,6 +207,12 @@ parse_options(struct submit *s, int argc, char **argv)
 			break;
 		case O_RETRY:
 			set_action(s, STORE_RETRY);
+			break;
+		case O_NOTE:
+			if (*optarg == '\0')
+				errx(EX_USAGE, "--note: no text");
+			s->note = optarg;
+			set_action(s, ACT_NOTE);
 			break;
 		case O_DELETE:
 			set_action(s, STORE_DELETE);
@@ -730,6 +750,26 @@ fail:
 	errx(error_status(), "%s", error_msg());
 }
 
+/* --note: an event of job id, which is printed as the actions print. */
+static int
+note_one(struct submit *s, const char *id, json_t **job)
+{
+	static const char *const keys[] = {
+	    "id", "name", "state", "queue", "priority", "created", NULL};
+	json_t *d;
+
+	if (store_job_note(s->st, id, "note", s->note) == -1 ||
+	    (d = store_job_describe(s->st, id)) == NULL ||
+	    (*job = json_object()) == NULL)
+		return -1;
+	for (int i = 0; keys[i] != NULL; i++)
+		if (json_object_get(d, keys[i]) != NULL)
+			json_object_set(
+			    *job, keys[i], json_object_get(d, keys[i]));
+	json_decref(d);
+	return 0;
+}
+
 /* Apply the action to one job named by an ID or prefix. */
 static int
 act_one(const char *ref, void *arg)
@@ -739,8 +779,10 @@ act_one(const char *ref, void *arg)
 	json_t *job;
 
 	if (store_job_resolve(s->st, ref, id) == -1 ||
-	    store_job_act(
-		s->st, id, (enum store_action)s->action, &s->chg, &job) == -1) {
+	    (s->action == ACT_NOTE
+		    ? note_one(s, id, &job)
+		    : store_job_act(s->st, id, (enum store_action)s->action,
+			  &s->chg, &job)) == -1) {
 		warnx("%s", error_msg());
 		if (s->status == 0)
 			s->status = error_status();

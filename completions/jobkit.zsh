@@ -139,6 +139,7 @@ _job_submit() {
     '--delete[delete jobs]' \
     '--context=[pack a folder with the job]:directory:_directories' \
     '--strict[refuse what cannot be published here]' \
+    '--note=[add an event to jobs]:text: ' \
     '*--config=[override a Determined config key]:KEY=VALUE: ' \
     '*: :{_jobkit_rest _jobkit_action_ids}'
 }

@@ -850,9 +850,15 @@ sh_env(struct sml *s, FILE *fp)
 	}
 }
 
-/* pythonX.Y when the worker has it, else python3, said on stderr; the
- * packages into the task's own venv when the worker was started with
- * --pip (JOBKIT_PIP=1), else a line saying they were not. */
+/* A line for stderr that is also an event of the job (job-submit --note),
+ * where the job can reach job-submit. */
+#define SH_SAY \
+	"say() { echo \"studioml: $1\" >&2; job-submit --note \"$1\" " \
+	"\"$JOBKIT_JOB_ID\" >/dev/null 2>&1 || :; }; "
+
+/* pythonX.Y when the worker has it, else python3, said; the packages
+ * into the task's own venv when the worker was started with --pip
+ * (JOBKIT_PIP=1), else said that they were not. */
 static void
 sh_python(struct sml *s, FILE *fp)
 {
@@ -860,11 +866,12 @@ sh_python(struct sml *s, FILE *fp)
 
 	if (*s->ver == '\0' && !pkgs)
 		return;
+	fputs(SH_SAY, fp);
 	if (*s->ver != '\0')
 		fprintf(fp,
 		    "if command -v python%s >/dev/null 2>&1; then "
 		    "PY=python%s; else PY=python3; fi; "
-		    "echo \"studioml: pythonver %s: running $PY\" >&2; ",
+		    "say \"pythonver %s: running $PY\"; ",
 		    s->ver, s->ver, s->ver);
 	else
 		fputs("PY=python3; ", fp);
@@ -876,8 +883,8 @@ sh_python(struct sml *s, FILE *fp)
 	import_sh_words(fp, s->pyenv);
 	import_sh_words(fp, s->pip);
 	fputs("; PY=\"$PWD/.venv/bin/python\"; PATH=\"$PWD/.venv/bin:$PATH\"; "
-	      "else echo 'studioml: pythonenv and pip packages not installed "
-	      "(exec-run --pip installs them)' >&2; fi; ",
+	      "else say 'pythonenv and pip packages not installed "
+	      "(exec-run --pip installs them)'; fi; ",
 	    fp);
 }
 

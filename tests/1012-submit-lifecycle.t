@@ -2,7 +2,7 @@
 # job-submit actions: cancel, hold, release, priority, queue, retry,
 # delete; IDs from argv or stdin; unknown and ambiguous IDs; owners.
 . "$(dirname "$0")/lib.sh"
-plan 61
+plan 69
 
 st() { job-describe --format ndjson "$1" | sed 's/.*"state":"\([a-z_]*\)","owner".*/\1/'; }
 
@@ -145,4 +145,15 @@ u=$(job-submit -q -H -- true)
 check_exit 0 "change the priority and queue of a held job" job-submit -q -p 7 -Q other "$u"
 run job-describe --spec -f ndjson "$u"
 check_out '"priority":7,"queue":"other"' "its spec says so too, so a resubmitted copy keeps them"
+
+# --note: an event, whatever the state, and nothing else changes.
+check_exit 0 "a note on a held job" job-submit --note "waiting for data" "$u"
+check_out '"id":"'"$u"'","name":"true","state":"held"' "prints the job, unchanged"
+run job-describe -f ndjson "$u"
+check_out '"type":"note","state":"held","message":"waiting for data"' "the note is an event"
+check_exit 0 "on several jobs, from stdin" sh -c "printf '%s\\n' '$u' | job-submit --note again -q -"
+check_exit 64 "an empty note" job-submit --note "" "$u"
+check_stderr "^job-submit: --note: no text$" "says so"
+check_exit 64 "a note with another action" job-submit --note x --cancel "$u"
+check_exit 66 "a note on no job" job-submit --note x zzzz
 done_testing

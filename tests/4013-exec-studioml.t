@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers.sh"
 servers_start s3
-plan 32
+plan 35
 
 port=${S3_ENDPOINT##*:}
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE \
@@ -90,6 +90,15 @@ check "the keys are in no description, result or log" sh -c \
     '! cat "$T/desc" "$res"/stdout "$res"/stderr "$res"/result.json | grep -qF -f "$T/pattern"'
 check "nor in any event" sh -c \
     '! sqlite3 "$JOBKIT_DB" "select * from events" | grep -qF -f "$T/pattern"'
+
+# pythonver: pythonX.Y where the worker has it, else python3, said in an
+# event; the packages are not installed without exec-run --pip.
+request e5 '["train"]' ',"pip":["nosuchpkg==1"]' ',"pythonver":"3.99"' >"$T/req"
+id=$(job-submit -f studioml -q <"$T/req")
+check_exit 0 "a request for python 3.99" sh -c 'echo "$0" | exec-run' "$id"
+job-describe -f ndjson "$id" >"$T/desc"
+check "an event says python3 runs it" grep -q '"type":"note","state":"running","message":"pythonver 3.99: running python3"' "$T/desc"
+check "and that its packages were not installed" grep -q '"message":"pythonenv and pip packages not installed (exec-run --pip installs them)"' "$T/desc"
 
 # max_duration: the script is stopped, as timeout(1) would.
 request e2 '["sleep"]' '' ',"max_duration":"2s"' >"$T/req"
