@@ -411,9 +411,14 @@ build_envp(json_t *spec, const struct exec_opts *o, const struct passwd *pw,
 	json_array_foreach(
 	    pw == NULL ? json_object_get(spec, "worker_env") : NULL, i, v)
 	{
-		const char *name = json_string_value(v), *val;
-		if (name != NULL && (val = getenv(name)) != NULL &&
-		    env_put(&e, name, strlen(name), val) == -1)
+		/* NAME, or NAME=VAR: the worker's VAR as NAME. */
+		const char *name = json_string_value(v), *val, *eq;
+		if (name == NULL)
+			continue;
+		eq = strchr(name, '=');
+		if ((val = getenv(eq ? eq + 1 : name)) != NULL &&
+		    env_put(&e, name, eq ? (size_t)(eq - name) : strlen(name),
+			val) == -1)
 			goto fail;
 	}
 	/* Jobs it submits go where it came from, unless its env says. */

@@ -804,8 +804,8 @@ build_env(struct bac *b)
 }
 
 /*
- * v1 Task.Env: a value, or "env:VAR", the worker's variable VAR, which
- * jobkit hands a job under its own name only (worker_env).
+ * v1 Task.Env: a value, or "env:VAR", the worker's variable VAR
+ * (worker_env NAME, or NAME=VAR when it is passed under another name).
  */
 static int
 build_task_env(struct bac *b)
@@ -833,13 +833,15 @@ build_task_env(struct bac *b)
 		}
 		if (!spec_env_name_ok(val + 4))
 			return import_bad(p, "'%s' names no variable", val);
-		if (strcmp(val + 4, k) != 0)
-			return import_bad(p,
-			    "'%s': a worker's variable is passed under its own "
-			    "name here (write \"%s\": \"%s\")",
-			    val, val + 4, val);
-		json_array_append_new(
-		    import_array_at(b->spec, "worker_env"), json_string(k));
+		if (strcmp(val + 4, k) == 0)
+			json_array_append_new(
+			    import_array_at(b->spec, "worker_env"),
+			    json_string(k));
+		else if ((t = json_sprintf("%s=%s", k, val + 4)) == NULL)
+			return error_set(EX_OSERR, "out of memory");
+		else
+			json_array_append_new(
+			    import_array_at(b->spec, "worker_env"), t);
 	}
 	return 0;
 }

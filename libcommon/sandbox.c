@@ -291,8 +291,13 @@ engine_limits(
 	}
 	json_array_foreach(json_object_get(spec, "worker_env"), i, v)
 	{
+		/* NAME=VAR is in the task's environment as NAME. */
+		const char *s = json_string_value(v), *eq = strchr(s, '=');
 		add(a, "-e");
-		add(a, json_string_value(v));
+		if (eq != NULL)
+			addf(a, "%.*s", (int)(eq - s), s);
+		else
+			add(a, s);
 	}
 }
 

@@ -501,24 +501,31 @@ check_env(struct path *p, json_t *v, json_t **out)
 	    SPEC_MAX_STRING, out);
 }
 
+/* A worker's own variable the job gets (a node's secrets): NAME, or
+ * NAME=VAR, the worker's VAR as NAME. */
 static int
-check_env_name(struct path *p, json_t *v, json_t **out)
+check_worker_var(struct path *p, json_t *v, json_t **out)
 {
+	const char *s, *eq;
+	char name[256];
+
 	if (check_name(p, v, out) == -1)
 		return -1;
-	if (!spec_env_name_ok(json_string_value(v))) {
+	s = json_string_value(v);
+	eq = strchr(s, '=');
+	snprintf(name, sizeof(name), "%.*s",
+	    (int)(eq ? (size_t)(eq - s) : strlen(s)), s);
+	if (!spec_env_name_ok(name) || (eq && !spec_env_name_ok(eq + 1))) {
 		json_decref(*out);
-		return bad(p, "'%s' is not a valid variable name",
-		    json_string_value(v));
+		return bad(p, "'%s' is not NAME or NAME=VAR", s);
 	}
 	return 0;
 }
 
-/* Names of the worker's own variables the job gets (a node's secrets). */
 static int
 check_env_names(struct path *p, json_t *v, json_t **out)
 {
-	return check_array_of(p, v, SPEC_MAX_ENTRIES, check_env_name, out);
+	return check_array_of(p, v, SPEC_MAX_ENTRIES, check_worker_var, out);
 }
 
 static int

@@ -65,8 +65,14 @@ bad "an option for an image" '{"Spec":{"Engine":"Docker","Docker":{"Image":"--pr
 bad "a result path out of the work directory" "{\"Tasks\":[{$task,\"ResultPaths\":[{\"Name\":\"r\",\"Path\":\"/x/../../etc\"}]}]}" \
     "ResultPaths\\[0\\]: a result path needs a Name and an absolute Path without '\\.\\.'"
 bad "an unknown field" "{\"Spec\":{$spec,\"Turbo\":true}}" '\$\.Spec\.Turbo: unknown field'
-bad "a worker's variable renamed" "{\"Tasks\":[{$task,\"Env\":{\"TOKEN\":\"env:HOST_TOKEN\"}}]}" \
-    "Env\\.TOKEN: 'env:HOST_TOKEN': a worker's variable is passed under its own name"
+rn=$(echo "{\"Tasks\":[{$task,\"Env\":{\"TOKEN\":\"env:HOST_TOKEN\"}}]}" | job-submit -f bacalhau -q)
+check_same "a worker's variable under another name" "$(q "$rn" 's["worker_env"]')" '["TOKEN=HOST_TOKEN"]'
+j=$(echo '{"shell":"echo \"[$TOKEN]\"","worker_env":["TOKEN=HOST_TOKEN"]}' | job-submit -q)
+HOST_TOKEN=s3cr3t exec-run -q "$j" >/dev/null
+check_same "is the worker's variable under that name" \
+    "$(cat "$(dirname "$JOBKIT_DB")/results/$j.1/stdout")" "[s3cr3t]"
+check_exit 65 "a worker_env that is neither NAME nor NAME=VAR" sh -c \
+    'echo "{\"shell\":\"true\",\"worker_env\":[\"A=B=C\"]}" | job-submit'
 bad "an engine number out of Go's list" '{"engine":9}' \
     '\$\.engine: 9 is not the number of a Bacalhau engine'
 bad "one bad job of two" "$(printf '{"Tasks":[{%s}]}\n{"Tasks":[{"Engine":{"Type":"docker","Params":{}}}]}\n' "$task")" \
