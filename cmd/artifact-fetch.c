@@ -874,19 +874,25 @@ notify(struct fetcher *f)
 {
 	char body[1 << 20], host[512], msg[1024];
 	size_t len = fread(body, 1, sizeof(body) - 1, stdin);
-	const char *h, *e;
+	const char *h, *e, *at;
 	struct store *st;
+	size_t scheme;
 	int r, status;
 
 	if (ferror(stdin) || !feof(stdin))
 		errx(ferror(stdin) ? EX_IOERR : EX_DATAERR, "--notify: %s",
 		    ferror(stdin) ? strerror(errno) : "stdin holds over 1MiB");
 	body[len] = '\0';
+	/* The scheme and host only: neither a user and password before it
+	 * nor the path after it. */
 	h = strstr(f->notify, "://");
-	h = h ? h + 3 : f->notify;
+	scheme = h ? (size_t)(h + 3 - f->notify) : 0;
+	h = f->notify + scheme;
 	e = h + strcspn(h, "/?#");
-	snprintf(host, sizeof(host), "%.*s%.*s", (int)(h - f->notify),
-	    f->notify, (int)(e - h), h);
+	if ((at = memrchr(h, '@', (size_t)(e - h))) != NULL)
+		h = at + 1;
+	snprintf(host, sizeof(host), "%.*s%.*s", (int)scheme, f->notify,
+	    (int)(e - h), h);
 	r = fetch_post(f->notify, body, &f->o);
 	status = r == 0 ? 0 : error_status();
 	if (r == 0)

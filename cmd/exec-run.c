@@ -877,8 +877,15 @@ notify(
 		free(body);
 		return;
 	}
+	/* Its outcome is an event: nothing of it on our output, which
+	 * a pipeline reads to its end. */
 	if ((pid = fork()) == 0) {
+		int null = open("/dev/null", O_WRONLY);
 		dup2(p[0], STDIN_FILENO);
+		if (null != -1) {
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
 		execv(r->stager, argv);
 		_exit(127);
 	}

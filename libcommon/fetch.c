@@ -2251,6 +2251,7 @@ fetch_post(const char *url, const char *body, const struct fetch_opts *o)
 {
 	struct target t = {0};
 	struct creds cr = {0};
+	struct mem reply = {0};
 	json_t *a;
 	int r = -1;
 
@@ -2262,8 +2263,10 @@ fetch_post(const char *url, const char *body, const struct fetch_opts *o)
 	if ((a = json_pack("{s:s}", "url", url)) == NULL)
 		return error_set(EX_OSERR, "out of memory");
 	fetch_redact_url(url, t.shown, sizeof(t.shown));
+	/* The reply is read and dropped: it is no one's output. */
 	if (get_creds(a, &t, &cr) == 0 && get_target(url, o, NULL, &t) == 0)
-		r = request(&t, &cr, o, NULL, NULL, 0, 0, body, NULL, NULL);
+		r = request(&t, &cr, o, NULL, NULL, 0, 0, body, NULL, &reply);
+	free(reply.p);
 	target_free(&t);
 	creds_free(&cr);
 	json_decref(a);

@@ -3,7 +3,7 @@
 # worker when the job ends, with retries; how it went is an event of the
 # job, and a notification that fails never fails the job.
 . "$(dirname "$0")/lib.sh"
-plan 13
+plan 16
 
 # Wait for a condition, 30 s at most.
 until_ok() {
@@ -26,6 +26,7 @@ class Hook(http.server.BaseHTTPRequestHandler):
         os.rename(sys.argv[2] + ".tmp", sys.argv[2])
         self.send_response(200)
         self.end_headers()
+        self.wfile.write(b"ok-from-the-hook")
     def log_message(self, *args):
         pass
 s = http.server.HTTPServer(("127.0.0.1", 0), Hook)
@@ -57,6 +58,18 @@ check_same "the job succeeded" "$(job_state "$j")" "succeeded"
 check "and says its notification failed" until_ok has_event "$j" \
     '"type":"notify-failed","state":"succeeded","message":"notifying http://127.0.0.1:1 failed'
 
+
+# The webhook's reply is no one's output; its password is in no event.
+rm -f "$T/body"
+j=$(job-submit -q --notify "http://me:HOOKPW@127.0.0.1:$(cat "$T/port")/x" -- true)
+exec-run --worker --drain -f ndjson >"$T/wout" 2>&1
+until_ok has_event "$j" '"type":"notified"'
+check "a worker's output is its own, not the webhook's reply" sh -c \
+    "! grep -q ok-from-the-hook '$T/wout' && grep -q '\"job\":\"$j\"' '$T/wout'"
+check "the webhook's password is in no event" sh -c \
+    "! job-describe -f ndjson $j | grep -q HOOKPW"
+check "nor in what job-describe shows" sh -c \
+    "! job-describe $j | grep -q HOOKPW"
 
 check_exit 64 "--notify that is no http URL" job-submit --notify ftp://x -- true
 check_stderr "^job-submit: --notify: 'ftp://x' is not an http or https URL$" "says so"
