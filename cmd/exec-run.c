@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1805,6 +1806,38 @@ settle_retries(struct runner *r)
 	}
 }
 
+/*
+ * A worker's labels: -l's, and those a Bacalhau node gives itself, which
+ * its users' jobs select on (Architecture as Go names it, and
+ * Operating-System), unless -l set them.
+ */
+static json_t *
+node_labels(struct runner *r)
+{
+	static const char *const arch[][2] = {{"x86_64", "amd64"},
+	    {"aarch64", "arm64"}, {"i686", "386"}, {"i386", "386"},
+	    {"armv7l", "arm"}, {"armv6l", "arm"}};
+	json_t *l = json_object_get(r->over, "labels");
+	struct utsname u;
+	const char *a;
+
+	if (l == NULL &&
+	    json_object_set_new(r->over, "labels", l = json_object()) == -1)
+		errx(EX_OSERR, "out of memory");
+	if (uname(&u) == -1)
+		return l;
+	a = u.machine;
+	for (size_t i = 0; i < sizeof(arch) / sizeof(arch[0]); i++)
+		if (strcmp(u.machine, arch[i][0]) == 0)
+			a = arch[i][1];
+	if (json_object_get(l, "Architecture") == NULL)
+		json_object_set_new(l, "Architecture", json_string(a));
+	if (json_object_get(l, "Operating-System") == NULL)
+		json_object_set_new(
+		    l, "Operating-System", json_string("linux"));
+	return l;
+}
+
 /* Runs the foreground job, the named jobs or the worker loop. */
 static void
 execute(struct runner *r, struct run_new *rn)
@@ -1819,7 +1852,7 @@ execute(struct runner *r, struct run_new *rn)
 	    : r->worker		 ? "worker"
 				 : "named";
 	if (r->worker) {
-		rn->labels = json_object_get(r->over, "labels");
+		rn->labels = node_labels(r);
 		check_labels(rn->labels);
 		rn->capacity = capacity_json(r);
 		/* Jobs with a selector match these in the claim. */

@@ -634,28 +634,66 @@ requirement_met(json_t *req, json_t *labels)
 				     : strtod(have, NULL) < strtod(want, NULL);
 }
 
+/* The first requirement of a selector the labels do not meet, or NULL:
+ * both JSON texts. */
+static json_t *
+unmet(sqlite3_value **argv, json_t **reqs)
+{
+	const char *sel = (const char *)sqlite3_value_text(argv[0]);
+	const char *lab = (const char *)sqlite3_value_text(argv[1]);
+	json_t *labels, *r, *found = NULL;
+	size_t i;
+
+	*reqs = sel ? json_loads(sel, 0, NULL) : NULL;
+	labels = lab ? json_loads(lab, 0, NULL) : NULL;
+	json_array_foreach(*reqs, i, r)
+	{
+		if (found == NULL && !requirement_met(r, labels))
+			found = r;
+	}
+	json_decref(labels);
+	return found;
+}
+
 /* jk_match(selector, labels): 1 when the labels (a JSON object) meet
  * every requirement of the selector (jobkit-spec(5)). */
 static void
 sql_jk_match(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	const char *sel = (const char *)sqlite3_value_text(argv[0]);
-	const char *lab = (const char *)sqlite3_value_text(argv[1]);
-	json_t *reqs, *labels, *r;
-	size_t i;
-	int ok = 1;
+	json_t *reqs;
 
 	(void)argc;
-	reqs = sel ? json_loads(sel, 0, NULL) : NULL;
-	labels = lab ? json_loads(lab, 0, NULL) : NULL;
-	json_array_foreach(reqs, i, r)
-	{
-		if (!requirement_met(r, labels))
-			ok = 0;
-	}
+	sqlite3_result_int(ctx, unmet(argv, &reqs) == NULL);
 	json_decref(reqs);
-	json_decref(labels);
-	sqlite3_result_int(ctx, ok);
+}
+
+/* jk_unmet(selector, labels): why a job waits for a worker with other
+ * labels ("waiting for a worker with Architecture = arm64"), or NULL. */
+static void
+sql_jk_unmet(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	json_t *reqs, *r = unmet(argv, &reqs), *v;
+	char buf[512];
+	size_t n, i;
+
+	(void)argc;
+	if (r == NULL) {
+		sqlite3_result_null(ctx);
+		json_decref(reqs);
+		return;
+	}
+	n = (size_t)snprintf(buf, sizeof(buf),
+	    "waiting for a worker with %s %s",
+	    json_string_value(json_object_get(r, "key")),
+	    json_string_value(json_object_get(r, "operator")));
+	json_array_foreach(json_object_get(r, "values"), i, v)
+	{
+		if (n < sizeof(buf))
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s",
+			    i ? "," : " ", json_string_value(v));
+	}
+	sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+	json_decref(reqs);
 }
 
 /*
@@ -814,6 +852,9 @@ store_open(const char *location, int create)
 	    NULL);
 	sqlite3_create_function_v2(st->db, "jk_match", 2,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_jk_match, NULL, NULL,
+	    NULL);
+	sqlite3_create_function_v2(st->db, "jk_unmet", 2,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_jk_unmet, NULL, NULL,
 	    NULL);
 	sqlite3_create_function_v2(st->db, "jk_wait", 5,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_jk_wait, NULL, NULL,
@@ -3319,6 +3360,46 @@ out:
 	return -1;
 }
 
+/* The due queued jobs of cap's queues whose selector cap's labels do not
+ * meet say which requirement, where that changes. */
+static int
+note_unmatched(struct store *st, const struct claim_fit *cap)
+{
+	const char *labels = cap->labels ? cap->labels : "{}";
+	sqlite3_stmt *s;
+	struct qb *b;
+	int rc, i;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	qb_add(b, "UPDATE jobs SET reason = jk_unmet(selector, ?)");
+	qb_text(b, labels);
+	qb_add(b,
+	    " WHERE state = 'queued' AND selector IS NOT NULL AND"
+	    " (not_before IS NULL OR not_before <= ?)");
+	qb_num(b, parse_now_ms());
+	for (i = 0; cap->queues && cap->queues[i] != NULL; i++) {
+		qb_add(b, i ? ", ?" : " AND queue IN (?");
+		qb_text(b, cap->queues[i]);
+	}
+	qb_add(b, i ? ")" : "");
+	qb_add(b,
+	    " AND jk_unmet(selector, ?) IS NOT NULL AND reason IS NOT"
+	    " jk_unmet(selector, ?)");
+	qb_text(b, labels);
+	qb_text(b, labels);
+	if (qb_prepare(st, b, &s) == -1) {
+		free(b);
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	free(b);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "cannot note why jobs wait");
+	return 0;
+}
+
 int
 store_note_unfit(struct store *st, const struct claim_fit *cap)
 {
@@ -3326,6 +3407,8 @@ store_note_unfit(struct store *st, const struct claim_fit *cap)
 	struct qb *b;
 	int rc;
 
+	if (note_unmatched(st, cap) == -1)
+		return -1;
 	/* Root with no limits can run anything: nothing to look for. */
 	if (st->uid == 0 && cap->cpu_milli < 0 && cap->memory < 0 &&
 	    cap->disk < 0 && cap->gpu < 0)

@@ -4,7 +4,7 @@
 # have (failed if any failed); cancel and retry go to the shards.  Jobs
 # with a selector run only on workers whose labels match it.
 . "$(dirname "$0")/lib.sh"
-plan 36
+plan 40
 db=$JOBKIT_DB
 
 shard() { printf '{"shell":"sleep 0.5; echo %s"}' "$1"; }
@@ -60,7 +60,7 @@ check_same "runs its shards" "$(run-query jobs -l parent="$p" -s queued -c)" "0"
 check_same "and the parent ends with them" "$(job_state "$p")" "failed"
 
 # Bad jobs of shards are refused whole.
-n=$(run-query jobs --all -c)
+n=$(run-query jobs -c)
 check_exit 65 "a parent with a command" sh -c \
     "echo '{\"command\":[\"x\"],\"shards\":[{\"command\":[\"true\"]}]}' | job-submit"
 check_stderr "a job of shards runs nothing itself" "naming why"
@@ -70,13 +70,24 @@ check_stderr '\$.shards\[0\]: a shard cannot have shards' "naming the path"
 check_exit 65 "a bad shard" sh -c \
     "echo '{\"shards\":[{\"command\":[\"true\"]},{\"timeout\":\"x\",\"command\":[\"true\"]}]}' | job-submit"
 check_stderr '\$.shards\[1\].timeout' "naming its path"
-check_same "nothing of them stored" "$(run-query jobs --all -c)" "$n"
+check_same "nothing of them stored" "$(run-query jobs -c)" "$n"
 
 # A selector: only a worker whose labels match runs the job.
 s=$(echo '{"command":["true"],"selector":[{"key":"zone","operator":"in","values":["a","c"]},{"key":"gpu","operator":"!exists"}]}' | job-submit -q)
 exec-run --worker -l zone=b --drain -q >/dev/null 2>&1
 check_same "a worker in zone b leaves it" "$(job_state "$s")" "queued"
+run job-describe -f ndjson "$s"
+check_out '"reason":"waiting for a worker with zone in a,c"' "saying which label it waits for"
 exec-run --worker -l zone=a -l gpu=yes --drain -q >/dev/null 2>&1
 check_same "one with a label it must not have leaves it" "$(job_state "$s")" "queued"
 check_exit 0 "a worker in zone a" exec-run --worker -l zone=a --drain -q
 check_same "runs it" "$(job_state "$s")" "succeeded"
+
+# A worker has the labels a Bacalhau node gives itself.
+arch=$(uname -m | sed 's/x86_64/amd64/; s/aarch64/arm64/')
+s=$(echo '{"command":["true"],"selector":[{"key":"Architecture","operator":"=","values":["'"$arch"'"]},{"key":"Operating-System","operator":"=","values":["linux"]}]}' | job-submit -q)
+check_exit 0 "a worker without -l" exec-run --worker --drain -q
+check_same "runs a job that selects its Architecture and Operating-System" "$(job_state "$s")" "succeeded"
+s=$(echo '{"command":["true"],"selector":[{"key":"Architecture","operator":"=","values":["riscv128"]}]}' | job-submit -q)
+exec-run --worker --drain -q >/dev/null 2>&1
+check_same "and leaves one for another architecture" "$(job_state "$s")" "queued"
