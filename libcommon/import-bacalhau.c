@@ -1861,13 +1861,14 @@ build_shards(struct bac *b, json_t **parent)
 		}
 	}
 	free(m);
+	/* Bacalhau runs every shard at once (its Concurrency is how many
+	 * nodes run each): a cap only where the document gives one. */
 	if (shards == NULL ||
-	    (*parent = json_pack("{s:O, s:I, s:o}", "name",
-		 json_object_get(b->spec, "name"), "concurrency",
-		 c->v != NULL && json_integer_value(c->v) > 0
-		     ? json_integer_value(c->v)
-		     : (json_int_t)1,
-		 "shards", shards)) == NULL)
+	    (*parent = json_pack("{s:O, s:o}", "name",
+		 json_object_get(b->spec, "name"), "shards", shards)) == NULL ||
+	    (c->v != NULL && json_integer_value(c->v) > 0 &&
+		json_object_set_new(*parent, "concurrency",
+		    json_integer(json_integer_value(c->v))) == -1))
 		return oom();
 	if (json_object_get(b->spec, "labels") != NULL)
 		json_object_set(

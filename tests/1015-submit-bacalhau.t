@@ -5,7 +5,7 @@
 # runs the same thing; what cannot run here is refused with its path;
 # job-describe --format bacalhau shows a job in Bacalhau's own shape.
 . "$(dirname "$0")/lib.sh"
-plan 126
+plan 127
 D=$TOP/tests/data
 export D
 
@@ -222,6 +222,10 @@ check_same "sharded: 3, 3, 3 and 1 files, bound one by one" "$files" " 3 3 3 1"
 check_same "sharded: the last shard has the last file" "$(q "$sid" "$BINDS")" \
     "code/code.py>/code/code.py:ro $T/data/f9.txt>/inputs/f9.txt:ro"
 check_same "sharded: Deal.Concurrency caps the shards at once" "$(q "$pid" 's["concurrency"]')" 2
+grep -v '"Deal"' "$T/sharded.json" | sed 's/^  },$/  }/' >"$T/nodeal.json"
+p2=$(job-submit -f bacalhau -q <"$T/nodeal.json" | head -1)
+check_same "sharded: without a Deal, no cap (Bacalhau runs all shards at once)" \
+    "$(q "$p2" 's.get("concurrency", "none")')" none
 sed 's|"\*\.txt"|"*.png"|' "$T/sharded.json" >"$T/nomatch.json"
 before=$(db_sum)
 check_exit 65 "sharded: a GlobPattern matching nothing" sh -c 'job-submit -f bacalhau < "$T/nomatch.json"'
