@@ -869,7 +869,7 @@ sh_python(struct sml *s, FILE *fp)
 	fputs(SH_SAY, fp);
 	if (*s->ver != '\0')
 		fprintf(fp,
-		    "if command -v python%s >/dev/null 2>&1; then "
+		    "if python%s -c '' >/dev/null 2>&1; then "
 		    "PY=python%s; else PY=python3; fi; "
 		    "say \"pythonver %s: running $PY\"; ",
 		    s->ver, s->ver, s->ver);
@@ -886,6 +886,32 @@ sh_python(struct sml *s, FILE *fp)
 	      "else say 'pythonenv and pip packages not installed "
 	      "(exec-run --pip installs them)'; fi; ",
 	    fp);
+}
+
+/*
+ * Members no reader knows are kept, and said to be, in one note: a
+ * misspelt max_duration would otherwise be a job without a timeout that
+ * nothing mentions.
+ */
+static int
+note_foreign(struct sml *s)
+{
+	char list[900];
+	const char *k;
+	size_t n = 0;
+	json_t *v;
+
+	list[0] = '\0';
+	json_object_foreach(s->foreign, k, v)
+	{
+		if (n < sizeof(list))
+			n += (size_t)snprintf(list + n, sizeof(list) - n,
+			    "%s%s", n ? ", " : "", k);
+	}
+	v = json_sprintf("not read, kept as they are: %s", list);
+	if (v == NULL || json_array_append_new(s->notes, v) == -1)
+		return oom();
+	return 0;
 }
 
 static int
@@ -934,8 +960,11 @@ sml_finish(struct sml *s)
 		import_set_str(s->spec, "timeout", s->timeout);
 	if (sml_shell(s) == -1)
 		return -1;
-	if (json_object_size(s->foreign) > 0)
+	if (json_object_size(s->foreign) > 0) {
 		json_object_set(s->spec, "foreign", s->foreign);
+		if (note_foreign(s) == -1)
+			return -1;
+	}
 	if (json_array_size(s->notes) > 0)
 		json_object_set(s->spec, "notes", s->notes);
 	return 0;

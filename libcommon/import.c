@@ -268,11 +268,31 @@ import_array_at(json_t *o, const char *k)
 	return v;
 }
 
+/* The first note of a spec or of its shards: what would run otherwise
+ * than in the document's own system. */
+static const char *
+first_note(json_t *spec)
+{
+	json_t *s;
+	size_t i;
+
+	if (json_array_size(json_object_get(spec, "notes")) > 0)
+		return json_string_value(
+		    json_array_get(json_object_get(spec, "notes"), 0));
+	json_array_foreach(json_object_get(spec, "shards"), i, s)
+	{
+		if (first_note(s) != NULL)
+			return first_note(s);
+	}
+	return NULL;
+}
+
 json_t *
 import_specs(enum import_format f, json_t *doc, const struct import_opts *o)
 {
 	static const struct import_opts none;
 	json_t *specs, *spec;
+	const char *note;
 	size_t i;
 
 	if (o == NULL)
@@ -280,6 +300,15 @@ import_specs(enum import_format f, json_t *doc, const struct import_opts *o)
 	specs = f == IMPORT_BACALHAU ? import_bacalhau(doc, o)
 	    : f == IMPORT_STUDIOML   ? import_studioml(doc, o)
 				     : import_determined(doc, o);
+	/* --strict: nothing runs otherwise than its document says. */
+	json_array_foreach(o->strict ? specs : NULL, i, spec)
+	{
+		if ((note = first_note(spec)) != NULL) {
+			error_set(EX_DATAERR, "%s (refused: --strict)", note);
+			json_decref(specs);
+			return NULL;
+		}
+	}
 
 	/* Their inputs and results are paths in a work folder of its own. */
 	json_array_foreach(specs, i, spec)

@@ -5,7 +5,7 @@
 # or on a MinIO server named in the qualified URL), its lifetimes the
 # timeout.  Bad requests are refused naming the offender by its path.
 . "$(dirname "$0")/lib.sh"
-plan 118
+plan 124
 D=$TOP/tests/data
 export D
 
@@ -29,6 +29,23 @@ desc() { job-describe --spec --format ndjson "$1"; }
 log() { cat "$(dirname "$JOBKIT_DB")/results/$1.1/$2"; }
 
 # AWS: qualified URLs at s3.REGION.amazonaws.com are s3://bucket/key.
+# A misspelt member is kept, not read, and an event says so.
+/usr/bin/python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+r["experiment"]["key"] = "typo"
+r["experiment"]["max_durration"] = r["experiment"].pop("max_duration", "20m")
+print(json.dumps(r))' "$D/studioml-request.json" >"$T/typo.json"
+check_exit 0 "a request with a misspelt member" sh -c 'job-submit -f studioml -q < "$T/typo.json"'
+typo=$(cat "$T/out")
+run job-describe -f ndjson "$typo"
+check_out '"type":"note","state":"queued","message":"not read, kept as they are: [^"]*\$\.experiment\.max_durration' \
+    "an event names it"
+check_out '"foreign":\{[^}]*"\$\.experiment\.max_durration":"2h"' "and it is kept"
+n=$(run-query -c)
+check_exit 65 "with --strict" sh -c 'job-submit -f studioml --strict < "$T/typo.json"'
+check_stderr "^job-submit: stdin: line 1: .*\\(refused: --strict\\)$" "it is refused, saying why"
+check_same "and nothing is stored" "$(run-query -c)" "$n"
+
 check_exit 0 "a StudioML request" sh -c 'job-submit -f studioml -q < "$D/studioml-request.json"'
 id=$(cat "$T/out")
 check_exit 0 "delivered again" sh -c 'job-submit -f studioml -q < "$D/studioml-request.json"'

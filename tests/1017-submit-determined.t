@@ -6,7 +6,7 @@
 # the priority turned round, the pool as the queue.  Other files, and
 # keys that could change what runs, are refused naming their path.
 . "$(dirname "$0")/lib.sh"
-plan 92
+plan 95
 D=$TOP/tests/data
 export D
 desc() { job-describe --spec --format ndjson "$1"; }
@@ -32,6 +32,10 @@ check_out '"scratch":true' "it runs in a fresh folder"
 run job-describe --format ndjson "$id"
 check_out '"type":"note","state":"queued","message":"kept, not applied to a command here: resources.weight, idle_timeout, notebook_idle_type"' \
     "and an event says so"
+n=$(run-query -c)
+check_exit 65 "with --strict" sh -c 'job-submit -f determined --strict < "$D/determined-command.yaml" -- python3 train.py'
+check_stderr "kept, not applied to a command here: .*\\(refused: --strict\\)$" "it is refused, saying why"
+check_same "and nothing is stored" "$(run-query -c)" "$n"
 
 # --config KEY=VALUE beats the file, its values read as YAML.
 check_exit 0 "--config overrides" sh -c 'job-submit -f determined -q --config resources.slots=0 \
