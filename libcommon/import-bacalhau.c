@@ -1914,6 +1914,57 @@ note_concurrency(struct bac *b)
 	    c->path, (long long)json_integer_value(c->v));
 }
 
+/* Does one of the artifacts of arr live on S3? */
+static int
+any_s3(json_t *arr)
+{
+	json_t *a;
+	size_t i;
+
+	json_array_foreach(arr, i, a)
+	{
+		const char *u = json_string_value(json_object_get(a, "url"));
+		if (u != NULL && strncmp(u, "s3://", 5) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A Bacalhau node signs S3 inputs and publishes with its own AWS
+ * variables: the worker's, here (worker_env), besides the submitter's
+ * ~/.aws.  Only a job of the worker's own user gets them (exec-run(1)).
+ */
+static int
+node_aws(json_t *spec)
+{
+	static const char *const vars[] = {"AWS_ACCESS_KEY_ID",
+	    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+	    "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL", NULL};
+	json_t *we, *v;
+	size_t i;
+
+	if (!any_s3(json_object_get(spec, "inputs")) &&
+	    !any_s3(json_object_get(spec, "outputs")))
+		return 0;
+	we = import_array_at(spec, "worker_env");
+	for (int k = 0; vars[k] != NULL; k++) {
+		int had = 0;
+		json_array_foreach(we, i, v)
+		{
+			const char *s = json_string_value(v);
+			if (strncmp(s, vars[k], strlen(vars[k])) == 0 &&
+			    (s[strlen(vars[k])] == '\0' ||
+				s[strlen(vars[k])] == '='))
+				had = 1;
+		}
+		if (!had &&
+		    json_array_append_new(we, json_string(vars[k])) == -1)
+			return oom();
+	}
+	return 0;
+}
+
 /* The specs: the job (Count copies), or the parent of its shards. */
 static json_t *
 finish(struct bac *b, json_int_t count)
@@ -1930,6 +1981,8 @@ finish(struct bac *b, json_int_t count)
 		return NULL;
 	if (b->engine == E_NOOP)
 		no_io(b->spec);
+	if (node_aws(b->spec) == -1)
+		return NULL;
 	if (b->cands != NULL ? build_shards(b, &top) == -1
 			     : note_concurrency(b) == -1)
 		return NULL;

@@ -181,7 +181,7 @@ check_same "v1: resources (gb: 10^9, gib: 2^30)" "$(q "$id" 's["resources"]')" \
 check_same "v1: Params" "$(q "$id" '[s["container"], s["command"]]')" \
     "[{\"entrypoint\":[\"python\",\"/code/wc.py\"],\"image\":\"python:3.11-slim\",\"workdir\":\"/code\"},[\"/inputs/data.txt\",\"it's\"]]"
 check_same "v1: EnvironmentVariables and Env" "$(q "$id" '[s["env"], s["worker_env"]]')" \
-    '[{"LOG_LEVEL":"debug","MODE":"fast"},["HOST_TOKEN"]]'
+    '[{"LOG_LEVEL":"debug","MODE":"fast"},["HOST_TOKEN","AWS_ACCESS_KEY_ID","AWS_SECRET_ACCESS_KEY","AWS_SESSION_TOKEN","AWS_REGION","AWS_DEFAULT_REGION","AWS_PROFILE","AWS_ENDPOINT_URL"]]'
 check_same "v1: Constraints as the selector" "$(q "$id" 's["selector"]')" \
     '[{"key":"Architecture","operator":"=","values":["amd64"]}]'
 check_same "v1: urlDownload and s3 inputs in their Targets" "$(q "$id" "$INPUTS")" \

@@ -10,7 +10,7 @@ if ! bwrap --ro-bind / / --unshare-pid --unshare-net true 2>/dev/null; then
 	exit 0
 fi
 servers_start http s3
-plan 12
+plan 14
 
 mkdir -p "$HOME/.aws"
 printf '[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
@@ -73,6 +73,19 @@ check_same "holding what it wrote" \
     "HELLO FROM THE WEB"
 run job-describe -f ndjson "$j"
 check_out '"uploads":\[\{"url":"s3://results/jobs/'"$j"'/outputs' "the task lists the upload"
+
+# A Bacalhau node signs with its own AWS variables: so does a worker.
+mv "$HOME/.aws/credentials" "$T/creds.away"
+j5=$(job-submit -f bacalhau -q <"$T/job.yaml")
+check_exit 0 "a worker with AWS keys in its environment, none in ~/.aws" \
+    env PATH="$nodocker" AWS_ACCESS_KEY_ID="$S3_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET" \
+    exec-run --engine host "$j5"
+s3_get "results/jobs/$j5/outputs" >"$T/pub5" 2>/dev/null ||
+    s3_get "results/jobs/$j5/outputs.tar.gz" >"$T/pub5"
+check_same "what it wrote" \
+    "$(tar xzOf "$T/pub5" ./shout.txt 2>/dev/null || tar xzOf "$T/pub5" shout.txt)" \
+    "HELLO FROM THE WEB"
+mv "$T/creds.away" "$HOME/.aws/credentials"
 
 # Without --engine host and without docker, the task says what is missing.
 j2=$(job-submit -f bacalhau -q <"$T/job.yaml")

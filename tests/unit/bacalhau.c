@@ -207,8 +207,12 @@ test_v1(void)
 	is_str(field(load(f), 0, "env"),
 	    "{\"MODE\":\"fast\",\"LOG_LEVEL\":\"debug\"}",
 	    "v1: EnvironmentVariables and Env");
-	is_str(field(load(f), 0, "worker_env"), "[\"HOST_TOKEN\"]",
-	    "v1: an env:VAR of Env is the worker's variable");
+	is_str(field(load(f), 0, "worker_env"),
+	    "[\"HOST_TOKEN\",\"AWS_ACCESS_KEY_ID\",\"AWS_SECRET_ACCESS_KEY\","
+	    "\"AWS_SESSION_TOKEN\",\"AWS_REGION\",\"AWS_DEFAULT_REGION\","
+	    "\"AWS_PROFILE\",\"AWS_ENDPOINT_URL\"]",
+	    "v1: an env:VAR of Env is the worker's variable, and with s3 "
+	    "inputs so are the node's AWS variables");
 	is_str(field(load(f), 0, "selector"),
 	    "[{\"key\":\"Architecture\",\"operator\":\"=\",\"values\":["
 	    "\"amd64\"]}]",
