@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -444,19 +445,20 @@ bac_shard(json_t *t, json_int_t shard)
 		bac_str(t, "stderr"), "stderrtruncated",
 		json_is_true(json_object_get(t, "stderr_truncated")),
 		"exitCode",
-		code != NULL	  ? json_integer_value(code)
-		    : sig != NULL ? 128 + json_integer_value(sig)
-				  : (json_int_t)-1,
+		strcmp(str(t, "state"), "timed_out") == 0 ? (json_int_t)124
+		    : code != NULL ? json_integer_value(code)
+		    : sig != NULL  ? 128 + json_integer_value(sig)
+				   : (json_int_t)-1,
 		"runnerError", code != NULL ? "" : bac_str(t, "error")));
 	return s;
 }
 
 /* JobState.Nodes: one RunCommandResult per task, under its host (a host
- * that ran several attempts has them as host#attempt). */
+ * that ran several attempts has them as host#attempt), added to nodes. */
 static json_t *
-bac_nodes(json_t *job, json_int_t shard)
+bac_nodes(json_t *nodes, json_t *job, json_int_t shard)
 {
-	json_t *nodes = json_object(), *t;
+	json_t *t, *shards;
 	char key[300], idx[24];
 	size_t i;
 
@@ -464,14 +466,47 @@ bac_nodes(json_t *job, json_int_t shard)
 	json_array_foreach(json_object_get(job, "tasks"), i, t)
 	{
 		snprintf(key, sizeof(key), "%s", str(t, "host"));
-		if (json_object_get(nodes, key) != NULL)
+		shards = json_object_get(json_object_get(nodes, key), "Shards");
+		if (shards != NULL && json_object_get(shards, idx) != NULL)
 			snprintf(key, sizeof(key), "%s#%lld", str(t, "host"),
 			    (long long)json_integer_value(
 				json_object_get(t, "attempt")));
-		json_object_set_new(nodes, key,
-		    json_pack("{s:{s:o}}", "Shards", idx, bac_shard(t, shard)));
+		if ((shards = json_object_get(
+			 json_object_get(nodes, key), "Shards")) == NULL) {
+			json_object_set_new(
+			    nodes, key, json_pack("{s:{}}", "Shards"));
+			shards = json_object_get(
+			    json_object_get(nodes, key), "Shards");
+		}
+		json_object_set_new(shards, idx, bac_shard(t, shard));
 	}
 	return nodes;
+}
+
+/*
+ * A job of shards is one Bacalhau job: its shards' tasks are its nodes'
+ * shards, and the Spec is its first shard's.  *spec is set to the spec
+ * to show; returns how many shards (0: not a job of shards).
+ */
+static json_int_t
+bac_shards(struct store *st, json_t *job, json_t *nodes, json_t **spec)
+{
+	json_t *d, *sj;
+	json_int_t n = 0;
+	size_t i;
+
+	json_array_foreach(json_object_get(job, "dependencies"), i, d)
+	{
+		if (strcmp(str(d, "kind"), "shard") != 0 ||
+		    (sj = store_job_describe(st, str(d, "id"))) == NULL)
+			continue;
+		spec_redact(json_object_get(sj, "spec"));
+		if (n == 0)
+			*spec = json_incref(json_object_get(sj, "spec"));
+		bac_nodes(nodes, sj, n++);
+		json_decref(sj);
+	}
+	return n;
 }
 
 static json_t *
@@ -505,25 +540,46 @@ bac_events(json_t *job, json_int_t shard)
 /* The job as `bacalhau describe` prints one: indented 4 spaces on a
  * terminal (Bacalhau's JSONIndentSpaceNumber), else one a line. */
 static void
-print_bacalhau(json_t *job, int spec_only)
+print_bacalhau(struct store *st, json_t *job, int spec_only)
 {
-	json_t *spec = json_object_get(job, "spec"), *out;
+	json_t *spec = json_object_get(job, "spec"), *out, *shown = NULL;
 	json_t *shard =
 	    json_object_get(json_object_get(job, "labels"), "shard");
 	json_int_t n =
 	    shard != NULL ? strtoll(json_string_value(shard), NULL, 10) : 0;
-	json_t *c = json_object_get(spec, "concurrency");
+	json_t *c = json_object_get(spec, "concurrency"),
+	       *nodes = json_object();
+	json_int_t shards = bac_shards(st, job, nodes, &shown);
 
+	/* Without shards, a Concurrency the document gave is foreign,
+	 * under the path it had there. */
+	if (c == NULL) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(json_object_get(spec, "foreign"), k, v)
+		{
+			size_t l = strlen(k);
+			if (l >= 16 &&
+			    strcasecmp(k + l - 16, "Deal.Concurrency") == 0)
+				c = v;
+		}
+	}
+	if (shards == 0)
+		bac_nodes(nodes, job, n);
+	spec = shown != NULL ? shown : spec;
 	out = spec_only
 	    ? bac_spec(spec)
-	    : json_pack("{s:{s:s, s:O, s:O, s:o, s:{s:I}, s:{s:o}, "
+	    : json_pack("{s:{s:s, s:O, s:O, s:o, s:{s:I}, s:{s:I}, s:{s:o}, "
 			"s:o}}",
 		  "Job", "APIVersion", "V1beta1", "ID",
 		  json_object_get(job, "id"), "CreatedAt",
 		  json_object_get(job, "created"), "Spec", bac_spec(spec),
 		  "Deal", "Concurrency",
-		  c != NULL ? json_integer_value(c) : (json_int_t)1, "JobState",
-		  "Nodes", bac_nodes(job, n), "JobEvents", bac_events(job, n));
+		  json_is_integer(c) ? json_integer_value(c) : (json_int_t)1,
+		  "ExecutionPlan", "ShardsTotal",
+		  shards ? shards : (json_int_t)1, "JobState", "Nodes", nodes,
+		  "JobEvents", bac_events(job, n));
+	json_decref(shown);
 	if (out == NULL)
 		errx(EX_OSERR, "out of memory");
 	if (json_dumpf(out, stdout,
@@ -549,7 +605,7 @@ describe_one(const char *ref, void *arg)
 	}
 	spec_redact(json_object_get(job, "spec"));
 	if (d->bacalhau) {
-		print_bacalhau(job, d->spec_only);
+		print_bacalhau(d->st, job, d->spec_only);
 		json_decref(job);
 		return 0;
 	}

@@ -4,7 +4,7 @@
 # have (failed if any failed); cancel and retry go to the shards.  Jobs
 # with a selector run only on workers whose labels match it.
 . "$(dirname "$0")/lib.sh"
-plan 40
+plan 42
 db=$JOBKIT_DB
 
 shard() { printf '{"shell":"sleep 0.5; echo %s"}' "$1"; }
@@ -33,6 +33,14 @@ check_out '"state":"succeeded"' "the parent succeeded with them"
 check_out '"reason":"4 of 4 shards ended"' "saying so"
 check_same "the parent ran nothing itself" \
     "$(sqlite3 "$db" 'select count(*) from tasks where job = 1')" "0"
+job-describe -f bacalhau a001 >"$T/bac"
+check_same "job-describe -f bacalhau: one job of 4 shards" "$(/usr/bin/python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))["Job"]
+print(j["ExecutionPlan"]["ShardsTotal"], j["Deal"]["Concurrency"])' "$T/bac")" "4 2"
+check_same "each shard's run under its index" "$(/usr/bin/python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))["Job"]
+print(" ".join(sorted(s["RunOutput"]["stdout"].strip() for n in j["JobState"]["Nodes"].values()
+    for s in n["Shards"].values())))' "$T/bac")" "a b c d"
 
 # One shard fails: the parent fails, naming it, once all have ended.
 spec='{"shards":[{"shell":"exit 3"},{"shell":"sleep 0.3"}]}'
