@@ -169,25 +169,7 @@ check_same "and the job succeeds" "$?" 0
 check "no sanitizer report from it" sh -c '! grep -q "Sanitizer\|runtime error" "$T/e3.out"'
 check_same "with its last step uploaded at the end" "$(member modeldir.tar model.txt)" "step 2"
 
-cat >"$T/hook.py" <<'PY'
-import http.server, os, sys
-class Hook(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        with open(sys.argv[2] + ".tmp", "wb") as f:
-            f.write(body)
-        os.rename(sys.argv[2] + ".tmp", sys.argv[2])
-        self.send_response(200)
-        self.end_headers()
-    def log_message(self, *args):
-        pass
-s = http.server.HTTPServer(("127.0.0.1", 0), Hook)
-with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write(str(s.server_address[1]))
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-s.serve_forever()
-PY
-/usr/bin/python3 -I "$T/hook.py" "$T/hook.port" "$T/hook.body" &
+/usr/bin/python3 -I "$TOP/tests/servers/hook.py" "$T/hook.port" "$T/hook.body" &
 hook=$!
 trap 'kill "$hook" 2>/dev/null; servers_stop; rm -rf "$T"' EXIT
 until_ok test -s "$T/hook.port"

@@ -16,26 +16,7 @@ until_ok() {
 }
 has_event() { job-describe -f ndjson "$1" | grep -q "$2"; }
 
-cat >"$T/hook.py" <<'PY'
-import http.server, os, sys
-class Hook(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        with open(sys.argv[2] + ".tmp", "wb") as f:
-            f.write(self.headers.get("Content-Type", "").encode() + b"\n" + body)
-        os.rename(sys.argv[2] + ".tmp", sys.argv[2])
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok-from-the-hook")
-    def log_message(self, *args):
-        pass
-s = http.server.HTTPServer(("127.0.0.1", 0), Hook)
-with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write(str(s.server_address[1]))
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-s.serve_forever()
-PY
-/usr/bin/python3 -I "$T/hook.py" "$T/port" "$T/body" &
+/usr/bin/python3 -I "$TOP/tests/servers/hook.py" "$T/port" "$T/body" &
 hook=$!
 trap 'kill "$hook" 2>/dev/null; rm -rf "$T"' EXIT
 until_ok test -s "$T/port"
@@ -43,8 +24,8 @@ url="http://127.0.0.1:$(cat "$T/port")/services/T0/B0/secret-path"
 
 check_exit 3 "a foreground job with --notify" exec-run --notify "$url" -- sh -c 'exit 3'
 check "posts to the webhook" until_ok test -s "$T/body"
-check_same "as JSON" "$(head -1 "$T/body")" "application/json"
-tail -1 "$T/body" >"$T/json"
+check_same "as JSON" "$(cat "$T/body.type")" "application/json"
+cp "$T/body" "$T/json"
 check "with the job's state and exit status" grep -q '"exit_code":3.*"state":"failed"' "$T/json"
 check "and a line of text for a chat" grep -q '"text":"jobkit: job a001 .sh. failed (exit 3)' "$T/json"
 check "the job records that it was notified" until_ok has_event a001 '"type":"notified"'
