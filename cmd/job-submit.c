@@ -354,10 +354,10 @@ check_spec(struct submit *s, json_t *raw)
 	}
 	if (r == 0 && (r = spec_merge(raw, s->over)) == -1)
 		error_set(EX_OSERR, "out of memory");
-	if (r == 0 && shards != NULL)
-		json_object_del(raw, "workdir"),
-		    json_object_del(raw, "scratch");
-	else if (r == 0)
+	if (r == 0 && shards != NULL) {
+		json_object_del(raw, "workdir");
+		json_object_del(raw, "scratch");
+	} else if (r == 0)
 		r = specopt_workdir(raw);
 	if (r == 0)
 		spec = spec_normalize(raw, parse_now_ms());

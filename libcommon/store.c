@@ -1887,8 +1887,7 @@ store_shard_of(struct store *st, struct job_new *jn)
 
 /* Shard rid joins its parent's dependencies, which say how many ended. */
 static int
-store_add_shard(
-    struct store *st, const struct job_new *jn, int64_t rid, int64_t now)
+store_add_shard(struct store *st, const struct job_new *jn, int64_t rid)
 {
 	sqlite3_stmt *s = store_stmt(st, S_JOB_DEP);
 	const char *state;
@@ -1903,7 +1902,6 @@ store_add_shard(
 	    deps_verdict(st, jn->parent_rid, &state, reason, sizeof(reason)) ==
 		-1)
 		return -1;
-	(void)now;
 	return store_set_reason(st, jn->parent_rid, reason);
 }
 
@@ -1960,7 +1958,7 @@ store_job_add(struct store *st, const struct job_new *given, char *id,
 		    resolve_array(st, jn->after_any) == -1)) ||
 	    store_insert_job(st, jn, state, now, rid) == -1 ||
 	    store_add_labels(st, rid, jn->labels) == -1 ||
-	    (jn->parent_rid > 0 && store_add_shard(st, jn, rid, now) == -1))
+	    (jn->parent_rid > 0 && store_add_shard(st, jn, rid) == -1))
 		goto fail;
 	if (deps) {
 		if (store_add_deps(st, rid, jn->after, "success") == -1 ||
