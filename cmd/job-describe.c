@@ -580,6 +580,8 @@ print_bacalhau(struct store *st, json_t *job, int spec_only)
 		  shards ? shards : (json_int_t)1, "JobState", "Nodes", nodes,
 		  "JobEvents", bac_events(job, n));
 	json_decref(shown);
+	if (spec_only)
+		json_decref(nodes);
 	if (out == NULL)
 		errx(EX_OSERR, "out of memory");
 	if (json_dumpf(out, stdout,
