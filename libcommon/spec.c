@@ -892,7 +892,7 @@ check_object(
 	const struct field *f;
 	json_t *obj, *e, *n;
 	const char *k;
-	size_t old;
+	size_t old, known = 0;
 
 	if (want(p, v, json_is_object(v), "an object") == -1)
 		return -1;
@@ -910,8 +910,10 @@ check_object(
 			error_set(EX_OSERR, "out of memory");
 			goto fail;
 		}
+		known++;
 	}
-	json_object_foreach(v, k, e)
+	/* Every member was a field: none to look for among them. */
+	json_object_foreach(known < json_object_size(v) ? v : NULL, k, e)
 	{
 		for (f = fields; f->name != NULL; f++)
 			if (strcmp(f->name, k) == 0)
