@@ -2542,9 +2542,16 @@ static const char *const run_sorts[] = {"created", "r.started", "started",
 static const char *const queue_sorts[] = {
     "created", "j.queue", "queue", "j.queue", NULL};
 
+/*
+ * When a lease has expired -- a run's or a task's, the row's columns
+ * prefixed by t ("r." or ""), now the parameter n: decided here and
+ * nowhere else.
+ */
+#define LEASE_EXPIRED(t, n) " " t "keepalive + " t "lease < " n " "
+
 #define RUN_STATE \
-	"CASE WHEN r.ended IS NOT NULL THEN 'ended' WHEN" \
-	" r.keepalive + r.lease < ?1 THEN 'lost' ELSE 'running' END"
+	"CASE WHEN r.ended IS NOT NULL THEN 'ended' WHEN" LEASE_EXPIRED( \
+	    "r.", "?1") "THEN 'lost' ELSE 'running' END"
 
 static const struct noun_def nouns[] = {
     [STORE_JOBS] =
@@ -3861,8 +3868,8 @@ store_reap(struct store *st, int64_t *n)
 	if (store_begin(st) == -1)
 		return -1;
 	if ((s = store_prep(st,
-		 "SELECT job, attempt FROM tasks WHERE ended IS NULL AND"
-		 " keepalive < ? - lease",
+		 "SELECT job, attempt FROM tasks WHERE ended IS NULL "
+		 "AND" LEASE_EXPIRED("", "?"),
 		 "i", now)) == NULL)
 		goto fail;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
