@@ -1174,6 +1174,15 @@ run_named(struct runner *r)
 			int e = error_status();
 			char why[512];
 			snprintf(why, sizeof(why), "%s", error_msg());
+			/* A shard over its parent's cap waits for a slot:
+			 * first to run when one frees. */
+			if (e == EX_TEMPFAIL) {
+				if (r->shards == NULL)
+					r->shards = json_array();
+				json_array_insert_new(
+				    r->shards, 0, json_string(id));
+				break;
+			}
 			/* A job named twice is still one job to run; a job
 			 * of shards is its shards. */
 			if (e == EX_DATAERR &&
@@ -1417,8 +1426,9 @@ run_loop(struct runner *r)
 			due = run_retries(r, now);
 			if (more && !r->foreground) {
 				run_named(r);
-				more = r->ids != NULL ? *r->ids != NULL
-						      : !feof(stdin);
+				more = json_array_size(r->shards) > 0 ||
+				    (r->ids != NULL ? *r->ids != NULL
+						    : !feof(stdin));
 			}
 		}
 		if (r->ntasks > 0)

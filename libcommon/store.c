@@ -3478,6 +3478,32 @@ store_next_due(struct store *st, const struct claim_fit *fit, int64_t *due)
 	return 0;
 }
 
+/* A shard whose parent runs as many shards as it may at once waits, named
+ * or not: EX_TEMPFAIL then. */
+static int
+shard_capped(struct store *st, int64_t rid, const char *job)
+{
+	sqlite3_stmt *s;
+	int rc, capped = 0;
+
+	if ((s = store_prep(st,
+		 "SELECT (SELECT count(*) FROM jobs s WHERE s.parent = j.parent"
+		 " AND s.state = 'running') >= p.concurrency FROM jobs j JOIN"
+		 " jobs p ON p.rid = j.parent WHERE j.rid = ?",
+		 "i", rid)) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		capped = sqlite3_column_int(s, 0);
+	store_unprep(st, s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, "cannot read job");
+	if (capped)
+		return error_set(EX_TEMPFAIL,
+		    "job '%s' waits: its parent runs as many shards as it may",
+		    job);
+	return 0;
+}
+
 int
 store_claim_job(
     struct store *st, const char *run, const char *job, json_t **task)
@@ -3502,6 +3528,8 @@ store_claim_job(
 		act_refuse(job, h.state, "run");
 		goto fail;
 	}
+	if (shard_capped(st, h.rid, job) == -1)
+		goto fail;
 	if ((ok = store_vouched_spec(st, h.rid, &spec, why, sizeof(why))) == -1)
 		goto fail;
 	if (ok == 0) {

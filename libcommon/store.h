@@ -271,7 +271,8 @@ int store_next_due(struct store *st, const struct claim_fit *fit, int64_t *due);
 /*
  * Claim one named job (full ID) for run, whatever its queue and time.
  * EX_DATAERR when the job is not queued (running, finished, held or
- * waiting), EX_NOINPUT when there is no such job.
+ * waiting), EX_NOINPUT when there is no such job, EX_TEMPFAIL when it is
+ * a shard whose parent already runs its concurrency of shards.
  */
 int store_claim_job(
     struct store *st, const char *run, const char *job, json_t **task);

@@ -4,7 +4,7 @@
 # have (failed if any failed); cancel and retry go to the shards.  Jobs
 # with a selector run only on workers whose labels match it.
 . "$(dirname "$0")/lib.sh"
-plan 42
+plan 44
 db=$JOBKIT_DB
 
 shard() { printf '{"shell":"sleep 0.5; echo %s"}' "$1"; }
@@ -66,6 +66,15 @@ p=$(echo '{"shards":[{"command":["true"]},{"shell":"exit 4"}]}' | job-submit -q 
 check_exit 4 "exec-run given only the parent" sh -c "echo $p | exec-run -q"
 check_same "runs its shards" "$(run-query jobs -l parent="$p" -s queued -c)" "0"
 check_same "and the parent ends with them" "$(job_state "$p")" "failed"
+p=$(echo '{"concurrency":1,"shards":[{"shell":"sleep 0.3"},{"shell":"sleep 0.3"},{"shell":"sleep 0.3"}]}' |
+    job-submit -q | head -1)
+check_exit 0 "exec-run -j 3 given a parent of concurrency 1" sh -c "echo $p | exec-run -j 3 -q"
+most=$(sqlite3 "$db" "select max(n) from (select (select count(*) from tasks u
+    join jobs ju on ju.rid = u.job where ju.parent = jt.parent and
+    u.started <= t.started and u.ended > t.started) as n from tasks t
+    join jobs jt on jt.rid = t.job where jt.parent = (select rid from jobs
+    where json_extract(spec, '$.concurrency') = 1))")
+check_same "runs its shards one at a time, as the cap says" "$most" "1"
 
 # Bad jobs of shards are refused whole.
 n=$(run-query jobs -c)
