@@ -2549,6 +2549,16 @@ static const char *const queue_sorts[] = {
  */
 #define LEASE_EXPIRED(t, n) " " t "keepalive + " t "lease < " n " "
 
+/*
+ * Whether job t (its columns prefixed by t) may start as far as its parent
+ * says: it is no shard, or fewer of its parent's shards run than the
+ * parent's concurrency.  The claim and a named claim both ask this.
+ */
+#define SHARD_ROOM(t) \
+	" (" t "parent IS NULL OR (SELECT count(*) FROM jobs s WHERE" \
+	" s.parent = " t "parent AND s.state = 'running') < (SELECT" \
+	" p.concurrency FROM jobs p WHERE p.rid = " t "parent)) "
+
 #define RUN_STATE \
 	"CASE WHEN r.ended IS NOT NULL THEN 'ended' WHEN" LEASE_EXPIRED( \
 	    "r.", "?1") "THEN 'lost' ELSE 'running' END"
@@ -3248,21 +3258,45 @@ fit_bound(int64_t v)
  * its own user's.  With unfit set, those of them it can never run instead:
  * another user's, or more than the whole of fit.
  */
+/* " AND queue IN (...)" of fit's queues, none when it names none. */
 static void
-qb_runnable(struct qb *b, struct store *st, const struct claim_fit *fit,
-    int64_t now, int unfit)
+qb_queues(struct qb *b, const struct claim_fit *fit)
 {
 	int i;
 
-	qb_add(b,
-	    " WHERE state = 'queued' AND (not_before IS NULL OR"
-	    " not_before <= ?)");
-	qb_num(b, now);
 	for (i = 0; fit && fit->queues && fit->queues[i] != NULL; i++) {
 		qb_add(b, i ? ", ?" : " AND queue IN (?");
 		qb_text(b, fit->queues[i]);
 	}
 	qb_add(b, i ? ")" : "");
+}
+
+/* Run the statement b built, which returns no rows, and free b. */
+static int
+qb_write(struct store *st, struct qb *b, const char *what)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (qb_prepare(st, b, &s) == -1) {
+		free(b);
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	free(b);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, what);
+}
+
+static void
+qb_runnable(struct qb *b, struct store *st, const struct claim_fit *fit,
+    int64_t now, int unfit)
+{
+	qb_add(b,
+	    " WHERE state = 'queued' AND (not_before IS NULL OR"
+	    " not_before <= ?)");
+	qb_num(b, now);
+	qb_queues(b, fit);
 	qb_add(b,
 	    unfit ? " AND (gpu > ? OR cpu_milli > ? OR memory > ? OR disk > ?"
 		  : " AND gpu <= ? AND cpu_milli <= ? AND memory <= ?"
@@ -3281,10 +3315,8 @@ qb_runnable(struct qb *b, struct store *st, const struct claim_fit *fit,
 	/* A shard waits while its parent's cap of them run; a job with a
 	 * selector, for a worker whose labels it matches. */
 	qb_add(b,
-	    " AND (parent IS NULL OR (SELECT count(*) FROM jobs s"
-	    " WHERE s.parent = jobs.parent AND s.state = 'running') <"
-	    " (SELECT p.concurrency FROM jobs p WHERE p.rid = jobs.parent))"
-	    " AND (selector IS NULL OR jk_match(selector, ?))");
+	    " AND" SHARD_ROOM(
+		"jobs.") "AND (selector IS NULL OR jk_match(selector, ?))");
 	qb_text(b, fit && fit->labels ? fit->labels : "{}");
 }
 
@@ -3371,9 +3403,7 @@ static int
 note_unmatched(struct store *st, const struct claim_fit *cap)
 {
 	const char *labels = cap->labels ? cap->labels : "{}";
-	sqlite3_stmt *s;
 	struct qb *b;
-	int rc, i;
 
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return error_set(EX_OSERR, "out of memory");
@@ -3383,34 +3413,19 @@ note_unmatched(struct store *st, const struct claim_fit *cap)
 	    " WHERE state = 'queued' AND selector IS NOT NULL AND"
 	    " (not_before IS NULL OR not_before <= ?)");
 	qb_num(b, parse_now_ms());
-	for (i = 0; cap->queues && cap->queues[i] != NULL; i++) {
-		qb_add(b, i ? ", ?" : " AND queue IN (?");
-		qb_text(b, cap->queues[i]);
-	}
-	qb_add(b, i ? ")" : "");
+	qb_queues(b, cap);
 	qb_add(b,
 	    " AND jk_unmet(selector, ?) IS NOT NULL AND reason IS NOT"
 	    " jk_unmet(selector, ?)");
 	qb_text(b, labels);
 	qb_text(b, labels);
-	if (qb_prepare(st, b, &s) == -1) {
-		free(b);
-		return -1;
-	}
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	free(b);
-	if (rc != SQLITE_DONE)
-		return store_fail(st, "cannot note why jobs wait");
-	return 0;
+	return qb_write(st, b, "cannot note why jobs wait");
 }
 
 int
 store_note_unfit(struct store *st, const struct claim_fit *cap)
 {
-	sqlite3_stmt *s;
 	struct qb *b;
-	int rc;
 
 	if (note_unmatched(st, cap) == -1)
 		return -1;
@@ -3433,16 +3448,7 @@ store_note_unfit(struct store *st, const struct claim_fit *cap)
 	qb_num(b, st->uid != 0);
 	qb_num(b, st->uid);
 #undef WAIT_REASON
-	if (qb_prepare(st, b, &s) == -1) {
-		free(b);
-		return -1;
-	}
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	free(b);
-	if (rc != SQLITE_DONE)
-		return store_fail(st, "cannot note why jobs wait");
-	return 0;
+	return qb_write(st, b, "cannot note why jobs wait");
 }
 
 int
@@ -3450,7 +3456,7 @@ store_next_due(struct store *st, const struct claim_fit *fit, int64_t *due)
 {
 	sqlite3_stmt *s;
 	struct qb *b;
-	int rc, i;
+	int rc;
 
 	*due = 0;
 	if ((b = calloc(1, sizeof(*b))) == NULL)
@@ -3459,11 +3465,7 @@ store_next_due(struct store *st, const struct claim_fit *fit, int64_t *due)
 	    "SELECT not_before FROM jobs WHERE state = 'queued' AND"
 	    " not_before > ?");
 	qb_num(b, parse_now_ms());
-	for (i = 0; fit && fit->queues && fit->queues[i] != NULL; i++) {
-		qb_add(b, i ? ", ?" : " AND queue IN (?");
-		qb_text(b, fit->queues[i]);
-	}
-	qb_add(b, i ? ")" : "");
+	qb_queues(b, fit);
 	qb_add(b, " ORDER BY not_before LIMIT 1");
 	if (qb_prepare(st, b, &s) == -1) {
 		free(b);
@@ -3487,9 +3489,7 @@ shard_capped(struct store *st, int64_t rid, const char *job)
 	int rc, capped = 0;
 
 	if ((s = store_prep(st,
-		 "SELECT (SELECT count(*) FROM jobs s WHERE s.parent = j.parent"
-		 " AND s.state = 'running') >= p.concurrency FROM jobs j JOIN"
-		 " jobs p ON p.rid = j.parent WHERE j.rid = ?",
+		 "SELECT NOT" SHARD_ROOM("j.") "FROM jobs j WHERE j.rid = ?",
 		 "i", rid)) == NULL)
 		return -1;
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
