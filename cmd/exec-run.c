@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "error.h"
 #include "exec.h"
+#include "lease.h"
 #include "parse.h"
 #include "spec.h"
 #include "specopt.h"
@@ -83,6 +84,7 @@ struct task {
 	char *notify; /* its job's webhook, or NULL */
 	char devices[256]; /* and their names, "0,2" */
 	int requeue; /* stopped by our shutdown */
+	int gone; /* its lease was lost: stopped, its end not ours */
 	const struct exec_result *res; /* once it ended */
 	int64_t record_at; /* its end, refused by the database: try then */
 };
@@ -108,13 +110,15 @@ struct runner {
 	int from_stdin; /* named jobs come on stdin */
 	int worker, drain, wait, logs, follow, use_stderr, quiet;
 	int slots;
-	int64_t idle_exit, lease;
+	int64_t idle_exit, lease_len;
 	const char *queues[MAX_QUEUES + 1];
 	int nqueues;
 	struct claim_fit cap; /* the whole capacity; -1 unlimited */
 	char *results; /* results root */
 	struct store *st;
-	char run[STORE_RUN_ID_LEN + 1];
+	struct lease *lease; /* the run's (lease.h) */
+	const char *run; /* its ID */
+	struct run_new rn; /* what it was started as, to start anew */
 	struct task *tasks[MAX_TASKS];
 	int ntasks;
 	int sigfd, inofd;
@@ -127,6 +131,7 @@ struct runner {
 	int foreground;
 	int stdout_gone; /* our reader went away */
 	int run_ended; /* the foreground run's end went with its task's */
+	int lost; /* the run's lease was lost */
 	int64_t retry_due; /* a job this run re-queued becomes due then */
 	struct retry *retries; /* of the foreground or named jobs */
 	int nretries, maxretries;
@@ -323,8 +328,8 @@ parse_options(struct runner *r, int argc, char **argv)
 			r->use_stderr = 1;
 			break;
 		case O_LEASE:
-			r->lease = duration_arg("--lease", optarg);
-			if (r->lease < 1000)
+			r->lease_len = duration_arg("--lease", optarg);
+			if (r->lease_len < 1000)
 				errx(EX_USAGE, "--lease: at least 1s");
 			break;
 		case O_RESULTS:
@@ -690,6 +695,8 @@ start_task(struct runner *r, json_t *info)
 	if (t->x == NULL)
 		return start_failed(r, t, info, error_status() == EX_NOPERM);
 	store_task_pid(r->st, t->id, exec_pid(t->x), o.gpus);
+	if (lease_hold(r->lease, t->id) == -1)
+		errx(EX_OSERR, "%s", error_msg());
 	r->tasks[r->ntasks++] = t;
 	json_decref(info);
 	return 0;
@@ -800,7 +807,7 @@ record_end(struct runner *r, struct task *t, const struct task_result *res,
 	k = store_task_finish(r->st, t->id, res, job);
 	*last = k == 0 &&
 	    store_terminal(json_string_value(json_object_get(*job, "state")));
-	if (one && k == 0 && (!*last || store_run_end(r->st, r->run) == 0) &&
+	if (one && k == 0 && (!*last || lease_end(r->lease) == 0) &&
 	    store_commit(r->st) == 0) {
 		r->run_ended = *last;
 		return 0;
@@ -934,6 +941,16 @@ end_task(struct runner *r, int i, int64_t now)
 	res.enforcement = x->enforcement;
 	res.results = dir;
 	res.staged = x->staged;
+	if (t->gone) {
+		/* Found lost and given to another attempt: not ours to end. */
+		json_decref(usage);
+		warnx("%s: stopped, its lease lost: its end is not recorded",
+		    t->id);
+		if (!r->worker && r->status == 0)
+			r->status = LEASE_LOST_STATUS;
+		report(r, t, x, NULL);
+		goto free_it;
+	}
 	k = record_end(r, t, &res, &job, &last);
 	json_decref(usage);
 	if (k == -1 && may_record_later(error_status()) && !r->give_up) {
@@ -980,6 +997,8 @@ end_task(struct runner *r, int i, int64_t now)
 		notify(r, t, x, job);
 	report(r, t, x, job);
 	json_decref(job);
+free_it:
+	lease_release(r->lease, t->id);
 	exec_free(t->x);
 	r->gpu_busy &= ~t->gpu_mask;
 	free(t->notify);
@@ -1268,7 +1287,7 @@ check_cancels(struct runner *r)
 {
 	json_t *cancel;
 
-	if (store_run_cancels(r->st, r->run, &cancel) == -1) {
+	if (lease_cancels(r->lease, &cancel) == -1) {
 		warnx("%s", error_msg());
 		return;
 	}
@@ -1276,28 +1295,72 @@ check_cancels(struct runner *r)
 	json_decref(cancel);
 }
 
+/* Stop the tasks listed (all, with all set): their lease is lost. */
 static void
-keepalive(struct runner *r)
+stop_gone(struct runner *r, json_t *gone, int all)
 {
-	json_t *cancel = NULL;
+	for (int k = 0; k < r->ntasks; k++) {
+		struct task *t = r->tasks[k];
+		json_t *v;
+		size_t i;
+		int hit = all;
 
-	if (store_run_keepalive(r->st, r->run, &cancel) == -1) {
-		warnx("%s", error_msg());
-		return;
+		json_array_foreach(gone, i, v)
+		{
+			hit |= strcmp(t->id, json_string_value(v)) == 0;
+		}
+		if (hit && !t->gone) {
+			t->gone = 1;
+			exec_cancel(t->x, "its lease was lost");
+		}
 	}
-	cancel_listed(r, cancel);
-	json_decref(cancel);
 }
 
+/* Renew the run's lease and reap others' when due; act on what it found. */
 static void
-reap_lost(struct runner *r)
+tend_lease(struct runner *r, int64_t now)
 {
-	int64_t n;
+	struct lease_news n;
+	json_t *v;
+	size_t i;
 
-	if (store_reap(r->st, &n) == -1)
-		warnx("%s", error_msg());
-	else if (n > 0)
-		warnx("found %lld lost task(s)", (long long)n);
+	if (now < lease_due(r->lease))
+		return;
+	if (lease_tick(r->lease, now, &n) == -1)
+		errx(error_status(), "%s", error_msg());
+	if (n.why[0] != '\0' && !n.lost)
+		warnx("%s", n.why);
+	cancel_listed(r, n.cancel);
+	stop_gone(r, n.gone, 0);
+	if (n.lost && !r->lost) {
+		warnx("%s: stopping its %d task(s)", n.why, r->ntasks);
+		r->lost = 1;
+		stop_gone(r, NULL, 1);
+	}
+	json_array_foreach(n.reaped, i, v)
+	{
+		if (strcmp(json_string_value(json_object_get(v, "kind")),
+			"task") == 0)
+			warnx("%s: found lost (%s)",
+			    json_string_value(json_object_get(v, "id")),
+			    json_string_value(json_object_get(v, "error")));
+	}
+	lease_news_free(&n);
+}
+
+/* A worker whose run was found lost goes on as a new run. */
+static void
+new_run(struct runner *r)
+{
+	char old[STORE_RUN_ID_LEN + 1];
+
+	snprintf(old, sizeof(old), "%s", r->run);
+	lease_free(r->lease);
+	if ((r->lease = lease_start(r->st, &r->rn, 0)) == NULL)
+		errx(error_status(), "%s", error_msg());
+	r->run = lease_id(r->lease);
+	warnx("run '%s' lost: going on as run '%s'", old, r->run);
+	r->lost = 0;
 }
 
 /* Wait for output, signals, deadlines or database writes. */
@@ -1400,23 +1463,27 @@ loop_done(struct runner *r, int more, int64_t now, int64_t idle_since)
 static void
 run_loop(struct runner *r)
 {
-	int64_t now, next_alive, next_reap = 0, idle_since, until, due = 0;
-	int64_t note = INT64_MAX;
+	int64_t now, idle_since, until, due = 0, note = INT64_MAX;
 	int i, more = 1, ended, look = 1;
 
-	/* The run and each task start with a fresh keepalive. */
 	idle_since = parse_now_ms();
-	next_alive = idle_since + r->lease / 3;
 	for (;;) {
 		now = parse_now_ms();
-		if (now >= next_reap) {
-			reap_lost(r);
-			next_reap = now + r->lease;
+		/* The run's lease, renewed every third of it (a worker's
+		 * idle too: it shows it serves its queues), and others'
+		 * reaped once a lease. */
+		tend_lease(r, now);
+		if (r->lost && r->ntasks == 0) {
+			if (!r->worker || r->stopping)
+				break;
+			new_run(r);
 		}
 		/* A worker claims when something may have changed: a write,
 		 * a task's end, a job's due time, and every third of a lease
 		 * (not each time a task's memory is sampled). */
-		if (r->worker) {
+		if (r->lost)
+			;
+		else if (r->worker) {
 			if (look || r->db_changed ||
 			    (r->next_due > 0 && now >= r->next_due))
 				claim_more(r);
@@ -1435,14 +1502,12 @@ run_loop(struct runner *r)
 			idle_since = now;
 		else if (loop_done(r, more, now, idle_since))
 			break;
-		if (now >= next_alive && r->ntasks > 0) {
-			keepalive(r);
-			next_alive = now + r->lease / 3;
-			look = 1;
-		} else if (r->db_changed && r->ntasks > 0)
+		if (r->db_changed && r->ntasks > 0)
 			check_cancels(r);
 		r->db_changed = 0;
-		until = r->ntasks > 0 ? next_alive : now + r->lease;
+		until = lease_due(r->lease);
+		if (r->worker && now + lease_interval(r->lease) < until)
+			until = now + lease_interval(r->lease);
 		if (r->ntasks == 0 && r->idle_exit > 0 &&
 		    idle_since + r->idle_exit < until)
 			until = idle_since + r->idle_exit;
@@ -1513,7 +1578,8 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 		errx(error_status(), "%s", error_msg());
 	}
 	if (store_begin(r->st) == -1 ||
-	    store_run_start(r->st, rn, r->run) == -1 ||
+	    (r->lease = lease_start(r->st, rn, 0)) == NULL ||
+	    (r->run = lease_id(r->lease), 0) ||
 	    store_job_add(r->st, &jn, id, &out, &existed) == -1 ||
 	    (!existed &&
 		!(waiting =
@@ -1857,7 +1923,7 @@ execute(struct runner *r, struct run_new *rn)
 	    (r->out = emit_open(stdout, r->cli.format, EMIT_TABLE, columns)) ==
 		NULL)
 		errx(error_status(), "%s", error_msg());
-	rn->lease_ms = r->lease;
+	rn->lease_ms = r->lease_len;
 	rn->mode = r->foreground ? "foreground"
 	    : r->worker		 ? "worker"
 				 : "named";
@@ -1871,17 +1937,21 @@ execute(struct runner *r, struct run_new *rn)
 			NULL)
 			errx(EX_OSERR, "out of memory");
 	}
+	r->rn = *rn;
 	if (r->foreground)
 		submit_foreground(r, rn);
-	else if (store_run_start(r->st, rn, r->run) == -1)
+	else if ((r->lease = lease_start(r->st, rn, 0)) == NULL)
 		errx(error_status(), "%s", error_msg());
-	json_decref(rn->capacity);
+	r->run = lease_id(r->lease);
+	lease_reaps(r->lease);
 	run_loop(r);
+	json_decref(rn->capacity);
 	/* Whatever of our tasks got away from its group goes with us. */
 	exec_kill_strays(NULL);
 	settle_retries(r);
 	if (!r->run_ended)
-		store_run_end(r->st, r->run);
+		lease_end(r->lease);
+	lease_free(r->lease);
 	if (r->out != NULL)
 		emit_close(r->out);
 	free((char *)r->cap.labels);
@@ -1914,7 +1984,7 @@ int
 main(int argc, char **argv)
 {
 	struct runner r = {.slots = 1,
-	    .lease = 60000,
+	    .lease_len = 60000,
 	    .inofd = -1,
 	    .cap = {.cpu_milli = -1, .memory = -1, .disk = -1, .gpu = -1}};
 	struct run_new rn = {.kind = "exec-run"};

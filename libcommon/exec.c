@@ -1311,6 +1311,30 @@ exec_kill_strays(const struct exec *x)
 	return killed;
 }
 
+int
+exec_kill_task(const char *task)
+{
+	struct dirent *e;
+	pid_t pid;
+	int killed = 0;
+	DIR *d;
+
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' ||
+		    (pid = (pid_t)atol(e->d_name)) == getpid() ||
+		    !names_task(pid, task))
+			continue;
+		if (getpgid(pid) == pid)
+			kill(-pid, SIGKILL);
+		if (kill(pid, SIGKILL) == 0)
+			killed++;
+	}
+	closedir(d);
+	return killed;
+}
+
 /* The session and resident pages of process name (a /proc entry). */
 static int
 proc_stat(const char *name, long *sid, long *rss)

@@ -160,6 +160,14 @@ const struct exec_result *exec_result(struct exec *x);
 int exec_kill_strays(const struct exec *x);
 
 /*
+ * SIGKILL every process on this host, whoever's child, whose environment
+ * names task as its JOBKIT_TASK_ID (and the group of any that leads one):
+ * what is left of a task found lost, its runner gone.  Only processes the
+ * caller may read the environment of are seen.  Returns how many.
+ */
+int exec_kill_task(const char *task);
+
+/*
  * pid, a child of the caller that is no task's (a notifier, say), is
  * never taken for a stray by exec_kill_strays(); the last 16 are kept.
  */

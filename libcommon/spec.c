@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "error.h"
 #include "id.h"
 #include "parse.h"
@@ -1080,7 +1082,67 @@ spec_to_job(json_t *spec, struct job_new *jn)
 	if ((v = json_object_get(spec, "parent")) != NULL)
 		jn->parent = json_string_value(v);
 	jn->selector = json_object_get(spec, "selector");
-	return 0;
+	return spec_digest(spec, jn->cmd);
+}
+
+/* The members of artifact a that say what data it is. */
+static json_t *
+digest_input(json_t *a)
+{
+	json_t *o = json_object(), *v;
+
+	if (o == NULL)
+		return NULL;
+	if ((v = json_object_get(a, "hash")) != NULL)
+		json_object_set(o, "hash", v);
+	else if ((v = json_object_get(a, "url")) != NULL)
+		json_object_set(o, "url", v);
+	if ((v = json_object_get(a, "path")) != NULL)
+		json_object_set(o, "path", v);
+	if ((v = json_object_get(a, "unpack")) != NULL)
+		json_object_set(o, "unpack", v);
+	return o;
+}
+
+int
+spec_digest(json_t *spec, char *out)
+{
+	static const char *const keys[] = {"command", "shell", "workdir",
+	    "env", "context", "container", NULL};
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	json_t *o = json_object(), *in = json_array(), *v;
+	char *text = NULL;
+	size_t i;
+	int r = -1;
+
+	if (o == NULL || in == NULL)
+		goto out;
+	for (i = 0; keys[i] != NULL; i++)
+		if ((v = json_object_get(spec, keys[i])) != NULL &&
+		    json_object_set(o, keys[i], v) == -1)
+			goto out;
+	json_array_foreach(json_object_get(spec, "inputs"), i, v)
+	{
+		if (json_array_append_new(in, digest_input(v)) == -1)
+			goto out;
+	}
+	if (json_array_size(in) > 0 && json_object_set(o, "inputs", in) == -1)
+		goto out;
+	/* Sorted keys: the same spec written in any order hashes alike. */
+	if ((text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL ||
+	    !EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL) ||
+	    mdlen != 32)
+		goto out;
+	memcpy(out, "sha256:", 7);
+	for (i = 0; i < mdlen; i++)
+		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+	r = 0;
+out:
+	json_decref(o);
+	json_decref(in);
+	free(text);
+	return r == 0 ? 0 : error_set(EX_OSERR, "out of memory");
 }
 
 int

@@ -50,6 +50,18 @@ json_t *spec_artifact(json_t *a);
  */
 void spec_redact(json_t *spec);
 
+/*
+ * What a job executes, as Reflow's ImgCmdID: the sha256 of its argv or
+ * shell string, work directory, "env", context, inputs (their hash where
+ * the spec gives one, else their URL, with path and unpack) and container
+ * (image, entrypoint, workdir), written "sha256:<64 hex>" into
+ * out[SPEC_DIGEST_LEN + 1].  Two jobs that would run the same thing on the
+ * same data have the same digest, whatever their name, queue, limits or
+ * labels.  0, or -1 (EX_OSERR).
+ */
+#define SPEC_DIGEST_LEN 71
+int spec_digest(json_t *spec, char *out);
+
 /* 1 when s may be a queue name: 1 to 63 letters, digits and . _ - /. */
 int spec_word_ok(const char *s);
 

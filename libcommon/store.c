@@ -27,7 +27,7 @@
 #include "walvfs.h"
 
 #define STORE_BUSY_MS 60000
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 enum stmt {
 	S_JOB_BY_KEY,
@@ -52,9 +52,9 @@ static const char *stmt_sql[S_COUNT] = {
 	"INSERT INTO jobs (rid, name, owner, uid, state, queue, priority,"
 	" created, updated, not_before, max_attempts, idem_key, labels,"
 	" reason, spec, cpu_milli, memory, disk, gpu, export, sig, parent,"
-	" concurrency, selector) VALUES"
+	" concurrency, selector, cmd) VALUES"
 	" (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-	" ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+	" ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
     [S_JOB_LABEL] =
 	"INSERT INTO job_labels (key, value, job) VALUES (?1, ?2, ?3)",
     [S_JOB_DEP] = "INSERT OR IGNORE INTO job_deps (job, dep, kind)"
@@ -245,8 +245,29 @@ static const char *schema_v4[] = {
     NULL,
 };
 
+/*
+ * Version 5: Reflow's task database.  A task records what it executes (its
+ * job's digest, spec_digest(), copied at its start) and a human name for it
+ * (its job's name), both indexed, to find every execution of a command
+ * across jobs; a run found lost by a reaper says so, and the unfinished
+ * tasks of a run are found on an index of their own for its renewals.
+ */
+static const char *schema_v5[] = {
+    "ALTER TABLE jobs ADD COLUMN cmd TEXT",
+    "ALTER TABLE tasks ADD COLUMN cmd TEXT",
+    "ALTER TABLE tasks ADD COLUMN ident TEXT",
+    "UPDATE tasks SET ident = (SELECT name FROM jobs WHERE rid = tasks.job)",
+    "CREATE INDEX tasks_cmd ON tasks (cmd, started)",
+    "CREATE INDEX tasks_ident ON tasks (ident, started)",
+    "CREATE INDEX tasks_run_alive ON tasks (run) WHERE ended IS NULL",
+    "ALTER TABLE runs ADD COLUMN lost INTEGER",
+    "CREATE INDEX runs_alive ON runs (keepalive) WHERE ended IS NULL",
+    NULL,
+};
+
 /* Each entry brings the schema from version i to i + 1. */
-static const char **migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4};
+static const char **migrations[] = {
+    schema_v1, schema_v2, schema_v3, schema_v4, schema_v5};
 
 struct store {
 	sqlite3 *db;
@@ -977,6 +998,13 @@ store_lazy(struct store *st, int lazy)
 }
 
 void
+store_set_busy(struct store *st, int64_t ms)
+{
+	sqlite3_busy_timeout(st->db,
+	    ms <= 0 || ms > STORE_BUSY_MS ? STORE_BUSY_MS : (int)ms);
+}
+
+void
 store_rollback(struct store *st)
 {
 	if (st->depth == 0)
@@ -1604,6 +1632,7 @@ store_insert_job(struct store *st, const struct job_new *jn, const char *state,
 	if (jn->concurrency > 0)
 		sqlite3_bind_int64(s, 22, jn->concurrency);
 	bind_text(s, 23, selector);
+	bind_text(s, 24, jn->cmd[0] ? jn->cmd : NULL);
 	if (store_done(st, s, "cannot add job") == 0)
 		r = 0;
 out:
@@ -2560,8 +2589,9 @@ static const char *const queue_sorts[] = {
 	" p.concurrency FROM jobs p WHERE p.rid = " t "parent)) "
 
 #define RUN_STATE \
-	"CASE WHEN r.ended IS NOT NULL THEN 'ended' WHEN" LEASE_EXPIRED( \
-	    "r.", "?1") "THEN 'lost' ELSE 'running' END"
+	"CASE WHEN r.lost IS NOT NULL THEN 'lost' WHEN r.ended IS NOT NULL" \
+	" THEN 'ended' WHEN" LEASE_EXPIRED("r.", "?1") "THEN 'lost' ELSE" \
+	" 'running' END"
 
 static const struct noun_def nouns[] = {
     [STORE_JOBS] =
@@ -3104,12 +3134,81 @@ out:
 	return r;
 }
 
+/* The unfinished tasks of run rid into *out: {"alive": [...], "cancel":
+ * [those whose job was asked to cancel]}. */
+static int
+store_run_tasks(struct store *st, int64_t rid, json_t **out)
+{
+	char name[ID_LEN + 24];
+	json_t *alive, *cancel;
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((*out = json_pack("{s:[], s:[]}", "alive", "cancel")) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	alive = json_object_get(*out, "alive");
+	cancel = json_object_get(*out, "cancel");
+	if ((s = store_prep(st,
+		 "SELECT t.job, t.attempt, j.cancel_requested FROM tasks t"
+		 " JOIN jobs j ON j.rid = t.job WHERE t.run = ? AND"
+		 " t.ended IS NULL",
+		 "i", rid)) == NULL)
+		goto fail;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		task_name(sqlite3_column_int64(s, 0),
+		    sqlite3_column_int64(s, 1), name, sizeof(name));
+		if (json_array_append_new(alive, json_string(name)) == -1 ||
+		    (sqlite3_column_int(s, 2) &&
+			json_array_append_new(cancel, json_string(name)) ==
+			    -1)) {
+			error_set(EX_OSERR, "out of memory");
+			break;
+		}
+	}
+	store_unprep(st, s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		store_fail(st, "cannot read tasks");
+fail:
+	json_decref(*out);
+	*out = NULL;
+	return -1;
+}
+
+/* Why run rid was not renewed: 1 when it ended or was found lost, -1 when
+ * it is no run, or another user's. */
+static int
+store_run_gone(struct store *st, const char *run, int64_t rid)
+{
+	sqlite3_stmt *s;
+	int64_t uid;
+	int rc;
+
+	if ((s = store_prep(st, "SELECT uid FROM runs WHERE rid = ?", "i",
+		 rid)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	uid = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	store_unprep(st, s);
+	if (rc == SQLITE_DONE)
+		return error_set(EX_NOINPUT, "no such run '%s'", run);
+	if (rc != SQLITE_ROW)
+		return store_fail(st, "cannot read run");
+	if (st->uid != 0 && (uid_t)uid != st->uid)
+		return error_set(EX_NOPERM, "run '%s' is another user's", run);
+	return 1;
+}
+
 int
-store_run_keepalive(struct store *st, const char *run, json_t **cancel)
+store_run_keepalive(
+    struct store *st, const char *run, int64_t lease_ms, json_t **tasks)
 {
 	int64_t rid, now = parse_now_ms();
 	int r;
 
+	if (tasks != NULL)
+		*tasks = NULL;
 	if (run_rid(run, &rid) == -1)
 		return -1;
 	store_lazy(st, 1);
@@ -3118,26 +3217,95 @@ store_run_keepalive(struct store *st, const char *run, json_t **cancel)
 		return -1;
 	}
 	if (store_write(st, "cannot renew run",
-		"UPDATE runs SET keepalive = ? WHERE rid = ?", "ii", now,
-		rid) == -1 ||
-	    store_write(st, "cannot renew tasks",
-		"UPDATE tasks SET keepalive = ? WHERE run = ? AND ended IS "
-		"NULL",
-		"ii", now, rid) == -1)
+		"UPDATE runs SET keepalive = ?1, lease = coalesce(nullif(?4, 0),"
+		" lease) WHERE rid = ?2 AND ended IS NULL AND (uid = ?3 OR"
+		" ?3 = 0)",
+		"iiii", now, rid, (int64_t)st->uid, lease_ms) == -1)
 		goto fail;
-	if (cancel != NULL && store_run_cancels(st, run, cancel) == -1)
+	if (sqlite3_changes(st->db) == 0) {
+		r = store_run_gone(st, run, rid);
+		store_rollback(st);
+		store_lazy(st, 0);
+		return r;
+	}
+	if (store_write(st, "cannot renew tasks",
+		"UPDATE tasks SET keepalive = ?1, lease = coalesce(nullif(?3,"
+		" 0), lease) WHERE run = ?2 AND ended IS NULL",
+		"iii", now, rid, lease_ms) == -1 ||
+	    (tasks != NULL && store_run_tasks(st, rid, tasks) == -1))
 		goto fail;
 	r = store_commit(st);
 	store_lazy(st, 0);
+	if (r == -1 && tasks != NULL) {
+		json_decref(*tasks);
+		*tasks = NULL;
+	}
 	return r;
 fail:
-	if (cancel != NULL) {
-		json_decref(*cancel);
-		*cancel = NULL;
-	}
 	store_rollback(st);
 	store_lazy(st, 0);
 	return -1;
+}
+
+/* The facts of a task the caller means to renew or end. */
+static int
+store_task_facts(struct store *st, const char *task, int64_t *job,
+    int64_t *attempt, char *state, int *cancel)
+{
+	sqlite3_stmt *s;
+	int64_t uid;
+	int rc, ended;
+
+	if (task_of(task, job, attempt) == -1)
+		return -1;
+	if ((s = store_prep(st,
+		 "SELECT t.ended IS NOT NULL, t.state, j.uid,"
+		 " j.cancel_requested FROM tasks t JOIN jobs j ON j.rid ="
+		 " t.job WHERE t.job = ? AND t.attempt = ?",
+		 "ii", *job, *attempt)) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
+		store_unprep(st, s);
+		return rc == SQLITE_DONE
+		    ? error_set(EX_NOINPUT, "no such task '%s'", task)
+		    : store_fail(st, "cannot read task");
+	}
+	ended = sqlite3_column_int(s, 0);
+	snprintf(state, 16, "%s", sqlite3_column_text(s, 1));
+	uid = sqlite3_column_int64(s, 2);
+	*cancel = sqlite3_column_int(s, 3);
+	store_unprep(st, s);
+	if (st->uid != 0 && (uid_t)uid != st->uid)
+		return error_set(
+		    EX_NOPERM, "task '%s' is another user's", task);
+	return ended;
+}
+
+int
+store_task_keepalive(struct store *st, const char *task, int64_t lease_ms,
+    char *state, int *cancel)
+{
+	int64_t job, attempt;
+	int r;
+
+	store_lazy(st, 1);
+	if (store_begin(st) == -1) {
+		store_lazy(st, 0);
+		return -1;
+	}
+	r = store_task_facts(st, task, &job, &attempt, state, cancel);
+	if (r == 0 &&
+	    store_write(st, "cannot renew task",
+		"UPDATE tasks SET keepalive = ?, lease = coalesce(nullif(?, 0),"
+		" lease) WHERE job = ? AND attempt = ?",
+		"iiii", parse_now_ms(), lease_ms, job, attempt) == -1)
+		r = -1;
+	if (r == 0)
+		r = store_commit(st);
+	else
+		store_rollback(st);
+	store_lazy(st, 0);
+	return r;
 }
 
 int
@@ -3183,8 +3351,9 @@ store_run_end(struct store *st, const char *run)
 		return -1;
 	store_lazy(st, 1);
 	r = store_write(st, "cannot end run",
-	    "UPDATE runs SET ended = ?, keepalive = ? WHERE rid = ?", "iii",
-	    now, now, rid);
+	    "UPDATE runs SET ended = ?1, keepalive = ?1 WHERE rid = ?2 AND"
+	    " ended IS NULL",
+	    "ii", now, rid);
 	store_lazy(st, 0);
 	return r;
 }
@@ -3231,7 +3400,8 @@ store_start_task(struct store *st, int64_t run, int64_t rid, json_t *spec,
 		"iiii", attempt, now, now, rid) == -1 ||
 	    store_write(st, "cannot record task",
 		"INSERT INTO tasks (job, attempt, run, host, state, lease,"
-		" started, keepalive) VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
+		" started, keepalive, cmd, ident) SELECT ?1, ?2, ?3, ?4,"
+		" 'running', ?5, ?6, ?7, cmd, name FROM jobs WHERE rid = ?1",
 		"iiitiii", rid, attempt, run, host, lease, now, now) == -1 ||
 	    store_event(st, rid, attempt, now, "started", STATE_RUNNING, msg) ==
 		-1) {
@@ -3881,23 +4051,91 @@ store_lost_why(struct store *st, int64_t job, int64_t attempt, int64_t now,
 	return 0;
 }
 
+/* One task found lost: recorded, its job decided, its change in out. */
+static int
+store_reap_task(struct store *st, sqlite3_stmt *row, int64_t now, json_t *out)
+{
+	struct task_result r = {.state = "lost", .exit_code = -1};
+	int64_t job = sqlite3_column_int64(row, 0);
+	int64_t attempt = sqlite3_column_int64(row, 1);
+	char why[400], name[ID_LEN + 24], id[ID_LEN + 1];
+	json_t *o, *brief;
+
+	task_name(job, attempt, name, sizeof(name));
+	if (id_format(job, id) == -1 ||
+	    store_lost_why(st, job, attempt, now, &r, why, sizeof(why)) == -1 ||
+	    store_end_task(st, job, attempt, &r, now) == -1 ||
+	    store_decide(st, job, attempt, &r, now) == -1 ||
+	    (brief = store_brief(st, job)) == NULL)
+		return -1;
+	o = json_pack("{s:s, s:s, s:s, s:s, s:O?, s:s?, s:I, s:s}", "id", name,
+	    "kind", "task", "job", id, "state", "lost", "job_state",
+	    json_object_get(brief, "state"), "host",
+	    (const char *)sqlite3_column_text(row, 2), "pid",
+	    (json_int_t)sqlite3_column_int64(row, 3), "error", why);
+	json_decref(brief);
+	if (o == NULL || json_array_append_new(out, o) == -1)
+		return error_set(EX_OSERR, "out of memory");
+	return 0;
+}
+
+/* The runs whose lease expired, marked lost, into out. */
+static int
+store_reap_runs(struct store *st, int64_t now, json_t *out)
+{
+	char id[STORE_RUN_ID_LEN + 1] = "r";
+	sqlite3_stmt *s;
+	json_t *o;
+	int rc;
+
+	if ((s = store_prep(st,
+		 "SELECT rid, host, pid, keepalive FROM runs WHERE ended IS"
+		 " NULL AND" LEASE_EXPIRED("", "?"),
+		 "i", now)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (id_format(sqlite3_column_int64(s, 0), id + 1) == -1)
+			continue;
+		o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "id", id,
+		    "kind", "run", "state", "lost", "host",
+		    (const char *)sqlite3_column_text(s, 1), "pid",
+		    (json_int_t)sqlite3_column_int64(s, 2), "quiet_s",
+		    (json_int_t)((now - sqlite3_column_int64(s, 3)) / 1000));
+		if (o == NULL || json_array_append_new(out, o) == -1) {
+			store_unprep(st, s);
+			return error_set(EX_OSERR, "out of memory");
+		}
+	}
+	store_unprep(st, s);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "cannot look for lost runs");
+	return store_write(st, "cannot mark runs lost",
+	    "UPDATE runs SET lost = ?1, ended = ?1 WHERE ended IS NULL"
+	    " AND" LEASE_EXPIRED("", "?1"),
+	    "i", now);
+}
+
 int
-store_reap(struct store *st, int64_t *n)
+store_reap(struct store *st, json_t **changes)
 {
 	int64_t now = parse_now_ms();
-	struct task_result r = {.state = "lost", .exit_code = -1};
 	struct ridlist jobs = {0}, attempts = {0};
-	char why[400];
 	sqlite3_stmt *s;
+	json_t *out;
 	size_t i;
 	int rc;
 
-	*n = 0;
-	if (store_begin(st) == -1)
+	*changes = NULL;
+	if ((out = json_array()) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	if (store_begin(st) == -1) {
+		json_decref(out);
 		return -1;
+	}
+	/* Ordered, so that reapers that run at once take the same first. */
 	if ((s = store_prep(st,
-		 "SELECT job, attempt FROM tasks WHERE ended IS NULL "
-		 "AND" LEASE_EXPIRED("", "?"),
+		 "SELECT job, attempt, host, pid FROM tasks WHERE ended IS NULL"
+		 " AND" LEASE_EXPIRED("", "?") "ORDER BY job, attempt",
 		 "i", now)) == NULL)
 		goto fail;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
@@ -3910,21 +4148,33 @@ store_reap(struct store *st, int64_t *n)
 			store_fail(st, "cannot look for lost tasks");
 		goto fail;
 	}
-	for (i = 0; i < jobs.n; i++)
-		if (store_lost_why(st, jobs.v[i], attempts.v[i], now, &r, why,
-			sizeof(why)) == -1 ||
-		    store_end_task(st, jobs.v[i], attempts.v[i], &r, now) ==
-			-1 ||
-		    store_decide(st, jobs.v[i], attempts.v[i], &r, now) == -1)
+	for (i = 0; i < jobs.n; i++) {
+		if ((s = store_prep(st,
+			 "SELECT job, attempt, host, pid FROM tasks WHERE job"
+			 " = ? AND attempt = ?",
+			 "ii", jobs.v[i], attempts.v[i])) == NULL)
 			goto fail;
-	*n = (int64_t)jobs.n;
+		rc = sqlite3_step(s) == SQLITE_ROW
+		    ? store_reap_task(st, s, now, out)
+		    : store_fail(st, "cannot read task");
+		store_unprep(st, s);
+		if (rc == -1)
+			goto fail;
+	}
+	if (store_reap_runs(st, now, out) == -1)
+		goto fail;
+	if (store_commit(st) == -1)
+		goto fail_committed;
 	free(jobs.v);
 	free(attempts.v);
-	return store_commit(st);
+	*changes = out;
+	return 0;
 fail:
+	store_rollback(st);
+fail_committed:
 	free(jobs.v);
 	free(attempts.v);
-	store_rollback(st);
+	json_decref(out);
 	return -1;
 }
 

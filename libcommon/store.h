@@ -67,6 +67,12 @@ int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 
+/*
+ * How long a statement waits for a busy database before it fails with
+ * EX_TEMPFAIL: ms, at most the default (60 s), which ms <= 0 restores.
+ */
+void store_set_busy(struct store *st, int64_t ms);
+
 /* A job to create, filled by spec_to_job(); all strings borrowed. */
 struct job_new {
 	json_t *spec; /* normalized spec; "after" IDs are rewritten */
@@ -90,6 +96,7 @@ struct job_new {
 			       (a full ID), or NULL */
 	int64_t parent_rid; /* (the store's) */
 	json_t *selector; /* labels its worker must have, or NULL */
+	char cmd[72]; /* what it executes: spec_digest() */
 };
 
 /*
@@ -215,11 +222,26 @@ struct run_new {
 int store_run_start(struct store *st, const struct run_new *rn, char *id);
 
 /*
- * Renew the keepalive of a run and of its unfinished tasks.  *cancel
- * (when not NULL) receives a new array of the IDs of those tasks whose job
- * was asked to cancel.
+ * Renew the keepalive of a run and of its unfinished tasks (the lease
+ * module's, lease.h).  Returns 0, *tasks (when not NULL) receiving a new
+ * object {"alive": [IDs of the run's unfinished tasks], "cancel": [those
+ * of them whose job was asked to cancel]}; 1 when the run's lease is lost
+ * -- it ended, or a reaper found it lost -- and nothing was renewed; -1
+ * with an error: EX_NOINPUT no such run, EX_NOPERM another user's (unless
+ * the caller is root), EX_TEMPFAIL the database stayed busy.
  */
-int store_run_keepalive(struct store *st, const char *run, json_t **cancel);
+int store_run_keepalive(
+    struct store *st, const char *run, int64_t lease_ms, json_t **tasks);
+
+/*
+ * (Both renewals set the rows' lease to lease_ms when it is > 0.)
+ * Renew one task's keepalive, not its run's.  Returns 0; 1 when the task
+ * has ended (found lost, or ended by another), its state in state[16];
+ * -1 with an error as store_run_keepalive()'s.  *cancel is set to 1 when
+ * its job was asked to cancel, else 0.
+ */
+int store_task_keepalive(struct store *st, const char *task, int64_t lease_ms,
+    char *state, int *cancel);
 
 /*
  * Read-only: the IDs of the run's unfinished tasks whose job was asked to
@@ -343,10 +365,15 @@ int store_context_put(
 int store_context_get(struct store *st, const char *sha, int fd);
 
 /*
- * Mark every unfinished task whose lease expired lost, deciding its job as
- * store_task_finish() does.  *n receives how many.
+ * Mark every unfinished task and every run whose lease expired lost,
+ * deciding each task's job as store_task_finish() does, in one
+ * transaction: of reapers that run at once, each lost row is handled by
+ * exactly one.  *changes receives a new array of one object per change: a
+ * task's {"id", "kind": "task", "job", "state": "lost", "job_state",
+ * "host", "pid", "error"}, then a run's {"id", "kind": "run", "state":
+ * "lost", "host", "pid", "quiet_s"}.
  */
-int store_reap(struct store *st, int64_t *n);
+int store_reap(struct store *st, json_t **changes);
 
 /* A job's state into state[16]; EX_NOINPUT when there is no such job. */
 int store_job_state(struct store *st, const char *job, char *state);
