@@ -27,12 +27,14 @@ LIBS_job-submit = $(STORE_LIBS)
 LIBS_job-describe = $(STORE_LIBS)
 LIBS_run-query = $(STORE_LIBS)
 LIBS_exec-run = $(STORE_LIBS)
+LIBS_task-keepalive = $(STORE_LIBS)
 # Transfers and archives: libcurl and libarchive, linked dynamically (they
 # pull in TLS, compressors and resolvers of their own).
 FETCH_LIBS = -lcurl -larchive
 LIBS_artifact-fetch = $(STORE_LIBS) $(FETCH_LIBS)
 
-TOOLS = job-submit job-describe run-query exec-run artifact-fetch
+TOOLS = job-submit job-describe run-query exec-run task-keepalive \
+	artifact-fetch
 LIB_SRCS = $(wildcard libcommon/*.c)
 LIB_OBJS = $(LIB_SRCS:libcommon/%.c=$(B)/lib/%.o)
 UNIT_SRCS = $(wildcard tests/unit/*.c)

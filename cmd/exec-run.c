@@ -405,23 +405,8 @@ parse_options(struct runner *r, int argc, char **argv)
 static void
 pick_results(struct runner *r)
 {
-	char *db, *dir, cwd[4096];
-
-	if ((db = store_locate(r->cli.db)) == NULL)
+	if (cli_paths(&r->cli, &r->db, &r->results) == -1)
 		errx(error_status(), "%s", error_msg());
-	/* Jobs our tasks submit go to this database, wherever they run. */
-	if (*db == '/' || strstr(db, "://") != NULL ||
-	    getcwd(cwd, sizeof(cwd)) == NULL)
-		r->db = strdup(db);
-	else if (asprintf(&r->db, "%s/%s", cwd, db) == -1)
-		r->db = NULL;
-	if (r->db == NULL)
-		errx(EX_OSERR, "out of memory");
-	dir = dirname(db);
-	if (r->results == NULL &&
-	    asprintf(&r->results, "%s/results", dir) == -1)
-		errx(EX_OSERR, "out of memory");
-	free(db);
 }
 
 static void
@@ -923,24 +908,13 @@ end_task(struct runner *r, int i, int64_t now)
 		t->res = exec_result(t->x);
 	x = t->res;
 	snprintf(dir, sizeof(dir), "%s/%s", r->results, t->id);
-	usage = json_pack("{s:f, s:f, s:I}", "user_cpu", x->user_cpu,
-	    "system_cpu", x->system_cpu, "max_rss", (json_int_t)x->max_rss);
-	res.state = t->requeue ? "cancelled" : x->state;
-	res.requeue = t->requeue;
-	res.no_retry = x->no_retry;
-	res.exit_code = x->exit_code;
-	res.signal = x->signal;
-	res.error = t->requeue ? "its worker stopped"
-	    : x->error[0]      ? x->error
-			       : NULL;
-	res.out = x->out;
-	res.err = x->err;
-	res.out_truncated = x->out_truncated;
-	res.err_truncated = x->err_truncated;
-	res.usage = usage;
-	res.enforcement = x->enforcement;
-	res.results = dir;
-	res.staged = x->staged;
+	lease_result(x, dir, &res);
+	usage = res.usage;
+	if (t->requeue) {
+		res.state = "cancelled";
+		res.requeue = 1;
+		res.error = "its worker stopped";
+	}
 	if (t->gone) {
 		/* Found lost and given to another attempt: not ours to end. */
 		json_decref(usage);

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,4 +133,26 @@ cli_sibling(const char *tool, char *buf, size_t len)
 	}
 	buf[0] = '\0';
 	return error_set(EX_UNAVAILABLE, "no %s beside this tool", tool);
+}
+
+int
+cli_paths(const struct cli *c, char **db, char **results)
+{
+	char *loc, cwd[4096];
+
+	if ((loc = store_locate(c->db)) == NULL)
+		return -1;
+	if (*loc == '/' || strstr(loc, "://") != NULL ||
+	    getcwd(cwd, sizeof(cwd)) == NULL)
+		*db = strdup(loc);
+	else if (asprintf(db, "%s/%s", cwd, loc) == -1)
+		*db = NULL;
+	if (*db == NULL ||
+	    (*results == NULL &&
+		asprintf(results, "%s/results", dirname(loc)) == -1)) {
+		free(loc);
+		return error_set(EX_OSERR, "out of memory");
+	}
+	free(loc);
+	return 0;
 }

@@ -64,6 +64,15 @@ void cli_await_input(FILE *fp);
 int cli_read_ids(FILE *fp, int (*fn)(const char *id, void *arg), void *arg);
 
 /*
+ * Where the database is, as an absolute path (the JOBKIT_DB of the tasks
+ * a runner starts: jobs they submit go to it, wherever they run), into a
+ * new string *db; and, unless *results is already set (--results), the
+ * results root beside it, "results/", into a new string *results.
+ * 0, or -1 with an error.
+ */
+int cli_paths(const struct cli *c, char **db, char **results);
+
+/*
  * The path of another jobkit tool installed beside the running one (a tool
  * calls the tools of its own version), in buf (len bytes).  Returns 0, or
  * -1 with an EX_UNAVAILABLE error when there is none.

@@ -21,7 +21,6 @@ struct lease {
 	int reap;
 	int64_t next_reap;
 	int lost;
-	char host[256];
 	char (*held)[STORE_RUN_ID_LEN + 24];
 	int nheld, cap;
 };
@@ -40,7 +39,6 @@ lease_new(struct store *st, int64_t lease_ms, int64_t interval_ms)
 	l->interval = interval_ms > 0 ? interval_ms : lease_ms / 3;
 	l->last_ok = parse_now_ms();
 	l->next = l->last_ok + l->interval;
-	gethostname(l->host, sizeof(l->host) - 1);
 	return l;
 }
 
@@ -61,8 +59,8 @@ lease_start(struct store *st, const struct run_new *rn, int64_t interval_ms)
 
 /* One renewal of l's rows; 0, 1 (they ended) or -1. */
 static int
-renew(struct lease *l, int64_t lease_ms, json_t **tasks, char *state,
-    int *cancel)
+renew(
+    struct lease *l, int64_t lease_ms, json_t **tasks, char *state, int *cancel)
 {
 	int r;
 
@@ -78,8 +76,8 @@ renew(struct lease *l, int64_t lease_ms, json_t **tasks, char *state,
 }
 
 struct lease *
-lease_keep(struct store *st, const char *id, int64_t lease_ms,
-    int64_t interval_ms)
+lease_keep(
+    struct store *st, const char *id, int64_t lease_ms, int64_t interval_ms)
 {
 	struct lease *l = lease_new(st, lease_ms, interval_ms);
 	char state[16] = "";
@@ -151,8 +149,8 @@ lease_release(struct lease *l, const char *task)
 {
 	for (int i = 0; i < l->nheld; i++)
 		if (strcmp(l->held[i], task) == 0) {
-			memcpy(l->held[i], l->held[--l->nheld],
-			    sizeof(*l->held));
+			memcpy(
+			    l->held[i], l->held[--l->nheld], sizeof(*l->held));
 			return;
 		}
 }
@@ -228,8 +226,8 @@ renew_later(struct lease *l, int64_t now, struct lease_news *n)
 	l->next = now + l->backoff;
 	/* The last try comes before the lease runs out. */
 	if (l->next > end - LEASE_BACKOFF_MS)
-		l->next = end - LEASE_BACKOFF_MS > now ? end - LEASE_BACKOFF_MS
-						       : end;
+		l->next =
+		    end - LEASE_BACKOFF_MS > now ? end - LEASE_BACKOFF_MS : end;
 	snprintf(n->why, sizeof(n->why), "renewal failed, retrying: %s",
 	    error_msg());
 }
@@ -248,18 +246,21 @@ tick_renew(struct lease *l, int64_t now, struct lease_news *n)
 		renew_later(l, now, n);
 		return 0;
 	}
-	if (r == 1) {
+	if (r >= 1) {
 		l->lost = n->lost = 1;
+		n->ended = l->task ? strcmp(state, "lost") != 0 : r == 2;
 		if (l->task)
 			snprintf(n->why, sizeof(n->why), "task '%s' %s", l->id,
 			    strcmp(state, "lost") == 0
 				? "was found lost by a reaper"
 				: "was ended by another");
 		else
-			snprintf(n->why, sizeof(n->why),
-			    "run '%s' was found lost by a reaper", l->id);
+			snprintf(n->why, sizeof(n->why), "run '%s' %s", l->id,
+			    r == 2 ? "was ended by another"
+				   : "was found lost by a reaper");
 		return 0;
 	}
+	n->renewed = 1;
 	l->last_ok = now;
 	l->next = now + l->interval;
 	l->backoff = 0;
@@ -273,30 +274,58 @@ tick_renew(struct lease *l, int64_t now, struct lease_news *n)
 	return r;
 }
 
-/* Reap, and kill what is left here of each task found lost. */
-static void
-tick_reap(struct lease *l, int64_t now, struct lease_news *n)
+int
+lease_reap(struct store *st, json_t **changes)
 {
+	char host[256] = "";
 	json_t *v;
 	size_t i;
 
-	l->next_reap = now + l->lease;
-	if (store_reap(l->st, &n->reaped) == -1) {
-		if (n->why[0] == '\0')
-			snprintf(n->why, sizeof(n->why), "%s", error_msg());
-		return;
-	}
-	json_array_foreach(n->reaped, i, v)
+	if (store_reap(st, changes) == -1)
+		return -1;
+	gethostname(host, sizeof(host) - 1);
+	json_array_foreach(*changes, i, v)
 	{
-		const char *host = json_string_value(json_object_get(v, "host"));
-		const char *kind = json_string_value(json_object_get(v, "kind"));
+		const char *h = json_string_value(json_object_get(v, "host"));
+		const char *kind =
+		    json_string_value(json_object_get(v, "kind"));
 
-		if (host != NULL && strcmp(host, l->host) == 0 &&
+		if (h != NULL && strcmp(h, host) == 0 &&
 		    strcmp(kind, "task") == 0)
 			json_object_set_new(v, "killed",
-			    json_integer(exec_kill_task(json_string_value(
-				json_object_get(v, "id")))));
+			    json_integer(exec_kill_task(
+				json_string_value(json_object_get(v, "id")))));
 	}
+	return 0;
+}
+
+static void
+tick_reap(struct lease *l, int64_t now, struct lease_news *n)
+{
+	l->next_reap = now + l->lease;
+	if (lease_reap(l->st, &n->reaped) == -1 && n->why[0] == '\0')
+		snprintf(n->why, sizeof(n->why), "%s", error_msg());
+}
+
+void
+lease_result(
+    const struct exec_result *x, const char *results, struct task_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->usage = json_pack("{s:f, s:f, s:I}", "user_cpu", x->user_cpu,
+	    "system_cpu", x->system_cpu, "max_rss", (json_int_t)x->max_rss);
+	res->state = x->state;
+	res->no_retry = x->no_retry;
+	res->exit_code = x->exit_code;
+	res->signal = x->signal;
+	res->error = x->error[0] ? x->error : NULL;
+	res->out = x->out;
+	res->err = x->err;
+	res->out_truncated = x->out_truncated;
+	res->err_truncated = x->err_truncated;
+	res->enforcement = x->enforcement;
+	res->results = results;
+	res->staged = x->staged;
 }
 
 int
@@ -322,7 +351,8 @@ lease_cancels(struct lease *l, json_t **cancel)
 {
 	if (l->task) {
 		*cancel = json_array();
-		return *cancel != NULL ? 0 : error_set(EX_OSERR, "out of memory");
+		return *cancel != NULL ? 0
+				       : error_set(EX_OSERR, "out of memory");
 	}
 	return store_run_cancels(l->st, l->id, cancel);
 }

@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "exec.h"
 #include "store.h"
 
 /* The exit status of a tool whose lease was lost (task-keepalive(1)). */
@@ -40,6 +41,9 @@ struct lease_news {
 	json_t *reaped; /* store_reap()'s changes, with a "killed" count on
 			   each task of this host (lease_reaps()) */
 	int lost; /* the lease itself is lost: stop everything under it */
+	int ended; /* (and that is because another ended its rows, not
+		      because a reaper found them lost) */
+	int renewed; /* a renewal was made */
 	char why[300]; /* why it is lost, or why a renewal is retried */
 };
 
@@ -57,8 +61,8 @@ struct lease *lease_start(
  * is made here: NULL with an error when it fails (EX_NOINPUT no such row,
  * EX_NOPERM another user's, EX_DATAERR it has already ended).
  */
-struct lease *lease_keep(struct store *st, const char *id, int64_t lease_ms,
-    int64_t interval_ms);
+struct lease *lease_keep(
+    struct store *st, const char *id, int64_t lease_ms, int64_t interval_ms);
 
 /* The run's ID (lease_start()), or the row kept (lease_keep()). */
 const char *lease_id(const struct lease *l);
@@ -70,9 +74,23 @@ int lease_is_task(const struct lease *l);
 int64_t lease_ms(const struct lease *l);
 int64_t lease_interval(const struct lease *l);
 
-/* Also reap every lease's time (store_reap()), killing what is left on
- * this host of each task found lost (exec_kill_task()). */
+/* Also reap (lease_reap()) once a lease. */
 void lease_reaps(struct lease *l);
+
+/*
+ * Reap: store_reap(), then kill what is left on this host of each task
+ * found lost (exec_kill_task()), its count in the change's "killed".  The
+ * changes go into *changes, a new array.  0 or -1.
+ */
+int lease_reap(struct store *st, json_t **changes);
+
+/*
+ * A task's end as the store records it, from what its process came to;
+ * results is its results folder, usage a new object res owns (free it
+ * with json_decref(res->usage)).
+ */
+void lease_result(
+    const struct exec_result *x, const char *results, struct task_result *res);
 
 /*
  * A task started under the run (its ID, copied), renewed with it until

@@ -1107,8 +1107,8 @@ digest_input(json_t *a)
 int
 spec_digest(json_t *spec, char *out)
 {
-	static const char *const keys[] = {"command", "shell", "workdir",
-	    "env", "context", "container", NULL};
+	static const char *const keys[] = {
+	    "command", "shell", "workdir", "env", "context", "container", NULL};
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	json_t *o = json_object(), *in = json_array(), *v;

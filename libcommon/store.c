@@ -1000,8 +1000,8 @@ store_lazy(struct store *st, int lazy)
 void
 store_set_busy(struct store *st, int64_t ms)
 {
-	sqlite3_busy_timeout(st->db,
-	    ms <= 0 || ms > STORE_BUSY_MS ? STORE_BUSY_MS : (int)ms);
+	sqlite3_busy_timeout(
+	    st->db, ms <= 0 || ms > STORE_BUSY_MS ? STORE_BUSY_MS : (int)ms);
 }
 
 void
@@ -2591,7 +2591,7 @@ static const char *const queue_sorts[] = {
 #define RUN_STATE \
 	"CASE WHEN r.lost IS NOT NULL THEN 'lost' WHEN r.ended IS NOT NULL" \
 	" THEN 'ended' WHEN" LEASE_EXPIRED("r.", "?1") "THEN 'lost' ELSE" \
-	" 'running' END"
+						       " 'running' END"
 
 static const struct noun_def nouns[] = {
     [STORE_JOBS] =
@@ -3176,20 +3176,22 @@ fail:
 	return -1;
 }
 
-/* Why run rid was not renewed: 1 when it ended or was found lost, -1 when
- * it is no run, or another user's. */
+/* Why run rid was not renewed: 1 when a reaper found it lost, 2 when it
+ * ended, -1 when it is no run, or another user's. */
 static int
 store_run_gone(struct store *st, const char *run, int64_t rid)
 {
 	sqlite3_stmt *s;
 	int64_t uid;
-	int rc;
+	int rc, lost;
 
-	if ((s = store_prep(st, "SELECT uid FROM runs WHERE rid = ?", "i",
+	if ((s = store_prep(st,
+		 "SELECT uid, lost IS NOT NULL FROM runs WHERE rid = ?", "i",
 		 rid)) == NULL)
 		return -1;
 	rc = sqlite3_step(s);
 	uid = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	lost = rc == SQLITE_ROW && sqlite3_column_int(s, 1);
 	store_unprep(st, s);
 	if (rc == SQLITE_DONE)
 		return error_set(EX_NOINPUT, "no such run '%s'", run);
@@ -3197,7 +3199,7 @@ store_run_gone(struct store *st, const char *run, int64_t rid)
 		return store_fail(st, "cannot read run");
 	if (st->uid != 0 && (uid_t)uid != st->uid)
 		return error_set(EX_NOPERM, "run '%s' is another user's", run);
-	return 1;
+	return lost ? 1 : 2;
 }
 
 int
@@ -3217,7 +3219,8 @@ store_run_keepalive(
 		return -1;
 	}
 	if (store_write(st, "cannot renew run",
-		"UPDATE runs SET keepalive = ?1, lease = coalesce(nullif(?4, 0),"
+		"UPDATE runs SET keepalive = ?1, lease = coalesce(nullif(?4, "
+		"0),"
 		" lease) WHERE rid = ?2 AND ended IS NULL AND (uid = ?3 OR"
 		" ?3 = 0)",
 		"iiii", now, rid, (int64_t)st->uid, lease_ms) == -1)

@@ -225,8 +225,8 @@ int store_run_start(struct store *st, const struct run_new *rn, char *id);
  * Renew the keepalive of a run and of its unfinished tasks (the lease
  * module's, lease.h).  Returns 0, *tasks (when not NULL) receiving a new
  * object {"alive": [IDs of the run's unfinished tasks], "cancel": [those
- * of them whose job was asked to cancel]}; 1 when the run's lease is lost
- * -- it ended, or a reaper found it lost -- and nothing was renewed; -1
+ * of them whose job was asked to cancel]}; 1 when a reaper found the run
+ * lost, 2 when it has ended, and nothing was renewed; -1
  * with an error: EX_NOINPUT no such run, EX_NOPERM another user's (unless
  * the caller is root), EX_TEMPFAIL the database stayed busy.
  */
@@ -234,11 +234,11 @@ int store_run_keepalive(
     struct store *st, const char *run, int64_t lease_ms, json_t **tasks);
 
 /*
- * (Both renewals set the rows' lease to lease_ms when it is > 0.)
  * Renew one task's keepalive, not its run's.  Returns 0; 1 when the task
  * has ended (found lost, or ended by another), its state in state[16];
  * -1 with an error as store_run_keepalive()'s.  *cancel is set to 1 when
- * its job was asked to cancel, else 0.
+ * its job was asked to cancel, else 0.  Both renewals set the rows' lease
+ * to lease_ms when it is > 0.
  */
 int store_task_keepalive(struct store *st, const char *task, int64_t lease_ms,
     char *state, int *cancel);
