@@ -17,7 +17,20 @@
 
 #define MAX_LIST 64
 
-enum opt { O_SINCE = 256, O_UNTIL, O_DEPENDENCY_OF, O_DEPENDENT_OF, O_SUMMARY };
+enum opt {
+	O_SINCE = 256,
+	O_UNTIL,
+	O_DEPENDENCY_OF,
+	O_DEPENDENT_OF,
+	O_SUMMARY,
+	O_RUN,
+	O_ALIVE,
+	O_LOST,
+	O_WITH_RUN,
+	O_IDENT,
+	O_CMD,
+	O_ALL_USERS
+};
 
 static const struct option longopts[] = {
     {"state", required_argument, NULL, 's'},
@@ -35,6 +48,12 @@ static const struct option longopts[] = {
     {"sort", required_argument, NULL, 'o'}, {"reverse", no_argument, NULL, 'r'},
     {"count", no_argument, NULL, 'c'},
     {"summary", no_argument, NULL, O_SUMMARY},
+    {"run", required_argument, NULL, O_RUN},
+    {"alive", no_argument, NULL, O_ALIVE}, {"lost", no_argument, NULL, O_LOST},
+    {"with-run", no_argument, NULL, O_WITH_RUN},
+    {"ident", required_argument, NULL, O_IDENT},
+    {"cmd", required_argument, NULL, O_CMD},
+    {"all-users", no_argument, NULL, O_ALL_USERS},
     {"quiet", no_argument, NULL, 'q'}, CLI_LONG, {NULL, 0, NULL, 0}};
 
 static const struct emit_col job_cols[] = {{"id", "ID", 8, EMIT_SHORTID},
@@ -47,6 +66,12 @@ static const struct emit_col task_cols[] = {{"id", "TASK", 8, EMIT_SHORTID},
     {"state", "STATE", 9, 0}, {"host", "HOST", 12, 0},
     {"started", "STARTED", 19, EMIT_TIME}, {"exit_code", "EXIT", 4, EMIT_RIGHT},
     {"name", "NAME", 0, 0}, {NULL, NULL, 0, 0}};
+/* What is alive, as reflow ps shows it. */
+static const struct emit_col ps_cols[] = {{"id", "TASK", 10, 0},
+    {"ident", "IDENT", 16, 0}, {"started", "START", 19, EMIT_TIME},
+    {"elapsed", "ELAPSED", 9, EMIT_RIGHT}, {"state", "STATE", 8, 0},
+    {"mem", "MEM", 8, EMIT_RIGHT}, {"cpu", "CPU", 5, EMIT_RIGHT},
+    {"command", "COMMAND", 0, 0}, {NULL, NULL, 0, 0}};
 static const struct emit_col run_cols[] = {{"id", "RUN", 8, EMIT_SHORTID},
     {"kind", "KIND", 14, 0}, {"state", "STATE", 7, 0}, {"owner", "OWNER", 8, 0},
     {"host", "HOST", 12, 0}, {"pid", "PID", 7, EMIT_RIGHT},
@@ -83,7 +108,9 @@ struct query {
 	const char *states[MAX_LIST + 1], *labels[MAX_LIST + 1];
 	char ids[3][ID_LEN + 1];
 	const char *refs[3]; /* --job, --dependency-of, --dependent-of */
-	int count, summary, quiet, ns, nl, which;
+	int count, summary, quiet, ns, nl, which, all_users, ps;
+	const char *cmd; /* --cmd, as given */
+	char digest[72];
 	struct emit *out;
 };
 
@@ -99,6 +126,9 @@ usage(FILE *fp)
 	    "  --dependency-of ID     --dependent-of ID     -L, --limit N\n"
 	    "  -o, --sort FIELD       -r, --reverse         -c, --count\n"
 	    "  --summary              -q, --quiet (IDs only)\n"
+	    "  --run ID               --alive               --lost\n"
+	    "  --with-run             --ident NAME          --cmd DIGEST\n"
+	    "  --all-users\n"
 	    "  -f, --format json|ndjson|table|text          -d, --db PATH\n"
 	    "  -h, --help             -V, --version\n");
 }
@@ -198,6 +228,27 @@ parse_options(struct query *qq, int argc, char **argv)
 		case 'q':
 			qq->quiet = 1;
 			break;
+		case O_RUN:
+			q->run = optarg;
+			break;
+		case O_ALIVE:
+			q->alive = 1;
+			break;
+		case O_LOST:
+			q->lost = 1;
+			break;
+		case O_WITH_RUN:
+			q->with_run = 1;
+			break;
+		case O_IDENT:
+			q->ident = optarg;
+			break;
+		case O_CMD:
+			qq->cmd = optarg;
+			break;
+		case O_ALL_USERS:
+			qq->all_users = 1;
+			break;
 		default:
 			usage(stderr);
 			exit(EX_USAGE);
@@ -236,14 +287,28 @@ check_query(struct query *qq, int argc, char **argv)
 	qq->q.labels = qq->nl ? qq->labels : NULL;
 	if (qq->count && qq->summary)
 		errx(EX_USAGE, "give --count or --summary, not both");
+	if (qq->all_users && qq->q.user != NULL)
+		errx(EX_USAGE, "give --user or --all-users, not both");
+	if (qq->q.alive && qq->q.lost)
+		errx(EX_USAGE, "give --alive or --lost, not both");
+	qq->q.cmd = qq->cmd; /* resolved once the store is open */
 	if (store_query_check(&qq->q) == -1)
 		errx(EX_USAGE, "%s", error_msg());
 }
 
-/* Resolve --job, --dependency-of and --dependent-of to full IDs. */
+/* Resolve --job, --dependency-of and --dependent-of to full IDs, and
+ * --cmd to a digest; runs and tasks are the caller's unless told. */
 static void
 resolve_refs(struct query *qq, struct store *st)
 {
+	if (qq->cmd != NULL) {
+		if (store_cmd_resolve(st, qq->cmd, qq->digest) == -1)
+			errx(error_status(), "%s", error_msg());
+		qq->q.cmd = qq->digest;
+	}
+	if ((qq->q.noun == STORE_TASKS || qq->q.noun == STORE_RUNS) &&
+	    qq->q.user == NULL && !qq->all_users)
+		qq->q.user = store_caller(st);
 	const char **dst[3] = {
 	    &qq->q.job, &qq->q.dependency_of, &qq->q.dependent_of};
 
@@ -256,10 +321,65 @@ resolve_refs(struct query *qq, struct store *st)
 	}
 }
 
+/* A duration in seconds as ps shows it: 59s, 12m03s, 3h05m, 2d04h. */
+static void
+fmt_elapsed(int64_t s, char *buf, size_t len)
+{
+	if (s < 60)
+		snprintf(buf, len, "%llds", (long long)s);
+	else if (s < 3600)
+		snprintf(buf, len, "%lldm%02llds", (long long)s / 60,
+		    (long long)s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lldh%02lldm", (long long)s / 3600,
+		    (long long)s % 3600 / 60);
+	else
+		snprintf(buf, len, "%lldd%02lldh", (long long)s / 86400,
+		    (long long)s % 86400 / 3600);
+}
+
+/* The cells of the ps view: elapsed time, memory and CPU (what the task
+ * used once it ended, else what its job asked for). */
+static void
+ps_cells(json_t *row)
+{
+	const char *st = json_string_value(json_object_get(row, "started"));
+	const char *en = json_string_value(json_object_get(row, "ended"));
+	json_t *use = json_object_get(row, "usage");
+	int64_t a, b = parse_now_ms(), mem;
+	char buf[32];
+
+	if (st != NULL && parse_time(st, 0, 0, &a) == 0 &&
+	    (en == NULL || parse_time(en, 0, 0, &b) == 0)) {
+		fmt_elapsed((b - a) / 1000, buf, sizeof(buf));
+		json_object_set_new(row, "elapsed", json_string(buf));
+	}
+	mem = use != NULL ? json_integer_value(json_object_get(use, "max_rss"))
+			  : json_integer_value(json_object_get(row, "memory"));
+	if (mem > 0)
+		json_object_set_new(row, "mem",
+		    json_string(parse_fmt_size((uint64_t)mem, buf)));
+	if (use != NULL)
+		snprintf(buf, sizeof(buf), "%.1fs",
+		    json_number_value(json_object_get(use, "user_cpu")) +
+			json_number_value(json_object_get(use, "system_cpu")));
+	else
+		snprintf(buf, sizeof(buf), "%g",
+		    (double)json_integer_value(
+			json_object_get(row, "cpu_milli")) /
+			1000);
+	if (use != NULL ||
+	    json_integer_value(json_object_get(row, "cpu_milli")) > 0)
+		json_object_set_new(row, "cpu", json_string(buf));
+}
+
 static int
 print_row(json_t *row, void *arg)
 {
 	struct query *qq = arg;
+
+	if (qq->ps)
+		ps_cells(row);
 	json_t *id =
 	    json_object_get(row, qq->q.noun == STORE_QUEUES ? "queue" : "id");
 
@@ -296,8 +416,12 @@ run(struct query *qq, struct store *st)
 		json_decref(v);
 		return emit_close(qq->out);
 	}
-	qq->out = emit_open(
-	    stdout, qq->cli.format, EMIT_TABLE, nouns[qq->which].cols);
+	/* On a terminal, what is alive reads like reflow ps. */
+	qq->ps = qq->q.noun == STORE_TASKS && qq->q.alive;
+	qq->out = emit_open(stdout, qq->cli.format, EMIT_TABLE,
+	    qq->ps ? ps_cols : nouns[qq->which].cols);
+	if (qq->out != NULL && emit_format(qq->out) != EMIT_TABLE)
+		qq->ps = 0;
 	if (qq->out == NULL || store_query(st, &qq->q, print_row, qq) == -1)
 		return -1;
 	return emit_close(qq->out);

@@ -2470,7 +2470,7 @@ store_job_describe(struct store *st, const char *id)
 		" t.pid, t.started, t.keepalive, t.ended, t.exit_code,"
 		" t.signal, t.error, t.stdout, t.stderr, t.stdout_truncated,"
 		" t.stderr_truncated, t.usage, t.enforcement, t.results,"
-		" t.staged, t.devices"
+		" t.staged, t.devices, t.ident, t.cmd"
 		" FROM tasks t LEFT JOIN runs r ON r.rid = t.run"
 		" WHERE t.job = ?1 ORDER BY t.attempt"},
 	    {"events",
@@ -2588,6 +2588,13 @@ static const char *const queue_sorts[] = {
 	" s.parent = " t "parent AND s.state = 'running') < (SELECT" \
 	" p.concurrency FROM jobs p WHERE p.rid = " t "parent)) "
 
+/* A task's state as it stands: one whose lease expired is lost, even
+ * before a reaper records it so. */
+#define TASK_STATE \
+	"CASE WHEN t.ended IS NULL AND" LEASE_EXPIRED( \
+	    "t.", "?1") "THEN" \
+			" 'lost' ELSE t.state END"
+
 #define RUN_STATE \
 	"CASE WHEN r.lost IS NOT NULL THEN 'lost' WHEN r.ended IS NOT NULL" \
 	" THEN 'ended' WHEN" LEASE_EXPIRED("r.", "?1") "THEN 'lost' ELSE" \
@@ -2602,12 +2609,18 @@ static const struct noun_def nouns[] = {
 	    "j.state", job_times, job_sorts},
     [STORE_TASKS] =
 	{"SELECT jk_id(t.job) || '.' || t.attempt AS id,"
-	 " jk_id(t.job) AS job, j.name, t.attempt,"
-	 " t.state, j.queue, t.host, t.pid, t.started, t.keepalive, t.ended,"
-	 " t.exit_code, t.signal, t.error FROM tasks t JOIN jobs j"
-	 " ON j.rid = t.job",
+	 " jk_id(t.job) AS job, j.name, t.attempt, " TASK_STATE " AS state,"
+	 " j.queue, j.owner, 'r' || jk_id(t.run) AS run, t.host, t.pid,"
+	 " t.started, t.keepalive, t.ended, t.lease, t.exit_code, t.signal,"
+	 " t.error, t.ident, t.cmd, t.usage, nullif(j.cpu_milli, 0) AS "
+	 "cpu_milli,"
+	 " nullif(j.memory, 0) AS memory,"
+	 " coalesce(json_extract(j.spec, '$.shell'), (SELECT"
+	 " group_concat(value, ' ') FROM json_each(j.spec, '$.command')),"
+	 " json_extract(j.spec, '$.container.image')) AS command"
+	 " FROM tasks t JOIN jobs j ON j.rid = t.job",
 	    " FROM tasks t JOIN jobs j ON j.rid = t.job", "t.job", "j.owner",
-	    "j.queue", "j.name", "j.rid", "t.state", task_times, task_sorts},
+	    "j.queue", "j.name", "j.rid", TASK_STATE, task_times, task_sorts},
     [STORE_RUNS] = {"SELECT 'r' || jk_id(r.rid) AS id, r.kind, r.mode,"
 		    " r.owner, "
 		    "r.host, r.pid, " RUN_STATE
@@ -2665,6 +2678,17 @@ store_query_check(const struct store_query *q)
 		return error_set(EX_USAGE,
 		    "runs have no queue, name, "
 		    "job or dependency to filter on");
+	if (q->noun != STORE_TASKS && (q->ident || q->cmd || q->with_run))
+		return error_set(EX_USAGE, "--%s is for tasks",
+		    q->ident	 ? "ident"
+			: q->cmd ? "cmd"
+				 : "with-run");
+	if ((q->noun == STORE_JOBS || q->noun == STORE_QUEUES) &&
+	    (q->run || q->alive || q->lost))
+		return error_set(EX_USAGE, "--%s is for tasks and runs",
+		    q->run	   ? "run"
+			: q->alive ? "alive"
+				   : "lost");
 	return 0;
 }
 
@@ -2672,6 +2696,63 @@ store_query_check(const struct store_query *q)
 #define FIRST_CREATED \
 	"coalesce((SELECT rid FROM jobs WHERE created >= ? ORDER BY created" \
 	" LIMIT 1), 9223372036854775807)"
+
+/*
+ * Runs and tasks in a window are those alive at some moment in it, as
+ * Reflow's queries take them: started before its end, and not ended, or
+ * ended after its start.  Returns 1 when that is the filter.
+ */
+static int
+qb_alive_window(struct qb *q, const struct store_query *sq)
+{
+	int t = sq->noun == STORE_TASKS;
+
+	if (!t && sq->noun != STORE_RUNS)
+		return 0;
+	if (sq->since != INT64_MIN) {
+		qb_cond(q,
+		    t ? "(t.ended IS NULL OR t.ended >= ?)"
+		      : "(r.ended IS NULL OR r.ended >= ?)");
+		qb_num(q, sq->since);
+	}
+	if (sq->until != INT64_MAX) {
+		qb_cond(q, t ? "t.started < ?" : "r.started < ?");
+		qb_num(q, sq->until);
+	}
+	return 1;
+}
+
+/* The filters of runs and tasks: their run, identity, and liveness. */
+static int
+qb_rows(struct qb *q, const struct store_query *sq)
+{
+	int t = sq->noun == STORE_TASKS;
+	int64_t rid;
+
+	if (sq->run != NULL) {
+		if (run_rid(sq->run, &rid) == -1)
+			return -1;
+		qb_cond(q, t ? "t.run = ?" : "r.rid = ?");
+		qb_num(q, rid);
+	}
+	if (sq->ident != NULL) {
+		qb_cond(q, "t.ident = ?");
+		qb_text(q, sq->ident);
+	}
+	if (sq->cmd != NULL) {
+		qb_cond(q, "t.cmd = ?");
+		qb_text(q, sq->cmd);
+	}
+	if (sq->alive)
+		qb_cond(q,
+		    t ? "t.ended IS NULL AND NOT" LEASE_EXPIRED("t.", "?1")
+		      : "r.ended IS NULL AND NOT" LEASE_EXPIRED("r.", "?1"));
+	if (sq->lost) {
+		qb_cond(q, nouns[sq->noun].state);
+		qb_add(q, " = 'lost'");
+	}
+	return 0;
+}
 
 /* The WHERE clause shared by queries, counts and summaries. */
 static int
@@ -2685,8 +2766,8 @@ qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 	int64_t lo, hi;
 	size_t i;
 
-	if (sq->noun == STORE_RUNS)
-		qb_num(q, now); /* ?1 in RUN_STATE */
+	if (sq->noun == STORE_RUNS || sq->noun == STORE_TASKS)
+		qb_num(q, now); /* ?1 in RUN_STATE and TASK_STATE */
 	if (sq->states != NULL && sq->states[0] != NULL) {
 		qb_cond(q, d->state);
 		qb_add(q, " IN (");
@@ -2774,15 +2855,21 @@ qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 		qb_cond(q, "j.rid = ?");
 		qb_num(q, lo);
 	}
-	if (sq->since != INT64_MIN) {
-		qb_cond(q, col);
-		qb_add(q, " >= ?");
-		qb_num(q, sq->since);
-	}
-	if (sq->until != INT64_MAX) {
-		qb_cond(q, col);
-		qb_add(q, " < ?");
-		qb_num(q, sq->until);
+	if (qb_rows(q, sq) == -1)
+		return -1;
+	if (sq->time == NULL && qb_alive_window(q, sq))
+		;
+	else {
+		if (sq->since != INT64_MIN) {
+			qb_cond(q, col);
+			qb_add(q, " >= ?");
+			qb_num(q, sq->since);
+		}
+		if (sq->until != INT64_MAX) {
+			qb_cond(q, col);
+			qb_add(q, " < ?");
+			qb_num(q, sq->until);
+		}
 	}
 	if (sq->dependency_of != NULL) {
 		if (rid_of(sq->dependency_of, &lo) == -1)
@@ -2849,6 +2936,79 @@ qb_select(struct qb *q, const struct store_query *sq)
 	return 0;
 }
 
+/* Task row's run, embedded as "run_row" (Reflow's WithAlloc). */
+static int
+store_with_run(struct store *st, json_t *row)
+{
+	const char *run = json_string_value(json_object_get(row, "run"));
+	sqlite3_stmt *s;
+	int64_t rid;
+	json_t *o;
+	int rc;
+
+	if (run == NULL || run_rid(run, &rid) == -1)
+		return 0;
+	if ((s = store_prep(st,
+		 "SELECT 'r' || jk_id(r.rid) AS id, r.kind, r.mode, r.owner,"
+		 " r.host, r.pid, " RUN_STATE " AS state, r.started,"
+		 " r.keepalive, r.ended, r.lease, r.capacity, r.labels FROM"
+		 " runs r WHERE r.rid = ?2",
+		 "ii", parse_now_ms(), rid)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	o = rc == SQLITE_ROW ? row_json(s) : NULL;
+	store_unprep(st, s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, "cannot read run");
+	if (o != NULL)
+		json_object_set_new(row, "run_row", o);
+	return 0;
+}
+
+int
+store_cmd_resolve(struct store *st, const char *prefix, char *full)
+{
+	char lo[80], hi[80], found[2][80];
+	sqlite3_stmt *s;
+	size_t n;
+	int k = 0, rc;
+
+	snprintf(lo, sizeof(lo), "%s%s",
+	    strncmp(prefix, "sha256:", 7) == 0 ? "" : "sha256:", prefix);
+	n = strlen(lo);
+	if (n > 71 || strspn(lo + 7, "0123456789abcdef") != n - 7)
+		return error_set(EX_USAGE,
+		    "--cmd: '%s' is not the start of a sha256:<hex> digest",
+		    prefix);
+	/* The digests that start so sort before the prefix bumped by one
+	 * (of "sha256:", before "sha256;"). */
+	memcpy(hi, lo, n + 1);
+	hi[n - 1]++;
+	if ((s = store_prep(st,
+		 "SELECT DISTINCT cmd FROM tasks WHERE cmd >= ? AND cmd < ?"
+		 " LIMIT 2",
+		 "tt", lo, hi)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && k < 2)
+		snprintf(found[k++], sizeof(found[0]), "%s",
+		    sqlite3_column_text(s, 0));
+	store_unprep(st, s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_fail(st, "cannot look for digests");
+	if (k == 2)
+		return error_set(EX_USAGE,
+		    "--cmd: '%s' is ambiguous: %s, %s, ...", prefix, found[0],
+		    found[1]);
+	snprintf(full, 72, "%.71s", k == 1 ? found[0] : lo);
+	return 0;
+}
+
+const char *
+store_caller(const struct store *st)
+{
+	return st->owner;
+}
+
 int
 store_query(struct store *st, const struct store_query *q,
     int (*fn)(json_t *row, void *arg), void *arg)
@@ -2867,6 +3027,10 @@ store_query(struct store *st, const struct store_query *q,
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if ((row = row_json(s)) == NULL) {
 			error_set(EX_OSERR, "out of memory");
+			goto out;
+		}
+		if (q->with_run && store_with_run(st, row) == -1) {
+			json_decref(row);
 			goto out;
 		}
 		int stop = fn(row, arg);
@@ -2904,7 +3068,9 @@ store_count(struct store *st, const struct store_query *q, int64_t *n)
 	} else {
 		/* A run's state names ?1 (now) first, as its query does. */
 		qb_add(b,
-		    q->noun == STORE_RUNS ? "SELECT " RUN_STATE : "SELECT 1");
+		    q->noun == STORE_RUNS	 ? "SELECT " RUN_STATE
+			: q->noun == STORE_TASKS ? "SELECT " TASK_STATE
+						 : "SELECT 1");
 		qb_add(b, nouns[q->noun].from);
 		if (qb_filters(b, q, parse_now_ms()) == -1)
 			goto out;

@@ -169,7 +169,29 @@ struct store_query {
 	const char *sort; /* column name, NULL for creation order */
 	int reverse;
 	int64_t limit; /* 0: no limit */
+	/* Of runs and tasks (Reflow's RunQuery and TaskQuery).  With since
+	 * or until and no time field, the rows alive at some moment in the
+	 * window: started before until, and not ended or ended after
+	 * since. */
+	const char *run; /* tasks of this run, or this run ("r" ID) */
+	const char *ident; /* tasks whose ident (job name) is this */
+	const char *cmd; /* tasks of this command digest (in full:
+			    store_cmd_resolve()) */
+	int alive; /* rows alive now: no end, a keepalive within the lease */
+	int lost; /* rows lost: found so, or their lease expired */
+	int with_run; /* each task with its run's row, as "run_row" */
 };
+
+/*
+ * The command digest (spec_digest()) of which prefix is the start, with
+ * or without "sha256:", into full[72]: EX_USAGE when it is no digest's
+ * start or when tasks ran two digests it starts (listing them); full is
+ * the prefix itself (matching no task) when none did.
+ */
+int store_cmd_resolve(struct store *st, const char *prefix, char *full);
+
+/* The name of the caller, as the store records owners. */
+const char *store_caller(const struct store *st);
 
 /* The fields run-query accepts for sort and time, per noun. */
 int store_query_check(const struct store_query *q);
