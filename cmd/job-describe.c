@@ -185,6 +185,12 @@ print_text(json_t *job)
 			if (json_object_get(spec, "error") != NULL)
 				printf("  error: %s", str(spec, "error"));
 			printf("\n");
+			/* What it ran (Reflow's Ident and ImgCmdID): run-query
+			 * tasks --cmd finds every run of the same. */
+			if (json_object_get(spec, "cmd") != NULL)
+				printf("    ident %s  run %s  cmd %s\n",
+				    str(spec, "ident"), str(spec, "run"),
+				    str(spec, "cmd"));
 			print_staged(json_object_get(spec, "staged"));
 		}
 	}
