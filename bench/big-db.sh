@@ -22,9 +22,9 @@ UPDATE jobs SET ended = created + 5000 WHERE state IN ('succeeded', 'failed', 'c
 UPDATE events SET time = (SELECT created FROM jobs WHERE jobs.rid = events.job);
 INSERT INTO runs (kind, owner, uid, host, pid, lease, started, keepalive)
   VALUES ('worker', 'bench', 0, 'bench', 1, 60000, $now - 2592000000, $now);
-INSERT INTO tasks (job, attempt, run, host, pid, state, lease, started,
+INSERT INTO tasks (job, attempt, run, host, pid, state, lease, started, cmd, ident,
   keepalive, ended, exit_code, usage, enforcement, results)
-  SELECT rid, 1, 1, 'bench', 1, state, 60000, started,
+  SELECT rid, 1, 1, 'bench', 1, state, 60000, started, cmd, name,
     coalesce(ended, $now), ended, CASE state WHEN 'failed' THEN 1
     WHEN 'succeeded' THEN 0 END, '{"user_cpu":0.1,"system_cpu":0.0,"max_rss":1000000}',
     'rlimit', 'results/bench-' || rid

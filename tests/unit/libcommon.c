@@ -687,6 +687,70 @@ test_sign(void)
 	}
 }
 
+/* Digest of a spec given as JSON text, normalized first, into out. */
+static int
+digest_of(const char *text, char *out)
+{
+	json_t *s = norm(text);
+	int r = s != NULL ? spec_digest(s, out) : -1;
+
+	json_decref(s);
+	return r;
+}
+
+static void
+test_digest(void)
+{
+	char a[SPEC_DIGEST_LEN + 1], b[SPEC_DIGEST_LEN + 1];
+
+	ok(digest_of("{\"command\":[\"make\",\"all\"],\"env\":{\"A\":\"1\","
+		     "\"B\":\"2\"},\"name\":\"x\",\"queue\":\"q1\"}",
+	       a) == 0 &&
+		strncmp(a, "sha256:", 7) == 0 && strlen(a) == SPEC_DIGEST_LEN,
+	    "digest: sha256:<64 hex> (%s)", a);
+	ok(digest_of("{\"env\":{\"B\":\"2\",\"A\":\"1\"},\"command\":[\"make\","
+		     "\"all\"],\"name\":\"y\",\"priority\":5,\"retries\":2,"
+		     "\"labels\":{\"k\":\"v\"}}",
+	       b) == 0 &&
+		strcmp(a, b) == 0,
+	    "digest: the same whatever the order, name, priority, retries, "
+	    "labels");
+	digest_of("{\"command\":[\"make\",\"all\"],\"env\":{\"A\":\"1\","
+		  "\"B\":\"3\"}}",
+	    b);
+	ok(strcmp(a, b) != 0, "digest: another environment, another digest");
+	digest_of("{\"command\":[\"make\",\"all\"],\"env\":{\"A\":\"1\","
+		  "\"B\":\"2\"},\"workdir\":\"/tmp\"}",
+	    b);
+	ok(strcmp(a, b) != 0, "digest: another work directory, another one");
+	digest_of("{\"shell\":\"make all\",\"env\":{\"A\":\"1\",\"B\":\"2\"}}",
+	    b);
+	ok(strcmp(a, b) != 0, "digest: a shell string is not the argv");
+	digest_of("{\"command\":[\"cat\",\"d\"],\"inputs\":[{\"url\":"
+		  "\"https://h/d\",\"path\":\"d\"}]}",
+	    a);
+	digest_of("{\"command\":[\"cat\",\"d\"],\"inputs\":[{\"url\":"
+		  "\"https://h/d\",\"path\":\"d\",\"hash\":\"sha256:"
+		  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852"
+		  "b855\"}]}",
+	    b);
+	ok(strcmp(a, b) != 0, "digest: an input's hash, where given, counts");
+	digest_of("{\"command\":[\"cat\",\"d\"],\"inputs\":[{\"url\":"
+		  "\"https://mirror/d\",\"path\":\"d\",\"hash\":\"sha256:"
+		  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852"
+		  "b855\"}]}",
+	    a);
+	ok(strcmp(a, b) == 0,
+	    "digest: the same data from another URL is the same command");
+	digest_of("{\"container\":{\"image\":\"ubuntu:22.04\"},\"command\":"
+		  "[\"ls\"]}",
+	    a);
+	digest_of("{\"container\":{\"image\":\"ubuntu:24.04\"},\"command\":"
+		  "[\"ls\"]}",
+	    b);
+	ok(strcmp(a, b) != 0, "digest: the image counts");
+}
+
 int
 main(void)
 {
@@ -698,6 +762,7 @@ main(void)
 	test_id();
 	test_jsonin();
 	test_spec();
+	test_digest();
 	test_emit();
 	test_import();
 	test_utf8();
