@@ -1221,25 +1221,6 @@ on_signal(struct runner *r)
 	}
 }
 
-/* Reap orphans that came to us as subreaper; leave task leaders. */
-static void
-reap_orphans(struct runner *r)
-{
-	siginfo_t si;
-	int i;
-
-	for (;;) {
-		memset(&si, 0, sizeof(si));
-		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
-		    si.si_pid == 0)
-			return;
-		for (i = 0; i < r->ntasks; i++)
-			if (exec_pid(r->tasks[i]->x) == si.si_pid)
-				return; /* exec_step() reaps it */
-		waitpid(si.si_pid, NULL, WNOHANG);
-	}
-}
-
 /* Cancel the tasks whose jobs were asked to cancel. */
 static void
 cancel_listed(struct runner *r, json_t *cancel)
@@ -1496,7 +1477,7 @@ run_loop(struct runner *r)
 		if (note < until)
 			until = note;
 		wait_events(r, until);
-		reap_orphans(r);
+		exec_reap_orphans();
 		now = parse_now_ms();
 		for (i = r->ntasks - 1, ended = 0; i >= 0; i--) {
 			struct task *t = r->tasks[i];

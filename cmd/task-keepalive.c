@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -237,6 +238,9 @@ setup_signals(struct keeper *k)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	if ((k->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
 		err(EX_OSERR, "signalfd");
+	/* What the command leaves behind comes to us, to be killed with
+	 * it (exec_kill_strays()), not to run on unnoticed. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
 /* The first stopping signal read, or 0. */
@@ -330,6 +334,7 @@ wait_for(struct keeper *k, int64_t now)
 	d = until - now;
 	poll(pfd, (nfds_t)n, d < 0 ? 0 : d > 60000 ? 60000 : (int)d);
 	read_signals(k);
+	exec_reap_orphans();
 }
 
 /* The job and spec the command runs as: claimed named, or submitted. */

@@ -1311,6 +1311,20 @@ exec_kill_strays(const struct exec *x)
 	return killed;
 }
 
+void
+exec_reap_orphans(void)
+{
+	siginfo_t si;
+
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
+		    si.si_pid == 0 || is_leader(si.si_pid))
+			return; /* exec_step() reaps a leader */
+		waitpid(si.si_pid, NULL, WNOHANG);
+	}
+}
+
 int
 exec_kill_task(const char *task)
 {

@@ -160,6 +160,13 @@ const struct exec_result *exec_result(struct exec *x);
 int exec_kill_strays(const struct exec *x);
 
 /*
+ * Reap the children that came to the caller as subreaper (orphans of its
+ * tasks), leaving the leaders of running tasks and spared children to
+ * their owners.
+ */
+void exec_reap_orphans(void);
+
+/*
  * SIGKILL every process on this host, whoever's child, whose environment
  * names task as its JOBKIT_TASK_ID (and the group of any that leads one):
  * what is left of a task found lost, its runner gone.  Only processes the
