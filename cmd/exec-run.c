@@ -679,7 +679,7 @@ start_task(struct runner *r, json_t *info)
 		close(o.context);
 	if (t->x == NULL)
 		return start_failed(r, t, info, error_status() == EX_NOPERM);
-	store_task_pid(r->st, t->id, exec_pid(t->x), o.gpus);
+	store_task_pid(r->st, t->id, exec_pid(t->x), o.gpus, NULL);
 	if (lease_hold(r->lease, t->id) == -1)
 		errx(EX_OSERR, "%s", error_msg());
 	r->tasks[r->ntasks++] = t;

@@ -74,6 +74,8 @@ struct keeper {
 	char tid[STORE_RUN_ID_LEN + 24]; /* the task we hold */
 	int sigfd, signo;
 	int cancelled; /* its job was asked to cancel */
+	int timing; /* --lease or --interval was given */
+	char digest[SPEC_DIGEST_LEN + 1]; /* of what the task runs */
 	struct exec *x;
 };
 
@@ -154,6 +156,14 @@ check_options(struct keeper *k, int extra)
 		errx(EX_USAGE,
 		    "--end goes with --job, --task or --run: a "
 		    "command's end is its own");
+	if (k->timing && k->reap)
+		errx(EX_USAGE,
+		    "--lease and --interval go with a lease to "
+		    "keep, not with --reap");
+	if (json_object_get(k->over, "container") != NULL)
+		errx(EX_USAGE,
+		    "--image: task-keepalive runs the command on "
+		    "this host (exec-run runs it in a container)");
 	if (k->interval > 0 && k->interval >= k->lease_len)
 		errx(EX_USAGE,
 		    "--interval must be shorter than the lease (%llds)",
@@ -202,11 +212,13 @@ parse_options(struct keeper *k, int argc, char **argv)
 			break;
 		case O_LEASE:
 			k->lease_len = duration_arg("--lease", optarg);
+			k->timing = 1;
 			if (k->lease_len < 1000)
 				errx(EX_USAGE, "--lease: at least 1s");
 			break;
 		case O_INTERVAL:
 			k->interval = duration_arg("--interval", optarg);
+			k->timing = 1;
 			break;
 		case O_RESULTS:
 			k->results = strdup(optarg);
@@ -411,8 +423,8 @@ submit_claim(struct keeper *k)
 			     json_string_value(json_object_get(out, "state")),
 			     STATE_QUEUED) != 0)
 			error_set(EX_DATAERR,
-			    "job '%s' is %s: it waits for "
-			    "its dependencies",
+			    "job '%s' is %s: a command given here runs now, "
+			    "once what it is --after has ended as asked",
 			    id,
 			    json_string_value(json_object_get(out, "state")));
 		else if (store_claim_job(
@@ -488,7 +500,7 @@ start_command(struct keeper *k, json_t *info)
 	    "outputs", "context", "binds", "sandbox", NULL};
 	for (int i = 0; drop[i] != NULL; i++)
 		json_object_del(spec, drop[i]);
-	if (specopt_workdir(spec) == -1)
+	if (specopt_workdir(spec) == -1 || spec_digest(spec, k->digest) == -1)
 		errx(125, "%s", error_msg());
 	snprintf(dir, sizeof(dir), "%s/%s", k->results, k->tid);
 	o.job = json_string_value(json_object_get(info, "job"));
@@ -530,7 +542,7 @@ wrap(struct keeper *k)
 		return 125;
 	}
 	json_decref(info);
-	store_task_pid(k->st, k->tid, exec_pid(k->x), NULL);
+	store_task_pid(k->st, k->tid, exec_pid(k->x), NULL, k->digest);
 	for (;;) {
 		int64_t now = parse_now_ms();
 		if (!lost && tend(k, now) != 0) {
@@ -585,6 +597,8 @@ end_lease(struct keeper *k, const char *id)
 
 	if (strcmp(k->end, "succeeded") == 0)
 		res.error = NULL;
+	else if (k->cancelled)
+		res.error = "its job was cancelled";
 	if (id[0] != 'r') {
 		if ((r = store_task_keepalive(k->st, id, 0, state, &cancel)) ==
 		    1)
@@ -669,8 +683,16 @@ keep(struct keeper *k, const char *id)
 			    id);
 		return 0;
 	}
-	if (end_lease(k, id) == -1 ||
-	    (k->job != NULL && lease_end(k->lease) == -1))
+	r = end_lease(k, id);
+	if (k->job != NULL)
+		lease_end(k->lease);
+	/* Ended meanwhile, since our last renewal: as found at one. */
+	if (r == -1 && error_status() == EX_DATAERR && id[0] != 'r') {
+		r = ended_otherwise(k, id);
+		warnx("%s", error_msg());
+		return r ? 0 : LEASE_LOST_STATUS;
+	}
+	if (r == -1)
 		errx(error_status(), "%s", error_msg());
 	return 0;
 }
@@ -787,7 +809,7 @@ main(int argc, char **argv)
 	if (cli_paths(&k.cli, &k.db, &k.results) == -1)
 		errx(error_status(), "%s", error_msg());
 	/* Only what submits or claims may make a database. */
-	if ((k.st = cli_store(&k.cli, k.argv != NULL || k.job != NULL)) == NULL)
+	if ((k.st = cli_store(&k.cli, k.argv != NULL && k.job == NULL)) == NULL)
 		errx(k.argv != NULL ? 125 : error_status(), "%s", error_msg());
 	signal(SIGPIPE, SIG_IGN);
 	setup_signals(&k);

@@ -1325,12 +1325,46 @@ exec_reap_orphans(void)
 	}
 }
 
-int
-exec_kill_task(const char *task)
+/*
+ * Whether the environment pid started with names task as its
+ * JOBKIT_TASK_ID and, as its JOBKIT_DB, the database db is (the same
+ * file, however named): task IDs repeat from one database to another.
+ */
+static int
+names_task_of(
+    pid_t pid, const char *task, const char *db, const struct stat *dbst)
 {
+	char path[64], *var = NULL;
+	size_t cap = 0, tlen = strlen(task);
+	int is_task = 0, is_db = 0;
+	struct stat sb;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return 0;
+	while (getdelim(&var, &cap, '\0', fp) > 0) {
+		if (strncmp(var, "JOBKIT_TASK_ID=", 15) == 0)
+			is_task = strncmp(var + 15, task, tlen) == 0 &&
+			    var[15 + tlen] == '\0';
+		else if (strncmp(var, "JOBKIT_DB=", 10) == 0)
+			is_db = strcmp(var + 10, db) == 0 ||
+			    (dbst != NULL && stat(var + 10, &sb) == 0 &&
+				sb.st_dev == dbst->st_dev &&
+				sb.st_ino == dbst->st_ino);
+	}
+	free(var);
+	fclose(fp);
+	return is_task && is_db;
+}
+
+int
+exec_kill_task(const char *task, const char *db)
+{
+	struct stat dbst;
 	struct dirent *e;
 	pid_t pid;
-	int killed = 0;
+	int killed = 0, known = stat(db, &dbst) == 0;
 	DIR *d;
 
 	if ((d = opendir("/proc")) == NULL)
@@ -1338,7 +1372,7 @@ exec_kill_task(const char *task)
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] < '1' || e->d_name[0] > '9' ||
 		    (pid = (pid_t)atol(e->d_name)) == getpid() ||
-		    !names_task(pid, task))
+		    !names_task_of(pid, task, db, known ? &dbst : NULL))
 			continue;
 		if (getpgid(pid) == pid)
 			kill(-pid, SIGKILL);

@@ -168,11 +168,12 @@ void exec_reap_orphans(void);
 
 /*
  * SIGKILL every process on this host, whoever's child, whose environment
- * names task as its JOBKIT_TASK_ID (and the group of any that leads one):
- * what is left of a task found lost, its runner gone.  Only processes the
- * caller may read the environment of are seen.  Returns how many.
+ * names task as its JOBKIT_TASK_ID and db as its JOBKIT_DB (the same file,
+ * however named), and the group of any that leads one: what is left of a
+ * task found lost, its runner gone.  Only processes the caller may read
+ * the environment of are seen.  Returns how many.
  */
-int exec_kill_task(const char *task);
+int exec_kill_task(const char *task, const char *db);
 
 /*
  * pid, a child of the caller that is no task's (a notifier, say), is

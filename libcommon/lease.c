@@ -62,11 +62,12 @@ static int
 renew(
     struct lease *l, int64_t lease_ms, json_t **tasks, char *state, int *cancel)
 {
-	int r;
-
 	/* A renewal waits for a busy database no longer than the lease
 	 * lasts, so that its end is found in time. */
-	store_set_busy(l->st, l->last_ok + l->lease - parse_now_ms());
+	int64_t left = l->last_ok + l->lease - parse_now_ms();
+	int r;
+
+	store_set_busy(l->st, left > 0 ? left : 1);
 	if (l->task)
 		r = store_task_keepalive(l->st, l->id, lease_ms, state, cancel);
 	else
@@ -88,7 +89,7 @@ lease_keep(
 	snprintf(l->id, sizeof(l->id), "%s", id);
 	l->task = id[0] != 'r';
 	if ((r = renew(l, lease_ms, NULL, state, &cancel)) != 0) {
-		if (r == 1)
+		if (r >= 1)
 			error_set(EX_DATAERR, "%s '%s' has ended%s%s",
 			    l->task ? "task" : "run", id, *state ? ": " : "",
 			    state);
@@ -283,6 +284,8 @@ lease_reap(struct store *st, json_t **changes)
 
 	if (store_reap(st, changes) == -1)
 		return -1;
+	if (json_array_size(*changes) == 0)
+		return 0;
 	gethostname(host, sizeof(host) - 1);
 	json_array_foreach(*changes, i, v)
 	{
@@ -294,7 +297,8 @@ lease_reap(struct store *st, json_t **changes)
 		    strcmp(kind, "task") == 0)
 			json_object_set_new(v, "killed",
 			    json_integer(exec_kill_task(
-				json_string_value(json_object_get(v, "id")))));
+				json_string_value(json_object_get(v, "id")),
+				store_path(st))));
 	}
 	return 0;
 }

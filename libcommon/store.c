@@ -3009,6 +3009,12 @@ store_caller(const struct store *st)
 	return st->owner;
 }
 
+const char *
+store_path(const struct store *st)
+{
+	return st->path;
+}
+
 int
 store_query(struct store *st, const struct store_query *q,
     int (*fn)(json_t *row, void *arg), void *arg)
@@ -3891,8 +3897,8 @@ fail:
 }
 
 int
-store_task_pid(
-    struct store *st, const char *task, int64_t pid, const char *devices)
+store_task_pid(struct store *st, const char *task, int64_t pid,
+    const char *devices, const char *cmd)
 {
 	int64_t job, attempt;
 	int r;
@@ -3901,9 +3907,9 @@ store_task_pid(
 		return -1;
 	store_lazy(st, 1);
 	r = store_write(st, "cannot record pid",
-	    "UPDATE tasks SET pid = ?, devices = ? WHERE job = ? AND attempt = "
-	    "?",
-	    "itii", pid, devices, job, attempt);
+	    "UPDATE tasks SET pid = ?, devices = ?, cmd = coalesce(?, cmd)"
+	    " WHERE job = ? AND attempt = ?",
+	    "ittii", pid, devices, cmd, job, attempt);
 	store_lazy(st, 0);
 	return r;
 }

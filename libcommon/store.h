@@ -193,6 +193,9 @@ int store_cmd_resolve(struct store *st, const char *prefix, char *full);
 /* The name of the caller, as the store records owners. */
 const char *store_caller(const struct store *st);
 
+/* Where the database is, as it was opened. */
+const char *store_path(const struct store *st);
+
 /* The fields run-query accepts for sort and time, per noun. */
 int store_query_check(const struct store_query *q);
 
@@ -336,10 +339,11 @@ json_t *store_job_shards(struct store *st, const char *id);
 int store_job_note(
     struct store *st, const char *id, const char *type, const char *message);
 
-/* Record the pid of a task's process group leader, and the GPUs it was
- * given ("0,2", or NULL for none). */
-int store_task_pid(
-    struct store *st, const char *task, int64_t pid, const char *devices);
+/* Record the pid of a task's process group leader, the GPUs it was given
+ * ("0,2", or NULL for none), and what it runs when that is not its job's
+ * command (a spec_digest(), or NULL). */
+int store_task_pid(struct store *st, const char *task, int64_t pid,
+    const char *devices, const char *cmd);
 
 /* How a task ended.  Strings may be NULL. */
 struct task_result {
