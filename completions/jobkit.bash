@@ -1,14 +1,15 @@
 # bash completion for jobkit: job-submit, job-describe, run-query, exec-run,
-# artifact-fetch.
+# task-keepalive, artifact-fetch.
 #
-# One file for the five tools, installed once under each name: sourcing it
+# One file for the six tools, installed once under each name: sourcing it
 # again only defines the same functions again.  It needs nothing from the
 # bash-completion package, but hands the command after "--" to its
 # _command_offset when that is loaded.
 #
-# Job IDs and queue names come live from run-query, on the database named by
-# --db on the line, else the tools' default.  Nothing is looked up while that
-# database does not exist yet: opening it would create it.
+# Job, task and run IDs and queue names come live from run-query, on the
+# database named by --db on the line, else the tools' default.  Nothing is
+# looked up while that database does not exist yet: opening it would create
+# it.
 
 _jobkit_spec_args='-n --name -e --env --env-file --export -w --workdir -t --timeout
 	--grace -r --retries --retry-on -p --priority -Q --queue -l --label
@@ -24,14 +25,18 @@ _jobkit_submit_flags="$_jobkit_spec_flags -q --quiet -c --cancel --release
 _jobkit_describe_args=$_jobkit_cli_args
 _jobkit_describe_flags="-s --spec $_jobkit_cli_flags"
 _jobkit_query_args="-s --state -u --user -Q --queue -l --label -n --name
-	-i --id -j --job --since --until -t --time --dependency-of
-	--dependent-of -L --limit -o --sort $_jobkit_cli_args"
-_jobkit_query_flags="-r --reverse -c --count --summary -q --quiet
-	$_jobkit_cli_flags"
+	-i --id -j --job --run --ident --cmd --since --until -t --time
+	--dependency-of --dependent-of -L --limit -o --sort $_jobkit_cli_args"
+_jobkit_query_flags="-r --reverse -c --count --summary -q --quiet --alive
+	--lost --with-run --all-users $_jobkit_cli_flags"
 _jobkit_exec_args="$_jobkit_spec_args -S --shell -j --jobs --idle-exit
 	--capacity --lease --results --engine --gpus $_jobkit_cli_args"
 _jobkit_exec_flags="$_jobkit_spec_flags --worker --drain --wait --logs
 	--follow --stderr -q --quiet --sandbox --pip $_jobkit_cli_flags"
+_jobkit_keep_args="$_jobkit_spec_args -j --job --task --run --end --lease
+	--interval --results $_jobkit_cli_args"
+_jobkit_keep_flags="$_jobkit_spec_flags --now --reap -v --verbose -q --quiet
+	$_jobkit_cli_flags"
 _jobkit_fetch_args='-o --output -C --directory -H --hash -u --user
 	--password-env --password-file --token-env --token-file --netrc-file
 	--profile --endpoint --cacert --cache --cache-max --max-bytes --max-size
@@ -134,6 +139,14 @@ _jobkit_ids()
 {
 	compopt -o nosort 2>/dev/null
 	_jobkit_compgen -W "$(_jobkit_run_query jobs -q --reverse --limit 200)"
+}
+
+# Live IDs of the tasks or runs ($1) that match the filters after it,
+# newest first.
+_jobkit_rows()
+{
+	compopt -o nosort 2>/dev/null
+	_jobkit_compgen -W "$(_jobkit_run_query "$@" -q --reverse --limit 200)"
 }
 
 _jobkit_queues()
@@ -283,6 +296,7 @@ _run_query()
 	-o | --sort) _jobkit_compgen -W "$(_jobkit_fields sort "$noun")" ;;
 	-t | --time) _jobkit_compgen -W "$(_jobkit_fields time "$noun")" ;;
 	-j | --job | --dependency-of | --dependent-of) _jobkit_ids ;;
+	--run) _jobkit_rows runs ;;
 	-i | --id) [[ ${noun:-jobs} == jobs ]] && _jobkit_ids ;;
 	-u | --user) _jobkit_compgen -u ;;
 	*)
@@ -315,6 +329,32 @@ _exec_run()
 	elif ! _jobkit_seen --worker; then
 		_jobkit_ids
 	fi
+}
+
+_task_keepalive()
+{
+	local cur prev dd
+
+	_jobkit_words
+	COMPREPLY=()
+	dd=$(_jobkit_dashdash)
+	if ((dd)); then
+		_jobkit_command "$dd"
+		return
+	fi
+	case $prev in
+	-j | --job) _jobkit_ids ;;
+	--task) _jobkit_rows tasks -s running ;;
+	--run) _jobkit_rows runs -s running ;;
+	--end) _jobkit_compgen -W 'succeeded failed timed_out cancelled' ;;
+	*)
+		if _jobkit_value || _jobkit_takes "$_jobkit_keep_args"; then
+			:
+		elif [[ $cur == -* ]]; then
+			_jobkit_compgen -W "$_jobkit_keep_args $_jobkit_keep_flags"
+		fi
+		;;
+	esac
 }
 
 # The profiles of the AWS credentials and config files.
@@ -368,4 +408,5 @@ complete -F _job_submit job-submit
 complete -F _job_describe job-describe
 complete -F _run_query run-query
 complete -F _exec_run exec-run
+complete -F _task_keepalive task-keepalive
 complete -F _artifact_fetch artifact-fetch

@@ -1,8 +1,8 @@
-#compdef job-submit job-describe run-query exec-run artifact-fetch
+#compdef job-submit job-describe run-query exec-run task-keepalive artifact-fetch
 # zsh completion for jobkit: job-submit, job-describe, run-query, exec-run,
-# artifact-fetch.
+# task-keepalive, artifact-fetch.
 #
-# Job IDs and queue names come live from run-query, on the database named by
+# Job, task and run IDs and queue names come live from run-query, on the database named by
 # --db on the line, else the tools' default.  Nothing is looked up while that
 # database does not exist yet: opening it would create it.
 
@@ -49,6 +49,16 @@ _jobkit_ids() {
 
   ids=(${(f)"$(_jobkit_run_query jobs -q --reverse --limit 200)"})
   _wanted -V job-ids expl 'job ID' compadd -a ids
+}
+
+# Live IDs of the tasks or runs ($1) that match the filters after it,
+# newest first.
+_jobkit_rows() {
+  local expl
+  local -a ids
+
+  ids=(${(f)"$(_jobkit_run_query "$@" -q --reverse --limit 200)"})
+  _wanted -V ${1%s}-ids expl "${1%s} ID" compadd -a ids
 }
 
 _jobkit_queues() {
@@ -165,12 +175,18 @@ _run_query() {
   _jobkit_options
   _arguments -s -S -C : $common \
     '*'{-s+,--state=}'[only these states]:state:->state' \
-    '(-u --user)'{-u+,--user=}'[only this owner]:user:_users' \
+    '(-u --user --all-users)'{-u+,--user=}'[only this owner]:user:_users' \
     '(-Q --queue)'{-Q+,--queue=}'[only this queue]:queue:_jobkit_queues' \
     '*'{-l+,--label=}'[only with this label]:label (K or K=V): ' \
     '(-n --name)'{-n+,--name=}'[only names matching]:glob: ' \
     '(-i --id)'{-i+,--id=}'[only IDs starting so]:ID prefix:->id' \
     '(-j --job)'{-j+,--job=}'[only this job]:job ID:_jobkit_ids' \
+    '--run=[only tasks of this run]:run ID:_jobkit_rows runs' \
+    '--ident=[only tasks of this ident (job name)]:ident: ' \
+    '--cmd=[only tasks whose cmd digest starts so]:digest (sha256\:HEX): ' \
+    '(--lost)--alive[only rows alive now]' \
+    '(--alive)--lost[only rows whose lease expired]' \
+    '(-u --user)--all-users[tasks and runs of every user]' \
     '--since=[from this time on]:time (2h, RFC 3339): ' \
     '--until=[up to this time]:time (2h, RFC 3339): ' \
     '(-t --time)'{-t+,--time=}'[the time --since and --until filter]:time field:->time' \
@@ -179,6 +195,7 @@ _run_query() {
     '(-L --limit)'{-L+,--limit=}'[at most N rows]:count: ' \
     '(-o --sort)'{-o+,--sort=}'[sort by]:field:->sort' \
     '(-r --reverse)'{-r,--reverse}'[reverse the order]' \
+    '--with-run[give each task its run'\''s row]' \
     '(-c --count --summary)'{-c,--count}'[print only how many]' \
     '(-c --count --summary)--summary[count by state and queue]' \
     '(-q --quiet)'{-q,--quiet}'[print only IDs]' \
@@ -227,6 +244,27 @@ _exec_run() {
     '--stderr[with --logs, standard error]' \
     '(-q --quiet)'{-q,--quiet}'[print only task IDs]' \
     '*: :{_jobkit_rest _jobkit_ids}'
+}
+
+_task_keepalive() {
+  local -a spec common modes
+
+  _jobkit_options
+  # Spec options go with a command submitted, not with a lease kept.
+  modes=(-j --job --task --run --reap)
+  _arguments -s -S : ${spec:#\(-S --shell\)*} $common \
+    "($modes)"{-j+,--job=}'[claim this job instead of submitting one]:job ID:_jobkit_ids' \
+    "($modes)--task=[keep or end this task]:task ID:_jobkit_rows tasks -s running" \
+    "($modes)--run=[keep or end this run]:run ID:_jobkit_rows runs -s running" \
+    "($modes --end --now)--reap[mark expired leases lost]" \
+    '(--reap)--end=[the end to record when stopped]:state:(succeeded failed timed_out cancelled)' \
+    '(--reap)--now[record the end at once]' \
+    '--lease=[lease of the run and its task, or of the row kept]:duration (60s): ' \
+    '--interval=[how often the lease is renewed]:duration: ' \
+    '--results=[results folder]:directory:_directories' \
+    '(-v --verbose)'{-v,--verbose}'[say each renewal on stderr]' \
+    '(-q --quiet)'{-q,--quiet}'[print only IDs]' \
+    '*: :{_jobkit_rest _message "a command after --"}'
 }
 
 # The profiles of the AWS credentials and config files.
@@ -287,6 +325,7 @@ _jobkit() {
     (job-describe) _job_describe ;;
     (run-query) _run_query ;;
     (exec-run) _exec_run ;;
+    (task-keepalive) _task_keepalive ;;
     (artifact-fetch) _artifact_fetch ;;
   esac
 }
@@ -295,5 +334,6 @@ _jobkit() {
 if [[ $funcstack[1] == _jobkit ]]; then
   _jobkit "$@"
 else
-  compdef _jobkit job-submit job-describe run-query exec-run artifact-fetch
+  compdef _jobkit job-submit job-describe run-query exec-run task-keepalive \
+    artifact-fetch
 fi

@@ -7,8 +7,9 @@ functions -q __jobkit_ids; or source (dirname (status filename))/jobkit-common.f
 # The kind asked for (jobs, tasks, runs, queues): the first operand.
 function __run_query_noun
     set -l takes -s --state -u --user -Q --queue -l --label -n --name \
-        -i --id -j --job --since --until -t --time --dependency-of \
-        --dependent-of -L --limit -o --sort -f --format -d --db
+        -i --id -j --job --run --ident --cmd --since --until -t --time \
+        --dependency-of --dependent-of -L --limit -o --sort -f --format \
+        -d --db
     set -l words (commandline -opc)
     set -e words[1]
     while set -q words[1]
@@ -71,6 +72,12 @@ complete -c run-query -s l -l label -x -d 'only with this label (K or K=V)'
 complete -c run-query -s n -l name -x -d 'only names matching'
 complete -c run-query -s i -l id -x -ka '(__run_query_id)' -d 'only IDs starting so'
 complete -c run-query -s j -l job -x -ka '(__jobkit_ids)' -d 'only this job'
+complete -c run-query -l run -x -ka '(__jobkit_run_query runs -q --reverse --limit 200)' -d 'only tasks of this run'
+complete -c run-query -l ident -x -d 'only tasks of this ident (job name)'
+complete -c run-query -l cmd -x -d 'only tasks whose cmd digest starts so (sha256:HEX)'
+complete -c run-query -l alive -d 'only rows alive now'
+complete -c run-query -l lost -d 'only rows whose lease expired'
+complete -c run-query -l all-users -d 'tasks and runs of every user'
 complete -c run-query -l since -x -d 'from this time on (2h, RFC 3339)'
 complete -c run-query -l until -x -d 'up to this time (2h, RFC 3339)'
 complete -c run-query -s t -l time -x -a '(__run_query_values time)' -d 'the time --since and --until filter'
@@ -79,6 +86,7 @@ complete -c run-query -l dependent-of -x -ka '(__jobkit_ids)' -d 'jobs waiting f
 complete -c run-query -s L -l limit -x -d 'at most N rows'
 complete -c run-query -s o -l sort -x -a '(__run_query_values sort)' -d 'sort by'
 complete -c run-query -s r -l reverse -d 'reverse the order'
+complete -c run-query -l with-run -d "give each task its run's row"
 complete -c run-query -s c -l count -d 'print only how many'
 complete -c run-query -l summary -d 'count by state and queue'
 complete -c run-query -s q -l quiet -d 'print only IDs'
