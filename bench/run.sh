@@ -8,8 +8,10 @@
 # BENCH_QUICK=1 (fewer repetitions, for trying the script), BENCH_BIG_DB
 # (keep the query database there, made once), BENCH_ONLY (sections to run,
 # e.g. "3 5"), BENCH_KEEP=1 (keep section 7's tar.gz in bench/out, made
-# once).  Section 7 starts its own nginx on 127.0.0.1 and needs a few GiB
-# free beside TMPDIR.
+# once), BENCH_KEEPALIVE_N (task-keepalive processes in section 8, 500),
+# BENCH_KEEPALIVE_S (the seconds they all run, 60).  Section 7 starts its
+# own nginx on 127.0.0.1 and needs a few GiB free beside TMPDIR; section 8
+# starts twice BENCH_KEEPALIVE_N processes.
 # Results: bench/out/results.txt, hyperfine's CSV and JSON beside it.
 set -eu
 
@@ -36,7 +38,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then runs=2 qruns=10; else runs=5 qruns=40; fi
 results=$out/results.txt
 : >"$results"
 
-want() { case " ${BENCH_ONLY:-1 2 3 4 5 6 7} " in *" $1 "*) return 0 ;; esac; return 1; }
+want() { case " ${BENCH_ONLY:-1 2 3 4 5 6 7 8} " in *" $1 "*) return 0 ;; esac; return 1; }
 say() { printf '%s\n' "$*" | tee -a "$results"; }
 
 # hf NAME [hyperfine options] COMMAND...: run hyperfine and keep the
@@ -357,6 +359,58 @@ say "   ratio artifact-fetch -x/tar xzf $(ratio "$ux" "$ut") (target <= 1.1)"
 say "   cache hit, hash known: artifact-fetch --cache $(ms "$ha")   cp --reflink=auto $(ms "$hc")" \
     "  ratio $(ratio "$ha" "$hc") (target <= 1.0)"
 say "   $logged"
+say ""
+fi
+
+# --- 8. leases: many task-keepalive renewing on one database --------------
+if want 8; then
+# Issue 11: N processes each keep a task's lease (10 s, renewed every 1 s)
+# on one sqlite database while their sleep runs; bench/keepalive.sh runs
+# them and measures.  The floors come first, before the N start: a
+# process start, and a write synced to the disk the database is on (dd's
+# oflag=dsync is a write and an fdatasync, on a file synced once before,
+# so that only its data goes each time).
+kn=${BENCH_KEEPALIVE_N:-500} ks=${BENCH_KEEPALIVE_S:-60}
+hf kfloor -N --warmup 10 --runs $((qruns * 5)) \
+    -n true "true" \
+    -n sh "sh -c '/usr/bin/true; :'"
+dd if=/dev/zero of="$tmp/sync" bs=4096 count=200 conv=fsync 2>/dev/null
+t0=$(date +%s%N)
+dd if=/dev/zero of="$tmp/sync" bs=4096 count=200 oflag=dsync conv=notrunc 2>/dev/null
+fsync_ms=$(awk -v t=$(( $(date +%s%N) - t0 )) 'BEGIN { printf "%.2f", t / 200 / 1e6 }')
+rm -f "$tmp/sync"
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+mkdir "$tmp/ka"
+"$top/bench/keepalive.sh" "$tmp/ka" "$kn" "$ks"
+. "$tmp/ka/figures"
+cp "$tmp/ka/odd" "$out/keepalive-stderr.txt"
+pct() { awk -v c="$1" -v w="$2" 'BEGIN { printf "%.1f", c * 100000 / w }'; }
+say "8. $kn task-keepalive renewing every 1 s on one sqlite database, all at once for $ks s" \
+    "(target: no missed renewal, no lock error)"
+say "   missed renewals in the window $missed ($late gaps > 1.5 s between renewals of a task; longest $longest ms)" \
+    "  lock errors $lock_errors   leases lost $lost   exits other than 0: $nonzero of $kn"
+[ "$missed" = 0 ] || say "   first: $missed_example"
+[ "$late_out" = 0 ] || say "   outside the window (the start of all $kn at once, the seconds after):" \
+    "$missed_out missed in $late_out gaps ($late_first_out of them before a task's first renewal)," \
+    "longest $longest_out ms; first: $missed_example_out"
+[ "$lock_errors" = 0 ] || say "   first lock error: $lock_example"
+[ "$lost" = 0 ] || say "   first lease lost: $lost_example"
+[ "$nonzero" = 0 ] || say "   exit statuses (pid:status): $statuses; $task_example"
+[ "$alive0" = "$kn" ] && [ "$alive1" = "$kn" ] ||
+    say "   alive when the window began: $alive0, when it ended: $alive1 (of $kn)"
+[ "$other" = 0 ] || say "   other stderr lines: $other, first: $other_example"
+[ "$sampler_errors" = 0 ] || say "   the sampler's sqlite3 failed: $sampler_errors lines of errors"
+[ ! -s "$out/keepalive-stderr.txt" ] ||
+    say "   all but the renewals they printed, and the exits other than 0: $out/keepalive-stderr.txt"
+say "   renewals $window in the $(awk -v w="$wall" 'BEGIN { printf "%.1f", w / 1000 }') s window" \
+    "(expected $expected), $renewals in all ($seen seen in the database by $samples samples," \
+    "at most $sample_gap ms apart; the oldest keepalive one saw in the window: $oldest ms)"
+say "   renewal latency (-v) p50 $p50 ms   p99 $p99 ms   max $max ms"
+say "   CPU of the $kn in the window: $cpu_on s on a CPU (schedstat) = $(pct "$cpu_on" "$wall")% of one core," \
+    "$(awk -v c="$cpu_on" -v r="$window" 'BEGIN { printf "%.3f", c * 1000 / r }') ms per renewal;" \
+    "whole lives, start, end and sleep included: user $cpu_user s + sys $cpu_sys s (times)"
+say "   floor: true $(ms "$(mean kfloor 1)") ms   sh -c 'true; :' $(ms "$(mean kfloor 2)") ms" \
+    "  fdatasync of 4 KiB $fsync_ms ms (dd oflag=dsync)   all $kn started in $started_in ms   load before: $load"
 say ""
 fi
 
