@@ -4,10 +4,10 @@
 # kinds and queues; zsh and fish files parse (when those shells are here)
 # and fish completes IDs and states too.
 . "$(dirname "$0")/lib.sh"
-plan 35
+plan 40
 
 C=$TOP/completions
-TOOLS="job-submit job-describe run-query exec-run artifact-fetch"
+TOOLS="job-submit job-describe run-query exec-run task-keepalive artifact-fetch"
 
 # What bash completes for the last of the words given, one a line, as the
 # function registered for the tool leaves it in COMPREPLY.  No
@@ -126,3 +126,6 @@ else
 	skip "fish is not installed"
 fi
 done_testing
+complete_bash task-keepalive --end '' >"$T/got"
+check_same "task-keepalive --end completes the states it records" \
+    "$(sort "$T/got" | xargs)" "cancelled failed succeeded timed_out"

@@ -723,8 +723,8 @@ test_digest(void)
 		  "\"B\":\"2\"},\"workdir\":\"/tmp\"}",
 	    b);
 	ok(strcmp(a, b) != 0, "digest: another work directory, another one");
-	digest_of("{\"shell\":\"make all\",\"env\":{\"A\":\"1\",\"B\":\"2\"}}",
-	    b);
+	digest_of(
+	    "{\"shell\":\"make all\",\"env\":{\"A\":\"1\",\"B\":\"2\"}}", b);
 	ok(strcmp(a, b) != 0, "digest: a shell string is not the argv");
 	digest_of("{\"command\":[\"cat\",\"d\"],\"inputs\":[{\"url\":"
 		  "\"https://h/d\",\"path\":\"d\"}]}",
