@@ -15,7 +15,8 @@ UPDATE jobs SET
   created = $now - ($nbig - rid) * 2592,
   updated = $now - ($nbig - rid) * 2592 + 5000,
   state = CASE rid % 10 WHEN 6 THEN 'failed' WHEN 7 THEN 'cancelled'
-    WHEN 8 THEN 'queued' WHEN 9 THEN 'running' ELSE 'succeeded' END,
+    WHEN 8 THEN 'queued' WHEN 9 THEN CASE WHEN rid > $nbig - 1000
+    THEN 'running' ELSE 'succeeded' END ELSE 'succeeded' END,
   attempts = CASE WHEN rid % 10 IN (7, 8) THEN 0 ELSE 1 END;
 UPDATE jobs SET started = created + 1000 WHERE attempts = 1;
 UPDATE jobs SET ended = created + 5000 WHERE state IN ('succeeded', 'failed', 'cancelled');

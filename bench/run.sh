@@ -114,12 +114,20 @@ big=${BENCH_BIG_DB:-$tmp/big.db}
 counts=$(sqlite3 "$big" 'SELECT (SELECT count(*) FROM jobs) || " jobs, " ||
     (SELECT count(*) FROM tasks) || " tasks, " || (SELECT count(*) FROM events) || " events"')
 one=$(run-query -d "$big" jobs -s failed --since 1d -L 1 -q)
+# A unique prefix of a command digest, as a user would paste it.
+cmd=$(run-query -d "$big" tasks --ident job-500000 -f ndjson |
+    sed 's/.*"cmd":"sha256:\([0-9a-f]\{12\}\).*/\1/')
 hf query -N --warmup 5 --runs "$qruns" \
     -n jobs-state-window "run-query -d $big jobs -s failed --since 2h -L 100" \
     -n jobs-2states-range "run-query -d $big jobs -s failed,cancelled --since 7d --until 6d -L 100" \
     -n tasks-ended-window "run-query -d $big tasks -s succeeded -t ended --since 1d -L 100" \
     -n jobs-label-queue "run-query -d $big jobs -Q q1 -l exp=e7 --since 3d -L 100" \
     -n jobs-count "run-query -d $big jobs -s queued --count" \
+    -n tasks-ident "run-query -d $big tasks --ident job-500000" \
+    -n tasks-cmd "run-query -d $big tasks --cmd $cmd" \
+    -n tasks-alive "run-query -d $big tasks --alive -L 100" \
+    -n tasks-lost "run-query -d $big tasks --lost -L 100" \
+    -n tasks-alive-window "run-query -d $big tasks --since 2h --until 1h -L 100" \
     -n describe "job-describe -d $big $one" \
     -n describe-prefix "job-describe -d $big $(printf %.5s "$one")"
 say "3. a database of $counts (ms per query, target < 20; describe < 5)"
@@ -129,6 +137,9 @@ for n in "run-query jobs -s failed --since 2h -L 100" \
     "run-query tasks -s succeeded -t ended --since 1d -L 100" \
     "run-query jobs -Q q1 -l exp=e7 --since 3d -L 100" \
     "run-query jobs -s queued --count" \
+    "run-query tasks --ident NAME" "run-query tasks --cmd PREFIX" \
+    "run-query tasks --alive -L 100" "run-query tasks --lost -L 100" \
+    "run-query tasks --since 2h --until 1h -L 100 (alive in the window)" \
     "job-describe ID" "job-describe PREFIX"; do
 	say "   $(ms "$(mean query $i)")   $n"
 	i=$((i + 1))

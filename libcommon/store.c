@@ -2710,9 +2710,12 @@ qb_alive_window(struct qb *q, const struct store_query *sq)
 	if (!t && sq->noun != STORE_RUNS)
 		return 0;
 	if (sq->since != INT64_MIN) {
+		/* Two index ranges, not a scan of all that started before. */
 		qb_cond(q,
-		    t ? "(t.ended IS NULL OR t.ended >= ?)"
-		      : "(r.ended IS NULL OR r.ended >= ?)");
+		    t ? "t.rid IN (SELECT rid FROM tasks WHERE ended >= ? UNION"
+			" ALL SELECT rid FROM tasks WHERE ended IS NULL)"
+		      : "r.rid IN (SELECT rid FROM runs WHERE ended >= ? UNION"
+			" ALL SELECT rid FROM runs WHERE ended IS NULL)");
 		qb_num(q, sq->since);
 	}
 	if (sq->until != INT64_MAX) {
@@ -2722,10 +2725,39 @@ qb_alive_window(struct qb *q, const struct store_query *sq)
 	return 1;
 }
 
+/*
+ * Tasks in states (TASK_STATE's), on the index of their state column: a
+ * task that has not ended is running while its lease holds, and lost
+ * after, whatever a reaper has recorded yet.
+ */
+static void
+qb_task_states(struct qb *q, const char *const *states)
+{
+	int lost = 0, i;
+
+	for (i = 0; states[i] != NULL; i++)
+		lost |= strcmp(states[i], "lost") == 0;
+	qb_cond(q,
+	    lost ? "t.rid IN (SELECT rid FROM tasks WHERE state IN ("
+		 : "(t.state IN (");
+	for (i = 0; states[i] != NULL; i++) {
+		qb_add(q, i ? ", ?" : "?");
+		qb_text(q, states[i]);
+	}
+	qb_add(q,
+	    lost ? ") AND (ended IS NOT NULL OR NOT" LEASE_EXPIRED(
+		       "", "?1") ") UNION ALL SELECT rid FROM tasks"
+				 " WHERE ended IS NULL AND" LEASE_EXPIRED(
+				     "", "?1") ")"
+		 : ") AND (t.ended IS NOT NULL OR NOT" LEASE_EXPIRED(
+		       "t.", "?1") "))");
+}
+
 /* The filters of runs and tasks: their run, identity, and liveness. */
 static int
 qb_rows(struct qb *q, const struct store_query *sq)
 {
+	static const char *const lost[] = {"lost", NULL};
 	int t = sq->noun == STORE_TASKS;
 	int64_t rid;
 
@@ -2747,10 +2779,14 @@ qb_rows(struct qb *q, const struct store_query *sq)
 		qb_cond(q,
 		    t ? "t.ended IS NULL AND NOT" LEASE_EXPIRED("t.", "?1")
 		      : "r.ended IS NULL AND NOT" LEASE_EXPIRED("r.", "?1"));
-	if (sq->lost) {
-		qb_cond(q, nouns[sq->noun].state);
-		qb_add(q, " = 'lost'");
-	}
+	if (sq->lost && t)
+		qb_task_states(q, lost);
+	else if (sq->lost)
+		qb_cond(q,
+		    "r.rid IN (SELECT rid FROM runs WHERE lost IS NOT NULL "
+		    "UNION"
+		    " ALL SELECT rid FROM runs WHERE ended IS NULL "
+		    "AND" LEASE_EXPIRED("", "?1") ")");
 	return 0;
 }
 
@@ -2768,7 +2804,10 @@ qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 
 	if (sq->noun == STORE_RUNS || sq->noun == STORE_TASKS)
 		qb_num(q, now); /* ?1 in RUN_STATE and TASK_STATE */
-	if (sq->states != NULL && sq->states[0] != NULL) {
+	if (sq->states != NULL && sq->states[0] != NULL &&
+	    sq->noun == STORE_TASKS)
+		qb_task_states(q, sq->states);
+	else if (sq->states != NULL && sq->states[0] != NULL) {
 		qb_cond(q, d->state);
 		qb_add(q, " IN (");
 		for (i = 0; sq->states[i] != NULL; i++) {
