@@ -215,7 +215,6 @@ renew_later(struct lease *l, int64_t now, struct lease_news *n)
 	int64_t end = l->last_ok + l->lease;
 
 	now = parse_now_ms(); /* after the wait for the database */
-
 	if (now >= end) {
 		l->lost = n->lost = 1;
 		snprintf(n->why, sizeof(n->why),

@@ -41,11 +41,10 @@ gone() {
 	[ ! -e "/proc/$1" ] ||
 	    [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" = Z ]
 }
-# BUG (to fix in exec.c, names_task()): a reaper kills every process on
-# this host whose JOBKIT_TASK_ID is a lost task's ID, whatever database it
-# belongs to: every test's first task is a001.1, so one test's reaper kills
-# the tasks of another running beside it (prove -j2).  Until then the jobs
-# of each database here are numbered from a random base; 5011 shows the bug.
+# A reaper kills what is left of a lost task by its JOBKIT_TASK_ID and its
+# JOBKIT_DB (once by the ID alone, killing other tests' tasks beside it
+# under prove -j2).  The jobs of each database here are still numbered
+# from a random base, so that no test leans on that alone.
 fresh_ids() {
 	_id=$(job-submit -q -- true) &&
 	    job-submit -q -c "$_id" >/dev/null &&
@@ -352,15 +351,14 @@ refused 65 "^task-keepalive: cannot run job '$waiting': it is waiting\$" \
     "--job of a waiting job" task-keepalive --job "$waiting"
 refused 65 "^task-keepalive: cannot run job '$ended': it is succeeded\$" \
     "--job of an ended job" task-keepalive --job "$ended" -- touch "$T/ran"
-refused 65 "^task-keepalive: job '[0-9a-z]+' is waiting: it waits for its dependencies\$" \
+refused 65 "^task-keepalive: job '[0-9a-z]+' is waiting: a command given here runs now, once what it is --after has ended as asked\$" \
     "a command after an unfinished job" task-keepalive -a "$held" -- touch "$T/ran"
 refused 65 "^task-keepalive: task '$ended.1' has ended: succeeded\$" \
     "--task of an ended task" task-keepalive --task "$ended.1"
 refused 65 "^task-keepalive: task '$ended.1' has ended: succeeded\$" \
     "--end --now of an ended task" task-keepalive --task "$ended.1" --end failed --now
-# BUG (to fix in lease.c, lease_keep()): a run that ended (not lost) is
-# refused with 70 and an empty message "task-keepalive: ": a renewal's 2
-# (ended) sets no error.  Expected: 65, "run 'ID' has ended".
+# A run that ended (not lost) is refused with 65 (it once gave 70 and an
+# empty message).
 refused 65 "^task-keepalive: run '$r' has ended\$" \
     "--run of an ended run" task-keepalive --run "$r"
 refused 65 "^task-keepalive: run '$r' has ended\$" \
@@ -382,10 +380,8 @@ refused 66 "^task-keepalive: no database '$T/absent/jobkit.db' \\(nothing was su
     "--reap without a database" task-keepalive --reap
 refused 66 "^task-keepalive: no database '$T/absent/jobkit.db' \\(nothing was submitted there\\)\$" \
     "--task without a database" task-keepalive --task zzzz.1 --end failed --now
-# BUG (to fix in task-keepalive): a claim of a job in a database that does
-# not exist makes the database, then fails "no such job".  Nothing can be
-# claimed there: expected as exec-run ID says it, 66 "no database", and no
-# file left behind.
+# Nothing can be claimed in a database that does not exist: 66, as
+# exec-run ID says it, and no file left behind.
 refused 66 "^task-keepalive: (no database '$T/absent/jobkit.db' \\(nothing was submitted there\\)|no such job 'zzzz')\$" \
     "--job without a database" task-keepalive --job zzzz
 check "leaves no database behind" test ! -e "$T/absent"

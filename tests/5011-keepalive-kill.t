@@ -36,12 +36,10 @@ gone() {
 	    [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" = Z ]
 }
 alive() { ! gone "$1"; }
-# BUG (to fix in exec.c, names_task()): a reaper kills every process on
-# this host whose JOBKIT_TASK_ID is a lost task's ID, whatever database it
-# belongs to: every test's first task is a001.1, so one test's reaper kills
-# the tasks of another running beside it (prove -j2).  Until then the jobs
-# of each database here are numbered from a random base; "A reaper kills
-# only what is its own database's" below shows the bug.
+# A reaper kills what is left of a lost task by its JOBKIT_TASK_ID and its
+# JOBKIT_DB (once by the ID alone, killing other tests' tasks beside it
+# under prove -j2).  The jobs of each database here are still numbered
+# from a random base, so that no test leans on that alone.
 fresh_ids() {
 	_id=$(job-submit -q -- true) &&
 	    job-submit -q -c "$_id" >/dev/null &&
@@ -177,13 +175,9 @@ check_same "its task succeeded, never lost" \
     "$(task_field "$t" state) $(run-query tasks -j "${t%.*}" -c)" "succeeded 1"
 
 # --- Renewals refused for a whole lease: the lease is lost. ---
-# BUG (to fix in lease.c, renew() and renew_later()): a renewal retried
-# once the lease has run out waits for the busy database as long as the
-# store's default (60 s: store_set_busy() takes a time <= 0 as "the
-# default"), and renew_later() judges with the time taken before the busy
-# wait, so the lease is never declared lost: here the renewal succeeds
-# 2.5 s after the last, the command runs on and task-keepalive exits 0.
-# Expected, as lease.h says ("no renewal succeeded for a whole lease"):
+# A renewal the locked database refuses past the lease loses it, as
+# lease.h says ("no renewal succeeded for a whole lease"); it once waited
+# the store's default 60 s and revived the lease:
 # lost after about 1 s, the command stopped, 122.  (The command is 8 s
 # long, so that the test ends either way.)
 task-keepalive --lease 1s -- sh -c 'echo "$JOBKIT_TASK_ID $$" >"$0"; exec sleep 8' "$T/busy" \
@@ -205,10 +199,8 @@ check_exit 0 "a reaper after the lock" task-keepalive --reap -q
 check_same "finds its task lost: its end was not recorded" "$(task_field "$t" state)" lost
 
 # --- A reaper kills only what is its own database's. ---
-# BUG (see fresh_ids): two databases whose tasks have the same ID, one
-# running in A, one lost in B: B's reaper kills A's command too ("killed":1,
-# A's task ends failed by signal 9).  Expected: "killed":0, A's task left
-# alone.
+# Two databases whose tasks have the same ID, one running in A, one lost
+# in B: B's reaper leaves A's command alone ("killed":0).
 base=$((32768 + $(random 16777216)))
 JOBKIT_DB=$T/a.db
 fresh_ids $base
