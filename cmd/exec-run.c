@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -407,23 +406,6 @@ pick_results(struct runner *r)
 {
 	if (cli_paths(&r->cli, &r->db, &r->results) == -1)
 		errx(error_status(), "%s", error_msg());
-}
-
-static void
-setup_signals(struct runner *r)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	if ((r->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
-		err(EX_OSERR, "signalfd");
-	/* Orphans of our tasks come to us, so none is left behind. */
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
 /*
@@ -1915,26 +1897,6 @@ execute(struct runner *r, struct run_new *rn)
 		free(r->gpu[i]);
 }
 
-/*
- * Stopped by a signal, with what it cancelled recorded: die by it, as
- * shells expect of a program a signal stopped, so that a script of
- * exec-run steps stops at Ctrl-C rather than go on to the next step.
- */
-static void
-die_by(int signo)
-{
-	sigset_t set;
-
-	fflush(NULL);
-	cgroup_leave();
-	signal(signo, SIG_DFL);
-	sigemptyset(&set);
-	sigaddset(&set, signo);
-	raise(signo);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	exit(128 + signo);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -1973,7 +1935,8 @@ main(int argc, char **argv)
 		errx(r.foreground ? 125 : error_status(), "%s", error_msg());
 	/* A closed stdout is an error to handle, not a death (report()). */
 	signal(SIGPIPE, SIG_IGN);
-	setup_signals(&r);
+	if ((r.sigfd = exec_signals()) == -1)
+		errx(EX_OSERR, "%s", error_msg());
 	watch_db(&r);
 	/* The stager of inputs and outputs: a worker stages with the
 	 * artifact-fetch of its own version. */
@@ -1991,7 +1954,10 @@ main(int argc, char **argv)
 	free(r.results);
 	free(r.db);
 	free(r.dbpath);
-	if (r.signo != 0)
-		die_by(r.signo);
+	/* Stopped by a signal, with what it cancelled recorded. */
+	if (r.signo != 0) {
+		cgroup_leave();
+		cli_die_by(r.signo);
+	}
 	return r.status;
 }

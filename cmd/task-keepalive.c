@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -235,24 +234,6 @@ parse_options(struct keeper *k, int argc, char **argv)
 		}
 	}
 	check_options(k, optind < end);
-}
-
-static void
-setup_signals(struct keeper *k)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	if ((k->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
-		err(EX_OSERR, "signalfd");
-	/* What the command leaves behind comes to us, to be killed with
-	 * it (exec_kill_strays()), not to run on unnoticed. */
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
 /* The first stopping signal read, or 0. */
@@ -769,24 +750,6 @@ keep_given(struct keeper *k)
 	return keep(k, id);
 }
 
-/*
- * Stopped by a signal with nothing left to record: die by it, as shells
- * expect of a program a signal stopped.
- */
-static void
-die_by(int signo)
-{
-	sigset_t set;
-
-	fflush(NULL);
-	signal(signo, SIG_DFL);
-	sigemptyset(&set);
-	sigaddset(&set, signo);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	raise(signo);
-	exit(128 + signo);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -812,7 +775,8 @@ main(int argc, char **argv)
 	if ((k.st = cli_store(&k.cli, k.argv != NULL && k.job == NULL)) == NULL)
 		errx(k.argv != NULL ? 125 : error_status(), "%s", error_msg());
 	signal(SIGPIPE, SIG_IGN);
-	setup_signals(&k);
+	if ((k.sigfd = exec_signals()) == -1)
+		errx(EX_OSERR, "%s", error_msg());
 	if (k.reap)
 		status = reap(&k);
 	else if (k.argv != NULL)
@@ -830,6 +794,6 @@ main(int argc, char **argv)
 	/* A command a signal stopped: its end is recorded, and we go the
 	 * way it went. */
 	if (k.signo != 0 && k.argv != NULL && status != LEASE_LOST_STATUS)
-		die_by(k.signo);
+		cli_die_by(k.signo);
 	return status;
 }

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,4 +156,18 @@ cli_paths(const struct cli *c, char **db, char **results)
 	}
 	free(loc);
 	return 0;
+}
+
+void
+cli_die_by(int signo)
+{
+	sigset_t set;
+
+	fflush(NULL);
+	signal(signo, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, signo);
+	raise(signo);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	exit(128 + signo);
 }

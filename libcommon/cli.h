@@ -73,6 +73,14 @@ int cli_read_ids(FILE *fp, int (*fn)(const char *id, void *arg), void *arg);
 int cli_paths(const struct cli *c, char **db, char **results);
 
 /*
+ * Stopped by signal signo (blocked, read from a signalfd), with what it
+ * stopped recorded: die by it, as shells expect of a program a signal
+ * stopped, so that a script of steps stops at Ctrl-C rather than go on.
+ * Exits 128 + signo should the signal not kill.
+ */
+void cli_die_by(int signo) __attribute__((noreturn));
+
+/*
  * The path of another jobkit tool installed beside the running one (a tool
  * calls the tools of its own version), in buf (len bytes).  Returns 0, or
  * -1 with an EX_UNAVAILABLE error when there is none.

@@ -11,6 +11,7 @@
 #include <pwd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1309,6 +1310,24 @@ exec_kill_strays(const struct exec *x)
 		killed += k;
 	}
 	return killed;
+}
+
+int
+exec_signals(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if ((fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
+		return error_set(EX_OSERR, "signalfd: %s", strerror(errno));
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	return fd;
 }
 
 void

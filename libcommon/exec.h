@@ -160,6 +160,14 @@ const struct exec_result *exec_result(struct exec *x);
 int exec_kill_strays(const struct exec *x);
 
 /*
+ * What a runner of tasks does first: block SIGCHLD, SIGINT, SIGTERM and
+ * SIGHUP, to read them from the signalfd returned (-1 with EX_OSERR), and
+ * become a subreaper, so that what a task leaves behind comes to the
+ * caller (exec_kill_strays(), exec_reap_orphans()).
+ */
+int exec_signals(void);
+
+/*
  * Reap the children that came to the caller as subreaper (orphans of its
  * tasks), leaving the leaders of running tasks and spared children to
  * their owners.

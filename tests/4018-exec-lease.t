@@ -7,19 +7,11 @@
 plan 9
 cd "$T" || exit 1
 
-wait_for() { # wait_for CMD...: until CMD succeeds (30 s at most)
-	_i=0
-	until "$@"; do
-		_i=$((_i + 1))
-		[ "$_i" -gt 600 ] && return 1
-		sleep 0.05
-	done
-}
 alive_runs() { [ "$(run-query runs --alive -q | wc -l)" -ge "$1" ]; }
 
 exec-run --worker --lease 1s >worker.out 2>worker.err &
 w=$!
-wait_for alive_runs 1
+until_true alive_runs 1
 sleep 1.5 # more than the lease: an idle worker must have renewed
 check_same "an idle worker's run stays alive past its lease" \
     "$(run-query runs --alive -q | wc -l)" 1
@@ -31,7 +23,7 @@ check_same "and ends when it stops" "$(run-query runs -s ended -q | wc -l)" 1
 j=$(job-submit -q -- sh -c 'if [ -f once ]; then exit 0; fi; : >once; sleep 60')
 exec-run --worker --lease 1s >worker.out 2>worker.err &
 w=$!
-wait_for test -f once
+until_true test -f once
 run1=$(run-query runs --alive -q)
 kill -STOP $w
 sleep 1.5 # the stalled worker's lease runs out
@@ -41,7 +33,7 @@ check_out "\"id\":\"$j.1\",\"kind\":\"task\",\"job\":\"$j\",\"state\":\"lost\",\
 check_out "\"id\":\"$run1\",\"kind\":\"run\",\"state\":\"lost\"" \
     "and its run"
 kill -CONT $w
-wait_for until_state "$j" succeeded
+until_state "$j" succeeded
 check_same "the worker, back, runs the job again as a new attempt" \
     "$(run-query tasks -j "$j" -f ndjson | grep -o '"state":"[a-z]*"' | tr '\n' ' ')" \
     '"state":"lost" "state":"succeeded" '

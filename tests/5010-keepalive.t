@@ -19,40 +19,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Poll (every 0.1 s, for 30 s at most) until the command succeeds.
-until_true() {
-	_i=0
-	until "$@"; do
-		_i=$((_i + 1))
-		[ "$_i" -gt 300 ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
-# Field $2 of task $1, from run-query (strings unquoted).
-task_field() {
-	run-query tasks -j "${1%.*}" -f ndjson | grep "\"id\":\"$1\"" |
-	    sed -n "s/.*\"$2\":\"*\([^\",}]*\).*/\1/p"
-}
 # ms since the epoch of an ISO time run-query printed.
 ms() { date -d "$1" +%s%3N; }
-# Whether process $1 is gone (a zombie is: nothing of it runs).
-gone() {
-	[ ! -e "/proc/$1" ] ||
-	    [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" = Z ]
-}
 # A reaper kills what is left of a lost task by its JOBKIT_TASK_ID and its
 # JOBKIT_DB (once by the ID alone, killing other tests' tasks beside it
 # under prove -j2).  The jobs of each database here are still numbered
 # from a random base, so that no test leans on that alone.
-fresh_ids() {
-	_id=$(job-submit -q -- true) &&
-	    job-submit -q -c "$_id" >/dev/null &&
-	    job-submit -q --delete "$_id" >/dev/null &&
-	    sqlite3 "$JOBKIT_DB" "update sqlite_sequence set seq = $1 where name = 'jobs'"
-}
-# A random number below $1.
-random() { echo $(($(od -An -N4 -tu4 /dev/urandom | tr -d ' ') % $1)); }
 # Bad input $3 (a command line): exit status $1, stderr matching $2, and
 # nothing written to the database.  Three tests.
 refused() {

@@ -7,14 +7,6 @@
 plan 8
 cd "$T" || exit 1
 
-wait_for() { # wait_for CMD...: until CMD succeeds (30 s at most)
-	_i=0
-	until "$@"; do
-		_i=$((_i + 1))
-		[ "$_i" -gt 600 ] && return 1
-		sleep 0.05
-	done
-}
 
 # hold_lock SECONDS: take the database's write lock for that long, in the
 # background; returns once it is held.
@@ -25,7 +17,7 @@ hold_lock() {
 	  echo ".shell sleep $1"
 	  echo "COMMIT;"; } | sqlite3 "$JOBKIT_DB" &
 	locker=$!
-	wait_for test -f locked
+	until_true test -f locked
 }
 
 job-submit -q -- true >/dev/null # the database exists
@@ -33,8 +25,8 @@ task-keepalive -v --lease 4s --interval 500ms -- sh -c \
     ': >started; while [ ! -f stop ]; do sleep 0.05; done' \
     >ka.out 2>ka.err &
 ka=$!
-wait_for test -f started
-wait_for grep -q renewed ka.err
+until_true test -f started
+until_true grep -q renewed ka.err
 hold_lock 2
 wait $locker
 : >stop
@@ -53,7 +45,7 @@ rm -f started stop
 task-keepalive --lease 2s --interval 500ms -- sh -c \
     ': >started; echo $$ >pid; exec sleep 60' >ka.out 2>ka.err &
 ka=$!
-wait_for test -s pid
+until_true test -s pid
 hold_lock 4
 wait $ka
 check_same "no renewal within the lease: task-keepalive exits 122" "$?" 122

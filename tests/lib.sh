@@ -18,6 +18,10 @@
 #   on_tty "command line"       run it with a terminal as stdin (script(1))
 #   job_state ID                the job's state
 #   until_state ID STATE        wait (up to 30 s) until the job is in STATE
+#   until_true cmd...           wait (up to 30 s) until cmd succeeds
+#   task_field TASK FIELD       a member of a task's run-query row
+#   gone PID                    whether nothing of the process runs
+#   random N, fresh_ids BASE    a number below N; job IDs from BASE on
 
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -146,4 +150,39 @@ db_sum() {
 # Exit status for prove: non-zero when any test failed.
 done_testing() {
 	[ "$_failed" = 0 ]
+}
+
+# Poll (every 0.1 s, for 30 s at most) until the command succeeds.
+until_true() {
+	_i=0
+	until "$@"; do
+		_i=$((_i + 1))
+		[ "$_i" -gt 300 ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# Field $2 of task $1, from run-query (strings unquoted).
+task_field() {
+	run-query tasks -j "${1%.*}" -f ndjson | grep "\"id\":\"$1\"" |
+	    sed -n "s/.*\"$2\":\"*\([^\",}]*\).*/\1/p"
+}
+
+# Whether process $1 is gone (a zombie is: nothing of it runs).
+gone() {
+	[ ! -e "/proc/$1" ] ||
+	    [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
+
+# A random number below $1.
+random() { echo $(($(od -An -N4 -tu4 /dev/urandom | tr -d ' ') % $1)); }
+
+# Number the jobs of $JOBKIT_DB from $1 on, so that its task IDs are
+# not those of another test's database beside it.
+fresh_ids() {
+	_id=$(job-submit -q -- true) &&
+	    job-submit -q -c "$_id" >/dev/null &&
+	    job-submit -q --delete "$_id" >/dev/null &&
+	    sqlite3 "$JOBKIT_DB" "update sqlite_sequence set seq = $1 where name = 'jobs'"
 }
