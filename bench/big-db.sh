@@ -25,7 +25,8 @@ INSERT INTO runs (kind, owner, uid, host, pid, lease, started, keepalive)
   VALUES ('worker', 'bench', 0, 'bench', 1, 60000, $now - 2592000000, $now);
 INSERT INTO tasks (job, attempt, run, host, pid, state, lease, started, cmd, ident,
   keepalive, ended, exit_code, usage, enforcement, results)
-  SELECT rid, 1, 1, 'bench', 1, state, 60000, started, cmd, name,
+  SELECT rid, 1, 1, 'bench', 1, state, 60000, started,
+    printf('sha256:%08x%056x', (rid * 2654435761) % 4294967296, rid), name,
     coalesce(ended, $now), ended, CASE state WHEN 'failed' THEN 1
     WHEN 'succeeded' THEN 0 END, '{"user_cpu":0.1,"system_cpu":0.0,"max_rss":1000000}',
     'rlimit', 'results/bench-' || rid

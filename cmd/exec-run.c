@@ -610,7 +610,7 @@ start_task(struct runner *r, json_t *info)
 	json_t *spec;
 	struct exec_opts o = {0};
 	struct task *t;
-	char dir[4096];
+	char dir[4096], digest[SPEC_DIGEST_LEN + 1];
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		errx(EX_OSERR, "out of memory");
@@ -661,7 +661,10 @@ start_task(struct runner *r, json_t *info)
 		close(o.context);
 	if (t->x == NULL)
 		return start_failed(r, t, info, error_status() == EX_NOPERM);
-	store_task_pid(r->st, t->id, exec_pid(t->x), o.gpus, NULL);
+	/* What it runs (Reflow's ImgCmdID), found by run-query --cmd. */
+	if (spec_digest(spec, digest) == -1)
+		errx(EX_OSERR, "%s", error_msg());
+	store_task_pid(r->st, t->id, exec_pid(t->x), o.gpus, digest);
 	if (lease_hold(r->lease, t->id) == -1)
 		errx(EX_OSERR, "%s", error_msg());
 	r->tasks[r->ntasks++] = t;

@@ -52,9 +52,9 @@ static const char *stmt_sql[S_COUNT] = {
 	"INSERT INTO jobs (rid, name, owner, uid, state, queue, priority,"
 	" created, updated, not_before, max_attempts, idem_key, labels,"
 	" reason, spec, cpu_milli, memory, disk, gpu, export, sig, parent,"
-	" concurrency, selector, cmd) VALUES"
+	" concurrency, selector) VALUES"
 	" (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-	" ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+	" ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
     [S_JOB_LABEL] =
 	"INSERT INTO job_labels (key, value, job) VALUES (?1, ?2, ?3)",
     [S_JOB_DEP] = "INSERT OR IGNORE INTO job_deps (job, dep, kind)"
@@ -246,18 +246,17 @@ static const char *schema_v4[] = {
 };
 
 /*
- * Version 5: Reflow's task database.  A task records what it executes (its
- * job's digest, spec_digest(), copied at its start) and a human name for it
- * (its job's name), both indexed, to find every execution of a command
+ * Version 5: Reflow's task database.  A task records what it executes (the
+ * digest of its spec, spec_digest(), once it starts) and a human name for
+ * it (its job's name), both indexed, to find every execution of a command
  * across jobs; a run found lost by a reaper says so, and the unfinished
  * tasks of a run are found on an index of their own for its renewals.
  */
 static const char *schema_v5[] = {
-    "ALTER TABLE jobs ADD COLUMN cmd TEXT",
     "ALTER TABLE tasks ADD COLUMN cmd TEXT",
     "ALTER TABLE tasks ADD COLUMN ident TEXT",
     "UPDATE tasks SET ident = (SELECT name FROM jobs WHERE rid = tasks.job)",
-    "CREATE INDEX tasks_cmd ON tasks (cmd, started)",
+    "CREATE INDEX tasks_cmd ON tasks (cmd, started) WHERE cmd IS NOT NULL",
     "CREATE INDEX tasks_ident ON tasks (ident, started)",
     "CREATE INDEX tasks_run_alive ON tasks (run) WHERE ended IS NULL",
     "ALTER TABLE runs ADD COLUMN lost INTEGER",
@@ -1632,7 +1631,6 @@ store_insert_job(struct store *st, const struct job_new *jn, const char *state,
 	if (jn->concurrency > 0)
 		sqlite3_bind_int64(s, 22, jn->concurrency);
 	bind_text(s, 23, selector);
-	bind_text(s, 24, jn->cmd[0] ? jn->cmd : NULL);
 	if (store_done(st, s, "cannot add job") == 0)
 		r = 0;
 out:
@@ -3615,7 +3613,7 @@ store_start_task(struct store *st, int64_t run, int64_t rid, json_t *spec,
 	    store_write(st, "cannot record task",
 		"INSERT INTO tasks (job, attempt, run, host, state, lease,"
 		" started, keepalive, cmd, ident) SELECT ?1, ?2, ?3, ?4,"
-		" 'running', ?5, ?6, ?7, cmd, name FROM jobs WHERE rid = ?1",
+		" 'running', ?5, ?6, ?7, NULL, name FROM jobs WHERE rid = ?1",
 		"iiitiii", rid, attempt, run, host, lease, now, now) == -1 ||
 	    store_event(st, rid, attempt, now, "started", STATE_RUNNING, msg) ==
 		-1) {

@@ -96,7 +96,6 @@ struct job_new {
 			       (a full ID), or NULL */
 	int64_t parent_rid; /* (the store's) */
 	json_t *selector; /* labels its worker must have, or NULL */
-	char cmd[72]; /* what it executes: spec_digest() */
 };
 
 /*
@@ -340,8 +339,8 @@ int store_job_note(
     struct store *st, const char *id, const char *type, const char *message);
 
 /* Record the pid of a task's process group leader, the GPUs it was given
- * ("0,2", or NULL for none), and what it runs when that is not its job's
- * command (a spec_digest(), or NULL). */
+ * ("0,2", or NULL for none), and what it runs (a spec_digest(), or NULL:
+ * left as it is). */
 int store_task_pid(struct store *st, const char *task, int64_t pid,
     const char *devices, const char *cmd);
 
