@@ -494,13 +494,6 @@ start_command(struct keeper *k, json_t *info)
 	return exec_start(spec, &o);
 }
 
-/* Stop the command: the lease is lost, its job cancelled, or a signal. */
-static void
-stop_command(struct keeper *k, const char *why)
-{
-	exec_cancel(k->x, why);
-}
-
 static int
 wrap(struct keeper *k)
 {
@@ -520,6 +513,7 @@ wrap(struct keeper *k)
 		res.no_retry = 1;
 		record(k, &res);
 		json_decref(res.usage);
+		json_decref(info);
 		return 125;
 	}
 	json_decref(info);
@@ -528,11 +522,11 @@ wrap(struct keeper *k)
 		int64_t now = parse_now_ms();
 		if (!lost && tend(k, now) != 0) {
 			lost = 1;
-			stop_command(k, "its lease was lost");
+			exec_cancel(k->x, "its lease was lost");
 		}
 		if (!stopped && (k->cancelled || k->signo)) {
 			stopped = 1;
-			stop_command(k, "cancelled");
+			exec_cancel(k->x, "cancelled");
 		}
 		if (exec_step(k->x, parse_now_ms()))
 			break;
