@@ -74,6 +74,7 @@ struct keeper {
 	int sigfd, signo;
 	int cancelled; /* its job was asked to cancel */
 	int timing; /* --lease or --interval was given */
+	int lease_set; /* --lease was */
 	char digest[SPEC_DIGEST_LEN + 1]; /* of what the task runs */
 	struct exec *x;
 };
@@ -163,7 +164,8 @@ check_options(struct keeper *k, int extra)
 		errx(EX_USAGE,
 		    "--image: task-keepalive runs the command on "
 		    "this host (exec-run runs it in a container)");
-	if (k->interval > 0 && k->interval >= k->lease_len)
+	if (k->interval > 0 && k->interval >= k->lease_len &&
+	    (k->lease_set || (!k->task && !k->run)))
 		errx(EX_USAGE,
 		    "--interval must be shorter than the lease (%llds)",
 		    (long long)(k->lease_len / 1000));
@@ -211,7 +213,7 @@ parse_options(struct keeper *k, int argc, char **argv)
 			break;
 		case O_LEASE:
 			k->lease_len = duration_arg("--lease", optarg);
-			k->timing = 1;
+			k->timing = k->lease_set = 1;
 			if (k->lease_len < 1000)
 				errx(EX_USAGE, "--lease: at least 1s");
 			break;
@@ -738,8 +740,9 @@ keep_given(struct keeper *k)
 			errx(error_status(), "%s", error_msg());
 		return 0;
 	}
-	if ((k->lease = lease_keep(k->st, id, k->lease_len, k->interval)) ==
-	    NULL)
+	/* A lease kept is the row's unless told. */
+	if ((k->lease = lease_keep(k->st, id, k->lease_set ? k->lease_len : 0,
+		 k->interval)) == NULL)
 		errx(error_status(), "%s", error_msg());
 	return keep(k, id);
 }

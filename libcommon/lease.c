@@ -80,11 +80,19 @@ struct lease *
 lease_keep(
     struct store *st, const char *id, int64_t lease_ms, int64_t interval_ms)
 {
-	struct lease *l = lease_new(st, lease_ms, interval_ms);
+	struct lease *l;
 	char state[16] = "";
 	int cancel, r;
 
-	if (l == NULL)
+	if (lease_ms == 0 && store_lease_of(st, id, &lease_ms) == -1)
+		return NULL;
+	if (interval_ms >= lease_ms) {
+		error_set(EX_USAGE,
+		    "--interval must be shorter than the lease (%llds)",
+		    (long long)(lease_ms / 1000));
+		return NULL;
+	}
+	if ((l = lease_new(st, lease_ms, interval_ms)) == NULL)
 		return NULL;
 	snprintf(l->id, sizeof(l->id), "%s", id);
 	l->task = id[0] != 'r';

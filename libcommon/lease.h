@@ -57,9 +57,10 @@ struct lease *lease_start(
 
 /*
  * Keep the lease of an existing run ("r..." ID) or task, setting its
- * lease to lease_ms; interval_ms as for lease_start().  The first renewal
- * is made here: NULL with an error when it fails (EX_NOINPUT no such row,
- * EX_NOPERM another user's, EX_DATAERR it has already ended).
+ * lease to lease_ms (0: keeping the row's); interval_ms as for
+ * lease_start(), and shorter than the lease (EX_USAGE).  The first
+ * renewal is made here: NULL with an error when it fails (EX_NOINPUT no
+ * such row, EX_NOPERM another user's, EX_DATAERR it has already ended).
  */
 struct lease *lease_keep(
     struct store *st, const char *id, int64_t lease_ms, int64_t interval_ms);

@@ -3554,6 +3554,31 @@ fail:
 }
 
 int
+store_lease_of(struct store *st, const char *id, int64_t *ms)
+{
+	int64_t rid, attempt;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (id[0] == 'r' ? run_rid(id, &rid) : task_of(id, &rid, &attempt))
+		return -1;
+	s = id[0] == 'r'
+	    ? store_prep(st, "SELECT lease FROM runs WHERE rid = ?", "i", rid)
+	    : store_prep(st,
+		  "SELECT lease FROM tasks WHERE job = ? AND attempt = ?", "ii",
+		  rid, attempt);
+	if (s == NULL)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*ms = sqlite3_column_int64(s, 0);
+	store_unprep(st, s);
+	if (rc == SQLITE_DONE)
+		return error_set(EX_NOINPUT, "no such %s '%s'",
+		    id[0] == 'r' ? "run" : "task", id);
+	return rc == SQLITE_ROW ? 0 : store_fail(st, "cannot read lease");
+}
+
+int
 store_run_end(struct store *st, const char *run)
 {
 	int64_t rid, now = parse_now_ms();

@@ -273,6 +273,12 @@ int store_task_keepalive(struct store *st, const char *task, int64_t lease_ms,
  */
 int store_run_cancels(struct store *st, const char *run, json_t **cancel);
 
+/*
+ * The lease of a run ("r" ID) or task, in ms, into *ms.  EX_NOINPUT when
+ * there is no such row.
+ */
+int store_lease_of(struct store *st, const char *id, int64_t *ms);
+
 /* The run ended (it stays in the database). */
 int store_run_end(struct store *st, const char *run);
 

@@ -5,7 +5,7 @@
 # bad input refused with its status and its message, nothing written.
 # (Crashes, takeovers and concurrent reapers: 5011.)
 . "$(dirname "$0")/lib.sh"
-plan 203
+plan 206
 
 S=""
 pids=""
@@ -177,6 +177,17 @@ check_same "SIGINT to a holder without --end: it exits 0" "$?" 0
 run cat "$T/claim.err"
 check_out "^task-keepalive: '$j.1' is left to its lease: it ends lost unless renewed\$" "saying so"
 check_same "the task is left running" "$(task_field "$j.1" state)" running
+check_exit 64 "--task: --interval not shorter than the row's own lease" \
+    task-keepalive --task "$j.1" --interval 2s
+check_stderr "shorter than the lease \(2s\)" "naming the row's lease"
+task-keepalive -v --task "$j.1" --interval 300ms 2>"$T/keep2.err" &
+k=$!
+pids="$pids $k"
+until_true grep -q renewed "$T/keep2.err"
+kill -TERM $k
+wait $k
+check_same "--task without --lease keeps the row's lease" \
+    "$(task_field "$j.1" lease)" 2000
 check_exit 0 "until ended as cancelled" task-keepalive --task "$j.1" --end cancelled --now
 check_same "which it then is, and its job" \
     "$(task_field "$j.1" state) $(job_state "$j")" "cancelled cancelled"
