@@ -3415,7 +3415,7 @@ int
 store_run_keepalive(
     struct store *st, const char *run, int64_t lease_ms, json_t **tasks)
 {
-	int64_t rid, now = parse_now_ms();
+	int64_t rid, now;
 	int r;
 
 	if (tasks != NULL)
@@ -3427,6 +3427,8 @@ store_run_keepalive(
 		store_lazy(st, 0);
 		return -1;
 	}
+	/* The time it is renewed, once the database let us write. */
+	now = parse_now_ms();
 	if (store_write(st, "cannot renew run",
 		"UPDATE runs SET keepalive = ?1, lease = coalesce(nullif(?4, "
 		"0),"
