@@ -31,7 +31,8 @@ enum opt {
 	O_CONTEXT,
 	O_STRICT,
 	O_CONFIG,
-	O_NOTE
+	O_NOTE,
+	O_EACH
 };
 
 /* Not a store_action: --note appends an event, changing nothing. */
@@ -46,7 +47,9 @@ static const struct option longopts[] = {SPECOPT_LONG,
     {"context", required_argument, NULL, O_CONTEXT},
     {"strict", no_argument, NULL, O_STRICT},
     {"config", required_argument, NULL, O_CONFIG},
-    {"note", required_argument, NULL, O_NOTE}, CLI_LONG, {NULL, 0, NULL, 0}};
+    {"note", required_argument, NULL, O_NOTE},
+    {"each", no_argument, NULL, O_EACH}, {"null", no_argument, NULL, '0'},
+    CLI_LONG, {NULL, 0, NULL, 0}};
 
 static const struct emit_col columns[] = {{"id", "ID", 8, EMIT_SHORTID},
     {"state", "STATE", 9, 0}, {"queue", "QUEUE", 10, 0},
@@ -65,6 +68,8 @@ struct submit {
 	const char *shell;
 	const char *note; /* --note TEXT */
 	char **argv; /* the command after "--", or NULL */
+	int each; /* --each: a job a line of stdin */
+	int nul; /* -0: items end with NUL, not a newline */
 	struct store *st;
 	struct emit *out;
 	int status; /* first failure of a batch of actions */
@@ -94,6 +99,10 @@ usage(FILE *fp)
 	    "       job-submit -H | -p N | -Q queue id ... | -\n"
 	    "spec options:\n" SPECOPT_USAGE "  -S, --shell CMDLINE\n"
 	    "  --context DIR          pack DIR with the job (95MiB at most)\n"
+	    "  --each                 a job a line of stdin: {} {.} {/} {//} "
+	    "{/.}"
+	    " {#}\n"
+	    "  -0, --null             with --each, items end with NUL\n"
 	    "actions:\n"
 	    "  -c, --cancel           --release             --retry\n"
 	    "  --delete               --note TEXT           and -H, -p, -Q "
@@ -171,7 +180,7 @@ parse_options(struct submit *s, int argc, char **argv)
 			s->argv = argv + i + 1;
 			break;
 		}
-	while ((c = getopt_long(end, argv, SPECOPT_SHORT "S:qc" CLI_SHORT,
+	while ((c = getopt_long(end, argv, SPECOPT_SHORT "S:qc0" CLI_SHORT,
 		    longopts, NULL)) != -1) {
 		if (c == 'f' && import_format_parse(optarg, &s->import) == 0)
 			continue;
@@ -226,6 +235,12 @@ parse_options(struct submit *s, int argc, char **argv)
 		case O_CONFIG:
 			config_option(s, optarg);
 			break;
+		case O_EACH:
+			s->each = 1;
+			break;
+		case '0':
+			s->nul = 1;
+			break;
 		default:
 			usage(stderr);
 			exit(EX_USAGE);
@@ -255,6 +270,14 @@ parse_options(struct submit *s, int argc, char **argv)
 	if (s->action == -1 && optind < end)
 		errx(
 		    EX_USAGE, "'%s': put the command after '--'", argv[optind]);
+	if (s->nul && !s->each)
+		errx(EX_USAGE, "-0 goes with --each");
+	if (s->each &&
+	    (s->action != -1 || s->import != IMPORT_NONE ||
+		(s->argv == NULL && s->shell == NULL)))
+		errx(EX_USAGE,
+		    "--each takes a command (after '--' or "
+		    "--shell) to run once a line of stdin");
 }
 
 /*
@@ -682,18 +705,198 @@ pack_context(struct submit *s)
 	json_object_set_new(s->over, "context", json_string(name));
 }
 
+/*
+ * GNU parallel's replacement strings, longest first: the item, without
+ * its extension, its base name, its folder, its base name without
+ * extension, its number (from 1).
+ */
+static const char *const each_marks[] = {
+    "{//}", "{/.}", "{/}", "{.}", "{#}", "{}", NULL};
+
+/* The part of item mark k stands for, into out (a memstream). */
+static void
+each_part(FILE *out, int k, const char *item, size_t seq)
+{
+	const char *slash = strrchr(item, '/'),
+		   *base = slash ? slash + 1 : item;
+	const char *dot = strrchr(base, '.');
+	size_t n =
+	    dot != NULL && dot != base ? (size_t)(dot - base) : strlen(base);
+
+	switch (k) {
+	case 0: /* {//} */
+		if (slash == NULL)
+			fputs(".", out);
+		else
+			fwrite(item, 1,
+			    slash == item ? 1 : (size_t)(slash - item), out);
+		break;
+	case 1: /* {/.} */
+		fwrite(base, 1, n, out);
+		break;
+	case 2: /* {/} */
+		fputs(base, out);
+		break;
+	case 3: /* {.} */
+		fwrite(item, 1, (size_t)(base - item) + n, out);
+		break;
+	case 4: /* {#} */
+		fprintf(out, "%zu", seq);
+		break;
+	default: /* {} */
+		fputs(item, out);
+	}
+}
+
+/* tmpl with its marks replaced: a new string; *used set when it had one. */
+static char *
+each_subst(const char *tmpl, const char *item, size_t seq, int *used)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	int k;
+
+	if (out == NULL)
+		errx(EX_OSERR, "out of memory");
+	while (*tmpl != '\0') {
+		for (k = 0; each_marks[k] != NULL; k++)
+			if (strncmp(tmpl, each_marks[k],
+				strlen(each_marks[k])) == 0)
+				break;
+		if (each_marks[k] == NULL) {
+			fputc(*tmpl++, out);
+			continue;
+		}
+		each_part(out, k, item, seq);
+		tmpl += strlen(each_marks[k]);
+		*used = 1;
+	}
+	if (fclose(out) == EOF)
+		errx(EX_OSERR, "out of memory");
+	return buf;
+}
+
+/* Set member key of o to its template in over, replaced for item. */
+static void
+each_member(
+    json_t *o, json_t *over, const char *key, const char *item, size_t seq)
+{
+	const char *t = json_string_value(json_object_get(over, key));
+	int used = 0;
+	char *v;
+
+	if (t == NULL)
+		return;
+	v = each_subst(t, item, seq, &used);
+	json_object_set_new(o, key, json_string(v));
+	free(v);
+}
+
+/* The raw spec of item seq: the command, and over's name and key,
+ * replaced. */
+static json_t *
+each_spec(struct submit *s, json_t *over, const char *item, size_t seq)
+{
+	json_t *raw = json_object(), *a = json_array();
+	int used = 0;
+	char *v;
+
+	if (raw == NULL || a == NULL)
+		errx(EX_OSERR, "out of memory");
+	if (s->shell != NULL) {
+		v = each_subst(s->shell, item, seq, &used);
+		json_object_set_new(raw, "shell", json_string(v));
+		free(v);
+	} else {
+		for (char **p = s->argv; *p != NULL; p++) {
+			v = each_subst(*p, item, seq, &used);
+			json_array_append_new(a, json_string(v));
+			free(v);
+		}
+		/* As GNU parallel does, the item goes last when no mark
+		 * says where. */
+		if (!used)
+			json_array_append_new(a, json_string(item));
+		json_object_set_new(raw, "command", a);
+		a = NULL;
+	}
+	json_decref(a);
+	each_member(raw, over, "name", item, seq);
+	each_member(raw, over, "key", item, seq);
+	return raw;
+}
+
+/*
+ * --each: read every item of stdin (a line, or with -0 up to a NUL) and
+ * spool a checked spec for each, before the transaction begins.
+ */
+static FILE *
+each_spool(struct submit *s)
+{
+	FILE *spool = tmpfile();
+	json_t *over = s->over, *mine, *spec;
+	char *item = NULL;
+	size_t cap = 0, seq = 0, line = 0;
+	ssize_t n;
+
+	if (spool == NULL)
+		err(EX_CANTCREAT, "cannot create a temporary file");
+	if (s->shell != NULL && strstr(s->shell, "{") == NULL)
+		errx(EX_USAGE, "--each --shell: put {} where the line goes");
+	/* What --name and --key say is a template, replaced job by job. */
+	if ((mine = json_deep_copy(over)) == NULL)
+		errx(EX_OSERR, "out of memory");
+	json_object_del(mine, "name");
+	json_object_del(mine, "key");
+	s->over = mine;
+	while ((n = getdelim(&item, &cap, s->nul ? '\0' : '\n', stdin)) > 0) {
+		line++;
+		if (!s->nul && item[n - 1] == '\n')
+			item[--n] = '\0';
+		if (!s->nul && n > 0 && item[n - 1] == '\r')
+			item[--n] = '\0';
+		if (s->nul && item[n - 1] == '\0')
+			n--;
+		if (n == 0)
+			continue; /* a blank line is no item */
+		if (strlen(item) != (size_t)n)
+			errx(EX_DATAERR,
+			    "stdin: line %zu holds a NUL (items "
+			    "that may: -0)",
+			    line);
+		json_decref(spec = json_string(item));
+		if (spec == NULL)
+			errx(EX_DATAERR, "stdin: line %zu is not UTF-8", line);
+		if ((spec = check_spec(s, each_spec(s, over, item, ++seq))) ==
+		    NULL)
+			errx(error_status(), "stdin: item %zu: %s", line,
+			    error_msg());
+		spool_spec(s, spec, line, spool);
+	}
+	free(item);
+	s->over = over;
+	json_decref(mine);
+	if (ferror(stdin))
+		err(EX_IOERR, "stdin");
+	if (fflush(spool) == EOF || ferror(spool))
+		err(EX_IOERR, "cannot write a temporary file");
+	rewind(spool);
+	return spool;
+}
+
 static void
 submit(struct submit *s)
 {
 	FILE *spool = NULL, *results;
 	char *mem = NULL;
 	size_t memlen = 0;
-	json_t *raw;
-	int from_argv = s->argv != NULL || s->shell != NULL;
+	json_t *raw = NULL;
+	int from_argv = !s->each && (s->argv != NULL || s->shell != NULL);
 	struct stat sb;
 	/* A regular file is no pipeline: read it as we store. */
-	int direct =
-	    !from_argv && fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode);
+	int direct = !from_argv && !s->each && fstat(STDIN_FILENO, &sb) == 0 &&
+	    S_ISREG(sb.st_mode);
 
 	if (from_argv) {
 		raw = json_object();
@@ -706,7 +909,9 @@ submit(struct submit *s)
 				json_array_append_new(a, json_string(*p));
 			json_object_set_new(raw, "command", a);
 		}
-	} else if (!direct && (spool = spool_stdin(s)) == NULL)
+	} else if (s->each)
+		spool = each_spool(s);
+	else if (!direct && (spool = spool_stdin(s)) == NULL)
 		goto fail;
 	/* Results wait until the commit: in memory for one job, on disk
 	 * for a stream of any length. */

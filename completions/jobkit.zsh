@@ -149,6 +149,8 @@ _job_submit() {
     '--delete[delete jobs]' \
     '--context=[pack a folder with the job]:directory:_directories' \
     '--strict[refuse what cannot be published here]' \
+    '--each[a job a line of stdin, {} replaced by it]' \
+    '(-0 --null)'{-0,--null}'[with --each, items end with NUL]' \
     '--note=[add an event to jobs]:text: ' \
     '*--config=[override a Determined config key]:KEY=VALUE: ' \
     '*: :{_jobkit_rest _jobkit_action_ids}'
