@@ -32,7 +32,8 @@ enum opt {
 	O_STRICT,
 	O_CONFIG,
 	O_NOTE,
-	O_EACH
+	O_EACH,
+	O_ARRAY
 };
 
 /* Not a store_action: --note appends an event, changing nothing. */
@@ -49,7 +50,7 @@ static const struct option longopts[] = {SPECOPT_LONG,
     {"config", required_argument, NULL, O_CONFIG},
     {"note", required_argument, NULL, O_NOTE},
     {"each", no_argument, NULL, O_EACH}, {"null", no_argument, NULL, '0'},
-    CLI_LONG, {NULL, 0, NULL, 0}};
+    {"array", required_argument, NULL, O_ARRAY}, CLI_LONG, {NULL, 0, NULL, 0}};
 
 static const struct emit_col columns[] = {{"id", "ID", 8, EMIT_SHORTID},
     {"state", "STATE", 9, 0}, {"queue", "QUEUE", 10, 0},
@@ -70,6 +71,7 @@ struct submit {
 	char **argv; /* the command after "--", or NULL */
 	int each; /* --each: a job a line of stdin */
 	int nul; /* -0: items end with NUL, not a newline */
+	const char *array; /* --array 1-100%10 */
 	struct store *st;
 	struct emit *out;
 	int status; /* first failure of a batch of actions */
@@ -103,6 +105,9 @@ usage(FILE *fp)
 	    "{/.}"
 	    " {#}\n"
 	    "  -0, --null             with --each, items end with NUL\n"
+	    "  --array 1-100:5%%10    a job an index (JOBKIT_ARRAY_INDEX), "
+	    "under "
+	    "a parent\n"
 	    "actions:\n"
 	    "  -c, --cancel           --release             --retry\n"
 	    "  --delete               --note TEXT           and -H, -p, -Q "
@@ -241,6 +246,9 @@ parse_options(struct submit *s, int argc, char **argv)
 		case '0':
 			s->nul = 1;
 			break;
+		case O_ARRAY:
+			s->array = optarg;
+			break;
 		default:
 			usage(stderr);
 			exit(EX_USAGE);
@@ -272,6 +280,12 @@ parse_options(struct submit *s, int argc, char **argv)
 		    EX_USAGE, "'%s': put the command after '--'", argv[optind]);
 	if (s->nul && !s->each)
 		errx(EX_USAGE, "-0 goes with --each");
+	if (s->array != NULL &&
+	    (s->each || s->action != -1 || s->import != IMPORT_NONE ||
+		(s->argv == NULL && s->shell == NULL)))
+		errx(EX_USAGE,
+		    "--array takes a command (after '--' or "
+		    "--shell), and no --each");
 	if (s->each &&
 	    (s->action != -1 || s->import != IMPORT_NONE ||
 		(s->argv == NULL && s->shell == NULL)))
@@ -705,6 +719,93 @@ pack_context(struct submit *s)
 	json_object_set_new(s->over, "context", json_string(name));
 }
 
+/* One term of an --array list, "a", "a-b" or "a-b:step", onto idx. */
+static void
+array_term(const char *spec, char *term, json_t *idx)
+{
+	char *colon = strchr(term, ':'), *dash = strchr(term, '-');
+	int64_t a, b, step = 1;
+
+	if (colon != NULL)
+		*colon++ = '\0';
+	if (dash != NULL)
+		*dash++ = '\0';
+	if (parse_int(term, 0, 4000000, &a) == -1 ||
+	    (dash != NULL && parse_int(dash, 0, 4000000, &b) == -1) ||
+	    (colon != NULL &&
+		(dash == NULL || parse_int(colon, 1, 4000000, &step) == -1)))
+		errx(EX_USAGE,
+		    "--array: '%s' is not a list of N, N-M or N-M:STEP (and "
+		    "%%MAX)",
+		    spec);
+	if (dash == NULL)
+		b = a;
+	if (b < a)
+		errx(EX_USAGE, "--array: '%s': a range must rise", spec);
+	for (; a <= b; a += step) {
+		if (json_array_size(idx) >= SPEC_MAX_SHARDS)
+			errx(EX_USAGE, "--array: '%s': more than %d jobs", spec,
+			    SPEC_MAX_SHARDS);
+		json_array_append_new(idx, json_integer(a));
+	}
+}
+
+/*
+ * --array (Slurm's sbatch --array): a parent job with a shard an index,
+ * each with JOBKIT_ARRAY_INDEX set, at most %MAX of them running at once.
+ */
+static json_t *
+array_spec(struct submit *s, json_t *cmd)
+{
+	char *list = strdup(s->array), *pct, *tok, *save = NULL, name[300];
+	json_t *raw, *idx = json_array(), *shards = json_array(), *v;
+	const char *base;
+	int64_t cap = 0;
+	size_t i;
+
+	if (list == NULL || idx == NULL || shards == NULL)
+		errx(EX_OSERR, "out of memory");
+	if ((pct = strchr(list, '%')) != NULL) {
+		*pct++ = '\0';
+		if (parse_int(pct, 1, SPEC_MAX_SHARDS, &cap) == -1)
+			errx(EX_USAGE, "--array: '%s': %%%s: %s", s->array, pct,
+			    error_msg());
+	}
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save))
+		array_term(s->array, tok, idx);
+	if (json_array_size(idx) == 0)
+		errx(EX_USAGE, "--array: '%s' names no index", s->array);
+	/* The parent is named after the command, its shards by index. */
+	base = json_string_value(json_object_get(s->over, "name"));
+	if (base == NULL) {
+		base = s->shell != NULL ? "sh" : strrchr(s->argv[0], '/');
+		base = base == NULL ? s->argv[0] : s->shell ? base : base + 1;
+	}
+	json_array_foreach(idx, i, v)
+	{
+		json_t *one = json_deep_copy(cmd);
+		char num[24];
+
+		snprintf(
+		    num, sizeof(num), "%lld", (long long)json_integer_value(v));
+		snprintf(name, sizeof(name), "%.256s[%s]", base, num);
+		json_object_set_new(one, "name", json_string(name));
+		json_object_set_new(
+		    one, "env", json_pack("{s:s}", "JOBKIT_ARRAY_INDEX", num));
+		json_array_append_new(shards, one);
+	}
+	raw = json_pack("{s:s, s:o}", "name", base, "shards", shards);
+	if (cap > 0)
+		json_object_set_new(raw, "concurrency", json_integer(cap));
+	json_decref(idx);
+	json_decref(cmd);
+	free(list);
+	/* The shards are named by index, not by --name. */
+	json_object_del(s->over, "name");
+	return raw;
+}
+
 /*
  * GNU parallel's replacement strings, longest first: the item, without
  * its extension, its base name, its folder, its base name without
@@ -909,6 +1010,8 @@ submit(struct submit *s)
 				json_array_append_new(a, json_string(*p));
 			json_object_set_new(raw, "command", a);
 		}
+		if (s->array != NULL)
+			raw = array_spec(s, raw);
 	} else if (s->each)
 		spool = each_spool(s);
 	else if (!direct && (spool = spool_stdin(s)) == NULL)

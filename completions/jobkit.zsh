@@ -150,6 +150,7 @@ _job_submit() {
     '--context=[pack a folder with the job]:directory:_directories' \
     '--strict[refuse what cannot be published here]' \
     '--each[a job a line of stdin, {} replaced by it]' \
+    '--array=[a job an index, as sbatch --array]:indices (1-100%10): ' \
     '(-0 --null)'{-0,--null}'[with --each, items end with NUL]' \
     '--note=[add an event to jobs]:text: ' \
     '*--config=[override a Determined config key]:KEY=VALUE: ' \

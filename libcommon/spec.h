@@ -13,6 +13,8 @@
 #include "store.h"
 
 #define SPEC_DEFAULT_QUEUE "default"
+/* The most shards a job may have (and jobs an --array). */
+#define SPEC_MAX_SHARDS 10000
 /* The largest output summary kept in the database, per stream. */
 #define SPEC_MAX_RETURN (1u << 20)
 
