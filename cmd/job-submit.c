@@ -378,13 +378,17 @@ static json_t *
 check_spec(struct submit *s, json_t *raw)
 {
 	json_t *spec = NULL, *shards = json_object_get(raw, "shards"), *one;
+	json_t *over = json_copy(s->over);
 	size_t i;
-	int r = 0;
+	int r = over != NULL ? 0 : error_set(EX_OSERR, "out of memory");
+
+	/* A key names the job of shards, not each of them. */
+	json_object_del(over, "key");
 
 	json_array_foreach(shards, i, one)
 	{
 		if (r == 0 && json_is_object(one) &&
-		    (r = spec_merge(one, s->over)) == -1)
+		    (r = spec_merge(one, over)) == -1)
 			error_set(EX_OSERR, "out of memory");
 		if (r == 0 && json_is_object(one))
 			r = specopt_workdir(one);
@@ -398,6 +402,7 @@ check_spec(struct submit *s, json_t *raw)
 		r = specopt_workdir(raw);
 	if (r == 0)
 		spec = spec_normalize(raw, parse_now_ms());
+	json_decref(over);
 	json_decref(raw);
 	return spec;
 }

@@ -2,7 +2,7 @@
 # job-submit --array: Slurm's sbatch --array, a job an index under a
 # parent as shards are, %MAX of them running at once; its bad input.
 . "$(dirname "$0")/lib.sh"
-plan 16
+plan 18
 cd "$T" || exit 1
 
 run job-submit --array 1-3,7,10-14:2%2 -n sweep -q -- sh -c \
@@ -37,6 +37,13 @@ check "never more than %2 running, though the worker had 4 slots ($most)" \
 
 run job-submit --array 0-4:2 -q -- true
 check_same "a step, from 0" "$(($(wc -l <"$T/out")))" 4
+
+# A key names the array (its parent), not each of its jobs.
+run job-submit --array 1-3 -k nightly -q -- true
+first=$(head -1 "$T/out")
+check_same "an array with a key: a parent and its 3" "$(($(wc -l <"$T/out")))" 4
+run job-submit --array 1-3 -k nightly -q -- true
+check_same "the same key again: the same parent, nothing new" "$(cat "$T/out")" "$first"
 
 before=$(db_sum)
 check_exit 64 "a range that falls" job-submit --array 5-1 -- true
