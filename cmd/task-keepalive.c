@@ -332,6 +332,22 @@ wait_for(struct keeper *k, int64_t now)
 	exec_reap_orphans();
 }
 
+/* The command line as a JSON array of strings (checked). */
+static json_t *
+argv_json(char **argv)
+{
+	json_t *a = json_array();
+
+	for (; a != NULL && *argv != NULL; argv++)
+		if (json_array_append_new(a, json_string(*argv)) == -1) {
+			json_decref(a);
+			a = NULL;
+		}
+	if (a == NULL)
+		errx(EX_DATAERR, "the command is not UTF-8");
+	return a;
+}
+
 /* The job and spec the command runs as: claimed named, or submitted. */
 static json_t *
 claim_named(struct keeper *k)
@@ -383,10 +399,7 @@ submit_claim(struct keeper *k)
 
 	if ((raw = json_object()) == NULL)
 		errx(EX_OSERR, "out of memory");
-	json_t *a = json_array();
-	for (char **p = k->argv; *p != NULL; p++)
-		json_array_append_new(a, json_string(*p));
-	json_object_set_new(raw, "command", a);
+	json_object_set_new(raw, "command", argv_json(k->argv));
 	spec_merge(raw, k->over);
 	if ((spec = spec_normalize(raw, parse_now_ms())) == NULL ||
 	    specopt_workdir(spec) == -1 || spec_to_job(spec, &jn) == -1) {
@@ -472,13 +485,10 @@ start_command(struct keeper *k, json_t *info)
 	json_t *spec = json_object_get(info, "spec");
 	struct exec_opts o = {0};
 	char dir[4096];
-	json_t *a = json_array();
 
 	/* The job's environment, limits and timeout; our command, run on
 	 * this host in its work directory, with nothing staged. */
-	for (char **p = k->argv; *p != NULL; p++)
-		json_array_append_new(a, json_string(*p));
-	json_object_set_new(spec, "command", a);
+	json_object_set_new(spec, "command", argv_json(k->argv));
 	static const char *const drop[] = {"shell", "container", "inputs",
 	    "outputs", "context", "binds", "sandbox", NULL};
 	for (int i = 0; drop[i] != NULL; i++)

@@ -5,7 +5,7 @@
 # bad input refused with its status and its message, nothing written.
 # (Crashes, takeovers and concurrent reapers: 5011.)
 . "$(dirname "$0")/lib.sh"
-plan 206
+plan 209
 
 S=""
 pids=""
@@ -430,3 +430,7 @@ else
 	JOBKIT_DB=$T/jobkit.db
 fi
 done_testing
+before=$(db_sum)
+check_exit 65 "a command that is not UTF-8" task-keepalive -- echo "$(printf '\377')"
+check_stderr "^task-keepalive: the command is not UTF-8$" "says so"
+check_same "and writes nothing" "$(db_sum)" "$before"

@@ -128,15 +128,8 @@ job_state() {
 }
 
 # Wait for job $1 to be in state $2 (for 30 s at most).
-until_state() {
-	_i=0
-	while [ "$(job_state "$1")" != "$2" ]; do
-		_i=$((_i + 1))
-		[ "$_i" -gt 600 ] && return 1
-		sleep 0.05
-	done
-	return 0
-}
+_state_is() { [ "$(job_state "$1")" = "$2" ]; }
+until_state() { until_true _state_is "$1" "$2"; }
 
 # A digest of every row of every table, to prove nothing changed.
 db_sum() {
