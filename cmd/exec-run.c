@@ -1763,6 +1763,14 @@ capacity_json(const struct runner *r)
 		json_object_set_new(o, "disk", json_integer(r->cap.disk));
 	if (r->cap.gpu >= 0)
 		json_object_set_new(o, "gpu", json_integer(r->cap.gpu));
+	/* The queues it serves, so that job-submit --start and --wait can
+	 * tell whether a worker serves a job's queue; none means all. */
+	if (r->nqueues > 0) {
+		json_t *q = json_array();
+		for (int i = 0; i < r->nqueues; i++)
+			json_array_append_new(q, json_string(r->queues[i]));
+		json_object_set_new(o, "queues", q);
+	}
 	return o;
 }
 

@@ -3581,6 +3581,34 @@ store_lease_of(struct store *st, const char *id, int64_t *ms)
 }
 
 int
+store_queue_served(struct store *st, const char *queue, int *served)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	/* A worker records the queues it serves in its capacity ("queues",
+	 * absent when it serves them all). */
+	s = store_prep(st,
+	    "SELECT 1 FROM runs WHERE ended IS NULL AND mode = 'worker'"
+	    " AND NOT" LEASE_EXPIRED(
+		"", "?1") "AND (uid = 0 OR uid = ?2)"
+			  " AND (json_type(capacity, '$.queues') IS NOT "
+			  "'array' OR EXISTS"
+			  " (SELECT 1 FROM json_each(capacity, '$.queues') "
+			  "WHERE value = ?3))"
+			  " LIMIT 1",
+	    "iit", parse_now_ms(), (int64_t)st->uid, queue);
+	if (s == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	store_unprep(st, s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, "cannot read runs");
+	*served = rc == SQLITE_ROW;
+	return 0;
+}
+
+int
 store_run_end(struct store *st, const char *run)
 {
 	int64_t rid, now = parse_now_ms();

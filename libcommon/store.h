@@ -279,6 +279,13 @@ int store_run_cancels(struct store *st, const char *run, json_t **cancel);
  */
 int store_lease_of(struct store *st, const char *id, int64_t *ms);
 
+/*
+ * Whether a live worker would take the caller's jobs of queue: one whose
+ * lease holds, run by root or by the caller, that serves queue (or every
+ * queue).  Sets *served to 1 or 0; returns 0, or -1 with the error set.
+ */
+int store_queue_served(struct store *st, const char *queue, int *served);
+
 /* The run ended (it stays in the database). */
 int store_run_end(struct store *st, const char *run);
 
