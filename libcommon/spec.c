@@ -11,11 +11,13 @@
 #include "id.h"
 #include "parse.h"
 #include "spec.h"
+#include "jobname.h"
 
 #define SPEC_MAX_ARGS 65536
 #define SPEC_MAX_ENTRIES 4096
 #define SPEC_MAX_STRING 65536
 #define SPEC_MAX_NAME 256
+#define SPEC_NAME_WORDS 64 /* of a command, that name it */
 
 #define SPEC_MAX_FOREIGN 65536
 #define SPEC_PRIORITY_MAX 1000
@@ -1006,38 +1008,34 @@ spec_normalize(json_t *spec, int64_t now_ms)
 	return check_spec(&p, spec, &out) == -1 ? NULL : out;
 }
 
-/* The default name: the program's base name, or the shell's first word. */
+/* The default name (jobname.h); a container job is known by its image. */
 static const char *
 spec_default_name(json_t *spec, char *buf, size_t len)
 {
-	json_t *cmd = json_object_get(spec, "command");
-	const char *s, *slash;
-	size_t n;
+	json_t *cmd = json_object_get(spec, "command"), *img, *v;
+	const char *argv[SPEC_NAME_WORDS + 1], *s, *slash;
+	size_t i, n;
 
-	/* A container job is known by its image. */
-	if (json_object_get(spec, "container") != NULL)
-		cmd = NULL;
-	if (cmd != NULL) {
-		s = json_string_value(json_array_get(cmd, 0));
-		slash = strrchr(s, '/');
-		s = slash && slash[1] ? slash + 1 : s;
-		n = strlen(s);
-	} else if (json_object_get(spec, "shell") != NULL &&
-	    json_object_get(spec, "container") == NULL) {
-		s = json_string_value(json_object_get(spec, "shell"));
-		s += strspn(s, " \t\n");
-		n = strcspn(s, " \t\n;|&<>()");
-	} else if ((cmd = json_object_get(spec, "container")) != NULL) {
-		s = json_string_value(json_object_get(cmd, "image"));
+	if ((img = json_object_get(spec, "container")) != NULL) {
+		s = json_string_value(json_object_get(img, "image"));
 		slash = strrchr(s, '/');
 		s = slash && slash[1] ? slash + 1 : s;
 		n = strcspn(s, ":@");
-	} else
-		s = "shards", n = 6;
-	if (n == 0)
-		s = "job", n = 3;
-	snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), s);
-	return buf;
+		snprintf(buf, len, "%.*s", (int)(n ? n : 3), n ? s : "job");
+		return buf;
+	}
+	if ((v = json_object_get(spec, "shell")) != NULL)
+		return jobname_shell(json_string_value(v), buf, len);
+	if (cmd == NULL)
+		return snprintf(buf, len, "shards"), buf;
+	json_array_foreach(cmd, i, v)
+	{
+		if (i == SPEC_NAME_WORDS)
+			break;
+		argv[i] = json_string_value(v);
+	}
+	argv[i < SPEC_NAME_WORDS ? i : SPEC_NAME_WORDS] = NULL;
+	return jobname_argv(argv, buf, len);
 }
 
 int

@@ -75,7 +75,7 @@ j=$(job-submit -q -S "$(printf 'for x in a b; do\n\techo "$x"\ndone')")
 exec-run -q "$j" >/dev/null
 check_same "a shell string of several lines runs" "$(out "$j" | tr '\n' ' ')" "a b "
 run job-describe -f ndjson "$j"
-check_out '"name":"for"' "named by its first word"
+check_out '"name":"echo"' "named by its first command that does something"
 j=$(printf '{"shell":"echo one\\necho two"}' | job-submit -q)
 exec-run -q "$j" >/dev/null
 check_same "in a JSON spec too" "$(out "$j" | tr '\n' ' ')" "one two "

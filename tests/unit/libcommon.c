@@ -1,6 +1,6 @@
 /*
  * Unit tests of libcommon: parse, id, jsonin, spec, emit, import, utf8,
- * sign.
+ * sign, jobname.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@
 #include "error.h"
 #include "id.h"
 #include "import.h"
+#include "jobname.h"
 #include "jsonin.h"
 #include "parse.h"
 #include "sign.h"
@@ -751,6 +752,60 @@ test_digest(void)
 	ok(strcmp(a, b) != 0, "digest: the image counts");
 }
 
+/* Default names: what a command runs, not its wrapper or interpreter. */
+static void
+test_jobname(void)
+{
+	static const struct {
+		const char *argv[10], *want;
+	} av[] = {{{"make", "test", NULL}, "make"},
+	    {{"/usr/bin/gzip", "-9", "a", NULL}, "gzip"},
+	    {{"python3", "x.py", NULL}, "x.py"},
+	    {{"python3", "-u", "train.py", "--lr", "0.1", NULL},
+		"train.py --lr 0.1"},
+	    {{"python3.11", "-W", "ignore", "t.py", NULL}, "t.py"},
+	    {{"python3", "-m", "http.server", "80", NULL}, "http.server 80"},
+	    {{"python3", "-c", "print(1)", NULL}, "python3"},
+	    {{"env", "-u", "X", "A=1", "nice", "-n", "5", "./run.sh", NULL},
+		"run.sh"},
+	    {{"timeout", "-s", "KILL", "10s", "perl", "a.pl", NULL}, "a.pl"},
+	    {{"sh", "-c", "echo hi", NULL}, "echo"},
+	    {{"bash", "-euc", "cd /x && make -j4", NULL}, "make"},
+	    {{"bash", "-o", "pipefail", "job.sh", "a", NULL}, "job.sh a"},
+	    {{"sh", NULL}, "sh"}, {{"A=1", NULL}, "job"},
+	    {{"sudo", "-u", "bob", NULL}, "sudo"}};
+	static const struct {
+		const char *line, *want;
+	} sh[] = {{"make -j4 && echo ok", "make"},
+	    {"for x in a b; do\n\techo \"$x\"\ndone", "echo"},
+	    {"cd /src; FOO=1 ./build.sh x", "build.sh"},
+	    {"2>/dev/null python3 'my script.py' a", "my script.py a"},
+	    {"while read f; do gzip \"$f\"; done < list", "gzip"},
+	    {"if [ -f x ]; then sh -c 'python3 y.py'; fi", "y.py"},
+	    {"   ", "sh"}, {"cd /tmp", "cd"}};
+	char buf[257], small[11], *longarg;
+	size_t i;
+
+	for (i = 0; i < sizeof(av) / sizeof(av[0]); i++)
+		is_str(jobname_argv(av[i].argv, buf, sizeof(buf)), av[i].want,
+		    "jobname: %s ... is '%s'", av[i].argv[0], av[i].want);
+	for (i = 0; i < sizeof(sh) / sizeof(sh[0]); i++)
+		is_str(jobname_shell(sh[i].line, buf, sizeof(buf)), sh[i].want,
+		    "jobname: shell '%s' is '%s'", sh[i].line, sh[i].want);
+	/* Cut to fit, never inside a character. */
+	const char *u[] = {"python3", "x.py", "\xc3\xa9\xc3\xa9\xc3\xa9", NULL};
+	is_str(jobname_argv(u, small, sizeof(small)), "x.py \xc3\xa9\xc3\xa9",
+	    "jobname: cut at a character's start");
+	if ((longarg = malloc(4000)) != NULL) {
+		memset(longarg, 'a', 3999);
+		longarg[3999] = '\0';
+		const char *l[] = {"python3", "x.py", longarg, NULL};
+		ok(strlen(jobname_argv(l, buf, sizeof(buf))) == JOBNAME_MAX,
+		    "jobname: at most %d bytes", JOBNAME_MAX);
+		free(longarg);
+	}
+}
+
 int
 main(void)
 {
@@ -767,5 +822,6 @@ main(void)
 	test_import();
 	test_utf8();
 	test_sign();
+	test_jobname();
 	return done_testing();
 }
