@@ -5,6 +5,7 @@ MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+SYSTEMDUSERDIR ?= $(PREFIX)/lib/systemd/user
 DESTDIR ?=
 
 CC ?= cc
@@ -115,6 +116,16 @@ install: all
 	done
 	install -m 644 completions/jobkit-common.fish $(DESTDIR)$(FISHCOMPDIR)
 	install -m 644 completions/jobkit.zsh $(DESTDIR)$(ZSHCOMPDIR)/_jobkit
+	$(MAKE) --no-print-directory install-units
+
+# The systemd user unit of a worker that is always there (jobkit(7)); no
+# build needed, so that a test can install it alone.
+install-units:
+	install -d $(DESTDIR)$(SYSTEMDUSERDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/jobkit-worker@.service.in \
+		>$(DESTDIR)$(SYSTEMDUSERDIR)/jobkit-worker@.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUSERDIR)/jobkit-worker@.service
+.PHONY: install-units
 
 uninstall:
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t \
@@ -122,7 +133,8 @@ uninstall:
 	for m in $(MANS); do s=$${m##*.}; \
 		rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; done
 	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_jobkit \
-		$(DESTDIR)$(FISHCOMPDIR)/jobkit-common.fish
+		$(DESTDIR)$(FISHCOMPDIR)/jobkit-common.fish \
+		$(DESTDIR)$(SYSTEMDUSERDIR)/jobkit-worker@.service
 
 lint:
 	mandoc -Tlint -Wwarning $(MANS)

@@ -3,13 +3,19 @@
  * stream -- and change the lifecycle of existing ones.
  */
 #include <err.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/sha.h>
@@ -33,8 +39,15 @@ enum opt {
 	O_CONFIG,
 	O_NOTE,
 	O_EACH,
-	O_ARRAY
+	O_ARRAY,
+	O_AFTER_LAST,
+	O_OLDER,
+	O_IDLE_EXIT
 };
+
+/* Not store_actions: --note appends an event, changing nothing; --clear
+ * deletes the caller's finished jobs. */
+#define ACT_CLEAR 1001
 
 /* Not a store_action: --note appends an event, changing nothing. */
 #define ACT_NOTE 1000
@@ -50,7 +63,13 @@ static const struct option longopts[] = {SPECOPT_LONG,
     {"config", required_argument, NULL, O_CONFIG},
     {"note", required_argument, NULL, O_NOTE},
     {"each", no_argument, NULL, O_EACH}, {"null", no_argument, NULL, '0'},
-    {"array", required_argument, NULL, O_ARRAY}, CLI_LONG, {NULL, 0, NULL, 0}};
+    {"array", required_argument, NULL, O_ARRAY},
+    {"after-last", no_argument, NULL, O_AFTER_LAST},
+    {"clear", no_argument, NULL, 'C'},
+    {"older", required_argument, NULL, O_OLDER},
+    {"start", no_argument, NULL, 's'},
+    {"idle-exit", required_argument, NULL, O_IDLE_EXIT}, CLI_LONG,
+    {NULL, 0, NULL, 0}};
 
 static const struct emit_col columns[] = {{"id", "ID", 8, EMIT_SHORTID},
     {"state", "STATE", 9, 0}, {"queue", "QUEUE", 10, 0},
@@ -72,6 +91,11 @@ struct submit {
 	int each; /* --each: a job a line of stdin */
 	int nul; /* -0: items end with NUL, not a newline */
 	const char *array; /* --array 1-100%10 */
+	int after_last; /* --after-last */
+	int64_t older; /* --clear --older DURATION, ms; -1 not given */
+	int start; /* --start or JOBKIT_START: a worker if none serves */
+	const char *idle_exit; /* and how long it waits for work */
+	json_t *queues; /* of the jobs submitted, for --start */
 	struct store *st;
 	struct emit *out;
 	int status; /* first failure of a batch of actions */
@@ -99,6 +123,7 @@ usage(FILE *fp)
 	    "       job-submit -c | --release | --retry | --delete"
 	    " [id ... | -]\n"
 	    "       job-submit -H | -p N | -Q queue id ... | -\n"
+	    "       job-submit -C [--older DURATION]\n"
 	    "spec options:\n" SPECOPT_USAGE "  -S, --shell CMDLINE\n"
 	    "  --context DIR          pack DIR with the job (95MiB at most)\n"
 	    "  --each                 a job a line of stdin: {} {.} {/} {//} "
@@ -108,11 +133,16 @@ usage(FILE *fp)
 	    "  --array 1-100:5%%10    a job an index (JOBKIT_ARRAY_INDEX), "
 	    "under "
 	    "a parent\n"
+	    "  --after-last           after the job you submitted last\n"
+	    "  -s, --start            start a worker if none serves the queue\n"
+	    "  --idle-exit DUR        which leaves when idle that long (60s)\n"
 	    "actions:\n"
 	    "  -c, --cancel           --release             --retry\n"
 	    "  --delete               --note TEXT           and -H, -p, -Q "
 	    "with "
 	    "job IDs\n"
+	    "  -C, --clear            delete your finished jobs\n"
+	    "  --older DURATION       with --clear, those ended that long ago\n"
 	    "output and database:\n"
 	    "  -q, --quiet            -f, --format json|ndjson|table|text\n"
 	    "  -f, --format bacalhau|studioml|determined (read those on "
@@ -185,7 +215,7 @@ parse_options(struct submit *s, int argc, char **argv)
 			s->argv = argv + i + 1;
 			break;
 		}
-	while ((c = getopt_long(end, argv, SPECOPT_SHORT "S:qc0" CLI_SHORT,
+	while ((c = getopt_long(end, argv, SPECOPT_SHORT "S:qc0Cs" CLI_SHORT,
 		    longopts, NULL)) != -1) {
 		if (c == 'f' && import_format_parse(optarg, &s->import) == 0)
 			continue;
@@ -249,6 +279,24 @@ parse_options(struct submit *s, int argc, char **argv)
 		case O_ARRAY:
 			s->array = optarg;
 			break;
+		case O_AFTER_LAST:
+			s->after_last = 1;
+			break;
+		case 'C':
+			set_action(s, ACT_CLEAR);
+			break;
+		case O_OLDER:
+			if (parse_duration(optarg, &s->older) == -1)
+				errx(EX_USAGE, "--older: %s", error_msg());
+			break;
+		case 's':
+			s->start = 1;
+			break;
+		case O_IDLE_EXIT:
+			if (parse_duration(optarg, &(int64_t){0}) == -1)
+				errx(EX_USAGE, "--idle-exit: %s", error_msg());
+			s->idle_exit = optarg;
+			break;
 		default:
 			usage(stderr);
 			exit(EX_USAGE);
@@ -280,6 +328,15 @@ parse_options(struct submit *s, int argc, char **argv)
 		    EX_USAGE, "'%s': put the command after '--'", argv[optind]);
 	if (s->nul && !s->each)
 		errx(EX_USAGE, "-0 goes with --each");
+	if (s->older >= 0 && s->action != ACT_CLEAR)
+		errx(EX_USAGE, "--older goes with --clear");
+	if (s->action == ACT_CLEAR && optind < end)
+		errx(EX_USAGE, "--clear takes no job IDs ('%s')", argv[optind]);
+	if (s->action != -1 && (s->start || s->idle_exit || s->after_last))
+		errx(EX_USAGE, "--%s goes with a new job, not an action",
+		    s->after_last  ? "after-last"
+			: s->start ? "start"
+				   : "idle-exit");
 	if (s->array != NULL &&
 	    (s->each || s->action != -1 || s->import != IMPORT_NONE ||
 		(s->argv == NULL && s->shell == NULL)))
@@ -433,6 +490,11 @@ store_spec(struct submit *s, json_t *spec, size_t line, FILE *results)
 	}
 	if (json_object_get(spec, "export") == NULL)
 		jn.export = s->export;
+	if (s->start && shards == NULL &&
+	    json_object_set_new(s->queues, jn.queue, json_true()) == -1) {
+		error_set(EX_OSERR, "out of memory");
+		goto out;
+	}
 	if (store_job_add(s->st, &jn, id, s->quiet ? NULL : &job, &existed) ==
 	    -1)
 		goto out;
@@ -991,6 +1053,125 @@ each_spool(struct submit *s)
 	return spool;
 }
 
+/* ---- --start: a worker for a queue no live worker serves ---- */
+
+/*
+ * Start exec-run --worker for queue, detached (its own session, stdin and
+ * stdout /dev/null, stderr appended to log), and return its pid, or -1.
+ */
+static pid_t
+spawn_worker(
+    struct submit *s, const char *db, const char *queue, const char *log)
+{
+	char tool[4096];
+	const char *argv[] = {"exec-run", "--worker", "-Q", queue,
+	    "--idle-exit", s->idle_exit ? s->idle_exit : "60s", "--db", db,
+	    NULL};
+	int p[2], fd;
+	pid_t pid, worker = -1;
+
+	if (cli_sibling("exec-run", tool, sizeof(tool)) == -1)
+		snprintf(tool, sizeof(tool), "exec-run");
+	if (pipe2(p, O_CLOEXEC) == -1 || (pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		/* Twice forked, so that it is no child of ours to reap. */
+		if (setsid() == -1 || (pid = fork()) == -1)
+			_exit(1);
+		if (pid > 0) {
+			(void)!write(p[1], &pid, sizeof(pid));
+			_exit(0);
+		}
+		if ((fd = open("/dev/null", O_RDWR)) == -1 ||
+		    dup2(fd, 0) == -1 || dup2(fd, 1) == -1)
+			_exit(1);
+		if ((fd = open(log, O_WRONLY | O_APPEND | O_CREAT, 0600)) >= 0)
+			dup2(fd, 2);
+		(void)!chdir("/");
+		setenv("JOBKIT_DB", db, 1);
+		if (strchr(tool, '/') != NULL)
+			execv(tool, (char **)argv);
+		else
+			execvp(tool, (char **)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	waitpid(pid, NULL, 0);
+	if (read(p[0], &worker, sizeof(worker)) != sizeof(worker))
+		worker = -1;
+	close(p[0]);
+	return worker;
+}
+
+/* Wait until a worker serves queue (the one started is pid), at most
+ * 10 s.  Returns 0, or -1 when it is gone or never came. */
+static int
+await_worker(struct submit *s, const char *queue, pid_t pid)
+{
+	struct timespec ts = {0, 2000000};
+	int served = 0;
+
+	for (int i = 0; i < 5000; i++) {
+		if (store_queue_served(s->st, queue, &served) == -1)
+			return -1;
+		if (served)
+			return 0;
+		if (kill(pid, 0) == -1)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return -1;
+}
+
+/*
+ * --start: for each queue of the jobs submitted that no live worker
+ * serves, a worker.  Submitters take a lock beside the database while
+ * they look and start, so that two at once start one worker.
+ */
+static void
+start_workers(struct submit *s)
+{
+	char *db = NULL, *results = NULL, *lock = NULL, *log = NULL;
+	const char *queue;
+	json_t *v;
+	pid_t pid;
+	int fd = -1, served;
+
+	if (!s->start || json_object_size(s->queues) == 0)
+		return;
+	if (cli_paths(&s->cli, &db, &results) == -1 ||
+	    asprintf(&lock, "%s.start", db) == -1 ||
+	    asprintf(&log, "%s/worker.log", dirname(results)) == -1)
+		err(EX_OSERR, "out of memory");
+	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1 ||
+	    flock(fd, LOCK_EX) == -1)
+		warn("--start: %s", lock);
+	json_object_foreach(s->queues, queue, v)
+	{
+		if (store_queue_served(s->st, queue, &served) == -1) {
+			warnx("--start: %s", error_msg());
+			break;
+		}
+		if (served)
+			continue;
+		if ((pid = spawn_worker(s, db, queue, log)) == -1)
+			warn("--start: cannot start a worker");
+		else if (await_worker(s, queue, pid) == -1)
+			warnx("--start: the worker for queue '%s' did not "
+			      "start (its jobs are queued); see %s",
+			    queue, log);
+		else
+			continue;
+		s->status = EX_UNAVAILABLE;
+	}
+	if (fd != -1)
+		close(fd);
+	free(db);
+	free(results);
+	free(lock);
+	free(log);
+}
+
 static void
 submit(struct submit *s)
 {
@@ -1047,6 +1228,7 @@ submit(struct submit *s)
 		if (memlen && results == NULL)
 			err(EX_OSERR, "cannot read back results");
 	}
+	start_workers(s);
 	if (results != NULL) {
 		flush_results(s, results);
 		fclose(results);
@@ -1061,6 +1243,35 @@ fail:
 	json_decref(s->over);
 	emit_close(s->out);
 	errx(error_status(), "%s", error_msg());
+}
+
+/* JOBKIT_START=1 is --start for every submit (and only submits). */
+static void
+start_env(struct submit *s)
+{
+	const char *e = getenv("JOBKIT_START");
+
+	if (s->action == -1 && e != NULL && *e != '\0' && strcmp(e, "0") != 0)
+		s->start = 1;
+	if (s->idle_exit != NULL && !s->start)
+		errx(EX_USAGE, "--idle-exit goes with --start");
+	if (s->start && (s->queues = json_object()) == NULL)
+		errx(EX_OSERR, "out of memory");
+}
+
+/* --after-last: after the caller's last job, if there is one. */
+static void
+after_last(struct submit *s)
+{
+	char id[ID_LEN + 1];
+
+	if (store_job_last(s->st, id) == -1) {
+		if (error_status() == EX_NOINPUT)
+			return;
+		errx(error_status(), "%s", error_msg());
+	}
+	if (specopt_apply(s->over, 'a', id) == -1)
+		errx(error_status(), "%s", error_msg());
 }
 
 /* --note: an event of job id, which is printed as the actions print. */
@@ -1083,14 +1294,65 @@ note_one(struct submit *s, const char *id, json_t **job)
 	return 0;
 }
 
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
+{
+	return remove(path) == -1 && errno != ENOENT ? -1 : 0;
+}
+
+/*
+ * The results folders of job id's tasks, as a new array: a folder is one
+ * when it is named after its task, as exec-run makes them.
+ */
+static json_t *
+results_of(struct submit *s, const char *id)
+{
+	json_t *d = store_job_describe(s->st, id), *out = json_array(), *t;
+	const char *dir, *slash;
+	size_t i;
+
+	json_array_foreach(json_object_get(d, "tasks"), i, t)
+	{
+		dir = json_string_value(json_object_get(t, "results"));
+		slash = dir != NULL ? strrchr(dir, '/') : NULL;
+		if (slash != NULL &&
+		    strcmp(slash + 1,
+			json_string_value(json_object_get(t, "id"))) == 0)
+			json_array_append_new(out, json_string(dir));
+	}
+	json_decref(d);
+	return out;
+}
+
+/* After a job's rows are gone (committed), its results folders. */
+static void
+remove_results(struct submit *s, json_t *dirs)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(dirs, i, v)
+	{
+		const char *dir = json_string_value(v);
+		if (nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) == -1 &&
+		    errno != ENOENT) {
+			warn("cannot remove '%s'", dir);
+			if (s->status == 0)
+				s->status = EX_IOERR;
+		}
+	}
+}
+
 /* Apply the action to one job named by an ID or prefix. */
 static int
 act_one(const char *ref, void *arg)
 {
 	struct submit *s = arg;
 	char id[ID_LEN + 1];
-	json_t *job;
+	json_t *job, *dirs = NULL;
 
+	if (store_job_resolve(s->st, ref, id) == 0 && s->action == STORE_DELETE)
+		dirs = results_of(s, id);
 	if (store_job_resolve(s->st, ref, id) == -1 ||
 	    (s->action == ACT_NOTE
 		    ? note_one(s, id, &job)
@@ -1099,16 +1361,52 @@ act_one(const char *ref, void *arg)
 		warnx("%s", error_msg());
 		if (s->status == 0)
 			s->status = error_status();
+		json_decref(dirs);
 		return 0;
 	}
+	remove_results(s, dirs);
+	json_decref(dirs);
 	print_job(s, job);
 	json_decref(job);
 	return 0;
 }
 
+static int
+clear_row(json_t *row, void *arg)
+{
+	return json_array_append(arg, json_object_get(row, "id"));
+}
+
+/* --clear: delete the caller's finished jobs (ended --older ago). */
+static void
+clear(struct submit *s)
+{
+	static const char *done[] = {"succeeded", "failed", "cancelled", NULL};
+	struct store_query q = {.noun = STORE_JOBS,
+	    .states = done,
+	    .time = "ended",
+	    .since = INT64_MIN,
+	    .until = INT64_MAX};
+	json_t *ids = json_array(), *v;
+	size_t i;
+
+	q.user = store_caller(s->st);
+	if (s->older > 0)
+		q.until = parse_now_ms() - s->older;
+	if (ids == NULL || store_query(s->st, &q, clear_row, ids) == -1)
+		errx(error_status(), "%s", error_msg());
+	s->action = STORE_DELETE;
+	json_array_foreach(ids, i, v) act_one(json_string_value(v), s);
+	json_decref(ids);
+}
+
 static void
 act(struct submit *s, char **ids)
 {
+	if (s->action == ACT_CLEAR) {
+		clear(s);
+		return;
+	}
 	if (*ids == NULL || (strcmp(ids[0], "-") == 0 && ids[1] == NULL)) {
 		/* '-' says IDs will be typed; nothing says it by mistake. */
 		if (*ids == NULL && isatty(STDIN_FILENO))
@@ -1125,7 +1423,7 @@ act(struct submit *s, char **ids)
 int
 main(int argc, char **argv)
 {
-	struct submit s = {.action = -1};
+	struct submit s = {.action = -1, .older = -1};
 
 	/* getopt(3)'s messages name the tool, not the path it ran by. */
 	argv[0] = program_invocation_short_name;
@@ -1133,6 +1431,7 @@ main(int argc, char **argv)
 	if ((s.over = json_object()) == NULL)
 		errx(EX_OSERR, "out of memory");
 	parse_options(&s, argc, argv);
+	start_env(&s);
 	if (s.cli.help || s.cli.version) {
 		json_decref(s.over);
 		if (s.cli.help)
@@ -1159,6 +1458,8 @@ main(int argc, char **argv)
 		errx(error_status(), "%s", error_msg());
 	if (s.action == -1 && s.context != NULL)
 		pack_context(&s);
+	if (s.after_last)
+		after_last(&s);
 	if (s.action == -1)
 		submit(&s);
 	else
@@ -1170,6 +1471,7 @@ main(int argc, char **argv)
 	json_decref(s.export);
 	json_decref(s.iopts.argv);
 	json_decref(s.iopts.config);
+	json_decref(s.queues);
 	free(s.ctx_data);
 	return s.status;
 }

@@ -19,9 +19,11 @@ _jobkit_spec_flags='-H --hold --scratch'
 _jobkit_cli_args='-f --format -d --db'
 _jobkit_cli_flags='-h --help -V --version'
 
-_jobkit_submit_args="$_jobkit_spec_args -S --shell --context --config --note --array $_jobkit_cli_args"
+_jobkit_submit_args="$_jobkit_spec_args -S --shell --context --config --note --array
+	--idle-exit --older $_jobkit_cli_args"
 _jobkit_submit_flags="$_jobkit_spec_flags -q --quiet -c --cancel --release
-	--retry --delete --strict --each -0 --null $_jobkit_cli_flags"
+	--retry --delete --strict --each -0 --null --after-last -s --start
+	-C --clear $_jobkit_cli_flags"
 _jobkit_describe_args=$_jobkit_cli_args
 _jobkit_describe_flags="-s --spec $_jobkit_cli_flags"
 _jobkit_query_args="-s --state -u --user -Q --queue -l --label -n --name

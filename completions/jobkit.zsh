@@ -152,6 +152,11 @@ _job_submit() {
     '--each[a job a line of stdin, {} replaced by it]' \
     '--array=[a job an index, as sbatch --array]:indices (1-100%10): ' \
     '(-0 --null)'{-0,--null}'[with --each, items end with NUL]' \
+    '--after-last[run after the job you submitted last]' \
+    '(-s --start)'{-s,--start}'[start a worker if none serves the queue]' \
+    '--idle-exit=[how long the worker started waits for work]:duration (60s): ' \
+    '(-C --clear)'{-C,--clear}'[delete your finished jobs]' \
+    '--older=[with --clear, those that ended that long ago]:duration (7d): ' \
     '--note=[add an event to jobs]:text: ' \
     '*--config=[override a Determined config key]:KEY=VALUE: ' \
     '*: :{_jobkit_rest _jobkit_action_ids}'

@@ -3581,6 +3581,29 @@ store_lease_of(struct store *st, const char *id, int64_t *ms)
 }
 
 int
+store_job_last(struct store *st, char *id)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	/* Shards are made after their parent: the newest job that is no
+	 * shard is what the caller last submitted. */
+	s = store_prep(st,
+	    "SELECT rid FROM jobs WHERE uid = ? AND parent IS NULL"
+	    " ORDER BY rid DESC LIMIT 1",
+	    "i", (int64_t)st->uid);
+	if (s == NULL)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	    id_format(sqlite3_column_int64(s, 0), id) == -1)
+		rc = SQLITE_ERROR;
+	store_unprep(st, s);
+	if (rc == SQLITE_DONE)
+		return error_set(EX_NOINPUT, "no jobs of yours");
+	return rc == SQLITE_ROW ? 0 : store_fail(st, "cannot read jobs");
+}
+
+int
 store_queue_served(struct store *st, const char *queue, int *served)
 {
 	sqlite3_stmt *s;

@@ -280,6 +280,13 @@ int store_run_cancels(struct store *st, const char *run, json_t **cancel);
 int store_lease_of(struct store *st, const char *id, int64_t *ms);
 
 /*
+ * The ID (ID_LEN + 1 bytes) of the job the caller submitted last, not
+ * counting shards (a job of shards counts, as the parent of its last
+ * ones).  EX_NOINPUT ("no jobs of yours") when the caller has none.
+ */
+int store_job_last(struct store *st, char *id);
+
+/*
  * Whether a live worker would take the caller's jobs of queue: one whose
  * lease holds, run by root or by the caller, that serves queue (or every
  * queue).  Sets *served to 1 or 0; returns 0, or -1 with the error set.
