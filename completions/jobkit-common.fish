@@ -47,7 +47,9 @@ end
 
 # Live job IDs, newest first: every tool completes its IDs through here.
 function __jobkit_ids
-    __jobkit_run_query jobs -q --reverse --limit 200
+    # "ID<tab>name": fish shows the name beside the ID.
+    __jobkit_run_query jobs -f ndjson --reverse --limit 200 |
+        string replace -rf '^\{"id":"([^"]*)","name":"((?:[^"\\\\]|\\\\.)*)".*' '$1\t$2'
 end
 
 function __jobkit_queues

@@ -44,11 +44,16 @@ _jobkit_run_query() {
 
 # Live job IDs, newest first: every tool completes its IDs through here.
 _jobkit_ids() {
-  local expl
   local -a ids
 
-  ids=(${(f)"$(_jobkit_run_query jobs -q --reverse --limit 200)"})
-  _wanted -V job-ids expl 'job ID' compadd -a ids
+  ids=(${(f)"$(_jobkit_id_names)"})
+  _describe -V -t job-ids 'job ID' ids
+}
+
+# "ID:name" lines of those jobs, for _describe to show the names beside.
+_jobkit_id_names() {
+  _jobkit_run_query jobs -f ndjson --reverse --limit 200 |
+    sed -n 's/^{"id":"\([^"]*\)","name":"\(\([^"\\]\|\\.\)*\)".*/\1:\2/p'
 }
 
 # Live IDs of the tasks or runs ($1) that match the filters after it,

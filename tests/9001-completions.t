@@ -4,7 +4,7 @@
 # kinds and queues; zsh and fish files parse (when those shells are here)
 # and fish completes IDs and states too.
 . "$(dirname "$0")/lib.sh"
-plan 40
+plan 42
 
 C=$TOP/completions
 TOOLS="job-submit job-describe run-query exec-run task-keepalive artifact-fetch"
@@ -63,7 +63,7 @@ for t in $TOOLS; do
 done
 
 a=$(job-submit --db "$T/j.db" -q -- true)
-b=$(job-submit --db "$T/j.db" -q -- true)
+b=$(job-submit --db "$T/j.db" -q -- env A=1 sleep 1)
 complete_bash job-describe --db "$T/j.db" '' >"$T/got"
 check_same "bash: job IDs of the --db on the line, newest first" \
     "$(cat "$T/got")" "$b
@@ -96,7 +96,14 @@ check_same "live queue names" "$(cat "$T/got")" default
 
 if command -v zsh >/dev/null 2>&1; then
 	check "zsh -n jobkit.zsh" zsh -n "$C/jobkit.zsh"
+	# What _describe gets: "ID:name", newest first.
+	zsh -c "source '$C/jobkit.zsh' 2>/dev/null
+	    words=(job-describe --db '$T/j.db' ''); CURRENT=4; _jobkit_id_names" \
+	    >"$T/got" 2>"$T/err"
+	check_same "zsh: job IDs with their names, for _describe" \
+	    "$(xargs <"$T/got")" "$b:sleep $a:true"
 else
+	skip "zsh is not installed"
 	skip "zsh is not installed"
 fi
 for t in $TOOLS; do
@@ -111,6 +118,8 @@ if command -v fish >/dev/null 2>&1; then
 	    complete -C 'job-describe --db $T/j.db '" >"$T/got" 2>"$T/err"
 	check_same "fish: job IDs of the --db on the line" \
 	    "$(cut -f1 "$T/got" | xargs)" "$b $a"
+	check_same "fish: with their names beside them" \
+	    "$(cut -f2 "$T/got" | xargs)" "sleep true"
 	fish -c "source '$C/run-query.fish'
 	    complete -C 'run-query tasks --state lost,'" >"$T/got" 2>"$T/err"
 	check_same "fish: the states of tasks, in a list" \
@@ -124,8 +133,9 @@ else
 	skip "fish is not installed"
 	skip "fish is not installed"
 	skip "fish is not installed"
+	skip "fish is not installed"
 fi
-done_testing
 complete_bash task-keepalive --end '' >"$T/got"
 check_same "task-keepalive --end completes the states it records" \
     "$(sort "$T/got" | xargs)" "cancelled failed succeeded timed_out"
+done_testing
