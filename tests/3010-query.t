@@ -82,7 +82,7 @@ q runs --user "$(id -un)" --since 1h --count
 check_same "runs --count with filters counts them" "$(cat "$T/out")" "$(run-query runs -q | wc -l | tr -d ' ')"
 exec-run --worker --drain -Q no-such-queue -j 3 --capacity cpu=1.5,memory=2G -l pool=a -l site=x >/dev/null
 q runs -l pool=a -f ndjson
-check_out '"capacity":\{"jobs":3,"cpu":1.5,"memory":2147483648,"gpu":0\},"labels":\{"pool":"a","site":"x","Architecture":"[a-z0-9]*","Operating-System":"linux"\}' \
+check_out '"capacity":\{"jobs":3,"cpu":1.5,"memory":2147483648,"gpu":0,"queues":\["no-such-queue"\]\},"labels":\{"pool":"a","site":"x","Architecture":"[a-z0-9]*","Operating-System":"linux"\}' \
     "a worker's run records its capacity and labels, and a Bacalhau node's"
 q runs -l pool=a -l site -q
 check_same "runs by label" "$(wc -l <"$T/out" | tr -d ' ')" "1"
