@@ -1053,8 +1053,10 @@ next_ref(struct runner *r, const char **ref)
 	int k;
 
 	if (r->ids != NULL) {
-		*ref = *r->ids;
-		return *r->ids == NULL ? 0 : (r->ids++, 1);
+		if ((*ref = *r->ids) == NULL)
+			return 0;
+		r->ids++;
+		return 1;
 	}
 	if (in == NULL && (in = idin_open(stdin, "stdin")) == NULL)
 		errx(EX_OSERR, "%s", error_msg());
