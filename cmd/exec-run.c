@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "error.h"
 #include "exec.h"
+#include "idin.h"
 #include "lease.h"
 #include "parse.h"
 #include "spec.h"
@@ -1044,66 +1045,46 @@ claim_more(struct runner *r)
 		warnx("%s", error_msg());
 }
 
-/* The next named job to run: from argv or stdin. */
+/* The next reference of a job named: from argv, or stdin as it comes. */
+static int
+next_ref(struct runner *r, const char **ref)
+{
+	static struct idin *in;
+	int k;
+
+	if (r->ids != NULL) {
+		if ((*ref = *r->ids) == NULL)
+			return 0;
+		r->ids++;
+		return 1;
+	}
+	if (in == NULL && (in = idin_open(stdin, "stdin")) == NULL)
+		errx(EX_OSERR, "%s", error_msg());
+	if ((k = idin_next(in, ref)) == 0) {
+		idin_close(in);
+		in = NULL;
+	}
+	return k;
+}
+
+/* The next named job to run: a shard due, or the next named. */
 static int
 next_named(struct runner *r, char *id)
 {
-	static char *line;
-	static size_t cap;
-	char *p, *e;
-	json_t *o;
-	ssize_t n;
+	const char *ref;
+	int k;
 
 	for (;;) {
-		const char *ref = NULL;
-
 		if (json_array_size(r->shards) > 0) {
 			snprintf(id, ID_LEN + 1, "%s",
 			    json_string_value(json_array_get(r->shards, 0)));
 			json_array_remove(r->shards, 0);
 			return 1;
 		}
-		if (r->ids != NULL) {
-			if (*r->ids == NULL)
-				return 0;
-			ref = *r->ids++;
-		} else {
-			if ((n = getline(&line, &cap, stdin)) == -1) {
-				free(line);
-				line = NULL;
-				return 0;
-			}
-			for (p = line; *p == ' ' || *p == '\t'; p++)
-				;
-			for (e = line + n; e > p && strchr(" \t\r\n", e[-1]);
-			     e--)
-				;
-			*e = '\0';
-			if (*p == '\0')
-				continue;
-			ref = p;
-			if (*p == '{') {
-				o = json_loads(p, 0, NULL);
-				ref =
-				    json_string_value(json_object_get(o, "id"));
-				if (ref == NULL) {
-					json_decref(o);
-					warnx("stdin: expected a job ID or an "
-					      "object with \"id\"");
-					r->status = EX_DATAERR;
-					continue;
-				}
-				if (store_job_resolve(r->st, ref, id) == -1)
-					ref = NULL;
-				json_decref(o);
-				if (ref != NULL)
-					return 1;
-				goto bad;
-			}
-		}
-		if (store_job_resolve(r->st, ref, id) == 0)
+		if ((k = next_ref(r, &ref)) == 0)
+			return 0;
+		if (k == 1 && store_job_resolve(r->st, ref, id) == 0)
 			return 1;
-bad:
 		warnx("%s", error_msg());
 		if (r->status == 0)
 			r->status = error_status();
@@ -1577,7 +1558,10 @@ job_status(json_t *job)
 	return 1;
 }
 
-/* exec-run --wait: wait for one job; the first that failed sets the status. */
+/*
+ * exec-run --wait: wait for one job (ref NULL: a bad line of stdin, the
+ * error set); the first that failed sets the status.
+ */
 static int
 wait_one(const char *ref, void *arg)
 {
@@ -1588,7 +1572,7 @@ wait_one(const char *ref, void *arg)
 
 	if (r->stopping)
 		return -1;
-	if (store_job_resolve(r->st, ref, id) == -1)
+	if (ref == NULL || store_job_resolve(r->st, ref, id) == -1)
 		errx(error_status(), "%s", error_msg());
 	for (;;) {
 		if (store_job_state(r->st, id, state) == -1)

@@ -597,6 +597,7 @@ print_bacalhau(struct store *st, json_t *job, int spec_only)
 	json_decref(out);
 }
 
+/* Describe the job ref names (NULL: a bad line of stdin, the error set). */
 static int
 describe_one(const char *ref, void *arg)
 {
@@ -604,7 +605,7 @@ describe_one(const char *ref, void *arg)
 	char id[ID_LEN + 1];
 	json_t *job;
 
-	if (store_job_resolve(d->st, ref, id) == -1 ||
+	if (ref == NULL || store_job_resolve(d->st, ref, id) == -1 ||
 	    (job = store_job_describe(d->st, id)) == NULL) {
 		warnx("%s", error_msg());
 		if (d->status == 0)

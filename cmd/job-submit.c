@@ -631,12 +631,18 @@ read_stdin(struct submit *s,
 	free(head);
 	if ((in = jsonin_open(stdin, "stdin")) == NULL)
 		return -1;
+	/* Specs may come as an array too (--format json). */
+	jsonin_accept(in, s->import == IMPORT_NONE ? JSONIN_ITEMS : 0);
 	while (r >= 0 && (r = jsonin_next(in, &raw, &line)) == 1) {
-		if (s->import == IMPORT_NONE) {
-			if ((spec = check_spec(s, raw)) == NULL ||
-			    fn(s, spec, line, fp) == -1)
+		if (s->import != IMPORT_NONE) {
+			if (import_one(s, raw, line, fn, fp) == -1)
 				r = error_wrap("stdin: line %zu", line);
-		} else if (import_one(s, raw, line, fn, fp) == -1)
+		} else if (!json_is_object(raw)) {
+			json_decref(raw);
+			r = error_set(EX_DATAERR,
+			    "stdin: line %zu: expected a JSON object", line);
+		} else if ((spec = check_spec(s, raw)) == NULL ||
+		    fn(s, spec, line, fp) == -1)
 			r = error_wrap("stdin: line %zu", line);
 	}
 	if (r == 0 && line == 0)
@@ -1343,7 +1349,10 @@ remove_results(struct submit *s, json_t *dirs)
 	}
 }
 
-/* Apply the action to one job named by an ID or prefix. */
+/*
+ * Apply the action to one job named by an ID or prefix (NULL: a bad line
+ * of stdin, the error set).
+ */
 static int
 act_one(const char *ref, void *arg)
 {
@@ -1351,9 +1360,8 @@ act_one(const char *ref, void *arg)
 	char id[ID_LEN + 1];
 	json_t *job, *dirs = NULL;
 
-	if (store_job_resolve(s->st, ref, id) == 0 && s->action == STORE_DELETE)
-		dirs = results_of(s, id);
-	if (store_job_resolve(s->st, ref, id) == -1 ||
+	if (ref == NULL || store_job_resolve(s->st, ref, id) == -1 ||
+	    (s->action == STORE_DELETE && (dirs = results_of(s, id)) == NULL) ||
 	    (s->action == ACT_NOTE
 		    ? note_one(s, id, &job)
 		    : store_job_act(s->st, id, (enum store_action)s->action,

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "error.h"
+#include "idin.h"
 
 int
 cli_option(struct cli *c, int opt, const char *arg)
@@ -63,57 +64,15 @@ cli_await_input(FILE *fp)
 int
 cli_read_ids(FILE *fp, int (*fn)(const char *id, void *arg), void *arg)
 {
-	char *line = NULL, *p, *e;
-	size_t cap = 0, lineno = 0;
-	ssize_t n;
-	json_t *o = NULL, *v;
-	json_error_t jerr;
-	int r = 0;
+	struct idin *in = idin_open(fp, "stdin");
+	const char *ref;
+	int r = 0, k;
 
-	while (r == 0 && (n = getline(&line, &cap, fp)) != -1) {
-		lineno++;
-		if ((size_t)n > (1u << 20)) {
-			r = error_set(EX_DATAERR,
-			    "stdin: line %zu: longer "
-			    "than 1 MiB",
-			    lineno);
-			break;
-		}
-		for (p = line; *p == ' ' || *p == '\t'; p++)
-			;
-		for (e = line + n; e > p && strchr(" \t\r\n", e[-1]); e--)
-			;
-		*e = '\0';
-		if (*p == '\0')
-			continue;
-		if (*p != '{') {
-			r = fn(p, arg);
-			continue;
-		}
-		o = json_loadb(p, (size_t)(e - p), 0, &jerr);
-		if (o == NULL)
-			r = error_set(EX_DATAERR,
-			    "stdin: line %zu: invalid "
-			    "JSON: %s",
-			    lineno, jerr.text);
-		else if ((v = json_object_get(o, "job")) == NULL &&
-		    (v = json_object_get(o, "id")) == NULL)
-			r = error_set(EX_DATAERR,
-			    "stdin: line %zu: object "
-			    "has no \"id\"",
-			    lineno);
-		else if (!json_is_string(v))
-			r = error_set(EX_DATAERR,
-			    "stdin: line %zu: \"%s\" is not a string", lineno,
-			    json_object_get(o, "job") ? "job" : "id");
-		else
-			/* A task or a result names its job in "job". */
-			r = fn(json_string_value(v), arg);
-		json_decref(o);
-	}
-	if (r == 0 && ferror(fp))
-		r = error_set(EX_IOERR, "cannot read stdin");
-	free(line);
+	if (in == NULL)
+		return -1;
+	while (r == 0 && (k = idin_next(in, &ref)) != 0)
+		r = fn(k == 1 ? ref : NULL, arg);
+	idin_close(in);
 	return r;
 }
 

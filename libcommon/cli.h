@@ -56,10 +56,12 @@ void cli_guard_fds(void);
 void cli_await_input(FILE *fp);
 
 /*
- * Read job references from fp, one a line: a bare ID (or prefix), or a
- * JSON object with an "id" member (any tool's NDJSON output).  Calls fn
- * for each; fn returns 0 to go on or -1 to stop.  Blank lines are
- * skipped.  Returns 0, or -1 with an error (EX_DATAERR naming the line).
+ * Read the jobs named on fp as idin reads them (IDs or prefixes a line,
+ * any tool's JSON or NDJSON output) and call fn for each, in order, as
+ * each arrives.  For something that names no job fn is called with id
+ * NULL and the error set (EX_DATAERR naming the line), to report as it
+ * reports a job it cannot act on.  fn returns 0 to go on or -1 to stop.
+ * Returns 0, or -1 when fn stopped (or out of memory).
  */
 int cli_read_ids(FILE *fp, int (*fn)(const char *id, void *arg), void *arg);
 

@@ -4,18 +4,22 @@
 #include "error.h"
 #include "jsonin.h"
 
-#define JSONIN_CHUNK 65536
+/* What the value being read is. */
+enum { V_NONE, V_CONTAINER, V_STRING, V_ATOM, V_WORD };
 
 struct jsonin {
 	FILE *fp;
 	const char *name;
+	int flags;
 	char *buf;
-	size_t cap, len; /* bytes held */
-	size_t pos; /* next byte to scan */
-	size_t start; /* first byte of the value being scanned */
-	size_t line; /* line of buf[pos] */
-	size_t vline; /* line the current value starts on */
-	int depth, in_str, esc, eof;
+	size_t cap, len; /* the bytes of the value being read */
+	size_t line; /* line of the next byte */
+	size_t vline; /* line the value being read starts on */
+	size_t aline; /* line the top-level array being read starts on */
+	int kind, depth, in_str, esc;
+	int arr; /* in a top-level array: '[' just opened, ',' after a
+		    comma, 'v' after an element; 0 outside one */
+	int broken;
 };
 
 struct jsonin *
@@ -34,6 +38,18 @@ jsonin_open(FILE *fp, const char *name)
 }
 
 void
+jsonin_accept(struct jsonin *in, int flags)
+{
+	in->flags = flags;
+}
+
+int
+jsonin_broken(const struct jsonin *in)
+{
+	return in->broken;
+}
+
+void
 jsonin_close(struct jsonin *in)
 {
 	if (in == NULL)
@@ -42,107 +58,183 @@ jsonin_close(struct jsonin *in)
 	free(in);
 }
 
-/* Drop consumed bytes and read another chunk.  Returns 1, 0 at EOF, -1. */
+/* Keep byte c of the value, within the limit. */
 static int
-jsonin_fill(struct jsonin *in)
+jsonin_put(struct jsonin *in, int c)
 {
-	size_t n, keep = in->depth > 0 ? in->start : in->pos;
+	size_t cap;
 	char *p;
 
-	if (keep > 0) {
-		memmove(in->buf, in->buf + keep, in->len - keep);
-		in->len -= keep;
-		in->pos -= keep;
-		in->start -= keep;
-	}
-	if (in->cap - in->len < JSONIN_CHUNK) {
-		if ((p = realloc(in->buf, in->cap + JSONIN_CHUNK)) == NULL)
+	if (in->len >= JSONIN_MAX_BYTES)
+		return error_set(EX_DATAERR, "%s: line %zu: %s than %u MiB",
+		    in->name, in->vline,
+		    in->kind == V_WORD ? "line longer" : "JSON value larger",
+		    JSONIN_MAX_BYTES >> 20);
+	if (in->len == in->cap) {
+		cap = in->cap ? 2 * in->cap : 4096;
+		if ((p = realloc(in->buf, cap)) == NULL)
 			return error_set(EX_OSERR, "out of memory");
 		in->buf = p;
-		in->cap += JSONIN_CHUNK;
+		in->cap = cap;
 	}
-	n = fread(in->buf + in->len, 1, in->cap - in->len, in->fp);
-	if (n == 0 && ferror(in->fp))
-		return error_set(EX_IOERR, "cannot read %s", in->name);
-	in->len += n;
-	return n > 0;
+	in->buf[in->len++] = (char)c;
+	return 0;
 }
 
-/* Scan buffered bytes for the end of a value: 1 found, 0 need more, -1. */
+/* Begin a value with its first byte c. */
 static int
-jsonin_scan(struct jsonin *in)
+jsonin_start(struct jsonin *in, int c)
 {
-	for (; in->pos < in->len; in->pos++) {
-		char c = in->buf[in->pos];
+	if (c == '{' || c == '[') {
+		in->kind = V_CONTAINER;
+		in->depth = 1;
+	} else if (c == '"') {
+		in->kind = V_STRING;
+		in->in_str = 1;
+	} else
+		in->kind = in->arr ? V_ATOM : V_WORD;
+	in->vline = in->line;
+	in->len = 0;
+	return jsonin_put(in, c);
+}
 
-		if (in->depth > 0 && in->pos - in->start >= JSONIN_MAX_BYTES)
-			return error_set(EX_DATAERR,
-			    "%s: line %zu: JSON value larger than %u MiB",
-			    in->name, in->vline, JSONIN_MAX_BYTES >> 20);
-		if (c == '\n')
-			in->line++;
-		if (in->depth == 0) {
-			if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
-				continue;
-			if (c != '{' && c != '[')
-				return error_set(EX_DATAERR,
-				    "%s: line %zu: expected a JSON object",
-				    in->name, in->line);
-			in->start = in->pos;
-			in->vline = in->line;
-			in->depth = 1;
-			continue;
-		}
-		if (in->in_str) {
-			if (in->esc)
-				in->esc = 0;
-			else if (c == '\\')
-				in->esc = 1;
-			else if (c == '"')
-				in->in_str = 0;
-		} else if (c == '"')
-			in->in_str = 1;
-		else if (c == '{' || c == '[') {
-			if (++in->depth > JSONIN_MAX_DEPTH)
-				return error_set(EX_DATAERR,
-				    "%s: line %zu: JSON nested deeper than %d "
-				    "levels",
-				    in->name, in->line, JSONIN_MAX_DEPTH);
-		} else if ((c == '}' || c == ']') && --in->depth == 0) {
-			in->pos++;
-			return 1;
-		}
+/* Byte c between values: blanks, and a top-level array's punctuation. */
+static int
+jsonin_between(struct jsonin *in, int c)
+{
+	if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+		return 0;
+	if (in->arr == 0 && c == '[' && (in->flags & JSONIN_ITEMS)) {
+		in->arr = '[';
+		in->aline = in->line;
+		return 0;
 	}
+	if (in->arr == 0 && c != '{' && c != '[' && !(in->flags & JSONIN_WORDS))
+		return error_set(EX_DATAERR,
+		    "%s: line %zu: expected a JSON object", in->name, in->line);
+	if (in->arr == 0)
+		return jsonin_start(in, c);
+	if (c == ']' && in->arr != ',') {
+		in->arr = 0;
+		return 0;
+	}
+	if (c == ',' && in->arr == 'v') {
+		in->arr = ',';
+		return 0;
+	}
+	if (c == ']' || c == ',' || in->arr == 'v')
+		return error_set(EX_DATAERR, "%s: line %zu: invalid JSON: %s",
+		    in->name, in->line,
+		    in->arr == 'v' ? "',' or ']' expected" : "value expected");
+	return jsonin_start(in, c);
+}
+
+/* Byte c of the value being read: 1 when it was its last, 0, or -1. */
+static int
+jsonin_within(struct jsonin *in, int c)
+{
+	if (in->kind == V_ATOM && c != '\0' && strchr(",]} \t\r\n", c)) {
+		ungetc(c, in->fp);
+		return 1;
+	}
+	if (c == '\n')
+		in->line++;
+	if (in->kind == V_WORD && c == '\n')
+		return 1;
+	if (jsonin_put(in, c) == -1)
+		return -1;
+	if (in->kind == V_WORD || in->kind == V_ATOM)
+		return 0;
+	if (in->in_str) {
+		if (in->esc)
+			in->esc = 0;
+		else if (c == '\\')
+			in->esc = 1;
+		else if (c == '"')
+			in->in_str = 0;
+		return !in->in_str && in->kind == V_STRING;
+	}
+	if (c == '"')
+		in->in_str = 1;
+	else if ((c == '{' || c == '[') && ++in->depth > JSONIN_MAX_DEPTH)
+		return error_set(EX_DATAERR,
+		    "%s: line %zu: JSON nested deeper than %d levels", in->name,
+		    in->line, JSONIN_MAX_DEPTH);
+	else if (c == '}' || c == ']')
+		return --in->depth == 0;
 	return 0;
+}
+
+/* The value read whole, parsed. */
+static int
+jsonin_done(struct jsonin *in, json_t **out, size_t *line)
+{
+	json_error_t jerr;
+	int kind = in->kind;
+
+	*line = in->vline;
+	in->kind = V_NONE;
+	in->depth = in->in_str = in->esc = 0;
+	if (in->arr)
+		in->arr = 'v';
+	if (kind == V_WORD) {
+		while (in->len > 0 && strchr(" \t\r", in->buf[in->len - 1]))
+			in->len--;
+		*out = memchr(in->buf, '\0', in->len) != NULL
+		    ? NULL
+		    : json_stringn(in->buf, in->len);
+		if (*out == NULL)
+			return error_set(EX_DATAERR,
+			    "%s: line %zu: not UTF-8 text", in->name,
+			    in->vline);
+		return 1;
+	}
+	*out = json_loadb(
+	    in->buf, in->len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (*out == NULL)
+		return error_set(EX_DATAERR, "%s: line %zu: invalid JSON: %s",
+		    in->name, in->vline + (size_t)jerr.line - 1, jerr.text);
+	return 1;
+}
+
+/* At the end of input: the last value, 0, or -1. */
+static int
+jsonin_end(struct jsonin *in, json_t **out, size_t *line)
+{
+	if (ferror(in->fp)) {
+		in->broken = 1;
+		return error_set(EX_IOERR, "cannot read %s", in->name);
+	}
+	if (in->kind == V_ATOM || in->kind == V_WORD)
+		return jsonin_done(in, out, line);
+	if (in->kind == V_NONE && in->arr == 0)
+		return 0;
+	in->broken = 1;
+	return error_set(EX_DATAERR, "%s: line %zu: unexpected end of input",
+	    in->name, in->kind == V_NONE ? in->aline : in->vline);
 }
 
 int
 jsonin_next(struct jsonin *in, json_t **out, size_t *line)
 {
-	json_error_t jerr;
-	int r;
+	int c, r;
 
-	while ((r = jsonin_scan(in)) == 0) {
-		if (in->eof || (r = jsonin_fill(in)) == 0) {
-			in->eof = 1;
-			if (in->depth == 0)
-				return 0;
-			return error_set(EX_DATAERR,
-			    "%s: line %zu: unexpected end of input", in->name,
-			    in->vline);
-		}
-		if (r == -1)
+	if (in->broken)
+		return 0;
+	for (;;) {
+		if ((c = getc(in->fp)) == EOF)
+			return jsonin_end(in, out, line);
+		if (in->kind == V_NONE) {
+			if (c == '\n')
+				in->line++;
+			r = jsonin_between(in, c);
+		} else
+			r = jsonin_within(in, c);
+		if (r == -1) {
+			in->broken = 1;
 			return -1;
+		}
+		if (r == 1)
+			return jsonin_done(in, out, line);
 	}
-	if (r == -1)
-		return -1;
-	*line = in->vline;
-	*out = json_loadb(in->buf + in->start, in->pos - in->start,
-	    JSON_REJECT_DUPLICATES, &jerr);
-	in->depth = 0;
-	in->in_str = in->esc = 0;
-	if (*out == NULL)
-		return error_set(EX_DATAERR, "%s: line %zu: invalid JSON: %s",
-		    in->name, in->vline + (size_t)jerr.line - 1, jerr.text);
-	return 1;
 }

@@ -1,5 +1,5 @@
 /*
- * Unit tests of libcommon: parse, id, jsonin, spec, emit, import, utf8,
+ * Unit tests of libcommon: parse, id, jsonin, idin, spec, emit, import, utf8,
  * sign, jobname.
  */
 #include <fcntl.h>
@@ -12,6 +12,7 @@
 #include "emit.h"
 #include "error.h"
 #include "id.h"
+#include "idin.h"
 #include "import.h"
 #include "jobname.h"
 #include "jsonin.h"
@@ -246,6 +247,60 @@ test_jsonin(void)
 		strstr(error_msg(), "larger than 10 MiB") != NULL,
 	    "a value over 10 MiB is refused");
 	free(big);
+}
+
+/* What idin reads in s: refs and errors, space-separated ("!" + error). */
+static const char *
+ids_of(const char *s)
+{
+	static char out[1024];
+	FILE *fp = fmemopen((void *)s, strlen(s), "r");
+	struct idin *in = idin_open(fp, "stdin");
+	const char *ref;
+	size_t n = 0;
+	int k;
+
+	out[0] = '\0';
+	while ((k = idin_next(in, &ref)) != 0 && n < sizeof(out))
+		n += snprintf(out + n, sizeof(out) - n, "%s%s%s", n ? " " : "",
+		    k == 1 ? "" : "!",
+		    k == 1 ? ref : error_msg() + strlen("stdin: "));
+	idin_close(in);
+	fclose(fp);
+	return out;
+}
+
+static void
+test_idin(void)
+{
+	is_str(ids_of(" a001 \n\na002\r\n"), "a001 a002",
+	    "IDs a line, blanks around them dropped");
+	is_str(ids_of("{\"id\":\"a001\"}\n{\"id\":\"a002.1\",\"job\":"
+		      "\"a002\"}\n"),
+	    "a001 a002", "NDJSON: a task names its job by \"job\"");
+	is_str(ids_of("[\n{\n  \"id\": \"a001\"\n},\n{\n  \"id\": "
+		      "\"a002\"\n}\n]\n[]\n"),
+	    "a001 a002", "a pretty array of objects, and an empty one");
+	is_str(ids_of("[\"a001\", \"a002\"]a003\n{\"id\":\"a004\"}"),
+	    "a001 a002 a003 a004", "an array of IDs, then a line, then JSON");
+	is_str(ids_of("a001\n{\"id\" 1}\na002\n"),
+	    "a001 !line 2: invalid JSON: ':' expected near '1' a002",
+	    "a line of bad JSON is one error among good lines");
+	is_str(ids_of("[{\"id\":\"a001\"},\n{\"name\":\"x\"},\n7,\n"
+		      "{\"id\":\"ra001\"},\n{\"job\":1}]"),
+	    "a001 !line 2: object has no \"id\" "
+	    "!line 3: expected a job ID or an object with \"id\" "
+	    "!line 4: 'ra001' is a run, not a job "
+	    "!line 5: \"job\" is not a string",
+	    "elements that name no job, each named by its line");
+	is_str(ids_of("[\n{\"id\":\"a001\"},\n{\"id\":\"a0"),
+	    "a001 !line 3: unexpected end of input",
+	    "a truncated array: what came before it, then the error");
+	is_str(ids_of("[\"a001\",,\"a002\"]\na003\n"),
+	    "a001 !line 1: invalid JSON: value expected",
+	    "a broken array ends the input");
+	is_str(ids_of("\xff\xfe\na001\n"), "!line 1: not UTF-8 text a001",
+	    "a line not UTF-8 is an error, and the next is read");
 }
 
 static json_t *
@@ -816,6 +871,7 @@ main(void)
 	test_int();
 	test_id();
 	test_jsonin();
+	test_idin();
 	test_spec();
 	test_digest();
 	test_emit();
