@@ -70,9 +70,10 @@ static const struct option longopts[] = {SPECOPT_LONG,
     {"pip", no_argument, NULL, O_PIP}, {"quiet", no_argument, NULL, 'q'},
     CLI_LONG, {NULL, 0, NULL, 0}};
 
-static const struct emit_col columns[] = {{"id", "TASK", 10, 0},
-    {"state", "STATE", 10, 0}, {"exit_code", "EXIT", 4, EMIT_RIGHT},
-    {"job_state", "JOB", 10, 0}, {"error", "ERROR", 0, 0}, {NULL, NULL, 0, 0}};
+static const struct emit_col columns[] = {{"id", "TASK", 10, 0, 0},
+    {"state", "STATE", 10, 0, 0}, {"exit_code", "EXIT", 4, EMIT_RIGHT, 0},
+    {"job_state", "JOB", 10, 0, 0}, {"error", "ERROR", 0, 0, 0},
+    {NULL, NULL, 0, 0, 0}};
 
 struct task {
 	char id[ID_LEN + 24];

@@ -71,10 +71,10 @@ static const struct option longopts[] = {SPECOPT_LONG,
     {"idle-exit", required_argument, NULL, O_IDLE_EXIT}, CLI_LONG,
     {NULL, 0, NULL, 0}};
 
-static const struct emit_col columns[] = {{"id", "ID", 8, EMIT_SHORTID},
-    {"state", "STATE", 9, 0}, {"queue", "QUEUE", 10, 0},
-    {"priority", "PRIO", 4, EMIT_RIGHT}, {"name", "NAME", 0, 0},
-    {NULL, NULL, 0, 0}};
+static const struct emit_col columns[] = {{"id", "ID", 8, EMIT_SHORTID, 0},
+    {"state", "STATE", 9, 0, 0}, {"queue", "QUEUE", 10, 0, 0},
+    {"priority", "PRIO", 4, EMIT_RIGHT, 0}, {"name", "NAME", 0, 0, 0},
+    {NULL, NULL, 0, 0, 0}};
 
 struct submit {
 	struct cli cli;

@@ -47,13 +47,14 @@ static const struct option longopts[] = {SPECOPT_LONG,
     {"verbose", no_argument, NULL, 'v'}, {"quiet", no_argument, NULL, 'q'},
     CLI_LONG, {NULL, 0, NULL, 0}};
 
-static const struct emit_col task_cols[] = {{"id", "TASK", 10, 0},
-    {"job", "JOB", 8, EMIT_SHORTID}, {"attempt", "TRY", 3, EMIT_RIGHT},
-    {"run", "RUN", 9, 0}, {"lease_s", "LEASE", 0, 0}, {NULL, NULL, 0, 0}};
-static const struct emit_col reap_cols[] = {{"id", "ID", 10, 0},
-    {"kind", "KIND", 4, 0}, {"state", "STATE", 5, 0},
-    {"job_state", "JOB", 9, 0}, {"host", "HOST", 12, 0},
-    {"error", "ERROR", 0, 0}, {NULL, NULL, 0, 0}};
+static const struct emit_col task_cols[] = {{"id", "TASK", 10, 0, 0},
+    {"job", "JOB", 8, EMIT_SHORTID, 0}, {"attempt", "TRY", 3, EMIT_RIGHT, 0},
+    {"run", "RUN", 9, 0, 0}, {"lease_s", "LEASE", 0, 0, 0},
+    {NULL, NULL, 0, 0, 0}};
+static const struct emit_col reap_cols[] = {{"id", "ID", 10, 0, 0},
+    {"kind", "KIND", 4, 0, 0}, {"state", "STATE", 5, 0, 0},
+    {"job_state", "JOB", 9, 0, 0}, {"host", "HOST", 12, 0, 0},
+    {"error", "ERROR", 0, 0, 0}, {NULL, NULL, 0, 0, 0}};
 
 /* The states --end may record: a task's ends, but lost (a reaper's). */
 static const char *const end_states[] = {

@@ -30,7 +30,7 @@ _jobkit_query_args="-s --state -u --user -Q --queue -l --label -n --name
 	-i --id -j --job --run --ident --cmd --since --until -t --time
 	--dependency-of --dependent-of -L --limit -o --sort $_jobkit_cli_args"
 _jobkit_query_flags="-r --reverse -c --count --summary -q --quiet --alive
-	--lost --with-run --all-users $_jobkit_cli_flags"
+	--lost --with-run --all-users -a --all $_jobkit_cli_flags"
 _jobkit_exec_args="$_jobkit_spec_args -S --shell -j --jobs --idle-exit
 	--capacity --lease --results --engine --gpus $_jobkit_cli_args"
 _jobkit_exec_flags="$_jobkit_spec_flags --worker --drain --wait --logs
@@ -221,7 +221,8 @@ _jobkit_noun()
 	done
 }
 
-# run-query's values for --state, --sort or --time ($1) of a kind ($2).
+# run-query's values for --state, --sort, --time or the columns of --format
+# ($1) of a kind ($2).
 _jobkit_fields()
 {
 	case $1:$2 in
@@ -234,6 +235,10 @@ _jobkit_fields()
 	sort:*) echo created started ended updated priority name state queue \
 	    id owner ;;
 	time:tasks | time:runs) echo created started ended keepalive ;;
+	columns:tasks) echo id job try name ident state exit elapsed cputime maxrss mem cpu start end host pid queue owner run error command ;;
+	columns:runs) echo id kind mode state owner host pid started ended capacity tasks ;;
+	columns:queues) echo queue jobs waiting queued held running succeeded failed cancelled ;;
+	columns:*) echo id state owner queue prio created started ended time tries exit labels reason command name ;;
 	time:*) echo created started ended updated ;;
 	esac
 }
@@ -301,6 +306,14 @@ _run_query()
 	--run) _jobkit_rows runs ;;
 	-i | --id) [[ ${noun:-jobs} == jobs ]] && _jobkit_ids ;;
 	-u | --user) _jobkit_compgen -u ;;
+	-f | --format)
+		# A format, or a list of columns for a table.
+		if [[ $cur == *,* ]]; then
+			_jobkit_list "$(_jobkit_fields columns "$noun")"
+		else
+			_jobkit_list "json ndjson table text $(_jobkit_fields columns "$noun")"
+		fi
+		;;
 	*)
 		if _jobkit_value || _jobkit_takes "$_jobkit_query_args"; then
 			:

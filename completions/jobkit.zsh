@@ -186,6 +186,9 @@ _run_query() {
   typeset -A opt_args
 
   _jobkit_options
+  # A format, or a list of columns for a table.
+  common=(${common:#*--format*}
+    '(-f --format)'{-f+,--format=}'[output format, or columns for a table]:format:->format')
   _arguments -s -S -C : $common \
     '*'{-s+,--state=}'[only these states]:state:->state' \
     '(-u --user --all-users)'{-u+,--user=}'[only this owner]:user:_users' \
@@ -212,6 +215,7 @@ _run_query() {
     '(-c --count --summary)'{-c,--count}'[print only how many]' \
     '(-c --count --summary)--summary[count by state and queue]' \
     '(-q --quiet)'{-q,--quiet}'[print only IDs]' \
+    '(-a --all)'{-a,--all}'[jobs that ended over an hour ago too]' \
     '1:kind:(jobs tasks runs queues)' && return
 
   noun=${line[1]:-jobs}
@@ -225,11 +229,15 @@ _run_query() {
     (sort:*) values=(created started ended updated priority name state queue id owner) ;;
     (time:tasks|time:runs) values=(created started ended keepalive) ;;
     (time:*) values=(created started ended updated) ;;
+    (format:tasks) values=(json ndjson table text id job try name ident state exit elapsed cputime maxrss mem cpu start end host pid queue owner run error command) ;;
+    (format:runs) values=(json ndjson table text id kind mode state owner host pid started ended capacity tasks) ;;
+    (format:queues) values=(json ndjson table text queue jobs waiting queued held running succeeded failed cancelled) ;;
+    (format:*) values=(json ndjson table text id state owner queue prio created started ended time tries exit labels reason command name) ;;
     (id:jobs) _jobkit_ids; return ;;
     (*) return 1 ;;
   esac
-  if [[ $state == state ]]; then
-    _values -s , state $values
+  if [[ $state == state || $state == format ]]; then
+    _values -s , $state $values
   else
     _wanted $state expl "$state_descr" compadd -a values
   fi

@@ -42,6 +42,14 @@ function __run_query_values
             echo created queue
         case 'sort:*'
             echo created started ended updated priority name state queue id owner
+        case columns:tasks
+            echo id job try name ident state exit elapsed cputime maxrss mem cpu start end host pid queue owner run error command
+        case columns:runs
+            echo id kind mode state owner host pid started ended capacity tasks
+        case columns:queues
+            echo queue jobs waiting queued held running succeeded failed cancelled
+        case 'columns:*'
+            echo id state owner queue prio created started ended time tries exit labels reason command name
         case time:tasks time:runs
             echo created started ended keepalive
         case 'time:*'
@@ -55,6 +63,16 @@ function __run_query_states
     set -l pre (string replace -r -- '[^,]*$' '' "$list")
     for s in (__run_query_values state)
         echo $pre$s
+    end
+end
+
+# A format, or columns for --format C[,C...]: complete the last of the list.
+function __run_query_formats
+    set -l list (commandline -ct | string replace -r -- '^(--format=|-f)' '')
+    set -l pre (string replace -r -- '[^,]*$' '' "$list")
+    test -z "$pre"; and printf '%%s\n' json ndjson table text
+    for c in (__run_query_values columns)
+        echo $pre$c
     end
 end
 
@@ -90,7 +108,8 @@ complete -c run-query -l with-run -d "give each task its run's row"
 complete -c run-query -s c -l count -d 'print only how many'
 complete -c run-query -l summary -d 'count by state and queue'
 complete -c run-query -s q -l quiet -d 'print only IDs'
-complete -c run-query -s f -l format -x -a 'json ndjson table text' -d 'output format'
+complete -c run-query -s a -l all -d 'jobs that ended over an hour ago too'
+complete -c run-query -s f -l format -x -a '(__run_query_formats)' -d 'output format, or columns'
 complete -c run-query -s d -l db -r -F -d 'task database'
 complete -c run-query -s h -l help -d 'print usage'
 complete -c run-query -s V -l version -d 'print the version'

@@ -1,3 +1,4 @@
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -46,10 +47,16 @@ cli_store(const struct cli *c, int create)
 void
 cli_guard_fds(void)
 {
+	enum emit_format f;
+
 	for (int fd = 0; fd < 3; fd++)
 		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
 		    open("/dev/null", O_RDONLY) != fd)
 			_exit(EX_OSERR);
+	/* Before anything is read or written: a bad default is a usage
+	 * error, whatever the tool was about to do. */
+	if (emit_format_env(&f) == -1)
+		errx(EX_USAGE, "%s", error_msg());
 }
 
 void

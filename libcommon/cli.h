@@ -44,7 +44,10 @@ struct store *cli_store(const struct cli *c, int create);
  * Call first in main: a standard descriptor the caller closed (">&-") is
  * opened on /dev/null for reading, so that no file the tool opens later
  * takes its number -- writes to it fail (EBADF) and are reported as they
- * would have been, instead of landing in that file.
+ * would have been, instead of landing in that file.  And JOBKIT_FORMAT,
+ * the default format off a terminal (emit_format_env()), is checked: a
+ * value that is no format ends the tool with EX_USAGE and the one-line
+ * "tool: JOBKIT_FORMAT: unknown format 'x' (...)" on stderr.
  */
 void cli_guard_fds(void);
 

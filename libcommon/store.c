@@ -1026,7 +1026,8 @@ col_is(const char *name, const char *const *set)
 }
 
 static const char *const time_cols[] = {"created", "updated", "not_before",
-    "started", "ended", "keepalive", "time", NULL};
+    "started", "ended", "keepalive", "time", "task_started", "task_ended",
+    NULL};
 static const char *const json_cols[] = {
     "labels", "spec", "usage", "capacity", "export_env", "staged", NULL};
 static const char *const bool_cols[] = {
@@ -2598,11 +2599,22 @@ static const char *const queue_sorts[] = {
 	" THEN 'ended' WHEN" LEASE_EXPIRED("r.", "?1") "THEN 'lost' ELSE" \
 						       " 'running' END"
 
+/* What job j runs, as one line: its shell string, its command's words
+ * joined by spaces, or its image. */
+#define JOB_COMMAND \
+	"coalesce(json_extract(j.spec, '$.shell'), (SELECT" \
+	" group_concat(value, ' ') FROM json_each(j.spec, '$.command'))," \
+	" json_extract(j.spec, '$.container.image'))"
+
 static const struct noun_def nouns[] = {
     [STORE_JOBS] =
 	{"SELECT jk_id(j.rid) AS id, j.name, j.state, j.owner, j.queue,"
 	 " j.priority, j.attempts, j.created, j.started, j.ended, j.labels,"
-	 " j.reason FROM jobs j",
+	 " j.reason, " JOB_COMMAND " AS command, lt.exit_code, lt.signal,"
+	 " lt.started AS task_started, lt.ended AS task_ended, j.not_before"
+	 " FROM jobs j"
+	 " LEFT JOIN tasks lt ON lt.job = j.rid AND lt.attempt = (SELECT"
+	 " max(attempt) FROM tasks WHERE job = j.rid)",
 	    " FROM jobs j", "j.rid", "j.owner", "j.queue", "j.name", "j.rid",
 	    "j.state", job_times, job_sorts},
     [STORE_TASKS] =
@@ -2613,9 +2625,7 @@ static const struct noun_def nouns[] = {
 	 " t.error, t.ident, t.cmd, t.usage, nullif(j.cpu_milli, 0) AS "
 	 "cpu_milli,"
 	 " nullif(j.memory, 0) AS memory,"
-	 " coalesce(json_extract(j.spec, '$.shell'), (SELECT"
-	 " group_concat(value, ' ') FROM json_each(j.spec, '$.command')),"
-	 " json_extract(j.spec, '$.container.image')) AS command"
+	 " " JOB_COMMAND " AS command"
 	 " FROM tasks t JOIN jobs j ON j.rid = t.job",
 	    " FROM tasks t JOIN jobs j ON j.rid = t.job", "t.job", "j.owner",
 	    "j.queue", "j.name", "j.rid", TASK_STATE, task_times, task_sorts},
@@ -2907,6 +2917,15 @@ qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 			qb_add(q, " < ?");
 			qb_num(q, sq->until);
 		}
+	}
+	if (sq->recent != 0 &&
+	    (sq->noun == STORE_JOBS || sq->noun == STORE_QUEUES)) {
+		/* Two index ranges: what has not ended, what ended since. */
+		qb_cond(q,
+		    "j.rid IN (SELECT rid FROM jobs WHERE state IN ('waiting',"
+		    " 'queued', 'held', 'running') UNION ALL SELECT rid FROM"
+		    " jobs WHERE ended >= ?)");
+		qb_num(q, sq->recent);
 	}
 	if (sq->dependency_of != NULL) {
 		if (rid_of(sq->dependency_of, &lo) == -1)

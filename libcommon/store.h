@@ -179,6 +179,9 @@ struct store_query {
 	int alive; /* rows alive now: no end, a keepalive within the lease */
 	int lost; /* rows lost: found so, or their lease expired */
 	int with_run; /* each task with its run's row, as "run_row" */
+	/* Of jobs (and queues): when not 0, only jobs that have not ended
+	 * and those that ended at or after this time (ms). */
+	int64_t recent;
 };
 
 /*
@@ -200,7 +203,10 @@ int store_query_check(const struct store_query *q);
 
 /*
  * Call fn for each matching row (a borrowed object, valid during the
- * call); fn returns 0 to go on, -1 to stop with its error.
+ * call); fn returns 0 to go on, -1 to stop with its error.  A job's row
+ * ends with what it runs ("command", one line) and its last attempt's
+ * "exit_code", "signal", "task_started" and "task_ended", and when it is
+ * due ("not_before"), where known.
  */
 int store_query(struct store *st, const struct store_query *q,
     int (*fn)(json_t *row, void *arg), void *arg);

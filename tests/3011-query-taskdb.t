@@ -80,7 +80,7 @@ q runs --alive -q
 check_same "runs --alive" "$(ids)" "$liverun "
 
 # On a terminal, what is alive reads like reflow ps.
-run on_tty "run-query tasks --alive"
+run on_tty "stty cols 200; NO_COLOR=1 run-query tasks --alive"
 check_out 'TASK +IDENT +START +ELAPSED +STATE +MEM +CPU +COMMAND' \
     "a ps header on a terminal"
 check_out "$livetask +live +.* running .*sh -c" "and the live task's row"

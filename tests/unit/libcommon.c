@@ -451,9 +451,9 @@ emit_all(enum emit_format f, const struct emit_col *cols, const char *rows)
 static void
 test_emit(void)
 {
-	static const struct emit_col cols[] = {{"id", "ID", 8, EMIT_SHORTID},
-	    {"n", "N", 3, EMIT_RIGHT}, {"name", "NAME", 0, 0},
-	    {NULL, NULL, 0, 0}};
+	static const struct emit_col cols[] = {{"id", "ID", 8, EMIT_SHORTID, 0},
+	    {"n", "N", 3, EMIT_RIGHT, 0}, {"name", "NAME", 0, 0, 0},
+	    {NULL, NULL, 0, 0, 0}};
 	const char *rows = "[{\"id\":\"b123456789\",\"n\":7,\"name\":\"x\"},"
 			   "{\"id\":\"a001\",\"name\":\"y\"}]";
 	enum emit_format f;
@@ -483,6 +483,26 @@ test_emit(void)
 	s = emit_all(EMIT_TEXT, cols, "[{\"a\":1,\"b\":{\"c\":\"d\"}}]");
 	is_str(s, "a: 1\nb:\n  c: d\n", "text: key: value, nested");
 	free(s);
+	s = emit_all(EMIT_TABLE, cols,
+	    "[{\"id\":\"a1\",\"name\":\"x\\ty\\u001b[0m\\n\\u007f\"}]");
+	is_str(s, "ID          N  NAME\na1          -  x\\ty\\x1b[0m\\n\\x7f\n",
+	    "table: control characters escaped");
+	free(s);
+	s = emit_all(EMIT_TEXT, cols, "[{\"a\":\"1\\t2\\n3\"}]");
+	is_str(s, "a: 1\\t2\n    3\n", "text: escaped, lines kept");
+	free(s);
+	setenv("COLUMNS", "20", 1);
+	s = emit_all(EMIT_TABLE, cols,
+	    "[{\"id\":\"a1\",\"n\":1,\"name\":"
+	    "\"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\"}]");
+	is_str(s,
+	    "ID          N  NAME\na1          1  "
+	    "\u00e9\u00e9\u00e9\u00e9\u2026\n",
+	    "table: fitted to COLUMNS, cut between characters");
+	free(s);
+	unsetenv("COLUMNS");
+	ok(emit_width("\u540d\u00e9e\u0301") == 4,
+	    "width: wide, narrow, combining");
 	ok(emit_format_parse("ndjson", &f) == 0 && f == EMIT_NDJSON,
 	    "format ndjson");
 	ok(emit_format_parse("yaml", &f) == -1 && error_status() == EX_USAGE,
