@@ -48,7 +48,7 @@ end
 # Live job IDs, newest first: every tool completes its IDs through here.
 function __jobkit_ids
     # "ID<tab>name": fish shows the name beside the ID.
-    __jobkit_run_query jobs -f ndjson --reverse --limit 200 |
+    __jobkit_run_query jobs --all -f ndjson --reverse --limit 200 |
         string replace -rf '^\{"id":"([^"]*)","name":"((?:[^"\\\\]|\\\\.)*)".*' '$1\t$2'
 end
 

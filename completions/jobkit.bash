@@ -140,7 +140,7 @@ _jobkit_compgen()
 _jobkit_ids()
 {
 	compopt -o nosort 2>/dev/null
-	_jobkit_compgen -W "$(_jobkit_run_query jobs -q --reverse --limit 200)"
+	_jobkit_compgen -W "$(_jobkit_run_query jobs --all -q --reverse --limit 200)"
 }
 
 # Live IDs of the tasks or runs ($1) that match the filters after it,

@@ -52,7 +52,7 @@ _jobkit_ids() {
 
 # "ID:name" lines of those jobs, for _describe to show the names beside.
 _jobkit_id_names() {
-  _jobkit_run_query jobs -f ndjson --reverse --limit 200 |
+  _jobkit_run_query jobs --all -f ndjson --reverse --limit 200 |
     sed -n 's/^{"id":"\([^"]*\)","name":"\(\([^"\\]\|\\.\)*\)".*/\1:\2/p'
 }
 

@@ -64,8 +64,10 @@ done
 
 a=$(job-submit --db "$T/j.db" -q -- true)
 b=$(job-submit --db "$T/j.db" -q -- env A=1 sleep 1)
+# An old job is completed too, not only what run-query shows by default.
+sqlite3 "$T/j.db" "update jobs set state = 'succeeded', ended = 0 where rid = 1"
 complete_bash job-describe --db "$T/j.db" '' >"$T/got"
-check_same "bash: job IDs of the --db on the line, newest first" \
+check_same "bash: job IDs of the --db on the line, newest first, old ones too" \
     "$(cat "$T/got")" "$b
 $a"
 complete_bash job-describe --db = "$T/j.db" '' >"$T/got"
