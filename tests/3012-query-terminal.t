@@ -14,7 +14,8 @@ widest() {
 	sed "s/$ESC\[[0-9;]*m//g" "$T/out" | tr -d '\r\200-\277' |
 	    LC_ALL=C awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }'
 }
-tty() { run on_tty "stty cols $1; $2"; }
+# A terminal of $1 columns, whatever TERM the suite was started with.
+tty() { run on_tty "stty cols $1; TERM=xterm-256color; export TERM; $2"; }
 # What is left of $T/out once colour codes are taken out.
 plain() { sed "s/$ESC\[[0-9;]*m//g" "$T/out"; }
 # Whether $T/out has a line matching the (basic) expression $1.

@@ -42,8 +42,9 @@ export PATH HOME XDG_DATA_HOME XDG_CACHE_HOME JOBKIT_DB JOBKIT_BIN T \
 unset JOBKIT_FORMAT 2>/dev/null || true
 # A user's JOBKIT_START=1 would start a worker at every submit of a test.
 unset JOBKIT_START 2>/dev/null || true
-# Tables fit COLUMNS when it is set; a test sets its own.
-unset COLUMNS 2>/dev/null || true
+# Tables fit COLUMNS when it is set, and are coloured unless NO_COLOR:
+# a test sets its own.
+unset COLUMNS NO_COLOR 2>/dev/null || true
 
 _n=0
 _failed=0
