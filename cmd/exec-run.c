@@ -1721,6 +1721,7 @@ struct logview {
 	int64_t lines, bytes; /* counted: lines and bytes */
 	int last_nl; /* the last byte counted ended a line */
 	int64_t skip_nl, skip_bytes; /* lines and bytes not to print */
+	int werr; /* errno: our stdout could not be written */
 };
 
 static void
@@ -1792,8 +1793,8 @@ view_emit(struct logview *v, const char *buf, size_t n)
 		buf += k;
 		n -= k;
 	}
-	if (n > 0)
-		fwrite(buf, 1, n, stdout);
+	if (n > 0 && fwrite(buf, 1, n, stdout) != n && v->werr == 0)
+		v->werr = errno;
 }
 
 /* Copy up to max bytes (-1: all there is) of stream i on. */
@@ -1876,7 +1877,8 @@ view_pump(struct logview *v, int final)
 			view_copy(v, 1, -1);
 		}
 	}
-	fflush(stdout);
+	if (fflush(stdout) == EOF && v->werr == 0)
+		v->werr = errno;
 }
 
 /* The last lines of v only: skip what comes before them (tail of them). */
@@ -1927,9 +1929,10 @@ task_of(json_t *job, const char *task)
 /*
  * Show the output of task (of job id, described in job), following it
  * until it ends with --follow; tail: how many of the last lines of what
- * it has so far to show, or -1 for all.
+ * it has so far to show, or -1 for all.  Returns 0, or the errno with
+ * which our stdout could not be written: then it stops.
  */
-static void
+static int
 show_task(struct runner *r, const char *id, json_t *job, const char *task,
     int64_t tail)
 {
@@ -1948,7 +1951,7 @@ show_task(struct runner *r, const char *id, json_t *job, const char *task,
 		view_tail(&v, tail, !r->follow || ended, ended);
 	view_start(&v, !r->follow || ended);
 	view_pump(&v, ended);
-	while (r->follow && !ended) {
+	while (r->follow && !ended && v.werr == 0) {
 		/* Output is not a database write: look again soon. */
 		wait_events(r, parse_now_ms() + 100);
 		if (r->stopping)
@@ -1966,6 +1969,7 @@ show_task(struct runner *r, const char *id, json_t *job, const char *task,
 		view_pump(&v, ended);
 	}
 	view_close(&v);
+	return v.werr;
 }
 
 /*
@@ -2082,6 +2086,7 @@ show_logs(struct runner *r, const char *ref)
 	int status = 0, one = ref != NULL && strchr(ref, '.') != NULL;
 	int64_t tail = r->tail;
 	json_t *job;
+	int werr;
 
 	if (ref == NULL)
 		newest_job(r, id);
@@ -2095,10 +2100,15 @@ show_logs(struct runner *r, const char *ref)
 	    NULL)
 		return 128 + r->signo;
 	do {
-		show_task(r, id, job, task, tail);
+		werr = show_task(r, id, job, task, tail);
 		json_decref(job);
 		job = NULL;
 		tail = -1; /* the next attempts are shown whole */
+		/* A reader gone is the end of following, as for a worker. */
+		if (werr == EPIPE)
+			return 0;
+		if (werr != 0)
+			errx(EX_IOERR, "stdout: %s", strerror(werr));
 	} while (r->follow && !one && !r->stopping &&
 	    await_next(r, id, task, sizeof(task), &status) == 1 &&
 	    (job = store_job_describe(r->st, id)) != NULL);

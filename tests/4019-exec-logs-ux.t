@@ -4,7 +4,7 @@
 # the head and tail of a long output kept as its summary, and the notice
 # of a wait no worker will end.
 . "$(dirname "$0")/lib.sh"
-plan 59
+plan 63
 
 # Without an ID: the caller's newest job.
 check_exit 66 "--logs with no database" exec-run --logs
@@ -121,6 +121,18 @@ until_state "$s" running
 check_exit 5 "--follow of a job that fails exits with its status" \
     exec-run --logs "$s" --follow
 check_same "after both attempts" "$(tr '\n' ' ' <"$T/out")" "try 1 try 2 "
+wait
+
+# A reader gone ends following; a stdout that cannot be written fails.
+k=$(job-submit -q -- sh -c 'until [ -e "$1" ]; do echo x; sleep 0.1; done' sh "$T/go2")
+exec-run -q "$k" >/dev/null 2>&1 &
+until_state "$k" running
+check_exit 0 "--follow stops when its reader goes away" \
+    timeout 20 sh -c "exec-run --logs $k --follow | head -n 1"
+check_same "after the line it read" "$(cat "$T/out")" "x"
+check_exit 74 "--logs to a full stdout" sh -c "exec-run --logs $k >/dev/full"
+check_stderr "^exec-run: stdout: No space left on device\$" "says so"
+touch "$T/go2"
 wait
 
 # The summary of a long output: its head and its tail.
