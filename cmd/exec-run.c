@@ -44,6 +44,8 @@ enum opt {
 	O_LOGS,
 	O_FOLLOW,
 	O_STDERR,
+	O_TAIL,
+	O_BOTH,
 	O_LEASE,
 	O_RESULTS,
 	O_ENGINE,
@@ -62,6 +64,8 @@ static const struct option longopts[] = {SPECOPT_LONG,
     {"wait", no_argument, NULL, O_WAIT}, {"logs", no_argument, NULL, O_LOGS},
     {"follow", no_argument, NULL, O_FOLLOW},
     {"stderr", no_argument, NULL, O_STDERR},
+    {"tail", required_argument, NULL, O_TAIL},
+    {"both", no_argument, NULL, O_BOTH},
     {"lease", required_argument, NULL, O_LEASE},
     {"results", required_argument, NULL, O_RESULTS},
     {"engine", required_argument, NULL, O_ENGINE},
@@ -109,7 +113,8 @@ struct runner {
 	char **argv; /* foreground command */
 	char **ids; /* named jobs, or NULL */
 	int from_stdin; /* named jobs come on stdin */
-	int worker, drain, wait, logs, follow, use_stderr, quiet;
+	int worker, drain, wait, logs, follow, use_stderr, both, quiet;
+	int64_t tail; /* --logs: the last lines to show, -1 for all */
 	int slots;
 	int64_t idle_exit, lease_len;
 	const char *queues[MAX_QUEUES + 1];
@@ -165,14 +170,16 @@ usage(FILE *fp)
 	    "cpu=N,memory=SIZE,disk=SIZE,gpu=N]\n"
 	    "                [--drain] [--idle-exit DUR] [--lease DUR]\n"
 	    "       exec-run --wait id ...\n"
-	    "       exec-run --logs id [--follow] [--stderr]\n"
+	    "       exec-run --logs [id] [--follow] [--stderr | --both] "
+	    "[--tail N]\n"
 	    "spec options (foreground job):\n" SPECOPT_USAGE_NOW
 	    "  -S, --shell CMDLINE\n"
 	    "run options:\n"
 	    "  --worker               -j, --jobs N          --drain\n"
 	    "  --idle-exit DUR        --capacity SPEC       --lease DUR\n"
 	    "  --results DIR          --wait                --logs\n"
-	    "  --follow               --stderr              -q, --quiet\n"
+	    "  --follow               --stderr              --both\n"
+	    "  --tail N               -q, --quiet\n"
 	    "  --engine auto|docker|podman|host             --sandbox\n"
 	    "  --gpus LIST            --pip\n"
 	    "  -f, --format json|ndjson|table|text          -d, --db PATH\n"
@@ -328,6 +335,13 @@ parse_options(struct runner *r, int argc, char **argv)
 		case O_STDERR:
 			r->use_stderr = 1;
 			break;
+		case O_BOTH:
+			r->both = 1;
+			break;
+		case O_TAIL:
+			if (parse_int(optarg, 0, INT64_MAX, &r->tail) == -1)
+				errx(EX_USAGE, "--tail: %s", error_msg());
+			break;
 		case O_LEASE:
 			r->lease_len = duration_arg("--lease", optarg);
 			if (r->lease_len < 1000)
@@ -370,10 +384,16 @@ parse_options(struct runner *r, int argc, char **argv)
 		    EX_USAGE, "give a command after '--' or --shell, not both");
 	if (r->worker && optind < end)
 		errx(EX_USAGE, "--worker takes no job IDs");
-	if (r->logs && optind + 1 != end)
+	if (r->logs && optind + 1 < end)
 		errx(EX_USAGE, "--logs takes one job or task ID");
-	if (r->follow && !r->logs)
-		errx(EX_USAGE, "--follow goes with --logs");
+	if (!r->logs && (r->follow || r->use_stderr || r->both || r->tail >= 0))
+		errx(EX_USAGE, "--%s goes with --logs",
+		    r->follow		? "follow"
+			: r->use_stderr ? "stderr"
+			: r->both	? "both"
+					: "tail");
+	if (r->use_stderr && r->both)
+		errx(EX_USAGE, "give --stderr or --both, not both");
 	r->ids = optind < end ? argv + optind : NULL;
 	r->foreground = r->argv != NULL || r->shell != NULL;
 	/* An option that would change nothing is an error, not a no-op. */
@@ -1530,6 +1550,25 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 	json_decref(spec);
 }
 
+/* The exit status an ended task stands for, timeout(1)-like. */
+static int
+task_status(json_t *t)
+{
+	const char *state = json_string_value(json_object_get(t, "state"));
+
+	if (state != NULL && strcmp(state, STATE_SUCCEEDED) == 0)
+		return 0;
+	if (state != NULL && strcmp(state, "timed_out") == 0)
+		return 124;
+	if (json_object_get(t, "signal") != NULL)
+		return 128 +
+		    (int)json_integer_value(json_object_get(t, "signal"));
+	if (json_object_get(t, "exit_code") != NULL &&
+	    json_integer_value(json_object_get(t, "exit_code")) != 0)
+		return (int)json_integer_value(json_object_get(t, "exit_code"));
+	return 1;
+}
+
 /* The exit status a finished job stands for, timeout(1)-like. */
 static int
 job_status(json_t *job)
@@ -1547,16 +1586,34 @@ job_status(json_t *job)
 		    json_string_value(json_object_get(job, "reason")));
 		return 1;
 	}
-	if (strcmp(json_string_value(json_object_get(t, "state")),
-		"timed_out") == 0)
-		return 124;
-	if (json_object_get(t, "signal") != NULL)
-		return 128 +
-		    (int)json_integer_value(json_object_get(t, "signal"));
-	if (json_object_get(t, "exit_code") != NULL &&
-	    json_integer_value(json_object_get(t, "exit_code")) != 0)
-		return (int)json_integer_value(json_object_get(t, "exit_code"));
-	return 1;
+	/* A job that failed with a task that succeeded (its outputs could
+	 * not be uploaded, say) still failed. */
+	return task_status(t) == 0 ? 1 : task_status(t);
+}
+
+/*
+ * Say once, at a terminal, that a queued job waits for a worker nobody
+ * runs, rather than seem to hang.  Only of a job not yet attempted: the
+ * retries of one run here or in the foreground are that run's to take,
+ * and it is no worker.
+ */
+static void
+note_unserved(struct runner *r, json_t *job, int *noted)
+{
+	const char *queue = json_string_value(json_object_get(job, "queue"));
+	const char *state = json_string_value(json_object_get(job, "state"));
+	int served = 1;
+
+	if (*noted || state == NULL || strcmp(state, STATE_QUEUED) != 0 ||
+	    json_integer_value(json_object_get(job, "attempts")) != 0)
+		return;
+	*noted = 1;
+	if (!isatty(STDERR_FILENO) || queue == NULL ||
+	    store_queue_served(r->st, queue, &served) == -1 || served)
+		return;
+	warnx("waiting: no worker serves queue '%s'; start one with "
+	      "exec-run --worker",
+	    queue);
 }
 
 /*
@@ -1569,7 +1626,7 @@ wait_one(const char *ref, void *arg)
 	struct runner *r = arg;
 	char id[ID_LEN + 1], state[16];
 	json_t *job;
-	int status;
+	int status, noted = 0;
 
 	if (r->stopping)
 		return -1;
@@ -1580,6 +1637,11 @@ wait_one(const char *ref, void *arg)
 			errx(error_status(), "%s", error_msg());
 		if (store_terminal(state))
 			break;
+		if (!noted && strcmp(state, STATE_QUEUED) == 0 &&
+		    (job = store_job_describe(r->st, id)) != NULL) {
+			note_unserved(r, job, &noted);
+			json_decref(job);
+		}
 		wait_events(r, parse_now_ms() + 1000);
 		if (r->stopping)
 			return -1;
@@ -1607,20 +1669,6 @@ wait_jobs(struct runner *r)
 	return r->stopping ? 128 + r->signo : r->status;
 }
 
-/* What fp (may be NULL) has now, to stdout. */
-static void
-copy_out(FILE *fp, char *buf, size_t len)
-{
-	size_t n;
-
-	if (fp == NULL)
-		return;
-	while ((n = fread(buf, 1, len, fp)) > 0)
-		fwrite(buf, 1, n, stdout);
-	clearerr(fp);
-	fflush(stdout);
-}
-
 /* The task of job that ref names (its attempt, or else the last). */
 static void
 pick_task(json_t *job, const char *ref, char *task, size_t len)
@@ -1638,80 +1686,423 @@ pick_task(json_t *job, const char *ref, char *task, size_t len)
 	}
 }
 
-/* exec-run --logs: print a task's output, following while it runs. */
-static int
-show_logs(struct runner *r, const char *ref)
-{
-	char id[ID_LEN + 1], path[4096], buf[65536], task[ID_LEN + 24] = "";
-	char jobref[ID_LEN + 1];
-	const char *state;
-	json_t *job, *tasks, *t = NULL;
-	FILE *fp = NULL;
+/*
+ * The output of a task as exec-run --logs shows it: one stream, or both
+ * interleaved in the order the order file recorded their writes; from
+ * the start, or skipping what comes before the last lines (--tail).
+ */
+struct logview {
+	char path[3][PATH_MAX]; /* stdout, stderr, order */
+	int fd[3]; /* -1 until the file is there */
+	int bad; /* the one that could not be opened */
+	int both, which; /* interleaved, else the stream shown (0, 1) */
+	char rec[64]; /* an order record read in part */
+	size_t reclen;
+	char obuf[4096]; /* of the order file, read ahead */
+	size_t opos, olen;
+	int cur; /* the stream of the record being copied */
+	int64_t left; /* and its bytes still to copy */
+	int counting; /* count lines, print nothing */
+	int64_t lines, bytes; /* counted: lines and bytes */
+	int last_nl; /* the last byte counted ended a line */
+	int64_t skip_nl, skip_bytes; /* lines and bytes not to print */
+	int werr; /* errno: our stdout could not be written */
+};
 
-	snprintf(jobref, sizeof(jobref), "%.*s", (int)strcspn(ref, "."), ref);
-	if (store_job_resolve(r->st, jobref, id) == -1 ||
-	    (job = store_job_describe(r->st, id)) == NULL)
-		errx(error_status(), "%s", error_msg());
-	/* Following a job that has not started waits for it to start. */
-	for (;;) {
-		pick_task(job, ref, task, sizeof(task));
-		if (task[0] != '\0')
-			break;
-		state = json_string_value(json_object_get(job, "state"));
-		if (store_terminal(state))
-			errx(EX_NOINPUT, "job '%s' %s with no task%s", id,
-			    state, strchr(ref, '.') ? " of that attempt" : "");
-		if (!r->follow)
-			errx(EX_NOINPUT, "job '%s' has no task%s yet", id,
-			    strchr(ref, '.') ? " of that attempt" : "");
-		wait_events(r, parse_now_ms() + 1000);
-		json_decref(job);
-		if (r->stopping)
-			return 128 + r->signo;
-		if ((job = store_job_describe(r->st, id)) == NULL)
-			errx(error_status(), "%s", error_msg());
+static void
+view_init(struct logview *v, const char *dir, int both, int which)
+{
+	static const char *names[] = {"stdout", "stderr", "order"};
+
+	memset(v, 0, sizeof(*v));
+	v->both = both;
+	v->which = which;
+	for (int i = 0; i < 3; i++) {
+		snprintf(v->path[i], sizeof(v->path[i]), "%.4080s/%s", dir,
+		    names[i]);
+		v->fd[i] = -1;
 	}
-	snprintf(path, sizeof(path), "%s/%s/%s", r->results, task,
-	    r->use_stderr ? "stderr" : "stdout");
-	r->db_changed = 1;
-	for (;;) {
-		/* A task just claimed may not have made its files yet. */
-		if (fp == NULL && (fp = fopen(path, "r")) == NULL &&
-		    (errno != ENOENT || !r->follow))
-			err(errno == EACCES ? EX_NOPERM : EX_NOINPUT, "%s",
-			    path);
-		copy_out(fp, buf, sizeof(buf));
-		if (!r->follow)
-			break;
-		/* The task's end is a database write: look only then. */
-		if (r->db_changed || r->inofd == -1) {
-			r->db_changed = 0;
-			json_decref(job);
-			if ((job = store_job_describe(r->st, id)) == NULL)
-				break; /* deleted meanwhile */
-			tasks = json_object_get(job, "tasks");
-			t = json_array_get(tasks, json_array_size(tasks) - 1);
-			if (strcmp(json_string_value(json_object_get(t, "id")),
-				task) != 0 ||
-			    json_object_get(t, "ended") != NULL) {
-				if (fp == NULL &&
-				    (fp = fopen(path, "r")) == NULL)
-					err(errno == EACCES ? EX_NOPERM
-							    : EX_NOINPUT,
-					    "%s", path);
-				copy_out(fp, buf, sizeof(buf));
-				break;
-			}
+}
+
+static void
+view_close(struct logview *v)
+{
+	for (int i = 0; i < 3; i++)
+		if (v->fd[i] != -1)
+			close(v->fd[i]);
+}
+
+/*
+ * Open the files not open yet; a task just claimed may not have made
+ * them.  Returns 0, or -1 when one to show is missing and must be there
+ * (must), or cannot be read; errno says why.
+ */
+static int
+view_open(struct logview *v, int must)
+{
+	for (int i = 0; i < 3; i++) {
+		if (v->fd[i] != -1 || (!v->both && i != v->which))
+			continue;
+		v->fd[i] = open(v->path[i], O_RDONLY | O_CLOEXEC);
+		/* Results of before the order file are shown unmixed. */
+		if (v->fd[i] == -1 && (errno != ENOENT || (must && i < 2))) {
+			v->bad = i;
+			return -1;
 		}
+	}
+	return 0;
+}
+
+/* n bytes of the output: counted, skipped or printed. */
+static void
+view_emit(struct logview *v, const char *buf, size_t n)
+{
+	const char *nl;
+
+	if (v->counting) {
+		for (size_t i = 0; i < n; i++)
+			v->lines += buf[i] == '\n';
+		v->bytes += (int64_t)n;
+		if (n > 0)
+			v->last_nl = buf[n - 1] == '\n';
+		return;
+	}
+	while (n > 0 && v->skip_bytes > 0 && v->skip_nl > 0) {
+		size_t k =
+		    n < (size_t)v->skip_bytes ? n : (size_t)v->skip_bytes;
+		if ((nl = memchr(buf, '\n', k)) != NULL) {
+			k = (size_t)(nl - buf) + 1;
+			v->skip_nl--;
+		}
+		v->skip_bytes -= (int64_t)k;
+		buf += k;
+		n -= k;
+	}
+	if (n > 0 && fwrite(buf, 1, n, stdout) != n && v->werr == 0)
+		v->werr = errno;
+}
+
+/* Copy up to max bytes (-1: all there is) of stream i on. */
+static int64_t
+view_copy(struct logview *v, int i, int64_t max)
+{
+	char buf[65536];
+	int64_t done = 0;
+	ssize_t n;
+
+	while (v->fd[i] != -1 && (max < 0 || done < max)) {
+		size_t want = max < 0 || max - done > (int64_t)sizeof(buf)
+		    ? sizeof(buf)
+		    : (size_t)(max - done);
+		if ((n = read(v->fd[i], buf, want)) <= 0)
+			break;
+		view_emit(v, buf, (size_t)n);
+		done += n;
+	}
+	return done;
+}
+
+/* Take one order record ("o 123" or "e 45") from v->rec. */
+static void
+view_record(struct logview *v)
+{
+	char *end;
+	long long n;
+
+	v->rec[v->reclen] = '\0';
+	n = strtoll(v->rec + 1, &end, 10);
+	if ((v->rec[0] == 'o' || v->rec[0] == 'e') && n > 0 && *end == '\0') {
+		v->cur = v->rec[0] == 'e';
+		v->left = n;
+	}
+	v->reclen = 0;
+}
+
+/* Copy what the order file says was written since we last looked. */
+static void
+view_interleave(struct logview *v)
+{
+	ssize_t n;
+	char c;
+
+	while (v->fd[2] != -1) {
+		if (v->left > 0) {
+			v->left -= view_copy(v, v->cur, v->left);
+			if (v->left > 0)
+				return; /* the file is behind: later */
+		}
+		if (v->opos == v->olen) {
+			if ((n = read(v->fd[2], v->obuf, sizeof(v->obuf))) <= 0)
+				return;
+			v->olen = (size_t)n;
+			v->opos = 0;
+		}
+		c = v->obuf[v->opos++];
+		if (c == '\n')
+			view_record(v);
+		else if (v->reclen < sizeof(v->rec) - 1)
+			v->rec[v->reclen++] = c;
+	}
+}
+
+/*
+ * Show what the task's files have now; once the task has ended (final),
+ * also what no order record covers (all of it, without an order file):
+ * stdout, then stderr.
+ */
+static void
+view_pump(struct logview *v, int final)
+{
+	if (!v->both)
+		view_copy(v, v->which, -1);
+	else {
+		view_interleave(v);
+		if (final) {
+			view_copy(v, 0, -1);
+			view_copy(v, 1, -1);
+		}
+	}
+	if (fflush(stdout) == EOF && v->werr == 0)
+		v->werr = errno;
+}
+
+/* The last lines of v only: skip what comes before them (tail of them). */
+static void
+view_tail(struct logview *v, int64_t tail, int must, int final)
+{
+	struct logview c;
+	int64_t lines;
+
+	view_init(&c, "", v->both, v->which);
+	memcpy(c.path, v->path, sizeof(c.path));
+	c.counting = 1;
+	if (view_open(&c, must) == 0)
+		view_pump(&c, final);
+	view_close(&c);
+	lines = c.lines + (c.bytes > 0 && !c.last_nl);
+	if (lines > tail) {
+		v->skip_nl = lines - tail;
+		v->skip_bytes = c.bytes;
+	}
+}
+
+/* Open what v shows, or exit saying why not. */
+static void
+view_start(struct logview *v, int must)
+{
+	if (view_open(v, must) == -1)
+		err(errno == EACCES ? EX_NOPERM : EX_NOINPUT, "%s",
+		    v->path[v->bad]);
+}
+
+/* The task of job with this ID, or NULL. */
+static json_t *
+task_of(json_t *job, const char *task)
+{
+	json_t *t;
+	size_t i;
+
+	json_array_foreach(json_object_get(job, "tasks"), i, t)
+	{
+		if (strcmp(json_string_value(json_object_get(t, "id")), task) ==
+		    0)
+			return t;
+	}
+	return NULL;
+}
+
+/*
+ * Show the output of task (of job id, described in job), following it
+ * until it ends with --follow; tail: how many of the last lines of what
+ * it has so far to show, or -1 for all.  Returns 0, or the errno with
+ * which our stdout could not be written: then it stops.
+ */
+static int
+show_task(struct runner *r, const char *id, json_t *job, const char *task,
+    int64_t tail)
+{
+	json_t *t = task_of(job, task), *j;
+	const char *dir = json_string_value(json_object_get(t, "results"));
+	char path[PATH_MAX];
+	struct logview v;
+	int ended = json_object_get(t, "ended") != NULL;
+
+	if (dir == NULL) {
+		snprintf(path, sizeof(path), "%s/%s", r->results, task);
+		dir = path;
+	}
+	view_init(&v, dir, r->both, r->use_stderr);
+	if (tail >= 0)
+		view_tail(&v, tail, !r->follow || ended, ended);
+	view_start(&v, !r->follow || ended);
+	view_pump(&v, ended);
+	while (r->follow && !ended && v.werr == 0) {
 		/* Output is not a database write: look again soon. */
 		wait_events(r, parse_now_ms() + 100);
 		if (r->stopping)
 			break;
+		/* The task's end is one: look only then. */
+		if (r->db_changed || r->inofd == -1) {
+			r->db_changed = 0;
+			j = store_job_describe(r->st, id);
+			t = task_of(j, task);
+			ended =
+			    t == NULL || json_object_get(t, "ended") != NULL;
+			json_decref(j);
+		}
+		view_start(&v, ended);
+		view_pump(&v, ended);
 	}
-	if (fp != NULL)
-		fclose(fp);
+	view_close(&v);
+	return v.werr;
+}
+
+/*
+ * The job's task that ref names into task, waiting for it to start when
+ * following.  Returns the job's description, or NULL when a signal
+ * stopped the wait.
+ */
+static json_t *
+await_task(
+    struct runner *r, const char *id, const char *ref, char *task, size_t len)
+{
+	const char *state, *of = strchr(ref, '.') ? " of that attempt" : "";
+	json_t *job;
+	int noted = 0;
+
+	for (;;) {
+		if ((job = store_job_describe(r->st, id)) == NULL)
+			errx(error_status(), "%s", error_msg());
+		pick_task(job, ref, task, len);
+		if (task[0] != '\0')
+			return job;
+		state = json_string_value(json_object_get(job, "state"));
+		if (store_terminal(state))
+			errx(EX_NOINPUT, "job '%s' %s with no task%s", id,
+			    state, of);
+		if (!r->follow)
+			errx(EX_NOINPUT, "job '%s' has no task%s yet", id, of);
+		note_unserved(r, job, &noted);
+		json_decref(job);
+		wait_events(r, parse_now_ms() + 1000);
+		if (r->stopping)
+			return NULL;
+	}
+}
+
+/*
+ * After task ended: wait for the job's next attempt, into task (and say
+ * so at a terminal), and return 1; or return 0 with the job's status in
+ * *status once it is terminal; -1 when a signal stopped the wait.
+ */
+static int
+await_next(
+    struct runner *r, const char *id, char *task, size_t len, int *status)
+{
+	char next[ID_LEN + 24];
+	json_t *job, *t;
+	int noted = 0;
+
+	snprintf(next, sizeof(next), "%.*s.%lld", (int)strcspn(task, "."), task,
+	    strtoll(strchr(task, '.') + 1, NULL, 10) + 1);
+	for (;;) {
+		if ((job = store_job_describe(r->st, id)) == NULL)
+			errx(error_status(), "%s", error_msg());
+		if ((t = task_of(job, next)) != NULL) {
+			if (isatty(STDERR_FILENO))
+				warnx("attempt %lld of %lld",
+				    (long long)json_integer_value(
+					json_object_get(t, "attempt")),
+				    (long long)json_integer_value(
+					json_object_get(job, "max_attempts")));
+			snprintf(task, len, "%s", next);
+			json_decref(job);
+			return 1;
+		}
+		if (store_terminal(
+			json_string_value(json_object_get(job, "state")))) {
+			*status = job_status(job);
+			json_decref(job);
+			return 0;
+		}
+		note_unserved(r, job, &noted);
+		json_decref(job);
+		wait_events(r, parse_now_ms() + 1000);
+		if (r->stopping)
+			return -1;
+	}
+}
+
+/* The caller's newest job (jobs are listed newest first). */
+static int
+newest_row(json_t *row, void *arg)
+{
+	snprintf(arg, ID_LEN + 1, "%s",
+	    json_string_value(json_object_get(row, "id")));
+	return 0;
+}
+
+static void
+newest_job(struct runner *r, char *id)
+{
+	struct store_query q = {.noun = STORE_JOBS,
+	    .user = store_caller(r->st),
+	    .since = INT64_MIN,
+	    .until = INT64_MAX,
+	    .reverse = 1,
+	    .limit = 1};
+
+	id[0] = '\0';
+	if (store_query(r->st, &q, newest_row, id) == -1)
+		errx(error_status(), "%s", error_msg());
+	if (id[0] == '\0')
+		errx(EX_NOINPUT, "no jobs of yours");
+}
+
+/*
+ * exec-run --logs: print a task's output (of ref, or of the caller's
+ * newest job when ref is NULL); with --follow, follow it while it runs
+ * and the job's next attempts, and exit with the job's status.
+ */
+static int
+show_logs(struct runner *r, const char *ref)
+{
+	char id[ID_LEN + 1], task[ID_LEN + 24], jobref[ID_LEN + 1];
+	int status = 0, one = ref != NULL && strchr(ref, '.') != NULL;
+	int64_t tail = r->tail;
+	json_t *job;
+	int werr;
+
+	if (ref == NULL)
+		newest_job(r, id);
+	else {
+		snprintf(jobref, sizeof(jobref), "%.*s", (int)strcspn(ref, "."),
+		    ref);
+		if (store_job_resolve(r->st, jobref, id) == -1)
+			errx(error_status(), "%s", error_msg());
+	}
+	if ((job = await_task(r, id, one ? ref : id, task, sizeof(task))) ==
+	    NULL)
+		return 128 + r->signo;
+	do {
+		werr = show_task(r, id, job, task, tail);
+		json_decref(job);
+		job = NULL;
+		tail = -1; /* the next attempts are shown whole */
+		/* A reader gone is the end of following, as for a worker. */
+		if (werr == EPIPE)
+			return 0;
+		if (werr != 0)
+			errx(EX_IOERR, "stdout: %s", strerror(werr));
+	} while (r->follow && !one && !r->stopping &&
+	    await_next(r, id, task, sizeof(task), &status) == 1 &&
+	    (job = store_job_describe(r->st, id)) != NULL);
+	if (r->stopping)
+		return 128 + r->signo;
+	if (r->follow && one && (job = store_job_describe(r->st, id)) != NULL)
+		status = task_status(task_of(job, task));
 	json_decref(job);
-	return r->stopping ? 128 + r->signo : 0;
+	return status;
 }
 
 /* A run's labels follow the rules of a job's (jobkit-spec(5)). */
@@ -1897,6 +2288,7 @@ int
 main(int argc, char **argv)
 {
 	struct runner r = {.slots = 1,
+	    .tail = -1,
 	    .lease_len = 60000,
 	    .inofd = -1,
 	    .cap = {.cpu_milli = -1, .memory = -1, .disk = -1, .gpu = -1}};
@@ -1938,7 +2330,7 @@ main(int argc, char **argv)
 	 * artifact-fetch of its own version. */
 	cli_sibling("artifact-fetch", r.stager, sizeof(r.stager));
 	if (r.logs)
-		r.status = show_logs(&r, r.ids[0]);
+		r.status = show_logs(&r, r.ids != NULL ? r.ids[0] : NULL);
 	else if (r.wait)
 		r.status = wait_jobs(&r);
 	else

@@ -24,9 +24,11 @@ complete -c exec-run -l sandbox -d 'run every task in the sandbox (bubblewrap)'
 complete -c exec-run -l gpus -x -d 'the GPUs of this worker (0,1,2)'
 complete -c exec-run -l pip -d 'let tasks install the Python packages they name'
 complete -c exec-run -l wait -d 'wait for the jobs to finish'
-complete -c exec-run -l logs -d "print the output of a job's latest task"
-complete -c exec-run -l follow -d 'with --logs, until the task ends'
+complete -c exec-run -l logs -d "print the output of a job's latest task (of your newest job)"
+complete -c exec-run -l follow -d 'with --logs, until the job ends, attempt after attempt'
 complete -c exec-run -l stderr -d 'with --logs, standard error'
+complete -c exec-run -l both -d 'with --logs, stdout and stderr as written'
+complete -c exec-run -l tail -x -d 'with --logs, only the last N lines'
 complete -c exec-run -s q -l quiet -d 'print only task IDs'
 complete -c exec-run -s f -l format -x -a 'json ndjson table text' -d 'output format'
 complete -c exec-run -s d -l db -r -F -d 'task database'

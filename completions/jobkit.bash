@@ -32,9 +32,9 @@ _jobkit_query_args="-s --state -u --user -Q --queue -l --label -n --name
 _jobkit_query_flags="-r --reverse -c --count --summary -q --quiet --alive
 	--lost --with-run --all-users -a --all $_jobkit_cli_flags"
 _jobkit_exec_args="$_jobkit_spec_args -S --shell -j --jobs --idle-exit
-	--capacity --lease --results --engine --gpus $_jobkit_cli_args"
+	--capacity --lease --results --engine --gpus --tail $_jobkit_cli_args"
 _jobkit_exec_flags="$_jobkit_spec_flags --worker --drain --wait --logs
-	--follow --stderr -q --quiet --sandbox --pip $_jobkit_cli_flags"
+	--follow --stderr --both -q --quiet --sandbox --pip $_jobkit_cli_flags"
 _jobkit_keep_args="$_jobkit_spec_args -j --job --task --run --end --lease
 	--interval --results $_jobkit_cli_args"
 _jobkit_keep_flags="$_jobkit_spec_flags --now --reap -v --verbose -q --quiet

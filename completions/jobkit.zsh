@@ -260,9 +260,11 @@ _exec_run() {
     '--gpus=[the GPUs of this worker]:devices (0,1,2): ' \
     '--pip[let tasks install the Python packages they name]' \
     '(--worker --logs)--wait[wait for the jobs to finish]' \
-    '(--worker --wait)--logs[print the output of a job'\''s latest task]' \
-    '--follow[with --logs, until the task ends]' \
-    '--stderr[with --logs, standard error]' \
+    '(--worker --wait)--logs[print the output of a job'\''s latest task (of your newest job)]' \
+    '--follow[with --logs, until the job ends, attempt after attempt]' \
+    '(--both)--stderr[with --logs, standard error]' \
+    '(--stderr)--both[with --logs, stdout and stderr as written]' \
+    '--tail=[with --logs, only the last lines]:lines: ' \
     '(-q --quiet)'{-q,--quiet}'[print only task IDs]' \
     '*: :{_jobkit_rest _jobkit_ids}'
 }

@@ -29,14 +29,22 @@
 
 extern char **environ;
 
-/* One output stream: pipe in, file out, summary kept. */
+/*
+ * One output stream: pipe in, file out, summary kept.  The summary of an
+ * output longer than the return limit is its head and its tail (where a
+ * traceback is), the tail kept in a ring, so memory stays flat.
+ */
 struct stream {
 	int fd; /* our end of the pipe, -1 at EOF */
 	int file; /* results/<task>/stdout or stderr */
 	int echo; /* our own stdout/stderr for passthrough, or -1 */
+	char tag; /* 'o' or 'e', in the order file */
 	uint64_t written, max_file;
-	char *sum; /* first max_return bytes */
-	size_t sum_len, max_return;
+	uint64_t total; /* bytes read from the pipe */
+	char *sum; /* the head: first head_max bytes; then the summary */
+	size_t sum_len, max_return, head_max;
+	char *ring; /* the last ring_max bytes read after the head */
+	size_t ring_max, ring_len, ring_at;
 	int truncated; /* the file or the summary was cut */
 	int broken; /* errno: ours could not be written, echo and capture
 		       stopped */
@@ -80,7 +88,14 @@ struct exec {
 	int staging; /* run under the stager: read staged.json */
 	char stage_arg[16]; /* its descriptor, as an argument */
 	char refused[400]; /* why it may not run so (SETUP_SANDBOX) */
+	int order; /* results/<task>/order, or -1 once it failed */
 };
+
+/*
+ * Below this return limit a summary is only the head: a marker and a tail
+ * would leave too little of either.
+ */
+#define SUM_SPLIT_MIN 64
 
 /* The tasks whose leader runs: our children that are no strays. */
 static struct exec *live;
@@ -642,9 +657,17 @@ stream_init(struct stream *s, int fd, int file, int echo, uint64_t max_file,
 	/* A spec stored before the bound was checked is held to it too. */
 	s->max_return =
 	    max_return < SPEC_MAX_RETURN ? max_return : SPEC_MAX_RETURN;
+	s->head_max =
+	    s->max_return < SUM_SPLIT_MIN ? s->max_return : s->max_return / 2;
+	s->ring_max = s->max_return - s->head_max;
 	s->sum = malloc(s->max_return + 1);
+	s->ring = malloc(s->ring_max + 1);
 	if (s->sum != NULL)
 		s->sum[0] = '\0';
+	if (s->ring == NULL) {
+		free(s->sum);
+		s->sum = NULL;
+	}
 	if (fd != -1)
 		fcntl(fd, F_SETFL, O_NONBLOCK);
 }
@@ -759,6 +782,8 @@ results_open(struct exec *x, json_t *spec, char *work, size_t len)
 		return error_set(EX_CANTCREAT,
 		    "cannot write results in '%s': %s", x->results,
 		    strerror(errno));
+	/* Without it the output is still whole, only not interleaved. */
+	x->order = open_result(x, "order");
 	if (w != NULL) {
 		snprintf(work, len, "%s", w);
 		if ((x->workdir = strdup(w)) == NULL)
@@ -813,6 +838,9 @@ exec_new(const struct exec_opts *o)
 		return NULL;
 	}
 	x->out.fd = x->err.fd = x->out.file = x->err.file = x->dirfd = -1;
+	x->order = -1;
+	x->out.tag = 'o';
+	x->err.tag = 'e';
 	snprintf(x->task, sizeof(x->task), "%s", o->task);
 	x->as_owner = o->as_owner;
 	x->uid = o->uid;
@@ -1135,13 +1163,61 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* Keep n bytes read in the summary: the head, then the ring. */
+static void
+stream_keep(struct stream *s, const char *buf, size_t n)
+{
+	size_t k = n < s->head_max - s->sum_len ? n : s->head_max - s->sum_len;
+
+	memcpy(s->sum + s->sum_len, buf, k);
+	s->sum_len += k;
+	s->sum[s->sum_len] = '\0';
+	buf += k;
+	n -= k;
+	if (n > 0 && s->ring_max == 0)
+		s->truncated = s->sum_cut = 1;
+	if (n > s->ring_max) {
+		buf += n - s->ring_max;
+		n = s->ring_max;
+	}
+	while (n > 0) {
+		k = s->ring_max - s->ring_at < n ? s->ring_max - s->ring_at : n;
+		memcpy(s->ring + s->ring_at, buf, k);
+		s->ring_at = (s->ring_at + k) % s->ring_max;
+		s->ring_len = s->ring_len + k > s->ring_max ? s->ring_max
+							    : s->ring_len + k;
+		buf += k;
+		n -= k;
+	}
+}
+
+/*
+ * Note in the order file that n bytes of s went to its file, so that the
+ * two streams can be shown interleaved as written (exec-run --logs
+ * --both).  One append per read, not synced; it stops where it fails.
+ */
+static void
+order_note(struct exec *x, const struct stream *s, size_t n)
+{
+	char rec[32];
+	int len;
+
+	if (x->order == -1 || n == 0)
+		return;
+	len = snprintf(rec, sizeof(rec), "%c %zu\n", s->tag, n);
+	if (write_all(x->order, rec, (size_t)len) == -1) {
+		close(x->order);
+		x->order = -1;
+	}
+}
+
 /*
  * Move what a stream has now.  Output its file cannot take (a full disk)
  * is still read, and the summary still kept, so that the task is not
  * stopped by a pipe it cannot write; the task ends failed (finish()).
  */
 static void
-stream_pump(struct stream *s)
+stream_pump(struct exec *x, struct stream *s)
 {
 	char buf[65536];
 	ssize_t n;
@@ -1178,15 +1254,11 @@ stream_pump(struct stream *s)
 		if (keep > 0 && s->file_errno == 0 &&
 		    write_all(s->file, buf, keep) == -1)
 			s->file_errno = errno;
+		if (s->file_errno == 0)
+			order_note(x, s, keep);
 		s->written += keep;
-		keep = (size_t)n;
-		if (s->sum_len + keep > s->max_return) {
-			keep = s->max_return - s->sum_len;
-			s->truncated = s->sum_cut = 1;
-		}
-		memcpy(s->sum + s->sum_len, buf, keep);
-		s->sum_len += keep;
-		s->sum[s->sum_len] = '\0';
+		s->total += (uint64_t)n;
+		stream_keep(s, buf, (size_t)n);
 	}
 }
 
@@ -1507,19 +1579,101 @@ exec_cancel(struct exec *x, const char *why)
 	x->kill_at = parse_now_ms() + x->grace;
 }
 
+/* The ring's bytes in the order read, into out (ring_len bytes). */
+static void
+ring_unroll(const struct stream *s, char *out)
+{
+	size_t first = s->ring_len < s->ring_max ? 0 : s->ring_at;
+
+	memcpy(out, s->ring + first, s->ring_len - first);
+	memcpy(out + s->ring_len - first, s->ring, first);
+}
+
+/*
+ * The tail's last n bytes (at most) as valid UTF-8, starting on a
+ * character, into out (room for n + 1); returns its length.
+ */
+static size_t
+tail_clean(const char *in, size_t len, char *out, size_t n, int *cut)
+{
+	char *c = malloc(3 * len + 1);
+	size_t clen, from = 0;
+
+	if (c == NULL)
+		return 0;
+	/* Bytes of a character the ring began inside are left out. */
+	while (
+	    from < len && from < 3 && ((unsigned char)in[from] & 0xc0) == 0x80)
+		from++;
+	clen = utf8_clean(in + from, len - from, 1, c, 3 * len, cut);
+	from = clen > n ? clen - n : 0;
+	while (from < clen && ((unsigned char)c[from] & 0xc0) == 0x80)
+		from++;
+	if (from > 0)
+		*cut = 1;
+	memcpy(out, c + from, clen - from);
+	out[clen - from] = '\0';
+	free(c);
+	return clen - from;
+}
+
+/*
+ * The summary of an output longer than head and ring hold: the head, a
+ * marker saying how many bytes are left out, and the tail, within the
+ * return limit, into out (room for max_return + 1).
+ */
+static void
+summary_split(struct stream *s, char *out)
+{
+	char mark[64], *tail = malloc(s->ring_len + 1);
+	int mlen = snprintf(
+	    NULL, 0, "\n[... %llu bytes ...]\n", (unsigned long long)s->total);
+	size_t hb = (s->max_return - (size_t)mlen) / 2, tb, hl, tl;
+	size_t hraw = s->sum_len < hb ? s->sum_len : hb, traw;
+
+	tb = s->max_return - (size_t)mlen - hb;
+	traw = s->ring_len < tb ? s->ring_len : tb;
+	hl = utf8_clean(s->sum, hraw, 0, out, hb, &s->truncated);
+	if (tail == NULL) {
+		out[hl] = '\0';
+		return;
+	}
+	ring_unroll(s, tail);
+	tl = tail_clean(
+	    tail + s->ring_len - traw, traw, tail, tb, &s->truncated);
+	snprintf(mark, sizeof(mark), "\n[... %llu bytes ...]\n",
+	    (unsigned long long)(s->total - hraw - traw));
+	memcpy(out + hl, mark, strlen(mark));
+	memcpy(out + hl + strlen(mark), tail, tl);
+	out[hl + strlen(mark) + tl] = '\0';
+	free(tail);
+}
+
 /* A summary is JSON text: valid UTF-8 with no NUL, still within limit. */
 static void
 clean_summary(struct stream *s)
 {
 	char *c = malloc(s->max_return + 1);
+	char *all = malloc(s->max_return + 1);
 
-	if (c == NULL) {
+	if (c == NULL || all == NULL) {
+		free(c);
+		free(all);
 		s->sum[0] = '\0'; /* an empty summary, not an unstorable one */
 		s->truncated = 1;
 		return;
 	}
-	utf8_clean(
-	    s->sum, s->sum_len, !s->sum_cut, c, s->max_return, &s->truncated);
+	if (s->total > s->sum_len + s->ring_len && s->ring_max > 0) {
+		s->truncated = s->sum_cut = 1;
+		summary_split(s, c);
+	} else {
+		/* All that was read is in the head and the ring. */
+		memcpy(all, s->sum, s->sum_len);
+		ring_unroll(s, all + s->sum_len);
+		utf8_clean(all, s->sum_len + s->ring_len, !s->sum_cut, c,
+		    s->max_return, &s->truncated);
+	}
+	free(all);
 	free(s->sum);
 	s->sum = c;
 }
@@ -1710,8 +1864,8 @@ exec_step(struct exec *x, int64_t now)
 
 	if (x->done)
 		return 1;
-	stream_pump(&x->out);
-	stream_pump(&x->err);
+	stream_pump(x, &x->out);
+	stream_pump(x, &x->err);
 	/* The write we took from the job would have failed on our reader's
 	 * pipe: SIGPIPE now (a job that ignores it gets EPIPE next). */
 	if ((x->out.broken == EPIPE || x->err.broken == EPIPE) &&
@@ -1861,10 +2015,14 @@ exec_free(struct exec *x)
 		close(x->err.file);
 	if (x->dirfd != -1)
 		close(x->dirfd);
+	if (x->order != -1)
+		close(x->order);
 	cgroup_free(x->cg);
 	json_decref(x->res.staged);
 	free(x->out.sum);
 	free(x->err.sum);
+	free(x->out.ring);
+	free(x->err.ring);
 	free(x->results);
 	free(x->workdir);
 	free(x);

@@ -11,8 +11,13 @@
  * results.  stdout and stderr are streamed to files in the results
  * directory up to a per-file limit, with a summary of at most the return
  * limit kept in memory and truncation flags for both (Bacalhau's
- * WriteJobResults and OutputLimits).  Memory stays flat whatever the job
- * prints.  Timeout and cancel send SIGTERM to the whole group, then
+ * WriteJobResults and OutputLimits).  The summary of a longer output is
+ * its head, a line "[... N bytes ...]" and its tail (kept in a ring), so
+ * that a traceback at its end is kept too.  Memory stays flat whatever
+ * the job prints.  "order" in the results directory gets a line per read
+ * that went into a file, "o N" or "e N" (N bytes of stdout or stderr), so
+ * that the two can be shown interleaved as they were written; it is not
+ * synced, and stops where it cannot be written.  Timeout and cancel send SIGTERM to the whole group, then
  * SIGKILL after the grace period.
  *
  * A spec with inputs or outputs runs under o->stager (artifact-fetch

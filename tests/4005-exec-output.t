@@ -1,9 +1,9 @@
 #!/bin/sh
 # exec-run output limits at scale: a job printing 1 GiB leaves a capped
-# file, a summary of the return limit, both flags, and a worker whose
-# memory stays flat.
+# file, a summary of the return limit (its head and tail), both flags,
+# and a worker whose memory stays flat.
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 15
 
 id=$(job-submit -q --max-file 10M -S 'yes | head -c 1073741824')
 exec-run --worker --drain -q >"$T/wout" 2>"$T/werr" &
@@ -18,6 +18,8 @@ check_same "the summary holds the 4 KiB return limit" \
     "$(sqlite3 "$JOBKIT_DB" "SELECT length(stdout) FROM tasks WHERE attempt = 1")" "4096"
 run job-describe -f ndjson "$id"
 check_out '"stdout_truncated":true' "stdout is flagged truncated"
+check_out '"stdout":"(y\\n)+\\n\[\.\.\. 1073737756 bytes \.\.\.\]\\n(y\\n)+"' \
+    "its head and tail, with what is left out between them"
 check_out '"stderr_truncated":false' "stderr is not"
 check_out '"state":"succeeded","owner"' "and the job succeeded"
 if [ "${JOBKIT_ASAN:-0}" = 1 ]; then

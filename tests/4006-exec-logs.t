@@ -2,7 +2,7 @@
 # exec-run --logs: a task's output, finished, failed, cancelled or still
 # running (--follow), stdout or --stderr, by job or task ID.
 . "$(dirname "$0")/lib.sh"
-plan 21
+plan 26
 
 a=$(job-submit -q -- sh -c 'echo out1; echo err1 >&2; exit 2')
 exec-run -q "$a" >/dev/null
@@ -37,6 +37,13 @@ check_exit 66 "--logs of a job not run yet" exec-run --logs "$d"
 check_stderr "job '$d' has no task yet" "says so"
 check_exit 66 "--logs of an unknown job" exec-run --logs azzz
 check_exit 64 "--follow without --logs" exec-run --follow "$a"
+check_exit 64 "--stderr without --logs" exec-run --stderr "$a"
+check_stderr "^exec-run: --stderr goes with --logs\$" "says so"
+check_exit 2 "--logs --follow of an ended task exits with its status" \
+    exec-run --logs "$a.1" --follow
+check_same "after its output" "$(cat "$T/out")" "out1"
+check_exit 0 "without --follow, 0 whatever the task's status" \
+    exec-run --logs "$a"
 check_exit 64 "--logs of two jobs" exec-run --logs "$a" "$b"
 
 # Following a job that has not started waits for it to start.
