@@ -27,7 +27,7 @@ check "posts to the webhook" until_ok test -s "$T/body"
 check_same "as JSON" "$(cat "$T/body.type")" "application/json"
 cp "$T/body" "$T/json"
 check "with the job's state and exit status" grep -q '"exit_code":3.*"state":"failed"' "$T/json"
-check "and a line of text for a chat" grep -q '"text":"jobkit: job a001 .sh. failed (exit 3)' "$T/json"
+check "and a line of text for a chat" grep -q '"text":"jobkit: job a001 .exit. failed (exit 3)' "$T/json"
 check "the job records that it was notified" until_ok has_event a001 '"type":"notified"'
 check "naming the host, not the path (a webhook's secret)" sh -c \
     "job-describe -f ndjson a001 | grep -q 'notified http://127.0.0.1:[0-9]*\"' && ! job-describe -f ndjson a001 | grep -q secret-path"
