@@ -128,6 +128,9 @@ hf query -N --warmup 5 --runs "$qruns" \
     -n tasks-alive "run-query -d $big tasks --alive -L 100" \
     -n tasks-lost "run-query -d $big tasks --lost -L 100" \
     -n tasks-alive-window "run-query -d $big tasks --since 2h --until 1h -L 100" \
+    -n jobs-default "run-query -d $big jobs -L 100" \
+    -n jobs-default-count "run-query -d $big jobs --count" \
+    -n jobs-default-table "env COLUMNS=80 run-query -d $big jobs -f table -L 100" \
     -n describe "job-describe -d $big $one" \
     -n describe-prefix "job-describe -d $big $(printf %.5s "$one")"
 say "3. a database of $counts (ms per query, target < 20; describe < 5)"
@@ -140,6 +143,9 @@ for n in "run-query jobs -s failed --since 2h -L 100" \
     "run-query tasks --ident NAME" "run-query tasks --cmd PREFIX" \
     "run-query tasks --alive -L 100" "run-query tasks --lost -L 100" \
     "run-query tasks --since 2h --until 1h -L 100 (alive in the window)" \
+    "run-query jobs -L 100 (the default: active, and ended this hour)" \
+    "run-query jobs --count (the same)" \
+    "COLUMNS=80 run-query jobs -f table -L 100 (fitted, with reasons)" \
     "job-describe ID" "job-describe PREFIX"; do
 	say "   $(ms "$(mean query $i)")   $n"
 	i=$((i + 1))
