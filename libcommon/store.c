@@ -70,7 +70,7 @@ static const char *stmt_sql[S_COUNT] = {
 		    " FROM jobs WHERE rid = ?1",
     [S_JOB_RESOLVE] = "SELECT jk_id(rid) FROM jobs WHERE rid >= ?1"
 		      " AND rid < ?2 ORDER BY rid LIMIT 10",
-    [S_DEP_STATES] = "SELECT jk_id(d.dep), d.kind, j.state FROM job_deps d"
+    [S_DEP_STATES] = "SELECT d.dep, d.kind, j.state FROM job_deps d"
 		     " LEFT JOIN jobs j ON j.rid = d.dep WHERE d.job = ?1",
     [S_DEPENDENTS_WAITING] =
 	"SELECT j.rid FROM job_deps d JOIN jobs j ON j.rid = d.job"
@@ -1135,70 +1135,33 @@ store_set_state(struct store *st, int64_t rid, const char *state, int64_t now,
 	return store_done(st, s, "cannot change job");
 }
 
-/*
- * Where a job's dependencies leave it: "queued" when all are done (the
- * --after ones succeeded), "cancelled" when an --after one ended otherwise
- * (reason names it), "waiting" while any is still to finish.  A
- * dependency deleted since counts as done.  A job of shards (its
- * dependencies of kind 'shard') runs nothing itself: it waits while any
- * shard is to finish, saying how many ended, then has succeeded when all
- * did, else failed, naming the first shard that did not.
- */
+/* Where job rid's dependencies leave it (lifecycle_deps()), into *v. */
 static int
-deps_verdict(
-    struct store *st, int64_t rid, const char **state, char *reason, size_t len)
+store_deps(struct store *st, int64_t rid, struct lifecycle_deps *v)
 {
 	sqlite3_stmt *s = store_stmt(st, S_DEP_STATES);
-	int rc, waiting = 0, shards = 0, ended = 0;
-	char failed[96] = "";
+	char id[ID_LEN + 1];
+	int rc, bad = 0;
 
 	if (s == NULL)
 		return -1;
-	*state = STATE_QUEUED;
+	lifecycle_deps_start(v);
 	sqlite3_bind_int64(s, 1, rid);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *dep = (const char *)sqlite3_column_text(s, 0);
-		const char *kind = (const char *)sqlite3_column_text(s, 1);
-		const char *ds = (const char *)sqlite3_column_text(s, 2);
-		int shard = strcmp(kind, "shard") == 0;
+		struct lifecycle_dep d = {id,
+		    (const char *)sqlite3_column_text(s, 1),
+		    (const char *)sqlite3_column_text(s, 2)};
 
-		shards += shard;
-		if (ds == NULL) {
-			ended += shard;
-			continue;
-		}
-		if (!store_terminal(ds))
-			waiting = 1;
-		else if (shard) {
-			ended++;
-			if (strcmp(ds, STATE_SUCCEEDED) != 0 && !*failed)
-				snprintf(failed, sizeof(failed), "shard %s %s",
-				    dep, ds);
-		} else if (strcmp(kind, "success") == 0 &&
-		    strcmp(ds, STATE_SUCCEEDED) != 0) {
-			*state = STATE_CANCELLED;
-			snprintf(reason, len, "dependency %s %s", dep, ds);
+		if ((bad = id_format(sqlite3_column_int64(s, 0), id) == -1) ||
+		    lifecycle_deps_add(v, &d))
 			break;
-		}
 	}
 	sqlite3_reset(s);
+	if (bad)
+		return -1;
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_fail(st, "cannot read dependencies");
-	if (shards > 0 && strcmp(*state, STATE_QUEUED) == 0) {
-		*state = waiting ? STATE_WAITING
-		    : *failed	 ? STATE_FAILED
-				 : STATE_SUCCEEDED;
-		if (waiting || !*failed)
-			snprintf(reason, len, "%d of %d shards ended%s", ended,
-			    shards, *failed ? ", one failed" : "");
-		else
-			snprintf(reason, len, "%s", failed);
-		return 0;
-	}
-	if (strcmp(*state, STATE_QUEUED) == 0 && waiting)
-		*state = STATE_WAITING;
-	if (strcmp(*state, STATE_QUEUED) == 0)
-		snprintf(reason, len, "dependencies done");
+	lifecycle_deps_end(v);
 	return 0;
 }
 
@@ -1248,6 +1211,61 @@ store_dependents(
 	return 0;
 }
 
+static int store_delete(struct store *st, int64_t rid);
+
+/*
+ * Write move m of job rid (made by attempt, when > 0) to its row and its
+ * events.  What follows it (settling, shards) is the caller's.
+ */
+static int
+store_apply(struct store *st, int64_t rid, int64_t attempt,
+    const struct lifecycle_move *m, int64_t now)
+{
+	int r = 0;
+
+	switch (m->write) {
+	case LIFECYCLE_NOTHING:
+		return 0;
+	case LIFECYCLE_REASON:
+		return store_set_reason(st, rid, m->reason);
+	case LIFECYCLE_REMOVE:
+		return store_delete(st, rid);
+	case LIFECYCLE_STATE:
+		r = store_set_state(st, rid, m->state, now, m->reason);
+		break;
+	case LIFECYCLE_GIVE_BACK:
+		r = store_write(st, "cannot requeue job",
+		    "UPDATE jobs SET state = ?, updated = ?, reason = ?,"
+		    " max_attempts = max_attempts + 1, not_before = NULL"
+		    " WHERE rid = ?",
+		    "titi", m->state, now, m->reason, rid);
+		break;
+	case LIFECYCLE_BACKOFF:
+		r = store_write(st, "cannot requeue job",
+		    "UPDATE jobs SET state = ?, not_before = ?, updated = ?,"
+		    " reason = ? WHERE rid = ?",
+		    "tiiti", m->state, now + m->backoff, now, m->reason, rid);
+		break;
+	case LIFECYCLE_RENEW:
+		r = store_write(st, "cannot change job",
+		    "UPDATE jobs SET state = ?, updated = ?, ended = NULL,"
+		    " cancel_requested = 0, reason = ?, max_attempts = ?"
+		    " WHERE rid = ?",
+		    "titii", m->state, now, m->reason, m->max_attempts, rid);
+		break;
+	case LIFECYCLE_CANCEL_REQUEST:
+		r = store_write(st, "cannot change job",
+		    "UPDATE jobs SET cancel_requested = 1, updated = ?"
+		    " WHERE rid = ?",
+		    "ii", now, rid);
+		break;
+	}
+	if (r == -1 || m->event == NULL)
+		return r;
+	return store_event(
+	    st, rid, attempt, now, m->event, m->state, m->message);
+}
+
 /*
  * Job rid ended: the jobs waiting on it go where their dependencies now
  * leave them (queued, or cancelled, saying by which), and the jobs
@@ -1262,8 +1280,9 @@ static int
 store_settle_walk(struct store *st, int64_t rid, int64_t now, int revive)
 {
 	struct ridlist todo = {0}, deps = {0};
-	char reason[128], id[ID_LEN + 1];
-	const char *state;
+	struct lifecycle_deps v;
+	struct lifecycle_move m;
+	char id[ID_LEN + 1];
 	size_t i;
 	int r = -1;
 
@@ -1278,30 +1297,12 @@ store_settle_walk(struct store *st, int64_t rid, int64_t now, int revive)
 		    id_format(cur, id) == -1)
 			goto out;
 		for (i = 0; i < deps.n; i++) {
-			if (deps_verdict(st, deps.v[i], &state, reason,
-				sizeof(reason)) == -1)
+			if (store_deps(st, deps.v[i], &v) == -1)
 				goto out;
-			if (strcmp(state,
-				revive ? STATE_CANCELLED : STATE_WAITING) ==
-			    0) {
-				/* A job of shards says how far they are. */
-				if (!revive && strstr(reason, " shards ") &&
-				    store_set_reason(st, deps.v[i], reason) ==
-					-1)
-					goto out;
-				continue;
-			}
-			if (revive)
-				snprintf(reason, sizeof(reason),
-				    "dependency %s retried", id);
-			if (store_set_state(
-				st, deps.v[i], state, now, reason) == -1 ||
-			    store_event(st, deps.v[i], 0, now,
-				revive ? "revived" : state, state,
-				reason) == -1)
-				goto out;
-			if ((revive || store_terminal(state)) &&
-			    ridlist_push(&todo, deps.v[i]) == -1)
+			lifecycle_settle(&v, id, revive, &m);
+			if (store_apply(st, deps.v[i], 0, &m, now) == -1 ||
+			    (m.settle != LIFECYCLE_SETTLE_NONE &&
+				ridlist_push(&todo, deps.v[i]) == -1))
 				goto out;
 		}
 	}
@@ -1918,8 +1919,7 @@ static int
 store_add_shard(struct store *st, const struct job_new *jn, int64_t rid)
 {
 	sqlite3_stmt *s = store_stmt(st, S_JOB_DEP);
-	const char *state;
-	char reason[128];
+	struct lifecycle_deps v;
 
 	if (s == NULL)
 		return -1;
@@ -1927,10 +1927,9 @@ store_add_shard(struct store *st, const struct job_new *jn, int64_t rid)
 	sqlite3_bind_int64(s, 2, rid);
 	bind_text(s, 3, "shard");
 	if (store_done(st, s, "cannot add shard") == -1 ||
-	    deps_verdict(st, jn->parent_rid, &state, reason, sizeof(reason)) ==
-		-1)
+	    store_deps(st, jn->parent_rid, &v) == -1)
 		return -1;
-	return store_set_reason(st, jn->parent_rid, reason);
+	return store_set_reason(st, jn->parent_rid, v.reason);
 }
 
 /* What a foreign document's reader noted: an event each. */
@@ -1948,6 +1947,29 @@ store_notes(struct store *st, int64_t rid, const struct job_new *jn,
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * A new job with dependencies goes where they leave it; its reason stays
+ * when they say nothing (it waits on jobs, not shards), and is "submitted"
+ * when it is queued.
+ */
+static int
+store_deps_initial(struct store *st, int64_t rid, const char **state,
+    char *reason, size_t len, int64_t now)
+{
+	struct lifecycle_deps v;
+
+	if (store_deps(st, rid, &v) == -1)
+		return -1;
+	*state = v.state;
+	if (v.reason[0] != '\0')
+		snprintf(reason, len, "%s", v.reason);
+	if (strcmp(v.state, STATE_QUEUED) == 0) {
+		snprintf(reason, len, "submitted");
+		return 0;
+	}
+	return store_set_state(st, rid, v.state, now, reason);
 }
 
 int
@@ -1992,16 +2014,10 @@ store_job_add(struct store *st, const struct job_new *given, char *id,
 		if (store_add_deps(st, rid, jn->after, "success") == -1 ||
 		    store_add_deps(st, rid, jn->after_any, "any") == -1)
 			goto fail;
-		if (!jn->hold) {
-			if (deps_verdict(st, rid, &state, reason,
-				sizeof(reason)) == -1 ||
-			    (strcmp(state, STATE_QUEUED) != 0 &&
-				store_set_state(st, rid, state, now, reason) ==
-				    -1))
-				goto fail;
-			if (strcmp(state, STATE_QUEUED) == 0)
-				snprintf(reason, sizeof(reason), "submitted");
-		}
+		if (!jn->hold &&
+		    store_deps_initial(
+			st, rid, &state, reason, sizeof(reason), now) == -1)
+			goto fail;
 	}
 	if (store_event(st, rid, 0, now, "submitted", state, reason) == -1 ||
 	    store_notes(st, rid, jn, state, now) == -1)
@@ -2079,73 +2095,26 @@ store_run(struct store *st, const char *sql, int64_t rid, int64_t a,
 	return 0;
 }
 
-static int
-act_refuse(const char *id, const char *state, const char *what)
-{
-	return error_set(
-	    EX_DATAERR, "cannot %s job '%s': it is %s", what, id, state);
-}
-
-/* Held, or released into whatever its dependencies say. */
-static int
-act_release(struct store *st, const char *id, struct job_head *h, int64_t now)
-{
-	char reason[128];
-	const char *state;
-
-	if (strcmp(h->state, STATE_HELD) != 0)
-		return 0;
-	if (deps_verdict(st, h->rid, &state, reason, sizeof(reason)) == -1 ||
-	    store_set_state(st, h->rid, state, now, "released") == -1 ||
-	    store_event(st, h->rid, 0, now, "released", state,
-		strcmp(state, STATE_CANCELLED) == 0 ? reason : "released") ==
-		-1)
-		return -1;
-	return strcmp(state, STATE_CANCELLED) == 0
-	    ? store_settle(st, h->rid, now)
-	    : 0;
-}
-
-static int act_shards(
-    struct store *st, struct job_head *h, int retry, int64_t now);
-
-static int
-act_cancel(struct store *st, const char *id, struct job_head *h, int64_t now)
-{
-	if (strcmp(h->state, STATE_RUNNING) == 0)
-		return store_run(st,
-			   "UPDATE jobs SET cancel_requested = 1,"
-			   " updated = ?2 WHERE rid = ?1",
-			   h->rid, now, NULL, 0) ||
-		    store_event(st, h->rid, 0, now, "cancel-requested",
-			STATE_RUNNING, "cancel requested by user");
-	if (store_terminal(h->state))
-		return act_refuse(id, h->state, "cancel");
-	return store_set_state(
-		   st, h->rid, STATE_CANCELLED, now, "cancelled by user") ||
-	    store_event(st, h->rid, 0, now, "cancelled", STATE_CANCELLED,
-		"cancelled by user") ||
-	    store_settle(st, h->rid, now) || act_shards(st, h, 0, now);
-}
-
 /*
- * The shards of job rid (none when it is not a job of shards) that have
- * ended (ended) or not, by full ID.
+ * The shards of job rid (none when it is not a job of shards) that go
+ * with it when shards says (lifecycle_shard_follows()), by number.
  */
 static int
-store_shards(struct store *st, int64_t rid, int ended, struct ridlist *out)
+store_shards(struct store *st, int64_t rid, enum lifecycle_shards shards,
+    struct ridlist *out)
 {
 	sqlite3_stmt *s;
 	int rc;
 
 	if ((s = store_prep(st,
-		 "SELECT d.dep FROM job_deps d JOIN jobs j ON j.rid = d.dep"
-		 " WHERE d.job = ? AND d.kind = 'shard' AND (j.state IN"
-		 " ('succeeded', 'failed', 'cancelled')) = ?",
-		 "ii", rid, (int64_t)(ended != 0))) == NULL)
+		 "SELECT d.dep, j.state FROM job_deps d JOIN jobs j ON"
+		 " j.rid = d.dep WHERE d.job = ? AND d.kind = 'shard'",
+		 "i", rid)) == NULL)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (ridlist_push(out, sqlite3_column_int64(s, 0)) == -1)
+		if (lifecycle_shard_follows(
+			shards, (const char *)sqlite3_column_text(s, 1)) &&
+		    ridlist_push(out, sqlite3_column_int64(s, 0)) == -1)
 			break;
 	store_unprep(st, s);
 	if (rc != SQLITE_DONE)
@@ -2154,64 +2123,81 @@ store_shards(struct store *st, int64_t rid, int ended, struct ridlist *out)
 	return 0;
 }
 
-static int act_retry(
-    struct store *st, const char *id, struct job_head *h, int64_t now);
+static int store_act(struct store *st, enum lifecycle_action act,
+    const char *id, struct job_head *h, int64_t now);
 
-/* Cancel (or retry) each shard of h that has not ended (that has failed
- * or was cancelled): the job of shards goes with them. */
+/* Cancel (or retry) the shards of h that go with it: the job of shards
+ * goes with them. */
 static int
-act_shards(struct store *st, struct job_head *h, int retry, int64_t now)
+store_act_shards(struct store *st, struct job_head *h,
+    enum lifecycle_shards shards, int64_t now)
 {
 	struct ridlist l = {0};
 	struct job_head sh;
 	char id[ID_LEN + 1];
 	int r = 0;
 
-	if (store_shards(st, h->rid, retry, &l) == -1)
+	if (store_shards(st, h->rid, shards, &l) == -1)
 		return -1;
-	for (size_t i = 0; r == 0 && i < l.n; i++) {
-		if (id_format(l.v[i], id) == -1 ||
-		    store_head(st, id, &sh) == -1)
-			r = -1;
-		else if (retry && strcmp(sh.state, STATE_SUCCEEDED) == 0)
-			continue;
-		else
-			r = retry ? act_retry(st, id, &sh, now)
-				  : act_cancel(st, id, &sh, now);
-	}
+	for (size_t i = 0; r == 0 && i < l.n; i++)
+		r = id_format(l.v[i], id) == -1 ||
+			store_head(st, id, &sh) == -1 ||
+			store_act(st,
+			    shards == LIFECYCLE_SHARDS_RETRY ? LIFECYCLE_RETRY
+							     : LIFECYCLE_CANCEL,
+			    id, &sh, now) == -1
+		    ? -1
+		    : 0;
 	free(l.v);
 	return r;
 }
 
+/* What follows a move: the jobs that depend on rid settle. */
 static int
-act_retry(struct store *st, const char *id, struct job_head *h, int64_t now)
+store_follow(
+    struct store *st, int64_t rid, enum lifecycle_settle settle, int64_t now)
 {
-	char reason[128];
-	const char *state;
-
-	if (!store_terminal(h->state))
-		return act_refuse(id, h->state, "retry");
-	/* A job of shards is retried by retrying those that did not
-	 * succeed; it waits for them again. */
-	if (act_shards(st, h, 1, now) == -1)
-		return -1;
-	if (deps_verdict(st, h->rid, &state, reason, sizeof(reason)) == -1)
-		return -1;
-	if (strcmp(state, STATE_CANCELLED) == 0)
-		return error_set(
-		    EX_DATAERR, "cannot retry job '%s': %s", id, reason);
-	return store_run(st,
-		   "UPDATE jobs SET state = ?3, updated = ?2,"
-		   " ended = NULL, cancel_requested = 0, reason = 'retried',"
-		   " max_attempts = attempts + 1 + ?4 WHERE rid = ?1",
-		   h->rid, now, state, h->retries) ||
-	    store_event(
-		st, h->rid, 0, now, "retried", state, "retried by user") ||
-	    store_settle_walk(st, h->rid, now, 1);
+	if (settle == LIFECYCLE_SETTLE_NONE)
+		return 0;
+	return store_settle_walk(
+	    st, rid, now, settle == LIFECYCLE_SETTLE_REVIVED);
 }
 
+/*
+ * Do act to job id (h): what the lifecycle says, with the shards of a
+ * retry first (the job's verdict reads them) and those of a cancel last.
+ * For LIFECYCLE_UPDATE, only whether the job's state allows it.
+ */
 static int
-act_delete(struct store *st, const char *id, struct job_head *h)
+store_act(struct store *st, enum lifecycle_action act, const char *id,
+    struct job_head *h, int64_t now)
+{
+	struct lifecycle_job j = {id, h->state, h->attempts, h->retries};
+	struct lifecycle_deps v;
+	struct lifecycle_move m;
+
+	if (lifecycle_act(act, &j, &m) == -1)
+		return error_set(m.status, "%s", m.error);
+	if (m.shards == LIFECYCLE_SHARDS_RETRY &&
+	    store_act_shards(st, h, m.shards, now) == -1)
+		return -1;
+	if (m.by_deps) {
+		if (store_deps(st, h->rid, &v) == -1)
+			return -1;
+		if (lifecycle_act_deps(act, &j, &v, &m) == -1)
+			return error_set(m.status, "%s", m.error);
+	}
+	if (store_apply(st, h->rid, 0, &m, now) == -1 ||
+	    store_follow(st, h->rid, m.settle, now) == -1)
+		return -1;
+	return m.shards == LIFECYCLE_SHARDS_CANCEL
+	    ? store_act_shards(st, h, m.shards, now)
+	    : 0;
+}
+
+/* A job goes, with everything that is its own. */
+static int
+store_delete(struct store *st, int64_t rid)
 {
 	static const char *const sql[] = {"DELETE FROM events WHERE job = ?1",
 	    "DELETE FROM tasks WHERE job = ?1",
@@ -2219,10 +2205,8 @@ act_delete(struct store *st, const char *id, struct job_head *h)
 	    "DELETE FROM job_deps WHERE job = ?1",
 	    "DELETE FROM jobs WHERE rid = ?1", NULL};
 
-	if (!store_terminal(h->state))
-		return act_refuse(id, h->state, "delete");
 	for (const char *const *q = sql; *q != NULL; q++)
-		if (store_run(st, *q, h->rid, 0, NULL, 0) == -1)
+		if (store_run(st, *q, rid, 0, NULL, 0) == -1)
 			return -1;
 	return 0;
 }
@@ -2290,9 +2274,8 @@ act_update(struct store *st, const char *id, struct job_head *h,
 	char msg[300];
 	int changed = 0;
 
-	if (strcmp(h->state, STATE_RUNNING) == 0 || store_terminal(h->state))
-		return act_refuse(id, h->state, "change");
-	if (store_vouched(st, id, h->rid) == -1)
+	if (store_act(st, LIFECYCLE_UPDATE, id, h, now) == -1 ||
+	    store_vouched(st, id, h->rid) == -1)
 		return -1;
 	if (chg->has_priority && chg->priority != h->priority) {
 		snprintf(msg, sizeof(msg), "priority %lld -> %lld",
@@ -2321,6 +2304,14 @@ act_update(struct store *st, const char *id, struct job_head *h,
 	return changed ? store_resign(st, h->rid) : 0;
 }
 
+/* The lifecycle's names of the store's actions. */
+static const enum lifecycle_action acts[] = {[STORE_CANCEL] = LIFECYCLE_CANCEL,
+    [STORE_HOLD] = LIFECYCLE_HOLD,
+    [STORE_RELEASE] = LIFECYCLE_RELEASE,
+    [STORE_RETRY] = LIFECYCLE_RETRY,
+    [STORE_DELETE] = LIFECYCLE_DELETE,
+    [STORE_UPDATE] = LIFECYCLE_UPDATE};
+
 int
 store_job_act(struct store *st, const char *id, enum store_action act,
     const struct job_change *chg, json_t **out)
@@ -2338,37 +2329,8 @@ store_job_act(struct store *st, const char *id, enum store_action act,
 		error_set(EX_NOPERM, "job '%s' belongs to '%s'", id, h.owner);
 		goto fail;
 	}
-	switch (act) {
-	case STORE_CANCEL:
-		r = act_cancel(st, id, &h, now);
-		break;
-	case STORE_HOLD:
-		if (strcmp(h.state, STATE_QUEUED) != 0 &&
-		    strcmp(h.state, STATE_WAITING) != 0) {
-			r = strcmp(h.state, STATE_HELD) == 0
-			    ? 0
-			    : act_refuse(id, h.state, "hold");
-			break;
-		}
-		r = store_set_state(st, h.rid, STATE_HELD, now, "held") ||
-		    store_event(
-			st, h.rid, 0, now, "held", STATE_HELD, "held by user");
-		break;
-	case STORE_RELEASE:
-		r = strcmp(h.state, STATE_RUNNING) == 0 ||
-			store_terminal(h.state)
-		    ? act_refuse(id, h.state, "release")
-		    : act_release(st, id, &h, now);
-		break;
-	case STORE_RETRY:
-		r = act_retry(st, id, &h, now);
-		break;
-	case STORE_DELETE:
-		r = act_delete(st, id, &h);
-		break;
-	default:
-		r = act_update(st, id, &h, chg, now);
-	}
+	r = act == STORE_UPDATE ? act_update(st, id, &h, chg, now)
+				: store_act(st, acts[act], id, &h, now);
 	if (r != 0)
 		goto fail;
 	if (act == STORE_DELETE)
@@ -4003,11 +3965,8 @@ store_claim_job(
 		error_set(EX_NOPERM, "job '%s' belongs to '%s'", job, h.owner);
 		goto fail;
 	}
-	if (strcmp(h.state, STATE_QUEUED) != 0) {
-		act_refuse(job, h.state, "run");
-		goto fail;
-	}
-	if (shard_capped(st, h.rid, job) == -1)
+	if (store_act(st, LIFECYCLE_RUN, job, &h, now) == -1 ||
+	    shard_capped(st, h.rid, job) == -1)
 		goto fail;
 	if ((ok = store_vouched_spec(st, h.rid, &spec, why, sizeof(why))) == -1)
 		goto fail;
@@ -4048,50 +4007,55 @@ store_task_pid(struct store *st, const char *task, int64_t pid,
 	return r;
 }
 
-/* Whether a failed attempt's exit status is one the spec retries on. */
+/* How many of the job's attempts were lost, into *n. */
 static int
-retry_allowed(json_t *spec, const struct task_result *r)
-{
-	json_t *on = json_object_get(spec, "retry_on"), *v;
-	size_t i;
-
-	if (on == NULL || strcmp(r->state, "failed") != 0)
-		return 1;
-	json_array_foreach(on, i, v)
-	{
-		if (json_integer_value(v) == r->exit_code)
-			return 1;
-	}
-	return 0;
-}
-
-/* How many of the job's attempts were lost, or -1. */
-static int64_t
-store_count_lost(struct store *st, int64_t rid)
+store_count_lost(struct store *st, int64_t rid, int64_t *n)
 {
 	sqlite3_stmt *s;
-	int64_t n = -1;
+	int rc;
 
 	if ((s = store_prep(st,
 		 "SELECT count(*) FROM tasks WHERE job = ? AND state = 'lost'",
 		 "i", rid)) == NULL)
 		return -1;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
 	store_unprep(st, s);
-	return n;
+	return rc == SQLITE_ROW ? 0 : store_fail(st, "cannot read tasks");
 }
 
-/* The facts of a job that deciding an ended attempt looks at. */
-struct job_facts {
-	int64_t attempts, max, cancel, retries;
-	json_t *spec;
-};
-
+/* The exit statuses spec retries on, into a->retry_on (malloc'd, NULL
+ * when it names none). */
 static int
-store_facts(struct store *st, int64_t rid, struct job_facts *f)
+spec_retry_on(json_t *spec, struct lifecycle_attempt *a)
+{
+	static const int64_t none[1];
+	json_t *on = json_object_get(spec, "retry_on"), *v;
+	int64_t *codes;
+	size_t i;
+
+	if (on == NULL)
+		return 0;
+	a->nretry_on = json_array_size(on);
+	if (a->nretry_on == 0) {
+		a->retry_on = none;
+		return 0;
+	}
+	if ((codes = calloc(a->nretry_on, sizeof(*codes))) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	json_array_foreach(on, i, v) codes[i] = json_integer_value(v);
+	a->retry_on = codes;
+	return 0;
+}
+
+/* The facts of job rid that deciding its ended attempt a looks at, into
+ * a; a->retry_on is the caller's to free unless it is empty. */
+static int
+store_facts(struct store *st, int64_t rid, struct lifecycle_attempt *a)
 {
 	sqlite3_stmt *s;
+	json_t *spec;
+	int rc;
 
 	if ((s = store_prep(st,
 		 "SELECT attempts, max_attempts, cancel_requested, spec FROM"
@@ -4102,153 +4066,49 @@ store_facts(struct store *st, int64_t rid, struct job_facts *f)
 		store_unprep(st, s);
 		return error_set(EX_NOINPUT, "job of task is gone");
 	}
-	f->attempts = sqlite3_column_int64(s, 0);
-	f->max = sqlite3_column_int64(s, 1);
-	f->cancel = sqlite3_column_int64(s, 2);
-	f->spec = json_loads((const char *)sqlite3_column_text(s, 3), 0, NULL);
+	a->attempts = sqlite3_column_int64(s, 0);
+	a->max_attempts = sqlite3_column_int64(s, 1);
+	a->cancel = sqlite3_column_int64(s, 2) != 0;
+	spec = json_loads((const char *)sqlite3_column_text(s, 3), 0, NULL);
 	store_unprep(st, s);
-	if (f->spec == NULL)
+	if (spec == NULL)
 		return error_set(EX_OSERR, "out of memory");
-	f->retries = json_integer_value(json_object_get(f->spec, "retries"));
-	return 0;
-}
-
-/* The job goes back to the queue at once, its attempt unused. */
-static int
-store_give_back(struct store *st, int64_t rid, int64_t attempt,
-    const struct task_result *r, const char *why, int64_t lost, int64_t now)
-{
-	char msg[512];
-
-	if (r->requeue)
-		snprintf(msg, sizeof(msg),
-		    "attempt %lld given back (%s); queued again "
-		    "without using a retry",
-		    (long long)attempt, r->error ? r->error : why);
-	else
-		snprintf(msg, sizeof(msg),
-		    "attempt %lld lost (%s); queued again without "
-		    "using a retry (lost %lld of %d)",
-		    (long long)attempt, why, (long long)lost, STORE_MAX_LOST);
-	return store_write(st, "cannot requeue job",
-		   "UPDATE jobs SET state = 'queued', updated = ?,"
-		   " reason = ?, max_attempts = max_attempts + 1,"
-		   " not_before = NULL WHERE rid = ?",
-		   "iti", now, msg, rid) == 0 &&
-		store_event(st, rid, attempt, now,
-		    r->requeue ? "requeued" : "lost", STATE_QUEUED, msg) == 0
-	    ? 0
-	    : -1;
-}
-
-/* Queued again after a backoff: 1 s, 2 s, 4 s ... at most 5 minutes; a
- * lost attempt (its worker died) goes again at once. */
-static int
-store_retry_later(struct store *st, int64_t rid, int64_t attempt,
-    const struct task_result *r, const struct job_facts *f, char *msg,
-    size_t len, int64_t now)
-{
-	int64_t backoff = attempt < 10 ? 1000LL << (attempt - 1) : 300000;
-
-	if (backoff > 300000)
-		backoff = 300000;
-	if (strcmp(r->state, "lost") == 0)
-		backoff = 0;
-	snprintf(msg + strlen(msg), len - strlen(msg),
-	    "; retry %lld of %lld in %llds", (long long)f->attempts,
-	    (long long)f->max - 1, (long long)backoff / 1000);
-	return store_write(st, "cannot requeue job",
-		   "UPDATE jobs SET state = 'queued', not_before = ?,"
-		   " updated = ?, reason = ? WHERE rid = ?",
-		   "iiti", now + backoff, now, msg, rid) == 0 &&
-		store_event(
-		    st, rid, attempt, now, "retry", STATE_QUEUED, msg) == 0
-	    ? 0
-	    : -1;
+	a->retries = json_integer_value(json_object_get(spec, "retries"));
+	rc = spec_retry_on(spec, a);
+	json_decref(spec);
+	if (rc == 0 && strcmp(a->state, "lost") == 0 &&
+	    store_count_lost(st, rid, &a->lost) == -1)
+		rc = -1;
+	return rc;
 }
 
 /*
- * Decide the job of an ended task; the task row is already updated.
- * Neither a worker that stopped nor one that died is the job's fault: its
- * attempt goes back unused (a job that keeps killing its workers spends its
- * retries after STORE_MAX_LOST) -- except that a foreground job whose
- * exec-run died is that terminal's, and fails unless it asked for retries.
- * An attempt that could not record its results is not run again: its
- * command ran, and may have done its work.
+ * Decide the job of an ended task (lifecycle_attempt_end()); the task row
+ * is already updated.
  */
 static int
 store_decide(struct store *st, int64_t rid, int64_t attempt,
     const struct task_result *r, int64_t now)
 {
-	char msg[512], why[300], code[64];
-	struct job_facts f = {0};
-	const char *state, *note = "";
-	int64_t lost = 0;
-	int retry = 1, r_lost = strcmp(r->state, "lost") == 0, rc;
+	struct lifecycle_attempt a = {.attempt = attempt,
+	    .state = r->state,
+	    .exit_code = r->exit_code,
+	    .signal = r->signal,
+	    .error = r->error,
+	    .requeue = r->requeue,
+	    .no_retry = r->no_retry,
+	    .foreground = r->foreground};
+	struct lifecycle_move m;
+	int rc;
 
-	if (store_facts(st, rid, &f) == -1)
+	rc = store_facts(st, rid, &a);
+	if (rc == 0)
+		lifecycle_attempt_end(&a, &m);
+	if (a.nretry_on > 0)
+		free((int64_t *)a.retry_on);
+	if (rc == -1 || store_apply(st, rid, attempt, &m, now) == -1)
 		return -1;
-	if (r->exit_code >= 0)
-		snprintf(code, sizeof(code), "exit status %d", r->exit_code);
-	else if (r->signal > 0)
-		snprintf(code, sizeof(code), "signal %d", r->signal);
-	else
-		snprintf(code, sizeof(code), "%s", r->state);
-	/* Its error says more than its status, unless it says only that. */
-	snprintf(why, sizeof(why), "%s",
-	    r->error != NULL && strncmp(r->error, "exit status ", 12) != 0 &&
-		    strncmp(r->error, "killed by signal ", 17) != 0
-		? r->error
-		: code);
-	if (r_lost && !f.cancel && !(r->foreground && f.retries == 0))
-		lost = store_count_lost(st, rid);
-	if ((r->requeue && !f.cancel) || (lost > 0 && lost <= STORE_MAX_LOST)) {
-		rc = store_give_back(st, rid, attempt, r, why, lost, now);
-		json_decref(f.spec);
-		return rc;
-	}
-	if (strcmp(r->state, "succeeded") == 0)
-		state = STATE_SUCCEEDED;
-	else if (strcmp(r->state, "cancelled") == 0 || f.cancel)
-		state = STATE_CANCELLED;
-	else if (r_lost && r->foreground && f.retries == 0) {
-		state = STATE_FAILED;
-		note = "; not run again: it ran in the foreground and asked "
-		       "for no retries";
-	} else if (r->no_retry) {
-		state = STATE_FAILED;
-		if (f.attempts < f.max)
-			note = r->exit_code < 0 && r->signal == 0
-			    ? "; not retried"
-			    : "; not retried: its command ran, and may have "
-			      "done its work";
-	} else if (f.attempts < f.max && (retry = retry_allowed(f.spec, r)))
-		state = STATE_QUEUED;
-	else
-		state = STATE_FAILED;
-	snprintf(msg, sizeof(msg),
-	    r_lost && r->foreground ? "attempt %lld %s: %s%s"
-				    : "attempt %lld %s (%s)%s",
-	    (long long)attempt, r->state, why, note);
-	if (f.attempts < f.max && !retry && strcmp(state, STATE_FAILED) == 0)
-		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
-		    "; not retried: %s is not one of its retry_on statuses",
-		    code);
-	if (strcmp(state, STATE_QUEUED) == 0) {
-		rc = store_retry_later(
-		    st, rid, attempt, r, &f, msg, sizeof(msg), now);
-		json_decref(f.spec);
-		return rc;
-	}
-	json_decref(f.spec);
-	/* The event is the attempt's end (timed_out, lost ...); the state,
-	 * the job's. */
-	if (store_set_state(st, rid, state, now, msg) == -1 ||
-	    store_event(st, rid, attempt, now,
-		strcmp(state, STATE_CANCELLED) == 0 ? "cancelled" : r->state,
-		state, msg) == -1)
-		return -1;
-	return store_settle(st, rid, now);
+	return store_follow(st, rid, m.settle, now);
 }
 
 /* Record an ended task (in an open transaction). */
@@ -4501,10 +4361,7 @@ store_job_state(struct store *st, const char *job, char *state)
 int
 store_terminal(const char *state)
 {
-	return state != NULL &&
-	    (strcmp(state, STATE_SUCCEEDED) == 0 ||
-		strcmp(state, STATE_FAILED) == 0 ||
-		strcmp(state, STATE_CANCELLED) == 0);
+	return lifecycle_terminal(state);
 }
 
 int
@@ -4587,7 +4444,9 @@ store_job_shards(struct store *st, const char *id)
 	json_t *out = NULL;
 	int64_t rid;
 
-	if (rid_of(id, &rid) == -1 || store_shards(st, rid, 0, &l) == -1)
+	/* Those that have not ended: the ones a cancel takes along. */
+	if (rid_of(id, &rid) == -1 ||
+	    store_shards(st, rid, LIFECYCLE_SHARDS_CANCEL, &l) == -1)
 		goto done;
 	if ((out = json_array()) == NULL) {
 		error_set(EX_OSERR, "out of memory");

@@ -20,24 +20,18 @@
 #include <jansson.h>
 
 #include "id.h"
+#include "lifecycle.h"
 
 struct store;
 
-/* Job and task states, as stored and shown. */
-#define STATE_WAITING "waiting"
-#define STATE_QUEUED "queued"
-#define STATE_HELD "held"
-#define STATE_RUNNING "running"
-#define STATE_SUCCEEDED "succeeded"
-#define STATE_FAILED "failed"
-#define STATE_CANCELLED "cancelled"
+/* Job and task states (STATE_QUEUED ...): lifecycle.h's. */
 
 /* 1 when a job in state (may be NULL) is terminal: succeeded, failed or
  * cancelled. */
 int store_terminal(const char *state);
 
 /* Lost attempts (their worker died) that do not spend the job's retries. */
-#define STORE_MAX_LOST 3
+#define STORE_MAX_LOST LIFECYCLE_MAX_LOST
 
 /*
  * Where the database is: path (a --db option; NULL if none), else
