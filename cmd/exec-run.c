@@ -136,6 +136,10 @@ struct runner {
 	struct emit *out;
 	int foreground;
 	int stdout_gone; /* our reader went away */
+	/* Named jobs on stdin are read only when some are there (stdin is
+	 * unbuffered, so poll(2) tells), never waited for in a read while
+	 * tasks run and leases are due. */
+	int stdin_ready, stdin_wait;
 	int run_ended; /* the foreground run's end went with its task's */
 	int lost; /* the run's lease was lost */
 	int64_t retry_due; /* a job this run re-queued becomes due then */
@@ -1066,7 +1070,17 @@ claim_more(struct runner *r)
 		warnx("%s", error_msg());
 }
 
-/* The next reference of a job named: from argv, or stdin as it comes. */
+/* Whether stdin has something to read (or its end), within ms. */
+static int
+stdin_readable(int ms)
+{
+	struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+
+	return poll(&p, 1, ms) > 0;
+}
+
+/* The next reference of a job named: from argv, or stdin as it comes
+ * (2: none there yet). */
 static int
 next_ref(struct runner *r, const char **ref)
 {
@@ -1079,12 +1093,15 @@ next_ref(struct runner *r, const char **ref)
 		r->ids++;
 		return 1;
 	}
+	if (!r->stdin_ready)
+		return 2;
 	if (in == NULL && (in = idin_open(stdin, "stdin")) == NULL)
 		errx(EX_OSERR, "%s", error_msg());
 	if ((k = idin_next(in, ref)) == 0) {
 		idin_close(in);
 		in = NULL;
 	}
+	r->stdin_ready = k != 0 && stdin_readable(0);
 	return k;
 }
 
@@ -1102,7 +1119,7 @@ next_named(struct runner *r, char *id)
 			json_array_remove(r->shards, 0);
 			return 1;
 		}
-		if ((k = next_ref(r, &ref)) == 0)
+		if ((k = next_ref(r, &ref)) == 0 || k == 2)
 			return 0;
 		if (k == 1 && store_job_resolve(r->st, ref, id) == 0)
 			return 1;
@@ -1317,6 +1334,9 @@ wait_events(struct runner *r, int64_t until)
 	pfd[n++] = (struct pollfd){.fd = r->sigfd, .events = POLLIN};
 	if (r->inofd != -1)
 		pfd[n++] = (struct pollfd){.fd = r->inofd, .events = POLLIN};
+	if (r->stdin_wait)
+		pfd[n++] =
+		    (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
 	for (i = 0; i < r->ntasks; i++) {
 		k = exec_fds(r->tasks[i]->x, fds, 2);
 		for (int j = 0; j < k; j++)
@@ -1336,6 +1356,9 @@ wait_events(struct runner *r, int64_t until)
 			while ((got = read(r->inofd, buf, sizeof(buf))) > 0)
 				r->db_changed |= db_written(r, buf, got);
 		}
+		for (i = 1; i < n && r->stdin_wait; i++)
+			if (pfd[i].fd == STDIN_FILENO && pfd[i].revents)
+				r->stdin_ready = 1;
 	}
 }
 
@@ -1439,6 +1462,9 @@ run_loop(struct runner *r)
 				    (r->ids != NULL ? *r->ids != NULL
 						    : !feof(stdin));
 			}
+			r->stdin_wait = more && r->ids == NULL &&
+			    !r->foreground && !r->stdin_ready &&
+			    r->ntasks < r->slots && !r->stopping;
 		}
 		if (r->ntasks > 0)
 			idle_since = now;
@@ -2313,8 +2339,12 @@ main(int argc, char **argv)
 	pick_results(&r);
 	if (!r.logs && !r.wait)
 		find_gpus(&r);
+	/* Unbuffered, so that poll(2) says whether named jobs wait. */
+	if (r.from_stdin)
+		setvbuf(stdin, NULL, _IONBF, 0);
 	if (r.from_stdin || (r.wait && r.ids == NULL))
 		cli_await_input(stdin);
+	r.stdin_ready = 1; /* what cli_await_input() put back */
 	/* Only what may submit or wait for work makes a database. */
 	if ((r.st = cli_store(&r.cli, r.foreground || r.worker)) == NULL)
 		errx(r.foreground ? 125 : error_status(), "%s", error_msg());

@@ -1,7 +1,7 @@
 #!/bin/sh
 # exec-run ID... and jobs piped in: run exactly those, one result each.
 . "$(dirname "$0")/lib.sh"
-plan 55
+plan 58
 
 a=$(job-submit -q -- echo one)
 b=$(job-submit -q -- sh -c 'exit 2')
@@ -139,4 +139,29 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=1m,nr_inodes=2 tmpfs "$M" 2>/dev
 else
 	for i in 1 2 3 4; do skip "cannot mount a tmpfs (not root)"; done
 fi
+# Named jobs from a slow writer: exec-run reads stdin when something is
+# there, and renews its tasks' leases while it waits for more, so a task
+# is not found lost because the next line is late.
+a=$(job-submit -q -- sh -c 'until [ -e "$0" ]; do sleep 0.05; done' "$T/go")
+b=$(job-submit -q -- true)
+ka() { run-query tasks -f ndjson -j "$a" | sed -n 's/.*"keepalive":"\([^"]*\)".*/\1/p'; }
+renewed() { [ -n "$k0" ] && [ "$(ka)" != "$k0" ] && [ "$(ka)" != "" ]; }
+started() { [ -n "$(ka)" ]; }
+{
+	echo "$a"
+	until_true started
+	k0=$(ka)
+	# A second renewal, then the next job while the first still runs.
+	until_true renewed && k0=$(ka) && until_true renewed && echo ok >"$T/renewed"
+	# A reaper finds nothing expired.
+	task-keepalive --reap >/dev/null 2>&1
+	echo "$b"
+	until_true sh -c "[ \"\$(job-describe -f ndjson $b | grep -c '\"state\":\"succeeded\",\"owner\"')\" = 1 ]"
+	touch "$T/go"
+} | exec-run -j 2 --lease 1s -q >"$T/slow.out" 2>"$T/slow.err"
+check_same "the first task's lease is renewed while stdin is quiet" \
+    "$(cat "$T/renewed" 2>/dev/null)" ok
+check_same "the next job runs beside it as soon as it comes" "$(job_state "$b")" succeeded
+check_same "and the first is not lost" "$(job_state "$a") $(task_field "$a.1" state)" \
+    "succeeded succeeded"
 done_testing
