@@ -140,6 +140,8 @@ struct runner {
 	 * unbuffered, so poll(2) tells), never waited for in a read while
 	 * tasks run and leases are due. */
 	int stdin_ready, stdin_wait;
+	/* A write seen before its commit shows: looked for again then. */
+	int64_t recheck, recheck_ms, recheck_end;
 	int run_ended; /* the foreground run's end went with its task's */
 	int lost; /* the run's lease was lost */
 	int64_t retry_due; /* a job this run re-queued becomes due then */
@@ -1424,6 +1426,35 @@ loop_done(struct runner *r, int more, int64_t now, int64_t idle_since)
 	return r->idle_exit > 0 && now - idle_since >= r->idle_exit;
 }
 
+/*
+ * inotify wakes us at a write to the database's WAL, which may come before
+ * the commit shows (its index is updated after the sync, which a loaded
+ * disk makes long): a change is a commit of another process, looked for
+ * again after 2 ms, 4 ms ... 1 s apart, for 5 s after the write, until it
+ * shows (or the write was ours, or rolled back).
+ */
+static void
+db_settle(struct runner *r, int64_t now)
+{
+	int changed = 1;
+
+	if (r->db_changed) {
+		r->recheck_ms = 0;
+		r->recheck_end = now + 5000;
+	} else if (r->recheck == 0 || now < r->recheck)
+		return;
+	if (store_changed(r->st, &changed) == -1)
+		changed = 1;
+	r->db_changed = changed;
+	r->recheck_ms = changed	       ? 0
+	    : r->recheck_ms == 0       ? 2
+	    : r->recheck_ms * 2 > 1000 ? 1000
+				       : r->recheck_ms * 2;
+	r->recheck = changed || now + r->recheck_ms > r->recheck_end
+	    ? 0
+	    : now + r->recheck_ms;
+}
+
 /* The main loop of every mode that runs tasks. */
 static void
 run_loop(struct runner *r)
@@ -1438,6 +1469,7 @@ run_loop(struct runner *r)
 		 * idle too: it shows it serves its queues), and others'
 		 * reaped once a lease. */
 		tend_lease(r, now);
+		db_settle(r, now);
 		if (r->lost && r->ntasks == 0) {
 			if (!r->worker || r->stopping)
 				break;
@@ -1489,6 +1521,8 @@ run_loop(struct runner *r)
 			until = r->next_due;
 		if (note < until)
 			until = note;
+		if (r->recheck > 0 && r->recheck < until)
+			until = r->recheck;
 		wait_events(r, until);
 		exec_reap_orphans();
 		now = parse_now_ms();

@@ -295,6 +295,8 @@ struct store {
 		struct sign_key *key; /* once read */
 	} users[8]; /* whose jobs we checked: a worker's few owners */
 	int nusers;
+	int64_t data_version; /* as store_changed() last read it */
+	int seen_version;
 };
 
 static sqlite3_stmt *store_prep(
@@ -3582,6 +3584,27 @@ store_job_last(struct store *st, char *id)
 	if (rc == SQLITE_DONE)
 		return error_set(EX_NOINPUT, "no jobs of yours");
 	return rc == SQLITE_ROW ? 0 : store_fail(st, "cannot read jobs");
+}
+
+int
+store_changed(struct store *st, int *changed)
+{
+	sqlite3_stmt *s;
+	int64_t v;
+	int rc;
+
+	/* sqlite's data_version moves when another connection commits. */
+	if ((s = store_prep(st, "PRAGMA data_version", "")) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	store_unprep(st, s);
+	if (rc != SQLITE_ROW)
+		return store_fail(st, "cannot read the database's version");
+	*changed = !st->seen_version || v != st->data_version;
+	st->data_version = v;
+	st->seen_version = 1;
+	return 0;
 }
 
 int

@@ -287,6 +287,14 @@ int store_lease_of(struct store *st, const char *id, int64_t *ms);
 int store_job_last(struct store *st, char *id);
 
 /*
+ * Whether another process committed to the database since the last call
+ * (the first call says it did), into *changed.  A process woken by a
+ * write it saw (inotify) asks this to know whether the commit shows yet.
+ * Returns 0, or -1 with the error set.
+ */
+int store_changed(struct store *st, int *changed);
+
+/*
  * Whether a live worker would take the caller's jobs of queue: one whose
  * lease holds, run by root or by the caller, that serves queue (or every
  * queue).  Sets *served to 1 or 0; returns 0, or -1 with the error set.

@@ -1,7 +1,7 @@
 #!/bin/sh
 # exec-run ID... and jobs piped in: run exactly those, one result each.
 . "$(dirname "$0")/lib.sh"
-plan 58
+plan 60
 
 a=$(job-submit -q -- echo one)
 b=$(job-submit -q -- sh -c 'exit 2')
@@ -164,4 +164,32 @@ check_same "the first task's lease is renewed while stdin is quiet" \
 check_same "the next job runs beside it as soon as it comes" "$(job_state "$b")" succeeded
 check_same "and the first is not lost" "$(job_state "$a") $(task_field "$a.1" state)" \
     "succeeded succeeded"
+# A cancel reaches the exec-run running the job when it is committed, not
+# at its next lease renewal (a third of the lease: 20 s here), though the
+# write that wakes it comes before the commit shows.
+within() {
+	_cap=$(($1 * 10))
+	shift
+	_i=0
+	until "$@"; do
+		_i=$((_i + 1))
+		[ "$_i" -gt "$_cap" ] && return 1
+		sleep 0.1
+	done
+}
+for mode in named worker; do
+	c=$(job-submit -q -Q "c-$mode" -- sleep 100)
+	if [ "$mode" = named ]; then
+		exec-run --lease 60s "$c" >/dev/null 2>&1 &
+	else
+		exec-run --lease 60s --worker -Q "c-$mode" >/dev/null 2>&1 &
+	fi
+	p=$!
+	until_state "$c" running
+	job-submit -q -c "$c" >/dev/null
+	check "a $mode run stops a cancelled job within 10 s, not 20" \
+	    within 10 _state_is "$c" cancelled
+	kill "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+done
 done_testing
