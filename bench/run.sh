@@ -64,6 +64,19 @@ per() { awk -v s="$1" -v n="$2" 'BEGIN { printf "%.3f", s * 1000 / n }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 ms() { awk -v s="$1" 'BEGIN { printf "%.2f", s * 1000 }'; }
 
+# traced N CMD...: "S syscalls, F syncs" per item of the N that CMD does,
+# as strace -c -f counts them (fsync, fdatasync and sync_file_range are
+# syncs), so that a change can see what it added to the fixed costs.
+traced() {
+	_n=$1
+	shift
+	strace -f -c -o "$tmp/strace.txt" "$@" >/dev/null 2>&1 || true
+	awk -v n="$_n" '$NF == "total" { t = $4 }
+	    $NF ~ /^(fsync|fdatasync|sync_file_range)$/ && $4 ~ /^[0-9]+$/ { f += $4 }
+	    END { printf "%.1f syscalls, %.2f syncs", t / n, f / n }' \
+	    "$tmp/strace.txt"
+}
+
 say "jobkit bench, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores," \
     "$(uname -sr), $(hyperfine --version)"
 say ""
@@ -83,6 +96,7 @@ js=$(mean submit 1) ts=$(mean submit 2) nq=$(mean submit 3)
 say "1. submit one job per invocation, $nsub in a shell loop (ms per job)"
 say "   job-submit $(per "$js" "$nsub")   tsp $(per "$ts" "$nsub")   nq $(per "$nq" "$nsub")"
 say "   ratio job-submit/tsp $(ratio "$js" "$ts")   job-submit/nq $(ratio "$js" "$nq")   (target <= 1.0)"
+say "   per job-submit: $(traced 1 job-submit -d "$tmp/s.db" -q -- true)"
 say ""
 tsp -K >/dev/null 2>&1 || true
 fi
@@ -173,6 +187,9 @@ say "4. $nrun trivial jobs (true), two at a time (ms per job; target <= 1.5, < p
 say "   exec-run --worker -j 2 --drain $(per "$er" "$nrun")   parallel -j2 $(per "$pa" "$nrun")   tsp -S 2 $(per "$tr" "$nrun")   xargs -P2 $(per "$xa" "$nrun")"
 say "   ratio exec-run/parallel $(ratio "$er" "$pa")   exec-run/tsp $(ratio "$er" "$tr")   exec-run/xargs $(ratio "$er" "$xa")"
 say "   (submitting the $nrun by NDJSON and then draining: $(per "$both" "$nrun") ms per job)"
+rm -rf "$tmp"/w.db* "$tmp/res"
+job-submit -d "$tmp/w.db" -q <"$tmp/run.ndjson" >/dev/null
+say "   per job of exec-run --worker: $(traced "$nrun" exec-run -d "$tmp/w.db" --results "$tmp/res" --worker -j 2 --drain -q)"
 say ""
 tsp -K >/dev/null 2>&1 || true
 fi

@@ -23,7 +23,7 @@ test|bench) need perl; need mandoc; need sqlite3
 	need bubblewrap ;;
 esac
 case $want in
-bench) need task-spooler; need nq; need parallel; need hyperfine ;;
+bench) need task-spooler; need nq; need parallel; need hyperfine; need strace ;;
 esac
 # The cgroup v2 test boots a kernel in qemu (tests/vm/cgroup-v2.sh).
 vmpkgs=$pkgs
