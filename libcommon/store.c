@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <sys/types.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2469,6 +2470,7 @@ struct qb {
 		int64_t num;
 	} b[QB_MAX_BINDS];
 	char owned[QB_MAX_BINDS][ID_LEN + 2];
+	int dense; /* the default window: walk the sort's index (qb_dense) */
 };
 
 static void
@@ -2884,11 +2886,16 @@ qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 	}
 	if (sq->recent != 0 &&
 	    (sq->noun == STORE_JOBS || sq->noun == STORE_QUEUES)) {
-		/* Two index ranges: what has not ended, what ended since. */
+		/* Two index ranges: what has not ended, what ended since;
+		 * or, when those are many, the sort's index walked until
+		 * the limit (qb_dense()). */
 		qb_cond(q,
-		    "j.rid IN (SELECT rid FROM jobs WHERE state IN ('waiting',"
-		    " 'queued', 'held', 'running') UNION ALL SELECT rid FROM"
-		    " jobs WHERE ended >= ?)");
+		    q->dense
+			? "(j.state IN ('waiting', 'queued', 'held', 'running')"
+			  " OR j.ended >= ?)"
+			: "j.rid IN (SELECT rid FROM jobs WHERE state IN"
+			  " ('waiting', 'queued', 'held', 'running') UNION ALL"
+			  " SELECT rid FROM jobs WHERE ended >= ?)");
 		qb_num(q, sq->recent);
 	}
 	if (sq->dependency_of != NULL) {
@@ -3035,6 +3042,40 @@ store_path(const struct store *st)
 	return st->path;
 }
 
+/*
+ * Whether the default window of jobs, listed up to a limit in order of
+ * creation, is better found by walking the jobs in that order until the
+ * limit than by gathering and sorting every active job: when the active
+ * ones are so many (a sweep of 100,000 queued) that the walk meets the
+ * limit soon -- active^2 > limit * jobs.  Counting stops at that bound.
+ */
+static int
+qb_dense(struct store *st, const struct store_query *q)
+{
+	sqlite3_stmt *s;
+	int64_t jobs = 0, active = 0, bound;
+
+	if (q->recent == 0 || q->noun != STORE_JOBS || q->limit <= 0 ||
+	    (q->sort != NULL && strcmp(q->sort, "created") != 0) ||
+	    (q->time != NULL && strcmp(q->time, "created") != 0))
+		return 0;
+	if ((s = store_prep(st, "SELECT max(rid) FROM jobs", "")) == NULL)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		jobs = sqlite3_column_int64(s, 0);
+	store_unprep(st, s);
+	bound = (int64_t)sqrt((double)q->limit * (double)jobs) + 1;
+	if ((s = store_prep(st,
+		 "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE state IN"
+		 " ('waiting', 'queued', 'held', 'running') LIMIT ?)",
+		 "i", bound)) == NULL)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		active = sqlite3_column_int64(s, 0);
+	store_unprep(st, s);
+	return active >= bound;
+}
+
 int
 store_query(struct store *st, const struct store_query *q,
     int (*fn)(json_t *row, void *arg), void *arg)
@@ -3048,6 +3089,7 @@ store_query(struct store *st, const struct store_query *q,
 		return -1;
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return error_set(EX_OSERR, "out of memory");
+	b->dense = qb_dense(st, q);
 	if (qb_select(b, q) == -1 || qb_prepare(st, b, &s) == -1)
 		goto out;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

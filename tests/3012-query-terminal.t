@@ -3,7 +3,7 @@
 # characters, coloured states, the default window of jobs, why jobs wait,
 # sacct's accounting of tasks, --format column lists and JOBKIT_FORMAT.
 . "$(dirname "$0")/lib.sh"
-plan 66
+plan 69
 
 ESC=$(printf '\033')
 TAB=$(printf '\t')
@@ -174,4 +174,19 @@ before=$(db_sum)
 check_exit 64 "for every tool" env JOBKIT_FORMAT=xml job-submit -q -- true
 check_same "and nothing is done" "$(wc -c <"$T/out" | tr -d ' ') $(db_sum)" \
     "0 $before"
+# The default window with a limit, where most jobs are active: the store
+# then walks the jobs in order until the limit instead of gathering the
+# active ones (store.c, qb_dense) -- the same rows, in the same order.
+export JOBKIT_DB="$T/dense.db"
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do job-submit -q -- true >/dev/null; done
+exec-run -q "$(run-query -q -L 1)" >/dev/null
+exec-run -q "$(run-query -q -L 1 -r)" >/dev/null
+sqlite3 "$JOBKIT_DB" "update jobs set ended = 0 where rid = (select min(rid) from jobs)"
+all=$(run-query -q)
+check_same "the window without a limit: all but the job ended long ago" \
+    "$(echo "$all" | wc -l | tr -d ' ')" 11
+check_same "with a limit, its first rows" "$(run-query -q -L 4)" \
+    "$(echo "$all" | head -4)"
+check_same "and newest first, its last (the job ended this hour too)" \
+    "$(run-query -q -L 4 -r)" "$(echo "$all" | tail -4 | sort -r)"
 done_testing
