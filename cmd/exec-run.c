@@ -33,6 +33,8 @@
 #include "store.h"
 
 #define MAX_TASKS 256
+/* How long a foreground job runs before exec-run watches the database. */
+#define WATCH_DELAY_MS 50
 #define MAX_QUEUES 32
 
 enum opt {
@@ -149,6 +151,7 @@ struct runner {
 	int nretries, maxretries;
 	json_t *elsewhere; /* jobs whose retry another run took */
 	int db_changed; /* another process wrote the database */
+	int64_t watch_at; /* when to watch_db(), if not yet */
 	char *db; /* where the database is, absolute: JOBKIT_DB of tasks */
 	int unrecorded; /* tasks whose end waits to be recorded */
 	int give_up; /* and a signal said not to wait for them */
@@ -1333,6 +1336,15 @@ wait_events(struct runner *r, int64_t until)
 	int64_t now = parse_now_ms(), d;
 	char buf[4096] __attribute__((aligned(8)));
 
+	if (r->watch_at > 0 && now >= r->watch_at) {
+		/* What was written before the watch is looked at once. */
+		r->watch_at = 0;
+		watch_db(r);
+		r->db_changed = 1;
+		return;
+	}
+	if (r->watch_at > 0 && r->watch_at < until)
+		until = r->watch_at;
 	pfd[n++] = (struct pollfd){.fd = r->sigfd, .events = POLLIN};
 	if (r->inofd != -1)
 		pfd[n++] = (struct pollfd){.fd = r->inofd, .events = POLLIN};
@@ -2389,7 +2401,13 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if ((r.sigfd = exec_signals()) == -1)
 		errx(EX_OSERR, "%s", error_msg());
-	watch_db(&r);
+	/* A foreground job that ends at once never pays for the watch: the
+	 * exit of a process with an inotify descriptor waits for the
+	 * kernel's grace period, often 10 to 30 ms. */
+	if (r.foreground)
+		r.watch_at = parse_now_ms() + WATCH_DELAY_MS;
+	else
+		watch_db(&r);
 	/* The stager of inputs and outputs: a worker stages with the
 	 * artifact-fetch of its own version. */
 	cli_sibling("artifact-fetch", r.stager, sizeof(r.stager));

@@ -298,6 +298,7 @@ struct store {
 	int nusers;
 	int64_t data_version; /* as store_changed() last read it */
 	int seen_version;
+	int wal_frames; /* in the WAL after our last commit, or -1 */
 };
 
 static sqlite3_stmt *store_prep(
@@ -822,6 +823,34 @@ store_private(const char *path, uid_t uid)
 	return store_mine(other, uid, 0);
 }
 
+/*
+ * How much WAL a database carries between connections.  The last
+ * connection to close copies the WAL into the database and resets it, two
+ * fdatasyncs, and the next writer's restarted WAL costs a third: a
+ * short-lived tool paid three syncs beside its commit's one.  Instead a
+ * connection closes without that checkpoint unless its last commit left
+ * more than STORE_WAL_FRAMES frames, so that the cost is paid once in
+ * several runs.  The price of a WAL left behind is paid by the next tool
+ * to open the database with no other connection open: sqlite rebuilds its
+ * index of the WAL by reading it, one pread per frame, so the limit is
+ * small.  A connection that stays (a worker) checkpoints at sqlite's usual
+ * WAL size, as its autocheckpoint would.
+ */
+#define STORE_WAL_FRAMES 64
+#define STORE_WAL_MAX 1000
+
+static int
+store_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct store *st = arg;
+
+	st->wal_frames = frames;
+	if (frames >= STORE_WAL_MAX)
+		sqlite3_wal_checkpoint_v2(
+		    db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
 struct store *
 store_open(const char *location, int create)
 {
@@ -870,6 +899,10 @@ store_open(const char *location, int create)
 	int persist = 1;
 	sqlite3_file_control(
 	    st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	st->wal_frames = -1;
+	sqlite3_db_config(
+	    st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_wal_hook(st->db, store_wal_hook, st);
 	sqlite3_create_function_v2(st->db, "jk_id", 1,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_jk_id, NULL, NULL,
 	    NULL);
@@ -905,7 +938,11 @@ store_close(struct store *st)
 		sqlite3_finalize(st->stmts[i]);
 	for (size_t i = 0; i < sizeof(st->cache) / sizeof(st->cache[0]); i++)
 		sqlite3_finalize(st->cache[i].stmt);
-	/* The WAL a refused write grew is given back, not kept. */
+	/* The WAL a refused write grew is given back, not kept; so is one a
+	 * checkpoint could not copy (store_wal_hook()). */
+	if (st->full || st->wal_frames >= STORE_WAL_FRAMES)
+		sqlite3_db_config(
+		    st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
 	walvfs_shrink(st->full);
 	sqlite3_close(st->db);
 	walvfs_shrink(0);

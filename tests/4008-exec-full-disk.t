@@ -86,7 +86,13 @@ check "the worker cannot record the end, and says it tries again" \
     grep -q "^exec-run: $a.1: cannot record its end: .*database or disk is full; trying again every 1 s$" "$T/w.err"
 check "and is still there" kill -0 "$w"
 check_same "the job is still its: running, not lost" "$(job_state "$a")" "running"
-check_exit 0 "another worker meanwhile" exec-run --worker --drain -q
+# It may find no room for its own run (the WAL that tools leave short,
+# libcommon/store.c, is copied into the database only later); either way
+# it does not take the job.
+exec-run --worker --drain -q 2>"$T/w2.err"
+st=$?
+check "another worker meanwhile drains, or says the disk is full" \
+    test "$st" = 0 -o "$st" = 74 -a -n "$(grep 'database or disk is full$' "$T/w2.err")"
 check_same "does not run it" "$(runs a) $(run-query tasks -j "$a" -c)" "1 1"
 rm "$M/filler"
 i=0
