@@ -94,6 +94,7 @@ struct task {
 	int gone; /* its lease was lost: stopped, its end not ours */
 	const struct exec_result *res; /* once it ended */
 	int64_t record_at; /* its end, refused by the database: try then */
+	int ending; /* its end is in the transaction being written */
 };
 
 /* GPUs a worker hands out, at most. */
@@ -910,27 +911,56 @@ notify(
 	free(body);
 }
 
+/* A task's result, as the store records it: res->usage is the caller's,
+ * res->results points into dir (len bytes). */
+static void
+end_result(struct runner *r, struct task *t, struct task_result *res, char *dir,
+    size_t len)
+{
+	if (t->res == NULL)
+		t->res = exec_result(t->x);
+	snprintf(dir, len, "%s/%s", r->results, t->id);
+	memset(res, 0, sizeof(*res));
+	lease_result(t->res, dir, res);
+	if (t->requeue) {
+		res->state = "cancelled";
+		res->requeue = 1;
+		res->error = "its worker stopped";
+	}
+}
+
+static int end_done(
+    struct runner *r, int i, int k, json_t *job, int last, int64_t now);
+
+/* Task i is done with: its slot, lease and devices are free. */
+static void
+task_free(struct runner *r, int i)
+{
+	struct task *t = r->tasks[i];
+
+	lease_release(r->lease, t->id);
+	exec_free(t->x);
+	r->gpu_busy &= ~t->gpu_mask;
+	free(t->notify);
+	free(t);
+	r->tasks[i] = r->tasks[--r->ntasks];
+}
+
+/* A task ended: record it, then report it.  Returns 1 when it is done
+ * with, 0 when its end is to be recorded later. */
 static int
 end_task(struct runner *r, int i, int64_t now)
 {
 	struct task *t = r->tasks[i];
 	const struct exec_result *x;
-	char dir[4096];
 	json_t *usage, *job = NULL;
-	struct task_result res = {0};
-	int k, last, lost;
+	struct task_result res;
+	char dir[4096];
+	int k, last;
 
-	if (t->res == NULL)
-		t->res = exec_result(t->x);
+	end_result(r, t, &res, dir, sizeof(dir));
 	x = t->res;
-	snprintf(dir, sizeof(dir), "%s/%s", r->results, t->id);
-	lease_result(x, dir, &res);
 	usage = res.usage;
-	if (t->requeue) {
-		res.state = "cancelled";
-		res.requeue = 1;
-		res.error = "its worker stopped";
-	}
 	if (t->gone) {
 		/* Found lost and given to another attempt: not ours to end. */
 		json_decref(usage);
@@ -939,10 +969,22 @@ end_task(struct runner *r, int i, int64_t now)
 		if (!r->worker && r->status == 0)
 			r->status = LEASE_LOST_STATUS;
 		report(r, t, x, NULL);
-		goto free_it;
+		task_free(r, i);
+		return 1;
 	}
 	k = record_end(r, t, &res, &job, &last);
 	json_decref(usage);
+	return end_done(r, i, k, job, last, now);
+}
+
+/* What follows a task's end that record_end() tried (k, job, last). */
+static int
+end_done(struct runner *r, int i, int k, json_t *job, int last, int64_t now)
+{
+	struct task *t = r->tasks[i];
+	const struct exec_result *x = t->res;
+	int lost;
+
 	if (k == -1 && may_record_later(error_status()) && !r->give_up) {
 		if (t->record_at == 0) {
 			warnx("%s: cannot record its end: %s; trying again "
@@ -987,32 +1029,35 @@ end_task(struct runner *r, int i, int64_t now)
 		notify(r, t, x, job);
 	report(r, t, x, job);
 	json_decref(job);
-free_it:
-	lease_release(r->lease, t->id);
-	exec_free(t->x);
-	r->gpu_busy &= ~t->gpu_mask;
-	free(t->notify);
-	free(t);
-	r->tasks[i] = r->tasks[--r->ntasks];
+	task_free(r, i);
 	return 1;
 }
 
-/* What is still free of the capacity. */
+/* Take what a task reserves from what is free (-1: unlimited). */
+static void
+reserve(
+    struct claim_fit *f, int64_t cpu, int64_t memory, int64_t disk, int64_t gpu)
+{
+	if (f->cpu_milli >= 0)
+		f->cpu_milli -= cpu;
+	if (f->memory >= 0)
+		f->memory -= memory;
+	if (f->disk >= 0)
+		f->disk -= disk;
+	if (f->gpu >= 0)
+		f->gpu -= gpu;
+}
+
+/* What is still free of the capacity, but for tasks ending now. */
 static void
 free_capacity(struct runner *r, struct claim_fit *f)
 {
 	*f = r->cap;
 	f->queues = r->nqueues ? r->queues : NULL;
-	for (int i = 0; i < r->ntasks; i++) {
-		if (f->cpu_milli >= 0)
-			f->cpu_milli -= r->tasks[i]->cpu;
-		if (f->memory >= 0)
-			f->memory -= r->tasks[i]->memory;
-		if (f->disk >= 0)
-			f->disk -= r->tasks[i]->disk;
-		if (f->gpu >= 0)
-			f->gpu -= r->tasks[i]->gpu;
-	}
+	for (int i = 0; i < r->ntasks; i++)
+		if (!r->tasks[i]->ending)
+			reserve(f, r->tasks[i]->cpu, r->tasks[i]->memory,
+			    r->tasks[i]->disk, r->tasks[i]->gpu);
 }
 
 /* How often at most a worker says why the jobs it cannot run wait. */
@@ -1039,6 +1084,19 @@ note_unfit(struct runner *r, int64_t now)
 	r->noted = now;
 	r->note = 0;
 	return INT64_MAX;
+}
+
+/* With a slot free, learn when the next job we may claim becomes due. */
+static void
+find_next_due(struct runner *r)
+{
+	struct claim_fit f;
+
+	r->next_due = 0;
+	free_capacity(r, &f);
+	if (r->ntasks < r->slots && !r->stopping &&
+	    store_next_due(r->st, &f, &r->next_due) == -1)
+		warnx("%s", error_msg());
 }
 
 /*
@@ -1068,11 +1126,82 @@ claim_more(struct runner *r)
 		}
 		start_task(r, info);
 	}
-	r->next_due = 0;
-	free_capacity(r, &f);
-	if (r->ntasks < r->slots && !r->stopping &&
-	    store_next_due(r->st, &f, &r->next_due) == -1)
-		warnx("%s", error_msg());
+	find_next_due(r);
+}
+
+/*
+ * A worker's tasks that ended (indexes idx, highest first), recorded in one
+ * transaction with the claims of the slots they free: one wait for the disk
+ * for them all (group commit), not one for each end and one for each claim.
+ * Every end is committed before it is reported and before a task starts in
+ * its place, and each task claimed starts only once the commit is done, so
+ * a crash at any point leaves every job in one state.  Returns how many
+ * ended, or -1 if the group was not written: each end is then recorded on
+ * its own (end_task(), which knows what to do with a refusal).
+ */
+static int
+end_and_claim(struct runner *r, const int *idx, int n, int64_t now)
+{
+	struct task_result res;
+	json_t *job[MAX_TASKS], *info[MAX_TASKS], *spec;
+	int last[MAX_TASKS], k = 0, c, i, ended = 0, nclaim = 0;
+	struct claim_fit f;
+	char dir[4096];
+
+	for (i = 0; i < n; i++)
+		if (r->tasks[idx[i]]->gone || r->tasks[idx[i]]->record_at != 0)
+			return -1;
+	if (store_begin(r->st) == -1)
+		return -1;
+	for (; ended < n && k == 0; ended++) {
+		struct task *t = r->tasks[idx[ended]];
+		end_result(r, t, &res, dir, sizeof(dir));
+		t->ending = 1;
+		k = store_task_finish(r->st, t->id, &res, &job[ended]);
+		json_decref(res.usage);
+		last[ended] = k == 0 &&
+		    store_terminal(json_string_value(
+			json_object_get(job[ended], "state")));
+	}
+	while (k == 0 && !r->stopping && !r->lost && r->unrecorded == 0 &&
+	    r->ntasks - n + nclaim < r->slots) {
+		free_capacity(r, &f);
+		for (i = 0; i < nclaim; i++) {
+			spec = json_object_get(info[i], "spec");
+			reserve(&f, res_of(spec, "cpu", 1000),
+			    res_of(spec, "memory", 1), res_of(spec, "disk", 1),
+			    res_of(spec, "gpu", 1));
+		}
+		if ((c = store_claim(r->st, r->run, &f, &info[nclaim])) == -1)
+			k = -1;
+		else if (c == 0)
+			r->note |= r->db_changed || r->noted == 0;
+		if (c != 1)
+			break;
+		nclaim++;
+	}
+	if (k == 0 && store_commit(r->st) == 0) {
+		for (i = 0; i < n; i++)
+			end_done(r, idx[i], 0, job[i], last[i], now);
+		/* With nothing running, any child left is a task's stray
+		 * that cleared its environment (exec_kill_strays()). */
+		if (r->ntasks == 0)
+			exec_kill_strays(NULL);
+		for (i = 0; i < nclaim; i++)
+			start_task(r, info[i]);
+		if (r->ntasks < r->slots)
+			find_next_due(r);
+		return n;
+	}
+	if (k != 0)
+		store_rollback(r->st);
+	for (i = 0; i < ended; i++) {
+		r->tasks[idx[i]]->ending = 0;
+		json_decref(job[i]);
+	}
+	for (i = 0; i < nclaim; i++)
+		json_decref(info[i]);
+	return -1;
 }
 
 /* Whether stdin has something to read (or its end), within ms. */
@@ -1472,7 +1601,7 @@ static void
 run_loop(struct runner *r)
 {
 	int64_t now, idle_since, until, due = 0, note = INT64_MAX;
-	int i, more = 1, ended, look = 1;
+	int i, n, more = 1, ended, look = 1, idx[MAX_TASKS];
 
 	idle_since = parse_now_ms();
 	for (;;) {
@@ -1538,12 +1667,17 @@ run_loop(struct runner *r)
 		wait_events(r, until);
 		exec_reap_orphans();
 		now = parse_now_ms();
-		for (i = r->ntasks - 1, ended = 0; i >= 0; i--) {
+		for (i = r->ntasks - 1, n = 0; i >= 0; i--) {
 			struct task *t = r->tasks[i];
 			if (t->res != NULL ? now >= t->record_at
 					   : exec_step(t->x, now) != 0)
-				ended += end_task(r, i, now);
+				idx[n++] = i;
 		}
+		/* A worker writes the ends with the claims that follow. */
+		if (n > 0 && r->worker && end_and_claim(r, idx, n, now) >= 0)
+			continue;
+		for (i = 0, ended = 0; i < n; i++)
+			ended += end_task(r, idx[i], now);
 		/* With nothing running, any child left is a task's stray
 		 * that cleared its environment (exec_kill_strays()). */
 		if (ended && r->ntasks == 0)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Timeouts, cancel and crashes: process groups, grace periods, leases.
 . "$(dirname "$0")/lib.sh"
-plan 29
+plan 34
 
 # A job that ignores SIGTERM is killed after its grace period.
 start=$(date +%s)
@@ -74,6 +74,33 @@ exec-run --worker --drain -q >/dev/null & w2=$!
 wait $w1 $w2
 check_same "20 jobs, 20 runs" "$(wc -l <"$T/ran" | tr -d ' ')" "20"
 check_same "no attempt twice" "$(sort -u "$T/ran" | wc -l | tr -d ' ')" "20"
+
+# A worker killed with SIGKILL again and again while it writes tasks' ends
+# with the claims that follow them (group commit): every job ends in one
+# state, with exactly one succeeded attempt, the others lost, and no
+# attempt ran twice.
+db=$JOBKIT_DB
+export JOBKIT_DB=$T/gc.db
+for i in $(seq 60); do job-submit -q -- sh -c 'echo $JOBKIT_TASK_ID >>"$0"' "$T/gc"; done >/dev/null
+lines() { [ "$(cat "$T/gc" 2>/dev/null | wc -l)" -ge "$1" ]; }
+for k in 1 2 3; do
+	exec-run --worker -j 2 --lease 1s -q >/dev/null 2>&1 & w=$!
+	until_true lines $((k * 12))
+	kill -9 $w
+	wait $w 2>/dev/null
+done
+# Those it held are found lost once their lease ran out, and run again.
+left() { [ "$(run-query jobs -s queued,running -c)" = 0 ] ||
+	{ exec-run --worker --drain --lease 1s -q >/dev/null 2>&1; false; }; }
+until_true left
+check_same "a worker killed three times: every job succeeded" \
+    "$(run-query jobs -a -s succeeded -c) $(run-query jobs -a -c)" "60 60"
+check_same "each with one succeeded attempt" "$(run-query tasks -a -s succeeded -c)" "60"
+check_same "the others lost" \
+    "$(run-query tasks -a -c)" "$((60 + $(run-query tasks -a -s lost -c)))"
+check_same "no attempt ran twice" "$(sort "$T/gc" | uniq -d)" ""
+check_same "and every job ran" "$(sed 's/[.].*//' "$T/gc" | sort -u | wc -l | tr -d ' ')" "60"
+JOBKIT_DB=$db
 
 # Once the job of the foreground exec-run $1 runs and wrote to $2, kill
 # exec-run with SIGKILL and wait until its lease of 1 s has run out.
