@@ -53,7 +53,8 @@ enum opt {
 	O_ENGINE,
 	O_SANDBOX,
 	O_GPUS,
-	O_PIP
+	O_PIP,
+	O_SPEC /* of rules: no option's */
 };
 
 static const struct option longopts[] = {SPECOPT_LONG,
@@ -75,6 +76,56 @@ static const struct option longopts[] = {SPECOPT_LONG,
     {"gpus", required_argument, NULL, O_GPUS},
     {"pip", no_argument, NULL, O_PIP}, {"quiet", no_argument, NULL, 'q'},
     CLI_LONG, {NULL, 0, NULL, 0}};
+
+/* What an exec-run does; the command line picks one (pick_mode()). */
+enum mode {
+	M_FOREGROUND, /* a command after '--', or --shell */
+	M_NAMED, /* the jobs named, as arguments or on stdin */
+	M_WORKER, /* --worker: whatever it claims */
+	M_WAIT, /* --wait */
+	M_LOGS /* --logs */
+};
+#define NMODES (M_LOGS + 1)
+#define IN(m) (1u << (m))
+/* The modes that run tasks here. */
+#define RUNS_TASKS (IN(M_FOREGROUND) | IN(M_NAMED) | IN(M_WORKER))
+
+/* As a run records it (run_new.mode); --wait and --logs start none. */
+static const char *const mode_name[NMODES] = {[M_FOREGROUND] = "foreground",
+    [M_NAMED] = "named",
+    [M_WORKER] = "worker",
+    [M_WAIT] = "wait",
+    [M_LOGS] = "logs"};
+
+/*
+ * The modes each option may be given in: elsewhere it would change
+ * nothing, so it is refused, "--option" and why.  Checked in this order
+ * (check_rules()), so that of several refused the first here is named; an
+ * option with no rule goes with any mode, one with two with the modes both
+ * allow.
+ */
+static const struct rule {
+	int opt; /* O_SPEC: any spec option without a rule of its own */
+	unsigned modes;
+	const char *why;
+} rules[] = {{O_FOLLOW, IN(M_LOGS), " goes with --logs"},
+    {O_STDERR, IN(M_LOGS), " goes with --logs"},
+    {O_BOTH, IN(M_LOGS), " goes with --logs"},
+    {O_TAIL, IN(M_LOGS), " goes with --logs"},
+    {O_DRAIN, IN(M_WORKER), " goes with --worker"},
+    {O_IDLE_EXIT, IN(M_WORKER), " goes with --worker"},
+    {O_CAPACITY, IN(M_WORKER), " goes with --worker"},
+    {'j', ~IN(M_FOREGROUND), " goes with job IDs or --worker"},
+    {SPECOPT_AT, ~IN(M_FOREGROUND),
+	": a command given here runs now (job-submit queues it for later)"},
+    {'H', ~IN(M_FOREGROUND),
+	": a command given here runs now (job-submit queues it for later)"},
+    {SPECOPT_AT, IN(M_FOREGROUND), " goes with a command"},
+    {'H', IN(M_FOREGROUND), " goes with a command"},
+    {O_SPEC, IN(M_FOREGROUND), " goes with a command"},
+    {'Q', IN(M_FOREGROUND) | IN(M_WORKER), " goes with a command or --worker"},
+    {'l', IN(M_FOREGROUND) | IN(M_WORKER), " goes with a command or --worker"}};
+#define NRULES (sizeof(rules) / sizeof(rules[0]))
 
 static const struct emit_col columns[] = {{"id", "TASK", 10, 0, 0},
     {"state", "STATE", 10, 0, 0}, {"exit_code", "EXIT", 4, EMIT_RIGHT, 0},
@@ -116,7 +167,8 @@ struct runner {
 	char **argv; /* foreground command */
 	char **ids; /* named jobs, or NULL */
 	int from_stdin; /* named jobs come on stdin */
-	int worker, drain, wait, logs, follow, use_stderr, both, quiet;
+	enum mode mode;
+	int drain, follow, use_stderr, both, quiet;
 	int64_t tail; /* --logs: the last lines to show, -1 for all */
 	int slots;
 	int64_t idle_exit, lease_len;
@@ -137,7 +189,7 @@ struct runner {
 	int stopping, signo;
 	int status;
 	struct emit *out;
-	int foreground;
+	int foreground, worker; /* mode is M_FOREGROUND, M_WORKER */
 	int stdout_gone; /* our reader went away */
 	/* Named jobs on stdin are read only when some are there (stdin is
 	 * unbuffered, so poll(2) tells), never waited for in a read while
@@ -275,12 +327,150 @@ long_name(int c)
 	return "?";
 }
 
+/*
+ * Note that option c was given, in the rules it falls under; spec says
+ * it is a spec option.  Each rule keeps the first option that fell under
+ * it, for its error to name.
+ */
+static void
+note_option(int *seen, int c, int spec)
+{
+	int own = 0;
+
+	for (size_t i = 0; i < NRULES; i++)
+		if (rules[i].opt == c) {
+			own = 1;
+			if (seen[i] == 0)
+				seen[i] = c;
+		}
+	for (size_t i = 0; spec && !own && i < NRULES; i++)
+		if (rules[i].opt == O_SPEC && seen[i] == 0)
+			seen[i] = c;
+}
+
+/* Options of exec-run's own; those that pick a mode go in *asked. */
+static void
+run_option(struct runner *r, int c, char *arg, unsigned *asked)
+{
+	int64_t v;
+
+	switch (c) {
+	case 'S':
+		r->shell = arg;
+		break;
+	case O_WORKER:
+		*asked |= IN(M_WORKER);
+		break;
+	case 'j':
+		if (parse_int(arg, 1, MAX_TASKS, &v) == -1)
+			errx(EX_USAGE, "--jobs: %s", error_msg());
+		r->slots = (int)v;
+		break;
+	case O_DRAIN:
+		r->drain = 1;
+		break;
+	case O_IDLE_EXIT:
+		r->idle_exit = duration_arg("--idle-exit", arg);
+		break;
+	case O_CAPACITY:
+		capacity_arg(&r->cap, arg);
+		break;
+	case O_WAIT:
+		*asked |= IN(M_WAIT);
+		break;
+	case O_LOGS:
+		*asked |= IN(M_LOGS);
+		break;
+	case O_FOLLOW:
+		r->follow = 1;
+		break;
+	case O_STDERR:
+		r->use_stderr = 1;
+		break;
+	case O_BOTH:
+		r->both = 1;
+		break;
+	case O_TAIL:
+		if (parse_int(arg, 0, INT64_MAX, &r->tail) == -1)
+			errx(EX_USAGE, "--tail: %s", error_msg());
+		break;
+	case O_LEASE:
+		r->lease_len = duration_arg("--lease", arg);
+		if (r->lease_len < 1000)
+			errx(EX_USAGE, "--lease: at least 1s");
+		break;
+	case O_RESULTS:
+		r->results = strdup(arg);
+		break;
+	case 'q':
+		r->quiet = 1;
+		break;
+	case O_ENGINE:
+		r->engine = engine_arg(arg);
+		break;
+	case O_SANDBOX:
+		r->sandbox = 1;
+		break;
+	case O_PIP:
+		r->pip = 1;
+		break;
+	case O_GPUS:
+		r->gpus = gpus_arg(arg);
+		break;
+	default:
+		usage(stderr);
+		exit(EX_USAGE);
+	}
+}
+
+/*
+ * The mode the command line asks for: a command, or one of --worker,
+ * --wait and --logs (asked), else named jobs; nids job IDs were given.
+ */
+static enum mode
+pick_mode(const struct runner *r, unsigned asked, int nids)
+{
+	int command = r->argv != NULL || r->shell != NULL;
+
+	if ((asked & (asked - 1)) != 0) /* more than one */
+		errx(EX_USAGE, "give one of --worker, --wait, --logs");
+	if (command && (asked != 0 || nids > 0))
+		errx(EX_USAGE,
+		    "a command runs alone: no job IDs, --worker, "
+		    "--wait or --logs with it");
+	if (r->argv != NULL && r->argv[0] == NULL)
+		errx(EX_USAGE, "no command after '--'");
+	if (r->argv != NULL && r->shell != NULL)
+		errx(
+		    EX_USAGE, "give a command after '--' or --shell, not both");
+	if (command)
+		return M_FOREGROUND;
+	if (asked == IN(M_WORKER) && nids > 0)
+		errx(EX_USAGE, "--worker takes no job IDs");
+	if (asked == IN(M_LOGS) && nids > 1)
+		errx(EX_USAGE, "--logs takes one job or task ID");
+	for (enum mode m = 0; m < NMODES; m++)
+		if (asked == IN(m))
+			return m;
+	return M_NAMED;
+}
+
+/* An option that would change nothing in mode m is an error, not a
+ * no-op: the first rule broken is said. */
+static void
+check_rules(enum mode m, const int *seen)
+{
+	for (size_t i = 0; i < NRULES; i++)
+		if (seen[i] != 0 && (rules[i].modes & IN(m)) == 0)
+			errx(EX_USAGE, "--%s%s", long_name(seen[i]),
+			    rules[i].why);
+}
+
 static void
 parse_options(struct runner *r, int argc, char **argv)
 {
-	int c, end = argc, k, spec_only = 0, for_worker = 0;
-	int worker_opt = 0, jobs_opt = 0;
-	int64_t v;
+	int c, end = argc, k, spec, seen[NRULES] = {0};
+	unsigned asked = 0;
 
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--") == 0) {
@@ -290,15 +480,11 @@ parse_options(struct runner *r, int argc, char **argv)
 		}
 	while ((c = getopt_long(end, argv, SPECOPT_SHORT "S:j:q" CLI_SHORT,
 		    longopts, NULL)) != -1) {
-		if ((k = cli_option(&r->cli, c, optarg)) == 0 &&
-		    (k = specopt_apply(r->over, c, optarg)) == 1) {
-			if (c != 'Q' && c != 'l' && spec_only == 0)
-				spec_only = c;
-			else if ((c == 'Q' || c == 'l') && for_worker == 0)
-				for_worker = c;
-		}
+		spec = (k = cli_option(&r->cli, c, optarg)) == 0 &&
+		    (k = specopt_apply(r->over, c, optarg)) == 1;
 		if (k == -1)
 			errx(error_status(), "%s", error_msg());
+		note_option(seen, c, spec);
 		if (c == 'Q' && !spec_word_ok(optarg))
 			errx(EX_USAGE,
 			    "--queue: '%s' must be 1 to 63 letters, digits "
@@ -306,125 +492,19 @@ parse_options(struct runner *r, int argc, char **argv)
 			    optarg);
 		if (c == 'Q' && r->nqueues < MAX_QUEUES)
 			r->queues[r->nqueues++] = optarg;
-		if (k == 1)
-			continue;
-		switch (c) {
-		case 'S':
-			r->shell = optarg;
-			break;
-		case O_WORKER:
-			r->worker = 1;
-			break;
-		case 'j':
-			if (parse_int(optarg, 1, MAX_TASKS, &v) == -1)
-				errx(EX_USAGE, "--jobs: %s", error_msg());
-			r->slots = (int)v;
-			jobs_opt = c;
-			break;
-		case O_DRAIN:
-			r->drain = 1;
-			worker_opt = c;
-			break;
-		case O_IDLE_EXIT:
-			r->idle_exit = duration_arg("--idle-exit", optarg);
-			worker_opt = c;
-			break;
-		case O_CAPACITY:
-			capacity_arg(&r->cap, optarg);
-			worker_opt = c;
-			break;
-		case O_WAIT:
-			r->wait = 1;
-			break;
-		case O_LOGS:
-			r->logs = 1;
-			break;
-		case O_FOLLOW:
-			r->follow = 1;
-			break;
-		case O_STDERR:
-			r->use_stderr = 1;
-			break;
-		case O_BOTH:
-			r->both = 1;
-			break;
-		case O_TAIL:
-			if (parse_int(optarg, 0, INT64_MAX, &r->tail) == -1)
-				errx(EX_USAGE, "--tail: %s", error_msg());
-			break;
-		case O_LEASE:
-			r->lease_len = duration_arg("--lease", optarg);
-			if (r->lease_len < 1000)
-				errx(EX_USAGE, "--lease: at least 1s");
-			break;
-		case O_RESULTS:
-			r->results = strdup(optarg);
-			break;
-		case 'q':
-			r->quiet = 1;
-			break;
-		case O_ENGINE:
-			r->engine = engine_arg(optarg);
-			break;
-		case O_SANDBOX:
-			r->sandbox = 1;
-			break;
-		case O_PIP:
-			r->pip = 1;
-			break;
-		case O_GPUS:
-			r->gpus = gpus_arg(optarg);
-			break;
-		default:
-			usage(stderr);
-			exit(EX_USAGE);
-		}
+		if (k == 0)
+			run_option(r, c, optarg, &asked);
 	}
-	if (r->worker + r->wait + r->logs > 1)
-		errx(EX_USAGE, "give one of --worker, --wait, --logs");
-	if ((r->argv != NULL || r->shell != NULL) &&
-	    (r->worker || r->wait || r->logs || optind < end))
-		errx(EX_USAGE,
-		    "a command runs alone: no job IDs, --worker, "
-		    "--wait or --logs with it");
-	if (r->argv != NULL && r->argv[0] == NULL)
-		errx(EX_USAGE, "no command after '--'");
-	if (r->argv != NULL && r->shell != NULL)
-		errx(
-		    EX_USAGE, "give a command after '--' or --shell, not both");
-	if (r->worker && optind < end)
-		errx(EX_USAGE, "--worker takes no job IDs");
-	if (r->logs && optind + 1 < end)
-		errx(EX_USAGE, "--logs takes one job or task ID");
-	if (!r->logs && (r->follow || r->use_stderr || r->both || r->tail >= 0))
-		errx(EX_USAGE, "--%s goes with --logs",
-		    r->follow		? "follow"
-			: r->use_stderr ? "stderr"
-			: r->both	? "both"
-					: "tail");
-	if (r->use_stderr && r->both)
-		errx(EX_USAGE, "give --stderr or --both, not both");
 	r->ids = optind < end ? argv + optind : NULL;
-	r->foreground = r->argv != NULL || r->shell != NULL;
-	/* An option that would change nothing is an error, not a no-op. */
-	if (worker_opt && !r->worker)
-		errx(
-		    EX_USAGE, "--%s goes with --worker", long_name(worker_opt));
-	if (jobs_opt && r->foreground)
-		errx(EX_USAGE, "--jobs goes with job IDs or --worker");
-	if (r->foreground &&
-	    (json_object_get(r->over, "at") ||
-		json_object_get(r->over, "hold")))
-		errx(EX_USAGE,
-		    "--%s: a command given here runs now (job-submit "
-		    "queues it for later)",
-		    json_object_get(r->over, "at") ? "at" : "hold");
-	if (!r->foreground && (spec_only || (!r->worker && for_worker)))
-		errx(EX_USAGE, "--%s goes with a command%s",
-		    long_name(spec_only ? spec_only : for_worker),
-		    spec_only ? "" : " or --worker");
+	r->mode = pick_mode(r, asked, end - optind);
+	r->foreground = r->mode == M_FOREGROUND;
+	r->worker = r->mode == M_WORKER;
+	/* Outside --logs, the rules say these go with it. */
+	if (r->mode == M_LOGS && r->use_stderr && r->both)
+		errx(EX_USAGE, "give --stderr or --both, not both");
+	check_rules(r->mode, seen);
 	r->from_stdin =
-	    !r->foreground && !r->worker && !r->logs && r->ids == NULL;
+	    (r->mode == M_NAMED || r->mode == M_WAIT) && r->ids == NULL;
 	if (r->from_stdin && !r->cli.help && !r->cli.version &&
 	    isatty(STDIN_FILENO))
 		errx(EX_USAGE,
@@ -2454,9 +2534,7 @@ execute(struct runner *r, struct run_new *rn)
 		NULL)
 		errx(error_status(), "%s", error_msg());
 	rn->lease_ms = r->lease_len;
-	rn->mode = r->foreground ? "foreground"
-	    : r->worker		 ? "worker"
-				 : "named";
+	rn->mode = mode_name[r->mode];
 	if (r->worker) {
 		rn->labels = node_labels(r);
 		check_labels(rn->labels);
@@ -2490,6 +2568,44 @@ execute(struct runner *r, struct run_new *rn)
 		free(r->gpu[i]);
 }
 
+/* What a mode needs before it starts: its results root and GPUs, the jobs
+ * on stdin, the database, signals and the watch on the database. */
+static void
+set_up(struct runner *r)
+{
+	int runs = (IN(r->mode) & RUNS_TASKS) != 0;
+
+	pick_results(r);
+	if (runs)
+		find_gpus(r);
+	if (r->from_stdin) {
+		/* Unbuffered, so that poll(2) says whether named jobs wait. */
+		setvbuf(stdin, NULL, _IONBF, 0);
+		cli_await_input(stdin);
+	}
+	r->stdin_ready = 1; /* what cli_await_input() put back */
+	/* Only what may submit or wait for work makes a database. */
+	if ((r->st = cli_store(&r->cli, r->foreground || r->worker)) == NULL)
+		errx(r->foreground ? 125 : error_status(), "%s", error_msg());
+	/* Checked before anything is claimed, not found out job by job. */
+	if (runs && exec_results_ready(r->results) == -1)
+		errx(r->foreground ? 125 : error_status(), "%s", error_msg());
+	/* A closed stdout is an error to handle, not a death (report()). */
+	signal(SIGPIPE, SIG_IGN);
+	if ((r->sigfd = exec_signals()) == -1)
+		errx(EX_OSERR, "%s", error_msg());
+	/* A foreground job that ends at once never pays for the watch: the
+	 * exit of a process with an inotify descriptor waits for the
+	 * kernel's grace period, often 10 to 30 ms. */
+	if (r->foreground)
+		r->watch_at = parse_now_ms() + WATCH_DELAY_MS;
+	else
+		watch_db(r);
+	/* The stager of inputs and outputs: a worker stages with the
+	 * artifact-fetch of its own version. */
+	cli_sibling("artifact-fetch", r->stager, sizeof(r->stager));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2516,41 +2632,20 @@ main(int argc, char **argv)
 			printf("exec-run (jobkit) %s\n", JOBKIT_VERSION);
 		return 0;
 	}
-	pick_results(&r);
-	if (!r.logs && !r.wait)
-		find_gpus(&r);
-	/* Unbuffered, so that poll(2) says whether named jobs wait. */
-	if (r.from_stdin)
-		setvbuf(stdin, NULL, _IONBF, 0);
-	if (r.from_stdin || (r.wait && r.ids == NULL))
-		cli_await_input(stdin);
-	r.stdin_ready = 1; /* what cli_await_input() put back */
-	/* Only what may submit or wait for work makes a database. */
-	if ((r.st = cli_store(&r.cli, r.foreground || r.worker)) == NULL)
-		errx(r.foreground ? 125 : error_status(), "%s", error_msg());
-	/* Checked before anything is claimed, not found out job by job. */
-	if (!r.logs && !r.wait && exec_results_ready(r.results) == -1)
-		errx(r.foreground ? 125 : error_status(), "%s", error_msg());
-	/* A closed stdout is an error to handle, not a death (report()). */
-	signal(SIGPIPE, SIG_IGN);
-	if ((r.sigfd = exec_signals()) == -1)
-		errx(EX_OSERR, "%s", error_msg());
-	/* A foreground job that ends at once never pays for the watch: the
-	 * exit of a process with an inotify descriptor waits for the
-	 * kernel's grace period, often 10 to 30 ms. */
-	if (r.foreground)
-		r.watch_at = parse_now_ms() + WATCH_DELAY_MS;
-	else
-		watch_db(&r);
-	/* The stager of inputs and outputs: a worker stages with the
-	 * artifact-fetch of its own version. */
-	cli_sibling("artifact-fetch", r.stager, sizeof(r.stager));
-	if (r.logs)
-		r.status = show_logs(&r, r.ids != NULL ? r.ids[0] : NULL);
-	else if (r.wait)
-		r.status = wait_jobs(&r);
-	else
+	set_up(&r);
+	switch (r.mode) {
+	case M_FOREGROUND:
+	case M_NAMED:
+	case M_WORKER:
 		execute(&r, &rn);
+		break;
+	case M_WAIT:
+		r.status = wait_jobs(&r);
+		break;
+	case M_LOGS:
+		r.status = show_logs(&r, r.ids != NULL ? r.ids[0] : NULL);
+		break;
+	}
 	store_close(r.st);
 	json_decref(r.over);
 	json_decref(r.elsewhere);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # exec-run ID... and jobs piped in: run exactly those, one result each.
 . "$(dirname "$0")/lib.sh"
-plan 60
+plan 75
 
 a=$(job-submit -q -- echo one)
 b=$(job-submit -q -- sh -c 'exit 2')
@@ -96,6 +96,24 @@ check_exit 64 "a spec option with job IDs" exec-run -t 5m "$a"
 check_stderr "^exec-run: --timeout goes with a command\$" "is refused, not ignored"
 check_exit 64 "--queue with job IDs" exec-run -Q q "$a"
 check_stderr "^exec-run: --queue goes with a command or --worker\$" "likewise"
+# Each mode takes its own options only (the rules of exec-run.c).
+before=$(db_sum)
+check_exit 64 "--label with --wait" exec-run --wait -l a=b "$a"
+check_stderr "^exec-run: --label goes with a command or --worker\$" "is refused"
+check_exit 64 "--at with job IDs" exec-run --at 1h "$a"
+check_stderr "^exec-run: --at goes with a command\$" "is refused"
+check_exit 64 "--idle-exit with job IDs" exec-run --idle-exit 1s "$a"
+check_stderr "^exec-run: --idle-exit goes with --worker\$" "is refused"
+check_exit 64 "--both without --logs" exec-run --both "$a"
+check_stderr "^exec-run: --both goes with --logs\$" "is refused"
+check_exit 64 "two modes" exec-run --wait --logs "$a"
+check_stderr "^exec-run: give one of --worker, --wait, --logs\$" "is refused"
+check_exit 64 "a command and a mode" exec-run --worker -- true
+check_stderr "^exec-run: a command runs alone: no job IDs, --worker, --wait or --logs with it\$" \
+    "is refused"
+check_exit 64 "'--' and no command" exec-run -t 5m --
+check_stderr "^exec-run: no command after '--'\$" "is refused"
+check_same "nothing is written" "$(db_sum)" "$before"
 n=$(job-submit -q -- touch "$T/ran")
 : >"$T/afile"
 check_exit 73 "a results folder that cannot be made" exec-run --results "$T/afile/r" "$n"
