@@ -1263,10 +1263,10 @@ end_and_claim(struct runner *r, const int *idx, int n, int64_t now)
 	if (k == 0 && store_commit(r->st) == 0) {
 		for (i = 0; i < n; i++)
 			end_done(r, idx[i], 0, job[i], last[i], now);
-		/* With nothing running, any child left is a task's stray
-		 * that cleared its environment (exec_kill_strays()). */
+		/* With nothing running, look once more for what the tasks
+		 * left (exec_kill_strays()), never waiting here. */
 		if (r->ntasks == 0)
-			exec_kill_strays(NULL);
+			exec_kill_strays(0);
 		for (i = 0; i < nclaim; i++)
 			start_task(r, info[i]);
 		if (r->ntasks < r->slots)
@@ -1744,6 +1744,9 @@ run_loop(struct runner *r)
 			until = note;
 		if (r->recheck > 0 && r->recheck < until)
 			until = r->recheck;
+		/* Strays killed are looked at again until they are gone. */
+		if (exec_strays_due() > 0 && exec_strays_due() < until)
+			until = exec_strays_due();
 		wait_events(r, until);
 		exec_reap_orphans();
 		now = parse_now_ms();
@@ -1758,10 +1761,10 @@ run_loop(struct runner *r)
 			continue;
 		for (i = 0, ended = 0; i < n; i++)
 			ended += end_task(r, idx[i], now);
-		/* With nothing running, any child left is a task's stray
-		 * that cleared its environment (exec_kill_strays()). */
+		/* With nothing running, look once more for what the tasks
+		 * left (exec_kill_strays()), never waiting here. */
 		if (ended && r->ntasks == 0)
-			exec_kill_strays(NULL);
+			exec_kill_strays(0);
 		look |= ended > 0;
 	}
 }
@@ -1988,6 +1991,7 @@ struct logview {
 	size_t opos, olen;
 	int cur; /* the stream of the record being copied */
 	int64_t left; /* and its bytes still to copy */
+	int64_t copied[2], ordered[2]; /* bytes shown; bytes records cover */
 	int counting; /* count lines, print nothing */
 	int64_t lines, bytes; /* counted: lines and bytes */
 	int last_nl; /* the last byte counted ended a line */
@@ -2084,6 +2088,7 @@ view_copy(struct logview *v, int i, int64_t max)
 			break;
 		view_emit(v, buf, (size_t)n);
 		done += n;
+		v->copied[i] += n;
 	}
 	return done;
 }
@@ -2099,7 +2104,9 @@ view_record(struct logview *v)
 	n = strtoll(v->rec + 1, &end, 10);
 	if ((v->rec[0] == 'o' || v->rec[0] == 'e') && n > 0 && *end == '\0') {
 		v->cur = v->rec[0] == 'e';
-		v->left = n;
+		/* What was shown before the file was there is not again. */
+		v->ordered[v->cur] += n;
+		v->left = v->ordered[v->cur] - v->copied[v->cur];
 	}
 	v->reclen = 0;
 }
@@ -2133,8 +2140,9 @@ view_interleave(struct logview *v)
 
 /*
  * Show what the task's files have now; once the task has ended (final),
- * also what no order record covers (all of it, without an order file):
- * stdout, then stderr.
+ * also what no order record covers: stdout, then stderr.  Until the order
+ * file is made (once both streams have written) only one has output,
+ * shown as it comes.
  */
 static void
 view_pump(struct logview *v, int final)
@@ -2143,7 +2151,7 @@ view_pump(struct logview *v, int final)
 		view_copy(v, v->which, -1);
 	else {
 		view_interleave(v);
-		if (final) {
+		if (final || v->fd[2] == -1) {
 			view_copy(v, 0, -1);
 			view_copy(v, 1, -1);
 		}
@@ -2554,8 +2562,9 @@ execute(struct runner *r, struct run_new *rn)
 	lease_reaps(r->lease);
 	run_loop(r);
 	json_decref(rn->capacity);
-	/* Whatever of our tasks got away from its group goes with us. */
-	exec_kill_strays(NULL);
+	/* Whatever of our tasks got away from its group goes with us:
+	 * out of the loop, it may be waited for. */
+	exec_kill_strays(EXEC_STRAYS_WAIT_MS);
 	settle_retries(r);
 	if (!r->run_ended)
 		lease_end(r->lease);

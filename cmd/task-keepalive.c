@@ -327,6 +327,8 @@ wait_for(struct keeper *k, int64_t now)
 		if ((d = exec_deadline(k->x)) > 0 && d < until)
 			until = d;
 	}
+	if ((d = exec_strays_due()) > 0 && d < until)
+		until = d;
 	d = until - now;
 	poll(pfd, (nfds_t)n, d < 0 ? 0 : d > 60000 ? 60000 : (int)d);
 	read_signals(k);
@@ -794,6 +796,9 @@ main(int argc, char **argv)
 	else
 		status = keep_given(&k);
 	exec_free(k.x);
+	/* What the command left that got away from its group goes with
+	 * us. */
+	exec_kill_strays(EXEC_STRAYS_WAIT_MS);
 	lease_free(k.lease);
 	store_close(k.st);
 	json_decref(k.over);

@@ -50,7 +50,20 @@ struct stream {
 		       stopped */
 	int file_errno; /* the file could not be written: no more is */
 	int sum_cut; /* the summary holds less than was printed */
+	uint64_t unordered; /* bytes in the file before the order file */
 };
+
+/* What /proc/PID/stat says of a process. */
+struct pstat {
+	char state; /* 'Z' for a zombie */
+	long pgrp, sid, rss;
+};
+
+static int proc_stat(const char *name, struct pstat *ps);
+
+struct kin;
+static int kin_new(struct exec *x, const int *fds);
+static void kin_started(struct exec *x);
 
 /* Resident memory is sampled this often where no cgroup holds it. */
 #define RSS_EVERY_MS 200
@@ -74,8 +87,10 @@ struct exec {
 	char *workdir; /* the spec's, for messages; NULL for a fresh one */
 	char program[256]; /* argv[0], for messages */
 	int done;
+	int written; /* exitCode and result.json, once */
 	struct cgroup *cg; /* the task's cgroup v2 group, or NULL */
 	struct exec *next_live; /* in live, while its leader is not reaped */
+	struct kin *kin; /* what is known of its processes, till it ends */
 	int64_t rss_limit; /* bytes, watched from /proc; 0 for none */
 	int64_t rss_next; /* when to sample it next */
 	int64_t rss, rss_over; /* the last sample; the one over the limit */
@@ -88,8 +103,12 @@ struct exec {
 	int staging; /* run under the stager: read staged.json */
 	char stage_arg[16]; /* its descriptor, as an argument */
 	char refused[400]; /* why it may not run so (SETUP_SANDBOX) */
-	int order; /* results/<task>/order, or -1 once it failed */
+	int order; /* results/<task>/order; ORDER_NONE until both streams
+		      wrote, ORDER_FAILED once it could not be written */
 };
+
+#define ORDER_NONE (-1)
+#define ORDER_FAILED (-2)
 
 /*
  * Below this return limit a summary is only the head: a marker and a tail
@@ -255,6 +274,20 @@ open_result(const struct exec *x, const char *name)
 	struct stat sb;
 	int fd;
 
+	/* A file made here anew is ours, alone and empty: nothing to check
+	 * (O_EXCL follows no link and opens no FIFO). */
+	fd = openat(
+	    x->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd != -1) {
+		if (x->as_owner && fchown(fd, x->uid, x->gid) == -1) {
+			close(fd);
+			errno = EPERM;
+			return -1;
+		}
+		return fd;
+	}
+	if (errno != EEXIST)
+		return -1;
 	fd = openat(x->dirfd, name,
 	    O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (fd == -1) {
@@ -782,8 +815,6 @@ results_open(struct exec *x, json_t *spec, char *work, size_t len)
 		return error_set(EX_CANTCREAT,
 		    "cannot write results in '%s': %s", x->results,
 		    strerror(errno));
-	/* Without it the output is still whole, only not interleaved. */
-	x->order = open_result(x, "order");
 	if (w != NULL) {
 		snprintf(work, len, "%s", w);
 		if ((x->workdir = strdup(w)) == NULL)
@@ -838,7 +869,7 @@ exec_new(const struct exec_opts *o)
 		return NULL;
 	}
 	x->out.fd = x->err.fd = x->out.file = x->err.file = x->dirfd = -1;
-	x->order = -1;
+	x->order = ORDER_NONE;
 	x->out.tag = 'o';
 	x->err.tag = 'e';
 	snprintf(x->task, sizeof(x->task), "%s", o->task);
@@ -1004,6 +1035,8 @@ exec_start(json_t *spec, const struct exec_opts *o)
 		error_set(EX_OSERR, "cannot start task: %s", strerror(errno));
 		goto fail;
 	}
+	if (kin_new(x, (int[]){po[0], pe[0]}) == -1)
+		goto fail;
 	x->grace = o->grace_ms > 0
 	    ? o->grace_ms
 	    : spec_ms(spec, "grace", EXEC_DEFAULT_GRACE_MS);
@@ -1048,6 +1081,7 @@ exec_start(json_t *spec, const struct exec_opts *o)
 	}
 	x->next_live = live;
 	live = x;
+	kin_started(x);
 	if (stage != -1)
 		close(stage);
 	stage = -1;
@@ -1195,19 +1229,37 @@ stream_keep(struct stream *s, const char *buf, size_t n)
  * Note in the order file that n bytes of s went to its file, so that the
  * two streams can be shown interleaved as written (exec-run --logs
  * --both).  One append per read, not synced; it stops where it fails.
+ * The file is made only once both streams have written: until then all
+ * there is came from one, which its absence says (one record of it, the
+ * first, covers what it wrote before).  Without it the output is still
+ * whole, only not interleaved.
  */
 static void
-order_note(struct exec *x, const struct stream *s, size_t n)
+order_note(struct exec *x, struct stream *s, size_t n)
 {
-	char rec[32];
-	int len;
+	struct stream *other = s == &x->out ? &x->err : &x->out;
+	char rec[64];
+	int len = 0;
 
-	if (x->order == -1 || n == 0)
+	if (x->order == ORDER_FAILED || n == 0)
 		return;
-	len = snprintf(rec, sizeof(rec), "%c %zu\n", s->tag, n);
+	if (x->order == ORDER_NONE && other->unordered == 0) {
+		s->unordered += n;
+		return;
+	}
+	if (x->order == ORDER_NONE) {
+		if ((x->order = open_result(x, "order")) == -1) {
+			x->order = ORDER_FAILED;
+			return;
+		}
+		len = snprintf(rec, sizeof(rec), "%c %llu\n", other->tag,
+		    (unsigned long long)other->unordered);
+	}
+	len += snprintf(
+	    rec + len, sizeof(rec) - (size_t)len, "%c %zu\n", s->tag, n);
 	if (write_all(x->order, rec, (size_t)len) == -1) {
 		close(x->order);
-		x->order = -1;
+		x->order = ORDER_FAILED;
 	}
 }
 
@@ -1284,12 +1336,111 @@ child_pids(pid_t *pids, int max)
 	return n;
 }
 
-/* Whether the environment pid started with says JOBKIT_TASK_ID=task. */
+/*
+ * What is known of a task's processes, kept past exec_free() for as long
+ * as any of them may come to us: its ID and its output pipes (as /proc
+ * names them), the sessions and groups its processes made (its leader's
+ * first), and the pids of the children of its strays, which come to us as
+ * each dies.  Only processes known so are ever signalled or reaped here.
+ */
+struct kin {
+	char task[64];
+	char pipes[2][32];
+	int npipes;
+	pid_t sids[16]; /* sessions and groups, all of them the task's */
+	int nsids;
+	pid_t pids[32];
+	int npids;
+	int ended; /* its leader is gone: the rest of it are strays */
+	int pending; /* of the strays killed, how many are not gone yet */
+	int found; /* the last hunt found some of it */
+	struct kin *next;
+};
+
+static struct kin *kins;
+
+/* A stray killed (pid), or a group (-pgid), not gone yet. */
+struct stray {
+	pid_t id;
+	int64_t since;
+	struct kin *k;
+};
+
+/* Past this a stray not gone (stuck in the kernel) is not waited for. */
+#define STRAY_GIVE_UP_MS 5000
+/* How often the caller looks again while strays are pending. */
+#define STRAY_POLL_MS 10
+
+static struct stray strays[64];
+static int nstrays, hunt_due, nkilled;
+static int64_t strays_looked;
+
+static void
+kin_add(pid_t *v, int *n, int max, pid_t pid)
+{
+	for (int i = 0; i < *n; i++)
+		if (v[i] == pid)
+			return;
+	if (*n < max)
+		v[(*n)++] = pid;
+}
+
+/* pid was reaped: its number may be another's next. */
+static void
+kin_forget(pid_t pid)
+{
+	for (struct kin *k = kins; k != NULL; k = k->next)
+		for (int i = 0; i < k->npids; i++)
+			if (k->pids[i] == pid)
+				k->pids[i] = k->pids[--k->npids];
+}
+
+/* x's record, made before its leader starts: 0, or -1 with an error. */
 static int
-names_task(pid_t pid, const char *task)
+kin_new(struct exec *x, const int *fds)
+{
+	struct kin *k = calloc(1, sizeof(*k));
+	struct stat sb;
+
+	if (k == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	snprintf(k->task, sizeof(k->task), "%s", x->task);
+	for (int i = 0; i < 2; i++)
+		if (fstat(fds[i], &sb) == 0)
+			snprintf(k->pipes[k->npipes++], sizeof(k->pipes[0]),
+			    "pipe:[%lu]", (unsigned long)sb.st_ino);
+	k->next = kins;
+	kins = k;
+	x->kin = k;
+	return 0;
+}
+
+/* Its leader's session (and group) is the task's. */
+static void
+kin_started(struct exec *x)
+{
+	kin_add(x->kin->sids, &x->kin->nsids, 16, x->pid);
+}
+
+static void
+kin_free_settled(void)
+{
+	for (struct kin **p = &kins; *p != NULL;) {
+		struct kin *k = *p;
+		if (k->ended && k->pending == 0 && !k->found) {
+			*p = k->next;
+			free(k);
+		} else
+			p = &k->next;
+	}
+}
+
+/* The value of JOBKIT_TASK_ID in the environment pid started with. */
+static int
+env_task(pid_t pid, char *task, size_t len)
 {
 	char path[64], *var = NULL;
-	size_t cap = 0, tlen = strlen(task);
+	size_t cap = 0;
 	int yes = 0;
 	FILE *fp;
 
@@ -1297,91 +1448,241 @@ names_task(pid_t pid, const char *task)
 	if ((fp = fopen(path, "re")) == NULL)
 		return 0;
 	while (!yes && getdelim(&var, &cap, '\0', fp) > 0)
-		yes = strncmp(var, "JOBKIT_TASK_ID=", 15) == 0 &&
-		    strncmp(var + 15, task, tlen) == 0 &&
-		    var[15 + tlen] == '\0';
+		if ((yes = strncmp(var, "JOBKIT_TASK_ID=", 15) == 0))
+			snprintf(task, len, "%s", var + 15);
 	free(var);
 	fclose(fp);
 	return yes;
 }
 
-/* Whether pid holds one of the pipes named ("pipe:[inode]") in pipes. */
-static int
-holds_pipe(pid_t pid, char pipes[][32], int npipes)
+/* The task whose output pipe pid holds, or NULL. */
+static struct kin *
+pipe_holder(pid_t pid)
 {
 	char path[64], link[64];
+	struct kin *k, *yes = NULL;
 	struct dirent *e;
 	ssize_t n;
-	int yes = 0;
 	DIR *d;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	if (npipes == 0 || (d = opendir(path)) == NULL)
-		return 0;
-	while (!yes && (e = readdir(d)) != NULL) {
+	if ((d = opendir(path)) == NULL)
+		return NULL;
+	while (yes == NULL && (e = readdir(d)) != NULL) {
 		snprintf(path, sizeof(path), "/proc/%d/fd/%.16s", (int)pid,
 		    e->d_name);
 		if ((n = readlink(path, link, sizeof(link) - 1)) <= 0)
 			continue;
 		link[n] = '\0';
-		for (int i = 0; i < npipes; i++)
-			yes |= strcmp(link, pipes[i]) == 0;
+		for (k = kins; k != NULL && yes == NULL; k = k->next)
+			for (int i = 0; i < k->npipes; i++)
+				if (strcmp(link, k->pipes[i]) == 0)
+					yes = k;
 	}
 	closedir(d);
 	return yes;
 }
 
-/* x's output pipes as /proc names them, into pipes; returns how many. */
-static int
-pipe_names(const struct exec *x, char pipes[][32])
+/*
+ * The task a child of ours is of, or NULL: one in our own session never
+ * is (a task starts its own; its processes cannot join ours); else by its
+ * pid, its session or group, or -- alive -- the JOBKIT_TASK_ID it started
+ * with or an output pipe it holds (its environment cleared).  *ps gets
+ * what /proc says of it.
+ */
+static struct kin *
+kin_of(pid_t pid, struct pstat *ps)
 {
-	const int fds[2] = {x->out.fd, x->err.fd};
-	struct stat sb;
-	int n = 0;
+	static pid_t ours;
+	char name[16], task[64];
+	struct kin *k;
 
-	for (int i = 0; i < 2; i++)
-		if (fds[i] != -1 && fstat(fds[i], &sb) == 0)
-			snprintf(pipes[n++], sizeof(pipes[0]), "pipe:[%lu]",
-			    (unsigned long)sb.st_ino);
-	return n;
+	if (ours == 0)
+		ours = getsid(0);
+	snprintf(name, sizeof(name), "%d", (int)pid);
+	if (kins == NULL || proc_stat(name, ps) == -1 || ps->sid == ours)
+		return NULL;
+	for (k = kins; k != NULL; k = k->next) {
+		for (int i = 0; i < k->npids; i++)
+			if (k->pids[i] == pid)
+				return k;
+		for (int i = 0; i < k->nsids; i++)
+			if (k->sids[i] == ps->sid || k->sids[i] == ps->pgrp)
+				return k;
+	}
+	if (ps->state == 'Z')
+		return NULL;
+	if (env_task(pid, task, sizeof(task)))
+		for (k = kins; k != NULL; k = k->next)
+			if (strcmp(k->task, task) == 0)
+				return k;
+	return pipe_holder(pid);
+}
+
+static int stray_pending(pid_t pid);
+
+static void
+stray_add(pid_t id, struct kin *k)
+{
+	if (stray_pending(id) ||
+	    nstrays == (int)(sizeof(strays) / sizeof(strays[0])))
+		return; /* killed all the same, only not waited for */
+	strays[nstrays++] = (struct stray){id, parse_now_ms(), k};
+	k->pending++;
+}
+
+static int
+stray_pending(pid_t pid)
+{
+	for (int i = 0; i < nstrays; i++)
+		if (strays[i].id == pid)
+			return 1;
+	return 0;
+}
+
+/* The children of pid, recorded as k's: they come to us once it dies. */
+static void
+kin_add_children(struct kin *k, pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	long v;
+	FILE *fp;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/children",
+		    (int)pid, e->d_name);
+		if ((fp = fopen(path, "re")) == NULL)
+			continue;
+		while (fscanf(fp, "%ld", &v) == 1)
+			kin_add(k->pids, &k->npids, 32, (pid_t)v);
+		fclose(fp);
+	}
+	closedir(d);
+}
+
+/*
+ * SIGKILL a stray of k and its group, and note what else of k it tells
+ * of: its session and group (made by a process of k, so all in them are
+ * k's) and its children, read while it is stopped -- it can neither make
+ * more nor die and hand them to us unknown first.  Never waits.
+ */
+static void
+stray_kill(pid_t pid, const struct pstat *ps, struct kin *k)
+{
+	kill(pid, SIGSTOP);
+	kin_add_children(k, pid);
+	kill(pid, SIGKILL);
+	stray_add(pid, k);
+	if (kill(-(pid_t)ps->pgrp, SIGKILL) == 0)
+		stray_add(-(pid_t)ps->pgrp, k);
+	kin_add(k->sids, &k->nsids, 16, (pid_t)ps->sid);
+	kin_add(k->sids, &k->nsids, 16, (pid_t)ps->pgrp);
+	nkilled++;
+}
+
+/*
+ * Look through our children for the processes of ended tasks: kill those
+ * alive, reap those dead.  A running task's are left to it, and every
+ * child that is no task's is left alone.
+ */
+static void
+strays_hunt(void)
+{
+	pid_t pids[256];
+	struct pstat ps;
+	struct kin *k;
+	int n;
+
+	hunt_due = 0;
+	if (kins == NULL)
+		return;
+	for (k = kins; k != NULL; k = k->next)
+		k->found = 0;
+	n = child_pids(pids, 256);
+	for (int i = 0; i < n; i++) {
+		if (is_leader(pids[i]) || stray_pending(pids[i]) ||
+		    (k = kin_of(pids[i], &ps)) == NULL)
+			continue;
+		if (ps.state == 'Z') {
+			if (waitpid(pids[i], NULL, WNOHANG) == pids[i])
+				kin_forget(pids[i]);
+		} else if (k->ended) {
+			k->found = 1;
+			stray_kill(pids[i], &ps, k);
+		}
+	}
+	kin_free_settled();
+}
+
+/* Stray i is gone (or given up): the children it left are to be seen. */
+static void
+stray_gone(int i, int look)
+{
+	strays[i].k->pending--;
+	strays[i] = strays[--nstrays];
+	hunt_due |= look;
+}
+
+/*
+ * The strays killed that are gone by now: reaped (their children are
+ * ours now: look again), or groups left empty.  One that does not go is
+ * given up after STRAY_GIVE_UP_MS.
+ */
+static void
+strays_advance(int64_t now)
+{
+	strays_looked = now;
+	for (int i = nstrays - 1; i >= 0; i--) {
+		pid_t id = strays[i].id;
+		int gone = id > 0 ? waitpid(id, NULL, WNOHANG) != 0
+				  : kill(id, SIGKILL) == -1 && errno == ESRCH;
+		if (id > 0 && gone)
+			kin_forget(id);
+		if (gone || now - strays[i].since > STRAY_GIVE_UP_MS)
+			stray_gone(i, gone);
+	}
+}
+
+/* A task's leader reaped: what is left of it is killed. */
+static void
+kin_ended(struct exec *x)
+{
+	if (x->kin == NULL)
+		return;
+	x->kin->ended = 1;
+	/* Its group: SIGKILL until it is empty (its members are no
+	 * children of ours to wait for). */
+	if (kill(-x->pid, SIGKILL) == 0)
+		stray_add(-x->pid, x->kin);
+	x->kin = NULL;
+	strays_hunt();
 }
 
 int
-exec_kill_strays(const struct exec *x)
+exec_kill_strays(int wait_ms)
 {
-	pid_t pids[256], pg;
-	char pipes[2][32];
-	int n, k, killed = 0, npipes = x != NULL ? pipe_names(x, pipes) : 0;
+	int64_t end = parse_now_ms() + wait_ms;
+	int before = nkilled;
 
-	for (int round = 0; round < 64; round++) {
-		n = child_pids(pids, 256);
-		k = 0;
-		for (int i = 0; i < n; i++) {
-			/*
-			 * A running task's leader is no stray; one of x's
-			 * says x's JOBKIT_TASK_ID, or (its environment
-			 * cleared) holds x's output.
-			 */
-			if (is_leader(pids[i]) ||
-			    (x != NULL && !names_task(pids[i], x->task) &&
-				!holds_pipe(pids[i], pipes, npipes)))
-				continue;
-			if ((pg = getpgid(pids[i])) == pids[i])
-				kill(-pg, SIGKILL);
-			kill(pids[i], SIGKILL);
-			pids[k++] = pids[i];
-		}
-		if (k == 0)
-			break;
-		/* Once each is gone its children are ours: look again. */
-		for (int i = 0; i < k; i++)
-			for (int ms = 0;
-			     ms < 1000 && waitpid(pids[i], NULL, WNOHANG) == 0;
-			     ms++)
-				usleep(1000);
-		killed += k;
+	strays_hunt();
+	while (nstrays > 0 && parse_now_ms() < end) {
+		usleep(1000);
+		exec_reap_orphans();
 	}
-	return killed;
+	return nkilled - before;
+}
+
+int64_t
+exec_strays_due(void)
+{
+	return nstrays > 0 ? strays_looked + STRAY_POLL_MS : -1;
 }
 
 int
@@ -1405,14 +1706,26 @@ exec_signals(void)
 void
 exec_reap_orphans(void)
 {
+	struct pstat ps;
 	siginfo_t si;
 
+	if (nstrays > 0)
+		strays_advance(parse_now_ms());
+	if (hunt_due)
+		strays_hunt();
 	for (;;) {
 		memset(&si, 0, sizeof(si));
 		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
 		    si.si_pid == 0 || is_leader(si.si_pid))
 			return; /* exec_step() reaps a leader */
+		/* One that is no task's is its parent's to reap. */
+		if (!stray_pending(si.si_pid) && kin_of(si.si_pid, &ps) == NULL)
+			return;
 		waitpid(si.si_pid, NULL, WNOHANG);
+		kin_forget(si.si_pid);
+		for (int i = nstrays - 1; i >= 0; i--)
+			if (strays[i].id == si.si_pid)
+				stray_gone(i, 1);
 	}
 }
 
@@ -1474,9 +1787,10 @@ exec_kill_task(const char *task, const char *db)
 	return killed;
 }
 
-/* The session and resident pages of process name (a /proc entry). */
+/* The state, group, session and resident pages of process name (a /proc
+ * entry). */
 static int
-proc_stat(const char *name, long *sid, long *rss)
+proc_stat(const char *name, struct pstat *ps)
 {
 	char path[64], buf[1024], *p, *e;
 	ssize_t n;
@@ -1499,13 +1813,16 @@ proc_stat(const char *name, long *sid, long *rss)
 		if (field == 3) {
 			while (*p == ' ')
 				p++;
+			ps->state = *p;
 			e = p + 1; /* the state letter */
 		} else if (e == p)
 			return -1;
-		if (field == 6)
-			*sid = v;
+		if (field == 5)
+			ps->pgrp = v;
+		else if (field == 6)
+			ps->sid = v;
 		else if (field == 24)
-			*rss = v;
+			ps->rss = v;
 		p = e;
 	}
 	return 0;
@@ -1516,7 +1833,7 @@ static void
 kill_session(pid_t sid)
 {
 	struct dirent *e;
-	long s, rss;
+	struct pstat ps;
 	DIR *d;
 
 	kill(-sid, SIGKILL);
@@ -1524,7 +1841,7 @@ kill_session(pid_t sid)
 		return;
 	while ((e = readdir(d)) != NULL)
 		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
-		    proc_stat(e->d_name, &s, &rss) == 0 && s == sid)
+		    proc_stat(e->d_name, &ps) == 0 && ps.sid == sid)
 			kill((pid_t)atol(e->d_name), SIGKILL);
 	closedir(d);
 }
@@ -1538,7 +1855,8 @@ kill_session(pid_t sid)
 static void
 rss_sample(int64_t now)
 {
-	long page = sysconf(_SC_PAGESIZE), sid, rss;
+	long page = sysconf(_SC_PAGESIZE);
+	struct pstat ps;
 	struct exec *w;
 	struct dirent *e;
 	DIR *d;
@@ -1549,11 +1867,11 @@ rss_sample(int64_t now)
 		return;
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] < '1' || e->d_name[0] > '9' ||
-		    proc_stat(e->d_name, &sid, &rss) == -1)
+		    proc_stat(e->d_name, &ps) == -1)
 			continue;
 		for (w = live; w != NULL; w = w->next_live)
-			if (w->rss_limit > 0 && w->pid == (pid_t)sid) {
-				w->rss += (int64_t)rss * page;
+			if (w->rss_limit > 0 && w->pid == (pid_t)ps.sid) {
+				w->rss += (int64_t)ps.rss * page;
 				break;
 			}
 	}
@@ -1895,7 +2213,7 @@ exec_step(struct exec *x, int64_t now)
 			kill(-x->pid, SIGKILL);
 			if (x->cg != NULL)
 				cgroup_kill(x->cg);
-			exec_kill_strays(x);
+			kin_ended(x);
 		}
 	}
 	if (!x->reaped || x->out.fd != -1 || x->err.fd != -1)
@@ -1989,8 +2307,9 @@ exec_result(struct exec *x)
 		return NULL;
 	/* A task that never started has its results too, once it has a
 	 * folder (not one whose owner is gone). */
-	if (x->dirfd != -1)
+	if (x->dirfd != -1 && !x->written)
 		write_result_files(x);
+	x->written = 1;
 	return &x->res;
 }
 
@@ -2004,7 +2323,10 @@ exec_free(struct exec *x)
 		kill(-x->pid, SIGKILL);
 		while (waitpid(x->pid, NULL, 0) == -1 && errno == EINTR)
 			;
+		kin_ended(x);
 	}
+	if (x->kin != NULL)
+		x->kin->ended = 1; /* it never started */
 	if (x->out.fd != -1)
 		close(x->out.fd);
 	if (x->err.fd != -1)
@@ -2015,7 +2337,7 @@ exec_free(struct exec *x)
 		close(x->err.file);
 	if (x->dirfd != -1)
 		close(x->dirfd);
-	if (x->order != -1)
+	if (x->order >= 0)
 		close(x->order);
 	cgroup_free(x->cg);
 	json_decref(x->res.staged);

@@ -16,8 +16,10 @@
  * that a traceback at its end is kept too.  Memory stays flat whatever
  * the job prints.  "order" in the results directory gets a line per read
  * that went into a file, "o N" or "e N" (N bytes of stdout or stderr), so
- * that the two can be shown interleaved as they were written; it is not
- * synced, and stops where it cannot be written.  Timeout and cancel send SIGTERM to the whole group, then
+ * that the two can be shown interleaved as they were written; it is made
+ * only once both streams have written (its first line covering all the
+ * first wrote until then), is not synced, and stops where it cannot be
+ * written.  Timeout and cancel send SIGTERM to the whole group, then
  * SIGKILL after the grace period.
  *
  * A spec with inputs or outputs runs under o->stager (artifact-fetch
@@ -147,22 +149,45 @@ int exec_step(struct exec *x, int64_t now_ms);
 void exec_cancel(struct exec *x, const char *why);
 
 /*
- * The result, once exec_step() returned 1; also writes exitCode and
- * result.json (a file that cannot be written whole is removed, and the
- * result is failed with "results: why").
+ * The result, once exec_step() returned 1; the first call also writes
+ * exitCode and result.json (a file that cannot be written whole is
+ * removed, and the result is failed with "results: why").
  */
 const struct exec_result *exec_result(struct exec *x);
 
 /*
  * Processes of a task that left its process group (setsid(2)) come to
  * the caller once their parent dies, the caller being a subreaper
- * (PR_SET_CHILD_SUBREAPER).  SIGKILL those of the caller's children that
- * are x's -- their environment names x's JOBKIT_TASK_ID, or they hold x's
- * output pipes -- (every child but the leaders of running tasks, when x is
- * NULL), and their groups; wait for each, and go on with the children that
- * come to us as they die.  Returns how many were killed.
+ * (PR_SET_CHILD_SUBREAPER): strays.  exec_step() SIGKILLs those of a
+ * task whose leader it reaps, and their groups, never waiting;
+ * exec_reap_orphans() reaps them as they die and looks again for the
+ * children that come to us so.  A child is taken for a task's only when
+ * it is known to be one: in a session or group a task's process made,
+ * the child of a stray killed, or -- alive -- naming the task's
+ * JOBKIT_TASK_ID in its environment or holding its output pipes.  Any
+ * other child of the caller (one in its own session, one it forked) is
+ * never signalled nor reaped here.  A process of a task that cleared its
+ * environment, let go of its output and made a session of its own while
+ * its parent lived is not known (but by its cgroup, where it has one).
  */
-int exec_kill_strays(const struct exec *x);
+
+/*
+ * Look now for the strays of every task ended: SIGKILL them and their
+ * groups; then, with wait_ms > 0, wait up to that long for them and for
+ * those that come as they die (for a caller about to exit: never in an
+ * event loop).  Returns how many were killed.
+ */
+int exec_kill_strays(int wait_ms);
+
+/* How long exec_kill_strays() waits for strays when the caller exits. */
+#define EXEC_STRAYS_WAIT_MS 2000
+
+/*
+ * The time (ms since the epoch) exec_reap_orphans() must be called next
+ * while strays are killed but not gone, or -1: the caller's event loop
+ * wakes by then.
+ */
+int64_t exec_strays_due(void);
 
 /*
  * What a runner of tasks does first: block SIGCHLD, SIGINT, SIGTERM and
@@ -173,9 +198,12 @@ int exec_kill_strays(const struct exec *x);
 int exec_signals(void);
 
 /*
- * Reap the children that came to the caller as subreaper (orphans of its
- * tasks), leaving the leaders of running tasks and spared children to
- * their owners.
+ * Reap the children that came to the caller as subreaper and are known
+ * for a task's (above), leaving the leaders of running tasks to
+ * exec_step() and every other child to the caller; and move on with the
+ * strays killed: those gone are reaped, and the children they leave are
+ * looked at.  Never waits: call it each time the caller's loop wakes
+ * (SIGCHLD, exec_strays_due()).
  */
 void exec_reap_orphans(void);
 
@@ -190,7 +218,8 @@ int exec_kill_task(const char *task, const char *db);
 
 /*
  * pid, a child of the caller that is no task's (a notifier, say), is
- * never taken for a stray by exec_kill_strays(); the last 16 are kept.
+ * never taken for a stray nor reaped here, whatever it does (the last 16
+ * are kept; others are known by what is above).
  */
 void exec_spare(pid_t pid);
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Timeouts, cancel and crashes: process groups, grace periods, leases.
 . "$(dirname "$0")/lib.sh"
-plan 34
+plan 37
 
 # A job that ignores SIGTERM is killed after its grace period.
 start=$(date +%s)
@@ -160,4 +160,13 @@ check_same "exec-run waiting out a backoff exits 130 on SIGINT" "$?" "130"
 b=$(run-query jobs -q -r -L 1)
 check_same "and the job is cancelled, not left queued" "$(job_state "$b")" "cancelled"
 check "saying so" grep -q "job '$b' cancelled" "$T/bo.err"
+# The stray hunt kills what a task left, never another child of the
+# process that links exec.c (in its session or out of it), nor reaps one:
+# tests/unit/strays.c runs a task as exec-run does, with children of its
+# own.
+check "a task's strays go, the runner's own children stay" \
+    "$JOBKIT_UNITS/strays" "$T/strays"
+check_same "unreaped by another" "$(cat "$T/err")" ""
+check "and nothing of the task is left" \
+    sh -c '! pgrep -f "slee[p] 3[789].5" >/dev/null'
 done_testing

@@ -4,7 +4,7 @@
 # the head and tail of a long output kept as its summary, and the notice
 # of a wait no worker will end.
 . "$(dirname "$0")/lib.sh"
-plan 63
+plan 68
 
 # Without an ID: the caller's newest job.
 check_exit 66 "--logs with no database" exec-run --logs
@@ -88,6 +88,23 @@ exec-run -q "$l" >/dev/null 2>&1
 check_same "the order file counts only what the files kept" \
     "$(awk '{n[$1] += $2} END {print n["o"], n["e"]}' "$T/results/$l.1/order")" \
     "10 10"
+# The order file is made only once both streams have written.
+s=$(job-submit -q -- sh -c 'echo s1; echo s2')
+exec-run -q "$s" >/dev/null 2>&1
+check_same "a task that wrote to one stream has no order file" \
+    "$(ls "$T/results/$s.1" | tr '\n' ' ')" "exitCode result.json stderr stdout "
+check_exit 0 "--both on it" exec-run --logs "$s" --both
+check_same "prints its output" "$(tr '\n' ' ' <"$T/out")" "s1 s2 "
+w='echo o1; sleep 0.3; echo o2; sleep 0.3; echo e1 >&2; sleep 0.3; echo o3'
+o3=$(job-submit -q -- sh -c "$w")
+exec-run -q "$o3" >/dev/null 2>&1 &
+until_state "$o3" running
+exec-run --logs "$o3" --both --follow >"$T/o3" 2>&1
+wait
+check_same "--both --follow before and after the order file is made" \
+    "$(tr '\n' ' ' <"$T/o3")" "o1 o2 e1 o3 "
+check_same "whose first record covers all stdout wrote till then" \
+    "$(tr '\n' ' ' <"$T/results/$o3.1/order")" "o 6 e 3 o 3 "
 
 # --follow across attempts, and the job's final status.
 r=$(job-submit -q -r 2 -- sh -c 'echo "attempt $JOBKIT_ATTEMPT"
