@@ -43,12 +43,15 @@ UNITS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 # Programs the shell tests run as jobs (a memory hog, many threads).
 HELPER_SRCS = $(wildcard tests/helpers/*.c)
 HELPERS = $(HELPER_SRCS:tests/helpers/%.c=$(B)/tests/%)
+# Instruments of make bench that reach into the store (bench/claim-once).
+BENCH_SRCS = $(wildcard bench/*.c)
+BENCHES = $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
 MANS = $(wildcard man/*.[157])
 
 .PHONY: all deps check check-plain check-asan demo bench install uninstall \
 	clean lint format
 
-all: deps-build $(TOOLS:%=$(B)/bin/%) $(UNITS) $(HELPERS)
+all: deps-build $(TOOLS:%=$(B)/bin/%) $(UNITS) $(HELPERS) $(BENCHES)
 
 deps-build:
 	@scripts/deps.sh build
@@ -70,7 +73,10 @@ $(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(B)/libcommon.a | $(B)/tests
 $(B)/tests/%: tests/helpers/%.c | $(B)/tests
 	$(CC) -O2 -g -Wall -Wextra -pthread $< -o $@
 
-$(B)/lib $(B)/bin $(B)/tests:
+$(B)/bench/%: bench/%.c $(B)/libcommon.a libcommon/*.h | $(B)/bench
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(B)/libcommon.a $(STORE_LIBS) -lm
+
+$(B)/lib $(B)/bin $(B)/tests $(B)/bench:
 	mkdir -p $@
 
 # The suite runs twice: as built, and built with AddressSanitizer and

@@ -9,9 +9,11 @@
 # (keep the query database there, made once), BENCH_ONLY (sections to run,
 # e.g. "3 5"), BENCH_KEEP=1 (keep section 7's tar.gz in bench/out, made
 # once), BENCH_KEEPALIVE_N (task-keepalive processes in section 8, 500),
-# BENCH_KEEPALIVE_S (the seconds they all run, 60).  Section 7 starts its
+# BENCH_KEEPALIVE_S (the seconds they all run, 60), BENCH_CLAIM (the most
+# jobs in the way of section 9's claims, 1000000).  Section 7 starts its
 # own nginx on 127.0.0.1 and needs a few GiB free beside TMPDIR; section 8
-# starts twice BENCH_KEEPALIVE_N processes.
+# starts twice BENCH_KEEPALIVE_N processes; section 9 makes databases of
+# up to BENCH_CLAIM jobs (400 MB a million) in TMPDIR, one at a time.
 # Results: bench/out/results.txt, hyperfine's CSV and JSON beside it.
 set -eu
 
@@ -38,7 +40,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then runs=2 qruns=10; else runs=5 qruns=40; fi
 results=$out/results.txt
 : >"$results"
 
-want() { case " ${BENCH_ONLY:-1 2 3 4 5 6 7 8} " in *" $1 "*) return 0 ;; esac; return 1; }
+want() { case " ${BENCH_ONLY:-1 2 3 4 5 6 7 8 9} " in *" $1 "*) return 0 ;; esac; return 1; }
 say() { printf '%s\n' "$*" | tee -a "$results"; }
 
 # hf NAME [hyperfine options] COMMAND...: run hyperfine and keep the
@@ -57,6 +59,12 @@ hf() {
 # mean NAME ROW: the mean in seconds of command ROW (1-based) of NAME.
 mean() {
 	awk -F, -v row="$2" 'NR == row + 1 { print $2 }' "$out/$1.csv"
+}
+
+# median NAME ROW: the same, the median: a difference of two runs on a
+# loaded machine, as section 9 takes, is not moved by a few slow runs.
+median() {
+	awk -F, -v row="$2" 'NR == row + 1 { print $4 }' "$out/$1.csv"
 }
 
 # per SECONDS COUNT: milliseconds per item.
@@ -79,6 +87,30 @@ traced() {
 
 say "jobkit bench, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores," \
     "$(uname -sr), $(hyperfine --version)"
+# The machine's floor, which every figure below stands on: a process that
+# does nothing, one that starts another and waits for it (sh -c with a
+# second command, so that sh cannot exec true in its place), and a 4 KiB
+# write synced to the disk the databases are on, as a commit waits for it
+# (1000 pwrite and fdatasync of one block of a file synced once before, so
+# that only its data goes each time; timed inside the loop).
+hf floor -N --warmup 10 --runs $((qruns * 5)) \
+    -n true "true" \
+    -n sh "sh -c '/usr/bin/true; :'"
+sync_ms=$(python3 -Ic 'import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+b = bytes(4096)
+os.pwrite(fd, b, 0)
+os.fsync(fd)
+n = 1000
+t = time.perf_counter()
+for i in range(n):
+    os.pwrite(fd, b, 0)
+    os.fdatasync(fd)
+print("%.3f" % ((time.perf_counter() - t) * 1000 / n))
+os.close(fd)
+os.unlink(sys.argv[1])' "$tmp/sync")
+say "floor: true $(ms "$(mean floor 1)") ms   sh -c 'true; :' $(ms "$(mean floor 2)") ms" \
+    "  fdatasync of 4 KiB $sync_ms ms (1000 pwrite + fdatasync in TMPDIR)"
 say ""
 
 # --- 1. one job per invocation, in a shell loop ---------------------------
@@ -115,7 +147,7 @@ hf stream --runs 3 --prepare "rm -f $tmp/n.db*" \
     -n plain "job-submit -d $tmp/n.db -q < $tmp/plain.ndjson" \
     -n labelled "job-submit -d $tmp/n.db -q < $tmp/labelled.ndjson"
 rate() { awk -v s="$1" 'BEGIN { printf "%.0f", 100000 / s }'; }
-say "2. NDJSON stream of 100000 specs in one transaction (target >= 100000 jobs/s)"
+say "2. NDJSON stream of 100000 specs in one transaction (target >= 200,000 jobs per second)"
 say "   name and command: $(ms "$(mean stream 1)") ms, $(rate "$(mean stream 1)") jobs/s"
 say "   and a label each: $(ms "$(mean stream 2)") ms, $(rate "$(mean stream 2)") jobs/s"
 say ""
@@ -183,7 +215,7 @@ hf runner --runs "$runs" --warmup 1 \
 hf both --runs "$runs" --prepare "rm -rf $tmp/w.db* $tmp/res" \
     -n submit+exec-run "job-submit -d $tmp/w.db -q < $tmp/run.ndjson >/dev/null && exec-run -d $tmp/w.db --results $tmp/res --worker -j 2 --drain -q"
 er=$(mean runner 1) pa=$(mean runner 2) tr=$(mean runner 3) xa=$(mean runner 4) both=$(mean both 1)
-say "4. $nrun trivial jobs (true), two at a time (ms per job; target <= 1.5, < parallel, < tsp, <= 1.5x xargs)"
+say "4. $nrun trivial jobs (true), two at a time (ms per job; target <= 1.5x xargs -P2, faster than tsp -S 2 and parallel -j2)"
 say "   exec-run --worker -j 2 --drain $(per "$er" "$nrun")   parallel -j2 $(per "$pa" "$nrun")   tsp -S 2 $(per "$tr" "$nrun")   xargs -P2 $(per "$xa" "$nrun")"
 say "   ratio exec-run/parallel $(ratio "$er" "$pa")   exec-run/tsp $(ratio "$er" "$tr")   exec-run/xargs $(ratio "$er" "$xa")"
 say "   (submitting the $nrun by NDJSON and then draining: $(per "$both" "$nrun") ms per job)"
@@ -445,6 +477,90 @@ say "   CPU of the $kn in the window: $cpu_on s on a CPU (schedstat) = $(pct "$c
     "whole lives, start, end and sleep included: user $cpu_user s + sys $cpu_sys s (times)"
 say "   floor: true $(ms "$(mean kfloor 1)") ms   sh -c 'true; :' $(ms "$(mean kfloor 2)") ms" \
     "  fdatasync of 4 KiB $fsync_ms ms (dd oflag=dsync)   all $kn started in $started_in ms   load before: $load"
+say ""
+fi
+
+# --- 9. a claim with a million queued jobs in the way ---------------------
+if want 9; then
+# Issue 13: what a claim costs when N queued jobs ahead of the one job that
+# fits are jobs the worker cannot take: they ask for a GPU it does not
+# have, are not due for a year, or are of a queue it does not serve; and
+# when N queued jobs all fit (it takes the first).  claim-once (built
+# beside the tools) makes one claim as a worker with no GPU that serves
+# two queues, and nothing else: open, record a run, claim, end the run.
+# hyperfine times the process; the claim in it is timed inside and its
+# steps counted (store_steps(), what tests/unit/claim.c asserts on).  A
+# worker does more around its claims (noting why the unfit wait, asking
+# when the next is due), which this does not measure.  The job that fits
+# is submitted before each run; those in the way stay as they are.
+ncl=${BENCH_CLAIM:-1000000}
+co=$(cd "$bin/.." && pwd)/bench/claim-once
+[ -x "$co" ] || { echo "bench: section 9 needs $co (make builds it)" >&2; exit 1; }
+# cdb NAME N SPEC: the database NAME of N queued jobs of SPEC (JSON).
+cdb() {
+	if [ "$2" = 0 ]; then
+		job-submit -d "$tmp/$1.db" -q --hold -- true >/dev/null
+	else
+		awk -v n="$2" -v s="$3" 'BEGIN { for (i = 0; i < n; i++) print s }' |
+		    job-submit -d "$tmp/$1.db" -q >/dev/null
+	fi
+}
+# claim NAME N RUNS [fit]: claims on NAME, by hyperfine and inside; with
+# fit, the N fit and no job is added.  Sets $inside (the median ms of the
+# claim in 11 runs) and $steps.
+claim() {
+	db=$tmp/$1.db
+	add="job-submit -d $db -q -- true"
+	[ $# = 3 ] || add=true
+	hf "claim-$1" -N --warmup 3 --runs "$3" --prepare "$add" \
+	    -n "claim-once-$1" "$co $db default batch"
+	: >"$tmp/inside"
+	for i in 1 2 3 4 5 6 7 8 9 10 11; do
+		if [ $# = 3 ]; then
+			want=$(job-submit -d "$db" -q -- true)
+		else
+			want=$(run-query -d "$db" jobs -s queued -q -L 1 --sort created)
+		fi
+		"$co" "$db" default batch >>"$tmp/inside" ||
+		    { echo "bench: claim-once claimed nothing in $1" >&2; exit 1; }
+		# It claimed the job that fits, and only it.
+		case $(tail -1 "$tmp/inside") in
+		"$want".*) ;;
+		*) echo "bench: claim-once took $(tail -1 "$tmp/inside") in $1, not $want" >&2; exit 1 ;;
+		esac
+	done
+	inside=$(sort -n -k2 "$tmp/inside" | awk 'NR == 6 { print $2 }')
+	steps=$(sort -n -k3 "$tmp/inside" | awk 'NR == 6 { print $3 }')
+	[ $# = 4 ] || [ "$(run-query -d "$db" jobs -s queued -c)" = "$2" ] ||
+	    { echo "bench: the jobs in the way of $1 did not stay queued" >&2; exit 1; }
+	rm -f "$db" "$db"-*
+}
+cdb none 0
+claim none 0 "$qruns"
+p0=$(mean claim-none 1) i0=$inside
+say "9. a claim with N queued jobs ahead that the worker cannot take (target: flat, < 5 ms)"
+say "   claim-once, as a worker with no GPU of queues default and batch: the process" \
+    "(hyperfine), the claim in it (median of 11), its steps"
+say "   none in the way: $(ms "$p0") ms, the claim $inside ms, $steps steps"
+for c in "gpu1k 1000 asking for a GPU" "gpu100k 100000 asking for a GPU" \
+    "gpu $ncl asking for a GPU" "due $ncl not due for a year" \
+    "queue $ncl of another queue" "fit $ncl that fit, ahead (it takes the first)"; do
+	set -- $c
+	cn=$1 cnum=$2
+	shift 2
+	case $cn in
+	gpu*) spec='{"command":["true"],"resources":{"gpu":1}}' ;;
+	due) spec='{"command":["true"],"at":"+8760h"}' ;;
+	queue) spec='{"command":["true"],"queue":"other"}' ;;
+	fit) spec='{"command":["true"]}' ;;
+	esac
+	cdb "$cn" "$cnum" "$spec"
+	if [ "$cnum" -gt 100000 ]; then cr=$((runs * 4)); else cr=$qruns; fi
+	if [ "$cn" = fit ]; then claim "$cn" "$cnum" "$cr" fit; else claim "$cn" "$cnum" "$cr"; fi
+	pn=$(mean "claim-$cn" 1)
+	say "   $cnum $*: $(ms "$pn") ms (ratio $(ratio "$pn" "$p0")), the claim" \
+	    "$inside ms (ratio $(ratio "$inside" "$i0")), $steps steps"
+done
 say ""
 fi
 

@@ -299,6 +299,8 @@ struct store {
 	int64_t data_version; /* as store_changed() last read it */
 	int seen_version;
 	int wal_frames; /* in the WAL after our last commit, or -1 */
+	int counting; /* store_steps() was called: steps counts */
+	int64_t steps;
 };
 
 static sqlite3_stmt *store_prep(
@@ -4560,4 +4562,38 @@ store_job_shards(struct store *st, const char *id)
 done:
 	free(l.v);
 	return out;
+}
+
+/*
+ * Counting steps.  sqlite calls store_profiled() once for each run of a
+ * statement, when it finishes or is reset, finalized ones included (the
+ * claim's query is put together and finalized on each call); reading its
+ * counter with the reset flag set counts each step once.
+ */
+static int
+store_profiled(unsigned type, void *arg, void *stmt, void *ns)
+{
+	struct store *st = arg;
+
+	st->steps += sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_VM_STEP, 1);
+	return 0;
+}
+
+int64_t
+store_steps(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (st->counting)
+		return st->steps;
+	/* What the statements cached so far did before we were asked is not
+	 * counted. */
+	while ((s = sqlite3_next_stmt(st->db, s)) != NULL)
+		sqlite3_stmt_status(s, SQLITE_STMTSTATUS_VM_STEP, 1);
+	if (sqlite3_trace_v2(
+		st->db, SQLITE_TRACE_PROFILE, store_profiled, st) != SQLITE_OK)
+		return store_fail(st, "cannot count steps");
+	st->counting = 1;
+	st->steps = 0;
+	return 0;
 }

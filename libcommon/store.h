@@ -431,4 +431,14 @@ int store_reap(struct store *st, json_t **changes);
 /* A job's state into state[16]; EX_NOINPUT when there is no such job. */
 int store_job_state(struct store *st, const char *job, char *state);
 
+/*
+ * The work the backend did in the statements the store ran since the
+ * first call, which starts counting and returns 0: for sqlite, the steps
+ * of its virtual machine.  A count, not a time, so that a test on a loaded
+ * machine can see that a query walks past rows it should have skipped on
+ * an index (a claim with a million unfit jobs ahead of the one that fits,
+ * tests/unit/claim.c).  -1 with an error when the backend cannot count.
+ */
+int64_t store_steps(struct store *st);
+
 #endif
