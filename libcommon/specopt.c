@@ -8,6 +8,7 @@
 #include "parse.h"
 #include "spec.h"
 #include "specopt.h"
+#include "utf8.h"
 
 extern char **environ;
 
@@ -315,6 +316,29 @@ specopt_workdir(json_t *spec)
 		return 0;
 	/* The submit directory, as tsp, nq, parallel and sbatch run in. */
 	return workdir(spec, w ? w : ".") == -1 ? -1 : 0;
+}
+
+json_t *
+specopt_argv(char *const *argv)
+{
+	json_t *a = json_array();
+
+	if (a == NULL) {
+		error_set(EX_OSERR, "out of memory");
+		return NULL;
+	}
+	for (; *argv != NULL; argv++) {
+		if (!utf8_valid(*argv, strlen(*argv))) {
+			error_set(EX_DATAERR, "the command is not UTF-8");
+			goto fail;
+		}
+		if (spec_append(a, json_string_nocheck(*argv)) == -1)
+			goto fail;
+	}
+	return a;
+fail:
+	json_decref(a);
+	return NULL;
 }
 
 /* A string option whose value a parser checks first. */
