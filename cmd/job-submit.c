@@ -841,12 +841,12 @@ static json_t *
 array_spec(struct submit *s, json_t *cmd)
 {
 	char *list = strdup(s->array), *pct, *tok, *save = NULL, name[300];
-	json_t *raw, *idx = json_array(), *shards = json_array(), *v;
+	json_t *raw, *idx, *shards, *v;
 	const char *base;
 	int64_t cap = 0;
 	size_t i;
 
-	if (list == NULL || idx == NULL || shards == NULL)
+	if (list == NULL)
 		errx(EX_OSERR, "out of memory");
 	if ((pct = strchr(list, '%')) != NULL) {
 		*pct++ = '\0';
@@ -854,6 +854,8 @@ array_spec(struct submit *s, json_t *cmd)
 			errx(EX_USAGE, "--array: '%s': %%%s: %s", s->array, pct,
 			    error_msg());
 	}
+	if ((idx = json_array()) == NULL || (shards = json_array()) == NULL)
+		errx(EX_OSERR, "out of memory");
 	for (tok = strtok_r(list, ",", &save); tok != NULL;
 	     tok = strtok_r(NULL, ",", &save))
 		array_term(s->array, tok, idx);
