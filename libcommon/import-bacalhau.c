@@ -440,15 +440,13 @@ zero(json_t *v)
 static int
 keep_foreign(struct bac *b, const char *path, json_t *v)
 {
-	char *d;
 	size_t n;
 
 	if (zero(v))
 		return 0;
-	if ((d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
-		return oom();
-	n = strlen(d) + strlen(path);
-	free(d);
+	if (spec_json_len(v, &n) == -1)
+		return -1;
+	n += strlen(path);
 	if (b->foreign_bytes + n > FOREIGN_MAX)
 		return note(b,
 		    "%s: not kept: the foreign fields kept are over "

@@ -852,15 +852,12 @@ check_notes(struct path *p, json_t *v, json_t **out)
 static int
 check_foreign(struct path *p, json_t *v, json_t **out)
 {
-	char *s;
 	size_t n;
 
 	if (want(p, v, json_is_object(v), "an object") == -1)
 		return -1;
-	if ((s = json_dumps(v, JSON_COMPACT)) == NULL)
-		return error_set(EX_OSERR, "out of memory");
-	n = strlen(s);
-	free(s);
+	if (spec_json_len(v, &n) == -1)
+		return -1;
 	if (n > SPEC_MAX_FOREIGN)
 		return bad(p, "is larger than 64KiB%s", "");
 	*out = json_incref(v);
@@ -1111,6 +1108,35 @@ digest_input(json_t *a)
 	return o;
 }
 
+/*
+ * Callbacks of json_dump_callback() that cannot fail: a json_dumps() out
+ * of memory may leave a key out of its text and still return it (jansson
+ * 2.14 does not check what dumping a key returns).
+ */
+static int
+dump_sha(const char *buf, size_t len, void *sha)
+{
+	SHA256_Update(sha, buf, len);
+	return 0;
+}
+
+static int
+dump_count(const char *buf, size_t len, void *n)
+{
+	*(size_t *)n += len;
+	return 0;
+}
+
+int
+spec_json_len(const json_t *v, size_t *n)
+{
+	*n = 0;
+	if (json_dump_callback(
+		v, dump_count, n, JSON_COMPACT | JSON_ENCODE_ANY) == -1)
+		return error_set(EX_OSERR, "out of memory");
+	return 0;
+}
+
 int
 spec_digest(json_t *spec, char *out)
 {
@@ -1119,7 +1145,6 @@ spec_digest(json_t *spec, char *out)
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	SHA256_CTX sha;
 	json_t *o = json_object(), *in = json_array(), *v;
-	char *text = NULL;
 	size_t i;
 	int r = -1;
 
@@ -1138,11 +1163,12 @@ spec_digest(json_t *spec, char *out)
 		goto out;
 	/* Sorted keys: the same spec written in any order hashes alike.
 	 * SHA-256 itself, not through EVP: OpenSSL 3's providers cost a
-	 * process a millisecond to load (sign.c). */
-	if ((text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
-		goto out;
+	 * process a millisecond to load (sign.c).  Hashed as it is written,
+	 * into nothing that could run out. */
 	SHA256_Init(&sha);
-	SHA256_Update(&sha, text, strlen(text));
+	if (json_dump_callback(
+		o, dump_sha, &sha, JSON_COMPACT | JSON_SORT_KEYS) == -1)
+		goto out;
 	SHA256_Final(md, &sha);
 	memcpy(out, "sha256:", 7);
 	for (i = 0; i < sizeof(md); i++)
@@ -1151,7 +1177,6 @@ spec_digest(json_t *spec, char *out)
 out:
 	json_decref(o);
 	json_decref(in);
-	free(text);
 	return r == 0 ? 0 : error_set(EX_OSERR, "out of memory");
 }
 

@@ -75,6 +75,10 @@ int spec_digest(json_t *spec, char *out);
 int spec_set(json_t *o, const char *k, json_t *v);
 int spec_append(json_t *a, json_t *v);
 
+/* The length *n of v written as compact JSON, without writing it: 0, or
+ * -1 (EX_OSERR). */
+int spec_json_len(const json_t *v, size_t *n);
+
 /* 1 when s may be a queue name: 1 to 63 letters, digits and . _ - /. */
 int spec_word_ok(const char *s);
 
