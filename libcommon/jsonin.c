@@ -192,6 +192,12 @@ jsonin_done(struct jsonin *in, json_t **out, size_t *line)
 	}
 	*out = json_loadb(
 	    in->buf, in->len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	/* jansson gives an error without a place when memory runs out
+	 * (and, out of it inside a string, one that looks like bad JSON). */
+	if (*out == NULL &&
+	    (jerr.line < 1 ||
+		json_error_code(&jerr) == json_error_out_of_memory))
+		return error_set(EX_OSERR, "out of memory");
 	if (*out == NULL)
 		return error_set(EX_DATAERR, "%s: line %zu: invalid JSON: %s",
 		    in->name, in->vline + (size_t)jerr.line - 1, jerr.text);
