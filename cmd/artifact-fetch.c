@@ -25,6 +25,7 @@
 #include "pack.h"
 #include "parse.h"
 #include "spec.h"
+#include "utf8.h"
 
 enum {
 	OPT_PASSWORD_ENV = 256,
@@ -171,13 +172,28 @@ size_arg(const char *s, const char *opt)
 	return (int64_t)v;
 }
 
+/* An option's value as a JSON string, which is UTF-8 text. */
+static json_t *
+opt_text(const char *opt, const char *val)
+{
+	json_t *s;
+
+	if (!utf8_valid(val, strlen(val)))
+		errx(EX_USAGE, "%s: '%s' is not UTF-8 text", opt, val);
+	if ((s = json_string_nocheck(val)) == NULL)
+		errx(EX_OSERR, "out of memory");
+	return s;
+}
+
 /* A credential option: a member of the creds object for URL arguments. */
 static void
 cred(struct fetcher *f, const char *key, const char *val)
 {
-	if (f->creds == NULL && (f->creds = json_object()) == NULL)
+	json_t *v = opt_text(key, val);
+
+	if ((f->creds == NULL && (f->creds = json_object()) == NULL) ||
+	    json_object_set_new(f->creds, key, v) == -1)
 		errx(EX_OSERR, "out of memory");
-	json_object_set_new(f->creds, key, json_string(val));
 }
 
 static void
@@ -388,12 +404,13 @@ from_arg(struct fetcher *f, const char *url)
 {
 	json_t *a = json_pack("{s:s}", "url", url), *ok;
 
-	if (a == NULL)
+	if (a == NULL ||
+	    (f->hash != NULL &&
+		json_object_set_new(a, "hash", opt_text("--hash", f->hash)) ==
+		    -1) ||
+	    (f->creds != NULL &&
+		json_object_set(a, "credentials", f->creds) == -1))
 		errx(EX_OSERR, "out of memory");
-	if (f->hash != NULL)
-		json_object_set_new(a, "hash", json_string(f->hash));
-	if (f->creds != NULL)
-		json_object_set(a, "credentials", f->creds);
 	/* What is wrong came from the command line: a usage error. */
 	if ((ok = spec_artifact(a)) == NULL) {
 		const char *m = error_msg();
@@ -444,6 +461,8 @@ put(struct fetcher *f, const char *url)
 		f->status = error_status();
 	} else {
 		json_t *arr = json_pack("[o]", res);
+		if (arr == NULL)
+			errx(EX_OSERR, "out of memory");
 		if (report(f, arr) == -1)
 			f->status = EX_IOERR;
 		json_decref(arr);
@@ -473,22 +492,31 @@ input_dest(const json_t *a)
 	return dest_of(&none, a, json_is_true(json_object_get(a, "unpack")));
 }
 
-static void
+/* What was staged, for exec-run: 0, or -1 when there was no memory to
+ * say it (a write that fails leaves none, as a task killed first). */
+static int
 staged_write(const struct staged *sg)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	json_t *o = json_pack(
 	    "{s:O, s:O}", "inputs", sg->inputs, "uploads", sg->uploads);
 
-	if (o == NULL || sg->results == NULL)
-		return;
-	if (sg->error[0] != '\0')
-		json_object_set_new(o, "error", json_string(sg->error));
+	if (sg->results == NULL) {
+		json_decref(o);
+		return 0;
+	}
+	if (o == NULL ||
+	    (sg->error[0] != '\0' &&
+		spec_set(o, "error", json_string(sg->error)) == -1)) {
+		json_decref(o);
+		return -1;
+	}
 	snprintf(path, sizeof(path), "%s/staged.json", sg->results);
 	snprintf(tmp, sizeof(tmp), "%s/.staged.json.tmp", sg->results);
 	if (json_dump_file(o, tmp, JSON_COMPACT) == 0)
 		rename(tmp, path);
 	json_decref(o);
+	return 0;
 }
 
 /*
@@ -591,9 +619,11 @@ save_mutable(struct fetcher *f, json_t *a, struct staged *sg, char *digest)
 		return error_set(EX_OSERR, "out of memory");
 	if (fetch_digest(dest, hex) == 0 && strcmp(hex, digest) != 0) {
 		if (fetch_put(dest, a, -1, &o, &res) == 0) {
-			json_object_set_new(res, "mutable", json_true());
-			json_array_append_new(sg->uploads, res);
-			memcpy(digest, hex, sizeof(hex));
+			if (spec_set(res, "mutable", json_true()) == -1) {
+				json_decref(res);
+				r = -1;
+			} else if ((r = spec_append(sg->uploads, res)) == 0)
+				memcpy(digest, hex, sizeof(hex));
 		} else
 			r = error_wrap("mutable input '%s'", dest);
 	}
@@ -620,15 +650,15 @@ stage_out(struct fetcher *f, json_t *inputs, json_t *outputs, struct staged *sg,
 		struct fetch_opts o = opts_for(f, a);
 
 		res = NULL;
-		if (src == NULL || fetch_put(src, a, -1, &o, &res) == -1) {
+		if (src == NULL || fetch_put(src, a, -1, &o, &res) == -1 ||
+		    spec_append(sg->uploads, res) == -1) {
 			if (status == 0) {
 				status = error_status();
 				snprintf(sg->error, sizeof(sg->error),
 				    "output '%s': %s",
 				    name != NULL ? name : src, error_msg());
 			}
-		} else
-			json_array_append_new(sg->uploads, res);
+		}
 		free(src);
 	}
 	json_array_foreach(inputs, i, a)
@@ -794,8 +824,9 @@ expand_ids(json_t *job, json_t *arts)
 			p += strlen(placeholders[w][0]);
 		}
 		buf[n] = '\0';
-		if (p != NULL && *p == '\0' && strcmp(buf, u) != 0)
-			json_object_set_new(a, "url", json_string(buf));
+		if (p != NULL && *p == '\0' && strcmp(buf, u) != 0 &&
+		    spec_set(a, "url", json_string(buf)) == -1)
+			errx(125, "%s", error_msg());
 	}
 }
 
@@ -838,7 +869,7 @@ stage(struct fetcher *f, char **argv)
 	if (stage_context(f, json_object_get(job, "context"), &sg) == -1 ||
 	    stage_in(f, in, &sg, digests) == -1) {
 		status = error_status();
-		staged_write(&sg);
+		(void)staged_write(&sg); /* it fails as it is */
 		errx(status, "%s", sg.error);
 	}
 	ws = run_command(f, argv, in, &sg, digests);
@@ -852,7 +883,10 @@ stage(struct fetcher *f, char **argv)
 				status = st;
 		}
 	}
-	staged_write(&sg);
+	if (staged_write(&sg) == -1 && status == 0) {
+		warnx("out of memory");
+		status = 125;
+	}
 	free(digests);
 	json_decref(sg.inputs);
 	json_decref(sg.uploads);

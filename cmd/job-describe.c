@@ -130,7 +130,11 @@ print_text(json_t *job)
 	json_t *v, *spec = json_object_get(job, "spec");
 	const char *k;
 	size_t i;
+	/* Made first: no half a page when it cannot be. */
+	char *dump = json_dumps(spec, JSON_COMPACT);
 
+	if (dump == NULL)
+		errx(EX_OSERR, "out of memory");
 	printf("job %s  %s\n", str(job, "id"), str(job, "name"));
 	printf("  state      %s (%s)\n", str(job, "state"), str(job, "reason"));
 	if (json_is_true(json_object_get(job, "cancel_requested")))
@@ -154,8 +158,7 @@ print_text(json_t *job)
 	json_object_foreach(json_object_get(job, "labels"), k, v)
 	    printf("  label      %s=%s\n", k, json_string_value(v));
 	print_command(spec);
-	char *dump = json_dumps(spec, JSON_COMPACT);
-	printf("  spec       %s\n", dump != NULL ? dump : "?");
+	printf("  spec       %s\n", dump);
 	free(dump);
 	if (json_array_size(v = json_object_get(job, "dependencies")) > 0) {
 		printf("dependencies\n");
@@ -235,11 +238,21 @@ bac_event(const char *type)
 	return bac_map(map, type, "DealUpdated");
 }
 
-static void
+/* o[k] = v when v is a string not empty: 0, or -1 (out of memory; o may
+ * be NULL, what a builder gave). */
+static int
 bac_set_str(json_t *o, const char *k, json_t *v)
 {
 	if (json_is_string(v) && json_string_length(v) > 0)
-		json_object_set(o, k, v);
+		return json_object_set(o, k, v);
+	return o != NULL ? 0 : -1;
+}
+
+/* The elements of a (when there is one) appended to arr: 0, or -1. */
+static int
+bac_extend(json_t *arr, json_t *a)
+{
+	return a != NULL ? json_array_extend(arr, a) : 0;
 }
 
 /* A member's string, "" when absent. */
@@ -251,6 +264,12 @@ bac_str(json_t *o, const char *k)
 	return s != NULL ? s : "";
 }
 
+/*
+ * The builders of Bacalhau's shape return NULL (or -1) when out of
+ * memory, and print_bacalhau() says so: each goes on past a failure with
+ * calls that take NULL, and checks once, freeing what it made.
+ */
+
 /* Docker: the container, its whole argv as the Entrypoint (V1beta1 has
  * no Parameters), the environment as NAME=value. */
 static json_t *
@@ -258,24 +277,30 @@ bac_docker(json_t *spec)
 {
 	json_t *c = json_object_get(spec, "container"), *d = json_object();
 	json_t *argv = json_array(), *env = json_array(), *v;
+	json_t *sh = json_object_get(spec, "shell");
 	const char *k;
+	int bad = argv == NULL || env == NULL;
 
-	bac_set_str(d, "Image", json_object_get(c, "image"));
-	json_array_extend(argv, json_object_get(c, "entrypoint"));
-	json_array_extend(argv, json_object_get(spec, "command"));
-	if (json_object_get(spec, "shell") != NULL) {
-		json_array_append_new(argv, json_string("sh"));
-		json_array_append_new(argv, json_string("-c"));
-		json_array_append(argv, json_object_get(spec, "shell"));
-	}
-	json_object_set_new(d, "Entrypoint", argv);
-	json_object_foreach(json_object_get(spec, "env"), k, v)
+	bad |= bac_extend(argv, json_object_get(c, "entrypoint")) == -1 ||
+	    bac_extend(argv, json_object_get(spec, "command")) == -1;
+	if (sh != NULL)
+		bad |= json_array_append_new(argv, json_string("sh")) == -1 ||
+		    json_array_append_new(argv, json_string("-c")) == -1 ||
+		    json_array_append(argv, sh) == -1;
+	json_object_foreach(json_object_get(spec, "env"), k, v) bad |=
 	    json_array_append_new(
-		env, json_sprintf("%s=%s", k, json_string_value(v)));
-	json_object_set_new(d, "EnvironmentVariables", env);
+		env, json_sprintf("%s=%s", k, json_string_value(v))) == -1;
 	v = json_object_get(c, "workdir");
-	bac_set_str(d, "WorkingDirectory",
-	    v != NULL ? v : json_object_get(spec, "workdir"));
+	if (bad || bac_set_str(d, "Image", json_object_get(c, "image")) == -1 ||
+	    json_object_set(d, "Entrypoint", argv) == -1 ||
+	    json_object_set(d, "EnvironmentVariables", env) == -1 ||
+	    bac_set_str(d, "WorkingDirectory",
+		v != NULL ? v : json_object_get(spec, "workdir")) == -1) {
+		json_decref(d);
+		d = NULL;
+	}
+	json_decref(argv);
+	json_decref(env);
 	return d;
 }
 
@@ -286,13 +311,16 @@ bac_resources(json_t *res)
 	    {"memory", "Memory"}, {"disk", "Disk"}, {"gpu", "GPU"}};
 	json_t *r = json_object(), *v;
 
-	for (int i = 0; i < 4; i++)
-		if ((v = json_object_get(res, keys[i][0])) != NULL)
-			json_object_set_new(r, keys[i][1],
-			    json_is_integer(v)
-				? json_sprintf(
-				      "%lld", (long long)json_integer_value(v))
-				: json_sprintf("%g", json_number_value(v)));
+	for (int i = 0; r != NULL && i < 4; i++)
+		if ((v = json_object_get(res, keys[i][0])) != NULL &&
+		    spec_set(r, keys[i][1],
+			json_is_integer(v)
+			    ? json_sprintf(
+				  "%lld", (long long)json_integer_value(v))
+			    : json_sprintf("%g", json_number_value(v))) == -1) {
+			json_decref(r);
+			r = NULL;
+		}
 	return r;
 }
 
@@ -316,9 +344,12 @@ bac_target(json_t *spec, const char *path)
 static json_t *
 bac_mount(json_t *target, const char *url)
 {
-	const char *t = json_string_value(target), *base = strrchr(t, '/');
+	const char *t = json_string_value(target), *base;
 	size_t n = strcspn(url, "?#");
 
+	if (t == NULL)
+		return target; /* NULL: out of memory */
+	base = strrchr(t, '/');
 	if (base != NULL && base != t && n > strlen(base) &&
 	    strncmp(url + n - strlen(base), base, strlen(base)) == 0) {
 		json_t *dir = json_stringn(t, (size_t)(base - t));
@@ -334,99 +365,116 @@ bac_input(json_t *spec, json_t *a)
 {
 	const char *url = str(a, "url"), *key;
 	json_t *s = json_object(), *s3;
+	int bad = bac_set_str(s, "Name", json_object_get(a, "name")) == -1;
 
-	bac_set_str(s, "Name", json_object_get(a, "name"));
 	if (strncmp(url, "s3://", 5) == 0) {
 		key = url + 5 + strcspn(url + 5, "/");
-		json_object_set_new(s, "StorageSource", json_string("S3"));
+		bad |= spec_set(s, "StorageSource", json_string("S3")) == -1;
 		s3 = json_pack(
 		    "{s:s%}", "Bucket", url + 5, (size_t)(key - url - 5));
 		if (*key == '/' && key[1] != '\0')
-			json_object_set_new(s3, "Key", json_string(key + 1));
-		bac_set_str(s3, "Endpoint", json_object_get(a, "endpoint"));
-		bac_set_str(s3, "Region",
-		    json_object_get(
-			json_object_get(a, "credentials"), "region"));
-		json_object_set_new(s, "S3", s3);
-	} else {
-		json_object_set_new(
-		    s, "StorageSource", json_string("URLDownload"));
-		json_object_set(s, "URL", json_object_get(a, "url"));
+			bad |= spec_set(s3, "Key", json_string(key + 1)) == -1;
+		bad |= bac_set_str(s3, "Endpoint",
+			   json_object_get(a, "endpoint")) == -1 ||
+		    bac_set_str(s3, "Region",
+			json_object_get(
+			    json_object_get(a, "credentials"), "region")) == -1;
+		bad |= spec_set(s, "S3", s3) == -1;
+	} else
+		bad |= spec_set(s, "StorageSource",
+			   json_string("URLDownload")) == -1 ||
+		    json_object_set(s, "URL", json_object_get(a, "url")) == -1;
+	bad |= spec_set(s, "path",
+		   bac_mount(bac_target(spec, str(a, "path")), url)) == -1;
+	if (bad) {
+		json_decref(s);
+		return NULL;
 	}
-	json_object_set_new(
-	    s, "path", bac_mount(bac_target(spec, str(a, "path")), url));
 	return s;
 }
 
 /* inputs: the input artifacts, and host folders bound (LocalDirectory);
  * outputs: the output artifacts, and other writable binds. */
-static void
+static int
 bac_volumes(json_t *spec, json_t *bs)
 {
-	json_t *in = json_array(), *out = json_array(), *v, *o;
+	json_t *in = json_array(), *out = json_array(), *v;
 	size_t i;
+	int bad = 0;
 
-	json_array_foreach(json_object_get(spec, "inputs"), i, v)
-	    json_array_append_new(in, bac_input(spec, v));
-	json_array_foreach(json_object_get(spec, "outputs"), i, v)
-	    json_array_append_new(out,
+	json_array_foreach(json_object_get(spec, "inputs"), i, v) bad |=
+	    spec_append(in, bac_input(spec, v)) == -1;
+	json_array_foreach(json_object_get(spec, "outputs"), i, v) bad |=
+	    spec_append(out,
 		json_pack("{s:s, s:o}", "Name", str(v, "name"), "path",
-		    bac_target(spec, str(v, "path"))));
+		    bac_target(spec, str(v, "path")))) == -1;
 	json_array_foreach(json_object_get(spec, "binds"), i, v)
 	{
 		const char *src = str(v, "source");
 		if (*src == '/')
-			json_array_append_new(in,
-			    json_pack("{s:s, s:s, s:O, s:b}", "StorageSource",
-				"LocalDirectory", "SourcePath", src, "path",
-				json_object_get(v, "target"), "ReadWrite",
-				!json_is_true(
-				    json_object_get(v, "read_only"))));
-		else if (!json_is_true(json_object_get(v, "read_only"))) {
-			o = json_pack("{s:s, s:O}", "Name",
-			    strrchr(str(v, "target"), '/') + 1, "path",
-			    json_object_get(v, "target"));
-			json_array_append_new(out, o);
-		}
+			bad |=
+			    spec_append(in,
+				json_pack("{s:s, s:s, s:O, s:b}",
+				    "StorageSource", "LocalDirectory",
+				    "SourcePath", src, "path",
+				    json_object_get(v, "target"), "ReadWrite",
+				    !json_is_true(json_object_get(
+					v, "read_only")))) == -1;
+		else if (!json_is_true(json_object_get(v, "read_only")))
+			bad |=
+			    spec_append(out,
+				json_pack("{s:s, s:O}", "Name",
+				    strrchr(str(v, "target"), '/') + 1, "path",
+				    json_object_get(v, "target"))) == -1;
 	}
-	json_object_set_new(bs, "inputs", in);
-	json_object_set_new(bs, "outputs", out);
+	bad |= spec_set(bs, "inputs", in) == -1;
+	bad |= spec_set(bs, "outputs", out) == -1;
+	return bad ? -1 : 0;
 }
 
 static json_t *
 bac_spec(json_t *spec)
 {
-	json_t *s = json_object(), *v, *sel;
+	json_t *s = json_object(), *v, *sel, *ann, *ns = NULL;
 	const char *k;
 	size_t i;
+	int bad = spec_set(s, "Engine", json_string("Docker")) == -1;
 
-	json_object_set_new(s, "Engine", json_string("Docker"));
-	json_object_set_new(s, "Docker", bac_docker(spec));
-	json_object_set_new(
-	    s, "Resources", bac_resources(json_object_get(spec, "resources")));
+	bad |= spec_set(s, "Docker", bac_docker(spec)) == -1 ||
+	    spec_set(s, "Resources",
+		bac_resources(json_object_get(spec, "resources"))) == -1;
 	if ((v = json_object_get(spec, "network")) != NULL)
-		json_object_set_new(s, "Network",
-		    json_pack("{s:s}", "Type",
-			strcmp(json_string_value(v), "full") == 0 ? "Full"
-								  : "None"));
+		bad |= spec_set(s, "Network",
+			   json_pack("{s:s}", "Type",
+			       strcmp(json_string_value(v), "full") == 0
+				   ? "Full"
+				   : "None")) == -1;
 	if ((v = json_object_get(spec, "timeout")) != NULL)
-		json_object_set(s, "Timeout", v);
-	bac_volumes(spec, s);
-	json_object_set_new(s, "Annotations", v = json_array());
-	json_object_foreach(json_object_get(spec, "labels"), k, sel)
-	    json_array_append_new(v,
+		bad |= json_object_set(s, "Timeout", v) == -1;
+	bad |= bac_volumes(spec, s) == -1;
+	/* Set here, filled after: the order of the keys stays. */
+	bad |= json_object_set(s, "Annotations", ann = json_array()) == -1;
+	json_object_foreach(json_object_get(spec, "labels"), k, sel) bad |=
+	    spec_append(ann,
 		*json_string_value(sel)
 		    ? json_sprintf("%s=%s", k, json_string_value(sel))
-		    : json_string(k));
+		    : json_string(k)) == -1;
 	json_array_foreach(json_object_get(spec, "selector"), i, sel)
 	{
-		if (json_object_get(s, "NodeSelectors") == NULL)
-			json_object_set_new(s, "NodeSelectors", json_array());
-		json_array_append_new(json_object_get(s, "NodeSelectors"),
-		    json_pack("{s:O, s:O, s:O*}", "Key",
-			json_object_get(sel, "key"), "Operator",
-			json_object_get(sel, "operator"), "Values",
-			json_object_get(sel, "values")));
+		if (ns == NULL)
+			bad |= json_object_set(
+				   s, "NodeSelectors", ns = json_array()) == -1;
+		bad |= spec_append(ns,
+			   json_pack("{s:O, s:O, s:O*}", "Key",
+			       json_object_get(sel, "key"), "Operator",
+			       json_object_get(sel, "operator"), "Values",
+			       json_object_get(sel, "values"))) == -1;
+	}
+	json_decref(ann);
+	json_decref(ns);
+	if (bad) {
+		json_decref(s);
+		return NULL;
 	}
 	return s;
 }
@@ -441,27 +489,34 @@ bac_shard(json_t *t, json_int_t shard)
 	json_t *code = json_object_get(t, "exit_code");
 	json_t *sig = json_object_get(t, "signal");
 
-	bac_set_str(s, "Status", json_object_get(t, "error"));
+	if (bac_set_str(s, "Status", json_object_get(t, "error")) == -1)
+		goto fail;
 	if (json_object_get(t, "ended") == NULL)
 		return s;
-	json_object_set_new(s, "RunOutput",
-	    json_pack("{s:s, s:b, s:s, s:b, s:I, s:s}", "stdout",
-		bac_str(t, "stdout"), "stdouttruncated",
-		json_is_true(json_object_get(t, "stdout_truncated")), "stderr",
-		bac_str(t, "stderr"), "stderrtruncated",
-		json_is_true(json_object_get(t, "stderr_truncated")),
-		"exitCode",
-		strcmp(str(t, "state"), "timed_out") == 0 ? (json_int_t)124
-		    : code != NULL ? json_integer_value(code)
-		    : sig != NULL  ? 128 + json_integer_value(sig)
-				   : (json_int_t)-1,
-		"runnerError", code != NULL ? "" : bac_str(t, "error")));
+	if (spec_set(s, "RunOutput",
+		json_pack("{s:s, s:b, s:s, s:b, s:I, s:s}", "stdout",
+		    bac_str(t, "stdout"), "stdouttruncated",
+		    json_is_true(json_object_get(t, "stdout_truncated")),
+		    "stderr", bac_str(t, "stderr"), "stderrtruncated",
+		    json_is_true(json_object_get(t, "stderr_truncated")),
+		    "exitCode",
+		    strcmp(str(t, "state"), "timed_out") == 0 ? (json_int_t)124
+			: code != NULL ? json_integer_value(code)
+			: sig != NULL  ? 128 + json_integer_value(sig)
+				       : (json_int_t)-1,
+		    "runnerError", code != NULL ? "" : bac_str(t, "error"))) ==
+	    -1)
+		goto fail;
 	return s;
+fail:
+	json_decref(s);
+	return NULL;
 }
 
 /* JobState.Nodes: one RunCommandResult per task, under its host (a host
- * that ran several attempts has them as host#attempt), added to nodes. */
-static json_t *
+ * that ran several attempts has them as host#attempt), added to nodes:
+ * 0, or -1. */
+static int
 bac_nodes(json_t *nodes, json_t *job, json_int_t shard)
 {
 	json_t *t, *shards;
@@ -479,20 +534,23 @@ bac_nodes(json_t *nodes, json_t *job, json_int_t shard)
 				json_object_get(t, "attempt")));
 		if ((shards = json_object_get(
 			 json_object_get(nodes, key), "Shards")) == NULL) {
-			json_object_set_new(
-			    nodes, key, json_pack("{s:{}}", "Shards"));
+			if (spec_set(nodes, key,
+				json_pack("{s:{}}", "Shards")) == -1)
+				return -1;
 			shards = json_object_get(
 			    json_object_get(nodes, key), "Shards");
 		}
-		json_object_set_new(shards, idx, bac_shard(t, shard));
+		if (spec_set(shards, idx, bac_shard(t, shard)) == -1)
+			return -1;
 	}
-	return nodes;
+	return 0;
 }
 
 /*
  * A job of shards is one Bacalhau job: its shards' tasks are its nodes'
  * shards, and the Spec is its first shard's.  *spec is set to the spec
- * to show; returns how many shards (0: not a job of shards).
+ * to show; returns how many shards (0: not a job of shards), or -1 when
+ * out of memory.
  */
 static json_int_t
 bac_shards(struct store *st, json_t *job, json_t *nodes, json_t **spec)
@@ -506,10 +564,13 @@ bac_shards(struct store *st, json_t *job, json_t *nodes, json_t **spec)
 		if (strcmp(str(d, "kind"), "shard") != 0 ||
 		    (sj = store_job_describe(st, str(d, "id"))) == NULL)
 			continue;
-		spec_redact(json_object_get(sj, "spec"));
-		if (n == 0)
+		if (spec_redact(json_object_get(sj, "spec")) == -1 ||
+		    bac_nodes(nodes, sj, n) == -1) {
+			json_decref(sj);
+			return -1;
+		}
+		if (n++ == 0)
 			*spec = json_incref(json_object_get(sj, "spec"));
-		bac_nodes(nodes, sj, n++);
 		json_decref(sj);
 	}
 	return n;
@@ -523,22 +584,30 @@ bac_events(json_t *job, json_int_t shard)
 
 	json_array_foreach(json_object_get(job, "events"), i, e)
 	{
+		int bad = 0;
 		ev = json_pack("{s:s, s:O, s:s, s:O, s:O}", "APIVersion",
 		    "V1beta1", "JobID", json_object_get(job, "id"), "EventName",
 		    bac_event(str(e, "type")), "Status",
 		    json_object_get(e, "message"), "EventTime",
 		    json_object_get(e, "time"));
 		if (shard > 0)
-			json_object_set_new(
-			    ev, "ShardIndex", json_integer(shard));
+			bad |= spec_set(
+				   ev, "ShardIndex", json_integer(shard)) == -1;
 		json_array_foreach(json_object_get(job, "tasks"), j, t)
 		{
 			if (json_equal(json_object_get(t, "id"),
 				json_object_get(e, "task")))
-				bac_set_str(ev, "SourceNodeID",
-				    json_object_get(t, "host"));
+				bad |= bac_set_str(ev, "SourceNodeID",
+					   json_object_get(t, "host")) == -1;
 		}
-		json_array_append_new(evs, ev);
+		if (bad) {
+			json_decref(ev);
+			ev = NULL;
+		}
+		if (spec_append(evs, ev) == -1) {
+			json_decref(evs);
+			return NULL;
+		}
 	}
 	return evs;
 }
@@ -570,8 +639,8 @@ print_bacalhau(struct store *st, json_t *job, int spec_only)
 				c = v;
 		}
 	}
-	if (shards == 0)
-		bac_nodes(nodes, job, n);
+	if (shards == -1 || (shards == 0 && bac_nodes(nodes, job, n) == -1))
+		errx(EX_OSERR, "out of memory");
 	spec = shown != NULL ? shown : spec;
 	out = spec_only
 	    ? bac_spec(spec)
@@ -612,7 +681,9 @@ describe_one(const char *ref, void *arg)
 			d->status = error_status();
 		return 0;
 	}
-	spec_redact(json_object_get(job, "spec"));
+	/* A spec not redacted is not shown. */
+	if (spec_redact(json_object_get(job, "spec")) == -1)
+		errx(error_status(), "%s", error_msg());
 	if (d->bacalhau) {
 		print_bacalhau(d->st, job, d->spec_only);
 		json_decref(job);

@@ -29,6 +29,7 @@
 #include "spec.h"
 #include "specopt.h"
 #include "store.h"
+#include "utf8.h"
 
 enum opt {
 	O_RELEASE = 256,
@@ -160,9 +161,10 @@ config_option(struct submit *s, const char *arg)
 
 	if (eq == NULL || eq == arg)
 		errx(EX_USAGE, "--config: '%s' is not KEY=VALUE", arg);
-	if (s->iopts.config == NULL && (s->iopts.config = json_array()) == NULL)
+	if ((s->iopts.config == NULL &&
+		(s->iopts.config = json_array()) == NULL) ||
+	    spec_append(s->iopts.config, json_string(arg)) == -1)
 		errx(EX_OSERR, "out of memory");
-	json_array_append_new(s->iopts.config, json_string(arg));
 }
 
 /* What goes with --format FOREIGN: stdin, and for Determined's configs
@@ -186,10 +188,8 @@ import_options(struct submit *s)
 	if (s->iopts.config != NULL && s->import != IMPORT_DETERMINED)
 		errx(EX_USAGE, "--config goes with --format determined");
 	if (s->argv != NULL && s->argv[0] != NULL) {
-		if ((s->iopts.argv = json_array()) == NULL)
-			errx(EX_OSERR, "out of memory");
-		for (char **p = s->argv; *p != NULL; p++)
-			json_array_append_new(s->iopts.argv, json_string(*p));
+		if ((s->iopts.argv = specopt_argv(s->argv)) == NULL)
+			errx(error_status(), "%s", error_msg());
 		s->argv = NULL;
 	}
 	s->iopts.context = s->context != NULL;
@@ -444,14 +444,13 @@ check_spec(struct submit *s, json_t *raw)
 
 	json_array_foreach(shards, i, one)
 	{
-		if (r == 0 && json_is_object(one) &&
-		    (r = spec_merge(one, over)) == -1)
-			error_set(EX_OSERR, "out of memory");
+		if (r == 0 && json_is_object(one))
+			r = spec_merge(one, over);
 		if (r == 0 && json_is_object(one))
 			r = specopt_workdir(one);
 	}
-	if (r == 0 && (r = spec_merge(raw, s->over)) == -1)
-		error_set(EX_OSERR, "out of memory");
+	if (r == 0)
+		r = spec_merge(raw, s->over);
 	if (r == 0 && shards != NULL) {
 		json_object_del(raw, "workdir");
 		json_object_del(raw, "scratch");
@@ -500,8 +499,11 @@ store_spec(struct submit *s, json_t *spec, size_t line, FILE *results)
 		goto out;
 	if (s->quiet)
 		fputs(id, results);
-	else
-		json_dumpf(job, results, JSON_COMPACT);
+	else if (json_dumpf(job, results, JSON_COMPACT) == -1 &&
+	    !ferror(results)) {
+		error_set(EX_OSERR, "out of memory");
+		goto out;
+	}
 	fputc('\n', results);
 	r = shards && !existed ? store_shards(s, shards, id, results) : 0;
 out:
@@ -525,13 +527,15 @@ store_shards(
 		snprintf(index, sizeof(index), "%zu", i);
 		if ((shard = json_deep_copy(shard)) == NULL)
 			return error_set(EX_OSERR, "out of memory");
-		if ((labels = json_object_get(shard, "labels")) == NULL) {
-			labels = json_object();
-			json_object_set_new(shard, "labels", labels);
+		if (((labels = json_object_get(shard, "labels")) == NULL &&
+			spec_set(shard, "labels", labels = json_object()) ==
+			    -1) ||
+		    spec_set(shard, "parent", json_string(parent)) == -1 ||
+		    spec_set(labels, "parent", json_string(parent)) == -1 ||
+		    spec_set(labels, "shard", json_string(index)) == -1) {
+			json_decref(shard);
+			return -1;
 		}
-		json_object_set_new(shard, "parent", json_string(parent));
-		json_object_set_new(labels, "parent", json_string(parent));
-		json_object_set_new(labels, "shard", json_string(index));
 		if (store_spec(s, shard, 0, results) == -1)
 			return error_wrap("shard %zu", i);
 	}
@@ -657,7 +661,11 @@ spool_spec(struct submit *s, json_t *spec, size_t line, FILE *spool)
 {
 	(void)s;
 	fprintf(spool, "%zu\t", line);
-	json_dumpf(spec, spool, JSON_COMPACT);
+	/* A write error is the spool's, seen when it is flushed. */
+	if (json_dumpf(spec, spool, JSON_COMPACT) == -1 && !ferror(spool)) {
+		json_decref(spec);
+		return error_set(EX_OSERR, "out of memory");
+	}
 	json_decref(spec);
 	return fputc('\n', spool) == EOF ? -1 : 0;
 }
@@ -789,7 +797,8 @@ pack_context(struct submit *s)
 		sprintf(s->ctx_sha + 2 * i, "%02x", d[i]);
 	char name[80];
 	snprintf(name, sizeof(name), "sha256:%s", s->ctx_sha);
-	json_object_set_new(s->over, "context", json_string(name));
+	if (spec_set(s->over, "context", json_string(name)) == -1)
+		errx(EX_OSERR, "out of memory");
 }
 
 /* One term of an --array list, "a", "a-b" or "a-b:step", onto idx. */
@@ -819,7 +828,8 @@ array_term(const char *spec, char *term, json_t *idx)
 		if (json_array_size(idx) >= SPEC_MAX_SHARDS)
 			errx(EX_USAGE, "--array: '%s': more than %d jobs", spec,
 			    SPEC_MAX_SHARDS);
-		json_array_append_new(idx, json_integer(a));
+		if (spec_append(idx, json_integer(a)) == -1)
+			errx(EX_OSERR, "out of memory");
 	}
 }
 
@@ -831,12 +841,12 @@ static json_t *
 array_spec(struct submit *s, json_t *cmd)
 {
 	char *list = strdup(s->array), *pct, *tok, *save = NULL, name[300];
-	json_t *raw, *idx = json_array(), *shards = json_array(), *v;
+	json_t *raw, *idx, *shards, *v;
 	const char *base;
 	int64_t cap = 0;
 	size_t i;
 
-	if (list == NULL || idx == NULL || shards == NULL)
+	if (list == NULL)
 		errx(EX_OSERR, "out of memory");
 	if ((pct = strchr(list, '%')) != NULL) {
 		*pct++ = '\0';
@@ -844,6 +854,8 @@ array_spec(struct submit *s, json_t *cmd)
 			errx(EX_USAGE, "--array: '%s': %%%s: %s", s->array, pct,
 			    error_msg());
 	}
+	if ((idx = json_array()) == NULL || (shards = json_array()) == NULL)
+		errx(EX_OSERR, "out of memory");
 	for (tok = strtok_r(list, ",", &save); tok != NULL;
 	     tok = strtok_r(NULL, ",", &save))
 		array_term(s->array, tok, idx);
@@ -863,14 +875,16 @@ array_spec(struct submit *s, json_t *cmd)
 		snprintf(
 		    num, sizeof(num), "%lld", (long long)json_integer_value(v));
 		snprintf(name, sizeof(name), "%.256s[%s]", base, num);
-		json_object_set_new(one, "name", json_string(name));
-		json_object_set_new(
-		    one, "env", json_pack("{s:s}", "JOBKIT_ARRAY_INDEX", num));
-		json_array_append_new(shards, one);
+		if (spec_set(one, "name", json_string(name)) == -1 ||
+		    spec_set(one, "env",
+			json_pack("{s:s}", "JOBKIT_ARRAY_INDEX", num)) == -1 ||
+		    spec_append(shards, one) == -1)
+			errx(EX_OSERR, "out of memory");
 	}
 	raw = json_pack("{s:s, s:o}", "name", base, "shards", shards);
-	if (cap > 0)
-		json_object_set_new(raw, "concurrency", json_integer(cap));
+	if (raw == NULL ||
+	    (cap > 0 && spec_set(raw, "concurrency", json_integer(cap)) == -1))
+		errx(EX_OSERR, "out of memory");
 	json_decref(idx);
 	json_decref(cmd);
 	free(list);
@@ -963,7 +977,8 @@ each_member(
 	if (t == NULL)
 		return;
 	v = each_subst(t, item, seq, &used);
-	json_object_set_new(o, key, json_string(v));
+	if (spec_set(o, key, json_string(v)) == -1)
+		errx(EX_OSERR, "out of memory");
 	free(v);
 }
 
@@ -980,24 +995,46 @@ each_spec(struct submit *s, json_t *over, const char *item, size_t seq)
 		errx(EX_OSERR, "out of memory");
 	if (s->shell != NULL) {
 		v = each_subst(s->shell, item, seq, &used);
-		json_object_set_new(raw, "shell", json_string(v));
+		if (spec_set(raw, "shell", json_string(v)) == -1)
+			errx(EX_OSERR, "out of memory");
 		free(v);
 	} else {
 		for (char **p = s->argv; *p != NULL; p++) {
 			v = each_subst(*p, item, seq, &used);
-			json_array_append_new(a, json_string(v));
+			if (spec_append(a, json_string(v)) == -1)
+				errx(EX_OSERR, "out of memory");
 			free(v);
 		}
 		/* As GNU parallel does, the item goes last when no mark
 		 * says where. */
-		if (!used)
-			json_array_append_new(a, json_string(item));
-		json_object_set_new(raw, "command", a);
+		if ((!used && spec_append(a, json_string(item)) == -1) ||
+		    spec_set(raw, "command", a) == -1)
+			errx(EX_OSERR, "out of memory");
 		a = NULL;
 	}
 	json_decref(a);
 	each_member(raw, over, "name", item, seq);
 	each_member(raw, over, "key", item, seq);
+	return raw;
+}
+
+/*
+ * The command given here (--shell, or the words after --) as a raw spec.
+ * JSON text is UTF-8: a command that is not, or no memory, stops the tool.
+ */
+static json_t *
+command_spec(struct submit *s)
+{
+	json_t *a = NULL, *raw;
+
+	if (s->shell == NULL && (a = specopt_argv(s->argv)) == NULL)
+		errx(error_status(), "%s", error_msg());
+	if (s->shell != NULL && !utf8_valid(s->shell, strlen(s->shell)))
+		errx(EX_DATAERR, "the command is not UTF-8");
+	raw = a != NULL ? json_pack("{s:o}", "command", a)
+			: json_pack("{s:s}", "shell", s->shell);
+	if (raw == NULL)
+		errx(EX_OSERR, "out of memory");
 	return raw;
 }
 
@@ -1018,6 +1055,10 @@ each_spool(struct submit *s)
 		err(EX_CANTCREAT, "cannot create a temporary file");
 	if (s->shell != NULL && strstr(s->shell, "{") == NULL)
 		errx(EX_USAGE, "--each --shell: put {} where the line goes");
+	/* The templates are checked here: what each_spec() makes of them
+	 * and of a line is UTF-8 too. */
+	if (s->shell != NULL || s->argv != NULL)
+		json_decref(command_spec(s));
 	/* What --name and --key say is a template, replaced job by job. */
 	if ((mine = json_deep_copy(over)) == NULL)
 		errx(EX_OSERR, "out of memory");
@@ -1039,14 +1080,14 @@ each_spool(struct submit *s)
 			    "stdin: line %zu holds a NUL (items "
 			    "that may: -0)",
 			    line);
-		json_decref(spec = json_string(item));
-		if (spec == NULL)
+		if (!utf8_valid(item, (size_t)n))
 			errx(EX_DATAERR, "stdin: line %zu is not UTF-8", line);
 		if ((spec = check_spec(s, each_spec(s, over, item, ++seq))) ==
 		    NULL)
 			errx(error_status(), "stdin: item %zu: %s", line,
 			    error_msg());
-		spool_spec(s, spec, line, spool);
+		if (spool_spec(s, spec, line, spool) == -1 && !ferror(spool))
+			errx(error_status(), "%s", error_msg());
 	}
 	free(item);
 	s->over = over;
@@ -1192,16 +1233,7 @@ submit(struct submit *s)
 	    S_ISREG(sb.st_mode);
 
 	if (from_argv) {
-		raw = json_object();
-		if (s->shell != NULL)
-			json_object_set_new(
-			    raw, "shell", json_string(s->shell));
-		else {
-			json_t *a = json_array();
-			for (char **p = s->argv; *p != NULL; p++)
-				json_array_append_new(a, json_string(*p));
-			json_object_set_new(raw, "command", a);
-		}
+		raw = command_spec(s);
 		if (s->array != NULL)
 			raw = array_spec(s, raw);
 	} else if (s->each)
@@ -1289,15 +1321,18 @@ note_one(struct submit *s, const char *id, json_t **job)
 	json_t *d;
 
 	if (store_job_note(s->st, id, "note", s->note) == -1 ||
-	    (d = store_job_describe(s->st, id)) == NULL ||
-	    (*job = json_object()) == NULL)
+	    (d = store_job_describe(s->st, id)) == NULL)
 		return -1;
-	for (int i = 0; keys[i] != NULL; i++)
-		if (json_object_get(d, keys[i]) != NULL)
-			json_object_set(
-			    *job, keys[i], json_object_get(d, keys[i]));
+	*job = json_object();
+	for (int i = 0; *job != NULL && keys[i] != NULL; i++)
+		if (json_object_get(d, keys[i]) != NULL &&
+		    json_object_set(
+			*job, keys[i], json_object_get(d, keys[i])) == -1) {
+			json_decref(*job);
+			*job = NULL;
+		}
 	json_decref(d);
-	return 0;
+	return *job != NULL ? 0 : error_set(EX_OSERR, "out of memory");
 }
 
 static int
@@ -1323,10 +1358,16 @@ results_of(struct submit *s, const char *id)
 		slash = dir != NULL ? strrchr(dir, '/') : NULL;
 		if (slash != NULL &&
 		    strcmp(slash + 1,
-			json_string_value(json_object_get(t, "id"))) == 0)
-			json_array_append_new(out, json_string(dir));
+			json_string_value(json_object_get(t, "id"))) == 0 &&
+		    spec_append(out, json_string(dir)) == -1) {
+			json_decref(d);
+			json_decref(out);
+			return NULL;
+		}
 	}
 	json_decref(d);
+	if (out == NULL)
+		error_set(EX_OSERR, "out of memory");
 	return out;
 }
 
@@ -1382,7 +1423,9 @@ act_one(const char *ref, void *arg)
 static int
 clear_row(json_t *row, void *arg)
 {
-	return json_array_append(arg, json_object_get(row, "id"));
+	if (json_array_append(arg, json_object_get(row, "id")) == -1)
+		return error_set(EX_OSERR, "out of memory");
+	return 0;
 }
 
 /* --clear: delete the caller's finished jobs (ended --older ago). */

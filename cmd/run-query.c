@@ -497,10 +497,12 @@ str(json_t *row, const char *key)
 	return json_string_value(json_object_get(row, key));
 }
 
+/* A cell of row: the tool stops when there is no memory for it. */
 static void
 set_str(json_t *row, const char *key, const char *v)
 {
-	json_object_set_new(row, key, json_string(v));
+	if (json_object_set_new(row, key, json_string(v)) == -1)
+		errx(EX_OSERR, "out of memory");
 }
 
 /*

@@ -335,20 +335,14 @@ wait_for(struct keeper *k, int64_t now)
 	exec_reap_orphans();
 }
 
-/* The command line as a JSON array of strings (checked). */
-static json_t *
-argv_json(char **argv)
+/* spec's command: ours (the tool stops when it cannot be). */
+static void
+set_command(json_t *spec, char **argv)
 {
-	json_t *a = json_array();
+	json_t *a = specopt_argv(argv);
 
-	for (; a != NULL && *argv != NULL; argv++)
-		if (json_array_append_new(a, json_string(*argv)) == -1) {
-			json_decref(a);
-			a = NULL;
-		}
-	if (a == NULL)
-		errx(EX_DATAERR, "the command is not UTF-8");
-	return a;
+	if (a == NULL || spec_set(spec, "command", a) == -1)
+		errx(error_status(), "%s", error_msg());
 }
 
 /* The job and spec the command runs as: claimed named, or submitted. */
@@ -402,9 +396,9 @@ submit_claim(struct keeper *k)
 
 	if ((raw = json_object()) == NULL)
 		errx(EX_OSERR, "out of memory");
-	json_object_set_new(raw, "command", argv_json(k->argv));
-	spec_merge(raw, k->over);
-	if ((spec = spec_normalize(raw, parse_now_ms())) == NULL ||
+	set_command(raw, k->argv);
+	if (spec_merge(raw, k->over) == -1 ||
+	    (spec = spec_normalize(raw, parse_now_ms())) == NULL ||
 	    specopt_workdir(spec) == -1 || spec_to_job(spec, &jn) == -1) {
 		json_decref(raw);
 		errx(error_status(), "%s", error_msg());
@@ -491,7 +485,7 @@ start_command(struct keeper *k, json_t *info)
 
 	/* The job's environment, limits and timeout; our command, run on
 	 * this host in its work directory, with nothing staged. */
-	json_object_set_new(spec, "command", argv_json(k->argv));
+	set_command(spec, k->argv);
 	static const char *const drop[] = {"shell", "container", "inputs",
 	    "outputs", "context", "binds", "sandbox", NULL};
 	for (int i = 0; drop[i] != NULL; i++)
@@ -696,9 +690,10 @@ claim(struct keeper *k)
 
 	json_object_del(info, "spec");
 	json_object_del(info, "uid");
-	json_object_set_new(info, "run", json_string(lease_id(k->lease)));
-	json_object_set_new(
-	    info, "lease_s", json_integer(lease_ms(k->lease) / 1000));
+	if (spec_set(info, "run", json_string(lease_id(k->lease))) == -1 ||
+	    spec_set(
+		info, "lease_s", json_integer(lease_ms(k->lease) / 1000)) == -1)
+		errx(error_status(), "%s", error_msg());
 	if ((e = emit_open(stdout, k->cli.format, EMIT_TABLE, task_cols)) ==
 	    NULL)
 		errx(error_status(), "%s", error_msg());

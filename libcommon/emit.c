@@ -566,11 +566,12 @@ emit_row(struct emit *e, json_t *obj)
 {
 	const char *k;
 	json_t *v;
+	int r = 0;
 
 	switch (e->f) {
 	case EMIT_JSON:
 		fputs(e->rows ? ",\n" : "[\n", e->fp);
-		json_dumpf(
+		r = json_dumpf(
 		    obj, e->fp, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
 		break;
 	case EMIT_TABLE:
@@ -583,12 +584,16 @@ emit_row(struct emit *e, json_t *obj)
 		json_object_foreach(obj, k, v) emit_text_value(e->fp, k, v, 0);
 		break;
 	default:
-		json_dumpf(obj, e->fp, JSON_COMPACT | JSON_REAL_PRECISION(10));
+		r = json_dumpf(
+		    obj, e->fp, JSON_COMPACT | JSON_REAL_PRECISION(10));
 		fputc('\n', e->fp);
 	}
 	e->rows++;
 	if (ferror(e->fp))
 		return error_set(EX_IOERR, "cannot write output");
+	/* Not the stream's: what jansson dumps with ran out. */
+	if (r == -1)
+		return error_set(EX_OSERR, "out of memory");
 	return 0;
 }
 

@@ -1559,10 +1559,12 @@ get_one(const struct target *t, const struct creds *cr, const char *want,
 	sums_free(&x.sums);
 	if (r == -1)
 		return -1;
-	json_array_append_new(results,
-	    json_pack("{s:s, s:s, s:I, s:s, s:b, s:f}", "url", t->shown, "path",
-		dest, "size", (json_int_t)g.size, "sha256", g.sha, "cached",
-		cached, "seconds", (double)(parse_now_ms() - t0) / 1000.0));
+	if (json_array_append_new(results,
+		json_pack("{s:s, s:s, s:I, s:s, s:b, s:f}", "url", t->shown,
+		    "path", dest, "size", (json_int_t)g.size, "sha256", g.sha,
+		    "cached", cached, "seconds",
+		    (double)(parse_now_ms() - t0) / 1000.0)) == -1)
+		return error_set(EX_OSERR, "out of memory");
 	return 0;
 }
 
@@ -2104,7 +2106,7 @@ fetch_put(const char *src, const json_t *a, int fmt, const struct fetch_opts *o,
 	    upload(&t, &cr, fd, (int64_t)st.st_size, o, sha) == 0) {
 		*result = json_pack("{s:s, s:I, s:s}", "url", t.shown, "size",
 		    (json_int_t)st.st_size, "sha256", sha);
-		r = 0;
+		r = *result != NULL ? 0 : error_set(EX_OSERR, "out of memory");
 	}
 	if (fd != -1)
 		close(fd);

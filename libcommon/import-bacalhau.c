@@ -440,15 +440,13 @@ zero(json_t *v)
 static int
 keep_foreign(struct bac *b, const char *path, json_t *v)
 {
-	char *d;
 	size_t n;
 
 	if (zero(v))
 		return 0;
-	if ((d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
-		return oom();
-	n = strlen(d) + strlen(path);
-	free(d);
+	if (spec_json_len(v, &n) == -1)
+		return -1;
+	n += strlen(path);
 	if (b->foreign_bytes + n > FOREIGN_MAX)
 		return note(b,
 		    "%s: not kept: the foreign fields kept are over "
@@ -471,9 +469,11 @@ field_find(const struct field *t, const char *k)
 	return NULL;
 }
 
-/* A number or boolean as the text Go's YAML reader gives a string field. */
-static json_t *
-scalar_text(json_t *v)
+/* A number or boolean as the text Go's YAML reader gives a string field:
+ * 1 and a new string in *out, 0 when v is neither, -1 when out of
+ * memory. */
+static int
+scalar_text(json_t *v, json_t **out)
 {
 	char buf[64];
 
@@ -488,8 +488,8 @@ scalar_text(json_t *v)
 		snprintf(
 		    buf, sizeof(buf), "%s", json_is_true(v) ? "true" : "false");
 	else
-		return NULL;
-	return json_string(buf);
+		return 0;
+	return (*out = json_string(buf)) != NULL ? 1 : oom();
 }
 
 /*
@@ -519,6 +519,7 @@ check_strings(const char *path, json_t *arr)
 	char p[PATHMAX];
 	json_t *e, *t;
 	size_t i;
+	int r;
 
 	if (!json_is_array(arr))
 		return import_bad(path, "must be an array of strings");
@@ -527,9 +528,10 @@ check_strings(const char *path, json_t *arr)
 		if (json_is_string(e))
 			continue;
 		at_index(p, path, i);
-		if ((t = scalar_text(e)) == NULL)
+		if ((r = scalar_text(e, &t)) == 0)
 			return import_bad(p, "must be a string");
-		json_array_set_new(arr, i, t);
+		if (r == -1 || json_array_set_new(arr, i, t) == -1)
+			return oom();
 	}
 	return 0;
 }
@@ -543,17 +545,18 @@ check_kind(
 	    "an array of strings", "an integer", "a number", "true or false",
 	    "an object", "an array"};
 	json_t *t;
-	int ok = 1;
+	int ok = 1, r;
 
 	switch (kind) {
 	case K_STR:
 		if (!json_is_string(*v)) {
-			if ((t = scalar_text(*v)) == NULL)
+			if ((r = scalar_text(*v, &t)) == 0)
 				ok = 0;
-			else {
-				json_object_set_new(obj, k, t);
+			else if (r == -1 ||
+			    json_object_set_new(obj, k, t) == -1)
+				return oom();
+			else
 				*v = t;
-			}
 		}
 		break;
 	case K_STRS:
@@ -566,7 +569,8 @@ check_kind(
 		break;
 	case K_BOOL:
 		if (json_is_string(*v) && (t = text_bool(*v)) != NULL) {
-			json_object_set_new(obj, k, t);
+			if (json_object_set_new(obj, k, t) == -1)
+				return oom();
 			*v = t;
 		}
 		ok = json_is_boolean(*v);
@@ -763,15 +767,14 @@ build_container(struct bac *b, const char *at)
 	if ((c = json_object()) == NULL ||
 	    json_object_set_new(b->spec, "container", c) == -1)
 		return oom();
-	import_set_str(c, "image", sv(im));
-	if (set_strings(c, "entrypoint", &b->j[J_ENTRYPOINT]) == -1 ||
-	    set_strings(b->spec, "command", &b->j[J_PARAMETERS]) == -1)
+	if (import_set_str(c, "image", sv(im)) == -1 ||
+	    set_strings(c, "entrypoint", &b->j[J_ENTRYPOINT]) == -1 ||
+	    set_strings(b->spec, "command", &b->j[J_PARAMETERS]) == -1 ||
+	    import_set_str(c, "workdir", sv(wd)) == -1)
 		return -1;
-	if (sv(wd) != NULL)
-		import_set_str(c, "workdir", sv(wd));
 	if (json_object_get(b->spec, "name") == NULL) {
 		image_name(sv(im), name, sizeof(name));
-		import_set_str(b->spec, "name", name);
+		return import_set_str(b->spec, "name", name);
 	}
 	return 0;
 }
@@ -798,7 +801,9 @@ build_env(struct bac *b)
 		if (!spec_env_name_ok(name))
 			return import_bad(
 			    p, "'%s' does not name a variable", name);
-		import_set_str(import_object_at(b->spec, "env"), name, eq + 1);
+		if (import_set_str(
+			import_object_at(b->spec, "env"), name, eq + 1) == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -814,34 +819,32 @@ build_task_env(struct bac *b)
 	char p[PATHMAX];
 	const char *k, *val;
 	json_t *v, *t;
+	int r;
 
 	json_object_foreach(s->v, k, v)
 	{
 		at_key(p, s->path, k);
-		if (!json_is_string(v) && (t = scalar_text(v)) != NULL) {
-			json_object_set_new(s->v, k, t);
+		if (!json_is_string(v) && (r = scalar_text(v, &t)) != 0) {
+			if (r == -1 || json_object_set_new(s->v, k, t) == -1)
+				return oom();
 			v = t;
 		}
 		if (!json_is_string(v) || !spec_env_name_ok(k))
 			return import_bad(
 			    p, "must be a string named like a variable");
 		val = json_string_value(v);
-		if (strncmp(val, "env:", 4) != 0) {
-			import_set_str(
+		if (strncmp(val, "env:", 4) != 0)
+			r = import_set_str(
 			    import_object_at(b->spec, "env"), k, val);
-			continue;
-		}
-		if (!spec_env_name_ok(val + 4))
+		else if (!spec_env_name_ok(val + 4))
 			return import_bad(p, "'%s' names no variable", val);
-		if (strcmp(val + 4, k) == 0)
-			json_array_append_new(
-			    import_array_at(b->spec, "worker_env"),
-			    json_string(k));
-		else if ((t = json_sprintf("%s=%s", k, val + 4)) == NULL)
-			return error_set(EX_OSERR, "out of memory");
 		else
-			json_array_append_new(
-			    import_array_at(b->spec, "worker_env"), t);
+			r = spec_append(import_array_at(b->spec, "worker_env"),
+			    strcmp(val + 4, k) == 0
+				? json_string(k)
+				: json_sprintf("%s=%s", k, val + 4));
+		if (r == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -857,8 +860,10 @@ build_size(const struct slot *s, json_t *res, const char *field)
 		return 0;
 	if (import_humanize_size(s->path, sv(s), &n) == -1)
 		return -1;
-	if (json_integer_value(n) > 0)
-		json_object_set(res, field, n);
+	if (json_integer_value(n) > 0 && json_object_set(res, field, n) == -1) {
+		json_decref(n);
+		return oom();
+	}
 	json_decref(n);
 	return 0;
 }
@@ -877,17 +882,19 @@ build_resources(struct bac *b)
 			json_decref(res);
 			return error_wrap("%s", cpu->path);
 		}
-		if (mc > 0)
-			import_set_str(res, "cpu", sv(cpu));
+		if (mc > 0 && import_set_str(res, "cpu", sv(cpu)) == -1) {
+			json_decref(res);
+			return -1;
+		}
 	}
 	if (sv(gpu) != NULL && parse_int(sv(gpu), 0, 1024, &n) == -1) {
 		json_decref(res);
 		return import_bad(
 		    gpu->path, "'%s' is not a number of GPUs", sv(gpu));
 	}
-	if (sv(gpu) != NULL && n > 0)
-		json_object_set_new(res, "gpu", json_integer(n));
-	if (build_size(&b->j[J_MEMORY], res, "memory") == -1 ||
+	if ((sv(gpu) != NULL && n > 0 &&
+		spec_set(res, "gpu", json_integer(n)) == -1) ||
+	    build_size(&b->j[J_MEMORY], res, "memory") == -1 ||
 	    build_size(&b->j[J_DISK], res, "disk") == -1) {
 		json_decref(res);
 		return -1;
@@ -926,9 +933,10 @@ build_timeout(struct bac *b)
 			return -1;
 		if (t == NULL)
 			continue;
-		if (json_object_get(b->spec, "timeout") == NULL)
-			json_object_set(b->spec, "timeout", t);
-		else if (keep_foreign(b, b->j[order[i]].path, t) == -1)
+		if (json_object_get(b->spec, "timeout") == NULL) {
+			if (json_object_set(b->spec, "timeout", t) == -1)
+				return oom();
+		} else if (keep_foreign(b, b->j[order[i]].path, t) == -1)
 			return -1;
 	}
 	return 0;
@@ -976,8 +984,7 @@ build_network(struct bac *b)
 		    "'%s' is not a network type (None, Full, Host, Bridge, "
 		    "HTTP, Default)",
 		    type);
-	import_set_str(b->spec, "network", net);
-	return 0;
+	return import_set_str(b->spec, "network", net);
 }
 
 /* Selectors and labels ---------------------------------------------- */
@@ -1090,8 +1097,9 @@ build_annotations(struct bac *b)
 			continue;
 		}
 		snprintf(key, sizeof(key), "%.*s", (int)n, a);
-		import_set_str(
-		    import_object_at(b->spec, "labels"), key, eq ? eq + 1 : "");
+		if (import_set_str(import_object_at(b->spec, "labels"), key,
+			eq ? eq + 1 : "") == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -1110,13 +1118,15 @@ build_v1_labels(struct bac *b)
 		at_key(p, s->path, k);
 		if (!json_is_string(v))
 			return import_bad(p, "must be a string");
-		json_object_set(import_object_at(b->spec, "labels"), k, v);
+		if (json_object_set(
+			import_object_at(b->spec, "labels"), k, v) == -1)
+			return oom();
 	}
 	labels = json_object_get(b->spec, "labels");
 	if (sv(&b->j[J_NAMESPACE]) != NULL &&
 	    json_object_get(labels, "namespace") == NULL)
-		import_set_str(import_object_at(b->spec, "labels"), "namespace",
-		    sv(&b->j[J_NAMESPACE]));
+		return import_set_str(import_object_at(b->spec, "labels"),
+		    "namespace", sv(&b->j[J_NAMESPACE]));
 	return 0;
 }
 
@@ -1146,32 +1156,31 @@ join(char *buf, size_t len, const char *dir, const char *name)
 /*
  * An input staged at target (art, or NULL for a bind of a host path) and
  * bound there: into the spec, or, when sharded, a candidate for the
- * shards.  Takes art and bind.
+ * shards.  Takes art and bind (NULL when out of memory).
  */
 static int
 put_input(
     struct bac *b, int shard, const char *target, json_t *art, json_t *bind)
 {
-	json_t *c;
+	json_t *c = shard ? json_object() : b->spec;
+	int r = 0;
 
-	if (bind == NULL) {
-		json_decref(art);
-		return oom();
+	/* Each step runs, failed or not: art and bind are taken. */
+	if (shard &&
+	    (import_set_str(c, "path", target) == -1 ||
+		import_set_str(c, "input", b->input) == -1))
+		r = -1;
+	if (art != NULL && spec_append(import_array_at(c, "inputs"), art) == -1)
+		r = -1;
+	if (spec_append(import_array_at(c, "binds"), bind) == -1)
+		r = -1;
+	if (!shard)
+		return r;
+	if (r == -1) {
+		json_decref(c);
+		return -1;
 	}
-	if (!shard) {
-		if (art != NULL)
-			json_array_append_new(
-			    import_array_at(b->spec, "inputs"), art);
-		json_array_append_new(import_array_at(b->spec, "binds"), bind);
-		return 0;
-	}
-	c = json_object();
-	import_set_str(c, "path", target);
-	import_set_str(c, "input", b->input);
-	if (art != NULL)
-		json_array_append_new(import_array_at(c, "inputs"), art);
-	json_array_append_new(import_array_at(c, "binds"), bind);
-	return json_array_append_new(b->cands, c) == -1 ? oom() : 0;
+	return spec_append(b->cands, c);
 }
 
 /* The file an artifact staged at dir/file is, and its bind (read-only,
@@ -1185,15 +1194,16 @@ put_artifact(struct bac *b, int shard, const struct slot *is, const char *url,
 
 	if (art == NULL)
 		return oom();
-	if (sv(&is[I_NAME]) != NULL)
-		import_set_str(art, "name", sv(&is[I_NAME]));
-	import_set_str(art, "url", url);
-	import_set_str(art, "path", rel);
-	if (sv(&is[I_ENDPOINT]) != NULL)
-		import_set_str(art, "endpoint", sv(&is[I_ENDPOINT]));
-	if (sv(&is[I_REGION]) != NULL)
+	if (import_set_str(art, "name", sv(&is[I_NAME])) == -1 ||
+	    import_set_str(art, "url", url) == -1 ||
+	    import_set_str(art, "path", rel) == -1 ||
+	    import_set_str(art, "endpoint", sv(&is[I_ENDPOINT])) == -1 ||
+	    (sv(&is[I_REGION]) != NULL &&
 		import_set_str(import_object_at(art, "credentials"), "region",
-		    sv(&is[I_REGION]));
+		    sv(&is[I_REGION])) == -1)) {
+		json_decref(art);
+		return -1;
+	}
 	return put_input(b, shard, file, art, bind_new(rel, file, 1));
 }
 
@@ -1544,19 +1554,20 @@ publish_one(
 			free(url);
 		return oom();
 	}
-	import_set_str(art, "name", name);
-	import_set_str(art, "url", url);
+	r = import_set_str(art, "name", name);
+	if (r == 0)
+		r = import_set_str(art, "url", url);
 	free(url);
-	import_set_str(art, "path", import_relative(target));
-	if (sv(&p->s[I_ENDPOINT]) != NULL)
-		import_set_str(art, "endpoint", sv(&p->s[I_ENDPOINT]));
-	if (sv(&p->s[I_REGION]) != NULL)
+	if (r == -1 ||
+	    import_set_str(art, "path", import_relative(target)) == -1 ||
+	    import_set_str(art, "endpoint", sv(&p->s[I_ENDPOINT])) == -1 ||
+	    (sv(&p->s[I_REGION]) != NULL &&
 		import_set_str(import_object_at(art, "credentials"), "region",
-		    sv(&p->s[I_REGION]));
-	return json_array_append_new(
-		   import_array_at(b->spec, "outputs"), art) == -1
-	    ? oom()
-	    : 0;
+		    sv(&p->s[I_REGION])) == -1)) {
+		json_decref(art);
+		return -1;
+	}
+	return spec_append(import_array_at(b->spec, "outputs"), art);
 }
 
 /* A legacy output's StorageSource, with no publisher to say otherwise:
@@ -1716,6 +1727,7 @@ sort_array(json_t *arr, int (*cmp)(const void *, const void *))
 {
 	size_t n = json_array_size(arr), i;
 	json_t **v;
+	int r = 0;
 
 	if (n < 2)
 		return 0;
@@ -1725,10 +1737,12 @@ sort_array(json_t *arr, int (*cmp)(const void *, const void *))
 		v[i] = json_incref(json_array_get(arr, i));
 	qsort(v, n, sizeof(*v), cmp);
 	json_array_clear(arr);
+	/* Every one is taken back, or released, whatever fails. */
 	for (i = 0; i < n; i++)
-		json_array_append_new(arr, v[i]);
+		if (json_array_append_new(arr, v[i]) == -1)
+			r = -1;
 	free(v);
-	return 0;
+	return r == 0 ? 0 : oom();
 }
 
 /* The noop engine runs nothing: nothing is staged for it either. */
@@ -1748,23 +1762,31 @@ shard_one(struct bac *b, json_t **m, size_t n)
 	json_t *s = json_deep_copy(b->spec), *e;
 	size_t i, j;
 
-	if (s == NULL)
+	if (s == NULL) {
+		oom();
 		return NULL;
+	}
 	for (i = 0; i < n; i++)
 		for (j = 0; j < 2; j++) {
 			json_t *add = json_object_get(m[i], parts[j]);
 			size_t k;
-			json_array_foreach(add, k, e) json_array_append_new(
-			    import_array_at(s, parts[j]), json_deep_copy(e));
+			json_array_foreach(add, k, e)
+			{
+				if (spec_append(import_array_at(s, parts[j]),
+					json_deep_copy(e)) == -1)
+					goto fail;
+			}
 		}
-	json_object_set_new(s, "scratch", json_true());
+	if (spec_set(s, "scratch", json_true()) == -1)
+		goto fail;
 	if (b->engine == E_NOOP)
 		no_io(s);
-	if (sort_array(json_object_get(s, "binds"), by_target) == -1) {
-		json_decref(s);
-		return NULL;
-	}
+	if (sort_array(json_object_get(s, "binds"), by_target) == -1)
+		goto fail;
 	return s;
+fail:
+	json_decref(s);
+	return NULL;
 }
 
 /* An input none of whose files the GlobPattern matched is in no shard,
@@ -1816,7 +1838,10 @@ shard_matched(struct bac *b, json_t ***mp, size_t *np)
 		if (!shard_match(sv(g), base, bp->v != NULL,
 			json_string_value(json_object_get(e, "path"))))
 			continue;
-		json_object_set_new(e, "matched", json_true());
+		if (json_object_set_new(e, "matched", json_true()) == -1) {
+			free(m);
+			return oom();
+		}
 		m[n++] = e;
 	}
 	if (n == 0) {
@@ -1870,9 +1895,10 @@ build_shards(struct bac *b, json_t **parent)
 		json_object_set_new(*parent, "concurrency",
 		    json_integer(json_integer_value(c->v))) == -1))
 		return oom();
-	if (json_object_get(b->spec, "labels") != NULL)
-		json_object_set(
-		    *parent, "labels", json_object_get(b->spec, "labels"));
+	if (json_object_get(b->spec, "labels") != NULL &&
+	    json_object_set(
+		*parent, "labels", json_object_get(b->spec, "labels")) == -1)
+		return oom();
 	return note_unsharded(b);
 }
 
@@ -1969,7 +1995,7 @@ node_aws(json_t *spec)
 static json_t *
 finish(struct bac *b, json_int_t count)
 {
-	json_t *top = NULL, *out;
+	json_t *top = NULL, *out = NULL;
 
 	if (b->engine == E_NOOP &&
 	    (json_object_get(b->spec, "inputs") != NULL ||
@@ -1985,28 +2011,33 @@ finish(struct bac *b, json_int_t count)
 		return NULL;
 	if (b->cands != NULL ? build_shards(b, &top) == -1
 			     : note_concurrency(b) == -1)
-		return NULL;
+		goto fail;
 	if (top == NULL && (top = json_incref(b->spec)) != NULL &&
-	    sort_array(json_object_get(top, "binds"), by_target) == -1) {
-		json_decref(top);
-		return NULL;
-	}
+	    sort_array(json_object_get(top, "binds"), by_target) == -1)
+		goto fail;
 	if (note_dropped(b) == -1 ||
 	    (b->notes_over > 0 &&
-		json_array_append_new(b->notes,
-		    json_sprintf("and %zu notes more", b->notes_over)) == -1) ||
-	    (json_array_size(b->notes) > 0 &&
+		spec_append(b->notes,
+		    json_sprintf("and %zu notes more", b->notes_over)) == -1))
+		goto fail;
+	if ((json_array_size(b->notes) > 0 &&
 		json_object_set(top, "notes", b->notes) == -1) ||
 	    (json_object_size(b->foreign) > 0 &&
 		json_object_set(top, "foreign", b->foreign) == -1) ||
 	    (out = json_array()) == NULL) {
-		json_decref(top);
-		return NULL;
+		oom();
+		goto fail;
 	}
 	for (json_int_t i = 1; i < count; i++)
-		json_array_append_new(out, json_deep_copy(top));
-	json_array_append_new(out, top);
-	return out;
+		if (spec_append(out, json_deep_copy(top)) == -1)
+			goto fail;
+	if (spec_append(out, top) == 0)
+		return out;
+	top = NULL; /* released by spec_append() */
+fail:
+	json_decref(out);
+	json_decref(top);
+	return NULL;
 }
 
 /* The models --------------------------------------------------------- */
@@ -2052,10 +2083,10 @@ build_engine(struct bac *b, const char *at)
 		    engine_names[b->engine]);
 	if (p->v != NULL && keep_foreign(b, p->path, p->v) == -1)
 		return -1;
-	if (json_object_get(b->spec, "name") == NULL)
-		import_set_str(b->spec, "name", "noop");
-	return json_object_set_new(
-	    b->spec, "command", json_pack("[s]", "true"));
+	if (json_object_get(b->spec, "name") == NULL &&
+	    import_set_str(b->spec, "name", "noop") == -1)
+		return -1;
+	return spec_set(b->spec, "command", json_pack("[s]", "true"));
 }
 
 static int
@@ -2144,10 +2175,13 @@ read_v1(struct bac *b, const char *path, json_t *job)
 		import_bad(tp, "a task needs an Engine with a Type");
 		return NULL;
 	}
-	if (sv(&b->j[J_NAME]) != NULL)
-		import_set_str(b->spec, "name", sv(&b->j[J_NAME]));
-	if (b->j[J_PRIORITY].v != NULL)
-		json_object_set(b->spec, "priority", b->j[J_PRIORITY].v);
+	if (import_set_str(b->spec, "name", sv(&b->j[J_NAME])) == -1 ||
+	    (b->j[J_PRIORITY].v != NULL &&
+		json_object_set(b->spec, "priority", b->j[J_PRIORITY].v) ==
+		    -1)) {
+		oom();
+		return NULL;
+	}
 	if (enum_first(k, "engine", engine_names, 0, &b->engine, &at) == -1 ||
 	    build_v1_labels(b) == -1 || build_engine(b, at) == -1 ||
 	    build_task_env(b) == -1 || build_common(b, 1) == -1)

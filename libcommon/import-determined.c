@@ -69,9 +69,10 @@ rd_slots(void *ctx, const char *path, const char *name, json_t *v)
 	    json_integer_value(v) > 1024)
 		return import_bad(path, "must be a number of GPUs, 0 to 1024");
 	d->slots = json_integer_value(v);
-	if (d->slots > 0)
-		json_object_set(
-		    import_object_at(d->spec, "resources"), "gpu", v);
+	if (d->slots > 0 &&
+	    json_object_set(import_object_at(d->spec, "resources"), "gpu", v) ==
+		-1)
+		return oom();
 	return 0;
 }
 
@@ -85,9 +86,8 @@ rd_priority(void *ctx, const char *path, const char *name, json_t *v)
 
 	if (!json_is_integer(v) || (p = json_integer_value(v)) < 1 || p > 99)
 		return import_bad(path, "must be from 1 to 99");
-	json_object_set_new(
+	return spec_set(
 	    d->spec, "priority", json_integer(DET_PRIORITY_DEFAULT - p));
-	return 0;
 }
 
 static int
@@ -104,8 +104,7 @@ rd_pool(void *ctx, const char *path, const char *name, json_t *v)
 	if (!spec_word_ok(t))
 		return import_bad(
 		    path, "'%s' may hold only letters, digits and . _ - /", t);
-	import_set_str(d->spec, "queue", t);
-	return 0;
+	return import_set_str(d->spec, "queue", t);
 }
 
 static const struct import_field resource_fields[] = {{"slots", rd_slots},
@@ -234,10 +233,9 @@ rd_registry(void *ctx, const char *path, const char *name, json_t *v)
 {
 	struct det *d = ctx;
 
-	json_array_append_new(d->notes,
+	return spec_append(d->notes,
 	    json_string("environment.registry_auth is not kept: log the "
 			"worker in to the registry (docker login)"));
-	return 0;
 }
 
 static const struct import_field environment_fields[] = {{"image", rd_image},
@@ -262,8 +260,7 @@ rd_host_path(void *ctx, const char *path, const char *name, json_t *v)
 	if (!json_is_string(v) || !import_target_ok(json_string_value(v)))
 		return import_bad(
 		    path, "must be an absolute path without '..'");
-	json_object_set(d->bind, "source", v);
-	return 0;
+	return json_object_set(d->bind, "source", v) == -1 ? oom() : 0;
 }
 
 static int
@@ -274,8 +271,7 @@ rd_container_path(void *ctx, const char *path, const char *name, json_t *v)
 	if (!json_is_string(v) || !import_target_ok(json_string_value(v)))
 		return import_bad(
 		    path, "must be an absolute path without '..'");
-	json_object_set(d->bind, "target", v);
-	return 0;
+	return json_object_set(d->bind, "target", v) == -1 ? oom() : 0;
 }
 
 static int
@@ -286,8 +282,7 @@ rd_read_only(void *ctx, const char *path, const char *name, json_t *v)
 
 	if (b == -1)
 		return import_bad(path, "must be true or false");
-	json_object_set_new(d->bind, "read_only", json_boolean(b));
-	return 0;
+	return spec_set(d->bind, "read_only", json_boolean(b));
 }
 
 static const struct import_field bind_fields[] = {{"host_path", rd_host_path},
@@ -317,9 +312,10 @@ rd_bind_mounts(void *ctx, const char *path, const char *name, json_t *v)
 			r = import_bad(sub,
 			    "a bind mount needs a host_path and a "
 			    "container_path");
-		if (r == 0)
-			json_array_append(
-			    import_array_at(d->spec, "binds"), d->bind);
+		if (r == 0 &&
+		    json_array_append(
+			import_array_at(d->spec, "binds"), d->bind) == -1)
+			r = oom();
 		json_decref(d->bind);
 		d->bind = NULL;
 		if (r == -1)
@@ -339,9 +335,7 @@ rd_description(void *ctx, const char *path, const char *name, json_t *v)
 	if (t == NULL)
 		return json_is_number(v) ? -1
 					 : import_bad(path, "must be a string");
-	if (*t != '\0')
-		import_set_str(d->spec, "name", t);
-	return 0;
+	return *t != '\0' ? import_set_str(d->spec, "name", t) : 0;
 }
 
 /* A string, or a list of words (numbers as their text: "[sleep, 10]"). */
@@ -370,7 +364,8 @@ rd_entrypoint(void *ctx, const char *path, const char *name, json_t *v)
 			return json_is_number(e)
 			    ? -1
 			    : import_bad(sub, "must be a string");
-		json_array_append_new(words, json_string(t));
+		if (spec_append(words, json_string(t)) == -1)
+			return -1;
 	}
 	d->entrypoint = words;
 	return 0;
@@ -434,8 +429,8 @@ det_override(json_t *doc, const char *kv)
 			return import_bad(where, "an empty or long key");
 		snprintf(seg, sizeof(seg), "%.*s", (int)(dot - k), k);
 		if ((c = json_object_get(o, seg)) == NULL || json_is_null(c)) {
-			c = json_object();
-			json_object_set_new(o, seg, c);
+			if (spec_set(o, seg, c = json_object()) == -1)
+				return -1;
 		} else if (!json_is_object(c))
 			return import_bad(where, "'%s' is not a map", seg);
 		o = c;
@@ -513,18 +508,19 @@ det_command(struct det *d, json_t *argv)
 {
 	json_t *cmd =
 	    argv != NULL && json_array_size(argv) > 0 ? argv : d->entrypoint;
+	int r;
 
 	if (cmd == NULL || (json_is_array(cmd) && json_array_size(cmd) == 0))
 		return import_bad("$",
 		    "a command config needs an entrypoint, or a command "
 		    "after --");
 	if (json_is_string(cmd))
-		json_object_set(d->spec, "shell", cmd);
+		r = json_object_set(d->spec, "shell", cmd);
 	else if (json_array_size(cmd) == 1)
-		json_object_set(d->spec, "shell", json_array_get(cmd, 0));
+		r = json_object_set(d->spec, "shell", json_array_get(cmd, 0));
 	else
-		json_object_set(d->spec, "command", cmd);
-	return 0;
+		r = json_object_set(d->spec, "command", cmd);
+	return r == -1 ? oom() : 0;
 }
 
 static int
@@ -532,7 +528,7 @@ det_environment(struct det *d)
 {
 	json_t *img = for_device(d, d->image),
 	       *vars = for_device(d, d->envvars);
-	json_t *env, *v, *c;
+	json_t *v, *c;
 	size_t i;
 
 	json_array_foreach(vars, i, v)
@@ -540,25 +536,26 @@ det_environment(struct det *d)
 		const char *s = json_string_value(v), *eq = strchr(s, '=');
 		char k[256];
 		snprintf(k, sizeof(k), "%.*s", (int)(eq - s), s);
-		env = import_object_at(d->spec, "env");
-		import_set_str(env, k, eq + 1);
+		if (import_set_str(
+			import_object_at(d->spec, "env"), k, eq + 1) == -1)
+			return -1;
 	}
 	if (img == NULL || json_is_null(img)) {
 		if (d->work_dir != NULL)
 			return import_bad("$.work_dir",
 			    "a work directory is a place in the container: "
 			    "give environment.image too");
-		json_array_append_new(d->notes,
+		return spec_append(d->notes,
 		    json_string(
 			"no environment.image: the command runs on "
 			"the worker itself, not in Determined's default "
 			"image"));
-		return 0;
 	}
 	c = import_object_at(d->spec, "container");
-	json_object_set(c, "image", img);
+	if (json_object_set(c, "image", img) == -1)
+		return oom();
 	if (d->work_dir != NULL)
-		import_set_str(c, "workdir", d->work_dir);
+		return import_set_str(c, "workdir", d->work_dir);
 	return 0;
 }
 
@@ -594,12 +591,14 @@ det_finish(struct det *d, const struct import_opts *o)
 				    sizeof(note) - n, "%s %s", i ? "," : "",
 				    json_string_value(v));
 		}
-		json_array_insert_new(d->notes, 0, json_string(note));
+		if (json_array_insert_new(d->notes, 0, json_string(note)) == -1)
+			return oom();
 	}
-	if (json_object_size(d->foreign) > 0)
-		json_object_set(d->spec, "foreign", d->foreign);
-	if (json_array_size(d->notes) > 0)
-		json_object_set(d->spec, "notes", d->notes);
+	if ((json_object_size(d->foreign) > 0 &&
+		json_object_set(d->spec, "foreign", d->foreign) == -1) ||
+	    (json_array_size(d->notes) > 0 &&
+		json_object_set(d->spec, "notes", d->notes) == -1))
+		return oom();
 	return 0;
 }
 
@@ -618,8 +617,9 @@ import_determined(json_t *doc, const struct import_opts *o)
 		oom();
 	else if (det_kind(doc) == 0 && (cfg = det_document(doc, o)) != NULL &&
 	    import_table(&d, "$", cfg, config_fields, NULL) == 0 &&
-	    det_context(&d, o) == 0 && det_finish(&d, o) == 0)
-		out = json_pack("[O]", d.spec);
+	    det_context(&d, o) == 0 && det_finish(&d, o) == 0 &&
+	    (out = json_pack("[O]", d.spec)) == NULL)
+		oom();
 	json_decref(cfg);
 	json_decref(d.spec);
 	json_decref(d.foreign);

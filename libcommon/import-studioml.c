@@ -85,7 +85,8 @@ want_strings(struct sml *s, const char *path, json_t *v, json_t **out)
 			return json_is_number(e)
 			    ? -1
 			    : import_bad(sub, "must be a string");
-		json_array_append_new(arr, json_string(t));
+		if (spec_append(arr, json_string(t)) == -1)
+			return -1;
 	}
 	*out = arr;
 	return 0;
@@ -103,13 +104,13 @@ want_duration(
 	return 0;
 }
 
-static void
+static int
 note(struct sml *s, const char *fmt, const char *a, const char *b)
 {
 	char msg[512];
 
 	snprintf(msg, sizeof(msg), fmt, a, b);
-	json_array_append_new(s->notes, json_string(msg));
+	return spec_append(s->notes, json_string(msg));
 }
 
 /* --- config --------------------------------------------------------- */
@@ -134,7 +135,8 @@ env_keys(struct sml *s, const char *path)
 		if (v == NULL || *v == '\0' || strchr(v, '%') != NULL ||
 		    json_object_get(s->keys, names[i][1]) != NULL)
 			continue;
-		import_set_str(s->keys, names[i][1], v);
+		if (import_set_str(s->keys, names[i][1], v) == -1)
+			return -1;
 	}
 	if ((json_object_get(s->keys, "access_key_id") != NULL) !=
 	    (json_object_get(s->keys, "secret_access_key") != NULL))
@@ -165,7 +167,8 @@ rd_env(void *ctx, const char *path, const char *name, json_t *v)
 				  "'%s' must be a string named like a "
 				  "variable",
 				  k);
-		import_set_str(s->env, k, t);
+		if (import_set_str(s->env, k, t) == -1)
+			return -1;
 	}
 	return env_keys(s, path);
 }
@@ -186,9 +189,7 @@ rd_save(void *ctx, const char *path, const char *name, json_t *v)
 
 	if (want_duration(s, path, v, &d, &ms) == -1)
 		return -1;
-	if (ms > 0)
-		import_set_str(s->spec, "save_every", d);
-	return 0;
+	return ms > 0 ? import_set_str(s->spec, "save_every", d) : 0;
 }
 
 /* max_duration and experimentLifetime: the shorter is the timeout. */
@@ -220,8 +221,7 @@ rd_slack(void *ctx, const char *path, const char *name, json_t *v)
 		return 0;
 	if (strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0)
 		return import_bad(path, "'%s' is not an http or https URL", u);
-	import_set_str(s->spec, "notify", u);
-	return 0;
+	return import_set_str(s->spec, "notify", u);
 }
 
 static const struct import_field runner_fields[] = {
@@ -266,9 +266,7 @@ cred_member(const char *path, const char *kind, const char *k, json_t *v,
 			return json_is_number(v)
 			    ? -1
 			    : import_bad(path, "'%s' must be a string", k);
-		if (*t != '\0')
-			import_set_str(out, cred_map[i].to, t);
-		return 0;
+		return *t != '\0' ? import_set_str(out, cred_map[i].to, t) : 0;
 	}
 	return import_bad(
 	    path, "'%s' is not a member of %s credentials", k, kind);
@@ -332,8 +330,9 @@ rd_credentials(void *ctx, const char *path, const char *name, json_t *v)
 		if (r == -1)
 			break;
 	}
-	if (r == 0 && json_object_size(out) > 0)
-		json_object_set(s->art.obj, "credentials", out);
+	if (r == 0 && json_object_size(out) > 0 &&
+	    json_object_set(s->art.obj, "credentials", out) == -1)
+		r = oom();
 	json_decref(out);
 	return r;
 }
@@ -396,10 +395,10 @@ s3_artifact(struct sml *s, const char *path, const char *q)
 	rest = auth + an;
 	if (an > 0 && aws_host(auth, an, region, sizeof(region))) {
 		json_t *c = json_object_get(s->art.obj, "credentials");
-		if (*region != '\0' && json_object_get(c, "region") == NULL)
-			import_set_str(
-			    import_object_at(s->art.obj, "credentials"),
-			    "region", region);
+		if (*region != '\0' && json_object_get(c, "region") == NULL &&
+		    import_set_str(import_object_at(s->art.obj, "credentials"),
+			"region", region) == -1)
+			return -1;
 	} else if (bucket != NULL
 		? strlen(bucket) == an && strncmp(auth, bucket, an) == 0
 		: memchr(auth, ':', an) == NULL) {
@@ -424,12 +423,9 @@ s3_artifact(struct sml *s, const char *path, const char *q)
 		r = import_bad(path,
 		    "an s3 URL names a bucket and a key "
 		    "(s3://HOST:PORT/BUCKET/KEY)");
-	else {
-		import_set_str(s->art.obj, "url", url);
-		if (ep != NULL)
-			import_set_str(s->art.obj, "endpoint", ep);
-		r = 0;
-	}
+	else if ((r = import_set_str(s->art.obj, "url", url)) == 0 &&
+	    ep != NULL)
+		r = import_set_str(s->art.obj, "endpoint", ep);
 	free(url);
 	free(ep);
 	return r;
@@ -471,8 +467,7 @@ rd_flag(void *ctx, const char *path, const char *name, json_t *v)
 
 	if (b == -1)
 		return import_bad(path, "must be true or false");
-	json_object_set_new(s->art.obj, name, json_boolean(b));
-	return 0;
+	return spec_set(s->art.obj, name, json_boolean(b));
 }
 
 /* The members of an artifact, read into s->art; local is where the
@@ -494,10 +489,8 @@ art_url(struct sml *s, const char *path, const char *u)
 	if (strncmp(u, "s3://", 5) == 0)
 		return s3_artifact(s, path, u);
 	for (int i = 0; as_is[i] != NULL; i++)
-		if (strncmp(u, as_is[i], strlen(as_is[i])) == 0) {
-			import_set_str(s->art.obj, "url", u);
-			return 0;
-		}
+		if (strncmp(u, as_is[i], strlen(as_is[i])) == 0)
+			return import_set_str(s->art.obj, "url", u);
 	if (u[n] == ':' && n > 0 && n < 16)
 		return import_bad(path,
 		    "storage '%.*s' is not supported (s3, http, https, ftp, "
@@ -515,25 +508,24 @@ art_path(struct sml *s)
 	size_t n = strcspn(u, "?#");
 	const char *base;
 	char *p;
+	int r;
 
 	while (n > 0 && u[n - 1] != '/')
 		n--;
 	base = u + n;
 	if (json_is_true(json_object_get(s->art.obj, "unpack")) ||
-	    strcspn(base, "?#") == 0 || strstr(u, "://") + 3 > base) {
-		import_set_str(s->art.obj, "path", s->art.name);
-		return 0;
-	}
+	    strcspn(base, "?#") == 0 || strstr(u, "://") + 3 > base)
+		return import_set_str(s->art.obj, "path", s->art.name);
 	if (asprintf(&p, "%s/%.*s", s->art.name, (int)strcspn(base, "?#"),
 		base) == -1)
 		return oom();
-	import_set_str(s->art.obj, "path", p);
+	r = import_set_str(s->art.obj, "path", p);
 	free(p);
-	return 0;
+	return r;
 }
 
 /* The keys config.env carried sign an s3 artifact that has none. */
-static void
+static int
 art_keys(struct sml *s)
 {
 	const char *u = json_string_value(json_object_get(s->art.obj, "url"));
@@ -542,20 +534,24 @@ art_keys(struct sml *s)
 	json_t *v;
 
 	if (strncmp(u, "s3://", 5) != 0 || json_object_size(s->keys) == 0)
-		return;
-	c = import_object_at(s->art.obj, "credentials");
+		return 0;
+	if ((c = import_object_at(s->art.obj, "credentials")) == NULL)
+		return -1;
 	if (json_object_get(c, "access_key_id") != NULL ||
 	    json_object_get(c, "aws_profile") != NULL) {
 		if (json_object_get(c, "region") == NULL &&
-		    (v = json_object_get(s->keys, "region")) != NULL)
-			json_object_set(c, "region", v);
-		return;
+		    (v = json_object_get(s->keys, "region")) != NULL &&
+		    json_object_set(c, "region", v) == -1)
+			return oom();
+		return 0;
 	}
 	json_object_foreach(s->keys, k, v)
 	{
-		if (json_object_get(c, k) == NULL)
-			json_object_set(c, k, v);
+		if (json_object_get(c, k) == NULL &&
+		    json_object_set(c, k, v) == -1)
+			return oom();
 	}
+	return 0;
 }
 
 static int
@@ -574,26 +570,23 @@ one_artifact(struct sml *s, const char *path, const char *name, json_t *a)
 	s->art.name = name;
 	if ((s->art.obj = json_object()) == NULL)
 		return oom();
-	import_set_str(s->art.obj, "name", name);
-	if (sml_object(s, path, a, artifact_fields) == -1)
+	if (import_set_str(s->art.obj, "name", name) == -1 ||
+	    sml_object(s, path, a, artifact_fields) == -1)
 		return -1;
 	u = s->art.qualified != NULL ? s->art.qualified : s->art.url;
 	/* The runner skips an artifact with nowhere to come from; it
 	 * cannot run without its workspace. */
 	if (u == NULL && strcmp(name, "workspace") == 0)
 		return import_bad(path, "the workspace has no 'qualified' URL");
-	if (u == NULL) {
-		note(s,
+	if (u == NULL)
+		return note(s,
 		    "artifact '%s' has no URL: not staged, as the "
 		    "go-runner skips it%s",
 		    name, "");
-		return 0;
-	}
 	if (!art_name_ok(name))
 		return import_bad(path, "an artifact name must be a file name");
-	if (art_url(s, path, u) == -1 || art_path(s) == -1)
+	if (art_url(s, path, u) == -1 || art_path(s) == -1 || art_keys(s) == -1)
 		return -1;
-	art_keys(s);
 	if (json_array_append(import_array_at(s->spec, "inputs"), s->art.obj) ==
 	    -1)
 		return oom();
@@ -633,9 +626,10 @@ rd_count(void *ctx, const char *path, const char *name, json_t *v)
 	struct sml *s = ctx;
 	if (!json_is_integer(v) || json_integer_value(v) < 0)
 		return import_bad(path, "must be a whole number");
-	if (json_integer_value(v) > 0)
-		json_object_set(import_object_at(s->spec, "resources"),
-		    strcmp(name, "gpus") == 0 ? "gpu" : "cpu", v);
+	if (json_integer_value(v) > 0 &&
+	    json_object_set(import_object_at(s->spec, "resources"),
+		strcmp(name, "gpus") == 0 ? "gpu" : "cpu", v) == -1)
+		return oom();
 	return 0;
 }
 
@@ -660,14 +654,16 @@ rd_size(void *ctx, const char *path, const char *name, json_t *v)
 {
 	struct sml *s = ctx;
 	json_t *n;
+	int r = 0;
 
 	if (humanize(path, v, &n) == -1)
 		return -1;
-	if (n != NULL && json_integer_value(n) > 0)
-		json_object_set(import_object_at(s->spec, "resources"),
-		    strcmp(name, "ram") == 0 ? "memory" : "disk", n);
+	if (n != NULL && json_integer_value(n) > 0 &&
+	    json_object_set(import_object_at(s->spec, "resources"),
+		strcmp(name, "ram") == 0 ? "memory" : "disk", n) == -1)
+		r = oom();
 	json_decref(n);
-	return 0;
+	return r;
 }
 
 /* GPU memory: there is no per-GPU fit to give it to; kept and said. */
@@ -676,18 +672,22 @@ rd_gpumem(void *ctx, const char *path, const char *name, json_t *v)
 {
 	struct sml *s = ctx;
 	json_t *n;
+	int r = 0;
 
 	if (humanize(path, v, &n) == -1)
 		return -1;
 	if (n != NULL && json_integer_value(n) > 0) {
-		json_object_set(s->foreign, path, v);
-		note(s,
-		    "%s '%s' is recorded, not enforced: jobkit fits jobs "
-		    "to whole GPUs, not to GPU memory",
-		    path + 2, json_is_string(v) ? json_string_value(v) : "");
+		if (json_object_set(s->foreign, path, v) == -1)
+			r = oom();
+		else
+			r = note(s,
+			    "%s '%s' is recorded, not enforced: jobkit fits "
+			    "jobs to whole GPUs, not to GPU memory",
+			    path + 2,
+			    json_is_string(v) ? json_string_value(v) : "");
 	}
 	json_decref(n);
-	return 0;
+	return r;
 }
 
 static const struct import_field resource_fields[] = {{"cpus", rd_count},
@@ -762,7 +762,8 @@ rd_label(void *ctx, const char *path, const char *name, json_t *v)
 	if (want_str(s, path, v, &l) == -1)
 		return -1;
 	if (l != NULL)
-		import_set_str(import_object_at(s->spec, "labels"), name, l);
+		return import_set_str(
+		    import_object_at(s->spec, "labels"), name, l);
 	return 0;
 }
 
@@ -831,23 +832,26 @@ sh_expand(FILE *fp, const char *s)
 
 /* config.env: plain values in the spec's env, %VAR% ones exported by the
  * shell (the worker's variables are known only there). */
-static void
+static int
 sh_env(struct sml *s, FILE *fp)
 {
 	const char *k;
 	json_t *v, *env = import_object_at(s->spec, "env");
 
-	import_set_str(env, "STUDIOML_EXPERIMENT", s->key);
+	if (import_set_str(env, "STUDIOML_EXPERIMENT", s->key) == -1)
+		return -1;
 	json_object_foreach(s->env, k, v)
 	{
 		if (strchr(json_string_value(v), '%') == NULL) {
-			json_object_set(env, k, v);
+			if (json_object_set(env, k, v) == -1)
+				return oom();
 			continue;
 		}
 		fprintf(fp, "export %s=", k);
 		sh_expand(fp, json_string_value(v));
 		fputs("; ", fp);
 	}
+	return 0;
 }
 
 /* A line for stderr that is also an event of the job (job-submit --note),
@@ -920,11 +924,16 @@ sml_shell(struct sml *s)
 	char *script = NULL;
 	size_t len = 0;
 	FILE *fp;
+	int r;
 
 	if ((fp = open_memstream(&script, &len)) == NULL)
 		return oom();
 	fputs("set -e; ", fp);
-	sh_env(s, fp);
+	if (sh_env(s, fp) == -1) {
+		fclose(fp);
+		free(script);
+		return -1;
+	}
 	sh_python(s, fp);
 	if (s->workspace)
 		fputs("cd workspace; ", fp);
@@ -939,9 +948,9 @@ sml_shell(struct sml *s)
 		free(script);
 		return oom();
 	}
-	import_set_str(s->spec, "shell", script);
+	r = import_set_str(s->spec, "shell", script);
 	free(script);
-	return 0;
+	return r;
 }
 
 /* name, idempotency key, timeout, and what was kept aside. */
@@ -949,24 +958,29 @@ static int
 sml_finish(struct sml *s)
 {
 	char *ik;
+	int r;
 
-	import_set_str(s->spec, "name", s->key);
+	if (import_set_str(s->spec, "name", s->key) == -1)
+		return -1;
 	/* A request delivered twice is one job. */
 	if (asprintf(&ik, "studioml:%s", s->key) == -1)
 		return oom();
-	import_set_str(s->spec, "key", ik);
+	r = import_set_str(s->spec, "key", ik);
 	free(ik);
-	if (s->timeout != NULL)
-		import_set_str(s->spec, "timeout", s->timeout);
-	if (sml_shell(s) == -1)
+	if (r == -1 ||
+	    (s->timeout != NULL &&
+		import_set_str(s->spec, "timeout", s->timeout) == -1) ||
+	    sml_shell(s) == -1)
 		return -1;
 	if (json_object_size(s->foreign) > 0) {
-		json_object_set(s->spec, "foreign", s->foreign);
+		if (json_object_set(s->spec, "foreign", s->foreign) == -1)
+			return oom();
 		if (note_foreign(s) == -1)
 			return -1;
 	}
-	if (json_array_size(s->notes) > 0)
-		json_object_set(s->spec, "notes", s->notes);
+	if (json_array_size(s->notes) > 0 &&
+	    json_object_set(s->spec, "notes", s->notes) == -1)
+		return oom();
 	return 0;
 }
 
@@ -990,8 +1004,8 @@ import_studioml(json_t *doc, const struct import_opts *o)
 		import_bad(
 		    "$", "not a StudioML request: it has no 'experiment'");
 	else if (sml_object(&s, "$", doc, request_fields) == 0 &&
-	    sml_finish(&s) == 0)
-		out = json_pack("[O]", s.spec);
+	    sml_finish(&s) == 0 && (out = json_pack("[O]", s.spec)) == NULL)
+		oom();
 	json_decref(s.spec);
 	json_decref(s.foreign);
 	json_decref(s.notes);

@@ -146,7 +146,8 @@ import_humanize_size(const char *path, const char *s, json_t **out)
 	n = ceil(n * mult);
 	if (n > 9.2e18)
 		return import_bad(path, "size '%s' is too large", s);
-	*out = json_integer((json_int_t)n);
+	if ((*out = json_integer((json_int_t)n)) == NULL)
+		return error_set(EX_OSERR, "out of memory");
 	return 0;
 }
 
@@ -167,8 +168,10 @@ import_size_member(struct import_at a, json_t *o, const char *key, json_t *res,
 		return import_bad(path, "must be a size");
 	else if (import_humanize_size(path, json_string_value(v), &n) == -1)
 		return -1;
-	if (json_integer_value(n) > 0)
-		json_object_set(res, field, n);
+	if (json_integer_value(n) > 0 && json_object_set(res, field, n) == -1) {
+		json_decref(n);
+		return error_set(EX_OSERR, "out of memory");
+	}
 	json_decref(n);
 	return 0;
 }
@@ -238,10 +241,12 @@ import_target_ok(const char *target)
 
 /* A " --volume=" mounting target from the same place in the work
  * directory. */
-void
+int
 import_set_str(json_t *o, const char *k, const char *v)
 {
-	json_object_set_new(o, k, json_string(v));
+	if (o != NULL && v == NULL)
+		return 0;
+	return spec_set(o, k, json_string(v));
 }
 
 json_t *
@@ -249,10 +254,8 @@ import_object_at(json_t *o, const char *k)
 {
 	json_t *v = json_object_get(o, k);
 
-	if (v == NULL) {
-		v = json_object();
-		json_object_set_new(o, k, v);
-	}
+	if (v == NULL && spec_set(o, k, v = json_object()) == -1)
+		return NULL;
 	return v;
 }
 
@@ -261,10 +264,8 @@ import_array_at(json_t *o, const char *k)
 {
 	json_t *v = json_object_get(o, k);
 
-	if (v == NULL) {
-		v = json_array();
-		json_object_set_new(o, k, v);
-	}
+	if (v == NULL && spec_set(o, k, v = json_array()) == -1)
+		return NULL;
 	return v;
 }
 

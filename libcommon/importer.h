@@ -43,7 +43,7 @@ int import_get_strings(
     struct import_at a, json_t *o, const char *key, json_t **out);
 
 /* A size as go-humanize reads it ("1gb" is 10^9 bytes, "1gib" 2^30) into a
- * new integer *out: 0, or -1 naming path. */
+ * new integer *out: 0, or -1 naming path (or EX_OSERR, out of memory). */
 int import_humanize_size(const char *path, const char *s, json_t **out);
 
 /* o[key] (a size string or a number of bytes) into res[field] when it is
@@ -63,8 +63,13 @@ void import_sh_words(FILE *fp, json_t *arr);
 const char *import_relative(const char *target);
 int import_target_ok(const char *target);
 
-/* o[k] = v (a copy); o[k], made an empty object or array when absent. */
-void import_set_str(json_t *o, const char *k, const char *v);
+/*
+ * o[k] = v (a copy; nothing when v is NULL); o[k], made an empty object or
+ * array when absent.  o may be NULL (what the last two give when out of
+ * memory), so that calls nest and one check covers them: import_set_str()
+ * returns 0 or -1, the others NULL, with an EX_OSERR error.
+ */
+int import_set_str(json_t *o, const char *k, const char *v);
 json_t *import_object_at(json_t *o, const char *k);
 json_t *import_array_at(json_t *o, const char *k);
 

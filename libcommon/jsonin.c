@@ -3,6 +3,7 @@
 
 #include "error.h"
 #include "jsonin.h"
+#include "utf8.h"
 
 /* What the value being read is. */
 enum { V_NONE, V_CONTAINER, V_STRING, V_ATOM, V_WORD };
@@ -180,17 +181,23 @@ jsonin_done(struct jsonin *in, json_t **out, size_t *line)
 	if (kind == V_WORD) {
 		while (in->len > 0 && strchr(" \t\r", in->buf[in->len - 1]))
 			in->len--;
-		*out = memchr(in->buf, '\0', in->len) != NULL
-		    ? NULL
-		    : json_stringn(in->buf, in->len);
-		if (*out == NULL)
+		*out = NULL;
+		if (!utf8_valid(in->buf, in->len))
 			return error_set(EX_DATAERR,
 			    "%s: line %zu: not UTF-8 text", in->name,
 			    in->vline);
+		if ((*out = json_stringn_nocheck(in->buf, in->len)) == NULL)
+			return error_set(EX_OSERR, "out of memory");
 		return 1;
 	}
 	*out = json_loadb(
 	    in->buf, in->len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	/* jansson gives an error without a place when memory runs out
+	 * (and, out of it inside a string, one that looks like bad JSON). */
+	if (*out == NULL &&
+	    (jerr.line < 1 ||
+		json_error_code(&jerr) == json_error_out_of_memory))
+		return error_set(EX_OSERR, "out of memory");
 	if (*out == NULL)
 		return error_set(EX_DATAERR, "%s: line %zu: invalid JSON: %s",
 		    in->name, in->vline + (size_t)jerr.line - 1, jerr.text);

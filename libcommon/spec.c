@@ -432,7 +432,10 @@ check_array_of(struct path *p, json_t *v, size_t max,
 			return -1;
 		}
 		path_pop(p, old);
-		json_array_append_new(arr, n);
+		if (spec_append(arr, n) == -1) {
+			json_decref(arr);
+			return -1;
+		}
 	}
 	*out = arr;
 	return 0;
@@ -467,7 +470,10 @@ check_map(struct path *p, json_t *v, int (*key_ok)(const char *),
 			return -1;
 		}
 		path_pop(p, old);
-		json_object_set(obj, k, e);
+		if (json_object_set(obj, k, e) == -1) {
+			json_decref(obj);
+			return error_set(EX_OSERR, "out of memory");
+		}
 	}
 	*out = obj;
 	return 0;
@@ -846,15 +852,12 @@ check_notes(struct path *p, json_t *v, json_t **out)
 static int
 check_foreign(struct path *p, json_t *v, json_t **out)
 {
-	char *s;
 	size_t n;
 
 	if (want(p, v, json_is_object(v), "an object") == -1)
 		return -1;
-	if ((s = json_dumps(v, JSON_COMPACT)) == NULL)
-		return error_set(EX_OSERR, "out of memory");
-	n = strlen(s);
-	free(s);
+	if (spec_json_len(v, &n) == -1)
+		return -1;
 	if (n > SPEC_MAX_FOREIGN)
 		return bad(p, "is larger than 64KiB%s", "");
 	*out = json_incref(v);
@@ -1051,7 +1054,8 @@ spec_to_job(json_t *spec, struct job_new *jn)
 		jn->name = json_string_value(v);
 	else {
 		jn->name = spec_default_name(spec, name, sizeof(name));
-		json_object_set_new(spec, "name", json_string(jn->name));
+		if (spec_set(spec, "name", json_string(jn->name)) == -1)
+			return -1;
 	}
 	v = json_object_get(spec, "queue");
 	jn->queue = v ? json_string_value(v) : SPEC_DEFAULT_QUEUE;
@@ -1084,23 +1088,53 @@ spec_to_job(json_t *spec, struct job_new *jn)
 	return 0;
 }
 
-/* The members of artifact a that say what data it is. */
+/* The members of artifact a that say what data it is (its hash, else its
+ * URL); NULL when out of memory. */
 static json_t *
 digest_input(json_t *a)
 {
+	const char *keys[] = {
+	    json_object_get(a, "hash") != NULL ? "hash" : "url", "path",
+	    "unpack"};
 	json_t *o = json_object(), *v;
+	size_t i;
 
-	if (o == NULL)
-		return NULL;
-	if ((v = json_object_get(a, "hash")) != NULL)
-		json_object_set(o, "hash", v);
-	else if ((v = json_object_get(a, "url")) != NULL)
-		json_object_set(o, "url", v);
-	if ((v = json_object_get(a, "path")) != NULL)
-		json_object_set(o, "path", v);
-	if ((v = json_object_get(a, "unpack")) != NULL)
-		json_object_set(o, "unpack", v);
+	for (i = 0; o != NULL && i < sizeof(keys) / sizeof(*keys); i++)
+		if ((v = json_object_get(a, keys[i])) != NULL &&
+		    json_object_set(o, keys[i], v) == -1) {
+			json_decref(o);
+			o = NULL;
+		}
 	return o;
+}
+
+/*
+ * Callbacks of json_dump_callback() that cannot fail: a json_dumps() out
+ * of memory may leave a key out of its text and still return it (jansson
+ * 2.14 does not check what dumping a key returns).
+ */
+static int
+dump_sha(const char *buf, size_t len, void *sha)
+{
+	SHA256_Update(sha, buf, len);
+	return 0;
+}
+
+static int
+dump_count(const char *buf, size_t len, void *n)
+{
+	*(size_t *)n += len;
+	return 0;
+}
+
+int
+spec_json_len(const json_t *v, size_t *n)
+{
+	*n = 0;
+	if (json_dump_callback(
+		v, dump_count, n, JSON_COMPACT | JSON_ENCODE_ANY) == -1)
+		return error_set(EX_OSERR, "out of memory");
+	return 0;
 }
 
 int
@@ -1111,7 +1145,6 @@ spec_digest(json_t *spec, char *out)
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	SHA256_CTX sha;
 	json_t *o = json_object(), *in = json_array(), *v;
-	char *text = NULL;
 	size_t i;
 	int r = -1;
 
@@ -1130,11 +1163,12 @@ spec_digest(json_t *spec, char *out)
 		goto out;
 	/* Sorted keys: the same spec written in any order hashes alike.
 	 * SHA-256 itself, not through EVP: OpenSSL 3's providers cost a
-	 * process a millisecond to load (sign.c). */
-	if ((text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
-		goto out;
+	 * process a millisecond to load (sign.c).  Hashed as it is written,
+	 * into nothing that could run out. */
 	SHA256_Init(&sha);
-	SHA256_Update(&sha, text, strlen(text));
+	if (json_dump_callback(
+		o, dump_sha, &sha, JSON_COMPACT | JSON_SORT_KEYS) == -1)
+		goto out;
 	SHA256_Final(md, &sha);
 	memcpy(out, "sha256:", 7);
 	for (i = 0; i < sizeof(md); i++)
@@ -1143,7 +1177,6 @@ spec_digest(json_t *spec, char *out)
 out:
 	json_decref(o);
 	json_decref(in);
-	free(text);
 	return r == 0 ? 0 : error_set(EX_OSERR, "out of memory");
 }
 
@@ -1163,15 +1196,17 @@ spec_merge(json_t *spec, json_t *override)
 		cur = json_object_get(spec, k);
 		if (json_is_object(v) && json_is_object(cur)) {
 			if (json_object_update(cur, v) == -1)
-				return -1;
+				goto oom;
 		} else if (json_is_array(v) && json_is_array(cur) &&
 		    (strcmp(k, "after") == 0 || strcmp(k, "after_any") == 0)) {
 			if (json_array_extend(cur, v) == -1)
-				return -1;
+				goto oom;
 		} else if (json_object_set(spec, k, v) == -1)
-			return -1;
+			goto oom;
 	}
 	return 0;
+oom:
+	return error_set(EX_OSERR, "out of memory");
 }
 
 static int
@@ -1191,51 +1226,60 @@ secret_name(const char *k)
 	return 0;
 }
 
+/* v's text made its first len bytes, then mask, then rest: 0, or -1 when
+ * out of memory. */
+static int
+redact_at(json_t *v, int len, const char *mask, const char *rest)
+{
+	char *buf;
+	int r;
+
+	if (asprintf(&buf, "%.*s%s%s", len, json_string_value(v), mask, rest) ==
+	    -1)
+		return error_set(EX_OSERR, "out of memory");
+	r = json_string_set(v, buf);
+	free(buf);
+	return r == 0 ? 0 : error_set(EX_OSERR, "out of memory");
+}
+
 /* "scheme://user:pass@host" -> "scheme://user:***@host" */
-static void
+static int
 redact_url(json_t *v)
 {
 	const char *s = json_string_value(v), *at, *colon, *start;
-	char *buf;
 
 	if (s == NULL || (start = strstr(s, "://")) == NULL)
-		return;
+		return 0;
 	start += 3;
 	at = strchr(start, '@');
 	if (at == NULL || strcspn(start, "/") < (size_t)(at - start))
-		return;
+		return 0;
 	colon = memchr(start, ':', (size_t)(at - start));
 	if (colon == NULL)
-		return;
-	if (asprintf(&buf, "%.*s***%s", (int)(colon + 1 - s), s, at) == -1)
-		return;
-	json_string_set(v, buf);
-	free(buf);
+		return 0;
+	return redact_at(v, (int)(colon + 1 - s), "***", at);
 }
 
 /* A webhook's path is often its secret (Slack's are): only its host. */
-static void
+static int
 redact_webhook(json_t *v)
 {
 	const char *s, *h;
-	char *buf;
 	size_t n;
 
-	redact_url(v);
+	if (redact_url(v) == -1)
+		return -1;
 	if ((s = json_string_value(v)) == NULL ||
 	    (h = strstr(s, "://")) == NULL)
-		return;
+		return 0;
 	h += 3;
 	n = strcspn(h, "/?#");
 	if (h[n] == '\0' || strcmp(h + n, "/") == 0)
-		return;
-	if (asprintf(&buf, "%.*s/***", (int)(h + n - s), s) == -1)
-		return;
-	json_string_set(v, buf);
-	free(buf);
+		return 0;
+	return redact_at(v, (int)(h + n - s), "/***", "");
 }
 
-static void
+static int
 redact_artifacts(json_t *arr)
 {
 	static const char *inline_secrets[] = {
@@ -1245,16 +1289,19 @@ redact_artifacts(json_t *arr)
 
 	json_array_foreach(arr, i, a)
 	{
-		redact_url(json_object_get(a, "url"));
+		if (redact_url(json_object_get(a, "url")) == -1)
+			return -1;
 		c = json_object_get(a, "credentials");
 		for (int j = 0; c != NULL && inline_secrets[j] != NULL; j++)
-			if (json_object_get(c, inline_secrets[j]) != NULL)
-				json_object_set_new(
-				    c, inline_secrets[j], json_string("***"));
+			if (json_object_get(c, inline_secrets[j]) != NULL &&
+			    spec_set(
+				c, inline_secrets[j], json_string("***")) == -1)
+				return -1;
 	}
+	return 0;
 }
 
-void
+int
 spec_redact(json_t *spec)
 {
 	static const char *const maps[] = {"env", "export", NULL};
@@ -1265,12 +1312,33 @@ spec_redact(json_t *spec)
 	for (int i = 0; maps[i] != NULL; i++)
 		json_object_foreach(json_object_get(spec, maps[i]), k, v)
 		{
-			if (secret_name(k))
-				json_string_set(v, "***");
+			if (secret_name(k) && json_string_set(v, "***") == -1)
+				return error_set(EX_OSERR, "out of memory");
 		}
-	redact_artifacts(json_object_get(spec, "inputs"));
-	redact_artifacts(json_object_get(spec, "outputs"));
-	redact_webhook(json_object_get(spec, "notify"));
+	if (redact_artifacts(json_object_get(spec, "inputs")) == -1 ||
+	    redact_artifacts(json_object_get(spec, "outputs")) == -1 ||
+	    redact_webhook(json_object_get(spec, "notify")) == -1)
+		return -1;
 	json_array_foreach(json_object_get(spec, "shards"), n, v)
-	    spec_redact(v);
+	{
+		if (spec_redact(v) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+spec_set(json_t *o, const char *k, json_t *v)
+{
+	if (json_object_set_new(o, k, v) == -1)
+		return error_set(EX_OSERR, "out of memory");
+	return 0;
+}
+
+int
+spec_append(json_t *a, json_t *v)
+{
+	if (json_array_append_new(a, v) == -1)
+		return error_set(EX_OSERR, "out of memory");
+	return 0;
 }

@@ -25,9 +25,10 @@
 json_t *spec_normalize(json_t *spec, int64_t now_ms);
 
 /*
- * Fill jn from a normalized spec.  Strings in jn point into spec, which
- * must outlive it.  Returns 0, or -1 (EX_DATAERR) when the spec names no
- * command.
+ * Fill jn from a normalized spec, giving it its default name when it has
+ * none.  Strings in jn point into spec, which must outlive it.  Returns 0,
+ * or -1 (EX_DATAERR) when the spec names no command, (EX_OSERR) when out
+ * of memory.
  */
 int spec_to_job(json_t *spec, struct job_new *jn);
 
@@ -35,7 +36,7 @@ int spec_to_job(json_t *spec, struct job_new *jn);
  * Merge override (fields given as options) into spec, in place: objects
  * (env, labels, resources, output) key by key, after lists appended,
  * anything else replaced (workdir and scratch replace each other).
- * Returns 0 or -1 (out of memory).
+ * Returns 0 or -1 (EX_OSERR, out of memory).
  */
 int spec_merge(json_t *spec, json_t *override);
 
@@ -48,9 +49,10 @@ json_t *spec_artifact(json_t *a);
 /*
  * Replace secrets in a (normalized) spec with "***", in place: inline
  * credentials, passwords in URLs, and env and export values whose name
- * says secret, token, password or key.
+ * says secret, token, password or key.  Returns 0, or -1 (EX_OSERR) when
+ * out of memory, and then the spec may still hold secrets: show none of it.
  */
-void spec_redact(json_t *spec);
+int spec_redact(json_t *spec);
 
 /*
  * What a job executes, as Reflow's ImgCmdID: the sha256 of its argv or
@@ -63,6 +65,19 @@ void spec_redact(json_t *spec);
  */
 #define SPEC_DIGEST_LEN 71
 int spec_digest(json_t *spec, char *out);
+
+/*
+ * o[k] = v, and a appended v, taking the reference to v (released when
+ * they fail).  v may be NULL, what a jansson constructor gives when out of
+ * memory, so that one check covers the making and the setting.  0, or -1
+ * with an EX_OSERR "out of memory" error.
+ */
+int spec_set(json_t *o, const char *k, json_t *v);
+int spec_append(json_t *a, json_t *v);
+
+/* The length *n of v written as compact JSON, without writing it: 0, or
+ * -1 (EX_OSERR). */
+int spec_json_len(const json_t *v, size_t *n);
 
 /* 1 when s may be a queue name: 1 to 63 letters, digits and . _ - /. */
 int spec_word_ok(const char *s);

@@ -8,10 +8,12 @@
 #include "parse.h"
 #include "spec.h"
 #include "specopt.h"
+#include "utf8.h"
 
 extern char **environ;
 
-/* Set over[obj][key] (or over[key] when obj is NULL) to v (stolen). */
+/* Set over[obj][key] (or over[key] when obj is NULL) to v (stolen, and
+ * may be NULL: out of memory). */
 static int
 over_set(json_t *over, const char *obj, const char *key, json_t *v)
 {
@@ -19,12 +21,12 @@ over_set(json_t *over, const char *obj, const char *key, json_t *v)
 
 	if (obj != NULL && (o = json_object_get(over, obj)) == NULL) {
 		o = json_object();
-		if (json_object_set_new(over, obj, o) == -1)
-			o = NULL;
+		if (spec_set(over, obj, o) == -1) {
+			json_decref(v);
+			return -1;
+		}
 	}
-	if (o == NULL || v == NULL || json_object_set_new(o, key, v) == -1)
-		return error_set(EX_OSERR, "out of memory");
-	return 1;
+	return spec_set(o, key, v) == -1 ? -1 : 1;
 }
 
 static int
@@ -140,10 +142,9 @@ retry_on(json_t *over, const char *arg)
 	}
 	for (tok = strtok_r(copy, ",", &save); tok != NULL && r == 1;
 	     tok = strtok_r(NULL, ",", &save))
-		if (checked("--retry-on", parse_int(tok, 0, 255, &v)) == -1)
+		if (checked("--retry-on", parse_int(tok, 0, 255, &v)) == -1 ||
+		    spec_append(a, json_integer(v)) == -1)
 			r = -1;
-		else
-			json_array_append_new(a, json_integer(v));
 	free(copy);
 	if (r == -1) {
 		json_decref(a);
@@ -245,8 +246,8 @@ export_option(json_t *over, const char *arg)
 				    "--export: '%s' is not set in the "
 				    "environment",
 				    tok);
-			else
-				json_object_set_new(exp, tok, json_string(val));
+			else if (spec_set(exp, tok, json_string(val)) == -1)
+				r = -1;
 		}
 	}
 	if (r == 1 && n == 0)
@@ -307,7 +308,7 @@ specopt_workdir(json_t *spec)
 	    (json_array_size(json_object_get(spec, "inputs")) > 0 ||
 		json_array_size(json_object_get(spec, "outputs")) > 0 ||
 		json_object_get(spec, "context") != NULL))
-		return json_object_set_new(spec, "scratch", json_true());
+		return spec_set(spec, "scratch", json_true());
 	if (json_is_true(json_object_get(spec, "scratch")) ||
 	    getcwd(cwd, sizeof(cwd)) == NULL ||
 	    (json_object_get(spec, "workdir") != NULL &&
@@ -315,6 +316,29 @@ specopt_workdir(json_t *spec)
 		return 0;
 	/* The submit directory, as tsp, nq, parallel and sbatch run in. */
 	return workdir(spec, w ? w : ".") == -1 ? -1 : 0;
+}
+
+json_t *
+specopt_argv(char *const *argv)
+{
+	json_t *a = json_array();
+
+	if (a == NULL) {
+		error_set(EX_OSERR, "out of memory");
+		return NULL;
+	}
+	for (; *argv != NULL; argv++) {
+		if (!utf8_valid(*argv, strlen(*argv))) {
+			error_set(EX_DATAERR, "the command is not UTF-8");
+			goto fail;
+		}
+		if (spec_append(a, json_string_nocheck(*argv)) == -1)
+			goto fail;
+	}
+	return a;
+fail:
+	json_decref(a);
+	return NULL;
 }
 
 /* A string option whose value a parser checks first. */

@@ -90,6 +90,13 @@ json_t *specopt_export(json_t *over);
 int specopt_workdir(json_t *spec);
 
 /*
+ * The words of a command (argv, NULL-terminated) as a new array of
+ * strings, or NULL with an error: EX_DATAERR "the command is not UTF-8",
+ * or EX_OSERR when out of memory.
+ */
+json_t *specopt_argv(char *const *argv);
+
+/*
  * Apply option c with argument arg to over, an object of spec fields.
  * Returns 1 when c is a spec option, 0 when it is not, -1 with an error
  * (EX_USAGE naming the option; EX_NOINPUT for a missing --env-file).

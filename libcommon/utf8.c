@@ -74,3 +74,16 @@ utf8_clean(
 	out[o] = '\0';
 	return o;
 }
+
+int
+utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, k, bad;
+	int at_end;
+
+	for (i = 0; i < len; i += k)
+		if ((k = seq_len(p + i, len - i, &bad, &at_end)) == 0)
+			return 0;
+	return 1;
+}

@@ -20,4 +20,8 @@
 size_t utf8_clean(
     const char *in, size_t len, int whole, char *out, size_t max, int *cut);
 
+/* 1 when s[0..len) is valid UTF-8 without a NUL, what jansson takes for a
+ * string; else 0. */
+int utf8_valid(const char *s, size_t len);
+
 #endif
