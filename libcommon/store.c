@@ -28,7 +28,7 @@
 #include "walvfs.h"
 
 #define STORE_BUSY_MS 60000
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 enum stmt {
 	S_JOB_BY_KEY,
@@ -53,9 +53,9 @@ static const char *stmt_sql[S_COUNT] = {
 	"INSERT INTO jobs (rid, name, owner, uid, state, queue, priority,"
 	" created, updated, not_before, max_attempts, idem_key, labels,"
 	" reason, spec, cpu_milli, memory, disk, gpu, export, sig, parent,"
-	" concurrency, selector) VALUES"
+	" concurrency, selector, wait_until) VALUES"
 	" (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-	" ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+	" ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?9)",
     [S_JOB_LABEL] =
 	"INSERT INTO job_labels (key, value, job) VALUES (?1, ?2, ?3)",
     [S_JOB_DEP] = "INSERT OR IGNORE INTO job_deps (job, dep, kind)"
@@ -265,9 +265,30 @@ static const char *schema_v5[] = {
     NULL,
 };
 
+/*
+ * Version 6: a claim costs the same however many queued jobs it cannot
+ * take.  A job's due time is kept apart in wait_until (not_before stays
+ * what was asked) until a claim sees it pass, so that the due jobs are the
+ * queued ones without it; those are indexed by what a worker must offer
+ * them (queue, resources, owner), then in claim order, so that a claim
+ * seeks once per kind of job instead of walking jobs (store_claim()).
+ */
+static const char *schema_v6[] = {
+    "ALTER TABLE jobs ADD COLUMN wait_until INTEGER",
+    "UPDATE jobs SET wait_until = not_before WHERE not_before IS NOT NULL",
+    "DROP INDEX jobs_due",
+    "DROP INDEX jobs_ready",
+    "DROP INDEX jobs_claim",
+    "CREATE INDEX jobs_wait ON jobs (wait_until)"
+    " WHERE state = 'queued' AND wait_until IS NOT NULL",
+    "CREATE INDEX jobs_fit ON jobs (queue, gpu, cpu_milli, memory, disk,"
+    " uid, priority DESC, rid) WHERE state = 'queued' AND wait_until IS NULL",
+    NULL,
+};
+
 /* Each entry brings the schema from version i to i + 1. */
 static const char **migrations[] = {
-    schema_v1, schema_v2, schema_v3, schema_v4, schema_v5};
+    schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6};
 
 struct store {
 	sqlite3 *db;
@@ -902,8 +923,7 @@ store_open(const char *location, int create)
 	sqlite3_file_control(
 	    st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	st->wal_frames = -1;
-	sqlite3_db_config(
-	    st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_wal_hook(st->db, store_wal_hook, st);
 	sqlite3_create_function_v2(st->db, "jk_id", 1,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_jk_id, NULL, NULL,
@@ -1278,14 +1298,15 @@ store_apply(struct store *st, int64_t rid, int64_t attempt,
 	case LIFECYCLE_GIVE_BACK:
 		r = store_write(st, "cannot requeue job",
 		    "UPDATE jobs SET state = ?, updated = ?, reason = ?,"
-		    " max_attempts = max_attempts + 1, not_before = NULL"
-		    " WHERE rid = ?",
+		    " max_attempts = max_attempts + 1, not_before = NULL,"
+		    " wait_until = NULL WHERE rid = ?",
 		    "titi", m->state, now, m->reason, rid);
 		break;
 	case LIFECYCLE_BACKOFF:
 		r = store_write(st, "cannot requeue job",
-		    "UPDATE jobs SET state = ?, not_before = ?, updated = ?,"
-		    " reason = ? WHERE rid = ?",
+		    "UPDATE jobs SET state = ?1, not_before = ?2,"
+		    " wait_until = ?2, updated = ?3, reason = ?4 WHERE rid = "
+		    "?5",
 		    "tiiti", m->state, now + m->backoff, now, m->reason, rid);
 		break;
 	case LIFECYCLE_RENEW:
@@ -3865,6 +3886,154 @@ qb_runnable(struct qb *b, struct store *st, const struct claim_fit *fit,
 	qb_text(b, fit && fit->labels ? fit->labels : "{}");
 }
 
+/*
+ * What a claim looks for: the due queued jobs (DUE_QUEUED) by their kind,
+ * what a worker must offer them (KIND_COLS), on jobs_fit.  first_kind is
+ * the first kind there; kind_after[i], the first whose first i columns are
+ * ?1.. and whose next is past ?i+1: one seek each, where a row value
+ * compared with ">" would step through the jobs of the kind it is past.
+ * best_of_kind is the first of a kind in claim order (priority, then age:
+ * rid rises with created) that may start.
+ */
+#define KIND_COLS "queue, gpu, cpu_milli, memory, disk, uid"
+#define DUE_QUEUED " state = 'queued' AND wait_until IS NULL"
+#define KIND_SELECT "SELECT " KIND_COLS " FROM jobs INDEXED BY jobs_fit WHERE"
+#define KIND_ORDER " ORDER BY " KIND_COLS " LIMIT 1"
+#define KIND_AFTER(eq, col) \
+	KIND_SELECT DUE_QUEUED eq " AND " col " > ?" KIND_ORDER
+static const char first_kind[] = KIND_SELECT DUE_QUEUED KIND_ORDER;
+static const char *const kind_after[] = {
+    KIND_AFTER("", "queue"),
+    KIND_AFTER(" AND queue = ?", "gpu"),
+    KIND_AFTER(" AND queue = ? AND gpu = ?", "cpu_milli"),
+    KIND_AFTER(" AND queue = ? AND gpu = ? AND cpu_milli = ?", "memory"),
+    KIND_AFTER(" AND queue = ? AND gpu = ? AND cpu_milli = ? AND"
+	       " memory = ?",
+	"disk"),
+    KIND_AFTER(" AND queue = ? AND gpu = ? AND cpu_milli = ? AND"
+	       " memory = ? AND disk = ?",
+	"uid"),
+};
+static const char best_of_kind[] =
+    "SELECT rid, priority FROM jobs INDEXED BY jobs_fit WHERE" DUE_QUEUED
+    " AND queue = ?1 AND gpu = ?2 AND cpu_milli = ?3 AND memory = ?4 AND"
+    " disk = ?5 AND uid = ?6 AND" SHARD_ROOM(
+	"jobs.") "AND (selector IS"
+		 " NULL OR jk_match(selector, ?7)) ORDER BY priority DESC, rid "
+		 "LIMIT 1";
+
+/* Whether a worker with fit free may run jobs of kind k (gpu, cpu_milli,
+ * memory, disk, uid) of st's caller: root runs anyone's. */
+static int
+kind_fits(struct store *st, const struct claim_fit *fit, const int64_t *k)
+{
+	return k[0] <= fit_bound(fit ? fit->gpu : -1) &&
+	    k[1] <= fit_bound(fit ? fit->cpu_milli : -1) &&
+	    k[2] <= fit_bound(fit ? fit->memory : -1) &&
+	    k[3] <= fit_bound(fit ? fit->disk : -1) &&
+	    (st->uid == 0 || k[4] == (int64_t)st->uid);
+}
+
+/*
+ * The best job of kind (queue, k) for fit, if it is better than *best
+ * (priority *prio): then *best and *prio are it.
+ */
+static int
+claim_kind(struct store *st, const struct claim_fit *fit, const char *queue,
+    const int64_t *k, int64_t *best, int64_t *prio)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = store_prep(st, best_of_kind, "tiiiiit", queue, k[0], k[1],
+		 k[2], k[3], k[4], fit && fit->labels ? fit->labels : "{}")) ==
+	    NULL)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	    (*best == 0 || sqlite3_column_int64(s, 1) > *prio ||
+		(sqlite3_column_int64(s, 1) == *prio &&
+		    sqlite3_column_int64(s, 0) < *best))) {
+		*best = sqlite3_column_int64(s, 0);
+		*prio = sqlite3_column_int64(s, 1);
+	}
+	store_unprep(st, s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE
+	    ? 0
+	    : store_fail(st, "cannot look for work");
+}
+
+/*
+ * Into queue and k (gpu, cpu_milli, memory, disk, uid), the next kind: the
+ * first of all with from -1, the first of queue with from 1 (k[0] -1), or
+ * the one after them with from 5, not leaving queue with floor 1.  Returns
+ * 1, 0 when there is none, -1 on error.
+ */
+static int
+claim_next_kind(
+    struct store *st, char *queue, size_t len, int64_t *k, int from, int floor)
+{
+	static const char *const fmt[] = {
+	    "t", "ti", "tii", "tiii", "tiiii", "tiiiii"};
+	sqlite3_stmt *s;
+	int rc = SQLITE_DONE;
+
+	for (int i = from; rc == SQLITE_DONE && (i >= floor || i == from);
+	     i--) {
+		/* Kind columns 0 .. i - 1 are queue, k[0] ..; past column i. */
+		s = i < 0 ? store_prep(st, first_kind, "")
+			  : store_prep(st, kind_after[i], fmt[i], queue, k[0],
+				k[1], k[2], k[3], k[4]);
+		if (s == NULL)
+			return -1;
+		if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			snprintf(queue, len, "%s",
+			    (const char *)sqlite3_column_text(s, 0));
+			for (int j = 0; j < 5; j++)
+				k[j] = sqlite3_column_int64(s, j + 1);
+		}
+		store_unprep(st, s);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, "cannot look for work");
+	return rc == SQLITE_ROW;
+}
+
+/*
+ * The job a claim takes (*best, 0 for none): the first in claim order of
+ * the due queued jobs of fit's queues (all, without) that fit fits.  Each
+ * kind of such jobs costs a seek or few, and one more for its best job if
+ * it fits, so a claim costs what the kinds do, not the jobs it cannot
+ * take: a million that ask for a GPU the worker has not are one kind.
+ * (Within a kind, jobs waiting for their shards' room or asking for labels
+ * the worker has not are still passed one by one.)
+ */
+static int
+claim_search(struct store *st, const struct claim_fit *fit, int64_t *best)
+{
+	static const char *const all[] = {NULL};
+	const char *const *q =
+	    fit && fit->queues && fit->queues[0] ? fit->queues : all;
+	char queue[1024];
+	int64_t k[5], prio = 0;
+	int one = q != all, rc;
+
+	*best = 0;
+	do {
+		snprintf(queue, sizeof(queue), "%s", one ? *q : "");
+		k[0] = -1;
+		for (rc = claim_next_kind(
+			 st, queue, sizeof(queue), k, one ? 1 : -1, one);
+		     rc == 1;
+		     rc = claim_next_kind(st, queue, sizeof(queue), k, 5, one))
+			if (kind_fits(st, fit, k) &&
+			    claim_kind(st, fit, queue, k, best, &prio) == -1)
+				return -1;
+		if (rc == -1)
+			return -1;
+	} while (one && *++q != NULL);
+	return 0;
+}
+
 int
 store_claim(struct store *st, const char *run, const struct claim_fit *fit,
     json_t **task)
@@ -3872,30 +4041,18 @@ store_claim(struct store *st, const char *run, const struct claim_fit *fit,
 	int64_t runrid, now = parse_now_ms(), rid;
 	char why[512];
 	json_t *spec = NULL;
-	sqlite3_stmt *s = NULL;
-	struct qb *b;
-	int rc, ok;
+	int ok;
 
 	*task = NULL;
 	if (run_rid(run, &runrid) == -1)
 		return -1;
-	if ((b = calloc(1, sizeof(*b))) == NULL)
-		return error_set(EX_OSERR, "out of memory");
-	/*
-	 * Claim order is priority, then age (rid rises with created), which
-	 * is the order of both indexes of the queued jobs: one queue's, or
-	 * all of them.  Without statistics the planner would rather take the
-	 * index on state and sort.
-	 */
-	qb_add(b,
-	    fit && fit->queues && fit->queues[0] && !fit->queues[1]
-		? "SELECT rid FROM jobs INDEXED BY jobs_ready"
-		: "SELECT rid FROM jobs INDEXED BY jobs_claim");
-	qb_runnable(b, st, fit, now, 0);
-	qb_add(b, " ORDER BY priority DESC, rid LIMIT 1");
+	/* The jobs whose due time has passed join the due ones. */
 	if (store_begin(st) == -1)
 		goto out;
-	if (qb_prepare(st, b, &s) == -1)
+	if (store_write(st, "cannot look for work",
+		"UPDATE jobs INDEXED BY jobs_wait SET wait_until = NULL"
+		" WHERE state = 'queued' AND wait_until <= ?",
+		"i", now) == -1)
 		goto fail;
 	/*
 	 * A job that may not run as its owner, or whose rows were changed so
@@ -3903,14 +4060,8 @@ store_claim(struct store *st, const char *run, const struct claim_fit *fit,
 	 * queue behind it goes on.
 	 */
 	for (;;) {
-		rid = 0;
-		if ((rc = sqlite3_step(s)) == SQLITE_ROW)
-			rid = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-			store_fail(st, "cannot look for work");
+		if (claim_search(st, fit, &rid) == -1)
 			goto fail;
-		}
 		if (rid == 0)
 			break;
 		if ((ok = store_vouched_spec(
@@ -3926,19 +4077,14 @@ store_claim(struct store *st, const char *run, const struct claim_fit *fit,
 		if (store_refuse(st, rid, why, now) == -1)
 			goto fail;
 	}
-	sqlite3_finalize(s);
-	s = NULL;
 	if (store_commit(st) == -1)
 		goto out;
-	free(b);
 	return rid != 0;
 fail:
-	sqlite3_finalize(s);
 	store_rollback(st);
 out:
 	json_decref(*task);
 	*task = NULL;
-	free(b);
 	return -1;
 }
 
@@ -4007,11 +4153,11 @@ store_next_due(struct store *st, const struct claim_fit *fit, int64_t *due)
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return error_set(EX_OSERR, "out of memory");
 	qb_add(b,
-	    "SELECT not_before FROM jobs WHERE state = 'queued' AND"
-	    " not_before > ?");
+	    "SELECT wait_until FROM jobs INDEXED BY jobs_wait WHERE"
+	    " state = 'queued' AND wait_until > ?");
 	qb_num(b, parse_now_ms());
 	qb_queues(b, fit);
-	qb_add(b, " ORDER BY not_before LIMIT 1");
+	qb_add(b, " ORDER BY wait_until LIMIT 1");
 	if (qb_prepare(st, b, &s) == -1) {
 		free(b);
 		return -1;
