@@ -37,6 +37,41 @@ move_to(struct lifecycle_move *m, enum lifecycle_write w, const char *state,
 	snprintf(m->reason, sizeof(m->reason), "%s", m->message);
 }
 
+void
+lifecycle_submit(const struct lifecycle_submit *s, struct lifecycle_move *m)
+{
+	move_clear(m);
+	snprintf(m->message, sizeof(m->message), "%s",
+	    !s->hold && s->shards ? "waiting for its shards" : "submitted");
+	move_to(m, LIFECYCLE_STATE,
+	    s->hold	    ? STATE_HELD
+		: s->shards ? STATE_WAITING
+			    : STATE_QUEUED,
+	    "submitted");
+	m->by_deps = s->deps && !s->hold;
+}
+
+void
+lifecycle_submit_deps(const struct lifecycle_deps *v, struct lifecycle_move *m)
+{
+	m->by_deps = 0;
+	if (is(v->state, STATE_QUEUED))
+		return;
+	m->state = v->state;
+	if (v->reason[0] != '\0')
+		snprintf(m->message, sizeof(m->message), "%s", v->reason);
+	snprintf(m->reason, sizeof(m->reason), "%s", m->message);
+}
+
+void
+lifecycle_refuse(const char *why, struct lifecycle_move *m)
+{
+	move_clear(m);
+	snprintf(m->message, sizeof(m->message), "refused: %s", why);
+	move_to(m, LIFECYCLE_STATE, STATE_FAILED, "refused");
+	m->settle = LIFECYCLE_SETTLE_ENDED;
+}
+
 int64_t
 lifecycle_backoff(int64_t n, int lost)
 {

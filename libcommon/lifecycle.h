@@ -180,6 +180,34 @@ void lifecycle_deps(
 void lifecycle_settle(const struct lifecycle_deps *v, const char *dep,
     int revive, struct lifecycle_move *m);
 
+/* What a job is as it is submitted. */
+struct lifecycle_submit {
+	int hold; /* asked to be held */
+	int shards; /* a job of shards */
+	int deps; /* it has dependencies */
+};
+
+/*
+ * The first state of a job submitted as s, into *m (LIFECYCLE_STATE, event
+ * "submitted"): held when asked ("submitted"), whatever its dependencies;
+ * a job of shards waits for them ("waiting for its shards"); else queued
+ * ("submitted").  With dependencies and not held, m->by_deps is set:
+ * lifecycle_submit_deps() completes the move.  Never refused.
+ */
+void lifecycle_submit(
+    const struct lifecycle_submit *s, struct lifecycle_move *m);
+
+/* Complete submit move m from its dependencies' verdict v: when they let
+ * it go, m is left as it is; else it is v's state, with v's reason when v
+ * has one. */
+void lifecycle_submit_deps(
+    const struct lifecycle_deps *v, struct lifecycle_move *m);
+
+/* A job a claim may not start (it may not run as its owner, or its rows
+ * were changed so that it cannot), why, into *m: failed, event
+ * "refused", "refused: <why>", settling its dependents. */
+void lifecycle_refuse(const char *why, struct lifecycle_move *m);
+
 /* What a user (or a runner, LIFECYCLE_RUN) does to a job. */
 enum lifecycle_action {
 	LIFECYCLE_CANCEL,

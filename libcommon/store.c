@@ -1305,8 +1305,8 @@ store_apply(struct store *st, int64_t rid, int64_t attempt,
 	case LIFECYCLE_BACKOFF:
 		r = store_write(st, "cannot requeue job",
 		    "UPDATE jobs SET state = ?1, not_before = ?2,"
-		    " wait_until = ?2, updated = ?3, reason = ?4 WHERE rid = "
-		    "?5",
+		    " wait_until = ?2, updated = ?3, reason = ?4"
+		    " WHERE rid = ?5",
 		    "tiiti", m->state, now + m->backoff, now, m->reason, rid);
 		break;
 	case LIFECYCLE_RENEW:
@@ -1871,12 +1871,10 @@ store_vouched_spec(
 static int
 store_refuse(struct store *st, int64_t rid, const char *why, int64_t now)
 {
-	char msg[600];
+	struct lifecycle_move m;
 
-	snprintf(msg, sizeof(msg), "refused: %s", why);
-	return store_set_state(st, rid, STATE_FAILED, now, msg) == -1 ||
-		store_event(st, rid, 0, now, "refused", STATE_FAILED, msg) ==
-		    -1 ||
+	lifecycle_refuse(why, &m);
+	return store_apply(st, rid, 0, &m, now) == -1 ||
 		store_settle(st, rid, now) == -1
 	    ? -1
 	    : 0;
@@ -2012,27 +2010,21 @@ store_notes(struct store *st, int64_t rid, const struct job_new *jn,
 	return 0;
 }
 
-/*
- * A new job with dependencies goes where they leave it; its reason stays
- * when they say nothing (it waits on jobs, not shards), and is "submitted"
- * when it is queued.
- */
+/* Complete submit move m of new job rid (inserted in m's state) from its
+ * dependencies (lifecycle_submit_deps()). */
 static int
-store_deps_initial(struct store *st, int64_t rid, const char **state,
-    char *reason, size_t len, int64_t now)
+store_deps_initial(
+    struct store *st, int64_t rid, struct lifecycle_move *m, int64_t now)
 {
 	struct lifecycle_deps v;
+	const char *inserted = m->state;
 
 	if (store_deps(st, rid, &v) == -1)
 		return -1;
-	*state = v.state;
-	if (v.reason[0] != '\0')
-		snprintf(reason, len, "%s", v.reason);
-	if (strcmp(v.state, STATE_QUEUED) == 0) {
-		snprintf(reason, len, "submitted");
-		return 0;
-	}
-	return store_set_state(st, rid, v.state, now, reason);
+	lifecycle_submit_deps(&v, m);
+	return m->state == inserted
+	    ? 0
+	    : store_set_state(st, rid, m->state, now, m->reason);
 }
 
 int
@@ -2040,10 +2032,9 @@ store_job_add(struct store *st, const struct job_new *given, char *id,
     json_t **out, int *existed)
 {
 	struct job_new copy = *given, *jn = &copy;
-	char reason[128] = "submitted";
-	const char *state = jn->hold ? STATE_HELD : STATE_QUEUED;
+	struct lifecycle_submit sub = {0};
+	struct lifecycle_move m;
 	int64_t rid, now;
-	int deps;
 
 	*existed = 0;
 	if (store_begin(st) == -1 || store_created_now(st, &now, &rid) == -1) {
@@ -2060,32 +2051,29 @@ store_job_add(struct store *st, const struct job_new *given, char *id,
 			goto done;
 		}
 	}
-	deps = json_array_size(jn->after) + json_array_size(jn->after_any) > 0;
-	if (jn->concurrency > 0 && !jn->hold) {
-		state = STATE_WAITING;
-		snprintf(reason, sizeof(reason), "waiting for its shards");
-	}
+	sub.hold = jn->hold;
+	sub.shards = jn->concurrency > 0;
+	sub.deps =
+	    json_array_size(jn->after) + json_array_size(jn->after_any) > 0;
+	lifecycle_submit(&sub, &m);
 	if ((jn->parent != NULL && store_shard_of(st, jn) == -1) ||
-	    (deps &&
+	    (sub.deps &&
 		(resolve_array(st, jn->after) == -1 ||
 		    resolve_array(st, jn->after_any) == -1)) ||
-	    store_insert_job(st, jn, state, now, rid) == -1 ||
+	    store_insert_job(st, jn, m.state, now, rid) == -1 ||
 	    store_add_labels(st, rid, jn->labels) == -1 ||
 	    (jn->parent_rid > 0 && store_add_shard(st, jn, rid) == -1))
 		goto fail;
-	if (deps) {
-		if (store_add_deps(st, rid, jn->after, "success") == -1 ||
-		    store_add_deps(st, rid, jn->after_any, "any") == -1)
-			goto fail;
-		if (!jn->hold &&
-		    store_deps_initial(
-			st, rid, &state, reason, sizeof(reason), now) == -1)
-			goto fail;
-	}
-	if (store_event(st, rid, 0, now, "submitted", state, reason) == -1 ||
-	    store_notes(st, rid, jn, state, now) == -1)
+	if (sub.deps &&
+	    (store_add_deps(st, rid, jn->after, "success") == -1 ||
+		store_add_deps(st, rid, jn->after_any, "any") == -1 ||
+		(m.by_deps && store_deps_initial(st, rid, &m, now) == -1)))
 		goto fail;
-	if (out != NULL && (*out = job_brief_new(rid, jn, state, now)) == NULL)
+	if (store_event(st, rid, 0, now, m.event, m.state, m.message) == -1 ||
+	    store_notes(st, rid, jn, m.state, now) == -1)
+		goto fail;
+	if (out != NULL &&
+	    (*out = job_brief_new(rid, jn, m.state, now)) == NULL)
 		goto fail;
 	goto commit;
 done:

@@ -551,6 +551,65 @@ test_act_deps(void)
 	    "retry refused while a dependency cancels the job");
 }
 
+/* Submitted as sub, then with deps (deps NULL: none read): where to. */
+static const struct {
+	const char *name;
+	struct lifecycle_submit sub;
+	const struct lifecycle_dep *deps;
+	size_t n;
+	struct want w;
+} submits[] = {
+    {"submitted: queued", {0, 0, 0}, NULL, 0,
+	{MOVE(STATE, "queued", "submitted", "submitted", NULL)}},
+    {"submitted held", {1, 0, 0}, NULL, 0,
+	{MOVE(STATE, "held", "submitted", "submitted", NULL)}},
+    {"submitted held, with dependencies: held, not read", {1, 0, 1}, NULL, 0,
+	{MOVE(STATE, "held", "submitted", "submitted", NULL)}},
+    {"a job of shards waits for them", {0, 1, 0}, NULL, 0,
+	{MOVE(STATE, "waiting", "submitted", "waiting for its shards", NULL)}},
+    {"with dependencies done: queued", {0, 0, 1}, d_done, N(d_done),
+	{MOVE(STATE, "queued", "submitted", "submitted", NULL)}},
+    {"with dependencies running: waiting", {0, 0, 1}, d_running, N(d_running),
+	{MOVE(STATE, "waiting", "submitted", "submitted", NULL)}},
+    {"with a dependency failed: cancelled, naming it", {0, 0, 1}, d_failed,
+	N(d_failed),
+	{MOVE(
+	    STATE, "cancelled", "submitted", "dependency a003 failed", NULL)}},
+    {"a job of shards whose dependencies are done waits for its shards",
+	{0, 1, 1}, d_done, N(d_done),
+	{MOVE(STATE, "waiting", "submitted", "waiting for its shards", NULL)}},
+    {"a job of shards whose dependencies run waits", {0, 1, 1}, d_running,
+	N(d_running),
+	{MOVE(STATE, "waiting", "submitted", "waiting for its shards", NULL)}},
+};
+
+static void
+test_submit(void)
+{
+	struct lifecycle_deps v;
+	struct lifecycle_move m;
+
+	for (size_t i = 0; i < N(submits); i++) {
+		lifecycle_submit(&submits[i].sub, &m);
+		if (m.by_deps != (submits[i].deps != NULL)) {
+			ok(0, "%s: dependencies read (%d)", submits[i].name,
+			    m.by_deps);
+			continue;
+		}
+		if (m.by_deps) {
+			lifecycle_deps(&v, submits[i].deps, submits[i].n);
+			lifecycle_submit_deps(&v, &m);
+		}
+		ok(same_move(&m, &submits[i].w), "%s", submits[i].name);
+	}
+	lifecycle_refuse("no such user 'bob'", &m);
+	ok(same_move(&m,
+	       &(struct want){MOVE(STATE, "failed", "refused",
+				  "refused: no such user 'bob'", NULL),
+		   .settle = LIFECYCLE_SETTLE_ENDED}),
+	    "a job a claim may not start fails, refused, and settles");
+}
+
 static void
 test_shard_follows(void)
 {
@@ -591,6 +650,7 @@ main(void)
 	test_settle();
 	test_act();
 	test_act_deps();
+	test_submit();
 	test_shard_follows();
 	test_terminal();
 	return done_testing();
