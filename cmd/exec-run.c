@@ -2559,7 +2559,9 @@ execute(struct runner *r, struct run_new *rn)
 	else if ((r->lease = lease_start(r->st, rn, 0)) == NULL)
 		errx(error_status(), "%s", error_msg());
 	r->run = lease_id(r->lease);
-	lease_reaps(r->lease);
+	/* A command run here reaps only if it runs long: a short one need
+	 * not look for others' dead runs each time (workers do). */
+	lease_reaps(r->lease, r->foreground ? lease_interval(r->lease) : 0);
 	run_loop(r);
 	json_decref(rn->capacity);
 	/* Whatever of our tasks got away from its group goes with us:

@@ -132,10 +132,10 @@ lease_interval(const struct lease *l)
 }
 
 void
-lease_reaps(struct lease *l)
+lease_reaps(struct lease *l, int64_t delay)
 {
 	l->reap = 1;
-	l->next_reap = 0;
+	l->next_reap = delay > 0 ? parse_now_ms() + delay : 0;
 }
 
 int

@@ -75,8 +75,9 @@ int lease_is_task(const struct lease *l);
 int64_t lease_ms(const struct lease *l);
 int64_t lease_interval(const struct lease *l);
 
-/* Also reap (lease_reap()) once a lease. */
-void lease_reaps(struct lease *l);
+/* Also reap (lease_reap()) once a lease, the first time after delay ms
+ * (0: at the next lease_tick()). */
+void lease_reaps(struct lease *l, int64_t delay);
 
 /*
  * Reap: store_reap(), then kill what is left on this host of each task
