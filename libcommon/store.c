@@ -23,6 +23,7 @@
 #include "error.h"
 #include "parse.h"
 #include "sign.h"
+#include "spec.h"
 #include "store.h"
 #include "utf8.h"
 #include "walvfs.h"
@@ -1621,7 +1622,8 @@ store_spec_text(struct store *st, const struct job_new *jn, int64_t rid,
 	*text = json_dumps(jn->spec, JSON_COMPACT);
 	if (own != NULL) {
 		*etext = *owned = json_dumps(own, JSON_COMPACT);
-		json_object_set_new(jn->spec, "export", own);
+		if (spec_set(jn->spec, "export", own) == -1)
+			return -1;
 	} else if (jn->export != NULL && jn->export == st->export_obj)
 		*etext = st->export;
 	else if (jn->export != NULL)
@@ -3035,8 +3037,8 @@ store_with_run(struct store *st, json_t *row)
 	store_unprep(st, s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_fail(st, "cannot read run");
-	if (o != NULL)
-		json_object_set_new(row, "run_row", o);
+	if (o != NULL && spec_set(row, "run_row", o) == -1)
+		return -1;
 	return 0;
 }
 
@@ -3215,7 +3217,7 @@ summary_add(json_t *obj, const char *key, int64_t n)
 {
 	json_t *v = json_object_get(obj, key);
 
-	return json_object_set_new(
+	return spec_set(
 	    obj, key, json_integer(n + (v ? json_integer_value(v) : 0)));
 }
 
@@ -3253,20 +3255,22 @@ store_summary(struct store *st, const struct store_query *q)
 		const char *queue = (const char *)sqlite3_column_text(s, 2);
 
 		total += n;
-		summary_add(states, state, n);
+		if (summary_add(states, state, n) == -1)
+			goto fail;
 		if (queue == NULL)
 			continue;
-		if ((qo = json_object_get(queues, queue)) == NULL) {
-			qo = json_object();
-			json_object_set_new(queues, queue, qo);
-		}
-		summary_add(qo, state, n);
+		if ((qo = json_object_get(queues, queue)) == NULL &&
+		    spec_set(queues, queue, qo = json_object()) == -1)
+			goto fail;
+		if (summary_add(qo, state, n) == -1)
+			goto fail;
 	}
 	if (rc != SQLITE_DONE) {
 		store_fail(st, "cannot summarize");
 		goto fail;
 	}
-	json_object_set_new(out, "total", json_integer(total));
+	if (spec_set(out, "total", json_integer(total)) == -1)
+		goto fail;
 	if (q->noun == STORE_RUNS)
 		json_object_del(out, "queues");
 	sqlite3_finalize(s);
@@ -3616,7 +3620,10 @@ store_run_cancels(struct store *st, const char *run, json_t **cancel)
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		task_name(sqlite3_column_int64(s, 0),
 		    sqlite3_column_int64(s, 1), name, sizeof(name));
-		json_array_append_new(*cancel, json_string(name));
+		if (spec_append(*cancel, json_string(name)) == -1) {
+			store_unprep(st, s);
+			goto fail;
+		}
 	}
 	store_unprep(st, s);
 	if (rc == SQLITE_DONE)
@@ -4691,8 +4698,12 @@ store_job_shards(struct store *st, const char *id)
 		goto done;
 	}
 	for (size_t i = 0; i < l.n; i++)
-		if (id_format(l.v[i], sid) == 0)
-			json_array_append_new(out, json_string(sid));
+		if (id_format(l.v[i], sid) == 0 &&
+		    spec_append(out, json_string(sid)) == -1) {
+			json_decref(out);
+			out = NULL;
+			break;
+		}
 done:
 	free(l.v);
 	return out;
