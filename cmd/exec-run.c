@@ -31,6 +31,7 @@
 #include "spec.h"
 #include "specopt.h"
 #include "store.h"
+#include "utf8.h"
 
 #define MAX_TASKS 256
 /* How long a foreground job runs before exec-run watches the database. */
@@ -220,6 +221,25 @@ struct runner {
 	int ngpu;
 	uint64_t gpu_busy; /* those given to running tasks */
 };
+
+/* Out of memory: our own failure, 125 in the foreground as timeout(1)'s. */
+static void oom(const struct runner *r) __attribute__((noreturn));
+
+static void
+oom(const struct runner *r)
+{
+	errx(r->foreground ? 125 : EX_OSERR, "out of memory");
+}
+
+/* o[k] = s when s is UTF-8 (else left out, as jansson would): 0, or -1
+ * when out of memory. */
+static int
+text_set(json_t *o, const char *k, const char *s)
+{
+	if (!utf8_valid(s, strlen(s)))
+		return 0;
+	return spec_set(o, k, json_string_nocheck(s));
+}
 
 static void
 usage(FILE *fp)
@@ -740,7 +760,8 @@ start_task(struct runner *r, json_t *info)
 		error_wrap("its spec is not one jobkit would store");
 		return start_failed(r, t, info, 1);
 	}
-	json_object_set_new(info, "spec", spec);
+	if (spec_set(info, "spec", spec) == -1)
+		oom(r);
 	t->cpu = res_of(spec, "cpu", 1000);
 	t->memory = res_of(spec, "memory", 1);
 	t->disk = res_of(spec, "disk", 1);
@@ -788,21 +809,22 @@ static void
 report_row(
     struct runner *r, struct task *t, const struct exec_result *x, json_t *job)
 {
-	json_t *o;
+	json_t *o, *js = json_object_get(job, "state");
 
 	o = json_pack("{s:s, s:s, s:I, s:s}", "id", t->id, "job", t->job,
 	    "attempt", (json_int_t)t->attempt, "state", x->state);
-	if (x->exit_code >= 0)
-		json_object_set_new(o, "exit_code", json_integer(x->exit_code));
-	if (x->signal > 0)
-		json_object_set_new(o, "signal", json_integer(x->signal));
-	if (x->error[0] != '\0')
-		json_object_set_new(o, "error", json_string(x->error));
-	if (job != NULL)
-		json_object_set(o, "job_state", json_object_get(job, "state"));
+	if (o == NULL ||
+	    (x->exit_code >= 0 &&
+		spec_set(o, "exit_code", json_integer(x->exit_code)) == -1) ||
+	    (x->signal > 0 &&
+		spec_set(o, "signal", json_integer(x->signal)) == -1) ||
+	    (x->error[0] != '\0' && text_set(o, "error", x->error) == -1) ||
+	    (js != NULL && json_object_set(o, "job_state", js) == -1))
+		oom(r);
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s/%s", r->results, t->id);
-	json_object_set_new(o, "results", json_string(dir));
+	if (text_set(o, "results", dir) == -1)
+		oom(r);
 	(void)emit_row(r->out, o); /* report() sees a failure */
 	json_decref(o);
 }
@@ -1366,9 +1388,9 @@ named_shards(struct runner *r, const char *id)
 	json_t *ids = store_job_shards(r->st, id);
 	int yes = json_array_size(ids) > 0;
 
-	if (yes && r->shards == NULL)
-		r->shards = json_array();
-	if (yes && json_array_extend(r->shards, ids) == -1)
+	if (yes &&
+	    ((r->shards == NULL && (r->shards = json_array()) == NULL) ||
+		json_array_extend(r->shards, ids) == -1))
 		errx(EX_OSERR, "out of memory");
 	json_decref(ids);
 	return yes;
@@ -1388,10 +1410,11 @@ run_named(struct runner *r)
 			/* A shard over its parent's cap waits for a slot:
 			 * first to run when one frees. */
 			if (e == EX_TEMPFAIL) {
-				if (r->shards == NULL)
-					r->shards = json_array();
-				json_array_insert_new(
-				    r->shards, 0, json_string(id));
+				if ((r->shards == NULL &&
+					(r->shards = json_array()) == NULL) ||
+				    json_array_insert_new(
+					r->shards, 0, json_string(id)) == -1)
+					errx(EX_OSERR, "out of memory");
 				break;
 			}
 			/* A job named twice is still one job to run; a job
@@ -1617,11 +1640,12 @@ run_retries(struct runner *r, int64_t now)
 				next = q->due;
 			i++;
 			continue;
-		} else if (error_status() == EX_DATAERR)
+		} else if (error_status() == EX_DATAERR) {
 			/* Taken by a worker, held or cancelled meanwhile. */
-			json_array_append_new(
-			    r->elsewhere, json_string(q->job));
-		else {
+			if (spec_append(r->elsewhere, json_string(q->job)) ==
+			    -1)
+				oom(r);
+		} else {
 			warnx("%s", error_msg());
 			if (r->foreground || r->status == 0)
 				r->status =
@@ -1779,27 +1803,35 @@ static void
 submit_foreground(struct runner *r, const struct run_new *rn)
 {
 	struct job_new jn;
-	json_t *raw = json_object(), *spec, *info, *out = NULL;
+	json_t *raw = json_object(), *spec, *info, *out = NULL, *cmd;
 	char id[ID_LEN + 1], cwd[4096];
 	int existed, waiting = 0;
 
+	if (raw == NULL)
+		oom(r);
+	/* JSON text is UTF-8: a command that is not is bad input (65). */
+	if (r->shell != NULL && !utf8_valid(r->shell, strlen(r->shell)))
+		errx(EX_DATAERR, "the command is not UTF-8");
 	if (r->shell != NULL)
-		json_object_set_new(raw, "shell", json_string(r->shell));
-	else {
-		json_t *a = json_array();
-		for (char **p = r->argv; *p != NULL; p++)
-			json_array_append_new(a, json_string(*p));
-		json_object_set_new(raw, "command", a);
-	}
+		cmd = json_string_nocheck(r->shell);
+	else if ((cmd = specopt_argv(r->argv)) == NULL)
+		errx(error_status() == EX_DATAERR ? EX_DATAERR : 125, "%s",
+		    error_msg());
+	if (spec_set(raw, r->shell != NULL ? "shell" : "command", cmd) == -1)
+		oom(r);
 	/* Like timeout(1), a command typed here runs here, with our
 	 * environment (unless --export says what of it). */
 	if (json_object_get(r->over, "workdir") == NULL &&
 	    json_object_get(r->over, "scratch") == NULL) {
 		if (getcwd(cwd, sizeof(cwd)) == NULL)
 			err(125, "current directory");
-		json_object_set_new(raw, "workdir", json_string(cwd));
+		if (!utf8_valid(cwd, strlen(cwd)))
+			errx(125, "current directory '%s' is not UTF-8", cwd);
+		if (spec_set(raw, "workdir", json_string_nocheck(cwd)) == -1)
+			oom(r);
 	}
-	spec_merge(raw, r->over);
+	if (spec_merge(raw, r->over) == -1)
+		oom(r);
 	/* A bad spec is bad input (65), as job-submit says; only what
 	 * fails in exec-run itself is 125. */
 	if ((spec = spec_normalize(raw, parse_now_ms())) == NULL ||
@@ -1832,7 +1864,8 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 		/* The key's job ran or runs already: its end is ours. */
 		warnx(
 		    "job '%s' has key '%s': not running it again", id, jn.key);
-		json_array_append_new(r->elsewhere, json_string(id));
+		if (spec_append(r->elsewhere, json_string(id)) == -1)
+			oom(r);
 	} else if (start_task(r, info) == -1)
 		exit(r->status);
 	json_decref(raw);
@@ -2408,6 +2441,8 @@ check_labels(json_t *labels)
 	if (labels == NULL)
 		return;
 	probe = json_pack("{s:[s], s:O}", "command", "true", "labels", labels);
+	if (probe == NULL)
+		errx(EX_OSERR, "out of memory");
 	spec = spec_normalize(probe, 0);
 	json_decref(probe);
 	if (spec == NULL)
@@ -2422,24 +2457,26 @@ capacity_json(const struct runner *r)
 {
 	json_t *o = json_pack("{s:i}", "jobs", r->slots);
 
-	if (o == NULL)
+	if (o == NULL ||
+	    (r->cap.cpu_milli >= 0 &&
+		spec_set(o, "cpu",
+		    json_real((double)r->cap.cpu_milli / 1000)) == -1) ||
+	    (r->cap.memory >= 0 &&
+		spec_set(o, "memory", json_integer(r->cap.memory)) == -1) ||
+	    (r->cap.disk >= 0 &&
+		spec_set(o, "disk", json_integer(r->cap.disk)) == -1) ||
+	    (r->cap.gpu >= 0 &&
+		spec_set(o, "gpu", json_integer(r->cap.gpu)) == -1))
 		errx(EX_OSERR, "out of memory");
-	if (r->cap.cpu_milli >= 0)
-		json_object_set_new(
-		    o, "cpu", json_real((double)r->cap.cpu_milli / 1000));
-	if (r->cap.memory >= 0)
-		json_object_set_new(o, "memory", json_integer(r->cap.memory));
-	if (r->cap.disk >= 0)
-		json_object_set_new(o, "disk", json_integer(r->cap.disk));
-	if (r->cap.gpu >= 0)
-		json_object_set_new(o, "gpu", json_integer(r->cap.gpu));
 	/* The queues it serves, so that job-submit --start and --wait can
 	 * tell whether a worker serves a job's queue; none means all. */
 	if (r->nqueues > 0) {
 		json_t *q = json_array();
+		if (spec_set(o, "queues", q) == -1)
+			errx(EX_OSERR, "out of memory");
 		for (int i = 0; i < r->nqueues; i++)
-			json_array_append_new(q, json_string(r->queues[i]));
-		json_object_set_new(o, "queues", q);
+			if (spec_append(q, json_string(r->queues[i])) == -1)
+				errx(EX_OSERR, "out of memory");
 	}
 	return o;
 }
@@ -2474,8 +2511,9 @@ settle_retries(struct runner *r)
 		return;
 	}
 	for (int k = 0; k < r->nretries; k++)
-		json_array_append_new(
-		    r->elsewhere, json_string(r->retries[k].job));
+		if (spec_append(r->elsewhere, json_string(r->retries[k].job)) ==
+		    -1)
+			oom(r);
 	r->nretries = 0;
 	json_array_foreach(r->elsewhere, i, v)
 	{
@@ -2524,11 +2562,11 @@ node_labels(struct runner *r)
 	for (size_t i = 0; i < sizeof(arch) / sizeof(arch[0]); i++)
 		if (strcmp(u.machine, arch[i][0]) == 0)
 			a = arch[i][1];
-	if (json_object_get(l, "Architecture") == NULL)
-		json_object_set_new(l, "Architecture", json_string(a));
-	if (json_object_get(l, "Operating-System") == NULL)
-		json_object_set_new(
-		    l, "Operating-System", json_string("linux"));
+	if ((json_object_get(l, "Architecture") == NULL &&
+		spec_set(l, "Architecture", json_string(a)) == -1) ||
+	    (json_object_get(l, "Operating-System") == NULL &&
+		spec_set(l, "Operating-System", json_string("linux")) == -1))
+		errx(EX_OSERR, "out of memory");
 	return l;
 }
 

@@ -952,10 +952,13 @@ staging_of(struct exec *x, json_t *spec, const struct exec_opts *o,
 	what = json_pack("{s:O?, s:O?, s:s, s:O?}", "inputs", in, "outputs",
 	    out, "results", x->results, "save_every",
 	    json_object_get(spec, "save_every"));
-	if (what != NULL && o->context > 0)
-		json_object_set_new(what, "context",
-		    json_pack("{s:i, s:O}", "fd", o->context, "sha256",
-			json_object_get(spec, "context")));
+	if (what != NULL && o->context > 0 &&
+	    spec_set(what, "context",
+		json_pack("{s:i, s:O}", "fd", o->context, "sha256",
+		    json_object_get(spec, "context"))) == -1) {
+		json_decref(what);
+		what = NULL;
+	}
 	text = what != NULL ? json_dumps(what, JSON_COMPACT) : NULL;
 	json_decref(what);
 	while ((*argv)[n] != NULL)
@@ -2245,31 +2248,31 @@ write_result(const struct exec *x, const char *name, const char *text)
 }
 
 /* result.json: as in the task's row, exit_code, signal and error when
- * there are. */
+ * there are (an error that is not UTF-8, cut inside a character, is left
+ * out as jansson would).  NULL with an EX_OSERR error: out of memory. */
 static char *
 result_json(const struct exec_result *r)
 {
 	json_t *o = json_pack("{s:s}", "state", r->state);
-	char *text;
+	char *text = NULL;
 
-	if (o != NULL && r->exit_code >= 0)
-		json_object_set_new(o, "exit_code", json_integer(r->exit_code));
-	if (o != NULL && r->signal > 0)
-		json_object_set_new(o, "signal", json_integer(r->signal));
-	if (o != NULL && r->error[0] != '\0')
-		json_object_set_new(o, "error", json_string(r->error));
-	if (o != NULL &&
+	if (o == NULL ||
+	    (r->exit_code >= 0 &&
+		spec_set(o, "exit_code", json_integer(r->exit_code)) == -1) ||
+	    (r->signal > 0 &&
+		spec_set(o, "signal", json_integer(r->signal)) == -1) ||
+	    (r->error[0] != '\0' && utf8_valid(r->error, strlen(r->error)) &&
+		spec_set(o, "error", json_string_nocheck(r->error)) == -1) ||
 	    json_object_update_new(o,
 		json_pack("{s:b, s:b, s:f, s:f, s:I}", "stdout_truncated",
 		    r->out_truncated, "stderr_truncated", r->err_truncated,
 		    "user_cpu", r->user_cpu, "system_cpu", r->system_cpu,
-		    "max_rss", (json_int_t)r->max_rss)) == -1) {
-		json_decref(o);
-		return NULL;
-	}
-	if (o != NULL && r->staged != NULL)
-		json_object_set(o, "staged", r->staged);
-	text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+		    "max_rss", (json_int_t)r->max_rss)) == -1 ||
+	    (r->staged != NULL &&
+		json_object_set(o, "staged", r->staged) == -1) ||
+	    (text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10))) ==
+		NULL)
+		error_set(EX_OSERR, "out of memory");
 	json_decref(o);
 	return text;
 }
@@ -2292,6 +2295,11 @@ write_result_files(struct exec *x)
 		    (text != NULL &&
 			write_result(x, "result.json", text) == -1))
 			ok = 0;
+		else if (text == NULL) {
+			/* No memory to say it: the results are not whole. */
+			ok = 0;
+			errno = ENOMEM;
+		}
 		free(text);
 		if (ok || x->res.no_retry)
 			return;

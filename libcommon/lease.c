@@ -7,6 +7,7 @@
 #include "exec.h"
 #include "lease.h"
 #include "parse.h"
+#include "spec.h"
 
 /* The first retry of a refused renewal, doubled up to the interval. */
 #define LEASE_BACKOFF_MS 250
@@ -204,16 +205,24 @@ sort_tasks(struct lease *l, json_t *tasks, struct lease_news *n)
 		return 0;
 	}
 	if ((n->cancel = json_array()) == NULL ||
-	    (n->gone = json_array()) == NULL)
-		return error_set(EX_OSERR, "out of memory");
+	    (n->gone = json_array()) == NULL) {
+		error_set(EX_OSERR, "out of memory");
+		goto fail;
+	}
 	for (int i = 0; i < l->nheld; i++) {
-		if (!in_list(alive, l->held[i]))
-			json_array_append_new(n->gone, json_string(l->held[i]));
-		else if (in_list(cancel, l->held[i]))
-			json_array_append_new(
-			    n->cancel, json_string(l->held[i]));
+		if (!in_list(alive, l->held[i])) {
+			if (spec_append(n->gone, json_string(l->held[i])) == -1)
+				goto fail;
+		} else if (in_list(cancel, l->held[i]) &&
+		    spec_append(n->cancel, json_string(l->held[i])) == -1)
+			goto fail;
 	}
 	return 0;
+fail:
+	json_decref(n->cancel);
+	json_decref(n->gone);
+	n->cancel = n->gone = NULL;
+	return -1;
 }
 
 /* A renewal the database refused: retried while the lease lasts. */
@@ -290,6 +299,7 @@ lease_reap(struct store *st, json_t **changes)
 	char host[256] = "";
 	json_t *v;
 	size_t i;
+	int bad = 0;
 
 	if (store_reap(st, changes) == -1)
 		return -1;
@@ -301,13 +311,21 @@ lease_reap(struct store *st, json_t **changes)
 		const char *h = json_string_value(json_object_get(v, "host"));
 		const char *kind =
 		    json_string_value(json_object_get(v, "kind"));
+		int killed;
 
-		if (h != NULL && strcmp(h, host) == 0 &&
-		    strcmp(kind, "task") == 0)
-			json_object_set_new(v, "killed",
-			    json_integer(exec_kill_task(
-				json_string_value(json_object_get(v, "id")),
-				store_path(st))));
+		if (h == NULL || strcmp(h, host) != 0 ||
+		    strcmp(kind, "task") != 0)
+			continue;
+		/* What is left is killed whether or not it can be told. */
+		killed =
+		    exec_kill_task(json_string_value(json_object_get(v, "id")),
+			store_path(st));
+		bad |= spec_set(v, "killed", json_integer(killed)) == -1;
+	}
+	if (bad) {
+		json_decref(*changes);
+		*changes = NULL;
+		return -1;
 	}
 	return 0;
 }

@@ -82,7 +82,8 @@ void lease_reaps(struct lease *l, int64_t delay);
 /*
  * Reap: store_reap(), then kill what is left on this host of each task
  * found lost (exec_kill_task()), its count in the change's "killed".  The
- * changes go into *changes, a new array.  0 or -1.
+ * changes go into *changes, a new array.  0, or -1 with *changes NULL
+ * (EX_OSERR: out of memory to tell the kills, which were still made).
  */
 int lease_reap(struct store *st, json_t **changes);
 
@@ -111,9 +112,9 @@ int64_t lease_due(const struct lease *l);
 /*
  * Renew and reap if due at now; what was found goes into *news (free it
  * with lease_news_free()).  0, or -1 with an error the lease cannot
- * survive (EX_NOINPUT, EX_NOPERM); a renewal failing for now is no error
- * while the lease lasts (news->why says it), and news->lost once it does
- * not.
+ * survive (EX_NOINPUT, EX_NOPERM, EX_OSERR); a renewal failing for now is
+ * no error while the lease lasts (news->why says it), and news->lost once
+ * it does not.
  */
 int lease_tick(struct lease *l, int64_t now, struct lease_news *news);
 

@@ -2,7 +2,7 @@
 # exec-run -- cmd: exit statuses like timeout(1), output passed through and
 # captured, results files, environment, work directory, limits.
 . "$(dirname "$0")/lib.sh"
-plan 108
+plan 115
 
 check_exit 0 "a job that succeeds exits 0" exec-run -- echo hello
 check_same "its output passes through" "$(cat "$T/out")" "hello"
@@ -184,6 +184,21 @@ check "nothing of it outlives the task" sh -c '! pgrep -f "slee[p] 4[89].5" >/de
 before=$(db_sum)
 check_exit 65 "a bad spec option exits 65" exec-run -e 1X=2 -- touch "$T/ran65"
 check_stderr "^exec-run: \\\$\\.env\\.1X: '1X' is not a valid variable name\$" "naming the field"
+check_same "nothing run, nothing stored" "$(test -e "$T/ran65" && echo ran) $(db_sum)" " $before"
+
+# JSON text is UTF-8: a command that is not is refused, never run short
+# of the word; a current directory that is not, never run elsewhere.
+ff=$(printf '\377')
+check_exit 65 "a command word that is not UTF-8 exits 65" \
+    exec-run -- touch "$T/ran65" "$T/$ff"
+check_stderr "^exec-run: the command is not UTF-8\$" "says so"
+check_exit 65 "so does a --shell that is not" exec-run -S "touch $T/ran65 $ff"
+check_stderr "^exec-run: the command is not UTF-8\$" "says so too"
+mkdir "$T/d$ff"
+check_exit 125 "a current directory that is not UTF-8 exits 125" \
+    sh -c 'cd "$1" && exec exec-run -- touch "$2"' sh "$T/d$ff" "$T/ran65"
+check "says so" env LC_ALL=C grep -Eq \
+    "^exec-run: current directory '$T/d.' is not UTF-8\$" "$T/err"
 check_same "nothing run, nothing stored" "$(test -e "$T/ran65" && echo ran) $(db_sum)" " $before"
 
 # Options that would change nothing here are refused.

@@ -1,11 +1,11 @@
 /*
  * Out of memory in libcommon's JSON code (issue 13): every allocation of
  * jansson's is made to fail in turn, the first, then the second, and so
- * on, while specs are normalized and foreign documents imported.  Each
- * run must fail with EX_OSERR "out of memory", or recover and give what
- * a run with all the memory it wants gives; never a spec short of a
- * field.  Under AddressSanitizer the failed runs also prove nothing
- * leaks.  argv[1] is tests/data.
+ * on, while specs are normalized, foreign documents imported and a run's
+ * lease renewed.  Each run must fail with EX_OSERR "out of memory", or
+ * recover and give what a run with all the memory it wants gives; never a
+ * spec short of a field, or news short of a task.  Under AddressSanitizer
+ * the failed runs also prove nothing leaks.  argv[1] is tests/data.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +13,14 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "id.h"
 #include "import.h"
 #include "jsonin.h"
+#include "lease.h"
+#include "parse.h"
 #include "spec.h"
 #include "specopt.h"
+#include "store.h"
 #include "yamljson.h"
 #include "tap.h"
 
@@ -197,6 +201,96 @@ lines(json_t *in)
 	return all;
 }
 
+/*
+ * A run's renewal (lease_tick()) sorting its held tasks: one whose job
+ * was asked to cancel, one ended by another, one still running.  A
+ * renewal the store had no memory for is retried, and says why.
+ */
+static struct lease *lease;
+static int64_t lease_now;
+
+static json_t *
+renewed(json_t *in)
+{
+	struct lease_news n;
+	json_t *news = NULL;
+
+	lease_now += lease_interval(lease);
+	if (lease_tick(lease, lease_now, &n) == 0 && n.renewed &&
+	    (news = json_pack(
+		 "{s:O, s:O}", "cancel", n.cancel, "gone", n.gone)) == NULL)
+		error_set(EX_OSERR, "out of memory");
+	lease_news_free(&n);
+	return news;
+}
+
+/* A new job claimed by the lease's run and held, its task's ID into task,
+ * its own into job: 0 or -1. */
+static int
+held(struct store *st, char *task, char *job)
+{
+	json_t *raw = json_pack("{s:[s]}", "command", "true"), *spec, *t;
+	json_t *out = NULL;
+	struct job_new jn;
+	char id[ID_LEN + 1];
+	int existed, r = -1;
+
+	if ((spec = spec_normalize(raw, 0)) != NULL &&
+	    spec_to_job(spec, &jn) == 0 &&
+	    store_job_add(st, &jn, id, &out, &existed) == 0 &&
+	    store_claim_job(st, lease_id(lease), id, &t) == 0) {
+		snprintf(task, 64, "%s",
+		    json_string_value(json_object_get(t, "id")));
+		snprintf(job, 64, "%s", id);
+		json_decref(t);
+		r = lease_hold(lease, task);
+	}
+	json_decref(out);
+	json_decref(spec);
+	json_decref(raw);
+	return r;
+}
+
+static void
+each_renewal(void)
+{
+	static const char *const ext[] = {"", "-wal", "-shm"};
+	struct run_new rn = {
+	    .kind = "exec-run", .mode = "worker", .lease_ms = 600000};
+	struct task_result end = {.state = "succeeded", .exit_code = 0};
+	char dir[] = "/tmp/jobkit-oom.XXXXXX", path[64], task[3][64], job[64];
+	struct store *st = NULL;
+	json_t *out = NULL;
+	int r = -1;
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "lease_tick: a folder for its database");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/jobkit.db", dir);
+	if ((st = store_open(path, 1)) != NULL &&
+	    (lease = lease_start(st, &rn, 1000)) != NULL &&
+	    held(st, task[0], job) == 0 &&
+	    store_job_act(st, job, STORE_CANCEL, NULL, &out) == 0 &&
+	    held(st, task[1], job) == 0 &&
+	    store_task_finish(st, task[1], &end, NULL) == 0 &&
+	    held(st, task[2], job) == 0)
+		r = 0;
+	json_decref(out);
+	if (r == 0) {
+		lease_now = parse_now_ms();
+		each_failure("lease_tick", renewed, NULL, 0);
+	} else
+		ok(0, "lease_tick: %s", error_msg());
+	lease_free(lease);
+	store_close(st);
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/jobkit.db%s", dir, ext[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 static enum import_format format;
 
 static json_t *
@@ -283,6 +377,7 @@ main(int argc, char **argv)
 	    0, NULL);
 	each_failure("spec_normalize, shards", shown, spec, 0);
 	json_decref(spec);
+	each_renewal();
 
 	/* Sharded: its input a folder of files to share out. */
 	if (mkdtemp(tmp) != NULL &&
