@@ -3849,36 +3849,27 @@ qb_write(struct store *st, struct qb *b, const char *what)
 	return rc == SQLITE_DONE ? 0 : store_fail(st, what);
 }
 
+/* The due queued jobs of fit's queues that a worker with fit free could
+ * not run: they ask for more, or are another's (a root one runs any). */
 static void
-qb_runnable(struct qb *b, struct store *st, const struct claim_fit *fit,
-    int64_t now, int unfit)
+qb_unfit(
+    struct qb *b, struct store *st, const struct claim_fit *fit, int64_t now)
 {
 	qb_add(b,
 	    " WHERE state = 'queued' AND (not_before IS NULL OR"
 	    " not_before <= ?)");
 	qb_num(b, now);
 	qb_queues(b, fit);
-	qb_add(b,
-	    unfit ? " AND (gpu > ? OR cpu_milli > ? OR memory > ? OR disk > ?"
-		  : " AND gpu <= ? AND cpu_milli <= ? AND memory <= ?"
-		    " AND disk <= ?");
+	qb_add(b, " AND (gpu > ? OR cpu_milli > ? OR memory > ? OR disk > ?");
 	qb_num(b, fit_bound(fit ? fit->gpu : -1));
 	qb_num(b, fit_bound(fit ? fit->cpu_milli : -1));
 	qb_num(b, fit_bound(fit ? fit->memory : -1));
 	qb_num(b, fit_bound(fit ? fit->disk : -1));
 	if (st->uid != 0) {
-		qb_add(b, unfit ? " OR uid != ?" : " AND uid = ?");
+		qb_add(b, " OR uid != ?");
 		qb_num(b, st->uid);
 	}
-	qb_add(b, unfit ? ")" : "");
-	if (unfit)
-		return;
-	/* A shard waits while its parent's cap of them run; a job with a
-	 * selector, for a worker whose labels it matches. */
-	qb_add(b,
-	    " AND" SHARD_ROOM(
-		"jobs.") "AND (selector IS NULL OR jk_match(selector, ?))");
-	qb_text(b, fit && fit->labels ? fit->labels : "{}");
+	qb_add(b, ")");
 }
 
 /*
@@ -4128,7 +4119,7 @@ store_note_unfit(struct store *st, const struct claim_fit *cap)
 	qb_add(b, "UPDATE jobs SET reason = " WAIT_REASON);
 	qb_num(b, st->uid != 0);
 	qb_num(b, st->uid);
-	qb_runnable(b, st, cap, parse_now_ms(), 1);
+	qb_unfit(b, st, cap, parse_now_ms());
 	/* Only rows whose reason changes are written. */
 	qb_add(b, " AND reason IS NOT " WAIT_REASON);
 	qb_num(b, st->uid != 0);
