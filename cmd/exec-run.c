@@ -1803,13 +1803,22 @@ static void
 submit_foreground(struct runner *r, const struct run_new *rn)
 {
 	struct job_new jn;
-	json_t *raw = json_object(), *spec, *info, *out = NULL, *cmd;
+	json_t *raw, *spec, *info, *out = NULL, *cmd;
 	char id[ID_LEN + 1], cwd[4096];
 	int existed, waiting = 0;
 
-	if (raw == NULL)
-		oom(r);
-	/* JSON text is UTF-8: a command that is not is bad input (65). */
+	/* Like timeout(1), a command typed here runs here, with our
+	 * environment (unless --export says what of it). */
+	cwd[0] = '\0';
+	if (json_object_get(r->over, "workdir") == NULL &&
+	    json_object_get(r->over, "scratch") == NULL) {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			err(125, "current directory");
+		if (!utf8_valid(cwd, strlen(cwd)))
+			errx(125, "current directory '%s' is not UTF-8", cwd);
+	}
+	/* JSON text is UTF-8: a command that is not is bad input (65),
+	 * refused before anything is made. */
 	if (r->shell != NULL && !utf8_valid(r->shell, strlen(r->shell)))
 		errx(EX_DATAERR, "the command is not UTF-8");
 	if (r->shell != NULL)
@@ -1817,19 +1826,11 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 	else if ((cmd = specopt_argv(r->argv)) == NULL)
 		errx(error_status() == EX_DATAERR ? EX_DATAERR : 125, "%s",
 		    error_msg());
-	if (spec_set(raw, r->shell != NULL ? "shell" : "command", cmd) == -1)
+	if ((raw = json_object()) == NULL ||
+	    spec_set(raw, r->shell != NULL ? "shell" : "command", cmd) == -1 ||
+	    (cwd[0] != '\0' &&
+		spec_set(raw, "workdir", json_string_nocheck(cwd)) == -1))
 		oom(r);
-	/* Like timeout(1), a command typed here runs here, with our
-	 * environment (unless --export says what of it). */
-	if (json_object_get(r->over, "workdir") == NULL &&
-	    json_object_get(r->over, "scratch") == NULL) {
-		if (getcwd(cwd, sizeof(cwd)) == NULL)
-			err(125, "current directory");
-		if (!utf8_valid(cwd, strlen(cwd)))
-			errx(125, "current directory '%s' is not UTF-8", cwd);
-		if (spec_set(raw, "workdir", json_string_nocheck(cwd)) == -1)
-			oom(r);
-	}
 	if (spec_merge(raw, r->over) == -1)
 		oom(r);
 	/* A bad spec is bad input (65), as job-submit says; only what
