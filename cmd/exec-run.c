@@ -1291,8 +1291,7 @@ end_and_claim(struct runner *r, const int *idx, int n, int64_t now)
 			exec_kill_strays(0);
 		for (i = 0; i < nclaim; i++)
 			start_task(r, info[i]);
-		if (r->ntasks < r->slots)
-			find_next_due(r);
+		find_next_due(r);
 		return n;
 	}
 	if (k != 0)

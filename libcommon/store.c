@@ -2024,7 +2024,7 @@ store_deps_initial(
 	if (store_deps(st, rid, &v) == -1)
 		return -1;
 	lifecycle_submit_deps(&v, m);
-	return m->state == inserted
+	return strcmp(m->state, inserted) == 0
 	    ? 0
 	    : store_set_state(st, rid, m->state, now, m->reason);
 }
@@ -3963,8 +3963,9 @@ claim_next_kind(
 	sqlite3_stmt *s;
 	int rc = SQLITE_DONE;
 
-	for (int i = from; rc == SQLITE_DONE && (i >= floor || i == from);
-	     i--) {
+	if (from < 0)
+		floor = from;
+	for (int i = from; rc == SQLITE_DONE && i >= floor; i--) {
 		/* Kind columns 0 .. i - 1 are queue, k[0] ..; past column i. */
 		s = i < 0 ? store_prep(st, first_kind, "")
 			  : store_prep(st, kind_after[i], fmt[i], queue, k[0],
