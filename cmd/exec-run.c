@@ -147,7 +147,18 @@ struct task {
 	const struct exec_result *res; /* once it ended */
 	int64_t record_at; /* its end, refused by the database: try then */
 	int ending; /* its end is in the transaction being written */
+	/* What it runs (Reflow's ImgCmdID), found by run-query --cmd; it
+	 * is recorded with its pid at pid_at, or with its end if sooner. */
+	char digest[SPEC_DIGEST_LEN + 1];
+	int64_t pid_at; /* 0 once recorded */
 };
+
+/*
+ * A task's pid (and devices, and what it runs) is recorded once it has run
+ * this long, or with its end if that comes first: a short job costs no
+ * transaction of its own for it.
+ */
+#define PID_DELAY_MS 50
 
 /* GPUs a worker hands out, at most. */
 #define MAX_GPUS 64
@@ -742,7 +753,7 @@ start_task(struct runner *r, json_t *info)
 	json_t *spec;
 	struct exec_opts o = {0};
 	struct task *t;
-	char dir[4096], digest[SPEC_DIGEST_LEN + 1];
+	char dir[4096];
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		errx(EX_OSERR, "out of memory");
@@ -794,10 +805,9 @@ start_task(struct runner *r, json_t *info)
 		close(o.context);
 	if (t->x == NULL)
 		return start_failed(r, t, info, error_status() == EX_NOPERM);
-	/* What it runs (Reflow's ImgCmdID), found by run-query --cmd. */
-	if (spec_digest(spec, digest) == -1)
+	if (spec_digest(spec, t->digest) == -1)
 		errx(EX_OSERR, "%s", error_msg());
-	store_task_pid(r->st, t->id, exec_pid(t->x), o.gpus, digest);
+	t->pid_at = parse_now_ms() + PID_DELAY_MS;
 	if (lease_hold(r->lease, t->id) == -1)
 		errx(EX_OSERR, "%s", error_msg());
 	r->tasks[r->ntasks++] = t;
@@ -1022,8 +1032,12 @@ end_result(struct runner *r, struct task *t, struct task_result *res, char *dir,
 	if (t->res == NULL)
 		t->res = exec_result(t->x);
 	snprintf(dir, len, "%s/%s", r->results, t->id);
-	memset(res, 0, sizeof(*res));
 	lease_result(t->res, dir, res);
+	if (t->pid_at != 0) {
+		res->pid = exec_pid(t->x);
+		res->devices = t->devices[0] ? t->devices : NULL;
+		res->cmd = t->digest;
+	}
 	if (t->requeue) {
 		res->state = "cancelled";
 		res->requeue = 1;
@@ -1699,11 +1713,37 @@ db_settle(struct runner *r, int64_t now)
 	    : now + r->recheck_ms;
 }
 
+/* Record the pids of the tasks that have run PID_DELAY_MS; returns when
+ * the next is due (INT64_MAX for none). */
+static int64_t
+record_pids(struct runner *r, int64_t now)
+{
+	int64_t next = INT64_MAX;
+
+	for (int i = 0; i < r->ntasks; i++) {
+		struct task *t = r->tasks[i];
+		if (t->pid_at == 0 || t->res != NULL)
+			continue;
+		if (now < t->pid_at) {
+			if (t->pid_at < next)
+				next = t->pid_at;
+			continue;
+		}
+		/* A fact a failure may lose: its end records it again. */
+		if (store_task_pid(r->st, t->id, exec_pid(t->x),
+			t->devices[0] ? t->devices : NULL, t->digest) == 0)
+			t->pid_at = 0;
+		else
+			t->pid_at = now + PID_DELAY_MS;
+	}
+	return next;
+}
+
 /* The main loop of every mode that runs tasks. */
 static void
 run_loop(struct runner *r)
 {
-	int64_t now, idle_since, until, due = 0, note = INT64_MAX;
+	int64_t now, idle_since, until, due = 0, note = INT64_MAX, pids;
 	int i, n, more = 1, ended, look = 1, idx[MAX_TASKS];
 
 	idle_since = parse_now_ms();
@@ -1714,6 +1754,7 @@ run_loop(struct runner *r)
 		 * reaped once a lease. */
 		tend_lease(r, now);
 		db_settle(r, now);
+		pids = record_pids(r, now);
 		if (r->lost && r->ntasks == 0) {
 			if (!r->worker || r->stopping)
 				break;
@@ -1765,6 +1806,8 @@ run_loop(struct runner *r)
 			until = r->next_due;
 		if (note < until)
 			until = note;
+		if (pids < until)
+			until = pids;
 		if (r->recheck > 0 && r->recheck < until)
 			until = r->recheck;
 		/* Strays killed are looked at again until they are gone. */

@@ -389,6 +389,10 @@ struct task_result {
 			 results could not be written, its owner is gone):
 			 failed, never run again */
 	int foreground; /* lost: it ran in a foreground run (store_reap) */
+	/* What store_task_pid() would have recorded, if it has not been:
+	 * recorded with the end (pid 0 leaves all three as they are). */
+	int64_t pid;
+	const char *devices, *cmd;
 };
 
 /*

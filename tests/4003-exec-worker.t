@@ -2,7 +2,7 @@
 # exec-run --worker: priority order, dependencies, holds, resource fit,
 # retries with backoff, drain.
 . "$(dirname "$0")/lib.sh"
-plan 37
+plan 40
 
 lo=$(job-submit -q -p 1 -- true)
 hi=$(job-submit -q -p 9 -- true)
@@ -79,6 +79,25 @@ check_stderr "cannot create results folder '$T/afile/r': Not a directory" "says 
 check_same "and has failed none of the queue" \
     "$(run-query jobs -s queued -c) $(run-query jobs -s failed -c)" "$((nqueued + 3)) $nfailed"
 exec-run --worker --drain -q >/dev/null
+
+# A task's pid, its devices and what it runs are recorded: a short task's
+# with its end (no commit of their own), a long one's while it runs.
+pid_of() {
+	sqlite3 "$JOBKIT_DB" "select coalesce(pid, 0) > 0, length(coalesce(cmd, '')), ended is null from tasks where job = (select max(rid) from jobs)"
+}
+job-submit -q -- true >/dev/null
+check_exit 0 "a short job through a worker" exec-run --worker --drain -q
+check_same "its pid and command digest are recorded with its end" \
+    "$(pid_of)" "1|71|0"
+job-submit -q -- sleep 30.3 >"$T/long"
+exec-run --worker -q >/dev/null 2>&1 &
+w=$!
+_running_pid() { [ "$(pid_of)" = "1|71|1" ]; }
+check "a long one's pid is recorded while it runs" until_true _running_pid
+job-submit --cancel "$(cat "$T/long")" >/dev/null
+until_state "$(cat "$T/long")" cancelled
+kill -TERM "$w"
+wait "$w"
 
 # Rows written around the tools (here in a private database, where no
 # signature is asked for) fail the job they are, and the queue behind them
