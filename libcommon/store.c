@@ -321,6 +321,10 @@ struct store {
 	int64_t data_version; /* as store_changed() last read it */
 	int seen_version;
 	int wal_frames; /* in the WAL after our last commit, or -1 */
+	int64_t txn; /* transactions begun: which one is open */
+	/* The next job's number and the last one's creation time, as the
+	 * open transaction next_txn made them (store_created_now()). */
+	int64_t next_txn, next_rid, last_created;
 	int counting; /* store_steps() was called: steps counts */
 	int64_t steps;
 };
@@ -983,6 +987,7 @@ store_begin(struct store *st)
 	if (st->depth++ > 0)
 		return 0;
 	st->failed = 0;
+	st->txn++;
 	if (store_exec(st, "BEGIN IMMEDIATE", "cannot write") == -1) {
 		st->depth = 0;
 		return -1;
@@ -1895,6 +1900,14 @@ store_created_now(struct store *st, int64_t *now, int64_t *rid)
 	int rc;
 
 	*now = parse_now_ms();
+	/* A stream of jobs in one transaction reads it once: no one else
+	 * may insert while we hold the write lock. */
+	if (st->depth > 0 && st->next_txn == st->txn) {
+		if (st->last_created > *now)
+			*now = st->last_created;
+		*rid = st->next_rid;
+		return 0;
+	}
 	if ((s = store_stmt(st, S_LAST_CREATED)) == NULL)
 		return -1;
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
@@ -2066,6 +2079,10 @@ store_job_add(struct store *st, const struct job_new *given, char *id,
 	    store_add_labels(st, rid, jn->labels) == -1 ||
 	    (jn->parent_rid > 0 && store_add_shard(st, jn, rid) == -1))
 		goto fail;
+	/* The next job of this transaction follows this one. */
+	st->next_txn = st->txn;
+	st->next_rid = rid + 1;
+	st->last_created = now;
 	if (sub.deps &&
 	    (store_add_deps(st, rid, jn->after, "success") == -1 ||
 		store_add_deps(st, rid, jn->after_any, "any") == -1 ||

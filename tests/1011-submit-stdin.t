@@ -3,7 +3,7 @@
 # transaction, and every class of bad input: exit status, message, and
 # nothing written.
 . "$(dirname "$0")/lib.sh"
-plan 55
+plan 58
 
 echo '{"command":["true"],"name":"one"}' >"$T/one.json"
 check_exit 0 "one JSON spec on stdin" sh -c 'job-submit -q < "$T/one.json"'
@@ -17,6 +17,18 @@ check_same "three jobs" "$(wc -l <"$T/out" | tr -d ' ')" "3"
 run job-describe --spec --format ndjson a005
 check_out '"queue":"batch"' "options override the stream's fields"
 check_out '"labels":\{"a":"b","run":"7"\}' "labels are merged"
+
+# A stream in one transaction numbers its jobs one after another, their
+# creation times never going back, and the next submit goes on from there.
+awk 'BEGIN { for (i = 0; i < 40; i++) print "{\"command\":[\"true\"]}" }' >"$T/forty"
+check_exit 0 "a stream of 40" sh -c 'job-submit -q < "$T/forty"'
+check_same "numbered one after another, in time" \
+    "$(sqlite3 "$JOBKIT_DB" "select count(*), max(rid) - min(rid) + 1, sum(created < (select max(created) from jobs p where p.rid < j.rid)) from jobs j where rid > (select max(rid) - 40 from jobs)")" \
+    "40|40|0"
+last=$(sqlite3 "$JOBKIT_DB" "select max(rid) from jobs")
+job-submit -q -- true >/dev/null
+check_same "the next job follows them" \
+    "$(sqlite3 "$JOBKIT_DB" "select max(rid) from jobs")" "$((last + 1))"
 
 # Bad input: (name, stdin, exit, message)
 bad() {
