@@ -203,23 +203,27 @@ fi
 # --- 4. trivial jobs through a worker and its peers -----------------------
 if want 4; then
 # Each jobkit task is a durable row and a results directory; the peers
-# record nothing (tsp keeps an output file per job).
+# record nothing (tsp keeps an output file per job).  Each run writes its
+# files in a folder of its own, and all are removed only once the section
+# is done: on ext4 without a journal a new inode is checked against those
+# deleted in the last minute or so, and removing the previous run's 4000
+# files just before a run would time the file system's memory of that.
 awk -v n="$nrun" 'BEGIN { for (i = 0; i < n; i++) print "{\"command\":[\"true\"]}" }' \
     >"$tmp/run.ndjson"
 hf runner --runs "$runs" --warmup 1 \
-    --prepare "rm -rf $tmp/w.db* $tmp/res $tmp/tsp-out; mkdir $tmp/tsp-out; tsp -K >/dev/null 2>&1 || true; job-submit -d $tmp/w.db -q < $tmp/run.ndjson >/dev/null" \
-    -n exec-run "exec-run -d $tmp/w.db --results $tmp/res --worker -j 2 --drain -q" \
+    --prepare "rm -rf $tmp/w.db*; tsp -K >/dev/null 2>&1 || true; job-submit -d $tmp/w.db -q < $tmp/run.ndjson >/dev/null" \
+    -n exec-run "exec-run -d $tmp/w.db --results $tmp/res/\$(date +%s%N) --worker -j 2 --drain -q" \
     -n parallel "seq $nrun | parallel -j2 true" \
-    -n tsp "TMPDIR=$tmp/tsp-out; export TMPDIR; tsp -S 2; for i in \$(seq $nrun); do tsp true >/dev/null; done; tsp -w" \
+    -n tsp "TMPDIR=$tmp/tsp-out/\$(date +%s%N); mkdir -p \$TMPDIR; export TMPDIR; tsp -S 2; for i in \$(seq $nrun); do tsp true >/dev/null; done; tsp -w" \
     -n xargs "seq $nrun | xargs -P2 -n1 true"
-hf both --runs "$runs" --prepare "rm -rf $tmp/w.db* $tmp/res" \
-    -n submit+exec-run "job-submit -d $tmp/w.db -q < $tmp/run.ndjson >/dev/null && exec-run -d $tmp/w.db --results $tmp/res --worker -j 2 --drain -q"
+hf both --runs "$runs" --prepare "rm -rf $tmp/w.db*" \
+    -n submit+exec-run "job-submit -d $tmp/w.db -q < $tmp/run.ndjson >/dev/null && exec-run -d $tmp/w.db --results $tmp/res/\$(date +%s%N) --worker -j 2 --drain -q"
 er=$(mean runner 1) pa=$(mean runner 2) tr=$(mean runner 3) xa=$(mean runner 4) both=$(mean both 1)
 say "4. $nrun trivial jobs (true), two at a time (ms per job; target <= 1.5x xargs -P2, faster than tsp -S 2 and parallel -j2)"
 say "   exec-run --worker -j 2 --drain $(per "$er" "$nrun")   parallel -j2 $(per "$pa" "$nrun")   tsp -S 2 $(per "$tr" "$nrun")   xargs -P2 $(per "$xa" "$nrun")"
 say "   ratio exec-run/parallel $(ratio "$er" "$pa")   exec-run/tsp $(ratio "$er" "$tr")   exec-run/xargs $(ratio "$er" "$xa")"
 say "   (submitting the $nrun by NDJSON and then draining: $(per "$both" "$nrun") ms per job)"
-rm -rf "$tmp"/w.db* "$tmp/res"
+rm -rf "$tmp"/w.db* "$tmp/res" "$tmp/tsp-out"
 job-submit -d "$tmp/w.db" -q <"$tmp/run.ndjson" >/dev/null
 say "   per job of exec-run --worker: $(traced "$nrun" exec-run -d "$tmp/w.db" --results "$tmp/res" --worker -j 2 --drain -q)"
 # Each task makes five files (its folder, stdout, stderr, exitCode,
