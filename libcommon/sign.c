@@ -249,8 +249,7 @@ field_num(SHA256_CTX *c, int64_t v)
  */
 static void
 sign_job_v1(const struct sign_key *k, int64_t rid, int64_t uid,
-    const char *owner, const char *spec, const char *export,
-    unsigned char *out)
+    const char *owner, const char *spec, const char *export, unsigned char *out)
 {
 	SHA256_CTX c = k->inner;
 
@@ -296,9 +295,8 @@ sign_job(struct sign_key *k, int64_t rid, int64_t uid, const char *owner,
 }
 
 int
-sign_check(struct sign_key *k, int64_t rid, int64_t uid,
-    const char *owner, const char *spec, const char *export, const void *sig,
-    size_t len)
+sign_check(struct sign_key *k, int64_t rid, int64_t uid, const char *owner,
+    const char *spec, const char *export, const void *sig, size_t len)
 {
 	unsigned char want[SIGN_LEN];
 

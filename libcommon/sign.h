@@ -41,14 +41,12 @@ void sign_key_free(struct sign_key *k);
  * first, and k keeps the state after the last one it hashed, so that a
  * stream of jobs with one environment hashes it once.
  */
-void sign_job(struct sign_key *k, int64_t rid, int64_t uid,
-    const char *owner, const char *spec, const char *export,
-    unsigned char *out);
+void sign_job(struct sign_key *k, int64_t rid, int64_t uid, const char *owner,
+    const char *spec, const char *export, unsigned char *out);
 
 /* 1 when sig (len bytes; may be NULL) is the signature sign_job() makes,
  * or the version 1 one that jobs stored before it carry. */
-int sign_check(struct sign_key *k, int64_t rid, int64_t uid,
-    const char *owner, const char *spec, const char *export, const void *sig,
-    size_t len);
+int sign_check(struct sign_key *k, int64_t rid, int64_t uid, const char *owner,
+    const char *spec, const char *export, const void *sig, size_t len);
 
 #endif

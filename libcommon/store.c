@@ -4390,11 +4390,11 @@ store_end_task(struct store *st, int64_t job, int64_t attempt,
 	    " pid = coalesce(nullif(?, 0), pid),"
 	    " devices = coalesce(?, devices), cmd = coalesce(?, cmd)"
 	    " WHERE job = ? AND attempt = ?",
-	    "tiiiitttiittttittii", r->state, now, now,
-	    (int64_t)r->exit_code, (int64_t)r->signal, r->error, r->out, r->err,
+	    "tiiiitttiittttittii", r->state, now, now, (int64_t)r->exit_code,
+	    (int64_t)r->signal, r->error, r->out, r->err,
 	    (int64_t)r->out_truncated, (int64_t)r->err_truncated, usage,
-	    r->enforcement, r->results, staged, r->pid, r->devices, r->cmd,
-	    job, attempt);
+	    r->enforcement, r->results, staged, r->pid, r->devices, r->cmd, job,
+	    attempt);
 	free(usage);
 	free(staged);
 	return rc;
