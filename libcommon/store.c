@@ -2538,7 +2538,12 @@ struct qb {
 	} b[QB_MAX_BINDS];
 	char owned[QB_MAX_BINDS][ID_LEN + 2];
 	int dense; /* the default window: walk the sort's index (qb_dense) */
+	int recent_part; /* of the default window, only RECENT_ACTIVE or
+			    RECENT_ENDED (store_count()), or 0: both */
 };
+
+#define RECENT_ACTIVE 1
+#define RECENT_ENDED 2
 
 static void
 qb_add(struct qb *q, const char *frag)
@@ -2956,14 +2961,22 @@ qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 		/* Two index ranges: what has not ended, what ended since;
 		 * or, when those are many, the sort's index walked until
 		 * the limit (qb_dense()). */
-		qb_cond(q,
-		    q->dense
-			? "(j.state IN ('waiting', 'queued', 'held', 'running')"
-			  " OR j.ended >= ?)"
-			: "j.rid IN (SELECT rid FROM jobs WHERE state IN"
-			  " ('waiting', 'queued', 'held', 'running') UNION ALL"
-			  " SELECT rid FROM jobs WHERE ended >= ?)");
-		qb_num(q, sq->recent);
+		if (q->recent_part == RECENT_ACTIVE)
+			qb_cond(q,
+			    "j.state IN ('waiting', 'queued', 'held',"
+			    " 'running')");
+		else
+			qb_cond(q,
+			    q->recent_part == RECENT_ENDED ? "j.ended >= ?"
+				: q->dense
+				? "(j.state IN ('waiting', 'queued', 'held',"
+				  " 'running') OR j.ended >= ?)"
+				: "j.rid IN (SELECT rid FROM jobs WHERE state"
+				  " IN ('waiting', 'queued', 'held', 'running')"
+				  " UNION ALL SELECT rid FROM jobs WHERE ended"
+				  " >= ?)");
+		if (q->recent_part != RECENT_ACTIVE)
+			qb_num(q, sq->recent);
 	}
 	if (sq->dependency_of != NULL) {
 		if (rid_of(sq->dependency_of, &lo) == -1)
@@ -3184,17 +3197,17 @@ out:
 	return r;
 }
 
-int
-store_count(struct store *st, const struct store_query *q, int64_t *n)
+/* The rows of q, of the default window's part (qb.recent_part), into *n. */
+static int
+count_part(struct store *st, const struct store_query *q, int part, int64_t *n)
 {
 	struct qb *b;
 	sqlite3_stmt *s = NULL;
 	int r = -1;
 
-	if (store_query_check(q) == -1)
-		return -1;
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return error_set(EX_OSERR, "out of memory");
+	b->recent_part = part;
 	/* Count rows, not the output columns a query would compute. */
 	qb_add(b, "SELECT count(*) FROM (");
 	if (q->noun == STORE_QUEUES) {
@@ -3227,6 +3240,29 @@ out:
 	sqlite3_finalize(s);
 	free(b);
 	return r;
+}
+
+int
+store_count(struct store *st, const struct store_query *q, int64_t *n)
+{
+	int64_t ended;
+
+	if (store_query_check(q) == -1)
+		return -1;
+	if (q->noun != STORE_JOBS || q->recent == 0)
+		return count_part(st, q, 0, n);
+	/*
+	 * The default window's jobs are those not ended and those ended
+	 * since: apart, each is counted on its index, not by looking up
+	 * every row the two gather (100,000 active: 110 ms, not 5).
+	 */
+	if (count_part(st, q, RECENT_ACTIVE, n) == -1 ||
+	    count_part(st, q, RECENT_ENDED, &ended) == -1)
+		return -1;
+	*n += ended;
+	if (q->limit > 0 && *n > q->limit)
+		*n = q->limit;
+	return 0;
 }
 
 static int

@@ -3,7 +3,7 @@
 # characters, coloured states, the default window of jobs, why jobs wait,
 # sacct's accounting of tasks, --format column lists and JOBKIT_FORMAT.
 . "$(dirname "$0")/lib.sh"
-plan 69
+plan 73
 
 ESC=$(printf '\033')
 TAB=$(printf '\t')
@@ -189,4 +189,12 @@ check_same "with a limit, its first rows" "$(run-query -q -L 4)" \
     "$(echo "$all" | head -4)"
 check_same "and newest first, its last (the job ended this hour too)" \
     "$(run-query -q -L 4 -r)" "$(echo "$all" | tail -4 | sort -r)"
+# Its count is of the active jobs and of those ended since, each on its
+# index: the rows the list shows, no more.
+check_same "the window's --count: the active and the recently ended" \
+    "$(run-query -c)" 11
+check_same "with a filter of the window's rows" "$(run-query -c -u "$(id -un)")" 11
+job-submit -q -Q other -- true >/dev/null
+check_same "with one that matches only some" "$(run-query -c -Q other)" 1
+check_same "and a limit" "$(run-query -c -L 4)" 4
 done_testing
