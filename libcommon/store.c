@@ -2544,6 +2544,7 @@ struct qb {
 
 #define RECENT_ACTIVE 1
 #define RECENT_ENDED 2
+#define ACTIVE_STATES "('waiting', 'queued', 'held', 'running')"
 
 static void
 qb_add(struct qb *q, const char *frag)
@@ -2958,23 +2959,23 @@ qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 	}
 	if (sq->recent != 0 &&
 	    (sq->noun == STORE_JOBS || sq->noun == STORE_QUEUES)) {
-		/* Two index ranges: what has not ended, what ended since;
-		 * or, when those are many, the sort's index walked until
-		 * the limit (qb_dense()). */
+		/* Two index ranges: what has not ended, what ended since
+		 * (or one of them: store_count() counts each apart); or,
+		 * when those are many, the sort's index walked until the
+		 * limit (qb_dense()). */
 		if (q->recent_part == RECENT_ACTIVE)
+			qb_cond(q, "j.state IN " ACTIVE_STATES);
+		else if (q->recent_part == RECENT_ENDED)
+			qb_cond(q, "j.ended >= ?");
+		else if (q->dense)
 			qb_cond(q,
-			    "j.state IN ('waiting', 'queued', 'held',"
-			    " 'running')");
+			    "(j.state IN " ACTIVE_STATES " OR j.ended >= ?)");
 		else
 			qb_cond(q,
-			    q->recent_part == RECENT_ENDED ? "j.ended >= ?"
-				: q->dense
-				? "(j.state IN ('waiting', 'queued', 'held',"
-				  " 'running') OR j.ended >= ?)"
-				: "j.rid IN (SELECT rid FROM jobs WHERE state"
-				  " IN ('waiting', 'queued', 'held', 'running')"
-				  " UNION ALL SELECT rid FROM jobs WHERE ended"
-				  " >= ?)");
+			    "j.rid IN (SELECT rid FROM jobs WHERE state "
+			    "IN " ACTIVE_STATES
+			    " UNION ALL SELECT rid FROM jobs"
+			    " WHERE ended >= ?)");
 		if (q->recent_part != RECENT_ACTIVE)
 			qb_num(q, sq->recent);
 	}
