@@ -223,6 +223,24 @@ say "4. $nrun trivial jobs (true), two at a time (ms per job; target <= 1.5x xar
 say "   exec-run --worker -j 2 --drain $(per "$er" "$nrun")   parallel -j2 $(per "$pa" "$nrun")   tsp -S 2 $(per "$tr" "$nrun")   xargs -P2 $(per "$xa" "$nrun")"
 say "   ratio exec-run/parallel $(ratio "$er" "$pa")   exec-run/tsp $(ratio "$er" "$tr")   exec-run/xargs $(ratio "$er" "$xa")"
 say "   (submitting the $nrun by NDJSON and then draining: $(per "$both" "$nrun") ms per job)"
+# On a machine of few cores the worker's own CPU competes with its jobs:
+# xargs and its jobs use C of CPU a job, the worker W more, so on two cores
+# a job takes at least (C + W) / 2 where xargs takes C / 2 -- a ratio of at
+# least 1 + W / C, whatever else the worker waits for.  perf stat -i counts
+# the worker alone, not the jobs it starts; it runs before anything of
+# this section is deleted (see above).
+if perf stat -i -x, -e task-clock true >/dev/null 2>&1; then
+	rm -rf "$tmp"/w.db*
+	job-submit -d "$tmp/w.db" -q <"$tmp/run.ndjson" >/dev/null
+	own=$(perf stat -i -x, -e task-clock exec-run -d "$tmp/w.db" \
+	    --results "$tmp/res/cpu" --worker -j 2 --drain -q 2>&1 >/dev/null |
+	    awk -F, '/task-clock/ { print $1 / 1000 }')
+	all=$(perf stat -x, -e task-clock sh -c "seq $nrun | xargs -P2 -n1 true" \
+	    2>&1 >/dev/null | awk -F, '/task-clock/ { print $1 / 1000 }')
+	say "   CPU a job: the worker's own $(per "$own" "$nrun") ms, xargs' with" \
+	    "its true $(per "$all" "$nrun") ms: on $(nproc) cores a ratio to xargs" \
+	    "of at least $(awk -v w="$own" -v c="$all" 'BEGIN { printf "%.2f", 1 + w / c }')"
+fi
 rm -rf "$tmp"/w.db* "$tmp/res" "$tmp/tsp-out"
 job-submit -d "$tmp/w.db" -q <"$tmp/run.ndjson" >/dev/null
 say "   per job of exec-run --worker: $(traced "$nrun" exec-run -d "$tmp/w.db" --results "$tmp/res" --worker -j 2 --drain -q)"
