@@ -26,16 +26,12 @@
 
 struct sign_key {
 	SHA256_CTX inner, outer; /* after the key xor ipad, opad */
-	/* The inner state after an environment, kept for the next job that
-	 * has it: a stream of jobs is signed hashing it once. */
-	SHA256_CTX env_ctx;
-	char *env; /* its text, or NULL */
 };
 
 static struct sign_key *
 key_new(const unsigned char *raw)
 {
-	struct sign_key *k = calloc(1, sizeof(*k));
+	struct sign_key *k = malloc(sizeof(*k));
 	unsigned char pad[SHA256_CBLOCK];
 
 	if (k == NULL) {
@@ -61,7 +57,6 @@ sign_key_free(struct sign_key *k)
 {
 	if (k == NULL)
 		return;
-	free(k->env);
 	OPENSSL_cleanse(k, sizeof(*k));
 	free(k);
 }
@@ -222,89 +217,37 @@ field(SHA256_CTX *c, const char *s)
 	SHA256_Update(c, s, strlen(s) + 1);
 }
 
-/* The MAC of what c has hashed so far, the inner hash: into out. */
-static void
-mac_final(const struct sign_key *k, SHA256_CTX *c, unsigned char *out)
+void
+sign_job(const struct sign_key *k, int64_t rid, int64_t uid, const char *owner,
+    const char *spec, const char *export, unsigned char *out)
 {
 	unsigned char mac[SHA256_DIGEST_LENGTH];
-
-	SHA256_Final(mac, c);
-	*c = k->outer;
-	SHA256_Update(c, mac, sizeof(mac));
-	SHA256_Final(out, c);
-}
-
-static void
-field_num(SHA256_CTX *c, int64_t v)
-{
 	char num[24];
-
-	snprintf(num, sizeof(num), "%lld", (long long)v);
-	field(c, num);
-}
-
-/*
- * Signatures of version 1, which jobs stored before version 2 carry: the
- * environment is hashed after the spec, for every job anew.
- */
-static void
-sign_job_v1(const struct sign_key *k, int64_t rid, int64_t uid,
-    const char *owner, const char *spec, const char *export, unsigned char *out)
-{
 	SHA256_CTX c = k->inner;
 
 	field(&c, "jobkit job 1");
-	field_num(&c, rid);
-	field_num(&c, uid);
+	snprintf(num, sizeof(num), "%lld", (long long)rid);
+	field(&c, num);
+	snprintf(num, sizeof(num), "%lld", (long long)uid);
+	field(&c, num);
 	field(&c, owner);
 	field(&c, spec);
 	field(&c, export ? export : "");
-	mac_final(k, &c, out);
-}
-
-/*
- * Version 2 hashes the environment first, so that the state after it
- * serves every job of a stream that has it (most have the same).  Should
- * no memory be left to keep it, it is hashed again next time.
- */
-void
-sign_job(struct sign_key *k, int64_t rid, int64_t uid, const char *owner,
-    const char *spec, const char *export, unsigned char *out)
-{
-	SHA256_CTX c;
-	char *copy;
-
-	if (export == NULL)
-		export = "";
-	if (k->env == NULL || strcmp(k->env, export) != 0) {
-		c = k->inner;
-		field(&c, "jobkit job 2");
-		field(&c, export);
-		if ((copy = strdup(export)) != NULL) {
-			free(k->env);
-			k->env = copy;
-			k->env_ctx = c;
-		}
-	} else
-		c = k->env_ctx;
-	field_num(&c, rid);
-	field_num(&c, uid);
-	field(&c, owner);
-	field(&c, spec);
-	mac_final(k, &c, out);
+	SHA256_Final(mac, &c);
+	c = k->outer;
+	SHA256_Update(&c, mac, sizeof(mac));
+	SHA256_Final(out, &c);
 }
 
 int
-sign_check(struct sign_key *k, int64_t rid, int64_t uid, const char *owner,
-    const char *spec, const char *export, const void *sig, size_t len)
+sign_check(const struct sign_key *k, int64_t rid, int64_t uid,
+    const char *owner, const char *spec, const char *export, const void *sig,
+    size_t len)
 {
 	unsigned char want[SIGN_LEN];
 
 	if (sig == NULL || len != SIGN_LEN)
 		return 0;
 	sign_job(k, rid, uid, owner, spec, export, want);
-	if (CRYPTO_memcmp(want, sig, SIGN_LEN) == 0)
-		return 1;
-	sign_job_v1(k, rid, uid, owner, spec, export, want);
 	return CRYPTO_memcmp(want, sig, SIGN_LEN) == 0;
 }

@@ -37,16 +37,15 @@ void sign_key_free(struct sign_key *k);
  * The signature of a job: its number (rid: a row copied to another job,
  * or two swapped, is no longer signed), its owner (uid and name), its spec
  * and its recorded environment (export; NULL for none), as the database
- * stores them, into out[SIGN_LEN].  Version 2: the environment is hashed
- * first, and k keeps the state after the last one it hashed, so that a
- * stream of jobs with one environment hashes it once.
+ * stores them, into out[SIGN_LEN].
  */
-void sign_job(struct sign_key *k, int64_t rid, int64_t uid, const char *owner,
-    const char *spec, const char *export, unsigned char *out);
+void sign_job(const struct sign_key *k, int64_t rid, int64_t uid,
+    const char *owner, const char *spec, const char *export,
+    unsigned char *out);
 
-/* 1 when sig (len bytes; may be NULL) is the signature sign_job() makes,
- * or the version 1 one that jobs stored before it carry. */
-int sign_check(struct sign_key *k, int64_t rid, int64_t uid, const char *owner,
-    const char *spec, const char *export, const void *sig, size_t len);
+/* 1 when sig (len bytes; may be NULL) is the signature sign_job() makes. */
+int sign_check(const struct sign_key *k, int64_t rid, int64_t uid,
+    const char *owner, const char *spec, const char *export, const void *sig,
+    size_t len);
 
 #endif
