@@ -160,6 +160,13 @@ struct task {
  */
 #define PID_DELAY_MS 50
 
+/* The GPUs a task was given, "0,2", or NULL for none. */
+static const char *
+devices_of(const struct task *t)
+{
+	return t->devices[0] ? t->devices : NULL;
+}
+
 /* GPUs a worker hands out, at most. */
 #define MAX_GPUS 64
 
@@ -796,7 +803,7 @@ start_task(struct runner *r, json_t *info)
 	    (t->notify = strdup(
 		 json_string_value(json_object_get(spec, "notify")))) == NULL)
 		errx(EX_OSERR, "out of memory");
-	o.gpus = t->devices[0] ? t->devices : NULL;
+	o.gpus = devices_of(t);
 	o.pip = r->pip;
 	if ((o.context = context_of(r, spec)) == -1)
 		return start_failed(r, t, info, 1);
@@ -1035,7 +1042,7 @@ end_result(struct runner *r, struct task *t, struct task_result *res, char *dir,
 	lease_result(t->res, dir, res);
 	if (t->pid_at != 0) {
 		res->pid = exec_pid(t->x);
-		res->devices = t->devices[0] ? t->devices : NULL;
+		res->devices = devices_of(t);
 		res->cmd = t->digest;
 	}
 	if (t->requeue) {
@@ -1730,8 +1737,8 @@ record_pids(struct runner *r, int64_t now)
 			continue;
 		}
 		/* A fact a failure may lose: its end records it again. */
-		if (store_task_pid(r->st, t->id, exec_pid(t->x),
-			t->devices[0] ? t->devices : NULL, t->digest) == 0)
+		if (store_task_pid(r->st, t->id, exec_pid(t->x), devices_of(t),
+			t->digest) == 0)
 			t->pid_at = 0;
 		else
 			t->pid_at = now + PID_DELAY_MS;

@@ -3147,8 +3147,8 @@ qb_dense(struct store *st, const struct store_query *q)
 	store_unprep(st, s);
 	bound = (int64_t)sqrt((double)q->limit * (double)jobs) + 1;
 	if ((s = store_prep(st,
-		 "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE state IN"
-		 " ('waiting', 'queued', 'held', 'running') LIMIT ?)",
+		 "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE state "
+		 "IN " ACTIVE_STATES " LIMIT ?)",
 		 "i", bound)) == NULL)
 		return 0;
 	if (sqlite3_step(s) == SQLITE_ROW)
