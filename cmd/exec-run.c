@@ -1773,9 +1773,13 @@ run_loop(struct runner *r)
 		if (r->lost)
 			;
 		else if (r->worker) {
-			if (look || r->db_changed ||
-			    (r->next_due > 0 && now >= r->next_due))
+			int came = r->next_due > 0 && now >= r->next_due;
+
+			if (look || r->db_changed || came)
 				claim_more(r);
+			/* A job that came due and fits nothing of ours says
+			 * why it waits. */
+			r->note |= came;
 			look = 0;
 			note = note_unfit(r, now);
 		} else {

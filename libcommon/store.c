@@ -291,6 +291,10 @@ static const char *schema_v6[] = {
 static const char **migrations[] = {
     schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6};
 
+/* How many jobs become due between two notes before the next looks at
+ * all (store_note_unfit()). */
+#define NOTE_DUE 16
+
 struct store {
 	sqlite3 *db;
 	char *path;
@@ -327,6 +331,12 @@ struct store {
 	int64_t next_txn, next_rid, last_created;
 	int counting; /* store_steps() was called: steps counts */
 	int64_t steps;
+	/* What store_note_unfit() has looked at, once noted: the jobs up to
+	 * noted_rid and the events up to noted_eid.  The jobs our claims
+	 * found due since, which no event says: due[ndue], or all_due when
+	 * there were more. */
+	int noted, ndue, all_due;
+	int64_t noted_rid, noted_eid, due[NOTE_DUE];
 };
 
 static sqlite3_stmt *store_prep(
@@ -892,8 +902,9 @@ store_configure(void)
 {
 	static int done;
 
-	if (done++)
+	if (done)
 		return;
+	done = 1;
 	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
@@ -4095,6 +4106,31 @@ claim_search(struct store *st, const struct claim_fit *fit, int64_t *best)
 	return 0;
 }
 
+/* The jobs whose due time has passed join the due ones; the next note
+ * looks at them (st->due). */
+static int
+store_due(struct store *st, int64_t now)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	s = store_prep(st,
+	    "UPDATE jobs INDEXED BY jobs_wait SET wait_until = NULL"
+	    " WHERE state = 'queued' AND wait_until <= ? RETURNING rid",
+	    "i", now);
+	if (s == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (st->ndue < NOTE_DUE)
+			st->due[st->ndue++] = sqlite3_column_int64(s, 0);
+		else
+			st->all_due = 1;
+	if (rc != SQLITE_DONE)
+		store_fail(st, "cannot look for work");
+	store_unprep(st, s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int
 store_claim(struct store *st, const char *run, const struct claim_fit *fit,
     json_t **task)
@@ -4110,10 +4146,7 @@ store_claim(struct store *st, const char *run, const struct claim_fit *fit,
 	/* The jobs whose due time has passed join the due ones. */
 	if (store_begin(st) == -1)
 		goto out;
-	if (store_write(st, "cannot look for work",
-		"UPDATE jobs INDEXED BY jobs_wait SET wait_until = NULL"
-		" WHERE state = 'queued' AND wait_until <= ?",
-		"i", now) == -1)
+	if (store_due(st, now) == -1)
 		goto fail;
 	/*
 	 * A job that may not run as its owner, or whose rows were changed so
@@ -4149,23 +4182,51 @@ out:
 	return -1;
 }
 
+/*
+ * Which jobs a note looks at: those whose rid is in (lo, hi], or with
+ * lo < 0, those submitted, changed or found due since the last note (a
+ * job's every change is an event, and a new job's rid is above any before
+ * it).
+ */
+static void
+qb_noted(struct qb *b, struct store *st, int64_t lo, int64_t hi)
+{
+	if (lo >= 0) {
+		qb_add(b, " AND rid > ? AND rid <= ?");
+		qb_num(b, lo);
+		qb_num(b, hi);
+		return;
+	}
+	qb_add(b,
+	    " AND (rid > ? OR rid IN (SELECT job FROM events WHERE eid > ?)");
+	qb_num(b, st->noted_rid);
+	qb_num(b, st->noted_eid);
+	for (int i = 0; i < st->ndue; i++) {
+		qb_add(b, i ? ", ?" : " OR rid IN (?");
+		qb_num(b, st->due[i]);
+	}
+	qb_add(b, st->ndue ? "))" : ")");
+}
+
 /* The due queued jobs of cap's queues whose selector cap's labels do not
  * meet say which requirement, where that changes. */
 static int
-note_unmatched(struct store *st, const struct claim_fit *cap)
+note_unmatched(
+    struct store *st, const struct claim_fit *cap, int64_t lo, int64_t hi)
 {
 	const char *labels = cap->labels ? cap->labels : "{}";
 	struct qb *b;
 
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return error_set(EX_OSERR, "out of memory");
-	qb_add(b, "UPDATE jobs SET reason = jk_unmet(selector, ?)");
+	qb_add(b, "UPDATE jobs NOT INDEXED SET reason = jk_unmet(selector, ?)");
 	qb_text(b, labels);
 	qb_add(b,
 	    " WHERE state = 'queued' AND selector IS NOT NULL AND"
 	    " (not_before IS NULL OR not_before <= ?)");
 	qb_num(b, parse_now_ms());
 	qb_queues(b, cap);
+	qb_noted(b, st, lo, hi);
 	qb_add(b,
 	    " AND jk_unmet(selector, ?) IS NOT NULL AND reason IS NOT"
 	    " jk_unmet(selector, ?)");
@@ -4174,13 +4235,13 @@ note_unmatched(struct store *st, const struct claim_fit *cap)
 	return qb_write(st, b, "cannot note why jobs wait");
 }
 
-int
-store_note_unfit(struct store *st, const struct claim_fit *cap)
+/* The jobs of cap's queues that cap can never fit say what they ask. */
+static int
+note_wanting(
+    struct store *st, const struct claim_fit *cap, int64_t lo, int64_t hi)
 {
 	struct qb *b;
 
-	if (note_unmatched(st, cap) == -1)
-		return -1;
 	/* Root with no limits can run anything: nothing to look for. */
 	if (st->uid == 0 && cap->cpu_milli < 0 && cap->memory < 0 &&
 	    cap->disk < 0 && cap->gpu < 0)
@@ -4191,16 +4252,105 @@ store_note_unfit(struct store *st, const struct claim_fit *cap)
 #define WAIT_REASON \
 	"jk_wait(CASE WHEN ? AND uid != ? THEN owner END, cpu_milli," \
 	" memory, disk, gpu)"
-	qb_add(b, "UPDATE jobs SET reason = " WAIT_REASON);
+	qb_add(b, "UPDATE jobs NOT INDEXED SET reason = " WAIT_REASON);
 	qb_num(b, st->uid != 0);
 	qb_num(b, st->uid);
 	qb_unfit(b, st, cap, parse_now_ms());
+	qb_noted(b, st, lo, hi);
 	/* Only rows whose reason changes are written. */
 	qb_add(b, " AND reason IS NOT " WAIT_REASON);
 	qb_num(b, st->uid != 0);
 	qb_num(b, st->uid);
 #undef WAIT_REASON
 	return qb_write(st, b, "cannot note why jobs wait");
+}
+
+/* The last job's rid and the last event's, into rid and eid. */
+static int
+note_marks(struct store *st, int64_t *rid, int64_t *eid)
+{
+	sqlite3_stmt *s;
+
+	s = store_prep(st,
+	    "SELECT (SELECT max(rid) FROM jobs), (SELECT max(eid) FROM events)",
+	    "");
+	if (s == NULL)
+		return -1;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		store_unprep(st, s);
+		return store_fail(st, "cannot note why jobs wait");
+	}
+	*rid = sqlite3_column_int64(s, 0);
+	*eid = sqlite3_column_int64(s, 1);
+	store_unprep(st, s);
+	return 0;
+}
+
+/*
+ * How many jobs a look at all of them writes at once: it holds the write
+ * lock for a few milliseconds a part, not the second a million jobs take.
+ */
+#define NOTE_PART 16384
+
+/* Every job, a part at a time; the jobs changed meanwhile are the next
+ * note's. */
+static int
+note_all(struct store *st, const struct claim_fit *cap)
+{
+	int64_t rid, eid, lo;
+
+	if (note_marks(st, &rid, &eid) == -1)
+		return -1;
+	for (lo = 0; lo < rid; lo += NOTE_PART)
+		if (note_unmatched(st, cap, lo, lo + NOTE_PART) == -1 ||
+		    note_wanting(st, cap, lo, lo + NOTE_PART) == -1)
+			return -1;
+	st->noted_rid = rid;
+	st->noted_eid = eid;
+	st->noted = 1;
+	st->ndue = st->all_due = 0;
+	return 0;
+}
+
+/* The jobs submitted or changed since the last note, in one transaction
+ * that also reads where the next one begins. */
+static int
+note_since(struct store *st, const struct claim_fit *cap)
+{
+	int64_t rid, eid;
+
+	if (store_begin(st) == -1)
+		return -1;
+	if (note_marks(st, &rid, &eid) == -1 ||
+	    note_unmatched(st, cap, -1, 0) == -1 ||
+	    note_wanting(st, cap, -1, 0) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	if (store_commit(st) == -1)
+		return -1;
+	st->noted_rid = rid;
+	st->noted_eid = eid;
+	st->ndue = 0;
+	return 0;
+}
+
+int
+store_note_unfit(struct store *st, const struct claim_fit *cap)
+{
+	int rc, n, q = 0;
+
+	/* A note of what changed binds each queue and each job found due. */
+	for (n = st->ndue; cap->queues != NULL && cap->queues[q] != NULL; q++)
+		n++;
+	/* Reasons are shown, not relied on: a crash may lose the last. */
+	store_lazy(st, 1);
+	if (!st->noted || st->all_due || n > QB_MAX_BINDS / 2)
+		rc = note_all(st, cap);
+	else
+		rc = note_since(st, cap);
+	store_lazy(st, 0);
+	return rc;
 }
 
 int

@@ -331,7 +331,10 @@ int store_claim(struct store *st, const char *run, const struct claim_fit *fit,
  * never run, cap being its whole capacity: another user's, when the caller
  * is not root ("no worker may run jobs of 'alice' here"), or asking for
  * more than cap ("waiting for a worker with gpu=4").  Their reason is
- * written where it changes; job-describe and run-query show it.
+ * written where it changes; job-describe and run-query show it.  The first
+ * note through st looks at every job, a part at a time; later ones only at
+ * the jobs submitted or changed since, and those st's claims found due, so
+ * cap must be the same at every call through st.
  */
 int store_note_unfit(struct store *st, const struct claim_fit *cap);
 

@@ -3,7 +3,7 @@
 # fit ahead of it; a worker wakes for a job's due time, whoever wrote it;
 # a job no worker can fit says why it waits.
 . "$(dirname "$0")/lib.sh"
-plan 18
+plan 22
 
 # 300 queued jobs that need a GPU, older and of a higher priority, ahead
 # of one that does not: a worker without GPUs runs that one.
@@ -42,6 +42,36 @@ check_exit 0 "100,000 unfit jobs ahead" exec-run --worker --capacity gpu=1 --dra
 check_same "do not hide the one that fits" "$(cat "$T/out")" "$fit.1"
 check_same "and stay queued" "$(run-query jobs -s queued -c)" "100000"
 sqlite3 "$JOBKIT_DB" "update jobs set state = 'cancelled' where state = 'queued'"
+
+# A worker notes why the jobs it cannot fit wait as they come and change,
+# looking only at what changed once it has looked at them all: a job
+# released from its hold and one that became due say what they wait for,
+# not what they last did.
+why() {
+	job-describe -f ndjson "$1" |
+	    sed -n 's/^{"id":[^{]*"reason":"\([^"]*\)".*/\1/p'
+}
+_why_is() { [ "$(why "$1")" = "$2" ]; }
+exec-run --worker --capacity gpu=0 -q >"$T/n.out" 2>"$T/n.err" &
+nw=$!
+g=$(job-submit -q --gpu 1 -- true)
+check "a worker without GPUs says why a job that wants one waits" \
+    until_true _why_is "$g" "waiting for a worker with gpu=1"
+h=$(job-submit -q -H --gpu 1 -- true)
+g2=$(job-submit -q --gpu 3 -- true)
+check "and of one submitted after it looked" \
+    until_true _why_is "$g2" "waiting for a worker with gpu=3"
+job-submit -q --release "$h" >/dev/null
+check "a job released since says so" \
+    until_true _why_is "$h" "waiting for a worker with gpu=1"
+a=$(job-submit -q --at +6s --gpu 2 -- true)
+g4=$(job-submit -q --gpu 4 -- true)
+until_true _why_is "$g4" "waiting for a worker with gpu=4"
+check "a job that became due since too" \
+    until_true _why_is "$a" "waiting for a worker with gpu=2"
+kill $nw
+wait $nw 2>/dev/null
+job-submit -q --cancel "$g" "$h" "$a" "$g2" "$g4" >/dev/null
 
 # A running worker sleeps until a job's time: one submitted with --at
 # +2s after the worker went to sleep starts within a second of it.

@@ -3,8 +3,9 @@
  * one that fits -- unfit by resources, not yet due, or of a queue the
  * worker does not serve -- a claim costs what it costs with none (issue
  * 13; DESIGN.md: "a job that fits is never passed over however many do
- * not").  The cost is counted, not timed (store_steps()): make check runs
- * on a loaded machine.
+ * not").  So does a worker's note of why the jobs it cannot fit wait,
+ * once it has noted them.  The cost is counted, not timed
+ * (store_steps()): make check runs on a loaded machine.
  *
  * Usage: claim [N]: N jobs in the way (1000000).
  */
@@ -251,6 +252,95 @@ test_way(const struct way *w, long n)
 	}
 }
 
+/* The reason of the last job of the database at path into why[128]. */
+static int
+last_reason(const char *path, char *why)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	*why = '\0';
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_prepare_v2(db,
+		"SELECT reason FROM jobs ORDER BY rid DESC LIMIT 1", -1, &s,
+		NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		snprintf(
+		    why, 128, "%s", (const char *)sqlite3_column_text(s, 0));
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return rc;
+}
+
+/*
+ * A worker without GPUs says why the jobs that want one wait
+ * (store_note_unfit()): n of them once, then again after one more is
+ * submitted.  The steps of that second note into *steps, the newest job's
+ * reason into why[128].
+ */
+static int
+note_steps(long n, int64_t *steps, char *why)
+{
+	static const char ahead[] = "{\"name\":\"ahead\",\"command\":"
+				    "[\"true\"],\"resources\":{\"gpu\":2}}",
+			  newer[] = "{\"name\":\"newer\",\"command\":"
+				    "[\"true\"],\"resources\":{\"gpu\":3}}";
+	struct claim_fit cap = fit_of(NULL, 0);
+	struct store *st = NULL;
+	char path[4200];
+	int64_t before;
+	int rc = -1;
+
+	snprintf(path, sizeof(path), "%s/note-%ld.db", dir, n);
+	remove_db(path);
+	if ((st = store_open(path, 1)) == NULL || add(st, ahead) == -1)
+		goto out;
+	store_close(st);
+	st = NULL;
+	if (n > 1 && copy_first(path, n) == -1)
+		goto out;
+	if ((st = store_open(path, 1)) == NULL ||
+	    store_note_unfit(st, &cap) == -1 || add(st, newer) == -1 ||
+	    (before = store_steps(st)) == -1 ||
+	    store_note_unfit(st, &cap) == -1)
+		goto out;
+	*steps = store_steps(st) - before;
+	rc = last_reason(path, why);
+out:
+	if (rc == -1)
+		printf("# note with %ld: %s\n", n, error_msg());
+	store_close(st);
+	remove_db(path);
+	return rc;
+}
+
+/* The note after a change costs what it costs with none noted before. */
+static void
+test_note(long n)
+{
+	int64_t one, many;
+	char why[2][128];
+
+	if (note_steps(1, &one, why[0]) == -1 ||
+	    note_steps(n, &many, why[1]) == -1) {
+		ok(0, "the notes ran");
+		return;
+	}
+	printf("# a note after one submit: %lld steps with 1 noted before,"
+	       " %lld with %ld\n",
+	    (long long)one, (long long)many, n);
+	ok(one > 0 && many * 10 <= one * 12,
+	    "%ld jobs a worker cannot fit: the note after one more costs what "
+	    "it costs with one (within 20%%)",
+	    n);
+	ok(strcmp(why[1], "waiting for a worker with gpu=3") == 0,
+	    "and the job submitted says why it waits ('%s')", why[1]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -285,6 +375,7 @@ main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(ways) / sizeof(ways[0]); i++)
 		test_way(&ways[i], n);
+	test_note(n);
 	rmdir(dir);
 	return done_testing();
 }
