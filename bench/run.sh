@@ -524,12 +524,15 @@ if want 9; then
 # two queues, and nothing else: open, record a run, claim, end the run.
 # hyperfine times the process; the claim in it is timed inside and its
 # steps counted (store_steps(), what tests/unit/claim.c asserts on).  A
-# worker does more around its claims (noting why the unfit wait, asking
-# when the next is due), which this does not measure.  The job that fits
+# worker does more around its claims: asking when the next is due, which
+# this does not measure, and noting why the unfit wait, which note-once
+# does for the million that want a GPU.  The job that fits
 # is submitted before each run; those in the way stay as they are.
 ncl=${BENCH_CLAIM:-1000000}
 co=$(cd "$bin/.." && pwd)/bench/claim-once
+no=$(cd "$bin/.." && pwd)/bench/note-once
 [ -x "$co" ] || { echo "bench: section 9 needs $co (make builds it)" >&2; exit 1; }
+[ -x "$no" ] || { echo "bench: section 9 needs $no (make builds it)" >&2; exit 1; }
 # cdb NAME N SPEC: the database NAME of N queued jobs of SPEC (JSON).
 cdb() {
 	if [ "$2" = 0 ]; then
@@ -567,6 +570,10 @@ claim() {
 	steps=$(sort -n -k3 "$tmp/inside" | awk 'NR == 6 { print $3 }')
 	[ $# = 4 ] || [ "$(run-query -d "$db" jobs -s queued -c)" = "$2" ] ||
 	    { echo "bench: the jobs in the way of $1 did not stay queued" >&2; exit 1; }
+	# A worker with no GPU says why the N that want one wait: its first
+	# note looks at all of them, the next only at what changed.
+	[ "$1" != gpu ] || note=$("$no" "$db") ||
+	    { echo "bench: note-once failed in $1" >&2; exit 1; }
 	rm -f "$db" "$db"-*
 }
 cdb none 0
@@ -594,6 +601,9 @@ for c in "gpu1k 1000 asking for a GPU" "gpu100k 100000 asking for a GPU" \
 	pn=$(mean "claim-$cn" 1)
 	say "   $cnum $*: $(ms "$pn") ms (ratio $(ratio "$pn" "$p0")), the claim" \
 	    "$inside ms (ratio $(ratio "$inside" "$i0")), $steps steps"
+	[ "$cn" != gpu ] || say "   and why they wait (note-once): the first note" \
+	    "$(echo "$note" | cut -d' ' -f1) ms, the note after one more" \
+	    "$(echo "$note" | cut -d' ' -f2) ms, $(echo "$note" | cut -d' ' -f3) steps"
 done
 say ""
 fi
