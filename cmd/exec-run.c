@@ -1196,14 +1196,19 @@ static int64_t
 note_unfit(struct runner *r, int64_t now)
 {
 	struct claim_fit cap = r->cap;
+	int k;
 
 	if (!r->note)
 		return INT64_MAX;
 	if (now < r->noted + NOTE_EVERY_MS)
 		return r->noted + NOTE_EVERY_MS;
 	cap.queues = r->nqueues ? r->queues : NULL;
-	if (store_note_unfit(r->st, &cap) == -1)
+	if ((k = store_note_unfit(r->st, &cap)) == -1)
 		warnx("%s", error_msg());
+	/* The rest of a look at every job, once the loop has tended to
+	 * what else is due. */
+	if (k == 1)
+		return now;
 	r->noted = now;
 	r->note = 0;
 	return INT64_MAX;

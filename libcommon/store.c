@@ -337,6 +337,10 @@ struct store {
 	 * there were more. */
 	int noted, ndue, all_due;
 	int64_t noted_rid, noted_eid, due[NOTE_DUE];
+	/* A look at all jobs under way: the part from sweep_lo is next, up
+	 * to the last job and event when it began. */
+	int sweeping;
+	int64_t sweep_lo, sweep_rid, sweep_eid;
 };
 
 static sqlite3_stmt *store_prep(
@@ -4292,23 +4296,35 @@ note_marks(struct store *st, int64_t *rid, int64_t *eid)
  */
 #define NOTE_PART 16384
 
-/* Every job, a part at a time; the jobs changed meanwhile are the next
- * note's. */
+/*
+ * The next part of a look at every job: 1 while parts remain, 0 once the
+ * last is done.  The jobs found due before it began are among those it
+ * looks at; those submitted, changed or found due meanwhile are the next
+ * note's.
+ */
 static int
 note_all(struct store *st, const struct claim_fit *cap)
 {
-	int64_t rid, eid, lo;
+	int64_t lo;
 
-	if (note_marks(st, &rid, &eid) == -1)
-		return -1;
-	for (lo = 0; lo < rid; lo += NOTE_PART)
-		if (note_unmatched(st, cap, lo, lo + NOTE_PART) == -1 ||
-		    note_wanting(st, cap, lo, lo + NOTE_PART) == -1)
+	if (!st->sweeping) {
+		if (note_marks(st, &st->sweep_rid, &st->sweep_eid) == -1)
 			return -1;
-	st->noted_rid = rid;
-	st->noted_eid = eid;
+		st->sweep_lo = 0;
+		st->sweeping = 1;
+		st->ndue = st->all_due = 0;
+	}
+	lo = st->sweep_lo;
+	if (lo < st->sweep_rid &&
+	    (note_unmatched(st, cap, lo, lo + NOTE_PART) == -1 ||
+		note_wanting(st, cap, lo, lo + NOTE_PART) == -1))
+		return -1;
+	if ((st->sweep_lo = lo + NOTE_PART) < st->sweep_rid)
+		return 1;
+	st->noted_rid = st->sweep_rid;
+	st->noted_eid = st->sweep_eid;
 	st->noted = 1;
-	st->ndue = st->all_due = 0;
+	st->sweeping = 0;
 	return 0;
 }
 
@@ -4345,7 +4361,7 @@ store_note_unfit(struct store *st, const struct claim_fit *cap)
 		n++;
 	/* Reasons are shown, not relied on: a crash may lose the last. */
 	store_lazy(st, 1);
-	if (!st->noted || st->all_due || n > QB_MAX_BINDS / 2)
+	if (!st->noted || st->sweeping || st->all_due || n > QB_MAX_BINDS / 2)
 		rc = note_all(st, cap);
 	else
 		rc = note_since(st, cap);

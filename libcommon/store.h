@@ -332,9 +332,12 @@ int store_claim(struct store *st, const char *run, const struct claim_fit *fit,
  * is not root ("no worker may run jobs of 'alice' here"), or asking for
  * more than cap ("waiting for a worker with gpu=4").  Their reason is
  * written where it changes; job-describe and run-query show it.  The first
- * note through st looks at every job, a part at a time; later ones only at
- * the jobs submitted or changed since, and those st's claims found due, so
- * cap must be the same at every call through st.
+ * note through st looks at every job, a part (some thousands) a call:
+ * returns 1 while parts remain, to be called again, so that the caller
+ * may tend to other things between them.  Later notes look only at the
+ * jobs submitted or changed since, and those st's claims found due, so cap
+ * must be the same at every call through st.  Returns 0 when done, -1 on
+ * an error.
  */
 int store_note_unfit(struct store *st, const struct claim_fit *cap);
 
