@@ -1039,7 +1039,9 @@ end_result(struct runner *r, struct task *t, struct task_result *res, char *dir,
 	if (t->res == NULL)
 		t->res = exec_result(t->x);
 	snprintf(dir, len, "%s/%s", r->results, t->id);
-	lease_result(t->res, dir, res);
+	/* Its end is recorded all the same. */
+	if (lease_result(t->res, dir, res) == -1)
+		warnx("%s: its usage is not recorded: %s", t->id, error_msg());
 	if (t->pid_at != 0) {
 		res->pid = exec_pid(t->x);
 		res->devices = devices_of(t);

@@ -515,7 +515,7 @@ wrap(struct keeper *k)
 	if (exec_results_ready(k->results) == -1 ||
 	    (k->x = start_command(k, info)) == NULL) {
 		warnx("%s", error_msg());
-		lease_result(
+		(void)lease_result(
 		    &(struct exec_result){.state = "failed", .exit_code = -1},
 		    NULL, &res);
 		res.error = error_msg();
@@ -549,7 +549,9 @@ wrap(struct keeper *k)
 		return LEASE_LOST_STATUS;
 	}
 	snprintf(dir, sizeof(dir), "%s/%s", k->results, k->tid);
-	lease_result(x, dir, &res);
+	/* Its end is recorded all the same. */
+	if (lease_result(x, dir, &res) == -1)
+		warnx("%s: its usage is not recorded: %s", k->tid, error_msg());
 	rc = record(k, &res);
 	json_decref(res.usage);
 	if (rc == -1) {

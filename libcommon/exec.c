@@ -2039,14 +2039,19 @@ read_staged(struct exec *x)
 	char *buf;
 	struct stat st;
 	ssize_t n = 0, k;
+	json_error_t e;
 	int fd;
 
 	fd = openat(x->dirfd, "staged.json",
 	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1)
 		return;
+	/* What it staged cannot go unsaid for want of memory: the results
+	 * are not whole then (results_failed()). */
 	if ((buf = malloc(max)) == NULL) {
 		close(fd);
+		if (x->results_errno == 0)
+			x->results_errno = ENOMEM;
 		return;
 	}
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
@@ -2055,8 +2060,12 @@ read_staged(struct exec *x)
 			n += k;
 	close(fd);
 	buf[n] = '\0';
-	r->staged = json_loads(buf, 0, NULL);
+	r->staged = json_loads(buf, 0, &e);
 	free(buf);
+	if (r->staged == NULL &&
+	    json_error_code(&e) == json_error_out_of_memory &&
+	    x->results_errno == 0)
+		x->results_errno = ENOMEM;
 	if (r->staged == NULL || !json_is_object(r->staged)) {
 		json_decref(r->staged);
 		r->staged = NULL;

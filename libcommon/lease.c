@@ -338,7 +338,7 @@ tick_reap(struct lease *l, int64_t now, struct lease_news *n)
 		snprintf(n->why, sizeof(n->why), "%s", error_msg());
 }
 
-void
+int
 lease_result(
     const struct exec_result *x, const char *results, struct task_result *res)
 {
@@ -357,6 +357,7 @@ lease_result(
 	res->enforcement = x->enforcement;
 	res->results = results;
 	res->staged = x->staged;
+	return res->usage != NULL ? 0 : error_set(EX_OSERR, "out of memory");
 }
 
 int

@@ -90,9 +90,11 @@ int lease_reap(struct store *st, json_t **changes);
 /*
  * A task's end as the store records it, from what its process came to;
  * results is its results folder, usage a new object res owns (free it
- * with json_decref(res->usage)).
+ * with json_decref(res->usage)).  Returns 0, or -1 (EX_OSERR) with
+ * res->usage NULL when there was no memory for it: res is whole but for
+ * that, and the end may be recorded without its usage.
  */
-void lease_result(
+int lease_result(
     const struct exec_result *x, const char *results, struct task_result *res);
 
 /*

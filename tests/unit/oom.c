@@ -115,6 +115,20 @@ shown(json_t *in)
 	return spec;
 }
 
+/* A task's end as the store records it: its usage, whole or none, and
+ * saying why. */
+static json_t *
+ended(json_t *in)
+{
+	struct exec_result x = {.state = "succeeded",
+	    .user_cpu = 0.5,
+	    .system_cpu = 0.25,
+	    .max_rss = 1 << 20};
+	struct task_result res;
+
+	return lease_result(&x, "results/a001.1", &res) == 0 ? res.usage : NULL;
+}
+
 static json_t *
 merged(json_t *in)
 {
@@ -367,6 +381,7 @@ main(int argc, char **argv)
 	each_failure("spec_normalize", normalize, spec, 0);
 	each_failure("spec_to_job, spec_redact, spec_digest", shown, spec, 0);
 	each_failure("spec_merge", merged, spec, 0);
+	each_failure("lease_result", ended, NULL, 0);
 	each_failure("specopt_apply, specopt_export", options, NULL, 0);
 	each_failure("yamljson_parse", yaml, NULL, 0);
 	each_failure("jsonin_next", lines, NULL, 1);
