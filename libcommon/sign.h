@@ -43,7 +43,9 @@ void sign_job(const struct sign_key *k, int64_t rid, int64_t uid,
     const char *owner, const char *spec, const char *export,
     unsigned char *out);
 
-/* 1 when sig (len bytes; may be NULL) is the signature sign_job() makes. */
+/* 1 when sig (len bytes; may be NULL) is the signature sign_job() makes,
+ * or its version 2, which a later jobkit writes (the same fields, the
+ * environment first). */
 int sign_check(const struct sign_key *k, int64_t rid, int64_t uid,
     const char *owner, const char *spec, const char *export, const void *sig,
     size_t len);

@@ -5,7 +5,7 @@
 # runs only its own user's jobs and says why it leaves the others; a job
 # whose owner is gone fails, saying so.  Two real users, made here.
 . "$(dirname "$0")/lib.sh"
-plan 52
+plan 53
 
 # The users and a folder they all reach: TMPDIR may be private (0700).
 u=jk$$
@@ -21,7 +21,7 @@ trap cleanup EXIT
 if [ "$(id -u)" != 0 ] || ! command -v useradd >/dev/null ||
     ! command -v setpriv >/dev/null ||
     ! S=$(mktemp -d /tmp/jobkit-users.XXXXXX); then
-	for i in $(seq 52); do skip "needs root, useradd and setpriv"; done
+	for i in $(seq 53); do skip "needs root, useradd and setpriv"; done
 	exit 0
 fi
 chmod 0755 "$S"
@@ -120,6 +120,24 @@ sqlite3 "$JOBKIT_DB" "update jobs set uid = $(id -u "$bob"), owner = '$bob' wher
 check_exit 0 "a job alice made to be bob's, by bob's own worker" \
     as "$bob" exec-run --worker --drain -q --results "$S/bob-results"
 check "does not run as bob" test ! -e "$S/ran"
+# A job that a later jobkit signed (version 2: the environment hashed
+# first) runs: the worker of this one checks both.
+f=$(as "$alice" job-submit -q -- sh -c 'id -un >"$0"' "$S/home-a/v2")
+/usr/bin/python3 - "$JOBKIT_DB" "$S/home-a/.local/share/jobkit/key" <<'PY'
+import hashlib, hmac, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+key = bytes.fromhex(open(sys.argv[2]).read().strip())
+rid, uid, owner, spec, env = db.execute(
+    "select j.rid, j.uid, j.owner, j.spec, e.env from jobs j left join"
+    " exports e on e.id = j.export order by j.rid desc limit 1").fetchone()
+msg = b"".join(f.encode() + b"\0" for f in
+    ["jobkit job 2", env or "", str(rid), str(uid), owner, spec])
+db.execute("update jobs set sig = ? where rid = ?",
+    (hmac.new(key, msg, hashlib.sha256).digest(), rid))
+db.commit()
+PY
+exec-run --worker --drain -q >/dev/null
+check_same "a job signed by version 2 runs, as its owner" "$(cat "$S/home-a/v2" 2>/dev/null)" "$alice"
 # A signed row copied to another job is not signed there: a job cannot be
 # run twice by copying it, nor swapped into another's place.
 f=$(as "$alice" job-submit -q -H -- sh -c 'id -un >>"$0"' "$S/ran")

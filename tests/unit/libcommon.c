@@ -731,6 +731,20 @@ test_sign(void)
 	ok(sign_check(k, 7, 1000, "alice", spec, "{\"PATH\":\"/bin\"}", sig,
 	       SIGN_LEN) == 1,
 	    "sign: a signature checks");
+	/* Version 2, which a later jobkit writes: "jobkit job 2", the
+	 * environment, rid, uid, owner, spec (python3's hmac again). */
+	static const char v2[] =
+	    "59ec0e704ca26de8c3e015d8533f84017691cd0af802281d64770044a2327b37";
+	unsigned char two[SIGN_LEN];
+	for (int i = 0; i < SIGN_LEN; i++)
+		sscanf(v2 + 2 * i, "%2hhx", &two[i]);
+	ok(sign_check(k, 7, 1000, "alice", spec, "{\"PATH\":\"/bin\"}", two,
+	       SIGN_LEN) == 1,
+	    "sign: a version 2 signature checks");
+	ok(sign_check(k, 8, 1000, "alice", spec, "{\"PATH\":\"/bin\"}", two,
+	       SIGN_LEN) == 0 &&
+		sign_check(k, 7, 1000, "alice", spec, NULL, two, SIGN_LEN) == 0,
+	    "sign: but only for its own job and environment");
 	ok(sign_check(k, 7, 0, "alice", spec, "{\"PATH\":\"/bin\"}", sig,
 	       SIGN_LEN) == 0,
 	    "sign: not for another uid");
