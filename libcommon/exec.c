@@ -118,6 +118,8 @@ struct exec {
 
 /* The tasks whose leader runs: our children that are no strays. */
 static struct exec *live;
+/* /dev/null, opened once: every task's standard input. */
+static int devnull = -1;
 
 static void
 live_remove(struct exec *x)
@@ -175,6 +177,34 @@ mkdirs(const char *path)
 }
 
 /*
+ * fstat(2) of a folder or file of the results, without its times: asking
+ * for them makes the kernel (multigrain timestamps, Linux 6.13 on) stamp
+ * its next change from the fine clock, which moves every file's clock on,
+ * so that the WAL's next write dirties its inode and the commit's sync
+ * writes the inode too: 3.7 block writes a worker's task instead of 2.7.
+ * Type, mode, owner, links and inode are all anything here looks at; a
+ * kernel or a sandbox without statx(2) gets fstat(2).
+ */
+static int
+stat_fd(int fd, struct stat *sb)
+{
+	struct statx x;
+
+	if (statx(fd, "", AT_EMPTY_PATH,
+		STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_UID | STATX_GID |
+		    STATX_INO,
+		&x) == -1)
+		return fstat(fd, sb);
+	memset(sb, 0, sizeof(*sb));
+	sb->st_mode = x.stx_mode;
+	sb->st_nlink = x.stx_nlink;
+	sb->st_uid = x.stx_uid;
+	sb->st_gid = x.stx_gid;
+	sb->st_ino = x.stx_ino;
+	return 0;
+}
+
+/*
  * The results root, opened: a real folder (not a link), which a worker
  * run by root uses only if it is root's and no one else may replace what
  * is in it (sticky if others may write it) -- it makes and hands over
@@ -189,11 +219,15 @@ results_root(const char *dir)
 	/* A user's own link to a bigger disk is theirs to follow. */
 	if ((fd = open(dir,
 		 O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-		     (geteuid() == 0 ? O_NOFOLLOW : 0))) == -1)
-		return error_set(EX_CANTCREAT,
-		    "cannot use results folder '%s': %s", dir,
-		    errno == ELOOP ? "it is a link" : strerror(errno));
-	if (fstat(fd, &sb) == -1 ||
+		     (geteuid() == 0 ? O_NOFOLLOW : 0))) == -1) {
+		int e = errno;
+
+		error_set(EX_CANTCREAT, "cannot use results folder '%s': %s",
+		    dir, e == ELOOP ? "it is a link" : strerror(e));
+		errno = e;
+		return -1;
+	}
+	if (stat_fd(fd, &sb) == -1 ||
 	    (geteuid() == 0 &&
 		(sb.st_uid != 0 ||
 		    ((sb.st_mode & 022) && !(sb.st_mode & S_ISVTX))))) {
@@ -221,7 +255,7 @@ results_root_mode(int fd, const char *dir, int made)
 
 	if (!made) {
 		/* One made 0700 before root ran others' jobs here. */
-		if (fstat(fd, &sb) == 0 && (sb.st_mode & 0011) != 0011)
+		if (stat_fd(fd, &sb) == 0 && (sb.st_mode & 0011) != 0011)
 			fchmod(fd, (sb.st_mode & 07777) | 0011);
 		return;
 	}
@@ -295,7 +329,8 @@ open_result(const struct exec *x, const char *name)
 			errno = EPERM; /* a FIFO, a link */
 		return -1;
 	}
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) || sb.st_nlink != 1 ||
+	if (stat_fd(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    sb.st_nlink != 1 ||
 	    (sb.st_uid != geteuid() && !(x->as_owner && sb.st_uid == x->uid)) ||
 	    (x->as_owner && fchown(fd, x->uid, x->gid) == -1) ||
 	    ftruncate(fd, 0) == -1 ||
@@ -355,7 +390,11 @@ struct spawn {
 	char **envp;
 	const char *path; /* PATH to search, from the task's environment */
 	const char *workdir;
-	int out, err, report;
+	int in; /* /dev/null, ours and kept open, or -1 */
+	int out, err;
+	/* What the child could not do and its errno, written in our memory
+	 * (the child shares it until it execs), read once vfork returns. */
+	volatile int *report;
 	rlim_t cpu_seconds; /* cpu cores x timeout, or RLIM_INFINITY */
 	int cgroup; /* cgroup.procs of the task's group to join, or -1 */
 	pid_t parent; /* us: if we died before the child could know, it goes */
@@ -590,9 +629,8 @@ enum { SETUP_EXEC, SETUP_WORKDIR, SETUP_CGROUP, SETUP_OWNER, SETUP_SANDBOX };
 static void
 report_failure(const struct spawn *c, int stage, int e)
 {
-	int rep[2] = {stage, e};
-
-	(void)!write(c->report, rep, sizeof(rep));
+	c->report[0] = stage;
+	c->report[1] = e;
 }
 
 /*
@@ -616,7 +654,7 @@ child(const struct spawn *c)
 {
 	struct rlimit rl;
 	sigset_t none;
-	int fd, e;
+	int e;
 
 	setsid();
 	/* Into the task's group before anything else is done. */
@@ -624,10 +662,12 @@ child(const struct spawn *c)
 		report_failure(c, SETUP_CGROUP, errno);
 		_exit(125);
 	}
-	if ((fd = open("/dev/null", O_RDONLY)) != -1 && fd != 0) {
-		dup2(fd, 0);
-		close(fd);
-	}
+	/* Ours is close-on-exec: at 0 already (we started without a
+	 * stdin), it is made to stay. */
+	if (c->in == 0)
+		fcntl(0, F_SETFD, 0);
+	else if (c->in != -1)
+		dup2(c->in, 0);
 	dup2(c->out, 1);
 	dup2(c->err, 2);
 	if (c->cpu_seconds != RLIM_INFINITY) {
@@ -767,7 +807,7 @@ task_folder(int rootfd, const char *name)
 	if ((fd = openat(rootfd, name,
 		 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return -1;
-	if (fstat(fd, &sb) == -1 || sb.st_uid != geteuid()) {
+	if (stat_fd(fd, &sb) == -1 || sb.st_uid != geteuid()) {
 		close(fd);
 		errno = EPERM;
 		return -1;
@@ -795,11 +835,15 @@ results_open(struct exec *x, json_t *spec, char *work, size_t len)
 		    "cannot create results folder '%s': not a task's",
 		    x->results);
 	slash[slash == root] = '\0';
-	if (mkdirs(root) == -1)
-		return error_set(EX_CANTCREAT,
-		    "cannot create results folder '%s': %s", root,
-		    strerror(errno));
-	if ((rootfd = results_root(root)) == -1)
+	/* Made when the worker started; made again if it has gone since. */
+	if ((rootfd = results_root(root)) == -1 && errno == ENOENT) {
+		if (mkdirs(root) == -1)
+			return error_set(EX_CANTCREAT,
+			    "cannot create results folder '%s': %s", root,
+			    strerror(errno));
+		rootfd = results_root(root);
+	}
+	if (rootfd == -1)
 		return -1;
 	x->dirfd = task_folder(rootfd, strrchr(x->results, '/') + 1);
 	close(rootfd);
@@ -995,12 +1039,13 @@ struct exec *
 exec_start(json_t *spec, const struct exec_opts *o)
 {
 	json_t *out = json_object_get(spec, "output");
-	int po[2] = {-1, -1}, pe[2] = {-1, -1}, pr[2] = {-1, -1};
+	int po[2] = {-1, -1}, pe[2] = {-1, -1};
 	char **argv = NULL, **envp = NULL, **own = NULL, workdir[4096];
 	struct owner ow = {.found = NULL};
 	struct exec *x;
-	ssize_t n;
 	int stage = -1;
+	/* The child's report of what it could not do: none unless it says. */
+	volatile int report[2] = {-1, 0};
 
 	if ((x = exec_new(o)) == NULL)
 		return NULL;
@@ -1033,8 +1078,9 @@ exec_start(json_t *spec, const struct exec_opts *o)
 		return exec_not_started(
 		    x, x->stage, x->stage == SETUP_EXEC ? ENOENT : EPERM);
 	}
-	if (pipe2(po, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1 ||
-	    pipe2(pr, O_CLOEXEC) == -1) {
+	if (devnull == -1)
+		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (pipe2(po, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1) {
 		error_set(EX_OSERR, "cannot start task: %s", strerror(errno));
 		goto fail;
 	}
@@ -1060,8 +1106,8 @@ exec_start(json_t *spec, const struct exec_opts *o)
 	 * limit would keep programs that reserve much and use little (Java,
 	 * threads' stacks) from starting at all.
 	 */
-	struct spawn c = {argv, envp, envp_get(envp, "PATH"), workdir, po[1],
-	    pe[1], pr[1],
+	struct spawn c = {argv, envp, envp_get(envp, "PATH"), workdir, devnull,
+	    po[1], pe[1], report,
 	    cpu > 0 && timeout > 0 ? (rlim_t)ceil(cpu * (double)timeout / 1000)
 				   : RLIM_INFINITY,
 	    -1, getpid(), o->as_owner, o->uid, x->gid, ow.groups, ow.ngroups,
@@ -1094,17 +1140,12 @@ exec_start(json_t *spec, const struct exec_opts *o)
 	ow.groups = NULL;
 	close(po[1]);
 	close(pe[1]);
-	close(pr[1]);
-	po[1] = pe[1] = pr[1] = -1;
-	/* The child's report pipe closes at exec; a write means it failed. */
-	int rep[2] = {0, 0};
-	while ((n = read(pr[0], rep, sizeof(rep))) == -1 && errno == EINTR)
-		;
-	if (n == sizeof(rep)) {
-		x->stage = rep[0];
-		x->exec_errno = rep[1];
+	po[1] = pe[1] = -1;
+	/* vfork returned: the child has exec'd, or said why it could not. */
+	if (report[0] != -1) {
+		x->stage = report[0];
+		x->exec_errno = report[1];
 	}
-	close(pr[0]);
 	stream_init(&x->out, po[0], x->out.file, o->passthrough ? 1 : -1,
 	    o->max_file ? o->max_file
 			: spec_bytes(out, "max_file", EXEC_DEFAULT_MAX_FILE),
@@ -1133,8 +1174,6 @@ fail:
 			close(po[i]);
 		if (pe[i] != -1)
 			close(pe[i]);
-		if (pr[i] != -1)
-			close(pr[i]);
 	}
 	free(argv);
 	sandbox_free(own);

@@ -308,6 +308,7 @@ struct store {
 	int full; /* a write found the disk full (store_unfill()) */
 	uid_t uid;
 	char owner[64];
+	char host[256]; /* where tasks start, asked once (store_host()) */
 	/* Only we may write the database: its rows need no signatures. */
 	int private;
 	struct sign_key *key; /* ours, once needed */
@@ -3445,6 +3446,17 @@ store_step_done(struct store *st, sqlite3_stmt *s, const char *what)
 	return 0;
 }
 
+/* This machine's name, as its tasks and runs record it: a worker asks
+ * once, not at every task. */
+static const char *
+store_host(struct store *st)
+{
+	if (st->host[0] == '\0' &&
+	    gethostname(st->host, sizeof(st->host) - 1) == -1)
+		st->host[0] = '\0';
+	return st->host;
+}
+
 /* A task ID "a00k.2": its job's row and attempt. */
 static int
 task_of(const char *task, int64_t *job, int64_t *attempt)
@@ -3476,11 +3488,11 @@ task_name(int64_t job, int64_t attempt, char *buf, size_t len)
 int
 store_run_start(struct store *st, const struct run_new *rn, char *id)
 {
-	char host[256] = "", *cap = NULL, *labels = NULL;
+	const char *host = store_host(st);
+	char *cap = NULL, *labels = NULL;
 	int64_t now = parse_now_ms();
 	int r = -1;
 
-	gethostname(host, sizeof(host) - 1);
 	if ((rn->capacity &&
 		(cap = json_dumps(rn->capacity, JSON_COMPACT)) == NULL) ||
 	    (rn->labels &&
@@ -3844,7 +3856,8 @@ static int
 store_start_task(struct store *st, int64_t run, int64_t rid, json_t *spec,
     int64_t now, json_t **task)
 {
-	char host[256] = "", name[ID_LEN + 24], id[ID_LEN + 1], msg[400];
+	const char *host = store_host(st);
+	char name[ID_LEN + 24], id[ID_LEN + 1], msg[400];
 	char owner[64];
 	int64_t attempt, lease = 60000, uid;
 	sqlite3_stmt *s;
@@ -3854,7 +3867,6 @@ store_start_task(struct store *st, int64_t run, int64_t rid, json_t *spec,
 		return error_set(EX_DATAERR, "its number %lld is out of range",
 		    (long long)rid);
 	}
-	gethostname(host, sizeof(host) - 1);
 	if ((s = store_prep(st,
 		 "SELECT j.attempts + 1, r.lease, j.uid, j.owner FROM jobs j,"
 		 " runs r WHERE j.rid = ? AND r.rid = ?",

@@ -2,7 +2,7 @@
 # exec-run --worker: priority order, dependencies, holds, resource fit,
 # retries with backoff, drain.
 . "$(dirname "$0")/lib.sh"
-plan 40
+plan 42
 
 lo=$(job-submit -q -p 1 -- true)
 hi=$(job-submit -q -p 9 -- true)
@@ -79,6 +79,23 @@ check_stderr "cannot create results folder '$T/afile/r': Not a directory" "says 
 check_same "and has failed none of the queue" \
     "$(run-query jobs -s queued -c) $(run-query jobs -s failed -c)" "$((nqueued + 3)) $nfailed"
 exec-run --worker --drain -q >/dev/null
+
+# The results folder is opened for each task and made again only when it
+# has gone: one removed while the worker waits holds the next task's.
+exec-run --worker --results "$T/gone/r" -q >"$T/gone.out" 2>"$T/gone.err" &
+w=$!
+_made() { [ -d "$T/gone/r" ]; }
+until_true _made
+rm -rf "$T/gone"
+again=$(job-submit -q -- echo again)
+until_state "$again" succeeded
+check_same "a results folder removed under a worker is made again" \
+    "$(cat "$T/gone/r/$again.1/stdout")" "again"
+kill -TERM "$w"
+wait "$w"
+check_same "and the worker reported it as any other" \
+    "$(cat "$T/gone.out"; grep -c 'results folder' "$T/gone.err")" "$again.1
+0"
 
 # A task's pid, its devices and what it runs are recorded: a short task's
 # with its end (no commit of their own), a long one's while it runs.
