@@ -85,6 +85,17 @@ traced() {
 	    "$tmp/strace.txt"
 }
 
+# Writes the disk under TMPDIR completed so far (its /sys stat, field 5),
+# or nothing where that is not a block device of its own (tmpfs, overlay):
+# a commit's data, an inode the kernel wrote with it and a cache flush are
+# one each.
+blk=/sys/dev/block/$(stat -c '%Hd:%Ld' "$tmp" 2>/dev/null)/stat
+writes() { [ -r "$blk" ] && awk '{ print $5 }' "$blk"; }
+per_write() {
+	[ -n "$1" ] && [ -n "$2" ] &&
+	    awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.2f", (b - a) / n }'
+}
+
 say "jobkit bench, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores," \
     "$(uname -sr), $(hyperfine --version)"
 # The machine's floor, which every figure below stands on: a process that
@@ -128,7 +139,14 @@ js=$(mean submit 1) ts=$(mean submit 2) nq=$(mean submit 3)
 say "1. submit one job per invocation, $nsub in a shell loop (ms per job)"
 say "   job-submit $(per "$js" "$nsub")   tsp $(per "$ts" "$nsub")   nq $(per "$nq" "$nsub")"
 say "   ratio job-submit/tsp $(ratio "$js" "$ts")   job-submit/nq $(ratio "$js" "$nq")   (target <= 1.0)"
-say "   per job-submit: $(traced 1 job-submit -d "$tmp/s.db" -q -- true)"
+w0=$(writes)
+i=0
+while [ "$i" -lt "$nsub" ]; do
+	job-submit -d "$tmp/s.db" -q -- true >/dev/null
+	i=$((i + 1))
+done
+bw=$(per_write "$w0" "$(writes)" "$nsub")
+say "   per job-submit: $(traced 1 job-submit -d "$tmp/s.db" -q -- true)${bw:+, $bw block writes}"
 say ""
 tsp -K >/dev/null 2>&1 || true
 fi
@@ -232,14 +250,17 @@ say "   (submitting the $nrun by NDJSON and then draining: $(per "$both" "$nrun"
 if perf stat -i -x, -e task-clock true >/dev/null 2>&1; then
 	rm -rf "$tmp"/w.db*
 	job-submit -d "$tmp/w.db" -q <"$tmp/run.ndjson" >/dev/null
+	w0=$(writes)
 	own=$(perf stat -i -x, -e task-clock exec-run -d "$tmp/w.db" \
 	    --results "$tmp/res/cpu" --worker -j 2 --drain -q 2>&1 >/dev/null |
 	    awk -F, '/task-clock/ { print $1 / 1000 }')
+	bw=$(per_write "$w0" "$(writes)" "$nrun")
 	all=$(perf stat -x, -e task-clock sh -c "seq $nrun | xargs -P2 -n1 true" \
 	    2>&1 >/dev/null | awk -F, '/task-clock/ { print $1 / 1000 }')
 	say "   CPU a job: the worker's own $(per "$own" "$nrun") ms, xargs' with" \
 	    "its true $(per "$all" "$nrun") ms: on $(nproc) cores a ratio to xargs" \
 	    "of at least $(awk -v w="$own" -v c="$all" 'BEGIN { printf "%.2f", 1 + w / c }')"
+	[ -z "$bw" ] || say "   block writes a job, as the disk under TMPDIR counted them: $bw"
 fi
 rm -rf "$tmp"/w.db* "$tmp/res" "$tmp/tsp-out"
 job-submit -d "$tmp/w.db" -q <"$tmp/run.ndjson" >/dev/null
