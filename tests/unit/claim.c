@@ -381,17 +381,10 @@ main(int argc, char **argv)
 		    "\"b\"}"},
 		{fit_of(qa, -1), fit_of(qab, -1)}, 1},
 	};
-	const char *tmp = getenv("T");
 	long n = argc > 1 ? atol(argv[1]) : 1000000;
 
-	if (tmp == NULL || *tmp == '\0')
-		tmp = getenv("TMPDIR");
-	snprintf(dir, sizeof(dir), "%s/jobkit-claim.XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
+	if (tap_tmpdir(dir, sizeof(dir), "claim") == NULL)
 		return 1;
-	}
 	for (size_t i = 0; i < sizeof(ways) / sizeof(ways[0]); i++)
 		test_way(&ways[i], n);
 	test_note(n);

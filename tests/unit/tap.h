@@ -3,6 +3,7 @@
 #define TAP_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int tap_n, tap_failed;
@@ -27,6 +28,24 @@ static int tap_n, tap_failed;
 			printf("#   got '%s', want '%s'\n", \
 			    g_ ? g_ : "(null)", w_); \
 	} while (0)
+
+/* A fresh folder for a test's files, in the test's own ($T, lib.sh), else
+ * TMPDIR, else /tmp: dir, or NULL (said on stderr). */
+static inline char *
+tap_tmpdir(char *dir, size_t size, const char *name)
+{
+	const char *tmp = getenv("T");
+
+	if (tmp == NULL || *tmp == '\0')
+		tmp = getenv("TMPDIR");
+	snprintf(dir, size, "%s/jobkit-%s.XXXXXX",
+	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp", name);
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return NULL;
+	}
+	return dir;
+}
 
 static inline int
 done_testing(void)

@@ -289,18 +289,11 @@ remove_all(void)
 int
 main(void)
 {
-	const char *tmp = getenv("T");
 	sqlite3_vfs *unix_vfs;
 	const char *vfs = walvfs_name();
 
-	if (tmp == NULL || *tmp == '\0')
-		tmp = getenv("TMPDIR");
-	snprintf(dir, sizeof(dir), "%s/jobkit-walvfs.XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
+	if (tap_tmpdir(dir, sizeof(dir), "walvfs") == NULL)
 		return 1;
-	}
 	ok(vfs != NULL, "walvfs registers");
 	unix_vfs = sqlite3_vfs_find(NULL);
 	real_pwrite = (ssize_t(*)(int, const void *, size_t,
