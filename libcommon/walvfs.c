@@ -57,6 +57,12 @@ gather_of(sqlite3_file *f)
 	return (struct gather *)((char *)f + gather_at);
 }
 
+static sqlite3_file *
+file_of(struct gather *g)
+{
+	return (sqlite3_file *)((char *)g - gather_at);
+}
+
 /* Pass the run on; it is gone either way, as a failed write would be. */
 static int
 g_flush(sqlite3_file *f, struct gather *g)
@@ -156,8 +162,7 @@ g_shm_lock(sqlite3_file *f, int ofst, int n, int flags)
 {
 	if (flags == (SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE))
 		for (struct gather *g = gathers; g != NULL; g = g->next)
-			(void)g_flush(
-			    (sqlite3_file *)((char *)g - gather_at), g);
+			(void)g_flush(file_of(g), g);
 	return base_db_methods->xShmLock(f, ofst, n, flags);
 }
 

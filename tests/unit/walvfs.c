@@ -76,36 +76,35 @@ run(sqlite3 *db, const char *sql)
 	return rc;
 }
 
-/* "rows bytes" of t, or the error, as another connection reads them. */
+/* The first column of sql's first row as text, or the error. */
 static const char *
-contents(sqlite3 *db, char *out, size_t size)
+first_row(sqlite3 *db, const char *sql, char *out, size_t size)
 {
 	sqlite3_stmt *st = NULL;
 
-	if (sqlite3_prepare_v2(db, "SELECT count(*), total(length(v)) FROM t",
-		-1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW)
-		snprintf(out, size, "error: %s", sqlite3_errmsg(db));
-	else
-		snprintf(out, size, "%d %.0f", sqlite3_column_int(st, 0),
-		    sqlite3_column_double(st, 1));
-	sqlite3_finalize(st);
-	return out;
-}
-
-static const char *
-integrity(sqlite3 *db, char *out, size_t size)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) !=
-		SQLITE_OK ||
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW)
 		snprintf(out, size, "error: %s", sqlite3_errmsg(db));
 	else
 		snprintf(out, size, "%s", sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	return out;
+}
+
+/* "rows bytes" of t, or the error, as another connection reads them. */
+static const char *
+contents(sqlite3 *db, char *out, size_t size)
+{
+	return first_row(db,
+	    "SELECT count(*) || ' ' || CAST(total(length(v)) AS INTEGER)"
+	    " FROM t",
+	    out, size);
+}
+
+static const char *
+integrity(sqlite3 *db, char *out, size_t size)
+{
+	return first_row(db, "PRAGMA integrity_check", out, size);
 }
 
 static int
