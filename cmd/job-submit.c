@@ -2,7 +2,6 @@
  * job-submit: create jobs -- from a command line, a JSON spec or an NDJSON
  * stream -- and change the lifecycle of existing ones.
  */
-#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init, see pack_context() */
 #include <err.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -19,14 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/sha.h>
-
 #include "cli.h"
 #include "error.h"
 #include "import.h"
 #include "jsonin.h"
 #include "yamljson.h"
 #include "parse.h"
+#include "sha256.h"
 #include "spec.h"
 #include "specopt.h"
 #include "store.h"
@@ -756,7 +754,6 @@ pack_context(struct submit *s)
 {
 	char af[4096],
 	    *argv[] = {af, "--pack-context", (char *)s->context, NULL};
-	unsigned char d[SHA256_DIGEST_LENGTH];
 	size_t cap = 0;
 	int p[2], ws;
 	pid_t pid;
@@ -793,17 +790,7 @@ pack_context(struct submit *s)
 	/* It said why on stderr. */
 	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
 		exit(WIFEXITED(ws) ? WEXITSTATUS(ws) : EX_SOFTWARE);
-	/*
-	 * SHA256_Init and not SHA256(): OpenSSL 3's one-shot goes through
-	 * EVP and its providers, which links 2 MB of libcrypto into every
-	 * job-submit and costs each invocation a hundred page faults.
-	 */
-	SHA256_CTX c;
-	SHA256_Init(&c);
-	SHA256_Update(&c, s->ctx_data, s->ctx_len);
-	SHA256_Final(d, &c);
-	for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
-		sprintf(s->ctx_sha + 2 * i, "%02x", d[i]);
+	sha256_hex(s->ctx_data, s->ctx_len, s->ctx_sha);
 	char name[80];
 	snprintf(name, sizeof(name), "sha256:%s", s->ctx_sha);
 	if (spec_set(s->over, "context", json_string(name)) == -1)

@@ -1,10 +1,8 @@
 /*
  * sign: per-user keys and job signatures (sign.h).  The HMAC is RFC 2104's
- * construction over libcrypto's SHA-256, its key's inner and outer states
- * hashed once per key: HMAC(3) itself goes through OpenSSL 3's providers,
- * which take a millisecond to set up in a tool run once per job.
+ * construction over SHA-256 (sha256.h), its key's inner and outer states
+ * hashed once per key.
  */
-#define OPENSSL_SUPPRESS_DEPRECATED
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -15,24 +13,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
-
 #include "error.h"
+#include "sha256.h"
 #include "sign.h"
 
 #define KEY_BYTES 32
 #define KEY_PATH "/.local/share/jobkit/key"
 
 struct sign_key {
-	SHA256_CTX inner, outer; /* after the key xor ipad, opad */
+	struct sha256 inner, outer; /* after the key xor ipad, opad */
 };
 
 static struct sign_key *
 key_new(const unsigned char *raw)
 {
 	struct sign_key *k = malloc(sizeof(*k));
-	unsigned char pad[SHA256_CBLOCK];
+	unsigned char pad[SHA256_BLOCK];
 
 	if (k == NULL) {
 		error_set(EX_OSERR, "out of memory");
@@ -41,14 +37,14 @@ key_new(const unsigned char *raw)
 	memset(pad, 0x36, sizeof(pad));
 	for (int i = 0; i < KEY_BYTES; i++)
 		pad[i] ^= raw[i];
-	SHA256_Init(&k->inner);
-	SHA256_Update(&k->inner, pad, sizeof(pad));
+	sha256_init(&k->inner);
+	sha256_update(&k->inner, pad, sizeof(pad));
 	memset(pad, 0x5c, sizeof(pad));
 	for (int i = 0; i < KEY_BYTES; i++)
 		pad[i] ^= raw[i];
-	SHA256_Init(&k->outer);
-	SHA256_Update(&k->outer, pad, sizeof(pad));
-	OPENSSL_cleanse(pad, sizeof(pad));
+	sha256_init(&k->outer);
+	sha256_update(&k->outer, pad, sizeof(pad));
+	explicit_bzero(pad, sizeof(pad));
 	return k;
 }
 
@@ -57,7 +53,7 @@ sign_key_free(struct sign_key *k)
 {
 	if (k == NULL)
 		return;
-	OPENSSL_cleanse(k, sizeof(*k));
+	explicit_bzero(k, sizeof(*k));
 	free(k);
 }
 
@@ -105,8 +101,8 @@ key_read(int fd, uid_t uid, const char *path)
 	}
 	k = key_new(raw);
 out:
-	OPENSSL_cleanse(raw, sizeof(raw));
-	OPENSSL_cleanse(text, sizeof(text));
+	explicit_bzero(raw, sizeof(raw));
+	explicit_bzero(text, sizeof(text));
 	return k;
 }
 
@@ -178,8 +174,8 @@ key_make(char *path)
 	close(fd);
 	unlink(tmp);
 out:
-	OPENSSL_cleanse(raw, sizeof(raw));
-	OPENSSL_cleanse(text, sizeof(text));
+	explicit_bzero(raw, sizeof(raw));
+	explicit_bzero(text, sizeof(text));
 	return r;
 }
 
@@ -211,26 +207,26 @@ sign_key_mine(void)
 }
 
 static void
-field(SHA256_CTX *c, const char *s)
+field(struct sha256 *c, const char *s)
 {
 	/* With its NUL: no field can run into the next. */
-	SHA256_Update(c, s, strlen(s) + 1);
+	sha256_update(c, s, strlen(s) + 1);
 }
 
 /* The MAC of what c, begun from k->inner, has hashed: into out. */
 static void
-mac_final(const struct sign_key *k, SHA256_CTX *c, unsigned char *out)
+mac_final(const struct sign_key *k, struct sha256 *c, unsigned char *out)
 {
-	unsigned char mac[SHA256_DIGEST_LENGTH];
+	unsigned char mac[SHA256_LEN];
 
-	SHA256_Final(mac, c);
+	sha256_final(c, mac);
 	*c = k->outer;
-	SHA256_Update(c, mac, sizeof(mac));
-	SHA256_Final(out, c);
+	sha256_update(c, mac, sizeof(mac));
+	sha256_final(c, out);
 }
 
 static void
-field_num(SHA256_CTX *c, int64_t v)
+field_num(struct sha256 *c, int64_t v)
 {
 	char num[24];
 
@@ -242,7 +238,7 @@ void
 sign_job(const struct sign_key *k, int64_t rid, int64_t uid, const char *owner,
     const char *spec, const char *export, unsigned char *out)
 {
-	SHA256_CTX c = k->inner;
+	struct sha256 c = k->inner;
 
 	field(&c, "jobkit job 1");
 	field_num(&c, rid);
@@ -263,7 +259,7 @@ static void
 sign_job_v2(const struct sign_key *k, int64_t rid, int64_t uid,
     const char *owner, const char *spec, const char *export, unsigned char *out)
 {
-	SHA256_CTX c = k->inner;
+	struct sha256 c = k->inner;
 
 	field(&c, "jobkit job 2");
 	field(&c, export ? export : "");
@@ -272,6 +268,17 @@ sign_job_v2(const struct sign_key *k, int64_t rid, int64_t uid,
 	field(&c, owner);
 	field(&c, spec);
 	mac_final(k, &c, out);
+}
+
+/* a[0..n) == b[0..n), in a time that says nothing of where they differ. */
+static int
+same(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	unsigned char d = 0;
+
+	for (size_t i = 0; i < n; i++)
+		d |= a[i] ^ b[i];
+	return d == 0;
 }
 
 int
@@ -284,8 +291,8 @@ sign_check(const struct sign_key *k, int64_t rid, int64_t uid,
 	if (sig == NULL || len != SIGN_LEN)
 		return 0;
 	sign_job(k, rid, uid, owner, spec, export, want);
-	if (CRYPTO_memcmp(want, sig, SIGN_LEN) == 0)
+	if (same(want, sig, SIGN_LEN))
 		return 1;
 	sign_job_v2(k, rid, uid, owner, spec, export, want);
-	return CRYPTO_memcmp(want, sig, SIGN_LEN) == 0;
+	return same(want, sig, SIGN_LEN);
 }

@@ -1,17 +1,15 @@
-#define OPENSSL_SUPPRESS_DEPRECATED
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/sha.h>
-
 #include "error.h"
 #include "id.h"
-#include "parse.h"
-#include "spec.h"
 #include "jobname.h"
+#include "parse.h"
+#include "sha256.h"
+#include "spec.h"
 
 #define SPEC_MAX_ARGS 65536
 #define SPEC_MAX_ENTRIES 4096
@@ -1116,7 +1114,7 @@ digest_input(json_t *a)
 static int
 dump_sha(const char *buf, size_t len, void *sha)
 {
-	SHA256_Update(sha, buf, len);
+	sha256_update(sha, buf, len);
 	return 0;
 }
 
@@ -1142,8 +1140,8 @@ spec_digest(json_t *spec, char *out)
 {
 	static const char *const keys[] = {
 	    "command", "shell", "workdir", "env", "context", "container", NULL};
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	SHA256_CTX sha;
+	unsigned char md[SHA256_LEN];
+	struct sha256 sha;
 	json_t *o = json_object(), *in = json_array(), *v;
 	size_t i;
 	int r = -1;
@@ -1162,14 +1160,12 @@ spec_digest(json_t *spec, char *out)
 	if (json_array_size(in) > 0 && json_object_set(o, "inputs", in) == -1)
 		goto out;
 	/* Sorted keys: the same spec written in any order hashes alike.
-	 * SHA-256 itself, not through EVP: OpenSSL 3's providers cost a
-	 * process a millisecond to load (sign.c).  Hashed as it is written,
-	 * into nothing that could run out. */
-	SHA256_Init(&sha);
+	 * Hashed as it is written, into nothing that could run out. */
+	sha256_init(&sha);
 	if (json_dump_callback(
 		o, dump_sha, &sha, JSON_COMPACT | JSON_SORT_KEYS) == -1)
 		goto out;
-	SHA256_Final(md, &sha);
+	sha256_final(&sha, md);
 	memcpy(out, "sha256:", 7);
 	for (i = 0; i < sizeof(md); i++)
 		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);

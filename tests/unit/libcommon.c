@@ -1,6 +1,6 @@
 /*
  * Unit tests of libcommon: parse, id, jsonin, idin, spec, emit, import, utf8,
- * sign, jobname.
+ * sha256, sign, jobname.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,6 +17,7 @@
 #include "jobname.h"
 #include "jsonin.h"
 #include "parse.h"
+#include "sha256.h"
 #include "sign.h"
 #include "spec.h"
 #include "tap.h"
@@ -661,6 +662,65 @@ test_utf8(void)
 }
 
 static void
+test_sha256(void)
+{
+	/* FIPS 180-4's examples (NIST's SHA256.pdf) and sha256sum's. */
+	static const struct {
+		const char *text, *want;
+	} v[] = {
+	    {"",
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8"
+		"55"},
+	    {"abc",
+		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015"
+		"ad"},
+	    {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		"248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06"
+		"c1"},
+	    {"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
+	     "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+		"cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9"
+		"d1"},
+	};
+	char got[2 * SHA256_LEN + 1], once[2 * SHA256_LEN + 1];
+	unsigned char d[SHA256_LEN], *buf;
+	struct sha256 c;
+	size_t len = 1000000;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		sha256_hex(v[i].text, strlen(v[i].text), got);
+		is_str(
+		    got, v[i].want, "sha256: of %zu bytes", strlen(v[i].text));
+	}
+	if ((buf = malloc(len)) == NULL) {
+		ok(0, "sha256: a buffer");
+		return;
+	}
+	memset(buf, 'a', len);
+	sha256_hex(buf, len, got);
+	is_str(got,
+	    "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
+	    "sha256: of a million a's");
+	/* Fed in pieces of every size that straddles a block, the same. */
+	for (size_t i = 0; i < 300; i++)
+		buf[i] = (unsigned char)(i * 7 + 3);
+	sha256_hex(buf, 300, once);
+	int same = 1;
+	for (size_t step = 1; step <= 130; step++) {
+		sha256_init(&c);
+		for (size_t at = 0; at < 300; at += step)
+			sha256_update(
+			    &c, buf + at, at + step > 300 ? 300 - at : step);
+		sha256_final(&c, d);
+		for (int i = 0; i < SHA256_LEN; i++)
+			sprintf(got + 2 * i, "%02x", d[i]);
+		same = same && strcmp(got, once) == 0;
+	}
+	ok(same, "sha256: pieces of 1 to 130 bytes hash as one");
+	free(buf);
+}
+
+static void
 hex(const unsigned char *b, char *out)
 {
 	for (int i = 0; i < SIGN_LEN; i++)
@@ -911,6 +971,7 @@ main(void)
 	test_emit();
 	test_import();
 	test_utf8();
+	test_sha256();
 	test_sign();
 	test_jobname();
 	return done_testing();
