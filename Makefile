@@ -20,8 +20,9 @@ PKG = $(shell pkg-config --cflags --libs $(1) 2>/dev/null)
 # What each tool links with: only what it needs.  sqlite, jansson and
 # libyaml (job files of other systems) are linked statically: a tool run
 # once per job spends a fifth of its life in the dynamic loader otherwise
-# (2.8 ms -> 2.2 ms per job-submit).  Not libcrypto: its start-up alone
-# costs a process 0.2 ms, so the store hashes with sha256.c.
+# (2.8 ms -> 2.2 ms per job-submit).  Not libcrypto: its CPU probe, run
+# before main, cost each job-submit 30 us (cpuid traps in a virtual
+# machine), so the store hashes with sha256.c.
 STORE_LIBS = -Wl,-Bstatic -ljansson -lyaml -lsqlite3 -Wl,-Bdynamic \
 	-lz -lpthread -ldl
 LIBS_job-submit = $(STORE_LIBS)

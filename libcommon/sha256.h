@@ -1,9 +1,9 @@
 /*
- * sha256: FIPS 180-4's SHA-256, for the store's tools.  libcrypto's
- * costs every process that links it a fifth of a millisecond before main
- * (its CPU probe and its initialization), which a tool run once per job
- * cannot afford for hashing a few hundred bytes; artifact-fetch, which
- * hashes downloads and links libcurl's TLS anyway, keeps using it.
+ * sha256: FIPS 180-4's SHA-256, for the store's tools.  libcrypto probes
+ * the CPU before main in every process that links it, with cpuid, which
+ * traps to the hypervisor in a virtual machine: 30 us of each job-submit,
+ * to hash a few hundred bytes.  artifact-fetch, which hashes downloads and
+ * links libcurl's TLS anyway, keeps using libcrypto.
  */
 #ifndef SHA256_H
 #define SHA256_H
