@@ -188,10 +188,12 @@ sha256_update(struct sha256 *c, const void *data, size_t len)
 		blocks(c->h, c->buf, 1);
 		c->n = 0;
 	}
-	blocks(c->h, p, len / SHA256_BLOCK);
+	/* A field of a signature is a few bytes: no rounds for it yet. */
+	if (len >= SHA256_BLOCK)
+		blocks(c->h, p, len / SHA256_BLOCK);
 	p += len - len % SHA256_BLOCK;
-	c->n = len % SHA256_BLOCK;
-	memcpy(c->buf, p, c->n);
+	if ((c->n = len % SHA256_BLOCK) > 0)
+		memcpy(c->buf, p, c->n);
 }
 
 void
@@ -215,18 +217,25 @@ sha256_final(struct sha256 *c, unsigned char out[SHA256_LEN])
 }
 
 void
-sha256_hex(const void *p, size_t len, char out[2 * SHA256_LEN + 1])
+sha256_final_hex(struct sha256 *c, char out[2 * SHA256_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char d[SHA256_LEN];
-	struct sha256 c;
 
-	sha256_init(&c);
-	sha256_update(&c, p, len);
-	sha256_final(&c, d);
+	sha256_final(c, d);
 	for (int i = 0; i < SHA256_LEN; i++) {
 		out[2 * i] = hex[d[i] >> 4];
 		out[2 * i + 1] = hex[d[i] & 15];
 	}
 	out[2 * SHA256_LEN] = '\0';
+}
+
+void
+sha256_hex(const void *p, size_t len, char out[2 * SHA256_LEN + 1])
+{
+	struct sha256 c;
+
+	sha256_init(&c);
+	sha256_update(&c, p, len);
+	sha256_final_hex(&c, out);
 }

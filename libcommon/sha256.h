@@ -25,6 +25,8 @@ void sha256_init(struct sha256 *c);
 void sha256_update(struct sha256 *c, const void *p, size_t len);
 /* The digest into out; c is spent (init it again to reuse it). */
 void sha256_final(struct sha256 *c, unsigned char out[SHA256_LEN]);
+/* The same as 64 lowercase hex digits and a NUL. */
+void sha256_final_hex(struct sha256 *c, char out[2 * SHA256_LEN + 1]);
 /* 1: hash in C even where the CPU has SHA extensions (for the tests). */
 void sha256_portable(int on);
 /* The digest of p[0..len) as 64 lowercase hex digits and a NUL. */

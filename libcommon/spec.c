@@ -1140,7 +1140,6 @@ spec_digest(json_t *spec, char *out)
 {
 	static const char *const keys[] = {
 	    "command", "shell", "workdir", "env", "context", "container", NULL};
-	unsigned char md[SHA256_LEN];
 	struct sha256 sha;
 	json_t *o = json_object(), *in = json_array(), *v;
 	size_t i;
@@ -1165,10 +1164,8 @@ spec_digest(json_t *spec, char *out)
 	if (json_dump_callback(
 		o, dump_sha, &sha, JSON_COMPACT | JSON_SORT_KEYS) == -1)
 		goto out;
-	sha256_final(&sha, md);
 	memcpy(out, "sha256:", 7);
-	for (i = 0; i < sizeof(md); i++)
-		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+	sha256_final_hex(&sha, out + 7);
 	r = 0;
 out:
 	json_decref(o);
