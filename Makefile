@@ -45,6 +45,9 @@ UNITS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 # Programs the shell tests run as jobs (a memory hog, many threads).
 HELPER_SRCS = $(wildcard tests/helpers/*.c)
 HELPERS = $(HELPER_SRCS:tests/helpers/%.c=$(B)/tests/%)
+# Libraries the shell tests preload into a tool (a disk whose syncs hang).
+PRELOAD_SRCS = $(wildcard tests/preload/*.c)
+PRELOADS = $(PRELOAD_SRCS:tests/preload/%.c=$(B)/tests/%.so)
 # Instruments of make bench that reach into the store (bench/claim-once).
 BENCH_SRCS = $(wildcard bench/*.c)
 BENCHES = $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
@@ -53,7 +56,8 @@ MANS = $(wildcard man/*.[157])
 .PHONY: all deps check check-plain check-asan demo bench install uninstall \
 	clean lint format
 
-all: deps-build $(TOOLS:%=$(B)/bin/%) $(UNITS) $(HELPERS) $(BENCHES)
+all: deps-build $(TOOLS:%=$(B)/bin/%) $(UNITS) $(HELPERS) $(PRELOADS) \
+	$(BENCHES)
 
 deps-build:
 	@scripts/deps.sh build
@@ -74,6 +78,9 @@ $(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(B)/libcommon.a | $(B)/tests
 
 $(B)/tests/%: tests/helpers/%.c | $(B)/tests
 	$(CC) -O2 -g -Wall -Wextra -pthread $< -o $@
+
+$(B)/tests/%.so: tests/preload/%.c | $(B)/tests
+	$(CC) -O2 -g -Wall -Wextra -shared -fPIC $< -o $@
 
 $(B)/bench/%: bench/%.c $(B)/libcommon.a libcommon/*.h | $(B)/bench
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(B)/libcommon.a $(STORE_LIBS) -lm
@@ -148,11 +155,11 @@ uninstall:
 lint:
 	mandoc -Tlint -Wwarning $(MANS)
 	clang-format --dry-run --Werror cmd/*.c libcommon/*.c libcommon/*.h \
-		tests/unit/*.c tests/unit/*.h
+		tests/unit/*.c tests/unit/*.h tests/preload/*.c
 
 format:
 	clang-format -i cmd/*.c libcommon/*.c libcommon/*.h tests/unit/*.c \
-		tests/unit/*.h
+		tests/unit/*.h tests/preload/*.c
 
 clean:
 	rm -rf $(B)

@@ -154,6 +154,23 @@ struct task {
 };
 
 /*
+ * Tasks that ended and the jobs claimed in their place, in one commit that
+ * a worker made without waiting for the disk (store_commit_later()): the
+ * ends are reported and the claims started once the commit is on the disk
+ * (settle()), and meanwhile the worker tends its other tasks.  The ended
+ * tasks stay in the runner's list, marked ending, until then.
+ */
+struct group {
+	struct group *next;
+	uint64_t ticket;
+	int n, nclaim;
+	struct task **ended; /* n of them */
+	json_t **job; /* what store_task_finish() said of each */
+	json_t **info; /* the claims, nclaim */
+	int *last; /* each end was its job's last attempt */
+};
+
+/*
  * A task's pid (and devices, and what it runs) is recorded once it has run
  * this long, or with its end if that comes first: a short job costs no
  * transaction of its own for it.
@@ -201,6 +218,10 @@ struct runner {
 	struct run_new rn; /* what it was started as, to start anew */
 	struct task *tasks[MAX_TASKS];
 	int ntasks;
+	/* A worker's commits not yet on the disk (end_and_claim()), oldest
+	 * first, and how many tasks they claimed, to start then. */
+	struct group *groups, **groups_end;
+	int starting;
 	int sigfd, inofd;
 	char *dbpath; /* the database watched (watch_db()) */
 	char dbname[256]; /* its file name, in the folder watched */
@@ -1173,7 +1194,18 @@ reserve(
 		f->gpu -= gpu;
 }
 
-/* What is still free of the capacity, but for tasks ending now. */
+/* Take what a claimed job will reserve (its info) from what is free. */
+static void
+reserve_claim(struct claim_fit *f, json_t *info)
+{
+	json_t *spec = json_object_get(info, "spec");
+
+	reserve(f, res_of(spec, "cpu", 1000), res_of(spec, "memory", 1),
+	    res_of(spec, "disk", 1), res_of(spec, "gpu", 1));
+}
+
+/* What is still free of the capacity, but for tasks ending now; the
+ * claims that wait for their commit (struct group) hold theirs. */
 static void
 free_capacity(struct runner *r, struct claim_fit *f)
 {
@@ -1183,6 +1215,20 @@ free_capacity(struct runner *r, struct claim_fit *f)
 		if (!r->tasks[i]->ending)
 			reserve(f, r->tasks[i]->cpu, r->tasks[i]->memory,
 			    r->tasks[i]->disk, r->tasks[i]->gpu);
+	for (struct group *g = r->groups; g != NULL; g = g->next)
+		for (int i = 0; i < g->nclaim; i++)
+			reserve_claim(f, g->info[i]);
+}
+
+/* The slots taken: tasks running, and those claimed but not started. */
+static int
+busy(const struct runner *r)
+{
+	int n = r->starting;
+
+	for (int i = 0; i < r->ntasks; i++)
+		n += !r->tasks[i]->ending;
+	return n;
 }
 
 /* How often at most a worker says why the jobs it cannot run wait. */
@@ -1224,7 +1270,7 @@ find_next_due(struct runner *r)
 
 	r->next_due = 0;
 	free_capacity(r, &f);
-	if (r->ntasks < r->slots && !r->stopping &&
+	if (busy(r) < r->slots && !r->stopping &&
 	    store_next_due(r->st, &f, &r->next_due) == -1)
 		warnx("%s", error_msg());
 }
@@ -1242,7 +1288,7 @@ claim_more(struct runner *r)
 	json_t *info;
 	int k;
 
-	while (!r->stopping && r->unrecorded == 0 && r->ntasks < r->slots) {
+	while (!r->stopping && r->unrecorded == 0 && busy(r) < r->slots) {
 		free_capacity(r, &f);
 		if ((k = store_claim(r->st, r->run, &f, &info)) == -1) {
 			warnx("%s", error_msg());
@@ -1259,13 +1305,116 @@ claim_more(struct runner *r)
 	find_next_due(r);
 }
 
+/* Keep what a commit not yet on the disk is to report and start. */
+static void
+group_add(struct runner *r, uint64_t ticket, const int *idx, int n,
+    json_t **job, const int *last, json_t **info, int nclaim)
+{
+	struct group *g;
+	size_t ptrs = (size_t)(2 * n + nclaim);
+
+	g = calloc(
+	    1, sizeof(*g) + ptrs * sizeof(void *) + (size_t)n * sizeof(int));
+	if (g == NULL)
+		oom(r);
+	g->ticket = ticket;
+	g->n = n;
+	g->nclaim = nclaim;
+	g->ended = (struct task **)(g + 1);
+	g->job = (json_t **)(g->ended + n);
+	g->info = g->job + n;
+	g->last = (int *)(g->info + nclaim);
+	for (int i = 0; i < n; i++) {
+		g->ended[i] = r->tasks[idx[i]];
+		g->job[i] = job[i];
+		g->last[i] = last[i];
+	}
+	memcpy(g->info, info, (size_t)nclaim * sizeof(*info));
+	*r->groups_end = g;
+	r->groups_end = &g->next;
+	r->starting += nclaim;
+}
+
+/* Where task t is in the runner's list. */
+static int
+task_index(const struct runner *r, const struct task *t)
+{
+	int i = 0;
+
+	while (r->tasks[i] != t)
+		i++;
+	return i;
+}
+
+/*
+ * A group's commit is on the disk: report its ends, then start its claims.
+ * A run found lost meanwhile starts none (their rows are its own, found
+ * lost with it); after a second signal they start only to be cancelled,
+ * as the running ones were.
+ */
+static void
+group_done(struct runner *r, struct group *g, int64_t now)
+{
+	int i, n;
+
+	for (i = 0; i < g->n; i++)
+		end_done(r, task_index(r, g->ended[i]), 0, g->job[i],
+		    g->last[i], now);
+	/* With nothing running, look once more for what the tasks left
+	 * (exec_kill_strays()), never waiting here. */
+	if (r->ntasks == 0)
+		exec_kill_strays(0);
+	for (i = 0; i < g->nclaim; i++) {
+		if (r->lost) {
+			json_decref(g->info[i]);
+			continue;
+		}
+		n = r->ntasks;
+		start_task(r, g->info[i]);
+		if (r->stopping > 1 && r->ntasks > n) {
+			r->tasks[n]->requeue = 1;
+			exec_cancel(r->tasks[n]->x, "cancelled");
+		}
+	}
+	find_next_due(r);
+}
+
+/*
+ * Settle the groups whose commits are on the disk, oldest first.  Should
+ * the disk have refused a sync, nothing since is known to be there: the
+ * worker kills its tasks and stops, reporting none, and their jobs are
+ * found lost once its lease runs out.
+ */
+static void
+settle(struct runner *r)
+{
+	int64_t now = parse_now_ms();
+	struct group *g;
+	uint64_t done;
+
+	if (store_durable(r->st, &done) == -1) {
+		for (int i = 0; i < r->ntasks; i++)
+			if (!r->tasks[i]->ending)
+				kill(-exec_pid(r->tasks[i]->x), SIGKILL);
+		errx(EX_IOERR, "%s", error_msg());
+	}
+	while ((g = r->groups) != NULL && g->ticket <= done) {
+		if ((r->groups = g->next) == NULL)
+			r->groups_end = &r->groups;
+		r->starting -= g->nclaim;
+		group_done(r, g, now);
+		free(g);
+	}
+}
+
 /*
  * A worker's tasks that ended (indexes idx, highest first), recorded in one
  * transaction with the claims of the slots they free: one wait for the disk
  * for them all (group commit), not one for each end and one for each claim.
  * Every end is committed before it is reported and before a task starts in
- * its place, and each task claimed starts only once the commit is done, so
- * a crash at any point leaves every job in one state.  Returns how many
+ * its place, and each task claimed starts only once the commit is on the
+ * disk (settle()), so a crash at any point leaves every job in one state;
+ * the worker does not wait for the disk meanwhile.  Returns how many
  * ended, or -1 if the group was not written: each end is then recorded on
  * its own (end_task(), which knows what to do with a refusal).
  */
@@ -1273,9 +1422,10 @@ static int
 end_and_claim(struct runner *r, const int *idx, int n, int64_t now)
 {
 	struct task_result res;
-	json_t *job[MAX_TASKS], *info[MAX_TASKS], *spec;
+	json_t *job[MAX_TASKS], *info[MAX_TASKS];
 	int last[MAX_TASKS], k = 0, c, i, ended = 0, nclaim = 0;
 	struct claim_fit f;
+	uint64_t ticket;
 	char dir[4096];
 
 	for (i = 0; i < n; i++)
@@ -1294,14 +1444,10 @@ end_and_claim(struct runner *r, const int *idx, int n, int64_t now)
 			json_object_get(job[ended], "state")));
 	}
 	while (k == 0 && !r->stopping && !r->lost && r->unrecorded == 0 &&
-	    r->ntasks - n + nclaim < r->slots) {
+	    busy(r) + nclaim < r->slots) {
 		free_capacity(r, &f);
-		for (i = 0; i < nclaim; i++) {
-			spec = json_object_get(info[i], "spec");
-			reserve(&f, res_of(spec, "cpu", 1000),
-			    res_of(spec, "memory", 1), res_of(spec, "disk", 1),
-			    res_of(spec, "gpu", 1));
-		}
+		for (i = 0; i < nclaim; i++)
+			reserve_claim(&f, info[i]);
 		if ((c = store_claim(r->st, r->run, &f, &info[nclaim])) == -1)
 			k = -1;
 		else if (c == 0)
@@ -1310,16 +1456,9 @@ end_and_claim(struct runner *r, const int *idx, int n, int64_t now)
 			break;
 		nclaim++;
 	}
-	if (k == 0 && store_commit(r->st) == 0) {
-		for (i = 0; i < n; i++)
-			end_done(r, idx[i], 0, job[i], last[i], now);
-		/* With nothing running, look once more for what the tasks
-		 * left (exec_kill_strays()), never waiting here. */
-		if (r->ntasks == 0)
-			exec_kill_strays(0);
-		for (i = 0; i < nclaim; i++)
-			start_task(r, info[i]);
-		find_next_due(r);
+	if (k == 0 && store_commit_later(r->st, &ticket) == 0) {
+		group_add(r, ticket, idx, n, job, last, info, nclaim);
+		settle(r);
 		return n;
 	}
 	if (k != 0)
@@ -1590,8 +1729,8 @@ new_run(struct runner *r)
 static void
 wait_events(struct runner *r, int64_t until)
 {
-	struct pollfd pfd[2 * MAX_TASKS + 2];
-	int n = 0, i, fds[2], k;
+	struct pollfd pfd[2 * MAX_TASKS + 4];
+	int n = 0, i, fds[2], k, durable = -1;
 	int64_t now = parse_now_ms(), d;
 	char buf[4096] __attribute__((aligned(8)));
 
@@ -1620,8 +1759,15 @@ wait_events(struct runner *r, int64_t until)
 		if ((d = r->tasks[i]->record_at) > 0 && d < until)
 			until = d;
 	}
+	if (r->groups != NULL) {
+		durable = n;
+		pfd[n++] = (struct pollfd){
+		    .fd = store_durable_fd(r->st), .events = POLLIN};
+	}
 	d = until - now;
 	if (poll(pfd, (nfds_t)n, d < 0 ? 0 : d > 60000 ? 60000 : (int)d) > 0) {
+		if (durable != -1 && pfd[durable].revents)
+			settle(r);
 		if (pfd[0].revents)
 			on_signal(r);
 		if (n > 1 && pfd[1].fd == r->inofd && pfd[1].revents) {
@@ -1836,6 +1982,10 @@ run_loop(struct runner *r)
 		now = parse_now_ms();
 		for (i = r->ntasks - 1, n = 0; i >= 0; i--) {
 			struct task *t = r->tasks[i];
+			/* Ending: reported once its group's commit is on
+			 * the disk (settle()). */
+			if (t->ending)
+				continue;
 			if (t->res != NULL ? now >= t->record_at
 					   : exec_step(t->x, now) != 0)
 				idx[n++] = i;
@@ -2704,6 +2854,11 @@ set_up(struct runner *r)
 	signal(SIGPIPE, SIG_IGN);
 	if ((r->sigfd = exec_signals()) == -1)
 		errx(EX_OSERR, "%s", error_msg());
+	/* A worker tends its tasks while its commits go to the disk; without
+	 * the thread that takes (store.h), it waits for each, as before. */
+	r->groups_end = &r->groups;
+	if (r->worker)
+		(void)store_later(r->st);
 	/* A foreground job that ends at once never pays for the watch: the
 	 * exit of a process with an inotify descriptor waits for the
 	 * kernel's grace period, often 10 to 30 ms. */

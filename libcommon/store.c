@@ -25,6 +25,7 @@
 #include "sign.h"
 #include "spec.h"
 #include "store.h"
+#include "syncer.h"
 #include "utf8.h"
 #include "walvfs.h"
 
@@ -326,6 +327,12 @@ struct store {
 	int64_t data_version; /* as store_changed() last read it */
 	int seen_version;
 	int wal_frames; /* in the WAL after our last commit, or -1 */
+	/* Commits wait for the disk on a thread (store_later()): the WAL
+	 * synced, through a descriptor of our own; lazy, store_lazy()'s;
+	 * ticket, where store_commit_later() wants its commit's. */
+	struct syncer *sync;
+	int sync_fd, lazy;
+	uint64_t *ticket;
 	int64_t txn; /* transactions begun: which one is open */
 	/* The next job's number and the last one's creation time, as the
 	 * open transaction next_txn made them (store_created_now()). */
@@ -888,6 +895,18 @@ store_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	struct store *st = arg;
 
 	st->wal_frames = frames;
+	/*
+	 * At synchronous=NORMAL (store_later()), FULL's sync, here, after
+	 * every commit that wrote (a transaction's, or a write's outside
+	 * one), unless it was lazy or is synced later.  Should the sync fail,
+	 * the commit is made but may not be on the disk: the statement fails
+	 * all the same (sqlite passes our error on), and nothing later is
+	 * believed durable (syncer.h).
+	 */
+	if (st->sync != NULL && st->ticket != NULL)
+		*st->ticket = syncer_ask(st->sync);
+	else if (st->sync != NULL && !st->lazy && syncer_now(st->sync) == -1)
+		return SQLITE_IOERR_FSYNC;
 	if (frames >= STORE_WAL_MAX)
 		sqlite3_wal_checkpoint_v2(
 		    db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
@@ -997,6 +1016,9 @@ store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	syncer_free(st->sync);
+	if (st->sync != NULL)
+		close(st->sync_fd);
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmts[i]);
 	for (size_t i = 0; i < sizeof(st->cache) / sizeof(st->cache[0]); i++)
@@ -1068,20 +1090,88 @@ store_abort(struct store *st)
 	store_unfill(st);
 }
 
-int
-store_commit(struct store *st)
+static int
+store_finish(struct store *st, uint64_t *ticket)
 {
+	int r;
+
 	if (st->depth == 0 || --st->depth > 0)
 		return 0;
 	if (st->failed) {
 		store_abort(st);
 		return error_set(EX_SOFTWARE, "transaction rolled back");
 	}
-	if (store_exec(st, "COMMIT", "cannot commit") == -1) {
+	st->ticket = ticket;
+	r = store_exec(st, "COMMIT", "cannot commit");
+	st->ticket = NULL;
+	if (r == -1)
 		store_abort(st);
+	return r;
+}
+
+int
+store_commit(struct store *st)
+{
+	return store_finish(st, NULL);
+}
+
+int
+store_commit_later(struct store *st, uint64_t *ticket)
+{
+	*ticket = 0;
+	return store_finish(st, ticket);
+}
+
+/*
+ * A connection at synchronous=NORMAL with a sync of its own after each
+ * commit is one at FULL: in WAL mode FULL differs only in the fdatasync
+ * of the WAL before the commit shows (sqlite syncs the WAL's header and
+ * checkpoints at NORMAL too).  What changes is that a commit shows to
+ * other connections up to that sync sooner.
+ */
+int
+store_later(struct store *st)
+{
+	const char *wal;
+
+	if (st->sync != NULL)
+		return 0;
+	if (st->depth > 0)
+		return error_set(EX_SOFTWARE, "store_later in a transaction");
+	wal = sqlite3_filename_wal(sqlite3_db_filename(st->db, "main"));
+	if (wal == NULL ||
+	    (st->sync_fd = open(wal, O_RDONLY | O_CLOEXEC)) == -1)
+		return error_set(EX_IOERR, "cannot open '%s-wal': %s", st->path,
+		    strerror(errno));
+	if ((st->sync = syncer_new(st->sync_fd)) == NULL) {
+		close(st->sync_fd);
+		return -1;
+	}
+	if (store_exec(st, "PRAGMA synchronous = NORMAL",
+		"cannot open "
+		"database") == -1) {
+		syncer_free(st->sync);
+		st->sync = NULL;
+		close(st->sync_fd);
 		return -1;
 	}
 	return 0;
+}
+
+int
+store_durable_fd(const struct store *st)
+{
+	return st->sync != NULL ? syncer_fd(st->sync) : -1;
+}
+
+int
+store_durable(struct store *st, uint64_t *done)
+{
+	if (st->sync == NULL) {
+		*done = UINT64_MAX;
+		return 0;
+	}
+	return syncer_done(st->sync, done);
 }
 
 /*
@@ -1093,7 +1183,9 @@ store_commit(struct store *st)
 static void
 store_lazy(struct store *st, int lazy)
 {
-	if (st->depth == 0)
+	if (st->sync != NULL && st->depth == 0)
+		st->lazy = lazy;
+	else if (st->depth == 0)
 		sqlite3_exec(st->db,
 		    lazy ? "PRAGMA synchronous = NORMAL"
 			 : "PRAGMA synchronous = FULL",

@@ -62,6 +62,27 @@ int store_commit(struct store *st);
 void store_rollback(struct store *st);
 
 /*
+ * Commits that wait for the disk on a thread of their own (syncer.h), so
+ * that a worker tends its other tasks meanwhile.  After store_later() the
+ * connection commits at synchronous=NORMAL: store_commit() then syncs the
+ * WAL itself, and is as durable as before, while store_commit_later()
+ * commits without waiting and sets *ticket (0 when nothing was written).
+ * Such a commit shows to other connections at once, but is durable only
+ * once store_durable() has set *done to its ticket or beyond; nothing may
+ * act on it before (start a command, report an end).  store_durable_fd()
+ * is the descriptor to poll for that: -1 without store_later().
+ * store_later() returns -1 (error set) if the thread cannot be had; the
+ * store then commits as before, and store_commit_later() is
+ * store_commit() with a ticket of 0.  store_durable() returns -1
+ * (EX_IOERR) once a sync failed: from then on nothing committed is known
+ * to be on the disk, and every store_commit() fails.
+ */
+int store_later(struct store *st);
+int store_commit_later(struct store *st, uint64_t *ticket);
+int store_durable_fd(const struct store *st);
+int store_durable(struct store *st, uint64_t *done);
+
+/*
  * How long a statement waits for a busy database before it fails with
  * EX_TEMPFAIL: ms, at most the default (60 s), which ms <= 0 restores.
  */
