@@ -4214,21 +4214,25 @@ claim_search(struct store *st, const struct claim_fit *fit, int64_t *best)
 	return 0;
 }
 
-/* The jobs whose due time has passed join the due ones; the next note
- * looks at them (st->due). */
+/*
+ * The jobs whose due time has passed join the due ones; the next note
+ * looks at them (st->due).  Read, then changed only if there are any: an
+ * UPDATE ... RETURNING keeps its rows in a table of its own, a page cache
+ * made and freed at every claim of a worker.
+ */
 static int
 store_due(struct store *st, int64_t now)
 {
 	sqlite3_stmt *s;
-	int rc;
+	int rc, n = 0;
 
 	s = store_prep(st,
-	    "UPDATE jobs INDEXED BY jobs_wait SET wait_until = NULL"
-	    " WHERE state = 'queued' AND wait_until <= ? RETURNING rid",
+	    "SELECT rid FROM jobs INDEXED BY jobs_wait"
+	    " WHERE state = 'queued' AND wait_until <= ?",
 	    "i", now);
 	if (s == NULL)
 		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+	for (; (rc = sqlite3_step(s)) == SQLITE_ROW; n++)
 		if (st->ndue < NOTE_DUE)
 			st->due[st->ndue++] = sqlite3_column_int64(s, 0);
 		else
@@ -4236,7 +4240,13 @@ store_due(struct store *st, int64_t now)
 	if (rc != SQLITE_DONE)
 		store_fail(st, "cannot look for work");
 	store_unprep(st, s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	if (rc != SQLITE_DONE)
+		return -1;
+	return n == 0 ? 0
+		      : store_write(st, "cannot look for work",
+			    "UPDATE jobs INDEXED BY jobs_wait SET wait_until ="
+			    " NULL WHERE state = 'queued' AND wait_until <= ?",
+			    "i", now);
 }
 
 int
