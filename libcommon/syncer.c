@@ -22,6 +22,7 @@ struct syncer {
 	uint64_t asked, synced;
 	int err; /* errno of the first failed sync, or 0 */
 	int quit;
+	int idle; /* the thread waits on cv */
 };
 
 /* One sync for what was asked before it; mu is held around, not in it. */
@@ -53,8 +54,11 @@ syncer_main(void *arg)
 	for (;;) {
 		/* After a failure nothing later is believed: it waits for
 		 * the end. */
-		while (!s->quit && (s->err != 0 || s->synced >= s->asked))
+		while (!s->quit && (s->err != 0 || s->synced >= s->asked)) {
+			s->idle = 1;
 			pthread_cond_wait(&s->cv, &s->mu);
+			s->idle = 0;
+		}
 		if (s->quit)
 			break;
 		sync_once(s);
@@ -103,11 +107,17 @@ uint64_t
 syncer_ask(struct syncer *s)
 {
 	uint64_t t;
+	int wake;
 
+	/* A thread in a sync finds the ticket when it is done; one that
+	 * waits is woken, once the lock it wants is free. */
 	pthread_mutex_lock(&s->mu);
 	t = ++s->asked;
-	pthread_cond_signal(&s->cv);
+	wake = s->idle;
+	s->idle = 0;
 	pthread_mutex_unlock(&s->mu);
+	if (wake)
+		pthread_cond_signal(&s->cv);
 	return t;
 }
 
