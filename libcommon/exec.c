@@ -2260,8 +2260,11 @@ exec_step(struct exec *x, int64_t now)
 		if (p == x->pid) {
 			x->reaped = 1;
 			live_remove(x);
-			/* Nothing of the task outlives its leader. */
-			kill(-x->pid, SIGKILL);
+			/* Nothing of the task outlives its leader: the group
+			 * is killed here, or by kin_ended() for a task whose
+			 * strays it hunts (one kill(2), not two). */
+			if (x->kin == NULL)
+				kill(-x->pid, SIGKILL);
 			if (x->cg != NULL)
 				cgroup_kill(x->cg);
 			kin_ended(x);
