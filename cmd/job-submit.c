@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -605,6 +606,280 @@ read_yaml(struct submit *s, char *buf, size_t len,
 }
 
 /*
+ * The next spec of a JSON stream, checked: 1 with *spec (the caller's) and
+ * *line, 0 at its end, -1 with the error set.
+ */
+static int
+next_spec(struct submit *s, struct jsonin *in, json_t **spec, size_t *line)
+{
+	json_t *raw;
+	int r;
+
+	*spec = NULL;
+	if ((r = jsonin_next(in, &raw, line)) != 1)
+		return r;
+	if (!json_is_object(raw)) {
+		json_decref(raw);
+		return error_set(EX_DATAERR,
+		    "stdin: line %zu: expected a JSON object", *line);
+	}
+	if ((*spec = check_spec(s, raw)) == NULL)
+		return error_wrap("stdin: line %zu", *line);
+	return 1;
+}
+
+/*
+ * Specs read and checked on a thread of their own while the caller stores
+ * the ones before (in a stream of many, the reading is a third of the
+ * work).  They are handed over in order through a ring, AHEAD_BATCH at a
+ * time, each side taking the lock once a batch; the reader waits while
+ * the ring is full, so memory stays flat however long the stream.  Its
+ * first failure ends it, its message kept to be the caller's once the
+ * specs before it are stored: the same error, from the same line, as
+ * without the thread.  Specs stored go back to the reader to be freed:
+ * memory freed on the thread that allocated it stays out of malloc's slow
+ * paths (a stream of 100,000 took 0.96 s with the caller freeing them,
+ * 0.75 s so, 0.88 s without the thread).
+ */
+#define AHEAD_RING 256
+#define AHEAD_BATCH 16
+/* A stream this long is read on the thread: a spec or few is not worth
+ * starting one. */
+#define AHEAD_AFTER 32
+
+struct spec_at {
+	json_t *spec;
+	size_t line;
+};
+
+struct ahead {
+	struct submit *s;
+	struct jsonin *in;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t put, took;
+	/* Under mu: the ring (head taken, tail put), and the specs stored
+	 * for the reader to free. */
+	struct spec_at ring[AHEAD_RING];
+	unsigned head, tail;
+	json_t *back[AHEAD_RING];
+	unsigned nback;
+	int end, r; /* the reader stopped, with next_spec()'s 0 or -1 */
+	int status;
+	char msg[1024]; /* its error, for r == -1 */
+	int stop; /* the caller wants no more */
+	int want, full; /* one side waits for the other: signal it */
+	/* The caller's: a batch taken, and the specs it stored since. */
+	struct spec_at mine[AHEAD_BATCH];
+	unsigned nmine, imine;
+	json_t *done[AHEAD_BATCH];
+	unsigned ndone;
+};
+
+/* The reader's batch into the ring (r: the last next_spec()); what the
+ * caller stored comes back into drop. */
+static int
+ahead_put(struct ahead *a, struct spec_at *b, unsigned n, int r, json_t **drop,
+    unsigned *ndrop)
+{
+	int stop;
+
+	pthread_mutex_lock(&a->mu);
+	while (a->tail - a->head > AHEAD_RING - n && !a->stop) {
+		a->full = 1;
+		pthread_cond_wait(&a->took, &a->mu);
+	}
+	if (!(stop = a->stop)) {
+		for (unsigned i = 0; i < n; i++)
+			a->ring[a->tail++ % AHEAD_RING] = b[i];
+		if (r != 1) {
+			a->end = 1;
+			a->r = r;
+			a->status = error_status();
+			snprintf(a->msg, sizeof(a->msg), "%s", error_msg());
+		}
+	}
+	*ndrop = a->nback;
+	memcpy(drop, a->back, a->nback * sizeof(*drop));
+	a->nback = 0;
+	if (a->want) {
+		a->want = 0;
+		pthread_cond_signal(&a->put);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return stop;
+}
+
+static void *
+ahead_main(void *arg)
+{
+	struct ahead *a = arg;
+	struct spec_at b[AHEAD_BATCH];
+	json_t *drop[AHEAD_RING];
+	unsigned n = 0, ndrop;
+	int r, stop;
+
+	do {
+		r = next_spec(a->s, a->in, &b[n].spec, &b[n].line);
+		n += r == 1;
+		if (r == 1 && n < AHEAD_BATCH)
+			continue;
+		stop = ahead_put(a, b, n, r, drop, &ndrop);
+		while (ndrop > 0)
+			json_decref(drop[--ndrop]);
+		while (stop && n > 0)
+			json_decref(b[--n].spec);
+		n = 0;
+	} while (r == 1 && !stop);
+	return NULL;
+}
+
+/* Hand the specs stored back to the reader (the caller holds mu). */
+static void
+ahead_give_back(struct ahead *a)
+{
+	while (a->ndone > 0 && a->nback < AHEAD_RING)
+		a->back[a->nback++] = a->done[--a->ndone];
+	while (a->ndone > 0)
+		json_decref(a->done[--a->ndone]);
+}
+
+/* The next spec the thread checked: as next_spec(). */
+static int
+ahead_next(struct ahead *a, json_t **spec, size_t *line)
+{
+	int r = 1;
+
+	if (a->imine < a->nmine) {
+		*spec = a->mine[a->imine].spec;
+		*line = a->mine[a->imine++].line;
+		return 1;
+	}
+	pthread_mutex_lock(&a->mu);
+	ahead_give_back(a);
+	while (a->head == a->tail && !a->end) {
+		a->want = 1;
+		pthread_cond_wait(&a->put, &a->mu);
+	}
+	for (a->nmine = a->imine = 0;
+	     a->head < a->tail && a->nmine < AHEAD_BATCH; a->head++)
+		a->mine[a->nmine++] = a->ring[a->head % AHEAD_RING];
+	/* The reader, once it waits for room, is woken with half the ring
+	 * free, not at every batch. */
+	if (a->full && a->tail - a->head <= AHEAD_RING / 2) {
+		a->full = 0;
+		pthread_cond_signal(&a->took);
+	}
+	if (a->nmine == 0 && (r = a->r) == -1)
+		error_set(a->status, "%s", a->msg);
+	pthread_mutex_unlock(&a->mu);
+	if (a->nmine > 0) {
+		*spec = a->mine[0].spec;
+		*line = a->mine[0].line;
+		a->imine = 1;
+	}
+	return r;
+}
+
+/* A spec stored (the caller's reference), for the reader to free. */
+static void
+ahead_back(struct ahead *a, json_t *spec)
+{
+	a->done[a->ndone++] = spec;
+	if (a->ndone < AHEAD_BATCH)
+		return;
+	pthread_mutex_lock(&a->mu);
+	ahead_give_back(a);
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* Stop the thread, and drop what it checked that was not taken. */
+static void
+ahead_stop(struct ahead *a)
+{
+	pthread_mutex_lock(&a->mu);
+	a->stop = 1;
+	pthread_cond_signal(&a->took);
+	pthread_mutex_unlock(&a->mu);
+	pthread_join(a->thread, NULL);
+	for (; a->head < a->tail; a->head++)
+		json_decref(a->ring[a->head % AHEAD_RING].spec);
+	while (a->imine < a->nmine)
+		json_decref(a->mine[a->imine++].spec);
+	while (a->nback > 0)
+		json_decref(a->back[--a->nback]);
+	while (a->ndone > 0)
+		json_decref(a->done[--a->ndone]);
+	pthread_cond_destroy(&a->put);
+	pthread_cond_destroy(&a->took);
+	pthread_mutex_destroy(&a->mu);
+}
+
+/* Start reading on a thread; 0, or -1 when there is none to be had (the
+ * caller reads on). */
+static int
+ahead_start(struct ahead *a, struct submit *s, struct jsonin *in)
+{
+	sigset_t all, old;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	a->s = s;
+	a->in = in;
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->put, NULL);
+	pthread_cond_init(&a->took, NULL);
+	/* Signals stay the main thread's. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&a->thread, NULL, ahead_main, a);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc == 0)
+		return 0;
+	pthread_cond_destroy(&a->put);
+	pthread_cond_destroy(&a->took);
+	pthread_mutex_destroy(&a->mu);
+	return -1;
+}
+
+/* Hand every spec of a JSON stream to fn (store_spec() reads ahead on a
+ * thread once the stream is long).  Returns how many, or -1. */
+static long
+read_specs(struct submit *s, struct jsonin *in,
+    int (*fn)(struct submit *, json_t *, size_t, FILE *), FILE *fp)
+{
+	struct ahead a;
+	json_t *spec;
+	size_t line = 0;
+	long n = 0;
+	int r, threaded = 0;
+
+	for (;;) {
+		if (!threaded && n == AHEAD_AFTER && fn == store_spec &&
+		    ahead_start(&a, s, in) == 0)
+			threaded = 1;
+		r = threaded ? ahead_next(&a, &spec, &line)
+			     : next_spec(s, in, &spec, &line);
+		if (r != 1)
+			break;
+		n++;
+		if (threaded)
+			json_incref(spec);
+		if (fn(s, spec, line, fp) == -1) {
+			if (threaded)
+				json_decref(spec);
+			r = error_wrap("stdin: line %zu", line);
+			break;
+		}
+		if (threaded)
+			ahead_back(&a, spec);
+	}
+	if (threaded)
+		ahead_stop(&a);
+	return r == -1 ? -1 : n;
+}
+
+/*
  * Read and check every spec on stdin, handing each (stolen) to fn with its
  * line number.  Another system's documents may be JSON or YAML, told
  * apart by their first character.
@@ -614,9 +889,10 @@ read_stdin(struct submit *s,
     int (*fn)(struct submit *, json_t *, size_t, FILE *), FILE *fp)
 {
 	struct jsonin *in;
-	json_t *raw, *spec;
+	json_t *raw;
 	size_t line = 0, len = 0;
 	char *head = NULL;
+	long n = 0;
 	int r = 0, c;
 
 	while (s->import != IMPORT_NONE && (c = getchar()) != EOF) {
@@ -636,19 +912,16 @@ read_stdin(struct submit *s,
 		return -1;
 	/* Specs may come as an array too (--format json). */
 	jsonin_accept(in, s->import == IMPORT_NONE ? JSONIN_ITEMS : 0);
-	while (r >= 0 && (r = jsonin_next(in, &raw, &line)) == 1) {
-		if (s->import != IMPORT_NONE) {
+	if (s->import == IMPORT_NONE) {
+		if ((n = read_specs(s, in, fn, fp)) == -1)
+			r = -1;
+	} else
+		while (r >= 0 && (r = jsonin_next(in, &raw, &line)) == 1) {
+			n++;
 			if (import_one(s, raw, line, fn, fp) == -1)
 				r = error_wrap("stdin: line %zu", line);
-		} else if (!json_is_object(raw)) {
-			json_decref(raw);
-			r = error_set(EX_DATAERR,
-			    "stdin: line %zu: expected a JSON object", line);
-		} else if ((spec = check_spec(s, raw)) == NULL ||
-		    fn(s, spec, line, fp) == -1)
-			r = error_wrap("stdin: line %zu", line);
-	}
-	if (r == 0 && line == 0)
+		}
+	if (r == 0 && n == 0)
 		r = error_set(EX_DATAERR, "stdin: no job spec");
 	jsonin_close(in);
 	return r;

@@ -229,7 +229,7 @@ jsonin_next(struct jsonin *in, json_t **out, size_t *line)
 	if (in->broken)
 		return 0;
 	for (;;) {
-		if ((c = getc(in->fp)) == EOF)
+		if ((c = getc_unlocked(in->fp)) == EOF)
 			return jsonin_end(in, out, line);
 		if (in->kind == V_NONE) {
 			if (c == '\n')
