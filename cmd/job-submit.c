@@ -106,6 +106,7 @@ struct submit {
 	char *ctx_data; /* it, packed, and its sha256 */
 	size_t ctx_len;
 	char ctx_sha[65];
+	const char *text; /* the next spec's, as stored, or NULL (ahead) */
 };
 
 static void
@@ -489,6 +490,7 @@ store_spec(struct submit *s, json_t *spec, size_t line, FILE *results)
 	}
 	if (json_object_get(spec, "export") == NULL)
 		jn.export = s->export;
+	jn.text = s->text;
 	if (s->start && shards == NULL &&
 	    json_object_set_new(s->queues, jn.queue, json_true()) == -1) {
 		error_set(EX_OSERR, "out of memory");
@@ -649,6 +651,7 @@ next_spec(struct submit *s, struct jsonin *in, json_t **spec, size_t *line)
 
 struct spec_at {
 	json_t *spec;
+	char *text; /* as stored (store.h), or NULL */
 	size_t line;
 };
 
@@ -662,7 +665,7 @@ struct ahead {
 	 * for the reader to free. */
 	struct spec_at ring[AHEAD_RING];
 	unsigned head, tail;
-	json_t *back[AHEAD_RING];
+	struct spec_at back[AHEAD_RING];
 	unsigned nback;
 	int end, r; /* the reader stopped, with next_spec()'s 0 or -1 */
 	int status;
@@ -672,15 +675,15 @@ struct ahead {
 	/* The caller's: a batch taken, and the specs it stored since. */
 	struct spec_at mine[AHEAD_BATCH];
 	unsigned nmine, imine;
-	json_t *done[AHEAD_BATCH];
+	struct spec_at done[AHEAD_BATCH];
 	unsigned ndone;
 };
 
 /* The reader's batch into the ring (r: the last next_spec()); what the
  * caller stored comes back into drop. */
 static int
-ahead_put(struct ahead *a, struct spec_at *b, unsigned n, int r, json_t **drop,
-    unsigned *ndrop)
+ahead_put(struct ahead *a, struct spec_at *b, unsigned n, int r,
+    struct spec_at *drop, unsigned *ndrop)
 {
 	int stop;
 
@@ -710,25 +713,61 @@ ahead_put(struct ahead *a, struct spec_at *b, unsigned n, int r, json_t **drop,
 	return stop;
 }
 
+/*
+ * What the store would store of a spec, dumped on the reader's thread
+ * (store.h's job_new.text): for a spec the store will not change, with
+ * its default name given as spec_to_job() would.
+ */
+static char *
+spec_text(json_t *spec)
+{
+	json_t *own;
+	char *text;
+
+	if (json_object_get(spec, "after") != NULL ||
+	    json_object_get(spec, "after_any") != NULL ||
+	    json_object_get(spec, "shards") != NULL ||
+	    json_object_get(spec, "parent") != NULL || spec_name(spec) == -1)
+		return NULL;
+	if ((own = json_incref(json_object_get(spec, "export"))) != NULL)
+		json_object_del(spec, "export");
+	text = json_dumps(spec, JSON_COMPACT);
+	if (own != NULL && json_object_set_new(spec, "export", own) == -1) {
+		free(text);
+		text = NULL;
+	}
+	return text;
+}
+
+/* Free what the caller stored, or what it will not take. */
+static void
+spec_at_free(struct spec_at *at)
+{
+	json_decref(at->spec);
+	free(at->text);
+}
+
 static void *
 ahead_main(void *arg)
 {
 	struct ahead *a = arg;
-	struct spec_at b[AHEAD_BATCH];
-	json_t *drop[AHEAD_RING];
+	struct spec_at b[AHEAD_BATCH], drop[AHEAD_RING];
 	unsigned n = 0, ndrop;
 	int r, stop;
 
 	do {
 		r = next_spec(a->s, a->in, &b[n].spec, &b[n].line);
-		n += r == 1;
+		if (r == 1) {
+			b[n].text = spec_text(b[n].spec);
+			n++;
+		}
 		if (r == 1 && n < AHEAD_BATCH)
 			continue;
 		stop = ahead_put(a, b, n, r, drop, &ndrop);
 		while (ndrop > 0)
-			json_decref(drop[--ndrop]);
+			spec_at_free(&drop[--ndrop]);
 		while (stop && n > 0)
-			json_decref(b[--n].spec);
+			spec_at_free(&b[--n]);
 		n = 0;
 	} while (r == 1 && !stop);
 	return NULL;
@@ -741,17 +780,18 @@ ahead_give_back(struct ahead *a)
 	while (a->ndone > 0 && a->nback < AHEAD_RING)
 		a->back[a->nback++] = a->done[--a->ndone];
 	while (a->ndone > 0)
-		json_decref(a->done[--a->ndone]);
+		spec_at_free(&a->done[--a->ndone]);
 }
 
-/* The next spec the thread checked: as next_spec(). */
+/* The next spec the thread checked, and its text: as next_spec(). */
 static int
-ahead_next(struct ahead *a, json_t **spec, size_t *line)
+ahead_next(struct ahead *a, json_t **spec, char **text, size_t *line)
 {
 	int r = 1;
 
 	if (a->imine < a->nmine) {
 		*spec = a->mine[a->imine].spec;
+		*text = a->mine[a->imine].text;
 		*line = a->mine[a->imine++].line;
 		return 1;
 	}
@@ -775,17 +815,20 @@ ahead_next(struct ahead *a, json_t **spec, size_t *line)
 	pthread_mutex_unlock(&a->mu);
 	if (a->nmine > 0) {
 		*spec = a->mine[0].spec;
+		*text = a->mine[0].text;
 		*line = a->mine[0].line;
 		a->imine = 1;
 	}
 	return r;
 }
 
-/* A spec stored (the caller's reference), for the reader to free. */
+/* A spec stored (the caller's reference) and its text, for the reader to
+ * free. */
 static void
-ahead_back(struct ahead *a, json_t *spec)
+ahead_back(struct ahead *a, json_t *spec, char *text)
 {
-	a->done[a->ndone++] = spec;
+	a->done[a->ndone].spec = spec;
+	a->done[a->ndone++].text = text;
 	if (a->ndone < AHEAD_BATCH)
 		return;
 	pthread_mutex_lock(&a->mu);
@@ -803,13 +846,13 @@ ahead_stop(struct ahead *a)
 	pthread_mutex_unlock(&a->mu);
 	pthread_join(a->thread, NULL);
 	for (; a->head < a->tail; a->head++)
-		json_decref(a->ring[a->head % AHEAD_RING].spec);
+		spec_at_free(&a->ring[a->head % AHEAD_RING]);
 	while (a->imine < a->nmine)
-		json_decref(a->mine[a->imine++].spec);
+		spec_at_free(&a->mine[a->imine++]);
 	while (a->nback > 0)
-		json_decref(a->back[--a->nback]);
+		spec_at_free(&a->back[--a->nback]);
 	while (a->ndone > 0)
-		json_decref(a->done[--a->ndone]);
+		spec_at_free(&a->done[--a->ndone]);
 	pthread_cond_destroy(&a->put);
 	pthread_cond_destroy(&a->took);
 	pthread_mutex_destroy(&a->mu);
@@ -850,6 +893,7 @@ read_specs(struct submit *s, struct jsonin *in,
 {
 	struct ahead a;
 	json_t *spec;
+	char *text = NULL;
 	size_t line = 0;
 	long n = 0;
 	int r, threaded = 0;
@@ -858,21 +902,22 @@ read_specs(struct submit *s, struct jsonin *in,
 		if (!threaded && n == AHEAD_AFTER && fn == store_spec &&
 		    ahead_start(&a, s, in) == 0)
 			threaded = 1;
-		r = threaded ? ahead_next(&a, &spec, &line)
+		r = threaded ? ahead_next(&a, &spec, &text, &line)
 			     : next_spec(s, in, &spec, &line);
 		if (r != 1)
 			break;
 		n++;
 		if (threaded)
 			json_incref(spec);
-		if (fn(s, spec, line, fp) == -1) {
-			if (threaded)
-				json_decref(spec);
+		s->text = text;
+		r = fn(s, spec, line, fp);
+		s->text = NULL;
+		if (threaded)
+			ahead_back(&a, spec, text);
+		if (r == -1) {
 			r = error_wrap("stdin: line %zu", line);
 			break;
 		}
-		if (threaded)
-			ahead_back(&a, spec);
 	}
 	if (threaded)
 		ahead_stop(&a);

@@ -1040,21 +1040,27 @@ spec_default_name(json_t *spec, char *buf, size_t len)
 }
 
 int
+spec_name(json_t *spec)
+{
+	char name[SPEC_MAX_NAME + 1];
+
+	if (json_object_get(spec, "name") != NULL)
+		return 0;
+	return spec_set(spec, "name",
+	    json_string(spec_default_name(spec, name, sizeof(name))));
+}
+
+int
 spec_to_job(json_t *spec, struct job_new *jn)
 {
-	static char name[SPEC_MAX_NAME + 1];
 	json_t *v;
 	int64_t ms;
 
 	memset(jn, 0, sizeof(*jn));
 	jn->spec = spec;
-	if ((v = json_object_get(spec, "name")) != NULL)
-		jn->name = json_string_value(v);
-	else {
-		jn->name = spec_default_name(spec, name, sizeof(name));
-		if (spec_set(spec, "name", json_string(jn->name)) == -1)
-			return -1;
-	}
+	if (spec_name(spec) == -1)
+		return -1;
+	jn->name = json_string_value(json_object_get(spec, "name"));
 	v = json_object_get(spec, "queue");
 	jn->queue = v ? json_string_value(v) : SPEC_DEFAULT_QUEUE;
 	jn->priority = json_integer_value(json_object_get(spec, "priority"));

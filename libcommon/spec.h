@@ -24,6 +24,10 @@
  */
 json_t *spec_normalize(json_t *spec, int64_t now_ms);
 
+/* Give a normalized spec its default name (jobname.h) when it has none:
+ * 0, or -1 (EX_OSERR). */
+int spec_name(json_t *spec);
+
 /*
  * Fill jn from a normalized spec, giving it its default name when it has
  * none.  Strings in jn point into spec, which must outlive it.  Returns 0,

@@ -1752,7 +1752,8 @@ store_spec_text(struct store *st, const struct job_new *jn, int64_t rid,
 	*signed_ = 0;
 	if (own != NULL)
 		json_object_del(jn->spec, "export");
-	*text = json_dumps(jn->spec, JSON_COMPACT);
+	*text = jn->text != NULL ? (char *)jn->text
+				 : json_dumps(jn->spec, JSON_COMPACT);
 	if (own != NULL) {
 		*etext = *owned = json_dumps(own, JSON_COMPACT);
 		if (spec_set(jn->spec, "export", own) == -1)
@@ -1834,7 +1835,8 @@ store_insert_job(struct store *st, const struct job_new *jn, const char *state,
 	if (store_done(st, s, "cannot add job") == 0)
 		r = 0;
 out:
-	free(spec);
+	if (spec != jn->text)
+		free(spec);
 	free(owned);
 	free(labels);
 	free(selector);
@@ -2198,6 +2200,9 @@ store_job_add(struct store *st, const struct job_new *given, char *id,
 	sub.shards = jn->concurrency > 0;
 	sub.deps =
 	    json_array_size(jn->after) + json_array_size(jn->after_any) > 0;
+	/* What changes the spec makes a text dumped before stale. */
+	if (sub.deps || jn->parent != NULL)
+		jn->text = NULL;
 	lifecycle_submit(&sub, &m);
 	if ((jn->parent != NULL && store_shard_of(st, jn) == -1) ||
 	    (sub.deps &&

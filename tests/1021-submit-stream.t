@@ -6,7 +6,7 @@
 # as a bad first line does: the same status, the same message naming its
 # line, nothing stored.
 . "$(dirname "$0")/lib.sh"
-plan 20
+plan 23
 
 # stream N K LINE: N specs, the K-th replaced by LINE (none when K is 0).
 stream() {
@@ -22,6 +22,19 @@ check_same "each reported, in the stream's order" \
 check_same "and stored in it, numbered one after another" \
     "$(sqlite3 "$JOBKIT_DB" "select substr(name, 3), rid - (select min(rid) from jobs) + 1 from jobs order by rid" | cksum)" \
     "$(seq 3000 | awk '{ print $1 "|" $1 }' | cksum)"
+
+# Specs read on the thread are stored as those read before it: the same
+# text (a default name given, an environment of their own kept apart).
+awk 'BEGIN { for (i = 0; i < 100; i++) {
+	print "{\"command\":[\"echo\",\"hi\"]}"
+	print "{\"command\":[\"env\"],\"export\":{\"A\":\"1\"}}" } }' >"$T/same"
+check_exit 0 "a stream of 200 specs, two kinds" sh -c 'job-submit -q < "$T/same"'
+check_same "each kind stored as one text, first to last" \
+    "$(sqlite3 "$JOBKIT_DB" "select count(*), count(distinct spec), min(name) = max(name) from jobs where rid > 3000 group by spec like '%env%'" | tr '\n' ' ')" \
+    "100|1|1 100|1|1 "
+check_same "the default name, and the environment of its own kept apart" \
+    "$(job-describe -f ndjson "$(tail -1 "$T/out")" | grep -o '"name":"[^"]*"\|"A":"1"' | sort -u | tr '\n' ' ')" \
+    '"A":"1" "name":"env" '
 
 # bad DESC LINE K STATUS MESSAGE: a stream of 3000 with line K bad.
 bad() {
