@@ -490,7 +490,9 @@ store_spec(struct submit *s, json_t *spec, size_t line, FILE *results)
 	}
 	if (json_object_get(spec, "export") == NULL)
 		jn.export = s->export;
+	/* The text the reader dumped is this spec's, not its shards'. */
 	jn.text = s->text;
+	s->text = NULL;
 	if (s->start && shards == NULL &&
 	    json_object_set_new(s->queues, jn.queue, json_true()) == -1) {
 		error_set(EX_OSERR, "out of memory");

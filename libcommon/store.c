@@ -1132,6 +1132,7 @@ store_commit_later(struct store *st, uint64_t *ticket)
 int
 store_later(struct store *st)
 {
+	static const char normal[] = "PRAGMA synchronous = NORMAL";
 	const char *wal;
 
 	if (st->sync != NULL)
@@ -1139,17 +1140,16 @@ store_later(struct store *st)
 	if (st->depth > 0)
 		return error_set(EX_SOFTWARE, "store_later in a transaction");
 	wal = sqlite3_filename_wal(sqlite3_db_filename(st->db, "main"));
-	if (wal == NULL ||
-	    (st->sync_fd = open(wal, O_RDONLY | O_CLOEXEC)) == -1)
-		return error_set(EX_IOERR, "cannot open '%s-wal': %s", st->path,
-		    strerror(errno));
+	if (wal == NULL)
+		return error_set(EX_SOFTWARE, "no WAL for '%s'", st->path);
+	if ((st->sync_fd = open(wal, O_RDONLY | O_CLOEXEC)) == -1)
+		return error_set(
+		    EX_IOERR, "cannot open '%s': %s", wal, strerror(errno));
 	if ((st->sync = syncer_new(st->sync_fd)) == NULL) {
 		close(st->sync_fd);
 		return -1;
 	}
-	if (store_exec(st, "PRAGMA synchronous = NORMAL",
-		"cannot open "
-		"database") == -1) {
+	if (store_exec(st, normal, "cannot open database") == -1) {
 		syncer_free(st->sync);
 		st->sync = NULL;
 		close(st->sync_fd);
