@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +28,7 @@
 #include "spec.h"
 #include "specopt.h"
 #include "store.h"
+#include "thread.h"
 #include "utf8.h"
 
 enum opt {
@@ -865,21 +865,13 @@ ahead_stop(struct ahead *a)
 static int
 ahead_start(struct ahead *a, struct submit *s, struct jsonin *in)
 {
-	sigset_t all, old;
-	int rc;
-
 	memset(a, 0, sizeof(*a));
 	a->s = s;
 	a->in = in;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->put, NULL);
 	pthread_cond_init(&a->took, NULL);
-	/* Signals stay the main thread's. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&a->thread, NULL, ahead_main, a);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc == 0)
+	if (thread_start(&a->thread, ahead_main, a) == 0)
 		return 0;
 	pthread_cond_destroy(&a->put);
 	pthread_cond_destroy(&a->took);

@@ -3,7 +3,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -11,6 +10,7 @@
 
 #include "error.h"
 #include "syncer.h"
+#include "thread.h"
 
 struct syncer {
 	pthread_t thread;
@@ -71,8 +71,6 @@ struct syncer *
 syncer_new(int fd)
 {
 	struct syncer *s;
-	sigset_t all, old;
-	int rc;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		error_set(EX_OSERR, "out of memory");
@@ -87,13 +85,7 @@ syncer_new(int fd)
 	}
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
-	/* The thread inherits the mask: every signal stays the caller's. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&s->thread, NULL, syncer_main, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		error_set(EX_OSERR, "cannot start a thread: %s", strerror(rc));
+	if (thread_start(&s->thread, syncer_main, s) == -1) {
 		close(s->efd);
 		pthread_cond_destroy(&s->cv);
 		pthread_mutex_destroy(&s->mu);
