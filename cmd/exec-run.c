@@ -1610,9 +1610,11 @@ on_signal(struct runner *r)
 		r->signo = (int)si.ssi_signo;
 		/* A worker finishes its tasks on the first signal. */
 		if (r->worker && r->stopping == 1) {
+			/* Not those ended whose commit goes to the disk;
+			 * those claimed in it, yes (busy()). */
 			warnx("stopping: finishing %d task(s); signal again to "
 			      "cancel them",
-			    r->ntasks);
+			    busy(r));
 			continue;
 		}
 		for (i = 0; i < r->ntasks; i++) {
