@@ -1145,6 +1145,14 @@ store_later(struct store *st)
 	if ((st->sync_fd = open(wal, O_RDONLY | O_CLOEXEC)) == -1)
 		return error_set(
 		    EX_IOERR, "cannot open '%s': %s", wal, strerror(errno));
+	/* A file system that cannot sync a file opened for reading keeps
+	 * the store as it was, rather than failing the first commit. */
+	if (fdatasync(st->sync_fd) == -1) {
+		error_set(
+		    EX_IOERR, "cannot sync '%s': %s", wal, strerror(errno));
+		close(st->sync_fd);
+		return -1;
+	}
 	if ((st->sync = syncer_new(st->sync_fd)) == NULL) {
 		close(st->sync_fd);
 		return -1;

@@ -8,6 +8,9 @@
  *                       "held" to SYNCSHIM_LOG once it does)
  *   SYNCSHIM_FAIL=FILE  while FILE exists, such a sync fails with EIO
  *   SYNCSHIM_LOG=FILE   a line for each such sync: held, failed, synced
+ *   SYNCSHIM_NORDONLY=FILE  while FILE exists, any sync of a WAL through a
+ *                       descriptor opened for reading fails with EINVAL,
+ *                       as on a file system that refuses it
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,6 +51,13 @@ fdatasync(int fd)
 
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, path, sizeof(path) - 1);
+	if (n > 4 && memcmp(path + n - 4, "-wal", 4) == 0 &&
+	    (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY &&
+	    exists("SYNCSHIM_NORDONLY")) {
+		say("refused\n");
+		errno = EINVAL;
+		return -1;
+	}
 	if (n > 4 && gettid() != getpid() &&
 	    memcmp(path + n - 4, "-wal", 4) == 0) {
 		while (exists("SYNCSHIM_HOLD")) {
