@@ -219,9 +219,8 @@ struct runner {
 	struct task *tasks[MAX_TASKS];
 	int ntasks;
 	/* A worker's commits not yet on the disk (end_and_claim()), oldest
-	 * first, and how many tasks they claimed, to start then. */
+	 * first, with the tasks they claimed, to start then. */
 	struct group *groups, **groups_end;
-	int starting;
 	int sigfd, inofd;
 	char *dbpath; /* the database watched (watch_db()) */
 	char dbname[256]; /* its file name, in the folder watched */
@@ -1224,10 +1223,12 @@ free_capacity(struct runner *r, struct claim_fit *f)
 static int
 busy(const struct runner *r)
 {
-	int n = r->starting;
+	int n = 0;
 
 	for (int i = 0; i < r->ntasks; i++)
 		n += !r->tasks[i]->ending;
+	for (struct group *g = r->groups; g != NULL; g = g->next)
+		n += g->nclaim;
 	return n;
 }
 
@@ -1332,7 +1333,6 @@ group_add(struct runner *r, uint64_t ticket, const int *idx, int n,
 	memcpy(g->info, info, (size_t)nclaim * sizeof(*info));
 	*r->groups_end = g;
 	r->groups_end = &g->next;
-	r->starting += nclaim;
 }
 
 /* Where task t is in the runner's list. */
@@ -1401,7 +1401,6 @@ settle(struct runner *r)
 	while ((g = r->groups) != NULL && g->ticket <= done) {
 		if ((r->groups = g->next) == NULL)
 			r->groups_end = &r->groups;
-		r->starting -= g->nclaim;
 		group_done(r, g, now);
 		free(g);
 	}

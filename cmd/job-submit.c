@@ -716,29 +716,19 @@ ahead_put(struct ahead *a, struct spec_at *b, unsigned n, int r,
 }
 
 /*
- * What the store would store of a spec, dumped on the reader's thread
- * (store.h's job_new.text): for a spec the store will not change, with
- * its default name given as spec_to_job() would.
+ * What the store would store of a spec (spec_stored()), dumped on the
+ * reader's thread (store.h's job_new.text): for a spec the store will not
+ * change, with its default name given as spec_to_job() would.
  */
 static char *
 spec_text(json_t *spec)
 {
-	json_t *own;
-	char *text;
-
 	if (json_object_get(spec, "after") != NULL ||
 	    json_object_get(spec, "after_any") != NULL ||
 	    json_object_get(spec, "shards") != NULL ||
 	    json_object_get(spec, "parent") != NULL || spec_name(spec) == -1)
 		return NULL;
-	if ((own = json_incref(json_object_get(spec, "export"))) != NULL)
-		json_object_del(spec, "export");
-	text = json_dumps(spec, JSON_COMPACT);
-	if (own != NULL && json_object_set_new(spec, "export", own) == -1) {
-		free(text);
-		text = NULL;
-	}
-	return text;
+	return spec_stored(spec);
 }
 
 /* Free what the caller stored, or what it will not take. */

@@ -1050,6 +1050,22 @@ spec_name(json_t *spec)
 	    json_string(spec_default_name(spec, name, sizeof(name))));
 }
 
+char *
+spec_stored(json_t *spec)
+{
+	json_t *own = json_incref(json_object_get(spec, "export"));
+	char *text;
+
+	if (own != NULL)
+		json_object_del(spec, "export");
+	text = json_dumps(spec, JSON_COMPACT);
+	if (own != NULL && json_object_set_new(spec, "export", own) == -1) {
+		free(text);
+		text = NULL;
+	}
+	return text;
+}
+
 int
 spec_to_job(json_t *spec, struct job_new *jn)
 {

@@ -24,6 +24,13 @@
  */
 json_t *spec_normalize(json_t *spec, int64_t now_ms);
 
+/*
+ * The text of a normalized spec as the store keeps it: compact, without
+ * its own environment ("export", kept apart).  Returns a new string, or
+ * NULL when out of memory.
+ */
+char *spec_stored(json_t *spec);
+
 /* Give a normalized spec its default name (jobname.h) when it has none:
  * 0, or -1 (EX_OSERR). */
 int spec_name(json_t *spec);

@@ -1752,21 +1752,16 @@ store_spec_text(struct store *st, const struct job_new *jn, int64_t rid,
     char **text, const char **etext, char **owned, int64_t *export,
     unsigned char *sig, int *signed_)
 {
-	json_t *own = json_incref(json_object_get(jn->spec, "export"));
+	json_t *own = json_object_get(jn->spec, "export");
 	struct sign_key *key;
 
 	*etext = *owned = NULL;
 	*export = 0;
 	*signed_ = 0;
+	*text = jn->text != NULL ? (char *)jn->text : spec_stored(jn->spec);
 	if (own != NULL)
-		json_object_del(jn->spec, "export");
-	*text = jn->text != NULL ? (char *)jn->text
-				 : json_dumps(jn->spec, JSON_COMPACT);
-	if (own != NULL) {
 		*etext = *owned = json_dumps(own, JSON_COMPACT);
-		if (spec_set(jn->spec, "export", own) == -1)
-			return -1;
-	} else if (jn->export != NULL && jn->export == st->export_obj)
+	else if (jn->export != NULL && jn->export == st->export_obj)
 		*etext = st->export;
 	else if (jn->export != NULL)
 		*etext = *owned = json_dumps(jn->export, JSON_COMPACT);

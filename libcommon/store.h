@@ -111,8 +111,8 @@ struct job_new {
 			       (a full ID), or NULL */
 	int64_t parent_rid; /* (the store's) */
 	json_t *selector; /* labels its worker must have, or NULL */
-	/* The spec as it is stored, if the caller dumped it already:
-	 * json_dumps(spec, JSON_COMPACT) with its "export" left out.  Used
+	/* The spec as it is stored, if the caller dumped it already
+	 * (spec_stored()).  Used
 	 * unless the store changes the spec (its dependencies' IDs, a
 	 * shard's parent); the caller's. */
 	const char *text;
