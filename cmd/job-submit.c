@@ -1543,8 +1543,13 @@ submit(struct submit *s)
 	results = from_argv ? open_memstream(&mem, &memlen) : tmpfile();
 	if (results == NULL)
 		err(EX_CANTCREAT, "cannot create a temporary file");
-	if (store_begin(s->st) == -1 ||
-	    (s->context != NULL &&
+	if (store_begin(s->st) == -1) {
+		fclose(results);
+		goto fail;
+	}
+	/* A stream's plain jobs go in many to a statement. */
+	store_batch(s->st);
+	if ((s->context != NULL &&
 		store_context_put(s->st, s->ctx_sha, s->ctx_data, s->ctx_len) ==
 		    -1) ||
 	    (from_argv	     ? store_spec(s, check_spec(s, raw), 0, results)

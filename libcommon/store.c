@@ -49,17 +49,32 @@ enum stmt {
 	S_COUNT
 };
 
+/* The inserts of a job and an event, after INSERT and before their
+ * values: S_JOB_INSERT and S_EVENT give one row of them, store_flush()
+ * many. */
+#define JOBS_INTO \
+	" INTO jobs (rid, name, owner, uid, state, queue, priority," \
+	" created, updated, not_before, max_attempts, idem_key, labels," \
+	" reason, spec, cpu_milli, memory, disk, gpu, export, sig, parent," \
+	" concurrency, selector, wait_until) VALUES"
+#define EVENTS_INTO \
+	" INTO events (job, task, time, type, state, message) VALUES"
+#define LABELS_INTO " INTO job_labels (key, value, job) VALUES"
+
+/* Their parameters, in each row of a batch (store_batch()); and how many
+ * sizes of batch statement there are. */
+#define JOB_PARAMS 23
+#define EVENT_PARAMS 6
+#define LABEL_PARAMS 3
+#define BATCH_SIZES 3
+
 static const char *stmt_sql[S_COUNT] = {
     [S_JOB_BY_KEY] = "SELECT rid FROM jobs WHERE uid = ?1 AND idem_key = ?2",
     [S_JOB_INSERT] =
-	"INSERT INTO jobs (rid, name, owner, uid, state, queue, priority,"
-	" created, updated, not_before, max_attempts, idem_key, labels,"
-	" reason, spec, cpu_milli, memory, disk, gpu, export, sig, parent,"
-	" concurrency, selector, wait_until) VALUES"
+	"INSERT" JOBS_INTO
 	" (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
 	" ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?9)",
-    [S_JOB_LABEL] =
-	"INSERT INTO job_labels (key, value, job) VALUES (?1, ?2, ?3)",
+    [S_JOB_LABEL] = "INSERT" LABELS_INTO " (?1, ?2, ?3)",
     [S_JOB_DEP] = "INSERT OR IGNORE INTO job_deps (job, dep, kind)"
 		  " VALUES (?1, ?2, ?3)",
     [S_JOB_SET_STATE] =
@@ -90,8 +105,7 @@ static const char *stmt_sql[S_COUNT] = {
 	"SELECT (SELECT created FROM jobs ORDER BY rid DESC LIMIT 1),"
 	" max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'jobs'),"
 	" 0), coalesce((SELECT max(rid) FROM jobs), 0)) + 1",
-    [S_EVENT] = "INSERT INTO events (job, task, time, type, state, message)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_EVENT] = "INSERT" EVENTS_INTO " (?1, ?2, ?3, ?4, ?5, ?6)",
 };
 
 static const char *schema_v1[] = {
@@ -337,8 +351,8 @@ struct store {
 	/* The next job's number and the last one's creation time, as the
 	 * open transaction next_txn made them (store_created_now()). */
 	int64_t next_txn, next_rid, last_created;
-	int counting; /* store_steps() was called: steps counts */
-	int64_t steps;
+	int counting; /* store_steps() was called: steps counts, and runs */
+	int64_t steps, runs;
 	/* What store_note_unfit() has looked at, once noted: the jobs up to
 	 * noted_rid and the events up to noted_eid.  The jobs our claims
 	 * found due since, which no event says: due[ndue], or all_due when
@@ -349,10 +363,17 @@ struct store {
 	 * to the last job and event when it began. */
 	int sweeping;
 	int64_t sweep_lo, sweep_rid, sweep_eid;
+	/* The open transaction's jobs whose rows wait to go in together,
+	 * many to a statement (store_batch()). */
+	int batching, flushing, npending;
+	struct job_row *pending;
+	sqlite3_stmt *many[3][BATCH_SIZES]; /* by table and rows */
 };
 
 static sqlite3_stmt *store_prep(
     struct store *st, const char *sql, const char *fmt, ...);
+static int store_flush(struct store *st);
+static void store_unbatch(struct store *st);
 static void store_unfill(struct store *st);
 static void store_unprep(struct store *st, sqlite3_stmt *s);
 static int store_step_done(struct store *st, sqlite3_stmt *s, const char *what);
@@ -403,9 +424,22 @@ store_fail(struct store *st, const char *what)
 	return -1;
 }
 
+/*
+ * Every statement the store prepares, or takes from its cache, comes here
+ * first: the rows that wait (store_batch()) go in before anything else
+ * reads or writes.  0, or -1 with the error set.
+ */
+static int
+store_ready(struct store *st)
+{
+	return st->npending > 0 ? store_flush(st) : 0;
+}
+
 static sqlite3_stmt *
 store_stmt(struct store *st, enum stmt s)
 {
+	if (store_ready(st) == -1)
+		return NULL;
 	if (st->stmts[s] == NULL &&
 	    sqlite3_prepare_v3(st->db, stmt_sql[s], -1,
 		SQLITE_PREPARE_PERSISTENT, &st->stmts[s], NULL) != SQLITE_OK) {
@@ -442,6 +476,8 @@ bind_text(sqlite3_stmt *s, int i, const char *v)
 static int
 store_exec(struct store *st, const char *sql, const char *what)
 {
+	if (store_ready(st) == -1)
+		return -1;
 	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return store_fail(st, what);
 	return 0;
@@ -1019,6 +1055,11 @@ store_close(struct store *st)
 	syncer_free(st->sync);
 	if (st->sync != NULL)
 		close(st->sync_fd);
+	store_unbatch(st);
+	free(st->pending);
+	for (int i = 0; i < 3; i++)
+		for (int k = 0; k < BATCH_SIZES; k++)
+			sqlite3_finalize(st->many[i][k]);
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmts[i]);
 	for (size_t i = 0; i < sizeof(st->cache) / sizeof(st->cache[0]); i++)
@@ -1081,6 +1122,7 @@ store_unfill(struct store *st)
 static void
 store_abort(struct store *st)
 {
+	store_unbatch(st);
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	/* The row of the environment we remember may have gone with it. */
@@ -1101,6 +1143,11 @@ store_finish(struct store *st, uint64_t *ticket)
 		store_abort(st);
 		return error_set(EX_SOFTWARE, "transaction rolled back");
 	}
+	if (store_flush(st) == -1) {
+		store_abort(st);
+		return -1;
+	}
+	st->batching = 0;
 	st->ticket = ticket;
 	r = store_exec(st, "COMMIT", "cannot commit");
 	st->ticket = NULL;
@@ -1299,6 +1346,20 @@ row_json(sqlite3_stmt *s)
 	return o;
 }
 
+/* Bind an event as S_EVENT's ?1..?6, from ?b + 1 on. */
+static void
+event_bind(sqlite3_stmt *s, int b, int64_t job, int64_t attempt, int64_t now,
+    const char *type, const char *state, const char *msg)
+{
+	sqlite3_bind_int64(s, b + 1, job);
+	if (attempt > 0)
+		sqlite3_bind_int64(s, b + 2, attempt);
+	sqlite3_bind_int64(s, b + 3, now);
+	bind_text(s, b + 4, type);
+	bind_text(s, b + 5, state);
+	bind_text(s, b + 6, msg);
+}
+
 static int
 store_event(struct store *st, int64_t job, int64_t attempt, int64_t now,
     const char *type, const char *state, const char *msg)
@@ -1307,13 +1368,7 @@ store_event(struct store *st, int64_t job, int64_t attempt, int64_t now,
 
 	if (s == NULL)
 		return -1;
-	sqlite3_bind_int64(s, 1, job);
-	if (attempt > 0)
-		sqlite3_bind_int64(s, 2, attempt);
-	sqlite3_bind_int64(s, 3, now);
-	bind_text(s, 4, type);
-	bind_text(s, 5, state);
-	bind_text(s, 6, msg);
+	event_bind(s, 0, job, attempt, now, type, state, msg);
 	return store_done(st, s, "cannot record event");
 }
 
@@ -1780,70 +1835,373 @@ store_spec_text(struct store *st, const struct job_new *jn, int64_t rid,
 	return 0;
 }
 
+/*
+ * A job's row as S_JOB_INSERT binds it.  Made with store_row_make(), it
+ * points into the job_new it came from; store_row_keep() makes every text
+ * its own, for a row that goes in later, with others' (store_batch()).
+ */
+struct job_row {
+	int64_t rid, now, priority, not_before, max_attempts;
+	int64_t cpu_milli, memory, disk, gpu, export, parent_rid, concurrency;
+	const char *name, *queue, *key, *state, *spec;
+	char *labels, *selector;
+	char *own_name, *own_queue, *own_spec; /* what of them is ours */
+	unsigned char sig[SIGN_LEN];
+	int signed_;
+	/* What goes in with it: its labels' rows, its event. */
+	json_t *label_obj;
+	const char *event;
+	char *message;
+};
+
+static void
+store_row_free(struct job_row *r)
+{
+	free(r->own_name);
+	free(r->own_queue);
+	free(r->own_spec);
+	free(r->labels);
+	free(r->selector);
+	free(r->message);
+	json_decref(r->label_obj);
+	memset(r, 0, sizeof(*r));
+}
+
+static int
+store_row_make(struct store *st, const struct job_new *jn, const char *state,
+    int64_t now, int64_t rid, struct job_row *r)
+{
+	char *spec = NULL, *owned = NULL;
+	const char *etext;
+
+	memset(r, 0, sizeof(*r));
+	if (store_spec_text(st, jn, rid, &spec, &etext, &owned, &r->export,
+		r->sig, &r->signed_) == -1)
+		goto fail;
+	free(owned);
+	owned = NULL;
+	r->spec = spec;
+	if (spec != jn->text)
+		r->own_spec = spec;
+	if ((jn->labels != NULL && json_object_size(jn->labels) > 0 &&
+		(r->labels = json_dumps(jn->labels, JSON_COMPACT)) == NULL) ||
+	    (jn->selector != NULL &&
+		(r->selector = json_dumps(jn->selector, JSON_COMPACT)) ==
+		    NULL)) {
+		error_set(EX_OSERR, "out of memory");
+		goto fail;
+	}
+	r->rid = rid;
+	r->now = now;
+	r->name = jn->name;
+	r->queue = jn->queue;
+	r->key = jn->key;
+	r->state = state;
+	r->priority = jn->priority;
+	r->not_before = jn->not_before;
+	r->max_attempts = jn->max_attempts;
+	r->cpu_milli = jn->cpu_milli;
+	r->memory = jn->memory;
+	r->disk = jn->disk;
+	r->gpu = jn->gpu;
+	r->parent_rid = jn->parent_rid;
+	r->concurrency = jn->concurrency;
+	return 0;
+fail:
+	free(owned);
+	if (r->own_spec == NULL && spec != jn->text)
+		free(spec);
+	store_row_free(r);
+	return -1;
+}
+
+/* The row's texts, its own: the job_new they came from may go. */
+static int
+store_row_keep(struct job_row *r)
+{
+	if ((r->own_name = strdup(r->name)) == NULL ||
+	    (r->own_queue = strdup(r->queue)) == NULL ||
+	    (r->own_spec == NULL && (r->own_spec = strdup(r->spec)) == NULL))
+		return error_set(EX_OSERR, "out of memory");
+	r->name = r->own_name;
+	r->queue = r->own_queue;
+	r->spec = r->own_spec;
+	return 0;
+}
+
+/* Bind r as S_JOB_INSERT's ?1..?23, from ?base + 1 on. */
+static void
+store_row_bind(
+    const struct store *st, sqlite3_stmt *s, int b, const struct job_row *r)
+{
+	sqlite3_bind_int64(s, b + 1, r->rid);
+	bind_text(s, b + 2, r->name);
+	bind_text(s, b + 3, st->owner);
+	sqlite3_bind_int64(s, b + 4, st->uid);
+	bind_text(s, b + 5, r->state);
+	bind_text(s, b + 6, r->queue);
+	sqlite3_bind_int64(s, b + 7, r->priority);
+	sqlite3_bind_int64(s, b + 8, r->now);
+	if (r->not_before > 0)
+		sqlite3_bind_int64(s, b + 9, r->not_before);
+	sqlite3_bind_int64(s, b + 10, r->max_attempts);
+	bind_text(s, b + 11, r->key);
+	bind_text(s, b + 12, r->labels);
+	bind_text(s, b + 13, "submitted");
+	bind_text(s, b + 14, r->spec);
+	sqlite3_bind_int64(s, b + 15, r->cpu_milli);
+	sqlite3_bind_int64(s, b + 16, r->memory);
+	sqlite3_bind_int64(s, b + 17, r->disk);
+	sqlite3_bind_int64(s, b + 18, r->gpu);
+	if (r->export > 0)
+		sqlite3_bind_int64(s, b + 19, r->export);
+	if (r->signed_)
+		sqlite3_bind_blob(s, b + 20, r->sig, SIGN_LEN, SQLITE_STATIC);
+	if (r->parent_rid > 0)
+		sqlite3_bind_int64(s, b + 21, r->parent_rid);
+	if (r->concurrency > 0)
+		sqlite3_bind_int64(s, b + 22, r->concurrency);
+	bind_text(s, b + 23, r->selector);
+}
+
 /* Insert job number rid. */
 static int
 store_insert_job(struct store *st, const struct job_new *jn, const char *state,
     int64_t now, int64_t rid)
 {
 	sqlite3_stmt *s = store_stmt(st, S_JOB_INSERT);
-	char *spec = NULL, *owned = NULL, *labels = NULL, *selector = NULL;
-	unsigned char sig[SIGN_LEN];
-	const char *etext;
-	int64_t export;
-	int r = -1, signed_;
+	struct job_row r;
+	int rc;
 
-	if (s == NULL)
+	if (s == NULL || store_row_make(st, jn, state, now, rid, &r) == -1)
 		return -1;
-	if (store_spec_text(st, jn, rid, &spec, &etext, &owned, &export, sig,
-		&signed_) == -1)
-		goto out;
-	if (jn->labels != NULL && json_object_size(jn->labels) > 0 &&
-	    (labels = json_dumps(jn->labels, JSON_COMPACT)) == NULL) {
+	store_row_bind(st, s, 0, &r);
+	rc = store_done(st, s, "cannot add job");
+	store_row_free(&r);
+	return rc;
+}
+
+/*
+ * A stream's jobs go in up to STORE_BATCH_ROWS to a statement: a
+ * statement's own work (its cursors on the table and each index,
+ * AUTOINCREMENT's row in sqlite_sequence, its end) is most of what storing
+ * a plain job costs, and 64 rows a statement made a stream of them go in
+ * 40% faster.  Fewer rows go in by the statements of 16 and 4 rows, then
+ * one by one.
+ */
+#define STORE_BATCH_ROWS 64
+static const int batch_rows[BATCH_SIZES] = {STORE_BATCH_ROWS, 16, 4};
+
+/* What a batch's rows go into, and the one-row statements' parameters. */
+enum batch_table { BATCH_JOBS, BATCH_EVENTS, BATCH_LABELS, BATCH_TABLES };
+
+void
+store_batch(struct store *st)
+{
+	int most = sqlite3_limit(st->db, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
+
+	if (st->depth == 0 || st->batching ||
+	    STORE_BATCH_ROWS * JOB_PARAMS > most)
+		return;
+	if (st->pending == NULL &&
+	    (st->pending = calloc(STORE_BATCH_ROWS, sizeof(*st->pending))) ==
+		NULL)
+		return; /* one by one then */
+	st->batching = 1;
+}
+
+/*
+ * The statement of rows rows, each of the values in tuple (parameters of
+ * the one-row statement, 1-based, a parameter may recur), numbered on by
+ * n from one row to the next.  Only parameters are written into it.  OR
+ * FAIL needs no statement journal (a copy of each page the statement
+ * changes, undone should a later row break a constraint): a failed batch
+ * fails its transaction.
+ */
+static sqlite3_stmt *
+many_stmt(struct store *st, const char *into, const int *tuple, int len, int n,
+    int rows)
+{
+	size_t cap = strlen(into) + (size_t)rows * (size_t)len * 8 + 32;
+	sqlite3_stmt *s = NULL;
+	char *sql, *p;
+
+	if ((sql = p = malloc(cap)) == NULL) {
 		error_set(EX_OSERR, "out of memory");
-		goto out;
+		return NULL;
 	}
-	if (jn->selector != NULL &&
-	    (selector = json_dumps(jn->selector, JSON_COMPACT)) == NULL) {
-		error_set(EX_OSERR, "out of memory");
-		goto out;
+	p += sprintf(p, "INSERT OR FAIL%s", into);
+	for (int r = 0; r < rows; r++)
+		for (int i = 0; i < len; i++)
+			p += sprintf(p, "%s?%d%s",
+			    i > 0	? ""
+				: r > 0 ? ", ("
+					: " (",
+			    r * n + tuple[i], i == len - 1 ? ")" : ", ");
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s,
+		NULL) != SQLITE_OK)
+		store_fail(st, "cannot prepare statement");
+	free(sql);
+	return s;
+}
+
+/* The statement putting rows[k] rows into t, made once. */
+static sqlite3_stmt *
+many_get(struct store *st, enum batch_table t, int k)
+{
+	/* S_JOB_INSERT's, S_EVENT's and S_JOB_LABEL's values. */
+	static const int job[] = {1, 2, 3, 4, 5, 6, 7, 8, 8, 9, 10, 11, 12, 13,
+	    14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 9};
+	static const int event[] = {1, 2, 3, 4, 5, 6};
+	static const int label[] = {1, 2, 3};
+	static const struct {
+		const char *into;
+		const int *tuple;
+		int len, n;
+	} of[BATCH_TABLES] = {
+	    [BATCH_JOBS] = {JOBS_INTO, job, 25, JOB_PARAMS},
+	    [BATCH_EVENTS] = {EVENTS_INTO, event, 6, EVENT_PARAMS},
+	    [BATCH_LABELS] = {LABELS_INTO, label, 3, LABEL_PARAMS},
+	};
+	sqlite3_stmt **s = &st->many[t][k];
+
+	if (*s == NULL)
+		*s = many_stmt(st, of[t].into, of[t].tuple, of[t].len, of[t].n,
+		    batch_rows[k]);
+	return *s;
+}
+
+/*
+ * For left rows to go into t, the statement that takes the most of them,
+ * with how many into *rows: one of batch_rows[], or the one-row statement
+ * one.  NULL on an error.
+ */
+static sqlite3_stmt *
+many_next(
+    struct store *st, enum batch_table t, int left, int *rows, enum stmt one)
+{
+	for (int k = 0; k < BATCH_SIZES; k++)
+		if (left >= batch_rows[k]) {
+			*rows = batch_rows[k];
+			return many_get(st, t, k);
+		}
+	*rows = 1;
+	return st->stmts[one] != NULL ? st->stmts[one] : store_stmt(st, one);
+}
+
+/* Drop the rows that wait (the transaction they were for has gone). */
+static void
+store_unbatch(struct store *st)
+{
+	while (st->npending > 0)
+		store_row_free(&st->pending[--st->npending]);
+	st->batching = 0;
+}
+
+/* The jobs that wait and their events, as few statements as may be. */
+static int
+flush_jobs(struct store *st, const struct job_row *p, int n)
+{
+	sqlite3_stmt *js, *es;
+	int rows, i = 0;
+
+	while (i < n) {
+		if ((js = many_next(
+			 st, BATCH_JOBS, n - i, &rows, S_JOB_INSERT)) == NULL ||
+		    (es = many_next(st, BATCH_EVENTS, n - i, &rows, S_EVENT)) ==
+			NULL)
+			return -1;
+		for (int r = 0; r < rows; r++, i++) {
+			store_row_bind(st, js, r * JOB_PARAMS, &p[i]);
+			event_bind(es, r * EVENT_PARAMS, p[i].rid, 0, p[i].now,
+			    p[i].event, p[i].state, p[i].message);
+		}
+		if (store_done(st, js, "cannot add job") == -1 ||
+		    store_done(st, es, "cannot record event") == -1)
+			return -1;
 	}
-	sqlite3_bind_int64(s, 1, rid);
-	bind_text(s, 2, jn->name);
-	bind_text(s, 3, st->owner);
-	sqlite3_bind_int64(s, 4, st->uid);
-	bind_text(s, 5, state);
-	bind_text(s, 6, jn->queue);
-	sqlite3_bind_int64(s, 7, jn->priority);
-	sqlite3_bind_int64(s, 8, now);
-	if (jn->not_before > 0)
-		sqlite3_bind_int64(s, 9, jn->not_before);
-	sqlite3_bind_int64(s, 10, jn->max_attempts);
-	bind_text(s, 11, jn->key);
-	bind_text(s, 12, labels);
-	bind_text(s, 13, "submitted");
-	bind_text(s, 14, spec);
-	sqlite3_bind_int64(s, 15, jn->cpu_milli);
-	sqlite3_bind_int64(s, 16, jn->memory);
-	sqlite3_bind_int64(s, 17, jn->disk);
-	sqlite3_bind_int64(s, 18, jn->gpu);
-	if (export > 0)
-		sqlite3_bind_int64(s, 19, export);
-	if (signed_)
-		sqlite3_bind_blob(s, 20, sig, SIGN_LEN, SQLITE_STATIC);
-	if (jn->parent_rid > 0)
-		sqlite3_bind_int64(s, 21, jn->parent_rid);
-	if (jn->concurrency > 0)
-		sqlite3_bind_int64(s, 22, jn->concurrency);
-	bind_text(s, 23, selector);
-	if (store_done(st, s, "cannot add job") == 0)
-		r = 0;
-out:
-	if (spec != jn->text)
-		free(spec);
-	free(owned);
-	free(labels);
-	free(selector);
+	return 0;
+}
+
+/* The labels of the jobs that wait, as few statements as may be. */
+static int
+flush_labels(struct store *st, const struct job_row *p, int n)
+{
+	sqlite3_stmt *s = NULL;
+	int left = 0, rows = 0, r = 0;
+	const char *k;
+	json_t *v;
+
+	for (int i = 0; i < n; i++)
+		left += (int)json_object_size(p[i].label_obj);
+	for (int i = 0; i < n; i++) {
+		json_object_foreach(p[i].label_obj, k, v)
+		{
+			if (r == 0 &&
+			    (s = many_next(st, BATCH_LABELS, left, &rows,
+				 S_JOB_LABEL)) == NULL)
+				return -1;
+			bind_text(s, r * LABEL_PARAMS + 1, k);
+			bind_text(
+			    s, r * LABEL_PARAMS + 2, json_string_value(v));
+			sqlite3_bind_int64(s, r * LABEL_PARAMS + 3, p[i].rid);
+			left--;
+			if (++r == rows) {
+				r = 0;
+				if (store_done(st, s, "cannot add label") == -1)
+					return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * The rows that wait go in.  Before anything else reads or writes
+ * (store_ready()), and before the commit.  The rows go whether or not
+ * this succeeds; if it does not, neither may the transaction.
+ */
+static int
+store_flush(struct store *st)
+{
+	int r = 0;
+
+	if (st->npending == 0 || st->flushing)
+		return 0;
+	st->flushing = 1;
+	if (flush_jobs(st, st->pending, st->npending) == -1 ||
+	    flush_labels(st, st->pending, st->npending) == -1) {
+		st->failed = 1;
+		r = -1;
+	}
+	while (st->npending > 0)
+		store_row_free(&st->pending[--st->npending]);
+	st->flushing = 0;
 	return r;
+}
+
+/* A plain job's rows, to go in with the next ones (store_batch()). */
+static int
+store_defer_job(struct store *st, const struct job_new *jn,
+    const struct lifecycle_move *m, int64_t now, int64_t rid)
+{
+	struct job_row r;
+
+	/* Made apart: making it may write what waits (a new environment's
+	 * row), and empty the batch. */
+	if (store_row_make(st, jn, m->state, now, rid, &r) == -1)
+		return -1;
+	r.event = m->event;
+	r.label_obj = json_incref(jn->labels);
+	if (store_row_keep(&r) == -1 ||
+	    (r.message = strdup(m->message)) == NULL) {
+		store_row_free(&r);
+		return error_set(EX_OSERR, "out of memory");
+	}
+	st->pending[st->npending++] = r;
+	if (st->npending == STORE_BATCH_ROWS)
+		return store_flush(st);
+	return 0;
 }
 
 /*
@@ -2183,8 +2541,18 @@ store_job_add(struct store *st, const struct job_new *given, char *id,
 	struct lifecycle_submit sub = {0};
 	struct lifecycle_move m;
 	int64_t rid, now;
+	int defer;
 
 	*existed = 0;
+	/* A plain job's rows may wait for the next ones (store_batch());
+	 * any other's go in after those that wait, and the transaction
+	 * fails with them. */
+	defer = st->batching && jn->key == NULL && jn->parent == NULL &&
+	    json_array_size(jn->after) == 0 &&
+	    json_array_size(jn->after_any) == 0 &&
+	    json_array_size(json_object_get(jn->spec, "notes")) == 0;
+	if (!defer && store_flush(st) == -1)
+		return -1;
 	if (store_begin(st) == -1 || store_created_now(st, &now, &rid) == -1) {
 		store_rollback(st);
 		return -1;
@@ -2207,6 +2575,17 @@ store_job_add(struct store *st, const struct job_new *given, char *id,
 	if (sub.deps || jn->parent != NULL)
 		jn->text = NULL;
 	lifecycle_submit(&sub, &m);
+	if (defer) {
+		if (store_defer_job(st, jn, &m, now, rid) == -1)
+			goto fail;
+		st->next_txn = st->txn;
+		st->next_rid = rid + 1;
+		st->last_created = now;
+		if (out != NULL &&
+		    (*out = job_brief_new(rid, jn, m.state, now)) == NULL)
+			goto fail;
+		goto commit;
+	}
 	if ((jn->parent != NULL && store_shard_of(st, jn) == -1) ||
 	    (sub.deps &&
 		(resolve_array(st, jn->after) == -1 ||
@@ -2286,6 +2665,8 @@ store_run(struct store *st, const char *sql, int64_t rid, int64_t a,
 {
 	sqlite3_stmt *s;
 
+	if (store_ready(st) == -1)
+		return -1;
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return store_fail(st, "cannot prepare statement");
 	sqlite3_bind_int64(s, 1, rid);
@@ -2564,6 +2945,10 @@ store_rows(struct store *st, const char *sql, int64_t rid, const char *text)
 
 	if (arr == NULL)
 		goto oom;
+	if (store_ready(st) == -1) {
+		json_decref(arr);
+		return NULL;
+	}
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
 		json_decref(arr);
 		store_fail(st, "cannot prepare statement");
@@ -3135,6 +3520,8 @@ qb_prepare(struct store *st, struct qb *q, sqlite3_stmt **s)
 {
 	if (q->len + 1 >= sizeof(q->sql) || q->nb >= QB_MAX_BINDS)
 		return error_set(EX_USAGE, "too many filters");
+	if (store_ready(st) == -1)
+		return -1;
 	if (sqlite3_prepare_v2(st->db, q->sql, -1, s, NULL) != SQLITE_OK)
 		return store_fail(st, "cannot prepare query");
 	for (int i = 0; i < q->nb; i++) {
@@ -3487,6 +3874,8 @@ store_prep(struct store *st, const char *sql, const char *fmt, ...)
 	va_list ap;
 	int k;
 
+	if (store_ready(st) == -1)
+		return NULL;
 	for (i = 0; i < n && st->cache[i].sql != NULL; i++)
 		if (st->cache[i].sql == sql) {
 			s = st->cache[i].stmt;
@@ -5078,6 +5467,7 @@ store_profiled(unsigned type, void *arg, void *stmt, void *ns)
 	struct store *st = arg;
 
 	st->steps += sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_VM_STEP, 1);
+	st->runs++;
 	return 0;
 }
 
@@ -5096,6 +5486,12 @@ store_steps(struct store *st)
 		st->db, SQLITE_TRACE_PROFILE, store_profiled, st) != SQLITE_OK)
 		return store_fail(st, "cannot count steps");
 	st->counting = 1;
-	st->steps = 0;
+	st->steps = st->runs = 0;
 	return 0;
+}
+
+int64_t
+store_runs(const struct store *st)
+{
+	return st->counting ? st->runs : -1;
 }

@@ -62,6 +62,16 @@ int store_commit(struct store *st);
 void store_rollback(struct store *st);
 
 /*
+ * In the open transaction, the rows of plain jobs (no key, dependencies,
+ * parent or notes) that store_job_add() makes wait, to go in many to a
+ * statement: before anything else reads or writes, and at the commit.  A
+ * failure to write them is then that later call's, or the commit's; it
+ * rolls the transaction back all the same.  Ends with the transaction;
+ * a no-op outside one.
+ */
+void store_batch(struct store *st);
+
+/*
  * Commits that wait for the disk on a thread of their own (syncer.h), so
  * that a worker tends its other tasks meanwhile.  After store_later() the
  * connection commits at synchronous=NORMAL: store_commit() then syncs the
@@ -476,5 +486,9 @@ int store_job_state(struct store *st, const char *job, char *state);
  * tests/unit/claim.c).  -1 with an error when the backend cannot count.
  */
 int64_t store_steps(struct store *st);
+
+/* The statements the store ran since store_steps() began counting, or -1
+ * before (a batch of rows is one: store_batch()). */
+int64_t store_runs(const struct store *st);
 
 #endif
