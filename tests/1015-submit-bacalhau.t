@@ -283,5 +283,6 @@ else
 	skip "no bubblewrap: the shards cannot run on the host engine"
 	skip "no bubblewrap"
 	skip "no bubblewrap"
+	skip "no bubblewrap"
 fi
 done_testing
