@@ -49,9 +49,9 @@ enum stmt {
 	S_COUNT
 };
 
-/* The inserts of a job and an event, after INSERT and before their
- * values: S_JOB_INSERT and S_EVENT give one row of them, store_flush()
- * many. */
+/* The inserts of a job, an event and a label, after INSERT and before
+ * their values: S_JOB_INSERT, S_EVENT and S_JOB_LABEL give one row of
+ * them, store_flush() many. */
 #define JOBS_INTO \
 	" INTO jobs (rid, name, owner, uid, state, queue, priority," \
 	" created, updated, not_before, max_attempts, idem_key, labels," \
@@ -61,11 +61,12 @@ enum stmt {
 	" INTO events (job, task, time, type, state, message) VALUES"
 #define LABELS_INTO " INTO job_labels (key, value, job) VALUES"
 
-/* Their parameters, in each row of a batch (store_batch()); and how many
- * sizes of batch statement there are. */
+/* Their parameters, in each row of a batch (store_batch()); the tables a
+ * batch goes into, and how many sizes of batch statement there are. */
 #define JOB_PARAMS 23
 #define EVENT_PARAMS 6
 #define LABEL_PARAMS 3
+enum batch_table { BATCH_JOBS, BATCH_EVENTS, BATCH_LABELS, BATCH_TABLES };
 #define BATCH_SIZES 3
 
 static const char *stmt_sql[S_COUNT] = {
@@ -367,7 +368,7 @@ struct store {
 	 * many to a statement (store_batch()). */
 	int batching, flushing, npending;
 	struct job_row *pending;
-	sqlite3_stmt *many[3][BATCH_SIZES]; /* by table and rows */
+	sqlite3_stmt *many[BATCH_TABLES][BATCH_SIZES]; /* by table, rows */
 };
 
 static sqlite3_stmt *store_prep(
@@ -1057,9 +1058,9 @@ store_close(struct store *st)
 		close(st->sync_fd);
 	store_unbatch(st);
 	free(st->pending);
-	for (int i = 0; i < 3; i++)
+	for (int t = 0; t < BATCH_TABLES; t++)
 		for (int k = 0; k < BATCH_SIZES; k++)
-			sqlite3_finalize(st->many[i][k]);
+			sqlite3_finalize(st->many[t][k]);
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmts[i]);
 	for (size_t i = 0; i < sizeof(st->cache) / sizeof(st->cache[0]); i++)
@@ -1991,9 +1992,6 @@ store_insert_job(struct store *st, const struct job_new *jn, const char *state,
  */
 #define STORE_BATCH_ROWS 64
 static const int batch_rows[BATCH_SIZES] = {STORE_BATCH_ROWS, 16, 4};
-
-/* What a batch's rows go into, and the one-row statements' parameters. */
-enum batch_table { BATCH_JOBS, BATCH_EVENTS, BATCH_LABELS, BATCH_TABLES };
 
 void
 store_batch(struct store *st)
