@@ -240,10 +240,11 @@ fi
 if want 4; then
 # Each jobkit task is a durable row and a results directory; the peers
 # record nothing (tsp keeps an output file per job).  Each run writes its
-# files in a folder of its own, and all are removed only once the section
-# is done: on ext4 without a journal a new inode is checked against those
-# deleted in the last minute or so, and removing the previous run's 4000
-# files just before a run would time the file system's memory of that.
+# files in a folder of its own, and all are removed only when the bench
+# ends: on ext4 without a journal a new inode is checked against those
+# deleted in the last minute or so, and removing a run's 5000 files before
+# the next (or this section's 30,000 before the foreground's section)
+# would time the file system's memory of that.
 awk -v n="$nrun" 'BEGIN { for (i = 0; i < n; i++) print "{\"command\":[\"true\"]}" }' \
     >"$tmp/run.ndjson"
 hf runner --runs "$runs" --warmup 1 \
@@ -263,8 +264,8 @@ say "   (submitting the $nrun by NDJSON and then draining: $(per "$both" "$nrun"
 # xargs and its jobs use C of CPU a job, the worker W more, so on two cores
 # a job takes at least (C + W) / 2 where xargs takes C / 2 -- a ratio of at
 # least 1 + W / C, whatever else the worker waits for.  perf stat -i counts
-# the worker alone, not the jobs it starts; it runs before anything of
-# this section is deleted (see above).
+# the worker alone, not the jobs it starts; like the runs above, it writes
+# into a folder of its own (see above).
 if perf stat -i -x, -e task-clock true >/dev/null 2>&1; then
 	rm -rf "$tmp"/w.db*
 	job-submit -d "$tmp/w.db" -q <"$tmp/run.ndjson" >/dev/null
@@ -280,9 +281,9 @@ if perf stat -i -x, -e task-clock true >/dev/null 2>&1; then
 	    "of at least $(awk -v w="$own" -v c="$all" 'BEGIN { printf "%.2f", 1 + w / c }')"
 	[ -z "$bw" ] || say "   block writes a job, as the disk under TMPDIR counted them: $bw"
 fi
-rm -rf "$tmp"/w.db* "$tmp/res" "$tmp/tsp-out"
+rm -rf "$tmp"/w.db*
 job-submit -d "$tmp/w.db" -q <"$tmp/run.ndjson" >/dev/null
-say "   per job of exec-run --worker: $(traced "$nrun" exec-run -d "$tmp/w.db" --results "$tmp/res" --worker -j 2 --drain -q)"
+say "   per job of exec-run --worker: $(traced "$nrun" exec-run -d "$tmp/w.db" --results "$tmp/res/traced" --worker -j 2 --drain -q)"
 # Each task makes five files (its folder, stdout, stderr, exitCode,
 # result.json): what that costs is the file system's, which the same run
 # with the results in memory shows (on ext4 without a journal each new
