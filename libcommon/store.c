@@ -1849,8 +1849,11 @@ struct job_row {
 	char *own_name, *own_queue, *own_spec; /* what of them is ours */
 	unsigned char sig[SIGN_LEN];
 	int signed_;
-	/* What goes in with it: its labels' rows, its event. */
-	json_t *label_obj;
+	/* What goes in with it: its labels' rows (key, value, key, ...:
+	 * copies, not the spec's, which the caller's other thread frees),
+	 * its event. */
+	char **label_kv;
+	size_t nlabels;
 	const char *event;
 	char *message;
 };
@@ -1864,7 +1867,7 @@ store_row_free(struct job_row *r)
 	free(r->labels);
 	free(r->selector);
 	free(r->message);
-	json_decref(r->label_obj);
+	free(r->label_kv);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -1914,6 +1917,38 @@ fail:
 		free(spec);
 	store_row_free(r);
 	return -1;
+}
+
+/* The labels of a row, copied into one block of its own. */
+static int
+store_row_labels(struct job_row *r, json_t *labels)
+{
+	size_t n = json_object_size(labels), len = 0, i = 0;
+	const char *k;
+	json_t *v;
+	char *p;
+
+	json_object_foreach(labels, k, v)
+	{
+		if (!json_is_string(v))
+			return error_set(
+			    EX_SOFTWARE, "label '%s': not a string", k);
+		len += strlen(k) + json_string_length(v) + 2;
+	}
+	if (n == 0)
+		return 0;
+	if ((r->label_kv = malloc(2 * n * sizeof(char *) + len)) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	p = (char *)(r->label_kv + 2 * n);
+	json_object_foreach(labels, k, v)
+	{
+		r->label_kv[i++] = p;
+		p = stpcpy(p, k) + 1;
+		r->label_kv[i++] = p;
+		p = stpcpy(p, json_string_value(v)) + 1;
+	}
+	r->nlabels = n;
+	return 0;
 }
 
 /* The row's texts, its own: the job_new they came from may go. */
@@ -2127,21 +2162,19 @@ flush_labels(struct store *st, const struct job_row *p, int n)
 {
 	sqlite3_stmt *s = NULL;
 	int left = 0, rows = 0, r = 0;
-	const char *k;
-	json_t *v;
 
 	for (int i = 0; i < n; i++)
-		left += (int)json_object_size(p[i].label_obj);
-	for (int i = 0; i < n; i++) {
-		json_object_foreach(p[i].label_obj, k, v)
-		{
+		left += (int)p[i].nlabels;
+	for (int i = 0; i < n; i++)
+		for (size_t j = 0; j < p[i].nlabels; j++) {
 			if (r == 0 &&
 			    (s = many_next(st, BATCH_LABELS, left, &rows,
 				 S_JOB_LABEL)) == NULL)
 				return -1;
-			bind_text(s, r * LABEL_PARAMS + 1, k);
 			bind_text(
-			    s, r * LABEL_PARAMS + 2, json_string_value(v));
+			    s, r * LABEL_PARAMS + 1, p[i].label_kv[2 * j]);
+			bind_text(
+			    s, r * LABEL_PARAMS + 2, p[i].label_kv[2 * j + 1]);
 			sqlite3_bind_int64(s, r * LABEL_PARAMS + 3, p[i].rid);
 			left--;
 			if (++r == rows) {
@@ -2150,7 +2183,6 @@ flush_labels(struct store *st, const struct job_row *p, int n)
 					return -1;
 			}
 		}
-	}
 	return 0;
 }
 
@@ -2190,9 +2222,12 @@ store_defer_job(struct store *st, const struct job_new *jn,
 	if (store_row_make(st, jn, m->state, now, rid, &r) == -1)
 		return -1;
 	r.event = m->event;
-	r.label_obj = json_incref(jn->labels);
 	if (store_row_keep(&r) == -1 ||
-	    (r.message = strdup(m->message)) == NULL) {
+	    store_row_labels(&r, jn->labels) == -1) {
+		store_row_free(&r);
+		return -1;
+	}
+	if ((r.message = strdup(m->message)) == NULL) {
 		store_row_free(&r);
 		return error_set(EX_OSERR, "out of memory");
 	}
