@@ -375,6 +375,7 @@ static sqlite3_stmt *store_prep(
     struct store *st, const char *sql, const char *fmt, ...);
 static int store_flush(struct store *st);
 static void store_unbatch(struct store *st);
+static int insert_labels(struct store *st, const struct job_row *p, int n);
 static void store_unfill(struct store *st);
 static void store_unprep(struct store *st, sqlite3_stmt *s);
 static int store_step_done(struct store *st, sqlite3_stmt *s, const char *what);
@@ -1711,26 +1712,6 @@ store_add_deps(struct store *st, int64_t rid, json_t *arr, const char *kind)
 	return 0;
 }
 
-static int
-store_add_labels(struct store *st, int64_t rid, json_t *labels)
-{
-	sqlite3_stmt *s;
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(labels, k, v)
-	{
-		if ((s = store_stmt(st, S_JOB_LABEL)) == NULL)
-			return -1;
-		bind_text(s, 1, k);
-		bind_text(s, 2, json_string_value(v));
-		sqlite3_bind_int64(s, 3, rid);
-		if (store_done(st, s, "cannot add label") == -1)
-			return -1;
-	}
-	return 0;
-}
-
 /* The job the caller made with this key, or 0. */
 static int
 store_by_key(struct store *st, const char *key, int64_t *rid)
@@ -2013,6 +1994,11 @@ store_insert_job(struct store *st, const struct job_new *jn, const char *state,
 		return -1;
 	store_row_bind(st, s, 0, &r);
 	rc = store_done(st, s, "cannot add job");
+	/* Its labels go in as a batch's do (insert_labels()). */
+	if (rc == 0 &&
+	    (store_row_labels(&r, jn->labels) == -1 ||
+		insert_labels(st, &r, 1) == -1))
+		rc = -1;
 	store_row_free(&r);
 	return rc;
 }
@@ -2092,9 +2078,11 @@ many_get(struct store *st, enum batch_table t, int k)
 		const int *tuple;
 		int len, n;
 	} of[BATCH_TABLES] = {
-	    [BATCH_JOBS] = {JOBS_INTO, job, 25, JOB_PARAMS},
-	    [BATCH_EVENTS] = {EVENTS_INTO, event, 6, EVENT_PARAMS},
-	    [BATCH_LABELS] = {LABELS_INTO, label, 3, LABEL_PARAMS},
+#define N(a) (int)(sizeof(a) / sizeof((a)[0]))
+	    [BATCH_JOBS] = {JOBS_INTO, job, N(job), JOB_PARAMS},
+	    [BATCH_EVENTS] = {EVENTS_INTO, event, N(event), EVENT_PARAMS},
+	    [BATCH_LABELS] = {LABELS_INTO, label, N(label), LABEL_PARAMS},
+#undef N
 	};
 	sqlite3_stmt **s = &st->many[t][k];
 
@@ -2131,9 +2119,9 @@ store_unbatch(struct store *st)
 	st->batching = 0;
 }
 
-/* The jobs that wait and their events, as few statements as may be. */
+/* The jobs of rows p[n] and their events, in as few statements as may be. */
 static int
-flush_jobs(struct store *st, const struct job_row *p, int n)
+insert_jobs(struct store *st, const struct job_row *p, int n)
 {
 	sqlite3_stmt *js, *es;
 	int rows, i = 0;
@@ -2156,9 +2144,9 @@ flush_jobs(struct store *st, const struct job_row *p, int n)
 	return 0;
 }
 
-/* The labels of the jobs that wait, as few statements as may be. */
+/* The labels of rows p[n], in as few statements as may be. */
 static int
-flush_labels(struct store *st, const struct job_row *p, int n)
+insert_labels(struct store *st, const struct job_row *p, int n)
 {
 	sqlite3_stmt *s = NULL;
 	int left = 0, rows = 0, r = 0;
@@ -2199,8 +2187,8 @@ store_flush(struct store *st)
 	if (st->npending == 0 || st->flushing)
 		return 0;
 	st->flushing = 1;
-	if (flush_jobs(st, st->pending, st->npending) == -1 ||
-	    flush_labels(st, st->pending, st->npending) == -1) {
+	if (insert_jobs(st, st->pending, st->npending) == -1 ||
+	    insert_labels(st, st->pending, st->npending) == -1) {
 		st->failed = 1;
 		r = -1;
 	}
@@ -2566,6 +2554,34 @@ store_deps_initial(
 	    : store_set_state(st, rid, m->state, now, m->reason);
 }
 
+/*
+ * Job rid's rows, now: the job, its labels, what makes it a shard, its
+ * dependencies (m completed by them), its events.
+ */
+static int
+store_add_now(struct store *st, struct job_new *jn,
+    const struct lifecycle_submit *sub, struct lifecycle_move *m, int64_t now,
+    int64_t rid)
+{
+	if ((jn->parent != NULL && store_shard_of(st, jn) == -1) ||
+	    (sub->deps &&
+		(resolve_array(st, jn->after) == -1 ||
+		    resolve_array(st, jn->after_any) == -1)) ||
+	    store_insert_job(st, jn, m->state, now, rid) == -1 ||
+	    (jn->parent_rid > 0 && store_add_shard(st, jn, rid) == -1))
+		return -1;
+	if (sub->deps &&
+	    (store_add_deps(st, rid, jn->after, "success") == -1 ||
+		store_add_deps(st, rid, jn->after_any, "any") == -1 ||
+		(m->by_deps && store_deps_initial(st, rid, m, now) == -1)))
+		return -1;
+	if (store_event(st, rid, 0, now, m->event, m->state, m->message) ==
+		-1 ||
+	    store_notes(st, rid, jn, m->state, now) == -1)
+		return -1;
+	return 0;
+}
+
 int
 store_job_add(struct store *st, const struct job_new *given, char *id,
     json_t **out, int *existed)
@@ -2608,37 +2624,13 @@ store_job_add(struct store *st, const struct job_new *given, char *id,
 	if (sub.deps || jn->parent != NULL)
 		jn->text = NULL;
 	lifecycle_submit(&sub, &m);
-	if (defer) {
-		if (store_defer_job(st, jn, &m, now, rid) == -1)
-			goto fail;
-		st->next_txn = st->txn;
-		st->next_rid = rid + 1;
-		st->last_created = now;
-		if (out != NULL &&
-		    (*out = job_brief_new(rid, jn, m.state, now)) == NULL)
-			goto fail;
-		goto commit;
-	}
-	if ((jn->parent != NULL && store_shard_of(st, jn) == -1) ||
-	    (sub.deps &&
-		(resolve_array(st, jn->after) == -1 ||
-		    resolve_array(st, jn->after_any) == -1)) ||
-	    store_insert_job(st, jn, m.state, now, rid) == -1 ||
-	    store_add_labels(st, rid, jn->labels) == -1 ||
-	    (jn->parent_rid > 0 && store_add_shard(st, jn, rid) == -1))
+	if ((defer ? store_defer_job(st, jn, &m, now, rid)
+		   : store_add_now(st, jn, &sub, &m, now, rid)) == -1)
 		goto fail;
 	/* The next job of this transaction follows this one. */
 	st->next_txn = st->txn;
 	st->next_rid = rid + 1;
 	st->last_created = now;
-	if (sub.deps &&
-	    (store_add_deps(st, rid, jn->after, "success") == -1 ||
-		store_add_deps(st, rid, jn->after_any, "any") == -1 ||
-		(m.by_deps && store_deps_initial(st, rid, &m, now) == -1)))
-		goto fail;
-	if (store_event(st, rid, 0, now, m.event, m.state, m.message) == -1 ||
-	    store_notes(st, rid, jn, m.state, now) == -1)
-		goto fail;
 	if (out != NULL &&
 	    (*out = job_brief_new(rid, jn, m.state, now)) == NULL)
 		goto fail;
