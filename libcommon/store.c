@@ -3003,7 +3003,7 @@ oom:
 json_t *
 store_job_describe(struct store *st, const char *id)
 {
-	json_t *job = NULL, *rows, *part;
+	json_t *job = NULL, *rows, *part, *spec;
 	int64_t rid;
 
 	if (rid_of(id, &rid) == -1)
@@ -3026,9 +3026,15 @@ store_job_describe(struct store *st, const char *id)
 	job = json_incref(json_array_get(rows, 0));
 	json_decref(rows);
 	/* The environment it recorded is stored apart: it is its spec's. */
-	if ((part = json_object_get(job, "export_env")) != NULL) {
-		json_object_set(json_object_get(job, "spec"), "export", part);
-		json_object_del(job, "export_env");
+	/* (A spec that is not JSON stays the text it is, without it.) */
+	spec = json_object_get(job, "spec");
+	if ((part = json_object_get(job, "export_env")) != NULL &&
+	    ((json_is_object(spec) &&
+		 json_object_set(spec, "export", part) == -1) ||
+		json_object_del(job, "export_env") == -1)) {
+		json_decref(job);
+		error_set(EX_OSERR, "out of memory");
+		return NULL;
 	}
 	static const struct {
 		const char *key, *sql;
@@ -3056,10 +3062,13 @@ store_job_describe(struct store *st, const char *id)
 		" FROM events WHERE job = ?1 ORDER BY eid"},
 	};
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		part = store_rows(st, parts[i].sql, rid, NULL);
-		if (part == NULL ||
-		    json_object_set_new(job, parts[i].key, part) == -1) {
+		if ((part = store_rows(st, parts[i].sql, rid, NULL)) == NULL) {
 			json_decref(job);
+			return NULL;
+		}
+		if (json_object_set_new(job, parts[i].key, part) == -1) {
+			json_decref(job);
+			error_set(EX_OSERR, "out of memory");
 			return NULL;
 		}
 	}
