@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "dirs.h"
 #include "error.h"
 #include "exec.h"
 #include "parse.h"
@@ -153,29 +154,6 @@ is_leader(pid_t pid)
 	return 0;
 }
 
-static int
-mkdirs(const char *path)
-{
-	char *p, *dir = strdup(path);
-	int r = 0;
-
-	if (dir == NULL)
-		return -1;
-	for (p = dir + 1; r == 0; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-			r = -1;
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	free(dir);
-	return r;
-}
-
 /*
  * fstat(2) of a folder or file of the results, without its times: asking
  * for them makes the kernel (multigrain timestamps, Linux 6.13 on) stamp
@@ -275,7 +253,7 @@ exec_results_ready(const char *dir)
 	struct stat sb;
 	int made = lstat(dir, &sb) == -1 && errno == ENOENT, fd;
 
-	if (mkdirs(dir) == -1)
+	if (dirs_make(dir, 0700, 0, NULL, 0) == -1)
 		return error_set(EX_CANTCREAT,
 		    "cannot create results folder '%s': %s", dir,
 		    strerror(errno));
@@ -837,7 +815,7 @@ results_open(struct exec *x, json_t *spec, char *work, size_t len)
 	slash[slash == root] = '\0';
 	/* Made when the worker started; made again if it has gone since. */
 	if ((rootfd = results_root(root)) == -1 && errno == ENOENT) {
-		if (mkdirs(root) == -1)
+		if (dirs_make(root, 0700, 0, NULL, 0) == -1)
 			return error_set(EX_CANTCREAT,
 			    "cannot create results folder '%s': %s", root,
 			    strerror(errno));

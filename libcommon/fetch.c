@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include "dirs.h"
 #include "error.h"
 #include "fetch.h"
 #include "parse.h"
@@ -913,16 +914,11 @@ temp_beside(const char *path, char *tmp)
 static int
 make_parents(const char *path)
 {
-	char buf[PATH_MAX];
+	char dir[PATH_MAX];
 
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *s = buf + 1; (s = strchr(s, '/')) != NULL; s++) {
-		*s = '\0';
-		if (mkdir(buf, 0777) == -1 && errno != EEXIST)
-			return error_set(EX_CANTCREAT, "cannot create '%s': %s",
-			    buf, strerror(errno));
-		*s = '/';
-	}
+	if (dirs_make(path, 0777, DIRS_PARENTS, dir, sizeof(dir)) == -1)
+		return error_set(EX_CANTCREAT, "cannot create '%s': %s", dir,
+		    strerror(errno));
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dirs.h"
 #include "error.h"
 #include "sha256.h"
 #include "sign.h"
@@ -126,23 +127,6 @@ sign_key_of(uid_t uid, const char *home)
 	return k;
 }
 
-/* mkdir -p the folders of path's key, 0700. */
-static int
-key_folders(char *path)
-{
-	char *p = path + 1, *end = strrchr(path, '/');
-
-	for (; (p = strchr(p, '/')) != NULL && p <= end; p++) {
-		*p = '\0';
-		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
-			*p = '/';
-			return -1;
-		}
-		*p = '/';
-	}
-	return 0;
-}
-
 /*
  * Make a key at path: written whole under another name, then linked into
  * place, so that of two made at once both use the one linked first.
@@ -163,7 +147,7 @@ key_make(char *path)
 	}
 	text[2 * KEY_BYTES] = '\n';
 	snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
-	if (key_folders(path) == -1 ||
+	if (dirs_make(path, 0700, DIRS_PARENTS, NULL, 0) == -1 ||
 	    (fd = open(tmp,
 		 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) ==
 		-1)

@@ -20,6 +20,7 @@
 
 #include <sqlite3.h>
 
+#include "dirs.h"
 #include "error.h"
 #include "parse.h"
 #include "sign.h"
@@ -534,34 +535,15 @@ errno_status(int e)
 static int
 store_mkdirs(const char *path)
 {
-	char *dir = strdup(path), *p;
-	int r = 0;
+	char dir[PATH_MAX];
 
-	if (dir == NULL)
-		return error_set(EX_OSERR, "out of memory");
-	if ((p = strrchr(dir, '/')) == NULL || p == dir) {
-		free(dir);
-		return 0;
-	}
-	*p = '\0';
-	for (p = dir + 1; r == 0; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-			r = error_set(errno == EACCES || errno == EROFS ||
-				    errno == ENOTDIR || errno == ENOENT
-				? EX_CANTCREAT
-				: EX_IOERR,
-			    "cannot create folder '%s': %s", dir,
-			    strerror(errno));
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	free(dir);
-	return r;
+	if (dirs_make(path, 0700, DIRS_PARENTS, dir, sizeof(dir)) == -1)
+		return error_set(errno == EACCES || errno == EROFS ||
+			    errno == ENOTDIR || errno == ENOENT
+			? EX_CANTCREAT
+			: EX_IOERR,
+		    "cannot create folder '%s': %s", dir, strerror(errno));
+	return 0;
 }
 
 static int
