@@ -399,6 +399,13 @@ struct field {
 	int (*check)(struct path *, json_t *, json_t **);
 };
 
+/* The most fields a table has (spec_fields has 37): check_object()
+ * keeps what it finds of each. */
+#define SPEC_MAX_FIELDS 48
+#define FIELDS_FIT(t) \
+	_Static_assert(sizeof(t) / sizeof((t)[0]) <= SPEC_MAX_FIELDS + 1, \
+	    #t " has more fields than check_object() keeps")
+
 static int check_object(
     struct path *p, json_t *v, const struct field *f, json_t **out);
 
@@ -585,6 +592,7 @@ check_exit_statuses(struct path *p, json_t *v, json_t **out)
 static const struct field resource_fields[] = {{"cpu", check_cpu},
     {"memory", check_size}, {"disk", check_size}, {"gpu", check_gpu},
     {NULL, NULL}};
+FIELDS_FIT(resource_fields);
 OBJECT_CHECKER(check_resources, resource_fields)
 
 /* The summary lives in memory and in the database: kept small. */
@@ -606,6 +614,7 @@ check_return(struct path *p, json_t *v, json_t **out)
 
 static const struct field output_fields[] = {
     {"max_file", check_size}, {"max_return", check_return}, {NULL, NULL}};
+FIELDS_FIT(output_fields);
 OBJECT_CHECKER(check_output, output_fields)
 
 static int
@@ -620,6 +629,7 @@ static const struct field credential_fields[] = {{"env", check_text},
     {"username", check_text}, {"password", check_text}, {"token", check_text},
     {"access_key_id", check_text}, {"secret_access_key", check_text},
     {"session_token", check_text}, {"region", check_text}, {NULL, NULL}};
+FIELDS_FIT(credential_fields);
 OBJECT_CHECKER(check_credentials, credential_fields)
 
 static int check_webhook(struct path *p, json_t *v, json_t **out);
@@ -629,6 +639,7 @@ static const struct field artifact_fields[] = {{"name", check_name},
     {"path", check_relpath}, {"mutable", check_bool},
     {"credentials", check_credentials}, {"endpoint", check_webhook},
     {NULL, NULL}};
+FIELDS_FIT(artifact_fields);
 
 static int
 check_artifact(struct path *p, json_t *v, json_t **out)
@@ -700,6 +711,7 @@ check_image(struct path *p, json_t *v, json_t **out)
 
 static const struct field container_fields[] = {{"image", check_image},
     {"entrypoint", check_command}, {"workdir", check_abspath}, {NULL, NULL}};
+FIELDS_FIT(container_fields);
 
 static int
 check_container(struct path *p, json_t *v, json_t **out)
@@ -724,6 +736,7 @@ check_source(struct path *p, json_t *v, json_t **out)
 
 static const struct field bind_fields[] = {{"source", check_source},
     {"target", check_abspath}, {"read_only", check_bool}, {NULL, NULL}};
+FIELDS_FIT(bind_fields);
 
 static int
 check_bind(struct path *p, json_t *v, json_t **out)
@@ -786,6 +799,7 @@ check_texts(struct path *p, json_t *v, json_t **out)
 
 static const struct field requirement_fields[] = {{"key", check_text},
     {"operator", check_operator}, {"values", check_texts}, {NULL, NULL}};
+FIELDS_FIT(requirement_fields);
 
 /* A selector's requirement: gt and lt compare one number. */
 static int
@@ -881,6 +895,7 @@ static const struct field spec_fields[] = {{"name", check_name},
     {"save_every", check_duration}, {"parent", check_id},
     {"concurrency", check_concurrency}, {"shards", check_shards},
     {"notes", check_notes}, {"foreign", check_foreign}, {NULL, NULL}};
+FIELDS_FIT(spec_fields);
 
 json_t *
 spec_artifact(json_t *a)
@@ -895,40 +910,48 @@ static int
 check_object(
     struct path *p, json_t *v, const struct field *fields, json_t **out)
 {
-	const struct field *f;
-	json_t *obj, *e, *n;
-	const char *k;
-	size_t old, known = 0;
+	json_t *found[SPEC_MAX_FIELDS] = {NULL}, *obj, *e, *n;
+	const char *k, *unknown = NULL;
+	size_t i, old;
 
 	if (want(p, v, json_is_object(v), "an object") == -1)
 		return -1;
+	/*
+	 * Its members, found in the table: a spec has a few of its fields,
+	 * and finding each field among them would hash every name.  An
+	 * unknown member is said after the known ones are checked, as the
+	 * first of them to fail would be said before it.
+	 */
+	json_object_foreach(v, k, e)
+	{
+		for (i = 0; fields[i].name != NULL; i++)
+			if (strcmp(fields[i].name, k) == 0)
+				break;
+		if (fields[i].name != NULL)
+			found[i] = e;
+		else if (unknown == NULL)
+			unknown = k;
+	}
 	if ((obj = json_object()) == NULL)
 		return error_set(EX_OSERR, "out of memory");
 	/* Normalized output keeps the order of the field table. */
-	for (f = fields; f->name != NULL; f++) {
-		if ((e = json_object_get(v, f->name)) == NULL)
+	for (i = 0; fields[i].name != NULL; i++) {
+		if (found[i] == NULL)
 			continue;
-		old = path_push(p, f->name, 0);
-		if (f->check(p, e, &n) == -1)
+		old = path_push(p, fields[i].name, 0);
+		if (fields[i].check(p, found[i], &n) == -1)
 			goto fail;
 		path_pop(p, old);
-		if (n == NULL || json_object_set_new(obj, f->name, n) == -1) {
+		if (n == NULL ||
+		    json_object_set_new(obj, fields[i].name, n) == -1) {
 			error_set(EX_OSERR, "out of memory");
 			goto fail;
 		}
-		known++;
 	}
-	/* Every member was a field: none to look for among them. */
-	json_object_foreach(known < json_object_size(v) ? v : NULL, k, e)
-	{
-		for (f = fields; f->name != NULL; f++)
-			if (strcmp(f->name, k) == 0)
-				break;
-		if (f->name == NULL) {
-			path_push(p, k, 0);
-			bad(p, "unknown field%s", "");
-			goto fail;
-		}
+	if (unknown != NULL) {
+		path_push(p, unknown, 0);
+		bad(p, "unknown field%s", "");
+		goto fail;
 	}
 	*out = obj;
 	return 0;
