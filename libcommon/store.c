@@ -3007,8 +3007,8 @@ store_job_describe(struct store *st, const char *id)
 	}
 	job = json_incref(json_array_get(rows, 0));
 	json_decref(rows);
-	/* The environment it recorded is stored apart: it is its spec's. */
-	/* (A spec that is not JSON stays the text it is, without it.) */
+	/* The environment it recorded is stored apart: it is its spec's (a
+	 * spec that is not JSON stays the text it is, without it). */
 	spec = json_object_get(job, "spec");
 	if ((part = json_object_get(job, "export_env")) != NULL &&
 	    ((json_is_object(spec) &&
