@@ -3068,12 +3068,13 @@ struct qb {
 	size_t len;
 	int where;
 	int nb;
+	int full; /* a fragment or a value did not fit: qb_prepare() refuses */
 	struct {
 		int is_text;
+		int len; /* of text, or -1: up to its NUL */
 		const char *text;
 		int64_t num;
 	} b[QB_MAX_BINDS];
-	char owned[QB_MAX_BINDS][ID_LEN + 2];
 	int dense; /* the default window: walk the sort's index (qb_dense) */
 	int recent_part; /* of the default window, only RECENT_ACTIVE or
 			    RECENT_ENDED (store_count()), or 0: both */
@@ -3091,7 +3092,8 @@ qb_add(struct qb *q, const char *frag)
 	if (q->len + n < sizeof(q->sql)) {
 		memcpy(q->sql + q->len, frag, n + 1);
 		q->len += n;
-	}
+	} else
+		q->full = 1;
 }
 
 static void
@@ -3101,13 +3103,22 @@ qb_cond(struct qb *q, const char *frag)
 	qb_add(q, frag);
 }
 
+/* Bind the first n bytes of v, or all of it with n -1; v must outlive q. */
 static void
-qb_text(struct qb *q, const char *v)
+qb_textn(struct qb *q, const char *v, int n)
 {
 	if (q->nb < QB_MAX_BINDS) {
 		q->b[q->nb].is_text = 1;
+		q->b[q->nb].len = n;
 		q->b[q->nb++].text = v;
-	}
+	} else
+		q->full = 1;
+}
+
+static void
+qb_text(struct qb *q, const char *v)
+{
+	qb_textn(q, v, -1);
 }
 
 static void
@@ -3116,7 +3127,8 @@ qb_num(struct qb *q, int64_t v)
 	if (q->nb < QB_MAX_BINDS) {
 		q->b[q->nb].is_text = 0;
 		q->b[q->nb++].num = v;
-	}
+	} else
+		q->full = 1;
 }
 
 /* The table alias, time columns and sort columns of each noun. */
@@ -3374,7 +3386,155 @@ qb_rows(struct qb *q, const struct store_query *sq)
 	return 0;
 }
 
-/* The WHERE clause shared by queries, counts and summaries. */
+/* The filter on states: "state IN (...)", or a task's own test. */
+static void
+qb_states(struct qb *q, const struct store_query *sq)
+{
+	const struct noun_def *d = &nouns[sq->noun];
+
+	if (sq->states == NULL || sq->states[0] == NULL)
+		return;
+	if (sq->noun == STORE_TASKS) {
+		qb_task_states(q, sq->states);
+		return;
+	}
+	qb_cond(q, d->state);
+	qb_add(q, " IN (");
+	for (size_t i = 0; sq->states[i] != NULL; i++) {
+		qb_add(q, i ? ", ?" : "?");
+		qb_text(q, sq->states[i]);
+	}
+	qb_add(q, ")");
+}
+
+/*
+ * The filter on one label, "key" or "key=value".  by_created says the
+ * window is on creation time, which a label's jobs can be ranged on.
+ */
+static void
+qb_label(struct qb *q, const struct store_query *sq, const char *label,
+    int by_created)
+{
+	const struct noun_def *d = &nouns[sq->noun];
+	const char *eq = strchr(label, '=');
+	int k = (int)(eq ? (size_t)(eq - label) : strlen(label));
+
+	if (sq->noun == STORE_RUNS) {
+		/* A run's few labels live in its row. */
+		qb_cond(q,
+		    "EXISTS (SELECT 1 FROM json_each(r.labels) WHERE key = ?");
+		qb_textn(q, label, k);
+		if (eq) {
+			qb_add(q, " AND value = ?");
+			qb_text(q, eq + 1);
+		}
+		qb_add(q, ")");
+		return;
+	}
+	qb_cond(q, d->labels);
+	qb_add(q,
+	    eq ? " IN (SELECT job FROM job_labels WHERE key = ?"
+		 " AND value = ?"
+	       : " IN (SELECT job FROM job_labels WHERE key = ?");
+	qb_textn(q, label, k);
+	if (eq)
+		qb_text(q, eq + 1);
+	/* A window on creation time is a range of the label's jobs. */
+	if (by_created && sq->since != INT64_MIN) {
+		qb_add(q, " AND job >= " FIRST_CREATED);
+		qb_num(q, sq->since);
+	}
+	if (by_created && sq->until != INT64_MAX) {
+		qb_add(q, " AND job < " FIRST_CREATED);
+		qb_num(q, sq->until);
+	}
+	qb_add(q, ")");
+}
+
+/* The filter on an ID prefix: the range of IDs it names. */
+static int
+qb_id(struct qb *q, const struct store_query *sq)
+{
+	const struct noun_def *d = &nouns[sq->noun];
+	const char *p = sq->id;
+	int64_t lo, hi;
+
+	if (sq->noun == STORE_RUNS && *p++ != 'r')
+		return error_set(EX_USAGE,
+		    "'%s' is not a run ID (they start with r)", sq->id);
+	if (id_range(p, &lo, &hi) == -1)
+		return p == sq->id ? -1 : error_wrap("run ID '%s'", sq->id);
+	qb_cond(q, d->alias_id);
+	qb_add(q, " >= ? AND ");
+	qb_add(q, d->alias_id);
+	qb_add(q, " < ?");
+	qb_num(q, lo);
+	qb_num(q, hi);
+	return 0;
+}
+
+/* The time window: --since and --until on the column col. */
+static void
+qb_window(struct qb *q, const struct store_query *sq, const char *col)
+{
+	if (sq->time == NULL && qb_alive_window(q, sq))
+		return;
+	if (sq->since != INT64_MIN) {
+		qb_cond(q, col);
+		qb_add(q, " >= ?");
+		qb_num(q, sq->since);
+	}
+	if (sq->until != INT64_MAX) {
+		qb_cond(q, col);
+		qb_add(q, " < ?");
+		qb_num(q, sq->until);
+	}
+}
+
+/* The default window of jobs and queues: active, or ended lately. */
+static void
+qb_recent(struct qb *q, const struct store_query *sq)
+{
+	if (sq->recent == 0 ||
+	    (sq->noun != STORE_JOBS && sq->noun != STORE_QUEUES))
+		return;
+	/* Two index ranges: what has not ended, what ended since (or one
+	 * of them: store_count() counts each apart); or, when those are
+	 * many, the sort's index walked until the limit (qb_dense()). */
+	if (q->recent_part == RECENT_ACTIVE)
+		qb_cond(q, "j.state IN " ACTIVE_STATES);
+	else if (q->recent_part == RECENT_ENDED)
+		qb_cond(q, "j.ended >= ?");
+	else if (q->dense)
+		qb_cond(q, "(j.state IN " ACTIVE_STATES " OR j.ended >= ?)");
+	else
+		qb_cond(q,
+		    "j.rid IN (SELECT rid FROM jobs WHERE state "
+		    "IN " ACTIVE_STATES " UNION ALL SELECT rid FROM jobs"
+		    " WHERE ended >= ?)");
+	if (q->recent_part != RECENT_ACTIVE)
+		qb_num(q, sq->recent);
+}
+
+/* The condition cond on the job id names, if any; cond binds its rid. */
+static int
+qb_job(struct qb *q, const char *id, const char *cond)
+{
+	int64_t rid;
+
+	if (id == NULL)
+		return 0;
+	if (rid_of(id, &rid) == -1)
+		return -1;
+	qb_cond(q, cond);
+	qb_num(q, rid);
+	return 0;
+}
+
+/*
+ * The WHERE clause shared by queries, counts and summaries, its
+ * conditions in the order their binds are numbered (?1 is now).
+ */
 static int
 qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 {
@@ -3383,23 +3543,10 @@ qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 	    pair_lookup(d->times, sq->time ? sq->time : "created");
 	/* Creation times rise with IDs (store_created_now). */
 	int by_created = strcmp(col, "j.created") == 0;
-	int64_t lo, hi;
-	size_t i;
 
 	if (sq->noun == STORE_RUNS || sq->noun == STORE_TASKS)
 		qb_num(q, now); /* ?1 in RUN_STATE and TASK_STATE */
-	if (sq->states != NULL && sq->states[0] != NULL &&
-	    sq->noun == STORE_TASKS)
-		qb_task_states(q, sq->states);
-	else if (sq->states != NULL && sq->states[0] != NULL) {
-		qb_cond(q, d->state);
-		qb_add(q, " IN (");
-		for (i = 0; sq->states[i] != NULL; i++) {
-			qb_add(q, i ? ", ?" : "?");
-			qb_text(q, sq->states[i]);
-		}
-		qb_add(q, ")");
-	}
+	qb_states(q, sq);
 	if (sq->user != NULL) {
 		qb_cond(q, d->owner);
 		qb_add(q, " = ?");
@@ -3410,139 +3557,41 @@ qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 		qb_add(q, " = ?");
 		qb_text(q, sq->queue);
 	}
-	for (i = 0; sq->labels != NULL && sq->labels[i] != NULL; i++) {
-		const char *eq = strchr(sq->labels[i], '=');
-		size_t k =
-		    eq ? (size_t)(eq - sq->labels[i]) : strlen(sq->labels[i]);
-
-		if (k >= sizeof(q->owned[0]) || q->nb >= QB_MAX_BINDS - 2)
-			continue;
-		memcpy(q->owned[q->nb], sq->labels[i], k);
-		q->owned[q->nb][k] = '\0';
-		if (sq->noun == STORE_RUNS) {
-			/* A run's few labels live in its row. */
-			qb_cond(q,
-			    "EXISTS (SELECT 1 FROM json_each(r.labels)"
-			    " WHERE key = ?");
-			qb_text(q, q->owned[q->nb]);
-			if (eq) {
-				qb_add(q, " AND value = ?");
-				qb_text(q, eq + 1);
-			}
-			qb_add(q, ")");
-			continue;
-		}
-		qb_cond(q, d->labels);
-		qb_add(q,
-		    eq ? " IN (SELECT job FROM job_labels WHERE key = ?"
-			 " AND value = ?"
-		       : " IN (SELECT job FROM job_labels"
-			 " WHERE key = ?");
-		qb_text(q, q->owned[q->nb]);
-		if (eq)
-			qb_text(q, eq + 1);
-		/* A window on creation time is a range of the label's jobs. */
-		if (by_created && sq->since != INT64_MIN) {
-			qb_add(q, " AND job >= " FIRST_CREATED);
-			qb_num(q, sq->since);
-		}
-		if (by_created && sq->until != INT64_MAX) {
-			qb_add(q, " AND job < " FIRST_CREATED);
-			qb_num(q, sq->until);
-		}
-		qb_add(q, ")");
-	}
+	for (size_t i = 0; sq->labels != NULL && sq->labels[i] != NULL; i++)
+		qb_label(q, sq, sq->labels[i], by_created);
 	if (sq->name != NULL) {
 		qb_cond(q, d->name);
 		qb_add(q, " GLOB ?");
 		qb_text(q, sq->name);
 	}
-	if (sq->id != NULL) {
-		const char *p = sq->id;
-		if (sq->noun == STORE_RUNS && *p++ != 'r')
-			return error_set(EX_USAGE,
-			    "'%s' is not a run ID (they start with r)", sq->id);
-		if (id_range(p, &lo, &hi) == -1)
-			return p == sq->id ? -1
-					   : error_wrap("run ID '%s'", sq->id);
-		qb_cond(q, d->alias_id);
-		qb_add(q, " >= ? AND ");
-		qb_add(q, d->alias_id);
-		qb_add(q, " < ?");
-		qb_num(q, lo);
-		qb_num(q, hi);
-	}
-	if (sq->job != NULL) {
-		if (rid_of(sq->job, &lo) == -1)
-			return -1;
-		qb_cond(q, "j.rid = ?");
-		qb_num(q, lo);
-	}
-	if (qb_rows(q, sq) == -1)
+	if ((sq->id != NULL && qb_id(q, sq) == -1) ||
+	    qb_job(q, sq->job, "j.rid = ?") == -1 || qb_rows(q, sq) == -1)
 		return -1;
-	if (sq->time == NULL && qb_alive_window(q, sq))
-		;
-	else {
-		if (sq->since != INT64_MIN) {
-			qb_cond(q, col);
-			qb_add(q, " >= ?");
-			qb_num(q, sq->since);
-		}
-		if (sq->until != INT64_MAX) {
-			qb_cond(q, col);
-			qb_add(q, " < ?");
-			qb_num(q, sq->until);
-		}
-	}
-	if (sq->recent != 0 &&
-	    (sq->noun == STORE_JOBS || sq->noun == STORE_QUEUES)) {
-		/* Two index ranges: what has not ended, what ended since
-		 * (or one of them: store_count() counts each apart); or,
-		 * when those are many, the sort's index walked until the
-		 * limit (qb_dense()). */
-		if (q->recent_part == RECENT_ACTIVE)
-			qb_cond(q, "j.state IN " ACTIVE_STATES);
-		else if (q->recent_part == RECENT_ENDED)
-			qb_cond(q, "j.ended >= ?");
-		else if (q->dense)
-			qb_cond(q,
-			    "(j.state IN " ACTIVE_STATES " OR j.ended >= ?)");
-		else
-			qb_cond(q,
-			    "j.rid IN (SELECT rid FROM jobs WHERE state "
-			    "IN " ACTIVE_STATES
-			    " UNION ALL SELECT rid FROM jobs"
-			    " WHERE ended >= ?)");
-		if (q->recent_part != RECENT_ACTIVE)
-			qb_num(q, sq->recent);
-	}
-	if (sq->dependency_of != NULL) {
-		if (rid_of(sq->dependency_of, &lo) == -1)
-			return -1;
-		qb_cond(q, "j.rid IN (SELECT dep FROM job_deps WHERE job = ?)");
-		qb_num(q, lo);
-	}
-	if (sq->dependent_of != NULL) {
-		if (rid_of(sq->dependent_of, &lo) == -1)
-			return -1;
-		qb_cond(q, "j.rid IN (SELECT job FROM job_deps WHERE dep = ?)");
-		qb_num(q, lo);
-	}
+	qb_window(q, sq, col);
+	qb_recent(q, sq);
+	if (qb_job(q, sq->dependency_of,
+		"j.rid IN (SELECT dep FROM job_deps WHERE job = ?)") == -1 ||
+	    qb_job(q, sq->dependent_of,
+		"j.rid IN (SELECT job FROM job_deps WHERE dep = ?)") == -1)
+		return -1;
 	return 0;
 }
 
 static int
 qb_prepare(struct store *st, struct qb *q, sqlite3_stmt **s)
 {
-	if (q->len + 1 >= sizeof(q->sql) || q->nb >= QB_MAX_BINDS)
+	if (q->full)
 		return error_set(EX_USAGE, "too many filters");
 	if (store_ready(st) == -1)
 		return -1;
 	if (sqlite3_prepare_v2(st->db, q->sql, -1, s, NULL) != SQLITE_OK)
 		return store_fail(st, "cannot prepare query");
 	for (int i = 0; i < q->nb; i++) {
-		if (q->b[i].is_text)
-			bind_text(*s, i + 1, q->b[i].text);
+		if (q->b[i].is_text && q->b[i].text != NULL)
+			sqlite3_bind_text(*s, i + 1, q->b[i].text, q->b[i].len,
+			    SQLITE_STATIC);
+		else if (q->b[i].is_text)
+			sqlite3_bind_null(*s, i + 1);
 		else
 			sqlite3_bind_int64(*s, i + 1, q->b[i].num);
 	}

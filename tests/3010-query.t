@@ -2,7 +2,7 @@
 # run-query: jobs, tasks, runs and queues; every filter, sort, limit,
 # count and summary; bad filters.
 . "$(dirname "$0")/lib.sh"
-plan 56
+plan 62
 
 q() { run run-query "$@"; }
 ids() { tr '\n' ' ' <"$T/out"; }
@@ -129,4 +129,21 @@ q jobs -l win=1 --until "$t3" -q
 check_same "a label until a time" "$(ids)" "$w1 $w2 "
 q jobs -l win=1 --since "$t2" --until "$t3" -q
 check_same "a label in a window" "$(ids)" "$w2 "
+# A label key may be 63 characters long; the filter holds all of them.
+k63=$(printf 'k%062d' 7)
+l1=$(job-submit -q -l "$k63=1" -- true)
+l2=$(job-submit -q -l "$k63=2" -l other=1 -- true)
+q jobs -l "$k63=1" -q
+check_same "a 63-character label key and its value" "$(ids)" "$l1 "
+q jobs -l "$k63" -q
+check_same "a 63-character label key alone" "$(ids)" "$l1 $l2 "
+q jobs -l "$k63=3" -q
+check_same "and no job for a value it lacks" "$(ids)" ""
+q jobs -l "${k63}x" -c
+check_same "nor for a longer key" "$(cat "$T/out")" "0"
+exec-run --worker --drain -Q no-such-queue -l "$k63=a" >/dev/null
+q runs -l "$k63=b" -c
+check_same "a run's long label key is matched whole" "$(cat "$T/out")" "0"
+q runs -l "$k63=a" -c
+check_same "and finds the run that has it" "$(cat "$T/out")" "1"
 done_testing
