@@ -1013,10 +1013,60 @@ staging_of(struct exec *x, json_t *spec, const struct exec_opts *o,
 	return 0;
 }
 
+/*
+ * Hold the task c will start to the memory and cores its spec asks for
+ * (none in a container: its limits are its engine's, not its client's).
+ * A cgroup v2 group, where we may make one, holds it at every moment.
+ * Else rlimits, which cannot hold a process to N cores but can hold it
+ * to N cores on average over its timeout: that many CPU seconds; and
+ * resident memory, watched (exec_step()): an address-space limit would
+ * keep programs that reserve much and use little (Java, threads' stacks)
+ * from starting at all.
+ */
+static void
+confine(struct exec *x, json_t *spec, const struct exec_opts *o, int in_engine,
+    int64_t timeout, struct spawn *c)
+{
+	json_t *res = json_object_get(spec, "resources");
+	int64_t mem = json_integer_value(json_object_get(res, "memory"));
+	double cpu = json_number_value(json_object_get(res, "cpu"));
+
+	if (in_engine || (mem <= 0 && cpu <= 0))
+		return;
+	x->cg = cgroup_new(o->task, mem, (int64_t)llround(cpu * 1000));
+	if (x->cg != NULL) {
+		c->cgroup = cgroup_procs_fd(x->cg);
+		return;
+	}
+	if (cpu > 0 && timeout > 0)
+		c->cpu_seconds = (rlim_t)ceil(cpu * (double)timeout / 1000);
+	x->rss_limit = mem > 0 ? mem : 0;
+}
+
+/* Read the task's stdout and stderr from out and err, as its spec and o
+ * bound them.  Returns 0, or -1 without memory. */
+static int
+streams_open(
+    struct exec *x, json_t *spec, const struct exec_opts *o, int out, int err)
+{
+	json_t *lim = json_object_get(spec, "output");
+
+	stream_init(&x->out, out, x->out.file, o->passthrough ? 1 : -1,
+	    o->max_file ? o->max_file
+			: spec_bytes(lim, "max_file", EXEC_DEFAULT_MAX_FILE),
+	    o->max_return
+		? o->max_return
+		: spec_bytes(lim, "max_return", EXEC_DEFAULT_MAX_RETURN));
+	stream_init(&x->err, err, x->err.file, o->passthrough ? 2 : -1,
+	    x->out.max_file, x->out.max_return);
+	if (x->out.sum == NULL || x->err.sum == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	return 0;
+}
+
 struct exec *
 exec_start(json_t *spec, const struct exec_opts *o)
 {
-	json_t *out = json_object_get(spec, "output");
 	int po[2] = {-1, -1}, pe[2] = {-1, -1};
 	char **argv = NULL, **envp = NULL, **own = NULL, workdir[4096];
 	struct owner ow = {.found = NULL};
@@ -1071,34 +1121,11 @@ exec_start(json_t *spec, const struct exec_opts *o)
 	    o->timeout_ms > 0 ? o->timeout_ms : spec_ms(spec, "timeout", 0);
 	if (staging_of(x, spec, o, &argv, &stage) == -1)
 		goto fail;
-	json_t *res = json_object_get(spec, "resources");
-	int64_t mem = json_integer_value(json_object_get(res, "memory"));
-	double cpu = json_number_value(json_object_get(res, "cpu"));
-	/* A container's limits are its engine's, not its client's. */
-	if (kind == SANDBOX_ENGINE)
-		mem = 0, cpu = 0;
-	/*
-	 * rlimits cannot hold a process to N cores, but they can hold it to
-	 * N cores on average over its timeout: that many CPU seconds.
-	 * Memory is resident memory, watched (exec_step()): an address-space
-	 * limit would keep programs that reserve much and use little (Java,
-	 * threads' stacks) from starting at all.
-	 */
 	struct spawn c = {argv, envp, envp_get(envp, "PATH"), workdir, devnull,
-	    po[1], pe[1], report,
-	    cpu > 0 && timeout > 0 ? (rlim_t)ceil(cpu * (double)timeout / 1000)
-				   : RLIM_INFINITY,
-	    -1, getpid(), o->as_owner, o->uid, x->gid, ow.groups, ow.ngroups,
-	    stage, x->staging && o->context > 0 ? o->context : -1};
-	/* A cgroup v2 group, where we may make one, holds the task to its
-	 * memory and cores at every moment instead. */
-	if ((mem > 0 || cpu > 0) &&
-	    (x->cg = cgroup_new(o->task, mem, (int64_t)llround(cpu * 1000))) !=
-		NULL) {
-		c.cpu_seconds = RLIM_INFINITY;
-		c.cgroup = cgroup_procs_fd(x->cg);
-	} else
-		x->rss_limit = mem > 0 ? mem : 0;
+	    po[1], pe[1], report, RLIM_INFINITY, -1, getpid(), o->as_owner,
+	    o->uid, x->gid, ow.groups, ow.ngroups, stage,
+	    x->staging && o->context > 0 ? o->context : -1};
+	confine(x, spec, o, kind == SANDBOX_ENGINE, timeout, &c);
 	if (c.path == NULL)
 		c.path = "/usr/local/bin:/usr/bin:/bin";
 	fflush(NULL);
@@ -1124,16 +1151,7 @@ exec_start(json_t *spec, const struct exec_opts *o)
 		x->stage = report[0];
 		x->exec_errno = report[1];
 	}
-	stream_init(&x->out, po[0], x->out.file, o->passthrough ? 1 : -1,
-	    o->max_file ? o->max_file
-			: spec_bytes(out, "max_file", EXEC_DEFAULT_MAX_FILE),
-	    o->max_return
-		? o->max_return
-		: spec_bytes(out, "max_return", EXEC_DEFAULT_MAX_RETURN));
-	stream_init(&x->err, pe[0], x->err.file, o->passthrough ? 2 : -1,
-	    x->out.max_file, x->out.max_return);
-	if (x->out.sum == NULL || x->err.sum == NULL) {
-		error_set(EX_OSERR, "out of memory");
+	if (streams_open(x, spec, o, po[0], pe[0]) == -1) {
 		exec_free(x);
 		free(argv);
 		sandbox_free(own);
@@ -2094,27 +2112,14 @@ read_staged(struct exec *x)
 		snprintf(r->error, sizeof(r->error), "%s", why);
 }
 
+/* What a task that did not get to run its command (x->exec_errno says
+ * why, x->stage where) ends as. */
 static void
-finish(struct exec *x)
+end_unstarted(struct exec *x, struct exec_result *r)
 {
-	struct exec_result *r = &x->res;
 	int st = x->wstatus;
 
-	r->exit_code = -1;
-	clean_summary(&x->out);
-	clean_summary(&x->err);
-	r->echo_errno = x->out.broken ? x->out.broken : x->err.broken;
-	r->out = x->out.sum;
-	r->err = x->err.sum;
-	r->out_truncated = x->out.truncated;
-	r->err_truncated = x->err.truncated;
-	r->user_cpu = x->ru.ru_utime.tv_sec + x->ru.ru_utime.tv_usec / 1e6;
-	r->system_cpu = x->ru.ru_stime.tv_sec + x->ru.ru_stime.tv_usec / 1e6;
-	r->max_rss = (int64_t)x->ru.ru_maxrss * 1024;
-	r->enforcement = x->cg != NULL ? "cgroup"
-	    : x->rss_limit > 0	       ? "watch"
-				       : "rlimit";
-	if (x->exec_errno != 0 && x->stage == SETUP_OWNER) {
+	if (x->stage == SETUP_OWNER) {
 		/* Its command never ran; it never will, as another user. */
 		r->state = "failed";
 		r->status = 125;
@@ -2127,25 +2132,25 @@ finish(struct exec *x)
 			snprintf(r->error, sizeof(r->error),
 			    "cannot run as its owner '%s': %s", x->owner,
 			    strerror(x->exec_errno));
-	} else if (x->exec_errno != 0 && x->stage == SETUP_SANDBOX) {
+	} else if (x->stage == SETUP_SANDBOX) {
 		/* Never run without the isolation it asked for. */
 		r->state = "failed";
 		r->status = 125;
 		snprintf(r->error, sizeof(r->error), "%s", x->refused);
-	} else if (x->exec_errno != 0 && x->stage == SETUP_CGROUP) {
+	} else if (x->stage == SETUP_CGROUP) {
 		r->state = "failed";
 		r->status = 125;
 		snprintf(r->error, sizeof(r->error),
 		    "cannot join the task's cgroup: %s",
 		    strerror(x->exec_errno));
-	} else if (x->exec_errno != 0 && x->stage == SETUP_WORKDIR) {
+	} else if (x->stage == SETUP_WORKDIR) {
 		/* As env -C does: the job never started. */
 		r->state = "failed";
 		r->status = r->exit_code = 125;
 		snprintf(r->error, sizeof(r->error),
 		    "cannot enter work directory '%s': %s",
 		    x->workdir ? x->workdir : "work", strerror(x->exec_errno));
-	} else if (x->exec_errno != 0) {
+	} else {
 		r->state = "failed";
 		r->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 127;
 		snprintf(r->error, sizeof(r->error), "cannot run '%s': %s",
@@ -2153,7 +2158,14 @@ finish(struct exec *x)
 		    x->exec_errno == ENOENT ? "command not found"
 					    : strerror(x->exec_errno));
 		r->status = r->exit_code;
-	} else if (WIFSIGNALED(st)) {
+	}
+}
+
+/* What a command that ran ends as, from its wait status. */
+static void
+end_status(struct exec_result *r, int st)
+{
+	if (WIFSIGNALED(st)) {
 		r->signal = WTERMSIG(st);
 		r->status = 128 + r->signal;
 		r->state = "failed";
@@ -2172,6 +2184,12 @@ finish(struct exec *x)
 			snprintf(r->error, sizeof(r->error), "exit status %d",
 			    r->exit_code);
 	}
+}
+
+/* What overrides the end: the memory it was killed at, a timeout, a cancel. */
+static void
+end_overrides(struct exec *x, struct exec_result *r)
+{
 	/* Whichever process of the task the kernel killed for memory (all
 	 * of them, with memory.oom.group), that is why it failed. */
 	if (x->cg != NULL && strcmp(r->state, "failed") == 0 &&
@@ -2195,6 +2213,33 @@ finish(struct exec *x)
 		r->state = "cancelled";
 		snprintf(r->error, sizeof(r->error), "cancelled");
 	}
+}
+
+/* The task's result, from what it did and how it ended. */
+static void
+finish(struct exec *x)
+{
+	struct exec_result *r = &x->res;
+
+	r->exit_code = -1;
+	clean_summary(&x->out);
+	clean_summary(&x->err);
+	r->echo_errno = x->out.broken ? x->out.broken : x->err.broken;
+	r->out = x->out.sum;
+	r->err = x->err.sum;
+	r->out_truncated = x->out.truncated;
+	r->err_truncated = x->err.truncated;
+	r->user_cpu = x->ru.ru_utime.tv_sec + x->ru.ru_utime.tv_usec / 1e6;
+	r->system_cpu = x->ru.ru_stime.tv_sec + x->ru.ru_stime.tv_usec / 1e6;
+	r->max_rss = (int64_t)x->ru.ru_maxrss * 1024;
+	r->enforcement = x->cg != NULL ? "cgroup"
+	    : x->rss_limit > 0	       ? "watch"
+				       : "rlimit";
+	if (x->exec_errno != 0)
+		end_unstarted(x, r);
+	else
+		end_status(r, x->wstatus);
+	end_overrides(x, r);
 	if (x->staging)
 		read_staged(x);
 	if (x->results_errno == 0)
