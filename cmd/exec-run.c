@@ -1900,11 +1900,70 @@ record_pids(struct runner *r, int64_t now)
 	return next;
 }
 
+/*
+ * When the loop must wake with nothing to read: the first of the lease's
+ * renewal (a worker's every third of it), the idle exit, a retry's or a
+ * job's due time, due (a named job's retry, when after now), note (the
+ * next note on unfit jobs, note_unfit()), pids (record_pids()), a recheck
+ * and the strays' next look.
+ */
+static int64_t
+wake_at(const struct runner *r, int64_t now, int64_t idle_since, int64_t due,
+    int64_t note, int64_t pids)
+{
+	int64_t until = lease_due(r->lease);
+
+	if (r->worker && now + lease_interval(r->lease) < until)
+		until = now + lease_interval(r->lease);
+	if (r->ntasks == 0 && r->idle_exit > 0 &&
+	    idle_since + r->idle_exit < until)
+		until = idle_since + r->idle_exit;
+	if (r->retry_due > now && r->retry_due < until)
+		until = r->retry_due;
+	if (due > now && due < until)
+		until = due;
+	/* A job due at a time (--at, a retry's backoff) starts then,
+	 * whoever wrote it. */
+	if (r->next_due > now && r->next_due < until)
+		until = r->next_due;
+	if (note < until)
+		until = note;
+	if (pids < until)
+		until = pids;
+	if (r->recheck > 0 && r->recheck < until)
+		until = r->recheck;
+	/* Strays killed are looked at again until they are gone. */
+	if (exec_strays_due() > 0 && exec_strays_due() < until)
+		until = exec_strays_due();
+	return until;
+}
+
+/* Step every task; put in idx the index of each that ended (or whose end
+ * is due to be recorded), last first, and return how many. */
+static int
+step_tasks(struct runner *r, int64_t now, int *idx)
+{
+	int n = 0;
+
+	for (int i = r->ntasks - 1; i >= 0; i--) {
+		struct task *t = r->tasks[i];
+
+		/* Ending: reported once its group's commit is on the disk
+		 * (settle()). */
+		if (t->ending)
+			continue;
+		if (t->res != NULL ? now >= t->record_at
+				   : exec_step(t->x, now) != 0)
+			idx[n++] = i;
+	}
+	return n;
+}
+
 /* The main loop of every mode that runs tasks. */
 static void
 run_loop(struct runner *r)
 {
-	int64_t now, idle_since, until, due = 0, note = INT64_MAX, pids;
+	int64_t now, idle_since, due = 0, note = INT64_MAX, pids;
 	int i, n, more = 1, ended, look = 1, idx[MAX_TASKS];
 
 	idle_since = parse_now_ms();
@@ -1955,42 +2014,10 @@ run_loop(struct runner *r)
 		if (r->db_changed && r->ntasks > 0)
 			check_cancels(r);
 		r->db_changed = 0;
-		until = lease_due(r->lease);
-		if (r->worker && now + lease_interval(r->lease) < until)
-			until = now + lease_interval(r->lease);
-		if (r->ntasks == 0 && r->idle_exit > 0 &&
-		    idle_since + r->idle_exit < until)
-			until = idle_since + r->idle_exit;
-		if (r->retry_due > now && r->retry_due < until)
-			until = r->retry_due;
-		if (due > now && due < until)
-			until = due;
-		/* A job due at a time (--at, a retry's backoff) starts then,
-		 * whoever wrote it. */
-		if (r->next_due > now && r->next_due < until)
-			until = r->next_due;
-		if (note < until)
-			until = note;
-		if (pids < until)
-			until = pids;
-		if (r->recheck > 0 && r->recheck < until)
-			until = r->recheck;
-		/* Strays killed are looked at again until they are gone. */
-		if (exec_strays_due() > 0 && exec_strays_due() < until)
-			until = exec_strays_due();
-		wait_events(r, until);
+		wait_events(r, wake_at(r, now, idle_since, due, note, pids));
 		exec_reap_orphans();
 		now = parse_now_ms();
-		for (i = r->ntasks - 1, n = 0; i >= 0; i--) {
-			struct task *t = r->tasks[i];
-			/* Ending: reported once its group's commit is on
-			 * the disk (settle()). */
-			if (t->ending)
-				continue;
-			if (t->res != NULL ? now >= t->record_at
-					   : exec_step(t->x, now) != 0)
-				idx[n++] = i;
-		}
+		n = step_tasks(r, now, idx);
 		/* A worker writes the ends with the claims that follow. */
 		if (n > 0 && r->worker && end_and_claim(r, idx, n, now) >= 0)
 			continue;
