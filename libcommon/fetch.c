@@ -1906,40 +1906,113 @@ request(const struct target *t, const struct creds *cr,
 	return r == 0 ? 0 : -1;
 }
 
-/* t's URL with a query (already in canonical order and encoding). */
+/* t's URL with a query (already in canonical order and encoding), to
+ * free; NULL without memory. */
 static char *
 with_query(const struct target *t, const char *fmt, const char *arg)
 {
 	char *q = NULL, *u = NULL;
 
-	if (asprintf(&q, fmt, arg) == -1)
+	if (asprintf(&q, fmt, arg) == -1) {
+		error_set(EX_OSERR, "out of memory");
 		return NULL;
-	if (asprintf(&u, "%s?%s", t->url, q) == -1)
+	}
+	if (asprintf(&u, "%s?%s", t->url, q) == -1) {
+		error_set(EX_OSERR, "out of memory");
 		u = NULL;
+	}
 	free(q);
 	return u;
 }
 
 /*
- * An S3 multipart upload of the file (size bytes) in parts of
- * FETCH_PART_SIZE: initiated, each part PUT (retried alone), completed
- * with the parts' ETags; aborted on failure, so no parts are left behind.
+ * PUT each part of the file (size bytes) to the multipart upload enc of
+ * t, in parts of FETCH_PART_SIZE, each retried alone; *body gets the
+ * completion that names the parts' ETags, to free (also on failure).
+ */
+static int
+multipart_parts(const struct target *t, const struct creds *cr,
+    struct upload *u, int64_t size, const struct fetch_opts *o, const char *enc,
+    char **body)
+{
+	char etag[256], *purl;
+	size_t len;
+	FILE *f;
+	int r = 0;
+
+	if ((f = open_memstream(body, &len)) == NULL)
+		return error_set(EX_OSERR, "out of memory");
+	fputs("<CompleteMultipartUpload>", f);
+	for (int64_t off = 0, part = 1; part == 1 || off < size; part++) {
+		int64_t end =
+		    off + FETCH_PART_SIZE < size ? off + FETCH_PART_SIZE : size;
+
+		/* Parameters sorted: partNumber, then uploadId. */
+		if (asprintf(&purl, "%s?partNumber=%" PRId64 "&uploadId=%s",
+			t->url, part, enc) == -1) {
+			r = error_set(EX_OSERR, "out of memory");
+			break;
+		}
+		r = request(t, cr, o, purl, u, off, end, NULL, etag, NULL);
+		free(purl);
+		if (r == -1)
+			break;
+		fprintf(f,
+		    "<Part><PartNumber>%" PRId64 "</PartNumber><ETag>%s</ETag>"
+		    "</Part>",
+		    part, etag);
+		off = end;
+	}
+	fputs("</CompleteMultipartUpload>", f);
+	if ((ferror(f) | fclose(f)) != 0 && r == 0)
+		r = error_set(EX_OSERR, "out of memory");
+	return r;
+}
+
+/* Abort the multipart upload enc of t, so that no parts are left behind;
+ * best effort, and it says nothing: the error is the upload's own. */
+static void
+multipart_abort(const struct target *t, const struct creds *cr,
+    const struct fetch_opts *o, const char *enc)
+{
+	struct target one = *t;
+	struct xfer x = {.o = o, .t = &one, .cr = cr, .fd = -1};
+	CURL *d;
+
+	if (asprintf(&one.url, "%s?uploadId=%s", t->url, enc) == -1)
+		return;
+	if ((d = curl_easy_init()) != NULL) {
+		struct curl_slist *h = setup(&x, d);
+
+		curl_easy_setopt(d, CURLOPT_CUSTOMREQUEST, "DELETE");
+		curl_easy_setopt(d, CURLOPT_HTTPHEADER, h);
+		curl_easy_perform(d);
+		curl_slist_free_all(h);
+		curl_easy_cleanup(d);
+	}
+	free(one.url);
+}
+
+/*
+ * An S3 multipart upload of the file (size bytes): initiated, its parts
+ * PUT (multipart_parts()), completed with their ETags; aborted on
+ * failure.
  */
 static int
 multipart(const struct target *t, const struct creds *cr, struct upload *u,
     int64_t size, const struct fetch_opts *o)
 {
 	struct mem reply = {0};
-	char *id = NULL, *enc = NULL, *url = NULL, *done = NULL, etag[256];
+	char *id = NULL, *enc = NULL, *url = NULL, *body = NULL;
 	const char *at;
-	size_t len = 0, cap = 0;
-	int r = -1, part = 1;
+	int r = -1;
 	CURL *c = curl_easy_init();
 
-	if (c == NULL || (url = with_query(t, "uploads=%s", "")) == NULL)
-		goto out;
+	if (c == NULL)
+		return error_set(EX_OSERR, "cannot make a transfer");
 	/* libcurl signs "?uploads" as "uploads=" is written: so write that. */
-	if (request(t, cr, o, url, NULL, 0, 0, "", NULL, &reply) == -1)
+	if ((url = with_query(t, "uploads=%s", "")) == NULL ||
+	    request(t, cr, o, url, NULL, 0, 0, "", NULL, &reply) == -1)
 		goto out;
 	at = reply.p != NULL ? reply.p : "";
 	if ((id = xml_next(&at, "UploadId")) == NULL ||
@@ -1948,84 +2021,26 @@ multipart(const struct target *t, const struct creds *cr, struct upload *u,
 		    t->shown);
 		goto out;
 	}
-	cap = 256;
-	if ((done = malloc(cap)) == NULL)
-		goto out;
-	len = (size_t)snprintf(done, cap, "<CompleteMultipartUpload>");
-	for (int64_t off = 0; off < size || part == 1; part++) {
-		int64_t end =
-		    off + FETCH_PART_SIZE < size ? off + FETCH_PART_SIZE : size;
-		char num[16], *purl;
-		snprintf(num, sizeof(num), "%d", part);
-		/* Parameters sorted: partNumber, then uploadId. */
-		if (asprintf(&purl, "%s?partNumber=%s&uploadId=%s", t->url, num,
-			enc) == -1)
-			goto out;
-		r = request(t, cr, o, purl, u, off, end, NULL, etag, NULL);
-		free(purl);
-		if (r == -1)
-			goto abort;
-		r = -1;
-		if (len + strlen(etag) + 100 > cap) {
-			char *nd =
-			    realloc(done, cap = cap * 2 + strlen(etag) + 100);
-			if (nd == NULL)
-				goto abort;
-			done = nd;
-		}
-		len += (size_t)snprintf(done + len, cap - len,
-		    "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>",
-		    part, etag);
-		off = end;
-		if (off >= size)
-			break;
-	}
-	if (len + 40 > cap && (done = realloc(done, cap = len + 40)) == NULL)
-		goto abort;
-	snprintf(done + len, cap - len, "</CompleteMultipartUpload>");
 	free(url);
-	if ((url = with_query(t, "uploadId=%s", enc)) == NULL ||
-	    request(t, cr, o, url, NULL, 0, 0, done, NULL, &reply) == -1)
-		goto abort;
+	url = NULL;
+	if (multipart_parts(t, cr, u, size, o, enc, &body) == -1 ||
+	    (url = with_query(t, "uploadId=%s", enc)) == NULL ||
+	    request(t, cr, o, url, NULL, 0, 0, body, NULL, &reply) == -1)
+		r = -1;
 	/* S3 may answer 200 with an error in the body. */
-	if (reply.p != NULL && strstr(reply.p, "<Error>") != NULL) {
-		error_set(EX_UNAVAILABLE, "'%s': the upload was not completed",
-		    t->shown);
-		goto abort;
-	}
-	r = 0;
-	goto out;
-abort:
-	r = -1;
-	if (url == NULL || strstr(url, "uploadId=") == NULL) {
-		free(url);
-		url = with_query(t, "uploadId=%s", enc);
-	}
-	if (url != NULL) {
-		/* Best effort: the error said is the upload's, not this. */
-		char keep[4096];
-		int st = error_status();
-		snprintf(keep, sizeof(keep), "%s", error_msg());
-		CURL *d = curl_easy_init();
-		struct target one = *t;
-		struct xfer x = {.o = o, .t = &one, .cr = cr, .fd = -1};
-		one.url = url;
-		if (d != NULL) {
-			struct curl_slist *h = setup(&x, d);
-			curl_easy_setopt(d, CURLOPT_CUSTOMREQUEST, "DELETE");
-			curl_easy_setopt(d, CURLOPT_HTTPHEADER, h);
-			curl_easy_perform(d);
-			curl_slist_free_all(h);
-			curl_easy_cleanup(d);
-		}
-		error_set(st, "%s", keep);
-	}
+	else if (reply.p != NULL && strstr(reply.p, "<Error>") != NULL)
+		r = error_set(EX_UNAVAILABLE,
+		    "'%s': the upload was not completed", t->shown);
+	else
+		r = 0;
+	if (r == -1)
+		multipart_abort(t, cr, o, enc);
 out:
 	curl_free(enc);
 	curl_easy_cleanup(c);
 	free(id);
 	free(url);
-	free(done);
+	free(body);
 	free(reply.p);
 	return r;
 }

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers.sh"
 servers_start s3
-plan 41
+plan 45
 
 seq 1 100000 >"$T/data"
 sha=$(sha256sum <"$T/data" | cut -d' ' -f1)
@@ -98,6 +98,15 @@ check_out "\"size\":41943040,\"sha256\":\"$(sha256sum <"$T/big" | cut -c1-64)\""
 check_same "the object is whole" "$(s3_get bkt/up/big | cksum)" "$(cksum <"$T/big")"
 check_same "sent as a multipart upload of three parts" \
     "$(grep -c '^PUT /bkt/up/big partNumber=[123]&uploadId=' "$S3_LOG") $(grep -c '^POST /bkt/up/big uploads' "$S3_LOG") $(grep -c '^POST /bkt/up/big uploadId=' "$S3_LOG")" "3 1 1"
+# A part refused for good: the upload is aborted, no parts left behind,
+# and no object made.
+printf 'PUT /bkt/up/big2 partNumber=2&\n' >"$S3_FAIL"
+check_exit 69 "--put whose second part is refused" artifact-fetch -q --retries 0 --put "$T/big" s3://bkt/up/big2
+rm -f "$S3_FAIL"
+check_stderr "bkt/up/big2" "names the object"
+check_same "the upload was aborted" \
+    "$(grep -c '^DELETE /bkt/up/big2 uploadId=' "$S3_LOG") $(grep -c '^PUT /bkt/up/big2 partNumber=3' "$S3_LOG") $(grep -c '^POST /bkt/up/big2 uploadId=' "$S3_LOG")" "1 0 0"
+check_exit 22 "and made no object" s3_get bkt/up/big2
 check_exit 77 "--put with a wrong secret" env AWS_SECRET_ACCESS_KEY=wrong artifact-fetch -q --put "$T/data" s3://bkt/up/x
 
 done_testing

@@ -44,6 +44,8 @@
 #                 what they hand the tool); unsigned requests get 403
 #   S3_LOG        "METHOD PATH QUERY" a request ("-": no query), written
 #                 as it arrives, whatever the answer
+#   S3_FAIL       a file (none at first): while it exists, a request whose
+#                 log line begins with its first line gets 400 InvalidRequest
 #   s3_mkbucket NAME, s3_put FILE BUCKET/KEY, s3_get BUCKET/KEY (stdout):
 #                 signed curl calls, failing on an HTTP error; the secret
 #                 goes through a curl config file, never in ps
@@ -316,11 +318,11 @@ servers_start() {
 		case $_srv_s in
 		s3)
 			S3_KEY=JOBKIT$(_srv_secret 6 | tr a-f A-F) S3_SECRET=$(_srv_secret 20)
-			S3_LOG=$_srv_dir/s3.log
+			S3_LOG=$_srv_dir/s3.log S3_FAIL=$_srv_dir/s3.fail
 			mkdir -p "$_srv_dir/s3"
 			printf 'user = "%s:%s"\n' "$S3_KEY" "$S3_SECRET" >"$_srv_dir/s3.curlrc"
 			_srv_spawn "$_srv_dir/s3.out" env -u NODE_OPTIONS \
-			    S3RVER_DIR="$TOP/build/s3" S3_DATA="$_srv_dir/s3" S3_LOG="$S3_LOG" \
+			    S3RVER_DIR="$TOP/build/s3" S3_DATA="$_srv_dir/s3" S3_LOG="$S3_LOG" S3_FAIL="$S3_FAIL" \
 			    S3_PORTFILE="$_srv_dir/s3.port" S3_KEY="$S3_KEY" S3_SECRET="$S3_SECRET" \
 			    node --openssl-legacy-provider "$TOP/tests/servers/s3.js"
 			_srv_s3pid=$_srv_pid ;;
@@ -366,7 +368,7 @@ servers_start() {
 	done
 	export SRV_ROOT HTTP_URL HTTPS_URL HTTPS_CA HTTP_LOG HTTP_USER HTTP_PASS \
 	    HTTP_TOKEN OTHER_URL FLAKY_URL FLAKY_LOG S3_ENDPOINT S3_KEY S3_SECRET \
-	    S3_LOG FTP_URL FTP_USER FTP_PASS FTP_ROOT 2>/dev/null
+	    S3_LOG S3_FAIL FTP_URL FTP_USER FTP_PASS FTP_ROOT 2>/dev/null
 	return 0
 }
 

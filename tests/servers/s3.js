@@ -4,7 +4,9 @@
 // buckets), S3_LOG (one line a request: method path query), S3_PORTFILE
 // (the port it bound, written once it listens), S3_KEY and S3_SECRET (the
 // only key pair it accepts; given here, not on the command line, so that
-// ps does not show the secret).
+// ps does not show the secret), S3_FAIL (a file: while it exists, requests
+// whose log line begins with its first line are refused, as a failure a
+// test asks for).
 'use strict'
 const fs = require('node:fs')
 const path = require('node:path')
@@ -33,7 +35,17 @@ const server = new S3rver({
 const log = fs.openSync(process.env.S3_LOG, 'a')
 server.middleware.unshift(
   (ctx, next) => {
-    fs.writeSync(log, `${ctx.method} ${ctx.path} ${ctx.querystring || '-'}\n`)
+    const line = `${ctx.method} ${ctx.path} ${ctx.querystring || '-'}`
+    fs.writeSync(log, `${line}\n`)
+    let fail = null
+    try {
+      fail = fs.readFileSync(process.env.S3_FAIL, 'utf8').split('\n')[0]
+    } catch (e) {
+      if (e.code !== 'ENOENT') throw e
+    }
+    if (fail && line.startsWith(fail)) {
+      throw new S3Error('InvalidRequest', 'refused by the test (S3_FAIL)')
+    }
     return next()
   },
   (ctx, next) => {
