@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/servers.sh"
 servers_start s3
-plan 45
+plan 46
 
 seq 1 100000 >"$T/data"
 sha=$(sha256sum <"$T/data" | cut -d' ' -f1)
@@ -104,6 +104,7 @@ printf 'PUT /bkt/up/big2 partNumber=2&\n' >"$S3_FAIL"
 check_exit 69 "--put whose second part is refused" artifact-fetch -q --retries 0 --put "$T/big" s3://bkt/up/big2
 rm -f "$S3_FAIL"
 check_stderr "bkt/up/big2" "names the object"
+check_same "and prints no answer's body on stdout" "$(cat "$T/out")" ""
 check_same "the upload was aborted" \
     "$(grep -c '^DELETE /bkt/up/big2 uploadId=' "$S3_LOG") $(grep -c '^PUT /bkt/up/big2 partNumber=3' "$S3_LOG") $(grep -c '^POST /bkt/up/big2 uploadId=' "$S3_LOG")" "1 0 0"
 check_exit 22 "and made no object" s3_get bkt/up/big2
