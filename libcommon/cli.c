@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "cli.h"
 #include "error.h"
@@ -48,6 +51,7 @@ void
 cli_guard_fds(void)
 {
 	enum emit_format f;
+	size_t seed;
 
 	for (int fd = 0; fd < 3; fd++)
 		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
@@ -57,6 +61,11 @@ cli_guard_fds(void)
 	 * error, whatever the tool was about to do. */
 	if (emit_format_env(&f) == -1)
 		errx(EX_USAGE, "%s", error_msg());
+	/* jansson would open, read and close /dev/urandom for its hash seed
+	 * at the first object: one call does.  0 (none) leaves it to it. */
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = 0;
+	json_object_seed(seed);
 }
 
 void

@@ -47,7 +47,9 @@ struct store *cli_store(const struct cli *c, int create);
  * would have been, instead of landing in that file.  And JOBKIT_FORMAT,
  * the default format off a terminal (emit_format_env()), is checked: a
  * value that is no format ends the tool with EX_USAGE and the one-line
- * "tool: JOBKIT_FORMAT: unknown format 'x' (...)" on stderr.
+ * "tool: JOBKIT_FORMAT: unknown format 'x' (...)" on stderr.  jansson's
+ * hash seed is drawn here too, before the first object, with one
+ * getrandom(2) instead of its open, read and close of /dev/urandom.
  */
 void cli_guard_fds(void);
 
