@@ -3059,12 +3059,14 @@ store_job_describe(struct store *st, const char *id)
 
 /*
  * Queries are assembled from the constant fragments below; every value a
- * user gave is bound, never written into the SQL text.
+ * user gave is bound, never written into the SQL text.  The room holds
+ * the most filters run-query takes (64 states and 64 labels, each label
+ * in a window with four binds and 300 bytes of SQL) with some to spare.
  */
-#define QB_MAX_BINDS 64
+#define QB_MAX_BINDS 512
 
 struct qb {
-	char sql[4096];
+	char sql[32768];
 	size_t len;
 	int where;
 	int nb;
@@ -4927,6 +4929,10 @@ note_since(struct store *st, const struct claim_fit *cap)
 	return 0;
 }
 
+/* The most queues and due jobs a note of what changed binds; with more,
+ * every reason is written again (note_all()). */
+#define NOTE_SINCE_MAX 32
+
 int
 store_note_unfit(struct store *st, const struct claim_fit *cap)
 {
@@ -4937,7 +4943,7 @@ store_note_unfit(struct store *st, const struct claim_fit *cap)
 		n++;
 	/* Reasons are shown, not relied on: a crash may lose the last. */
 	store_lazy(st, 1);
-	if (!st->noted || st->sweeping || st->all_due || n > QB_MAX_BINDS / 2)
+	if (!st->noted || st->sweeping || st->all_due || n > NOTE_SINCE_MAX)
 		rc = note_all(st, cap);
 	else
 		rc = note_since(st, cap);
