@@ -31,10 +31,12 @@
 #include "walvfs.h"
 
 #define STORE_BUSY_MS 60000
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 
 enum stmt {
 	S_JOB_BY_KEY,
+	S_JOB_BY_TOKEN,
+	S_JOB_TOKEN,
 	S_JOB_INSERT,
 	S_JOB_LABEL,
 	S_JOB_DEP,
@@ -72,6 +74,8 @@ enum batch_table { BATCH_JOBS, BATCH_EVENTS, BATCH_LABELS, BATCH_TABLES };
 
 static const char *stmt_sql[S_COUNT] = {
     [S_JOB_BY_KEY] = "SELECT rid FROM jobs WHERE uid = ?1 AND idem_key = ?2",
+    [S_JOB_BY_TOKEN] = "SELECT rid FROM jobs WHERE token = ?1",
+    [S_JOB_TOKEN] = "UPDATE jobs SET token = ?2 WHERE rid = ?1",
     [S_JOB_INSERT] =
 	"INSERT" JOBS_INTO
 	" (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
@@ -304,9 +308,20 @@ static const char *schema_v6[] = {
     NULL,
 };
 
+/*
+ * Version 7: a job handed to a worker to store (relay.h) carries its
+ * submitter's token, so that a submitter left without an answer, storing
+ * it itself, finds the job the worker stored instead of making another.
+ */
+static const char *schema_v7[] = {
+    "ALTER TABLE jobs ADD COLUMN token BLOB",
+    "CREATE UNIQUE INDEX jobs_token ON jobs (token) WHERE token IS NOT NULL",
+    NULL,
+};
+
 /* Each entry brings the schema from version i to i + 1. */
-static const char **migrations[] = {
-    schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6};
+static const char **migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
+    schema_v5, schema_v6, schema_v7};
 
 /* How many jobs become due between two notes before the next looks at
  * all (store_note_unfit()). */
@@ -1694,18 +1709,23 @@ store_add_deps(struct store *st, int64_t rid, json_t *arr, const char *kind)
 	return 0;
 }
 
-/* The job the caller made with this key, or 0. */
+/* The job the caller made with this key (or, key NULL, that token), or
+ * 0. */
 static int
-store_by_key(struct store *st, const char *key, int64_t *rid)
+store_by_key(
+    struct store *st, const char *key, const unsigned char *token, int64_t *rid)
 {
-	sqlite3_stmt *s = store_stmt(st, S_JOB_BY_KEY);
+	sqlite3_stmt *s = store_stmt(st, key ? S_JOB_BY_KEY : S_JOB_BY_TOKEN);
 	int rc;
 
 	*rid = 0;
 	if (s == NULL)
 		return -1;
-	sqlite3_bind_int64(s, 1, st->uid);
-	bind_text(s, 2, key);
+	if (key != NULL) {
+		sqlite3_bind_int64(s, 1, st->uid);
+		bind_text(s, 2, key);
+	} else
+		sqlite3_bind_blob(s, 1, token, STORE_TOKEN_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		*rid = sqlite3_column_int64(s, 0);
@@ -1713,6 +1733,32 @@ store_by_key(struct store *st, const char *key, int64_t *rid)
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_fail(st, "cannot look up key");
 	return 0;
+}
+
+/* The job jn names by its key, else by its token (relay.h), or 0. */
+static int
+store_existing(struct store *st, const struct job_new *jn, int64_t *rid)
+{
+	*rid = 0;
+	if (jn->key != NULL && store_by_key(st, jn->key, NULL, rid) == -1)
+		return -1;
+	if (*rid == 0 && jn->token != NULL &&
+	    store_by_key(st, NULL, jn->token, rid) == -1)
+		return -1;
+	return 0;
+}
+
+/* Job rid was stored for the request of this token. */
+static int
+store_token(struct store *st, int64_t rid, const unsigned char *token)
+{
+	sqlite3_stmt *s = store_stmt(st, S_JOB_TOKEN);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, rid);
+	sqlite3_bind_blob(s, 2, token, STORE_TOKEN_LEN, SQLITE_STATIC);
+	return store_done(st, s, "cannot record the job's token");
 }
 
 /*
@@ -2578,8 +2624,8 @@ store_job_add(struct store *st, const struct job_new *given, char *id,
 	/* A plain job's rows may wait for the next ones (store_batch());
 	 * any other's go in after those that wait, and the transaction
 	 * fails with them. */
-	defer = st->batching && jn->key == NULL && jn->parent == NULL &&
-	    json_array_size(jn->after) == 0 &&
+	defer = st->batching && jn->key == NULL && jn->token == NULL &&
+	    jn->parent == NULL && json_array_size(jn->after) == 0 &&
 	    json_array_size(jn->after_any) == 0 &&
 	    json_array_size(json_object_get(jn->spec, "notes")) == 0;
 	if (!defer && store_flush(st) == -1)
@@ -2588,9 +2634,9 @@ store_job_add(struct store *st, const struct job_new *given, char *id,
 		store_rollback(st);
 		return -1;
 	}
-	if (jn->key != NULL) {
+	if (jn->key != NULL || jn->token != NULL) {
 		int64_t had;
-		if (store_by_key(st, jn->key, &had) == -1)
+		if (store_existing(st, jn, &had) == -1)
 			goto fail;
 		if (had != 0) {
 			*existed = 1;
@@ -2607,7 +2653,8 @@ store_job_add(struct store *st, const struct job_new *given, char *id,
 		jn->text = NULL;
 	lifecycle_submit(&sub, &m);
 	if ((defer ? store_defer_job(st, jn, &m, now, rid)
-		   : store_add_now(st, jn, &sub, &m, now, rid)) == -1)
+		   : store_add_now(st, jn, &sub, &m, now, rid)) == -1 ||
+	    (jn->token != NULL && store_token(st, rid, jn->token) == -1))
 		goto fail;
 	/* The next job of this transaction follows this one. */
 	st->next_txn = st->txn;

@@ -99,6 +99,8 @@ int store_durable(struct store *st, uint64_t *done);
 void store_set_busy(struct store *st, int64_t ms);
 
 /* A job to create, filled by spec_to_job(); all strings borrowed. */
+#define STORE_TOKEN_LEN 16 /* bytes of a job_new's token */
+
 struct job_new {
 	json_t *spec; /* normalized spec; "after" IDs are rewritten */
 	const char *name;
@@ -126,14 +128,17 @@ struct job_new {
 	 * unless the store changes the spec (its dependencies' IDs, a
 	 * shard's parent); the caller's. */
 	const char *text;
+	/* The submitter's token of a job handed to a worker (relay.h), or
+	 * NULL: a job with it stored already is the one returned. */
+	const unsigned char *token;
 };
 
 /*
  * Create a job.  Dependencies must exist (EX_NOINPUT otherwise) and are
  * resolved to full IDs.  The initial state is held, waiting (on
  * dependencies), cancelled (a dependency already failed) or queued.  With
- * a key that the caller already used, nothing is created and the existing
- * job is returned.  Its ID goes into id[ID_LEN + 1]; *out, unless out is
+ * a key that the caller already used, or a token a job was stored with,
+ * nothing is created and the existing job is returned.  Its ID goes into id[ID_LEN + 1]; *out, unless out is
  * NULL, receives a new object {id, name, state, ...}; *existed is set to 1
  * when it was an existing job.
  */

@@ -9,7 +9,7 @@ check "it is under XDG_DATA_HOME" test -f "$XDG_DATA_HOME/jobkit/jobkit.db"
 check_same "the file is 0600" "$(stat -c %a "$XDG_DATA_HOME/jobkit/jobkit.db")" "600"
 check_same "its new folder 0700" "$(stat -c %a "$XDG_DATA_HOME/jobkit")" "700"
 check_same "in WAL mode" "$(sqlite3 "$XDG_DATA_HOME/jobkit/jobkit.db" 'pragma journal_mode')" "wal"
-check_same "with a schema version" "$(sqlite3 "$XDG_DATA_HOME/jobkit/jobkit.db" 'pragma user_version')" "6"
+check_same "with a schema version" "$(sqlite3 "$XDG_DATA_HOME/jobkit/jobkit.db" 'pragma user_version')" "7"
 JOBKIT_DB=$T/env.db
 export JOBKIT_DB
 check_exit 0 "JOBKIT_DB chooses another" job-submit -q -- true
@@ -78,7 +78,7 @@ check_same "with every job kept" "$(run-query --db "$w" -a --count)" "32002"
 v=$T/v1.db
 sqlite3 "$v" <"$TOP/tests/data/schema-v1.sql"
 check_exit 0 "a version 1 database opens" run-query --db "$v" -c
-check_same "and is migrated to version 6" "$(sqlite3 "$v" 'pragma user_version')" "6"
+check_same "and is migrated to version 7" "$(sqlite3 "$v" 'pragma user_version')" "7"
 check_same "its jobs' requests are in columns" \
     "$(sqlite3 "$v" "select rid, cpu_milli, memory, disk, gpu from jobs where state = 'queued' order by rid" | tr '\n' ' ')" \
     "1|4000|8589934592|0|2 4|500|1073741824|0|0 "
