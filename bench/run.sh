@@ -165,6 +165,36 @@ while [ "$i" -lt "$nsub" ]; do
 done
 bw=$(per_write "$w0" "$(writes)" "$nsub")
 say "   per job-submit: $(traced 1 job-submit -d "$tmp/s.db" -q -- true)${bw:+, $bw block writes}"
+# The same with a worker running on the database, as tsp's server runs:
+# the worker stores each job for job-submit (relay.h) and runs it, as tsp
+# and nq run theirs.  It listens once a job submitted has a token.
+rm -rf "$tmp/r.db"*
+job-submit -d "$tmp/r.db" -q -H -- true >/dev/null
+exec-run -d "$tmp/r.db" --results "$tmp/res/relay" --worker -q \
+    >/dev/null 2>&1 &
+rw=$!
+i=0
+until [ "$(sqlite3 "$tmp/r.db" 'select count(token) from jobs')" -gt 0 ]; do
+	i=$((i + 1))
+	[ "$i" -le 300 ] || { echo "bench: the worker does not relay" >&2; exit 1; }
+	job-submit -d "$tmp/r.db" -q -H -- true >/dev/null
+	sleep 0.01
+done
+hf submit-w --runs "$runs" --warmup 1 \
+    -n job-submit-worker "$(loop "job-submit -d $tmp/r.db -q -- true")"
+jw=$(mean submit-w 1)
+w0=$(writes)
+i=0
+while [ "$i" -lt "$nsub" ]; do
+	job-submit -d "$tmp/r.db" -q -- true >/dev/null
+	i=$((i + 1))
+done
+bw=$(per_write "$w0" "$(writes)" "$nsub")
+say "   with a worker running, which stores each job and runs it, as tsp's server does:"
+say "   job-submit $(per "$jw" "$nsub")   ratio job-submit/tsp $(ratio "$jw" "$ts")   job-submit/nq $(ratio "$jw" "$nq")   (target <= 1.0)"
+say "   per job-submit: $(traced 1 job-submit -d "$tmp/r.db" -q -- true)${bw:+, $bw block writes (the worker's too: it stores and runs the job)}"
+kill "$rw"
+wait "$rw" 2>/dev/null || true
 say ""
 tsp -K >/dev/null 2>&1 || true
 fi

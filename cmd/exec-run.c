@@ -28,6 +28,7 @@
 #include "idin.h"
 #include "lease.h"
 #include "parse.h"
+#include "relay.h"
 #include "spec.h"
 #include "specopt.h"
 #include "store.h"
@@ -189,6 +190,8 @@ devices_of(const struct task *t)
 
 /* A task's end the database refused is tried again this often. */
 #define RECORD_AGAIN_MS 1000
+/* How often a worker tries again to listen for submitters (relay.h). */
+#define RELAY_RETRY_MS 10000
 
 /* A job of the foreground or named ones, to claim again here when due. */
 struct retry {
@@ -258,6 +261,11 @@ struct runner {
 	char *gpu[MAX_GPUS]; /* the devices a task may be given */
 	int ngpu;
 	uint64_t gpu_busy; /* those given to running tasks */
+	/* A worker stores the jobs job-submit hands it (relay.h); where it
+	 * cannot listen (another worker does), it tries again then. */
+	struct relay *relay;
+	int64_t relay_at;
+	int relayed; /* it stored jobs since it last claimed */
 };
 
 /* Out of memory: our own failure, 125 in the foreground as timeout(1)'s. */
@@ -1298,7 +1306,7 @@ claim_more(struct runner *r)
 			break;
 		}
 		if (k == 0) {
-			r->note |= r->db_changed || r->noted == 0;
+			r->note |= r->db_changed || r->relayed || r->noted == 0;
 			break;
 		}
 		start_task(r, info);
@@ -1450,7 +1458,7 @@ end_and_claim(struct runner *r, const int *idx, int n, int64_t now)
 		if ((c = store_claim(r->st, r->run, &f, &info[nclaim])) == -1)
 			k = -1;
 		else if (c == 0)
-			r->note |= r->db_changed || r->noted == 0;
+			r->note |= r->db_changed || r->relayed || r->noted == 0;
 		if (c != 1)
 			break;
 		nclaim++;
@@ -1726,12 +1734,35 @@ new_run(struct runner *r)
 	r->lost = 0;
 }
 
-/* Wait for output, signals, deadlines or database writes. */
+/* A worker listens for jobs to store, unless another worker does. */
+static void
+tend_relay(struct runner *r, int64_t now)
+{
+	if (!r->worker || r->relay != NULL || now < r->relay_at || r->stopping)
+		return;
+	if ((r->relay = relay_listen(r->db)) == NULL)
+		r->relay_at = now + RELAY_RETRY_MS;
+}
+
+/* Store what submitters handed us; a new job may be ours to claim. */
+static void
+take_relayed(struct runner *r)
+{
+	int n = relay_step(r->relay, r->st);
+
+	if (n == -1)
+		oom(r);
+	/* Not db_changed: db_settle() sees only others' commits. */
+	if (n > 0)
+		r->relayed = 1;
+}
+
+/* Wait for output, signals, deadlines, database writes or submitters. */
 static void
 wait_events(struct runner *r, int64_t until)
 {
-	struct pollfd pfd[2 * MAX_TASKS + 4];
-	int n = 0, i, fds[2], k, durable = -1;
+	struct pollfd pfd[2 * MAX_TASKS + 4 + RELAY_FDS];
+	int n = 0, i, fds[RELAY_FDS], k, durable = -1, relay = -1;
 	int64_t now = parse_now_ms(), d;
 	char buf[4096] __attribute__((aligned(8)));
 
@@ -1765,10 +1796,22 @@ wait_events(struct runner *r, int64_t until)
 		pfd[n++] = (struct pollfd){
 		    .fd = store_durable_fd(r->st), .events = POLLIN};
 	}
+	if (r->relay != NULL) {
+		relay = n;
+		k = relay_fds(r->relay, fds);
+		for (int j = 0; j < k; j++)
+			pfd[n++] =
+			    (struct pollfd){.fd = fds[j], .events = POLLIN};
+	}
 	d = until - now;
 	if (poll(pfd, (nfds_t)n, d < 0 ? 0 : d > 60000 ? 60000 : (int)d) > 0) {
 		if (durable != -1 && pfd[durable].revents)
 			settle(r);
+		for (i = relay; relay != -1 && i < n; i++)
+			if (pfd[i].revents) {
+				take_relayed(r);
+				break;
+			}
 		if (pfd[0].revents)
 			on_signal(r);
 		if (n > 1 && pfd[1].fd == r->inofd && pfd[1].revents) {
@@ -1973,6 +2016,7 @@ run_loop(struct runner *r)
 		 * idle too: it shows it serves its queues), and others'
 		 * reaped once a lease. */
 		tend_lease(r, now);
+		tend_relay(r, now);
 		db_settle(r, now);
 		pids = record_pids(r, now);
 		if (r->lost && r->ntasks == 0) {
@@ -1988,8 +2032,9 @@ run_loop(struct runner *r)
 		else if (r->worker) {
 			int came = r->next_due > 0 && now >= r->next_due;
 
-			if (look || r->db_changed || came)
+			if (look || r->db_changed || came || r->relayed)
 				claim_more(r);
+			r->relayed = 0;
 			/* A job that came due and fits nothing of ours says
 			 * why it waits. */
 			r->note |= came;
@@ -2840,6 +2885,9 @@ execute(struct runner *r, struct run_new *rn)
 	 * not look for others' dead runs each time (workers do). */
 	lease_reaps(r->lease, r->foreground ? lease_interval(r->lease) : 0);
 	run_loop(r);
+	/* Submitters waiting now store their jobs themselves. */
+	relay_close(r->relay);
+	r->relay = NULL;
 	json_decref(rn->capacity);
 	/* Whatever of our tasks got away from its group goes with us:
 	 * out of the loop, it may be waited for. */

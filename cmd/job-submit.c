@@ -24,6 +24,7 @@
 #include "jsonin.h"
 #include "yamljson.h"
 #include "parse.h"
+#include "relay.h"
 #include "sha256.h"
 #include "spec.h"
 #include "specopt.h"
@@ -107,6 +108,10 @@ struct submit {
 	size_t ctx_len;
 	char ctx_sha[65];
 	const char *text; /* the next spec's, as stored, or NULL (ahead) */
+	/* The job was handed to a worker that did not answer: stored with
+	 * this token, it is not stored twice (relay.h). */
+	const unsigned char *token;
+	struct relay_job relayed;
 };
 
 static void
@@ -493,6 +498,7 @@ store_spec(struct submit *s, json_t *spec, size_t line, FILE *results)
 	/* The text the reader dumped is this spec's, not its shards'. */
 	jn.text = s->text;
 	s->text = NULL;
+	jn.token = s->token;
 	if (s->start && shards == NULL &&
 	    json_object_set_new(s->queues, jn.queue, json_true()) == -1) {
 		error_set(EX_OSERR, "out of memory");
@@ -1042,6 +1048,51 @@ flush_results(struct submit *s, FILE *results)
 	free(line);
 }
 
+/* 1 when one job, of the command line, is all there is to store: a
+ * worker may store it (relay.h). */
+static int
+relayable(const struct submit *s)
+{
+	return s->action == -1 && (s->argv != NULL || s->shell != NULL) &&
+	    !s->each && s->array == NULL && s->context == NULL &&
+	    !s->after_last && !s->start;
+}
+
+/*
+ * Hand the job of spec to a worker that has the database open, if one
+ * serves it.  1 when it stored the job and it is printed; 0 when it is to
+ * be stored here (s->token set if the worker may have stored it).
+ */
+static int
+relay_one(struct submit *s, json_t *spec)
+{
+	struct relay_job *rj = &s->relayed;
+	char id[ID_LEN + 1], *db;
+	json_t *job = NULL;
+	int r;
+
+	if (spec == NULL || json_object_get(spec, "shards") != NULL ||
+	    (db = store_locate(s->cli.db)) == NULL)
+		return 0;
+	rj->spec = spec;
+	rj->export = json_object_get(spec, "export") ? NULL : s->export;
+	rj->brief = !s->quiet;
+	r = relay_submit(db, rj, id, s->quiet ? NULL : &job);
+	free(db);
+	if (r == -1)
+		errx(error_status(), "%s", error_msg());
+	if (r == 0) {
+		s->token = rj->sent ? rj->token : NULL;
+		return 0;
+	}
+	if (s->quiet)
+		printf("%s\n", id);
+	else
+		print_job(s, job);
+	json_decref(job);
+	return 1;
+}
+
 /*
  * Submit from argv or --shell, or every spec on stdin in one
  * transaction: all stored, or none.
@@ -1534,6 +1585,14 @@ submit(struct submit *s)
 		raw = command_spec(s);
 		if (s->array != NULL)
 			raw = array_spec(s, raw);
+		if ((raw = check_spec(s, raw)) == NULL)
+			goto fail;
+		if (s->st == NULL && relay_one(s, raw)) {
+			json_decref(raw);
+			return;
+		}
+		if (s->st == NULL && (s->st = cli_store(&s->cli, 1)) == NULL)
+			goto fail;
 	} else if (s->each)
 		spool = each_spool(s);
 	else if (!direct && (spool = spool_stdin(s)) == NULL)
@@ -1552,7 +1611,7 @@ submit(struct submit *s)
 	if ((s->context != NULL &&
 		store_context_put(s->st, s->ctx_sha, s->ctx_data, s->ctx_len) ==
 		    -1) ||
-	    (from_argv	     ? store_spec(s, check_spec(s, raw), 0, results)
+	    (from_argv	     ? store_spec(s, json_incref(raw), 0, results)
 		    : direct ? read_stdin(s, store_spec, results)
 			     : store_spool(s, spool, results)) == -1 ||
 	    store_commit(s->st) == -1) {
@@ -1575,11 +1634,13 @@ submit(struct submit *s)
 		fclose(results);
 	}
 	free(mem);
+	json_decref(raw);
 	return;
 fail:
 	if (spool != NULL)
 		fclose(spool);
 	free(mem);
+	json_decref(raw);
 	store_close(s->st);
 	json_decref(s->over);
 	emit_close(s->out);
@@ -1805,7 +1866,8 @@ main(int argc, char **argv)
 		errx(EX_USAGE,
 		    "no job: give a command after '--', --shell, "
 		    "or specs on stdin");
-	if ((s.st = cli_store(&s.cli, 1)) == NULL)
+	/* A job a worker may store is stored here only if none does. */
+	if (!relayable(&s) && (s.st = cli_store(&s.cli, 1)) == NULL)
 		errx(error_status(), "%s", error_msg());
 	if ((s.out = emit_open(stdout, s.cli.format, EMIT_TABLE, columns)) ==
 	    NULL)

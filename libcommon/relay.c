@@ -1,0 +1,372 @@
+/*
+ * relay: a job handed to a worker that has the database open (relay.h).
+ * One request a connection, one message each way (SOCK_SEQPACKET): the
+ * request is {"token", "spec", "export", "brief"}, the answer {"id",
+ * "job"} or {"error", "status"}.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "parse.h"
+#include "relay.h"
+#include "spec.h"
+
+/* The largest request (a spec and its environment) and answer; a bigger
+ * request is stored by its submitter.  A message must fit in the
+ * socket's buffer (208 KiB by default). */
+#define RELAY_MAX (160 * 1024)
+#define RELAY_ANSWER_MAX (64 * 1024)
+/* Submitters taken at once: the rest wait in the backlog. */
+#define RELAY_CONNS (RELAY_FDS - 1)
+
+struct relay {
+	int fd; /* listening */
+	int conns[RELAY_CONNS]; /* taken, their request not read yet */
+	int nconns;
+	char *buf; /* a request */
+};
+
+/* The socket's name: the database file's, whatever path reached it. */
+static int
+relay_address(const char *path, struct sockaddr_un *sa, socklen_t *len)
+{
+	struct stat sb;
+	int n;
+
+	if (stat(path, &sb) == -1)
+		return error_set(EX_NOINPUT, "cannot relay for '%s': %s", path,
+		    strerror(errno));
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	/* Abstract (a leading NUL): nothing to remove, gone with its
+	 * worker.  The 1 is the protocol's version. */
+	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1,
+	    "jobkit-relay-1/%jx:%jx", (uintmax_t)sb.st_dev,
+	    (uintmax_t)sb.st_ino);
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+	return 0;
+}
+
+/* The peer's process, if it is of our user: else 0. */
+static pid_t
+relay_peer(int fd)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1 ||
+	    uc.uid != geteuid())
+		return 0;
+	return uc.pid;
+}
+
+struct relay *
+relay_listen(const char *path)
+{
+	struct sockaddr_un sa;
+	struct relay *rl;
+	socklen_t len;
+	int fd;
+
+	if (relay_address(path, &sa, &len) == -1)
+		return NULL;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sa, len) == -1 ||
+	    listen(fd, 64) == -1) {
+		error_set(errno == EADDRINUSE ? EX_TEMPFAIL : EX_OSERR,
+		    "cannot relay for '%s': %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return NULL;
+	}
+	if ((rl = calloc(1, sizeof(*rl))) == NULL ||
+	    (rl->buf = malloc(RELAY_MAX + 1)) == NULL) {
+		free(rl);
+		close(fd);
+		error_set(EX_OSERR, "out of memory");
+		return NULL;
+	}
+	rl->fd = fd;
+	return rl;
+}
+
+void
+relay_close(struct relay *rl)
+{
+	if (rl == NULL)
+		return;
+	for (int i = 0; i < rl->nconns; i++)
+		close(rl->conns[i]);
+	close(rl->fd);
+	free(rl->buf);
+	free(rl);
+}
+
+int
+relay_fds(const struct relay *rl, int *fds)
+{
+	int n = 0;
+
+	if (rl->nconns < RELAY_CONNS)
+		fds[n++] = rl->fd;
+	for (int i = 0; i < rl->nconns; i++)
+		fds[n++] = rl->conns[i];
+	return n;
+}
+
+/* A token as the request spells it: 32 hex digits. */
+static int
+token_read(json_t *v, unsigned char *token)
+{
+	const char *s = json_string_value(v);
+	unsigned x;
+
+	if (s == NULL || strlen(s) != 2 * STORE_TOKEN_LEN)
+		return -1;
+	for (int i = 0; i < STORE_TOKEN_LEN; i++) {
+		if (sscanf(s + 2 * i, "%2x", &x) != 1)
+			return -1;
+		token[i] = (unsigned char)x;
+	}
+	return 0;
+}
+
+/* Store the job a request asks for; 0 (*existed set), or -1 with the
+ * error. */
+static int
+relay_store(struct store *st, json_t *req, char *id, json_t **job, int *existed)
+{
+	unsigned char token[STORE_TOKEN_LEN];
+	json_t *spec, *export = json_object_get(req, "export");
+	struct job_new jn;
+	int r = -1;
+
+	if (token_read(json_object_get(req, "token"), token) == -1 ||
+	    !json_is_object(json_object_get(req, "spec")) ||
+	    (export != NULL && !json_is_object(export)))
+		return error_set(EX_DATAERR, "a relayed request is not one");
+	/* Checked again, as a row written around the tools would be. */
+	if ((spec = spec_normalize(
+		 json_object_get(req, "spec"), parse_now_ms())) == NULL ||
+	    spec_to_job(spec, &jn) == -1)
+		goto out;
+	if (json_object_get(spec, "export") == NULL)
+		jn.export = export;
+	jn.token = token;
+	r = store_job_add(st, &jn, id,
+	    json_is_true(json_object_get(req, "brief")) ? job : NULL, existed);
+out:
+	json_decref(spec);
+	return r;
+}
+
+/* Read the request on fd and answer it: 1 when a job was stored, 0 when
+ * none was, 2 when nothing has come yet, -1 when out of memory. */
+static int
+relay_serve(struct relay *rl, int fd, struct store *st)
+{
+	ssize_t n = recv(fd, rl->buf, RELAY_MAX + 1, MSG_DONTWAIT | MSG_TRUNC);
+	json_t *req, *job = NULL, *ans;
+	char id[ID_LEN + 1], *text;
+	int existed = 0, r;
+
+	if (n == -1)
+		return errno == EAGAIN || errno == EINTR ? 2 : 0;
+	/* Gone, or more than it may send: its submitter stores it. */
+	if (n == 0 || n > RELAY_MAX)
+		return 0;
+	if ((req = json_loadb(rl->buf, (size_t)n, 0, NULL)) == NULL)
+		r = error_set(EX_DATAERR, "a relayed request is not JSON");
+	else
+		r = relay_store(st, req, id, &job, &existed);
+	json_decref(req);
+	ans = r == 0 ? json_pack("{s:s, s:o*}", "id", id, "job", job)
+		     : json_pack("{s:s, s:i}", "error", error_msg(), "status",
+			   error_status());
+	if (ans == NULL || (text = json_dumps(ans, JSON_COMPACT)) == NULL) {
+		json_decref(ans);
+		return -1;
+	}
+	/* Lost with its submitter, which then finds the job by its token. */
+	(void)!send(fd, text, strlen(text), MSG_DONTWAIT | MSG_NOSIGNAL);
+	free(text);
+	json_decref(ans);
+	return r == 0 && !existed;
+}
+
+int
+relay_step(struct relay *rl, struct store *st)
+{
+	int fd, r, stored = 0;
+
+	while (rl->nconns < RELAY_CONNS &&
+	    (fd = accept4(rl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) !=
+		-1) {
+		if (relay_peer(fd) == 0)
+			close(fd);
+		else
+			rl->conns[rl->nconns++] = fd;
+	}
+	for (int i = 0; i < rl->nconns;) {
+		if ((r = relay_serve(rl, rl->conns[i], st)) == 2) {
+			i++;
+			continue;
+		}
+		close(rl->conns[i]);
+		rl->conns[i] = rl->conns[--rl->nconns];
+		if (r == -1)
+			return error_set(EX_OSERR, "out of memory");
+		stored += r;
+	}
+	return stored;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until fd is ready for events, or the deadline: 1, or 0. */
+static int
+relay_wait(int fd, short events, int64_t deadline)
+{
+	struct pollfd p = {.fd = fd, .events = events};
+	int64_t left;
+	int n;
+
+	while ((left = deadline - mono_ms()) > 0)
+		if ((n = poll(&p, 1, (int)left)) > 0)
+			return 1;
+		else if (n == -1 && errno != EINTR)
+			return 0;
+	return 0;
+}
+
+/* 1 when process pid is stopped (^Z, a debugger): it would not answer. */
+static int
+relay_stopped(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": comm may hold anything, ')' too. */
+	return (p = strrchr(buf, ')')) != NULL && (p[2] == 'T' || p[2] == 't');
+}
+
+/* A request for job, as text. */
+static char *
+relay_request(const struct relay_job *job)
+{
+	char hex[2 * STORE_TOKEN_LEN + 1], *text;
+	json_t *req;
+
+	for (int i = 0; i < STORE_TOKEN_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", job->token[i]);
+	req = json_pack("{s:s, s:O, s:O*, s:b}", "token", hex, "spec",
+	    job->spec, "export", job->export, "brief", job->brief);
+	text = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	return text;
+}
+
+/* The answer on fd: as relay_submit() returns. */
+static int
+relay_answer(int fd, int64_t deadline, char *id, json_t **brief)
+{
+	char *buf;
+	ssize_t n;
+	json_t *ans = NULL, *v;
+	const char *s;
+	int r = 0;
+
+	if (!relay_wait(fd, POLLIN, deadline) ||
+	    (buf = malloc(RELAY_ANSWER_MAX)) == NULL)
+		return 0;
+	n = recv(fd, buf, RELAY_ANSWER_MAX, MSG_DONTWAIT | MSG_TRUNC);
+	if (n > 0 && n <= RELAY_ANSWER_MAX)
+		ans = json_loadb(buf, (size_t)n, 0, NULL);
+	free(buf);
+	if ((s = json_string_value(json_object_get(ans, "error"))) != NULL) {
+		v = json_object_get(ans, "status");
+		r = error_set(json_is_integer(v) ? (int)json_integer_value(v)
+						 : EX_SOFTWARE,
+		    "%s", s);
+	} else if ((s = json_string_value(json_object_get(ans, "id"))) !=
+		NULL &&
+	    strlen(s) <= ID_LEN) {
+		memcpy(id, s, strlen(s) + 1);
+		if (brief != NULL &&
+		    (*brief = json_incref(json_object_get(ans, "job"))) == NULL)
+			r = 0; /* asked, not given: ask the database */
+		else
+			r = 1;
+	}
+	json_decref(ans);
+	return r;
+}
+
+int
+relay_submit(const char *path, struct relay_job *job, char *id, json_t **brief)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	int64_t deadline = mono_ms() + RELAY_WAIT_MS;
+	char *text = NULL;
+	pid_t pid;
+	int fd = -1, r = 0;
+
+	job->sent = 0;
+	if (relay_address(path, &sa, &len) == -1 ||
+	    getrandom(job->token, sizeof(job->token), 0) !=
+		sizeof(job->token) ||
+	    (text = relay_request(job)) == NULL || strlen(text) > RELAY_MAX)
+		goto out;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* None listens, its backlog is full, or it is another user's: the
+	 * submitter stores the job, as without a worker.  The request
+	 * follows the connection at once, for the worker to find both when
+	 * it wakes. */
+	if (fd == -1 || connect(fd, (struct sockaddr *)&sa, len) == -1 ||
+	    (pid = relay_peer(fd)) == 0)
+		goto out;
+	while (send(fd, text, strlen(text), MSG_NOSIGNAL) == -1)
+		if ((errno != EAGAIN && errno != EINTR) ||
+		    !relay_wait(fd, POLLOUT, deadline))
+			goto out;
+	job->sent = 1;
+	/* One that is stopped would not answer: its request is dropped, or
+	 * finds the job stored when it goes on. */
+	if (!relay_stopped(pid))
+		r = relay_answer(fd, deadline, id, brief);
+out:
+	free(text);
+	if (fd != -1)
+		close(fd);
+	return r;
+}

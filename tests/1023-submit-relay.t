@@ -1,0 +1,144 @@
+#!/bin/sh
+# A running worker stores the jobs job-submit hands it (relay.h): the
+# submitter never opens the database.  What is stored, printed and
+# refused is what job-submit alone would store, print and refuse; a
+# worker that dies before it answers, or is slow to, leaves one job, not
+# two; a worker serves its own user only.  The submitter that cannot open
+# the database, and the worker that dies or waits, are a preloaded shim
+# (tests/preload/relayshim.c).
+. "$(dirname "$0")/lib.sh"
+plan 29
+cd "$T" || exit 1
+
+SHIM=$JOBKIT_HELPERS/relayshim.so
+# The ASan build wants its runtime first of all libraries; the shim is
+# not built with it.
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+export ASAN_OPTIONS
+db=$JOBKIT_DB
+# A job-submit that cannot open the database: only a worker stores for it.
+blind() { env LD_PRELOAD="$SHIM" RELAYSHIM_NOOPEN="$db" job-submit "$@"; }
+jobs_named() { run-query -q --name "$1" | wc -l | tr -d ' '; }
+tokens() { sqlite3 "$db" "select count(token) from jobs where name = '$1'"; }
+w=
+start_worker() {
+	(cd "$T/wd" && exec env "$@" exec-run --worker -q >"$T/w.out" \
+	    2>"$T/w.err") &
+	w=$!
+	# It listens once it has started: a blind submit goes through then.
+	until_true probe
+}
+probe() { blind -q -H -n probe -- true >/dev/null 2>&1; }
+stop_worker() {
+	kill "$w" 2>/dev/null
+	wait "$w" 2>/dev/null
+	w=
+}
+trap 'test -n "$w" && kill -9 "$w" 2>/dev/null; rm -rf "$T"' EXIT
+mkdir wd sub
+
+# Without a worker: job-submit stores the job itself, and the blind one
+# cannot.
+a=$(job-submit -q -n first -- true)
+check_exit 73 "without a worker a submitter that cannot open the database fails" \
+    blind -q -- true
+check_stderr "^job-submit: cannot open database: " "saying why"
+run job-submit --after a0zz -- true
+direct_err=$(cat "$T/err") direct_rc=$rc
+check_same "the direct refusal of a missing dependency" "$direct_rc" 66
+
+start_worker
+check "with a worker it stores the job for the blind submitter" \
+    test "$(jobs_named probe)" -ge 1
+
+# What is stored and printed.
+cd sub || exit 1
+run env FOO=from-the-submitter LD_PRELOAD="$SHIM" RELAYSHIM_NOOPEN="$db" \
+    job-submit -f ndjson -n shown -l k=v -p 3 --export FOO -- echo hi
+check_same "it exits 0" "$rc" 0
+id=$(sed -n 's/^{"id":"\([^"]*\)".*/\1/p' "$T/out")
+check_out '^\{"id":"a[0-9a-z]{3}","name":"shown","state":"queued","queue":"default","priority":3,"created":"[0-9T:.Z-]*"\}$' \
+    "printing the job's brief as job-submit does"
+check_same "one line of it" "$(wc -l <"$T/out" | tr -d ' ')" 1
+check "the worker runs it" until_state "$id" succeeded
+job-describe -f json "$id" >"$T/desc"
+check "its work directory is the submitter's, not the worker's" \
+    grep -q "\"workdir\": \"$T/sub\"" "$T/desc"
+check "it records the submitter's environment" \
+    grep -q '"FOO": "from-the-submitter"' "$T/desc"
+check "and its labels" grep -q '"k": "v"' "$T/desc"
+check_same "it is stored with the submitter's token" "$(tokens shown)" 1
+run blind -q -H -n quiet -- true
+check_out '^a[0-9a-z]{3}$' "-q prints the ID alone"
+run blind -f ndjson -H -n twice --key k1 -- true
+first=$(cat "$T/out")
+run blind -f ndjson -H -n twice --key k1 -- true
+check_same "a key used before gives the same job" "$(cat "$T/out")" "$first"
+check_same "stored once" "$(jobs_named twice)" 1
+cd "$T" || exit 1
+
+# What is refused: as without a worker, and nothing is stored.
+n=$(run-query -c)
+run blind --after a0zz -- true
+check_same "a missing dependency is refused with the same status" "$rc" "$direct_rc"
+check_same "and the same message" "$(cat "$T/err")" "$direct_err"
+check_same "nothing is stored" "$(run-query -c)" "$n"
+
+# A worker that is stopped is not waited for: the job is stored here, and
+# the worker that goes on finds it stored.
+kill -STOP "$w"
+run job-submit -q -H -n stopped -- true
+check_same "a stopped worker: the submitter stores the job itself" \
+    "$rc $(jobs_named stopped)" "0 1"
+kill -CONT "$w"
+# Requests are taken in order: once a later one is stored, so is it.
+until_true eval 'blind -q -H -n after-stopped -- true >/dev/null 2>&1'
+check_same "the worker gone on finds it stored: one job" \
+    "$(jobs_named stopped)" 1
+stop_worker
+
+# A worker that stores the job and dies before it answers.
+start_worker LD_PRELOAD="$SHIM" RELAYSHIM_DIE="$T/die"
+: >die
+run job-submit -q -n died -- true
+check_same "the submitter of a job whose worker died answering succeeds" "$rc" 0
+{ wait "$w"; } 2>/dev/null
+check_same "the worker was killed" "$?" 137
+w=
+check_same "the job is stored once" "$(jobs_named died)" 1
+check_same "by the worker: with the submitter's token" "$(tokens died)" 1
+check_same "with the ID printed" "$(run-query -q --name died)" "$(cat "$T/out")"
+rm die
+
+# A worker that takes the request after the submitter gave up waiting.
+start_worker LD_PRELOAD="$SHIM" RELAYSHIM_HOLD="$T/hold"
+: >hold
+run job-submit -q -H -n late -- true
+check_same "a submitter that waited in vain stores the job itself" \
+    "$rc $(jobs_named late)" "0 1"
+rm hold
+until_true eval 'blind -q -H -n after-late -- true >/dev/null 2>&1'
+check_same "the worker that takes it late finds it stored: one job" \
+    "$(jobs_named late)" 1
+
+# Another user's request is not served.
+if [ "$(id -u)" = 0 ] && [ -x /usr/bin/python3 ] &&
+    command -v setpriv >/dev/null; then
+	name="jobkit-relay-1/$(stat -L -c %D "$db"):$(printf %x "$(stat -L -c %i "$db")")"
+	got=$(setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(b"\0" + sys.argv[1].encode())
+s.settimeout(10)
+try:
+    s.send(b"{\"token\":\"" + b"0" * 32 + b"\",\"spec\":{\"command\":[\"true\"],\"name\":\"intruder\"},\"brief\":true}")
+    print(len(s.recv(65536)))
+except (BrokenPipeError, ConnectionResetError):
+    print(0)' "$name" 2>&1)
+	check_same "a request from another user is dropped unanswered" "$got" 0
+	check_same "and nothing of it stored" "$(jobs_named intruder)" 0
+else
+	skip "another user's request (needs root, python3 and setpriv)"
+	skip "another user's request (needs root, python3 and setpriv)"
+fi
+stop_worker
