@@ -127,19 +127,29 @@ relay_fds(const struct relay *rl, int *fds)
 	return n;
 }
 
-/* A token as the request spells it: 32 hex digits. */
+/* A hex digit's value, or -1. */
+static int
+hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0'
+	    : c >= 'a' && c <= 'f'  ? c - 'a' + 10
+				    : -1;
+}
+
+/* A token as the request spells it: 32 lowercase hex digits. */
 static int
 token_read(json_t *v, unsigned char *token)
 {
 	const char *s = json_string_value(v);
-	unsigned x;
+	int hi, lo;
 
 	if (s == NULL || strlen(s) != 2 * STORE_TOKEN_LEN)
 		return -1;
 	for (int i = 0; i < STORE_TOKEN_LEN; i++) {
-		if (sscanf(s + 2 * i, "%2x", &x) != 1)
+		if ((hi = hex_digit(s[2 * i])) == -1 ||
+		    (lo = hex_digit(s[2 * i + 1])) == -1)
 			return -1;
-		token[i] = (unsigned char)x;
+		token[i] = (unsigned char)(hi << 4 | lo);
 	}
 	return 0;
 }
@@ -150,21 +160,26 @@ static int
 relay_store(struct store *st, json_t *req, char *id, json_t **job, int *existed)
 {
 	unsigned char token[STORE_TOKEN_LEN];
-	json_t *spec, *export = json_object_get(req, "export");
+	json_t *raw = json_object_get(req, "spec"), *spec = NULL;
+	json_t *export = json_object_get(req, "export");
 	struct job_new jn;
 	int r = -1;
 
 	if (token_read(json_object_get(req, "token"), token) == -1 ||
-	    !json_is_object(json_object_get(req, "spec")) ||
-	    (export != NULL && !json_is_object(export)))
+	    !json_is_object(raw) || (export != NULL && !json_is_object(export)))
 		return error_set(EX_DATAERR, "a relayed request is not one");
+	/*
+	 * The environment goes into the spec, as a spec's own: jn.export is
+	 * for one object shared by a stream's jobs, which the store knows
+	 * again by its address -- another request's, freed, may have had it.
+	 */
+	if (export != NULL && json_object_get(raw, "export") == NULL &&
+	    json_object_set(raw, "export", export) == -1)
+		return error_set(EX_OSERR, "out of memory");
 	/* Checked again, as a row written around the tools would be. */
-	if ((spec = spec_normalize(
-		 json_object_get(req, "spec"), parse_now_ms())) == NULL ||
+	if ((spec = spec_normalize(raw, parse_now_ms())) == NULL ||
 	    spec_to_job(spec, &jn) == -1)
 		goto out;
-	if (json_object_get(spec, "export") == NULL)
-		jn.export = export;
 	jn.token = token;
 	r = store_job_add(st, &jn, id,
 	    json_is_true(json_object_get(req, "brief")) ? job : NULL, existed);

@@ -7,7 +7,7 @@
 # the database, and the worker that dies or waits, are a preloaded shim
 # (tests/preload/relayshim.c).
 . "$(dirname "$0")/lib.sh"
-plan 29
+plan 30
 cd "$T" || exit 1
 
 SHIM=$JOBKIT_HELPERS/relayshim.so
@@ -67,6 +67,16 @@ check "its work directory is the submitter's, not the worker's" \
 check "it records the submitter's environment" \
     grep -q '"FOO": "from-the-submitter"' "$T/desc"
 check "and its labels" grep -q '"k": "v"' "$T/desc"
+# The worker stores one request's environment after another's: each job
+# records its own submitter's.
+for v in one two three; do
+	env FOO=$v LD_PRELOAD="$SHIM" RELAYSHIM_NOOPEN="$db" \
+	    job-submit -q -H -n "env-$v" --export FOO -- true >/dev/null
+done
+check_same "each job records its own submitter's environment" \
+    "$(for v in one two three; do job-describe -f json "$(run-query -q --name "env-$v")" | grep -o '"FOO": "[a-z]*"'; done | tr '\n' ' ')" \
+    '"FOO": "one" "FOO": "two" "FOO": "three" '
+
 check_same "it is stored with the submitter's token" "$(tokens shown)" 1
 run blind -q -H -n quiet -- true
 check_out '^a[0-9a-z]{3}$' "-q prints the ID alone"
