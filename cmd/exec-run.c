@@ -1740,7 +1740,8 @@ tend_relay(struct runner *r, int64_t now)
 {
 	if (!r->worker || r->relay != NULL || now < r->relay_at || r->stopping)
 		return;
-	if ((r->relay = relay_listen(r->db)) == NULL)
+	if ((r->relay = relay_listen(r->db,
+		 r->nqueues ? (const char *const *)r->queues : NULL)) == NULL)
 		r->relay_at = now + RELAY_RETRY_MS;
 }
 

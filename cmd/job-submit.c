@@ -1055,7 +1055,30 @@ relayable(const struct submit *s)
 {
 	return s->action == -1 && (s->argv != NULL || s->shell != NULL) &&
 	    !s->each && s->array == NULL && s->context == NULL &&
-	    !s->after_last && !s->start;
+	    !s->after_last;
+}
+
+static void start_workers(struct submit *s);
+
+/* --start, after a worker stored the job: one that serves its queue ran
+ * it already, else one is started, as without (start_workers()). */
+static void
+relay_start(struct submit *s, json_t *spec)
+{
+	json_t *q = json_object_get(spec, "queue");
+
+	if (!s->start || s->relayed.served)
+		return;
+	if (json_object_set_new(s->queues,
+		q != NULL ? json_string_value(q) : SPEC_DEFAULT_QUEUE,
+		json_true()) == -1)
+		errx(EX_OSERR, "out of memory");
+	if ((s->st = cli_store(&s->cli, 1)) == NULL) {
+		warnx("--start: %s", error_msg());
+		s->status = EX_UNAVAILABLE;
+		return;
+	}
+	start_workers(s);
 }
 
 /*
@@ -1085,6 +1108,7 @@ relay_one(struct submit *s, json_t *spec)
 		s->token = rj->sent ? rj->token : NULL;
 		return 0;
 	}
+	relay_start(s, spec);
 	if (s->quiet)
 		printf("%s\n", id);
 	else

@@ -37,6 +37,7 @@ struct relay {
 	int conns[RELAY_CONNS]; /* taken, their request not read yet */
 	int nconns;
 	char *buf; /* a request */
+	const char *const *queues; /* the worker's, or NULL for all */
 };
 
 /* The socket's name: the database file's, whatever path reached it. */
@@ -74,7 +75,7 @@ relay_peer(int fd)
 }
 
 struct relay *
-relay_listen(const char *path)
+relay_listen(const char *path, const char *const *queues)
 {
 	struct sockaddr_un sa;
 	struct relay *rl;
@@ -100,6 +101,7 @@ relay_listen(const char *path)
 		return NULL;
 	}
 	rl->fd = fd;
+	rl->queues = queues;
 	return rl;
 }
 
@@ -157,7 +159,8 @@ token_read(json_t *v, unsigned char *token)
 /* Store the job a request asks for; 0 (*existed set), or -1 with the
  * error. */
 static int
-relay_store(struct store *st, json_t *req, char *id, json_t **job, int *existed)
+relay_store(struct relay *rl, struct store *st, json_t *req, char *id,
+    json_t **job, int *existed, int *served)
 {
 	unsigned char token[STORE_TOKEN_LEN];
 	json_t *raw = json_object_get(req, "spec"), *spec = NULL;
@@ -181,6 +184,9 @@ relay_store(struct store *st, json_t *req, char *id, json_t **job, int *existed)
 	    spec_to_job(spec, &jn) == -1)
 		goto out;
 	jn.token = token;
+	*served = rl->queues == NULL;
+	for (int i = 0; !*served && rl->queues[i] != NULL; i++)
+		*served = strcmp(rl->queues[i], jn.queue) == 0;
 	r = store_job_add(st, &jn, id,
 	    json_is_true(json_object_get(req, "brief")) ? job : NULL, existed);
 out:
@@ -196,7 +202,7 @@ relay_serve(struct relay *rl, int fd, struct store *st)
 	ssize_t n = recv(fd, rl->buf, RELAY_MAX + 1, MSG_DONTWAIT | MSG_TRUNC);
 	json_t *req, *job = NULL, *ans;
 	char id[ID_LEN + 1], *text;
-	int existed = 0, r;
+	int existed = 0, served = 0, r;
 
 	if (n == -1)
 		return errno == EAGAIN || errno == EINTR ? 2 : 0;
@@ -206,9 +212,10 @@ relay_serve(struct relay *rl, int fd, struct store *st)
 	if ((req = json_loadb(rl->buf, (size_t)n, 0, NULL)) == NULL)
 		r = error_set(EX_DATAERR, "a relayed request is not JSON");
 	else
-		r = relay_store(st, req, id, &job, &existed);
+		r = relay_store(rl, st, req, id, &job, &existed, &served);
 	json_decref(req);
-	ans = r == 0 ? json_pack("{s:s, s:o*}", "id", id, "job", job)
+	ans = r == 0 ? json_pack("{s:s, s:o*, s:b}", "id", id, "job", job,
+			   "served", served)
 		     : json_pack("{s:s, s:i}", "error", error_msg(), "status",
 			   error_status());
 	if (ans == NULL || (text = json_dumps(ans, JSON_COMPACT)) == NULL) {
@@ -312,7 +319,8 @@ relay_request(const struct relay_job *job)
 
 /* The answer on fd: as relay_submit() returns. */
 static int
-relay_answer(int fd, int64_t deadline, char *id, json_t **brief)
+relay_answer(
+    int fd, int64_t deadline, struct relay_job *job, char *id, json_t **brief)
 {
 	char *buf;
 	ssize_t n;
@@ -336,6 +344,7 @@ relay_answer(int fd, int64_t deadline, char *id, json_t **brief)
 		NULL &&
 	    strlen(s) <= ID_LEN) {
 		memcpy(id, s, strlen(s) + 1);
+		job->served = json_is_true(json_object_get(ans, "served"));
 		if (brief != NULL &&
 		    (*brief = json_incref(json_object_get(ans, "job"))) == NULL)
 			r = 0; /* asked, not given: ask the database */
@@ -378,7 +387,7 @@ relay_submit(const char *path, struct relay_job *job, char *id, json_t **brief)
 	/* One that is stopped would not answer: its request is dropped, or
 	 * finds the job stored when it goes on. */
 	if (!relay_stopped(pid))
-		r = relay_answer(fd, deadline, id, brief);
+		r = relay_answer(fd, deadline, job, id, brief);
 out:
 	free(text);
 	if (fd != -1)

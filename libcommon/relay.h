@@ -35,10 +35,13 @@ struct relay;
 
 /*
  * Listen for submitters of the database at path, which the caller has
- * open.  NULL with an error when it cannot (EX_TEMPFAIL: another worker
- * listens for it already); a worker goes on without, and may try again.
+ * open, and serves the queues named (NULL-terminated, outliving the
+ * relay), or every queue if queues is NULL: a submitter that would start
+ * a worker for its job's queue is told whether this one serves it.  NULL
+ * with an error when it cannot (EX_TEMPFAIL: another worker listens for it
+ * already); a worker goes on without, and may try again.
  */
-struct relay *relay_listen(const char *path);
+struct relay *relay_listen(const char *path, const char *const *queues);
 
 /* Stop listening, and drop the requests not yet answered (their
  * submitters store their jobs themselves). */
@@ -66,6 +69,7 @@ struct relay_job {
 	int brief;
 	unsigned char token[STORE_TOKEN_LEN]; /* relay_submit() draws it */
 	int sent; /* set when a worker was handed it: store it with token */
+	int served; /* and when the worker that stored it serves its queue */
 };
 
 /*

@@ -7,7 +7,7 @@
 # the database, and the worker that dies or waits, are a preloaded shim
 # (tests/preload/relayshim.c).
 . "$(dirname "$0")/lib.sh"
-plan 30
+plan 36
 cd "$T" || exit 1
 
 SHIM=$JOBKIT_HELPERS/relayshim.so
@@ -22,8 +22,8 @@ jobs_named() { run-query -q --name "$1" | wc -l | tr -d ' '; }
 tokens() { sqlite3 "$db" "select count(token) from jobs where name = '$1'"; }
 w=
 start_worker() {
-	(cd "$T/wd" && exec env "$@" exec-run --worker -q >"$T/w.out" \
-	    2>"$T/w.err") &
+	(cd "$T/wd" && exec env "$@" exec-run --worker -q ${WARGS:-} \
+	    >"$T/w.out" 2>"$T/w.err") &
 	w=$!
 	# It listens once it has started: a blind submit goes through then.
 	until_true probe
@@ -105,6 +105,26 @@ kill -CONT "$w"
 until_true eval 'blind -q -H -n after-stopped -- true >/dev/null 2>&1'
 check_same "the worker gone on finds it stored: one job" \
     "$(jobs_named stopped)" 1
+stop_worker
+
+# --start: the worker that stored the job, if it serves the job's queue,
+# is the worker asked for; if it does not, one is started.
+alive() { run-query runs --alive -c; }
+start_worker
+run blind -q -s -n start-served -- true
+check_same "--start, a worker serving the queue stores the job" \
+    "$rc $(jobs_named start-served)" "0 1"
+check_same "and no other worker is started" "$(alive)" 1
+check "it runs it" until_state "$(cat "$T/out")" succeeded
+stop_worker
+WARGS="-Q other" start_worker
+run job-submit -q -s --idle-exit 1s -Q mine -n start-other -- true
+check_same "--start, a worker serving other queues stores the job" \
+    "$rc $(tokens start-other)" "0 1"
+check "and one is started for its queue, which runs it" \
+    until_state "$(cat "$T/out")" succeeded
+one_alive() { [ "$(alive)" = 1 ]; }
+check "and leaves when idle" until_true one_alive
 stop_worker
 
 # A worker that stores the job and dies before it answers.
