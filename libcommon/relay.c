@@ -2,7 +2,7 @@
  * relay: a job handed to a worker that has the database open (relay.h).
  * One request a connection, one message each way (SOCK_SEQPACKET): the
  * request is {"token", "spec", "export", "brief"}, the answer {"id",
- * "job"} or {"error", "status"}.
+ * "job", "served"} or {"error", "status"}.
  */
 #include <errno.h>
 #include <fcntl.h>

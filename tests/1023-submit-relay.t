@@ -7,7 +7,7 @@
 # the database, and the worker that dies or waits, are a preloaded shim
 # (tests/preload/relayshim.c).
 . "$(dirname "$0")/lib.sh"
-plan 36
+plan 38
 cd "$T" || exit 1
 
 SHIM=$JOBKIT_HELPERS/relayshim.so
@@ -167,8 +167,37 @@ except (BrokenPipeError, ConnectionResetError):
     print(0)' "$name" 2>&1)
 	check_same "a request from another user is dropped unanswered" "$got" 0
 	check_same "and nothing of it stored" "$(jobs_named intruder)" 0
+	stop_worker
+	# Another user listening in a worker's place is told nothing: the
+	# spec, which may hold secrets, stays with the submitter.
+	setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(b"\0" + sys.argv[1].encode())
+s.listen(8)
+print("ready", flush=True)
+while True:
+    c, _ = s.accept()
+    c.settimeout(5)
+    try:
+        print("got", len(c.recv(65536)), flush=True)
+    except OSError:
+        print("got 0", flush=True)
+    c.close()' "$name" >"$T/squat.out" 2>&1 &
+	squatter=$!
+	squat_ready() { grep -q '^ready$' "$T/squat.out"; }
+	squat_got() { grep -q '^got' "$T/squat.out"; }
+	until_true squat_ready
+	run job-submit -q -H -n squatted -e SECRET=hunter2 -- true
+	check_same "a submitter whose worker's name another user holds stores the job itself" \
+	    "$rc $(jobs_named squatted) $(tokens squatted)" "0 1 0"
+	until_true squat_got
+	check_same "and sends that user nothing" "$(sed -n 's/^got //p' "$T/squat.out")" 0
+	kill "$squatter"
+	wait "$squatter" 2>/dev/null || true
 else
-	skip "another user's request (needs root, python3 and setpriv)"
-	skip "another user's request (needs root, python3 and setpriv)"
+	for i in 1 2 3 4; do
+		skip "another user's requests and listener (needs root, python3 and setpriv)"
+	done
+	stop_worker
 fi
-stop_worker
