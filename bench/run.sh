@@ -157,13 +157,17 @@ js=$(mean submit 1) ts=$(mean submit 2) nq=$(mean submit 3)
 say "1. submit one job per invocation, $nsub in a shell loop (ms per job)"
 say "   job-submit $(per "$js" "$nsub")   tsp $(per "$ts" "$nsub")   nq $(per "$nq" "$nsub")"
 say "   ratio job-submit/tsp $(ratio "$js" "$ts")   job-submit/nq $(ratio "$js" "$nq")   (target <= 1.0)"
-w0=$(writes)
-i=0
-while [ "$i" -lt "$nsub" ]; do
-	job-submit -d "$tmp/s.db" -q -- true >/dev/null
-	i=$((i + 1))
-done
-bw=$(per_write "$w0" "$(writes)" "$nsub")
+# submits DB: the block writes a submit to DB makes, over $nsub of them.
+submits() {
+	_w0=$(writes)
+	_i=0
+	while [ "$_i" -lt "$nsub" ]; do
+		job-submit -d "$1" -q -- true >/dev/null
+		_i=$((_i + 1))
+	done
+	per_write "$_w0" "$(writes)" "$nsub"
+}
+bw=$(submits "$tmp/s.db")
 say "   per job-submit: $(traced 1 job-submit -d "$tmp/s.db" -q -- true)${bw:+, $bw block writes}"
 # The same with a worker running on the database, as tsp's server runs:
 # the worker stores each job for job-submit (relay.h) and runs it, as tsp
@@ -183,13 +187,7 @@ done
 hf submit-w --runs "$runs" --warmup 1 \
     -n job-submit-worker "$(loop "job-submit -d $tmp/r.db -q -- true")"
 jw=$(mean submit-w 1)
-w0=$(writes)
-i=0
-while [ "$i" -lt "$nsub" ]; do
-	job-submit -d "$tmp/r.db" -q -- true >/dev/null
-	i=$((i + 1))
-done
-bw=$(per_write "$w0" "$(writes)" "$nsub")
+bw=$(submits "$tmp/r.db")
 say "   with a worker running, which stores each job and runs it, as tsp's server does:"
 say "   job-submit $(per "$jw" "$nsub")   ratio job-submit/tsp $(ratio "$jw" "$ts")   job-submit/nq $(ratio "$jw" "$nq")   (target <= 1.0)"
 say "   per job-submit: $(traced 1 job-submit -d "$tmp/r.db" -q -- true)${bw:+, $bw block writes (the worker's too: it stores and runs the job)}"

@@ -672,15 +672,6 @@ stage_out(struct fetcher *f, json_t *inputs, json_t *outputs, struct staged *sg,
 	return status;
 }
 
-static int64_t
-monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * save_every: while the command runs, every sg->save_ms, upload the
  * mutable inputs that changed since their last upload.  One timer: we
@@ -693,7 +684,7 @@ static int
 wait_saving(struct fetcher *f, pid_t pid, json_t *inputs, struct staged *sg,
     char (*digests)[65])
 {
-	int64_t next = monotonic_ms() + sg->save_ms, left;
+	int64_t next = parse_mono_ms() + sg->save_ms, left;
 	sigset_t chld;
 	struct timespec ts;
 	json_t *a;
@@ -703,7 +694,7 @@ wait_saving(struct fetcher *f, pid_t pid, json_t *inputs, struct staged *sg,
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	while (waitpid(pid, &ws, WNOHANG) == 0) {
-		if ((left = next - monotonic_ms()) > 0) {
+		if ((left = next - parse_mono_ms()) > 0) {
 			ts.tv_sec = left / 1000;
 			ts.tv_nsec = (left % 1000) * 1000000;
 			sigtimedwait(&chld, NULL, &ts);
@@ -714,7 +705,7 @@ wait_saving(struct fetcher *f, pid_t pid, json_t *inputs, struct staged *sg,
 			if (save_mutable(f, a, sg, digests[i]) == -1)
 				warnx("save_every: %s", error_msg());
 		}
-		next = monotonic_ms() + sg->save_ms;
+		next = parse_mono_ms() + sg->save_ms;
 	}
 	return ws;
 }

@@ -51,4 +51,8 @@ int parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
 /* Milliseconds since the epoch, from the real-time clock. */
 int64_t parse_now_ms(void);
 
+/* Milliseconds from the monotonic clock, for deadlines and waits that a
+ * change of the time of day must not move. */
+int64_t parse_mono_ms(void);
+
 #endif

@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -256,15 +255,6 @@ relay_step(struct relay *rl, struct store *st)
 	return stored;
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait until fd is ready for events, or the deadline: 1, or 0. */
 static int
 relay_wait(int fd, short events, int64_t deadline)
@@ -273,7 +263,7 @@ relay_wait(int fd, short events, int64_t deadline)
 	int64_t left;
 	int n;
 
-	while ((left = deadline - mono_ms()) > 0)
+	while ((left = deadline - parse_mono_ms()) > 0)
 		if ((n = poll(&p, 1, (int)left)) > 0)
 			return 1;
 		else if (n == -1 && errno != EINTR)
@@ -360,7 +350,7 @@ relay_submit(const char *path, struct relay_job *job, char *id, json_t **brief)
 {
 	struct sockaddr_un sa;
 	socklen_t len;
-	int64_t deadline = mono_ms() + RELAY_WAIT_MS;
+	int64_t deadline = parse_mono_ms() + RELAY_WAIT_MS;
 	char *text = NULL;
 	pid_t pid;
 	int fd = -1, r = 0;
