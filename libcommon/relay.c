@@ -193,37 +193,43 @@ out:
 	return r;
 }
 
-/* Read the request on fd and answer it: 1 when a job was stored, 0 when
- * none was, 2 when nothing has come yet, -1 when out of memory. */
+/*
+ * Read the request on fd, store its job in a commit of its own not yet
+ * synced, and make its answer (*text).  1 when a job was stored, 0 when
+ * none was (a refusal is answered too), 2 when nothing has come yet, -1
+ * when out of memory.
+ */
 static int
-relay_serve(struct relay *rl, int fd, struct store *st)
+relay_serve(struct relay *rl, int fd, struct store *st, char **text)
 {
 	ssize_t n = recv(fd, rl->buf, RELAY_MAX + 1, MSG_DONTWAIT | MSG_TRUNC);
 	json_t *req, *job = NULL, *ans;
-	char id[ID_LEN + 1], *text;
-	int existed = 0, served = 0, r;
+	char id[ID_LEN + 1];
+	uint64_t ticket;
+	int existed = 0, served = 0, r = -1;
 
+	*text = NULL;
 	if (n == -1)
 		return errno == EAGAIN || errno == EINTR ? 2 : 0;
 	/* Gone, or more than it may send: its submitter stores it. */
 	if (n == 0 || n > RELAY_MAX)
 		return 0;
 	if ((req = json_loadb(rl->buf, (size_t)n, 0, NULL)) == NULL)
-		r = error_set(EX_DATAERR, "a relayed request is not JSON");
+		error_set(EX_DATAERR, "a relayed request is not JSON");
+	else if (store_begin(st) == 0 &&
+	    (r = relay_store(rl, st, req, id, &job, &existed, &served)) == 0)
+		r = store_commit_later(st, &ticket);
 	else
-		r = relay_store(rl, st, req, id, &job, &existed, &served);
+		store_rollback(st);
 	json_decref(req);
 	ans = r == 0 ? json_pack("{s:s, s:o*, s:b}", "id", id, "job", job,
 			   "served", served)
 		     : json_pack("{s:s, s:i}", "error", error_msg(), "status",
 			   error_status());
-	if (ans == NULL || (text = json_dumps(ans, JSON_COMPACT)) == NULL) {
+	if (ans == NULL || (*text = json_dumps(ans, JSON_COMPACT)) == NULL) {
 		json_decref(ans);
 		return -1;
 	}
-	/* Lost with its submitter, which then finds the job by its token. */
-	(void)!send(fd, text, strlen(text), MSG_DONTWAIT | MSG_NOSIGNAL);
-	free(text);
 	json_decref(ans);
 	return r == 0 && !existed;
 }
@@ -231,28 +237,43 @@ relay_serve(struct relay *rl, int fd, struct store *st)
 int
 relay_step(struct relay *rl, struct store *st)
 {
-	int fd, r, stored = 0;
+	char *text[RELAY_CONNS];
+	int fd[RELAY_CONNS], c, n = 0, r, stored = 0, oom = 0, ok;
 
 	while (rl->nconns < RELAY_CONNS &&
-	    (fd = accept4(rl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) !=
+	    (c = accept4(rl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) !=
 		-1) {
-		if (relay_peer(fd) == 0)
-			close(fd);
+		if (relay_peer(c) == 0)
+			close(c);
 		else
-			rl->conns[rl->nconns++] = fd;
+			rl->conns[rl->nconns++] = c;
 	}
+	/* Each request is a commit of its own, and those that came together
+	 * wait for the disk together (group commit). */
 	for (int i = 0; i < rl->nconns;) {
-		if ((r = relay_serve(rl, rl->conns[i], st)) == 2) {
+		if ((r = relay_serve(rl, rl->conns[i], st, &text[n])) == 2) {
 			i++;
 			continue;
 		}
-		close(rl->conns[i]);
+		fd[n++] = rl->conns[i];
 		rl->conns[i] = rl->conns[--rl->nconns];
-		if (r == -1)
-			return error_set(EX_OSERR, "out of memory");
-		stored += r;
+		oom |= r == -1;
+		stored += r == 1;
 	}
-	return stored;
+	/* Answered once on the disk.  Unanswered (the sync failed, which
+	 * the worker's own next commit reports), the submitters store the
+	 * jobs themselves and find them by their tokens. */
+	ok = stored == 0 || store_sync(st) == 0;
+	for (int i = 0; i < n; i++) {
+		if (ok && text[i] != NULL)
+			(void)!send(fd[i], text[i], strlen(text[i]),
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+		free(text[i]);
+		close(fd[i]);
+	}
+	if (oom)
+		return error_set(EX_OSERR, "out of memory");
+	return ok ? stored : 0;
 }
 
 /* Wait until fd is ready for events, or the deadline: 1, or 0. */

@@ -53,10 +53,12 @@ int relay_fds(const struct relay *rl, int *fds);
 
 /*
  * Take the submitters waiting, read what they sent, store each job in st
- * and answer, never waiting.  Returns how many jobs it stored (a caller
- * that claims jobs looks again), or -1 when out of memory.  A request it
- * cannot store is answered with the store's error, for the submitter to
- * report; st's errors are the submitter's, not the worker's.
+ * (each in a commit of its own, one sync for all that came together) and
+ * answer once they are on the disk, never waiting for a submitter.
+ * Returns how many jobs it stored (a caller that claims jobs looks
+ * again), or -1 when out of memory.  A request it cannot store is
+ * answered with the store's error, for the submitter to report; st's
+ * errors are the submitter's, not the worker's.
  */
 int relay_step(struct relay *rl, struct store *st);
 

@@ -1219,6 +1219,12 @@ store_durable_fd(const struct store *st)
 }
 
 int
+store_sync(struct store *st)
+{
+	return st->sync != NULL ? syncer_now(st->sync) : 0;
+}
+
+int
 store_durable(struct store *st, uint64_t *done)
 {
 	if (st->sync == NULL) {

@@ -93,6 +93,13 @@ int store_durable_fd(const struct store *st);
 int store_durable(struct store *st, uint64_t *done);
 
 /*
+ * Wait, on the caller's thread, until every commit made so far is on the
+ * disk: one sync for commits that store_commit_later() made together, to
+ * be reported together.  Returns 0, or -1 (EX_IOERR) as store_durable().
+ */
+int store_sync(struct store *st);
+
+/*
  * How long a statement waits for a busy database before it fails with
  * EX_TEMPFAIL: ms, at most the default (60 s), which ms <= 0 restores.
  */
