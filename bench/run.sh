@@ -26,8 +26,10 @@ mkdir -p "$out"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/jobkit-bench.XXXXXX")
 export TS_SOCKET="$tmp/ts.sock" NQDIR="$tmp/nq"
 export TS_MAXFINISHED=100000 TMPDIR="$tmp"
+rw=
 cleanup() {
 	tsp -K >/dev/null 2>&1 || true
+	[ -z "$rw" ] || kill "$rw" 2>/dev/null || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -193,6 +195,7 @@ say "   job-submit $(per "$jw" "$nsub")   ratio job-submit/tsp $(ratio "$jw" "$t
 say "   per job-submit: $(traced 1 job-submit -d "$tmp/r.db" -q -- true)${bw:+, $bw block writes (the worker's too: it stores and runs the job)}"
 kill "$rw"
 wait "$rw" 2>/dev/null || true
+rw=
 say ""
 tsp -K >/dev/null 2>&1 || true
 fi
