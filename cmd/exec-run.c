@@ -1734,10 +1734,15 @@ new_run(struct runner *r)
 	r->lost = 0;
 }
 
-/* A worker listens for jobs to store, unless another worker does. */
+/* A worker listens for jobs to store, unless another worker does; one
+ * that is stopping takes no more, and its submitters store them. */
 static void
 tend_relay(struct runner *r, int64_t now)
 {
+	if (r->stopping && r->relay != NULL) {
+		relay_close(r->relay);
+		r->relay = NULL;
+	}
 	if (!r->worker || r->relay != NULL || now < r->relay_at || r->stopping)
 		return;
 	if ((r->relay = relay_listen(r->db,

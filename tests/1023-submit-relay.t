@@ -7,7 +7,7 @@
 # the database, and the worker that dies or waits, are a preloaded shim
 # (tests/preload/relayshim.c).
 . "$(dirname "$0")/lib.sh"
-plan 38
+plan 41
 cd "$T" || exit 1
 
 SHIM=$JOBKIT_HELPERS/relayshim.so
@@ -126,6 +126,19 @@ check "and one is started for its queue, which runs it" \
 one_alive() { [ "$(alive)" = 1 ]; }
 check "and leaves when idle" until_true one_alive
 stop_worker
+
+# A worker that is stopping takes no more jobs: its submitters store them.
+start_worker
+long=$(blind -q -n long -- sleep 60)
+check "a worker runs a long job" until_state "$long" running
+kill -TERM "$w"
+blind_fails() { ! blind -q -H -n during-stop -- true >/dev/null 2>&1; }
+check "once it is stopping it takes no more jobs" until_true blind_fails
+run job-submit -q -H -n after-stop -- true
+check_same "they are stored here" "$rc $(tokens after-stop)" "0 0"
+kill -TERM "$w"
+wait "$w" 2>/dev/null
+w=
 
 # A worker that stores the job and dies before it answers.
 start_worker LD_PRELOAD="$SHIM" RELAYSHIM_DIE="$T/die"
