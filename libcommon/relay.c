@@ -205,7 +205,6 @@ relay_serve(struct relay *rl, int fd, struct store *st, char **text)
 	ssize_t n = recv(fd, rl->buf, RELAY_MAX + 1, MSG_DONTWAIT | MSG_TRUNC);
 	json_t *req, *job = NULL, *ans;
 	char id[ID_LEN + 1];
-	uint64_t ticket;
 	int existed = 0, served = 0, r = -1;
 
 	*text = NULL;
@@ -218,7 +217,7 @@ relay_serve(struct relay *rl, int fd, struct store *st, char **text)
 		error_set(EX_DATAERR, "a relayed request is not JSON");
 	else if (store_begin(st) == 0 &&
 	    (r = relay_store(rl, st, req, id, &job, &existed, &served)) == 0)
-		r = store_commit_later(st, &ticket);
+		r = store_commit_unsynced(st);
 	else
 		store_rollback(st);
 	json_decref(req);
@@ -377,18 +376,17 @@ relay_submit(const char *path, struct relay_job *job, char *id, json_t **brief)
 	int fd = -1, r = 0;
 
 	job->sent = 0;
-	if (relay_address(path, &sa, &len) == -1 ||
+	if (relay_address(path, &sa, &len) == -1)
+		return 0;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* None listens, its backlog is full, or it is another user's: the
+	 * submitter stores the job, as without a worker (which costs it a
+	 * stat, a socket and a refused connect). */
+	if (fd == -1 || connect(fd, (struct sockaddr *)&sa, len) == -1 ||
+	    (pid = relay_peer(fd)) == 0 ||
 	    getrandom(job->token, sizeof(job->token), 0) !=
 		sizeof(job->token) ||
 	    (text = relay_request(job)) == NULL || strlen(text) > RELAY_MAX)
-		goto out;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	/* None listens, its backlog is full, or it is another user's: the
-	 * submitter stores the job, as without a worker.  The request
-	 * follows the connection at once, for the worker to find both when
-	 * it wakes. */
-	if (fd == -1 || connect(fd, (struct sockaddr *)&sa, len) == -1 ||
-	    (pid = relay_peer(fd)) == 0)
 		goto out;
 	while (send(fd, text, strlen(text), MSG_NOSIGNAL) == -1)
 		if ((errno != EAGAIN && errno != EINTR) ||

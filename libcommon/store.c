@@ -1219,6 +1219,19 @@ store_durable_fd(const struct store *st)
 }
 
 int
+store_commit_unsynced(struct store *st)
+{
+	int lazy = st->lazy, r;
+
+	/* store_wal_hook() syncs a commit unless lazy; at FULL (no
+	 * store_later()) sqlite syncs it itself. */
+	st->lazy = 1;
+	r = store_commit(st);
+	st->lazy = lazy;
+	return r;
+}
+
+int
 store_sync(struct store *st)
 {
 	return st->sync != NULL ? syncer_now(st->sync) : 0;

@@ -93,10 +93,15 @@ int store_durable_fd(const struct store *st);
 int store_durable(struct store *st, uint64_t *done);
 
 /*
- * Wait, on the caller's thread, until every commit made so far is on the
- * disk: one sync for commits that store_commit_later() made together, to
- * be reported together.  Returns 0, or -1 (EX_IOERR) as store_durable().
+ * Commits that are reported together wait for the disk together.  After
+ * store_later(), store_commit_unsynced() commits without waiting, and
+ * store_sync() waits, on the caller's thread, until every commit made so
+ * far is on the disk: one sync for them all.  Without store_later() each
+ * commit waits for the disk as it is made, and store_sync() does nothing.
+ * Both return 0, or -1 (error set): store_sync() EX_IOERR, as
+ * store_durable().
  */
+int store_commit_unsynced(struct store *st);
 int store_sync(struct store *st);
 
 /*
