@@ -35,11 +35,11 @@ struct relay;
 
 /*
  * Listen for submitters of the database at path, which the caller has
- * open, and serves the queues named (NULL-terminated, outliving the
- * relay), or every queue if queues is NULL: a submitter that would start
- * a worker for its job's queue is told whether this one serves it.  NULL
- * with an error when it cannot (EX_TEMPFAIL: another worker listens for it
- * already); a worker goes on without, and may try again.
+ * open and whose queues are named (NULL-terminated, outliving the relay;
+ * NULL for every queue): a submitter that would start a worker for its
+ * job's queue is told whether this one serves it.  NULL with an error
+ * when it cannot (EX_TEMPFAIL: another worker listens for it already); a
+ * worker goes on without, and may try again.
  */
 struct relay *relay_listen(const char *path, const char *const *queues);
 
@@ -77,11 +77,11 @@ struct relay_job {
 /*
  * Hand job to the worker serving the database at path.  Returns 1 when
  * it stored the job: its ID in id[ID_LEN + 1], its brief (if asked) in a
- * new *brief.  0 when no worker took it: the caller stores it itself, and
- * if job->sent, with job->token (the worker may have stored it after
- * all).  -1 with the
- * error the worker's store gave (a dependency that does not exist, ...),
- * which is what storing it here would have given.
+ * new *brief, job->served set.  0 when no worker took it: the caller
+ * stores it itself, and if job->sent, with job->token (the worker may
+ * have stored it after all).  -1 with the error the worker's store gave
+ * (a dependency that does not exist, ...), which is what storing it here
+ * would have given.
  */
 int relay_submit(
     const char *path, struct relay_job *job, char *id, json_t **brief);
