@@ -108,9 +108,9 @@ struct submit {
 	size_t ctx_len;
 	char ctx_sha[65];
 	const char *text; /* the next spec's, as stored, or NULL (ahead) */
-	/* The job was handed to a worker that did not answer: stored with
-	 * this token, it is not stored twice (relay.h). */
-	const unsigned char *token;
+	/* The job handed to a worker (relay.h): if it did not answer
+	 * (relayed.sent), the job is stored here with its token, and so
+	 * not twice. */
 	struct relay_job relayed;
 };
 
@@ -498,7 +498,7 @@ store_spec(struct submit *s, json_t *spec, size_t line, FILE *results)
 	/* The text the reader dumped is this spec's, not its shards'. */
 	jn.text = s->text;
 	s->text = NULL;
-	jn.token = s->token;
+	jn.token = s->relayed.sent ? s->relayed.token : NULL;
 	if (s->start && shards == NULL &&
 	    json_object_set_new(s->queues, jn.queue, json_true()) == -1) {
 		error_set(EX_OSERR, "out of memory");
@@ -1084,7 +1084,7 @@ relay_start(struct submit *s, json_t *spec)
 /*
  * Hand the job of spec to a worker that has the database open, if one
  * serves it.  1 when it stored the job and it is printed; 0 when it is to
- * be stored here (s->token set if the worker may have stored it).
+ * be stored here (with the token, if the worker may have stored it).
  */
 static int
 relay_one(struct submit *s, json_t *spec)
@@ -1104,10 +1104,8 @@ relay_one(struct submit *s, json_t *spec)
 	free(db);
 	if (r == -1)
 		errx(error_status(), "%s", error_msg());
-	if (r == 0) {
-		s->token = rj->sent ? rj->token : NULL;
+	if (r == 0)
 		return 0;
-	}
 	relay_start(s, spec);
 	if (s->quiet)
 		printf("%s\n", id);

@@ -169,7 +169,9 @@ relay_store(struct relay *rl, struct store *st, json_t *req, char *id,
 
 	if (token_read(json_object_get(req, "token"), token) == -1 ||
 	    !json_is_object(raw) || (export != NULL && !json_is_object(export)))
-		return error_set(EX_DATAERR, "a relayed request is not one");
+		return error_set(EX_DATAERR,
+		    "relayed request: wants a token of "
+		    "32 hex digits and a spec object");
 	/*
 	 * The environment goes into the spec, as a spec's own: jn.export is
 	 * for one object shared by a stream's jobs, which the store knows
@@ -214,7 +216,7 @@ relay_serve(struct relay *rl, int fd, struct store *st, char **text)
 	if (n == 0 || n > RELAY_MAX)
 		return 0;
 	if ((req = json_loadb(rl->buf, (size_t)n, 0, NULL)) == NULL)
-		error_set(EX_DATAERR, "a relayed request is not JSON");
+		error_set(EX_DATAERR, "relayed request: not JSON");
 	else if (store_begin(st) == 0 &&
 	    (r = relay_store(rl, st, req, id, &job, &existed, &served)) == 0)
 		r = store_commit_unsynced(st);

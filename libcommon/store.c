@@ -1728,42 +1728,43 @@ store_add_deps(struct store *st, int64_t rid, json_t *arr, const char *kind)
 	return 0;
 }
 
-/* The job the caller made with this key (or, key NULL, that token), or
- * 0. */
+/* The job statement s (bound) finds, or 0; s is reset. */
 static int
-store_by_key(
-    struct store *st, const char *key, const unsigned char *token, int64_t *rid)
+store_found(struct store *st, sqlite3_stmt *s, int64_t *rid)
 {
-	sqlite3_stmt *s = store_stmt(st, key ? S_JOB_BY_KEY : S_JOB_BY_TOKEN);
-	int rc;
+	int rc = sqlite3_step(s);
 
-	*rid = 0;
-	if (s == NULL)
-		return -1;
-	if (key != NULL) {
-		sqlite3_bind_int64(s, 1, st->uid);
-		bind_text(s, 2, key);
-	} else
-		sqlite3_bind_blob(s, 1, token, STORE_TOKEN_LEN, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*rid = sqlite3_column_int64(s, 0);
+	*rid = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_fail(st, "cannot look up key");
 	return 0;
 }
 
-/* The job jn names by its key, else by its token (relay.h), or 0. */
+/* The job jn names by the key the caller made it with, else by its
+ * token (relay.h), or 0. */
 static int
 store_existing(struct store *st, const struct job_new *jn, int64_t *rid)
 {
+	sqlite3_stmt *s;
+
 	*rid = 0;
-	if (jn->key != NULL && store_by_key(st, jn->key, NULL, rid) == -1)
-		return -1;
-	if (*rid == 0 && jn->token != NULL &&
-	    store_by_key(st, NULL, jn->token, rid) == -1)
-		return -1;
+	if (jn->key != NULL) {
+		if ((s = store_stmt(st, S_JOB_BY_KEY)) == NULL)
+			return -1;
+		sqlite3_bind_int64(s, 1, st->uid);
+		bind_text(s, 2, jn->key);
+		if (store_found(st, s, rid) == -1)
+			return -1;
+	}
+	if (*rid == 0 && jn->token != NULL) {
+		if ((s = store_stmt(st, S_JOB_BY_TOKEN)) == NULL)
+			return -1;
+		sqlite3_bind_blob(
+		    s, 1, jn->token, STORE_TOKEN_LEN, SQLITE_STATIC);
+		if (store_found(st, s, rid) == -1)
+			return -1;
+	}
 	return 0;
 }
 

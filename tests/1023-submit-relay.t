@@ -7,7 +7,7 @@
 # the database, and the worker that dies or waits, are a preloaded shim
 # (tests/preload/relayshim.c).
 . "$(dirname "$0")/lib.sh"
-plan 41
+plan 45
 cd "$T" || exit 1
 
 SHIM=$JOBKIT_HELPERS/relayshim.so
@@ -93,6 +93,34 @@ run blind --after a0zz -- true
 check_same "a missing dependency is refused with the same status" "$rc" "$direct_rc"
 check_same "and the same message" "$(cat "$T/err")" "$direct_err"
 check_same "nothing is stored" "$(run-query -c)" "$n"
+
+# What a worker refuses, of a peer of its own user that is no job-submit:
+# each request is answered with the status and message, nothing stored.
+if [ -x /usr/bin/python3 ]; then
+	name="jobkit-relay-1/$(stat -L -c %D "$db"):$(printf %x "$(stat -L -c %i "$db")")"
+	n=$(run-query -c)
+	/usr/bin/python3 -c '
+import socket, sys
+for req in sys.argv[2:]:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(b"\0" + sys.argv[1].encode())
+    s.settimeout(10)
+    s.send(req.encode())
+    print(s.recv(65536).decode())
+    s.close()' "$name" 'not json' \
+	    '{"token":"xyz","spec":{"command":["true"]}}' \
+	    '{"token":"'"$(printf '%032d' 0)"'","spec":{"command":5}}' \
+	    >"$T/bad.out" 2>&1
+	check_same "a request that is not JSON is refused" "$(sed -n 1p "$T/bad.out")" \
+	    '{"error":"relayed request: not JSON","status":65}'
+	check_same "one without a token" "$(sed -n 2p "$T/bad.out")" \
+	    '{"error":"relayed request: wants a token of 32 hex digits and a spec object","status":65}'
+	spec_refused() { sed -n 3p "$T/bad.out" | grep -q '^{"error":"\$\.command: [^"]*","status":65}$'; }
+	check "and a spec job-submit would refuse, as it would" spec_refused
+	check_same "nothing of them stored" "$(run-query -c)" "$n"
+else
+	for i in 1 2 3 4; do skip "bad requests (needs /usr/bin/python3)"; done
+fi
 
 # A worker that is stopped is not waited for: the job is stored here, and
 # the worker that goes on finds it stored.
