@@ -2158,6 +2158,10 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 			oom(r);
 	} else if (start_task(r, info) == -1)
 		exit(r->status);
+	else
+		/* While the command runs: a failed copy is no failure of
+		 * the job, and the close tries again. */
+		(void)store_idle(r->st);
 	json_decref(raw);
 	json_decref(spec);
 }

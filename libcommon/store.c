@@ -358,6 +358,7 @@ struct store {
 	int64_t data_version; /* as store_changed() last read it */
 	int seen_version;
 	int wal_frames; /* in the WAL after our last commit, or -1 */
+	int idled; /* store_idle() copies the WAL: the close need not */
 	/* Commits wait for the disk on a thread (store_later()): the WAL
 	 * synced, through a descriptor of our own; lazy, store_lazy()'s;
 	 * ticket, where store_commit_later() wants its commit's. */
@@ -919,7 +920,8 @@ store_private(const char *path, uid_t uid)
  * to open the database with no other connection open: sqlite rebuilds its
  * index of the WAL by reading it, one pread per frame, so the limit is
  * small.  A connection that stays (a worker) checkpoints at sqlite's usual
- * WAL size, as its autocheckpoint would.
+ * WAL size, as its autocheckpoint would; one that waits for a while (a
+ * foreground exec-run) checkpoints while it waits (store_idle()).
  */
 #define STORE_WAL_FRAMES 64
 #define STORE_WAL_MAX 1000
@@ -1065,7 +1067,8 @@ store_close(struct store *st)
 		sqlite3_finalize(st->cache[i].stmt);
 	/* The WAL a refused write grew is given back, not kept; so is one a
 	 * checkpoint could not copy (store_wal_hook()). */
-	if (st->full || st->wal_frames >= STORE_WAL_FRAMES)
+	if (st->full ||
+	    st->wal_frames >= (st->idled ? 2 : 1) * STORE_WAL_FRAMES)
 		sqlite3_db_config(
 		    st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
 	walvfs_shrink(st->full);
@@ -1077,6 +1080,21 @@ store_close(struct store *st)
 	free(st->export);
 	free(st->path);
 	free(st);
+}
+
+int
+store_idle(struct store *st)
+{
+	int rc;
+
+	st->idled = 1;
+	if (st->depth > 0 || st->wal_frames < STORE_WAL_FRAMES)
+		return 0;
+	rc = sqlite3_wal_checkpoint_v2(
+	    st->db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		return store_fail(st, "cannot copy the WAL into the database");
+	return 0;
 }
 
 int

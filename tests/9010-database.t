@@ -1,7 +1,7 @@
 #!/bin/sh
 # The database: where it is, how it is made, and what is refused.
 . "$(dirname "$0")/lib.sh"
-plan 52
+plan 56
 
 unset JOBKIT_DB
 check_exit 0 "with no JOBKIT_DB the default database is used" job-submit -q -- true
@@ -72,6 +72,28 @@ awk 'BEGIN { for (i = 0; i < 30000; i++) print "{\"command\":[\"true\"]}" }' |
 check_same "a WAL a big transaction made longer than 4 MiB is truncated" \
     "$(stat -c %s "$w-wal")" "0"
 check_same "with every job kept" "$(run-query --db "$w" -a --count)" "32002"
+
+# A foreground exec-run copies the WAL into the database while its command
+# runs, once its start made the WAL long enough that its close would have:
+# the two syncs of that copy are then paid while no one waits.  300 labels
+# of 250 bytes make a start of more than 64 frames, and an end of few.
+f=$T/idle.db
+job-submit -q --db "$f" -- true >/dev/null
+size=$(stat -c %s "$f")
+v=$(head -c 250 /dev/zero | tr '\0' x)
+check_exit 0 "a foreground job of 300 long labels runs" sh -c '
+	f=$1 v=$2 out=$3
+	shift 3
+	for i in $(seq 300); do set -- "$@" -l "k$i=$v"; done
+	exec exec-run -q --db "$f" "$@" -- sh -c "stat -c %s $f >$out"' \
+    sh "$f" "$v" "$T/during"
+check "while it ran, the database file held its start" \
+    test "$(cat "$T/during")" -gt $((size + 100000))
+w=$f
+check "its close left the WAL of its end as it is" test "$(hdr)" != "$zero"
+check_same "which the next tool reads" \
+    "$(run-query --db "$f" -a --state succeeded --count) $(sqlite3 "$f" 'pragma integrity_check')" \
+    "1 ok"
 
 # A database of schema version 1 is migrated forward, in one transaction:
 # what its queued jobs ask for goes into columns the claim tests.
