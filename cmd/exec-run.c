@@ -2156,12 +2156,13 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 		    "job '%s' has key '%s': not running it again", id, jn.key);
 		if (spec_append(r->elsewhere, json_string(id)) == -1)
 			oom(r);
-	} else if (start_task(r, info) == -1)
+	} else if (start_task(r, info) == -1) {
 		exit(r->status);
-	else
+	} else {
 		/* While the command runs: a failed copy is no failure of
 		 * the job, and the close tries again. */
 		(void)store_idle(r->st);
+	}
 	json_decref(raw);
 	json_decref(spec);
 }

@@ -76,19 +76,24 @@ check_same "with every job kept" "$(run-query --db "$w" -a --count)" "32002"
 # A foreground exec-run copies the WAL into the database while its command
 # runs, once its start made the WAL long enough that its close would have:
 # the two syncs of that copy are then paid while no one waits.  300 labels
-# of 250 bytes make a start of more than 64 frames, and an end of few.
+# of 250 bytes make a start of more than 64 frames, and an end of few.  The
+# copy runs beside the command, so the command waits for it (up to 30 s).
 f=$T/idle.db
 job-submit -q --db "$f" -- true >/dev/null
-size=$(stat -c %s "$f")
+want=$(($(stat -c %s "$f") + 100000))
 v=$(head -c 250 /dev/zero | tr '\0' x)
 check_exit 0 "a foreground job of 300 long labels runs" sh -c '
-	f=$1 v=$2 out=$3
-	shift 3
+	f=$1 v=$2 out=$3 want=$4
+	shift 4
 	for i in $(seq 300); do set -- "$@" -l "k$i=$v"; done
-	exec exec-run -q --db "$f" "$@" -- sh -c "stat -c %s $f >$out"' \
-    sh "$f" "$v" "$T/during"
-check "while it ran, the database file held its start" \
-    test "$(cat "$T/during")" -gt $((size + 100000))
+	exec exec-run -q --db "$f" "$@" -- sh -c "
+	    i=0
+	    while [ \$(stat -c %s $f) -le $want ] && [ \$i -lt 300 ]; do
+		sleep 0.1; i=\$((i + 1))
+	    done
+	    stat -c %s $f >$out"' sh "$f" "$v" "$T/during" "$want"
+check "while it ran, the database file came to hold its start" \
+    test "$(cat "$T/during")" -gt "$want"
 w=$f
 check "its close left the WAL of its end as it is" test "$(hdr)" != "$zero"
 check_same "which the next tool reads" \
