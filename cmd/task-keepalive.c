@@ -527,6 +527,8 @@ wrap(struct keeper *k)
 	}
 	json_decref(info);
 	store_task_pid(k->st, k->tid, exec_pid(k->x), NULL, k->digest);
+	/* While the command runs, as exec-run's foreground does. */
+	(void)store_idle(k->st);
 	for (;;) {
 		int64_t now = parse_now_ms();
 		if (!lost && tend(k, now) != 0) {

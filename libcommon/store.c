@@ -920,8 +920,9 @@ store_private(const char *path, uid_t uid)
  * to open the database with no other connection open: sqlite rebuilds its
  * index of the WAL by reading it, one pread per frame, so the limit is
  * small.  A connection that stays (a worker) checkpoints at sqlite's usual
- * WAL size, as its autocheckpoint would; one that waits for a while (a
- * foreground exec-run) checkpoints while it waits (store_idle()).
+ * WAL size, as its autocheckpoint would; one that waits for a command (a
+ * foreground exec-run, task-keepalive) checkpoints while it waits
+ * (store_idle()).
  */
 #define STORE_WAL_FRAMES 64
 #define STORE_WAL_MAX 1000

@@ -106,12 +106,12 @@ int store_sync(struct store *st);
 
 /*
  * Work a connection may do while it waits for something else (a
- * foreground exec-run while its command runs): copy the WAL into the
- * database once it is long enough that the close would, so that the two
- * syncs of that checkpoint are paid while no one waits for them.  A store
- * that idles leaves the WAL at its close up to twice as long, for its next
- * idle time.  Nothing in a transaction.  0, or -1 (error set) if the copy
- * failed; a reader in the way is no failure.
+ * foreground exec-run, or task-keepalive, while its command runs): copy
+ * the WAL into the database once it is long enough that the close would,
+ * so that the two syncs of that checkpoint are paid while no one waits for
+ * them.  A store that idles leaves the WAL at its close up to twice as
+ * long, for its next idle time.  Nothing in a transaction.  0, or -1
+ * (error set) if the copy failed; a reader in the way is no failure.
  */
 int store_idle(struct store *st);
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The database: where it is, how it is made, and what is refused.
 . "$(dirname "$0")/lib.sh"
-plan 56
+plan 60
 
 unset JOBKIT_DB
 check_exit 0 "with no JOBKIT_DB the default database is used" job-submit -q -- true
@@ -73,32 +73,38 @@ check_same "a WAL a big transaction made longer than 4 MiB is truncated" \
     "$(stat -c %s "$w-wal")" "0"
 check_same "with every job kept" "$(run-query --db "$w" -a --count)" "32002"
 
-# A foreground exec-run copies the WAL into the database while its command
-# runs, once its start made the WAL long enough that its close would have:
-# the two syncs of that copy are then paid while no one waits.  300 labels
-# of 250 bytes make a start of more than 64 frames, and an end of few.  The
-# copy runs beside the command, so the command waits for it (up to 30 s).
-f=$T/idle.db
-job-submit -q --db "$f" -- true >/dev/null
-want=$(($(stat -c %s "$f") + 100000))
+# A foreground exec-run, or task-keepalive running its command, copies the
+# WAL into the database while the command runs, once its start made the
+# WAL long enough that its close would have: the two syncs of that copy are
+# then paid while no one waits.  300 labels of 250 bytes make a start of
+# more than 64 frames, and an end of few.  The copy runs beside the
+# command, so the command waits for it (up to 30 s).
 v=$(head -c 250 /dev/zero | tr '\0' x)
-check_exit 0 "a foreground job of 300 long labels runs" sh -c '
-	f=$1 v=$2 out=$3 want=$4
-	shift 4
-	for i in $(seq 300); do set -- "$@" -l "k$i=$v"; done
-	exec exec-run -q --db "$f" "$@" -- sh -c "
-	    i=0
-	    while [ \$(stat -c %s $f) -le $want ] && [ \$i -lt 300 ]; do
-		sleep 0.1; i=\$((i + 1))
-	    done
-	    stat -c %s $f >$out"' sh "$f" "$v" "$T/during" "$want"
-check "while it ran, the database file came to hold its start" \
-    test "$(cat "$T/during")" -gt "$want"
-w=$f
-check "its close left the WAL of its end as it is" test "$(hdr)" != "$zero"
-check_same "which the next tool reads" \
-    "$(run-query --db "$f" -a --state succeeded --count) $(sqlite3 "$f" 'pragma integrity_check')" \
-    "1 ok"
+idle() {
+	f=$T/idle-$1.db
+	job-submit -q --db "$f" -- true >/dev/null
+	want=$(($(stat -c %s "$f") + 100000))
+	check_exit 0 "$1: a job of 300 long labels runs" sh -c '
+	    tool=$1 f=$2 v=$3 out=$4 want=$5
+	    shift 5
+	    for i in $(seq 300); do set -- "$@" -l "k$i=$v"; done
+	    exec "$tool" -q --db "$f" "$@" -- sh -c "
+		i=0
+		while [ \$(stat -c %s $f) -le $want ] && [ \$i -lt 300 ]; do
+		    sleep 0.1; i=\$((i + 1))
+		done
+		stat -c %s $f >$out"' sh "$1" "$f" "$v" "$T/during" "$want"
+	check "$1: while it ran, the database file came to hold its start" \
+	    test "$(cat "$T/during")" -gt "$want"
+	w=$f
+	check "$1: its close left the WAL of its end as it is" \
+	    test "$(hdr)" != "$zero"
+	check_same "$1: which the next tool reads" \
+	    "$(run-query --db "$f" -a --state succeeded --count) $(sqlite3 "$f" 'pragma integrity_check')" \
+	    "1 ok"
+}
+idle exec-run
+idle task-keepalive
 
 # A database of schema version 1 is migrated forward, in one transaction:
 # what its queued jobs ask for goes into columns the claim tests.
