@@ -2160,7 +2160,8 @@ submit_foreground(struct runner *r, const struct run_new *rn)
 		exit(r->status);
 	} else {
 		/* While the command runs: a failed copy is no failure of
-		 * the job, and the close tries again. */
+		 * the job; the next run, or a close that finds the WAL
+		 * twice as long, copies it. */
 		(void)store_idle(r->st);
 	}
 	json_decref(raw);

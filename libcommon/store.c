@@ -1756,7 +1756,7 @@ store_found(struct store *st, sqlite3_stmt *s, int64_t *rid)
 	*rid = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(st, "cannot look up key");
+		return store_fail(st, "cannot look up the job made before");
 	return 0;
 }
 
