@@ -124,10 +124,12 @@ os.close(fd)
 os.unlink(sys.argv[1])' "$tmp/sync")
 # And what a task's results folder costs the file system under TMPDIR: a
 # folder and four files, 1000 times.  On ext4 without a journal each new
-# inode is checked against those deleted in the last 30 s, so this is
-# many times its usual cost after a big deletion there (another bench run
-# just before, say), and so is every worker figure below.  Kept until the
-# bench ends, for the same reason.
+# inode is checked against those deleted in the last 60 s, or 360 s while
+# their inode table block is not yet written (recently_deleted() in the
+# kernel's ext4/ialloc.c), so this is many times its usual cost after a
+# big deletion there (another bench run or a make check just before, say),
+# and so is every worker figure below.  Kept until the bench ends, for the
+# same reason.
 dir_us=$(python3 -Ic 'import os, sys, time
 root = sys.argv[1]
 os.mkdir(root)
@@ -273,9 +275,9 @@ if want 4; then
 # record nothing (tsp keeps an output file per job).  Each run writes its
 # files in a folder of its own, and all are removed only when the bench
 # ends: on ext4 without a journal a new inode is checked against those
-# deleted in the last minute or so, and removing a run's 5000 files before
-# the next (or this section's 30,000 before the foreground's section)
-# would time the file system's memory of that.
+# deleted in the last one to six minutes, and removing a run's 5000 files
+# before the next (or this section's 30,000 before the foreground's
+# section) would time the file system's memory of that.
 awk -v n="$nrun" 'BEGIN { for (i = 0; i < n; i++) print "{\"command\":[\"true\"]}" }' \
     >"$tmp/run.ndjson"
 hf runner --runs "$runs" --warmup 1 \
