@@ -386,6 +386,11 @@ struct store {
 	int batching, flushing, npending;
 	struct job_row *pending;
 	sqlite3_stmt *many[BATCH_TABLES][BATCH_SIZES]; /* by table, rows */
+	/* store_next_due()'s query, kept with the text it was built to: a
+	 * worker with a slot free asks it after every claim and every end,
+	 * and its queues, hence the text, do not change. */
+	char *next_sql;
+	sqlite3_stmt *next;
 };
 
 static sqlite3_stmt *store_prep(
@@ -1066,6 +1071,8 @@ store_close(struct store *st)
 		sqlite3_finalize(st->stmts[i]);
 	for (size_t i = 0; i < sizeof(st->cache) / sizeof(st->cache[0]); i++)
 		sqlite3_finalize(st->cache[i].stmt);
+	sqlite3_finalize(st->next);
+	free(st->next_sql);
 	/* The WAL a refused write grew is given back, not kept; so is one a
 	 * checkpoint could not copy (store_wal_hook()). */
 	if (st->full ||
@@ -3665,6 +3672,21 @@ qb_filters(struct qb *q, const struct store_query *sq, int64_t now)
 	return 0;
 }
 
+/* Bind q's values to s, a statement of q's text. */
+static void
+qb_bind(const struct qb *q, sqlite3_stmt *s)
+{
+	for (int i = 0; i < q->nb; i++) {
+		if (q->b[i].is_text && q->b[i].text != NULL)
+			sqlite3_bind_text(
+			    s, i + 1, q->b[i].text, q->b[i].len, SQLITE_STATIC);
+		else if (q->b[i].is_text)
+			sqlite3_bind_null(s, i + 1);
+		else
+			sqlite3_bind_int64(s, i + 1, q->b[i].num);
+	}
+}
+
 static int
 qb_prepare(struct store *st, struct qb *q, sqlite3_stmt **s)
 {
@@ -3674,15 +3696,7 @@ qb_prepare(struct store *st, struct qb *q, sqlite3_stmt **s)
 		return -1;
 	if (sqlite3_prepare_v2(st->db, q->sql, -1, s, NULL) != SQLITE_OK)
 		return store_fail(st, "cannot prepare query");
-	for (int i = 0; i < q->nb; i++) {
-		if (q->b[i].is_text && q->b[i].text != NULL)
-			sqlite3_bind_text(*s, i + 1, q->b[i].text, q->b[i].len,
-			    SQLITE_STATIC);
-		else if (q->b[i].is_text)
-			sqlite3_bind_null(*s, i + 1);
-		else
-			sqlite3_bind_int64(*s, i + 1, q->b[i].num);
-	}
+	qb_bind(q, *s);
 	return 0;
 }
 
@@ -5053,13 +5067,31 @@ store_next_due(struct store *st, const struct claim_fit *fit, int64_t *due)
 	qb_num(b, parse_now_ms());
 	qb_queues(b, fit);
 	qb_add(b, " ORDER BY wait_until LIMIT 1");
-	if (qb_prepare(st, b, &s) == -1) {
-		free(b);
-		return -1;
+	if (st->next != NULL && !b->full && strcmp(st->next_sql, b->sql) == 0 &&
+	    store_ready(st) == 0) {
+		s = st->next;
+		qb_bind(b, s);
+	} else {
+		sqlite3_finalize(st->next);
+		free(st->next_sql);
+		st->next = NULL;
+		if (qb_prepare(st, b, &s) == -1) {
+			st->next_sql = NULL;
+			free(b);
+			return -1;
+		}
+		/* Without memory for the text, it is prepared each time. */
+		if ((st->next_sql = strdup(b->sql)) != NULL)
+			st->next = s;
 	}
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		*due = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	/* Before b goes: its queue names are bound without a copy. */
+	if (s == st->next) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	} else
+		sqlite3_finalize(s);
 	free(b);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_fail(st, "cannot look for due jobs");

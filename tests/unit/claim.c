@@ -360,6 +360,74 @@ test_note(long n)
 	    "and the job submitted says why it waits ('%s')", why[1]);
 }
 
+/* store_next_due() for fit in st, or -2 on an error (said). */
+static int64_t
+next_due(struct store *st, const char **queues)
+{
+	struct claim_fit f = fit_of(queues, -1);
+	int64_t due;
+
+	if (store_next_due(st, &f, &due) == -1) {
+		printf("# next due: %s\n", error_msg());
+		return -2;
+	}
+	return due;
+}
+
+/*
+ * When the next job of a worker's queues comes due (store_next_due()),
+ * asked again and again as a worker asks it after each claim: the store
+ * keeps the query it built last and binds it anew, so each answer must be
+ * the database's as it is then, for the queues asked, whatever was asked
+ * before it.
+ */
+static void
+test_next_due(void)
+{
+	static const char *qa[] = {"a", NULL}, *qb[] = {"b", NULL},
+			  *qab[] = {"a", "b", NULL};
+	char path[4200];
+	struct store *st;
+	int64_t a2, a1, b1, none;
+
+	snprintf(path, sizeof(path), "%s/due.db", dir);
+	remove_db(path);
+	if ((st = store_open(path, 1)) == NULL ||
+	    add(st,
+		"{\"command\":[\"true\"],\"queue\":\"a\","
+		"\"at\":\"+2h\"}") == -1) {
+		ok(0, "a database with a job due in 2 h: %s", error_msg());
+		store_close(st);
+		return;
+	}
+	a2 = next_due(st, qa);
+	none = next_due(st, qb);
+	ok(a2 > parse_now_ms() && none == 0 && next_due(st, qab) == a2 &&
+		next_due(st, NULL) == a2 && next_due(st, qa) == a2,
+	    "the next due of queue a is its job's, of b none, of both and of "
+	    "any a's, asked twice");
+	if (add(st,
+		"{\"command\":[\"true\"],\"queue\":\"a\","
+		"\"at\":\"+1h\"}") == -1 ||
+	    add(st,
+		"{\"command\":[\"true\"],\"queue\":\"b\","
+		"\"at\":\"+30m\"}") == -1) {
+		ok(0, "two jobs more: %s", error_msg());
+		store_close(st);
+		return;
+	}
+	a1 = next_due(st, qa);
+	b1 = next_due(st, qb);
+	ok(a1 > 0 && a1 < a2 && b1 > 0 && b1 < a1,
+	    "asked again after two jobs more: a's is the earlier job's, b's "
+	    "its one job's");
+	ok(next_due(st, NULL) == b1 && next_due(st, qab) == b1 &&
+		next_due(st, qa) == a1,
+	    "and any queue's, and both's, is b's; a's again a's");
+	store_close(st);
+	remove_db(path);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -388,6 +456,7 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(ways) / sizeof(ways[0]); i++)
 		test_way(&ways[i], n);
 	test_note(n);
+	test_next_due();
 	rmdir(dir);
 	return done_testing();
 }
