@@ -386,36 +386,26 @@ test_next_due(void)
 {
 	static const char *qa[] = {"a", NULL}, *qb[] = {"b", NULL},
 			  *qab[] = {"a", "b", NULL};
+	static const char *const jobs[] = {
+	    "{\"command\":[\"true\"],\"queue\":\"a\",\"at\":\"+2h\"}",
+	    "{\"command\":[\"true\"],\"queue\":\"a\",\"at\":\"+1h\"}",
+	    "{\"command\":[\"true\"],\"queue\":\"b\",\"at\":\"+30m\"}"};
 	char path[4200];
 	struct store *st;
 	int64_t a2, a1, b1, none;
 
 	snprintf(path, sizeof(path), "%s/due.db", dir);
 	remove_db(path);
-	if ((st = store_open(path, 1)) == NULL ||
-	    add(st,
-		"{\"command\":[\"true\"],\"queue\":\"a\","
-		"\"at\":\"+2h\"}") == -1) {
-		ok(0, "a database with a job due in 2 h: %s", error_msg());
-		store_close(st);
-		return;
-	}
+	if ((st = store_open(path, 1)) == NULL || add(st, jobs[0]) == -1)
+		goto fail;
 	a2 = next_due(st, qa);
 	none = next_due(st, qb);
 	ok(a2 > parse_now_ms() && none == 0 && next_due(st, qab) == a2 &&
 		next_due(st, NULL) == a2 && next_due(st, qa) == a2,
 	    "the next due of queue a is its job's, of b none, of both and of "
 	    "any a's, asked twice");
-	if (add(st,
-		"{\"command\":[\"true\"],\"queue\":\"a\","
-		"\"at\":\"+1h\"}") == -1 ||
-	    add(st,
-		"{\"command\":[\"true\"],\"queue\":\"b\","
-		"\"at\":\"+30m\"}") == -1) {
-		ok(0, "two jobs more: %s", error_msg());
-		store_close(st);
-		return;
-	}
+	if (add(st, jobs[1]) == -1 || add(st, jobs[2]) == -1)
+		goto fail;
 	a1 = next_due(st, qa);
 	b1 = next_due(st, qb);
 	ok(a1 > 0 && a1 < a2 && b1 > 0 && b1 < a1,
@@ -424,6 +414,10 @@ test_next_due(void)
 	ok(next_due(st, NULL) == b1 && next_due(st, qab) == b1 &&
 		next_due(st, qa) == a1,
 	    "and any queue's, and both's, is b's; a's again a's");
+	goto out;
+fail:
+	ok(0, "the jobs due later were stored: %s", error_msg());
+out:
 	store_close(st);
 	remove_db(path);
 }
