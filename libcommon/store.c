@@ -4072,17 +4072,20 @@ store_prep(struct store *st, const char *sql, const char *fmt, ...)
 	return s;
 }
 
-/* Finish with a statement from store_prep(); uncached ones are freed. */
+/* Finish with a statement from store_prep() (or store_next_due()'s kept
+ * query): kept ones are reset for the next use, the others freed. */
 static void
 store_unprep(struct store *st, sqlite3_stmt *s)
 {
-	for (size_t i = 0; i < sizeof(st->cache) / sizeof(st->cache[0]); i++)
-		if (st->cache[i].stmt == s) {
-			sqlite3_reset(s);
-			sqlite3_clear_bindings(s);
-			return;
-		}
-	sqlite3_finalize(s);
+	size_t i, n = sizeof(st->cache) / sizeof(st->cache[0]);
+
+	for (i = 0; i < n && st->cache[i].stmt != s; i++)
+		;
+	if (i < n || (s != NULL && s == st->next)) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	} else
+		sqlite3_finalize(s);
 }
 
 static int
@@ -5075,8 +5078,8 @@ store_next_due(struct store *st, const struct claim_fit *fit, int64_t *due)
 		sqlite3_finalize(st->next);
 		free(st->next_sql);
 		st->next = NULL;
+		st->next_sql = NULL;
 		if (qb_prepare(st, b, &s) == -1) {
-			st->next_sql = NULL;
 			free(b);
 			return -1;
 		}
@@ -5087,11 +5090,7 @@ store_next_due(struct store *st, const struct claim_fit *fit, int64_t *due)
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		*due = sqlite3_column_int64(s, 0);
 	/* Before b goes: its queue names are bound without a copy. */
-	if (s == st->next) {
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
-	} else
-		sqlite3_finalize(s);
+	store_unprep(st, s);
 	free(b);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_fail(st, "cannot look for due jobs");

@@ -5,7 +5,9 @@
  * 13; DESIGN.md: "a job that fits is never passed over however many do
  * not").  So does a worker's note of why the jobs it cannot fit wait,
  * once it has noted them.  The cost is counted, not timed
- * (store_steps()): make check runs on a loaded machine.
+ * (store_steps()): make check runs on a loaded machine.  And when the next
+ * job of a worker's queues comes due, asked again and again as a worker
+ * asks it: the store keeps that query between calls (test_next_due()).
  *
  * Usage: claim [N]: N jobs in the way (1000000).
  */
